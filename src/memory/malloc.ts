@@ -1,0 +1,128 @@
+/**
+ * The heap's malloc/free/realloc: requests of 1..512 bytes go to pymalloc, larger ones to the
+ * large-block path. In checked mode every free is validated against the block-state map and the
+ * freed bytes are poisoned.
+ */
+import { ErrorCode, HeapAccessError, HeapValueError, hex } from "../util/index.js";
+import { ALIGNMENT_MASK, CHUNK_BITS, classSize, SMALL_REQUEST_THRESHOLD, sizeClassOf } from "./constants.js";
+import { allocLarge, freeLarge, largeUsableSize, moveToLarge, reallocLargeInPlace } from "./large.js";
+import { BlockState, ChunkKind, copyBytes, fillBytes, type Memory, POISON_BYTE, read32 } from "./memory.js";
+import { allocSmall, freeSmall, POOL_SZIDX, poolOf } from "./pymalloc.js";
+
+/**
+ * Allocates at least `n` bytes (n >= 1), 16-byte aligned. Throws HeapMemoryError, with the heap
+ * unchanged, when the heap cannot grow. The block's contents are unspecified.
+ */
+export function malloc(m: Memory, n: number): number {
+  let p: number;
+  if (n <= SMALL_REQUEST_THRESHOLD) {
+    p = allocSmall(m, sizeClassOf(n > 0 ? n : 1));
+  } else {
+    if (!(n < m.maxBytes)) {
+      throw new HeapValueError(`cannot allocate ${n} bytes: larger than the heap's maxBytes (${m.maxBytes})`);
+    }
+    p = allocLarge(m, n);
+  }
+  m.allocations++;
+  m.bytesRequested += n;
+  if (m.checked) m.blockState[p >> 4] = BlockState.Raw;
+  if (m.trace !== null) m.trace({ kind: "alloc", addr: p, size: n });
+  return p;
+}
+
+/** Frees a block returned by malloc/realloc. */
+export function free(m: Memory, p: number): void {
+  if (m.checked) checkFree(m, p);
+  m.frees++;
+  if (m.trace !== null) m.trace({ kind: "free", addr: p, size: 0 });
+  if (m.chunkKind[p >>> CHUNK_BITS] === ChunkKind.Arena) freeSmall(m, p);
+  else freeLarge(m, p);
+}
+
+/** Usable bytes of the block at `p` (the size class, or the large block's payload). */
+export function usableSize(m: Memory, p: number): number {
+  if (m.chunkKind[p >>> CHUNK_BITS] === ChunkKind.Arena) return classSize(read32(m, poolOf(p) + POOL_SZIDX));
+  return largeUsableSize(m, p);
+}
+
+/**
+ * Resizes the block at `p` to `n` bytes, keeping min(old, n) bytes of content; returns the
+ * (possibly new) address. CPython's rule for pymalloc blocks: keep the block when n fits its size
+ * class and would use more than three quarters of it; otherwise move. Large blocks are resized in
+ * place when possible. Throws HeapMemoryError with the old block intact when it cannot grow.
+ */
+export function realloc(m: Memory, p: number, n: number): number {
+  if (p === 0) return malloc(m, n);
+  if (m.checked) checkLiveBlock(m, p, "realloc");
+  if (m.chunkKind[p >>> CHUNK_BITS] === ChunkKind.Arena) {
+    const size = classSize(read32(m, poolOf(p) + POOL_SZIDX));
+    if (n <= size && 4 * n > 3 * size) return p;
+    const q = n <= SMALL_REQUEST_THRESHOLD ? malloc(m, n) : mallocLargeMoved(m, p, size, n);
+    if (n <= SMALL_REQUEST_THRESHOLD) copyBytes(m, q, p, Math.min(size, n));
+    free(m, p);
+    return q;
+  }
+  if (n > SMALL_REQUEST_THRESHOLD) {
+    const q = reallocLargeInPlace(m, p, n);
+    if (q !== 0) {
+      m.bytesRequested += n;
+      return q;
+    }
+    const moved = mallocLargeMoved(m, p, largeUsableSize(m, p), n);
+    free(m, p);
+    return moved;
+  }
+  const q = malloc(m, n);
+  copyBytes(m, q, p, n);
+  free(m, p);
+  return q;
+}
+
+function mallocLargeMoved(m: Memory, p: number, oldBytes: number, n: number): number {
+  const q = moveToLarge(m, p, oldBytes, n);
+  m.allocations++;
+  m.bytesRequested += n;
+  if (m.checked) m.blockState[q >> 4] = BlockState.Raw;
+  return q;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checked mode.
+// ---------------------------------------------------------------------------------------------
+
+/** Validates that `p` is an allocated block, then marks it freed and poisons its bytes. */
+function checkFree(m: Memory, p: number): void {
+  checkLiveBlock(m, p, "free");
+  const bytes = usableSize(m, p);
+  m.blockState[p >> 4] = BlockState.Freed;
+  // Keep the first word: the allocator links the block through it.
+  fillBytes(m, p + 4, POISON_BYTE, bytes - 4);
+}
+
+/** Throws unless `p` is the start of an allocated block. */
+export function checkLiveBlock(m: Memory, p: number, op: string): void {
+  const state = blockStateAt(m, p);
+  if (state === BlockState.Raw || state === BlockState.Object || state === BlockState.GcObject) return;
+  if (state === BlockState.Freed) {
+    throw new HeapAccessError(ErrorCode.DoubleFree, `${op} of block ${hex(p)}, which was already freed`);
+  }
+  throw new HeapAccessError(
+    ErrorCode.InvalidAddress,
+    `${op} of ${hex(p)}, which is not the start of an allocated block in this heap`,
+  );
+}
+
+/** The checked-mode state of the 16-byte granule at `p` (None for unaligned or out-of-range addresses). */
+export function blockStateAt(m: Memory, p: number): BlockState {
+  if (!m.checked || (p & ALIGNMENT_MASK) !== 0 || p <= 0 || p >= m.buffer.byteLength) return BlockState.None;
+  const kind = m.chunkKind[p >>> CHUNK_BITS];
+  if (kind !== ChunkKind.Arena && kind !== ChunkKind.LargeHead && kind !== ChunkKind.LargeTail) {
+    return BlockState.None;
+  }
+  return m.blockState[p >> 4]! as BlockState;
+}
+
+/** Checked mode: records what kind of object now occupies the block at `p`. */
+export function setBlockState(m: Memory, p: number, state: BlockState): void {
+  if (m.checked) m.blockState[p >> 4] = state;
+}
