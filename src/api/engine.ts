@@ -1,0 +1,45 @@
+/**
+ * The engine: refheap's low-level API over raw addresses, for runtime authors (the analogue of
+ * CPython's C API). An Engine is the heap itself; the functions exported from "refheap/core"
+ * take it as their first argument. Every function that stores a value takes a new reference to
+ * it; none steals the caller's. See docs/engine.md.
+ */
+import type { MemoryOptions } from "../memory/index.js";
+import { formatMallocStats, type MallocStats, mallocStats } from "../memory/index.js";
+import {
+  type ClassSpec,
+  defineClass,
+  type TypeInfo,
+  type VerifyReport,
+  verifyHeap,
+} from "../object/index.js";
+import { getrefcount, RefcountHeap } from "../refcount/index.js";
+
+export type EngineOptions = MemoryOptions;
+
+export class Engine extends RefcountHeap {
+  /** Registers a class; returns its type (use `.id` with newInstance). */
+  defineClass(spec: ClassSpec): TypeInfo {
+    return defineClass(this, spec);
+  }
+}
+
+/** Python's sys.getrefcount(o): the true count plus one, for the reference the call's argument holds. */
+export function sysGetrefcount(h: Engine, o: number): number {
+  return getrefcount(h, o) + 1;
+}
+
+/** Walks the whole heap and checks DESIGN.md's invariants 1–3 (see src/object/verify.ts). */
+export function verify(h: Engine): VerifyReport {
+  return verifyHeap(h);
+}
+
+/** Allocator statistics (structured). */
+export function stats(h: Engine): MallocStats {
+  return mallocStats(h);
+}
+
+/** Allocator statistics as text, shaped like CPython's sys._debugmallocstats(). */
+export function statsText(h: Engine): string {
+  return formatMallocStats(mallocStats(h));
+}

@@ -1,0 +1,79 @@
+/**
+ * refheap/core: the engine API over raw addresses (like CPython's C API). Objects are numbers
+ * (byte offsets into the heap); you own every reference you create or incref, and release it
+ * with decref. Values stored in containers are passed as (v, isRef): an object address, or a
+ * number stored inline.
+ */
+export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./api/index.js";
+export {
+  ARENA_SIZE,
+  formatMallocStats,
+  type MallocStats,
+  mallocStats,
+  POOL_SIZE,
+  type SizeClassStats,
+  SMALL_REQUEST_THRESHOLD,
+} from "./memory/index.js";
+export {
+  type ClassSpec,
+  dictSize,
+  EMPTY_TUPLE,
+  FALSE,
+  FieldKind,
+  type FieldSpec,
+  type Finalizer,
+  isFinalized,
+  isTracked,
+  Kind,
+  listSize,
+  NONE,
+  newDict,
+  newInstance,
+  newList,
+  newStr,
+  newTuple,
+  reuseTagOf,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  strValue,
+  TRUE,
+  type TypeInfo,
+  traverse,
+  tupleSize,
+  typeIdOf,
+  type VerifyReport,
+} from "./object/index.js";
+export {
+  clearField,
+  decref,
+  delAttr,
+  dictClear,
+  dictDelItem,
+  dictGetSlot,
+  dictSetItem,
+  fieldItemSlot,
+  getAttrSlot,
+  getrefcount,
+  incref,
+  listAppend,
+  listClear,
+  listDelItem,
+  listItemSlot,
+  listSetItem,
+  printUnraisable,
+  setAttr,
+  setField,
+  tupleItemSlot,
+  tupleSetItem,
+  type UnraisableHook,
+} from "./refcount/index.js";
+export type { TraceEvent, TraceKind, TraceSink } from "./trace/index.js";
+export {
+  ErrorCode,
+  HeapAccessError,
+  HeapMemoryError,
+  HeapTypeError,
+  HeapValueError,
+  RefheapError,
+} from "./util/index.js";

@@ -1,0 +1,33 @@
+/**
+ * dict: an insertion-ordered mapping. Created untracked, as in CPython; it becomes tracked when a
+ * key or value that may be tracked is stored (MAINTAIN_TRACKING).
+ *
+ *   -8 [gc_next] -4 [gc_prev]  >obj +0 [refcnt] +4 [type] +8 [table or 0] +12 (pad)
+ */
+import { read32, write32 } from "../memory/index.js";
+import { allocGcObject } from "./alloc.js";
+import { tableUsed } from "./dicttable.js";
+import type { ObjectHeap } from "./heap.js";
+import { Kind } from "./kinds.js";
+
+export const DICT_TABLE = 8;
+export const DICT_BASIC_SIZE = 16;
+
+/** Creates an empty, untracked dict (refcount 1). */
+export function newDict(h: ObjectHeap): number {
+  const o = allocGcObject(h, DICT_BASIC_SIZE, Kind.Dict);
+  write32(h, o + DICT_TABLE, 0);
+  write32(h, o + DICT_TABLE + 4, 0);
+  return o;
+}
+
+export function dictTable(h: ObjectHeap, o: number): number {
+  return read32(h, o + DICT_TABLE);
+}
+export function setDictTable(h: ObjectHeap, o: number, t: number): void {
+  write32(h, o + DICT_TABLE, t);
+}
+export function dictSize(h: ObjectHeap, o: number): number {
+  const t = read32(h, o + DICT_TABLE);
+  return t === 0 ? 0 : tableUsed(h, t);
+}

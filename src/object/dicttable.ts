@@ -1,0 +1,277 @@
+/**
+ * The insertion-ordered hash table behind dicts and instance attribute tables (CPython's
+ * "compact dict": an index array into a dense entry array). It lives in one raw block owned by
+ * its dict or instance. This file never changes refcounts: callers incref what they store and
+ * decref what they remove.
+ *
+ *   +0  [size: index slots, a power of 2 >= 8]   +4 [usable = 2/3 size]
+ *   +8  [nentries: entries used, live or deleted] +12 [used: live entries]
+ *   +16 indices: size × int32 (EMPTY = -1, DUMMY = -2, else an entry number)
+ *   then entries: usable × 24 bytes = [hash int32][pad][key slot][value slot]
+ *
+ * A deleted entry keeps its place with a NULL key (so iteration order is insertion order) until
+ * the table is rebuilt by a resize.
+ */
+import { free, malloc, read32, write32 } from "../memory/index.js";
+import { HeapTypeError } from "../util/index.js";
+import { typeIdOf } from "./header.js";
+import type { ObjectHeap } from "./heap.js";
+import { Kind } from "./kinds.js";
+import { strEquals, strHash } from "./str.js";
+import { tupleSize, tupleSlot } from "./tuple.js";
+import { typeInfo } from "./types.js";
+import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
+
+export const T_SIZE = 0;
+export const T_USABLE = 4;
+export const T_NENTRIES = 8;
+export const T_USED = 12;
+export const T_INDICES = 16;
+export const ENTRY_SIZE = 24;
+export const E_HASH = 0;
+export const E_KEY = 8;
+export const E_VALUE = 16;
+const EMPTY = -1;
+const DUMMY = -2;
+const MIN_SIZE = 8;
+
+function usableFor(size: number): number {
+  return ((size << 1) / 3) | 0;
+}
+
+/** Allocates an empty table with room for at least `minUsable` entries. */
+export function tableNew(h: ObjectHeap, minUsable: number): number {
+  let size = MIN_SIZE;
+  while (usableFor(size) < minUsable) size <<= 1;
+  const usable = usableFor(size);
+  const t = malloc(h, T_INDICES + 4 * size + ENTRY_SIZE * usable);
+  write32(h, t + T_SIZE, size);
+  write32(h, t + T_USABLE, usable);
+  write32(h, t + T_NENTRIES, 0);
+  write32(h, t + T_USED, 0);
+  for (let i = 0; i < size; i++) write32(h, t + T_INDICES + 4 * i, EMPTY);
+  return t;
+}
+
+export function tableUsed(h: ObjectHeap, t: number): number {
+  return read32(h, t + T_USED);
+}
+export function tableNEntries(h: ObjectHeap, t: number): number {
+  return read32(h, t + T_NENTRIES);
+}
+/** Address of entry `i`. */
+export function tableEntry(h: ObjectHeap, t: number, i: number): number {
+  return t + T_INDICES + 4 * read32(h, t + T_SIZE) + ENTRY_SIZE * i;
+}
+/** True if entry `i` holds a live key. */
+export function entryIsLive(h: ObjectHeap, e: number): boolean {
+  return !(slotIsRef(h, e + E_KEY) && slotRef(h, e + E_KEY) === 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys: hashing and equality with Python's rules (1 == 1.0 == True; str by content; tuples by
+// content; other objects by identity; lists and dicts are unhashable).
+// ---------------------------------------------------------------------------------------------
+
+const scratchF64 = new Float64Array(1);
+const scratchI32 = new Int32Array(scratchF64.buffer);
+
+function numberHash(n: number): number {
+  if (Number.isInteger(n) && n >= -0x80000000 && n <= 0x7fffffff) return n | 0;
+  scratchF64[0] = n;
+  return scratchI32[0]! ^ scratchI32[1]!;
+}
+
+/** Hash of a key given as (v, isRef). Throws HeapTypeError for unhashable objects. */
+export function keyHash(h: ObjectHeap, v: number, isRef: boolean): number {
+  if (!isRef) return numberHash(v);
+  const kind = h.typeKind[typeIdOf(h, v)];
+  if (kind === Kind.Str) return strHash(h, v);
+  if (kind === Kind.Bool) return read32(h, v + 8);
+  if (kind === Kind.Tuple) return tupleHash(h, v);
+  if (kind === Kind.List || kind === Kind.Dict) {
+    throw new HeapTypeError(`unhashable type: '${typeInfo(h, typeIdOf(h, v)).name}'`);
+  }
+  return v >>> 4;
+}
+
+/** Hash of a tuple from its items' hashes, without recursion (nested tuples use a stack). */
+function tupleHash(h: ObjectHeap, t: number): number {
+  const stack: number[] = [t, 0, 0x345678];
+  let result = 0;
+  while (stack.length > 0) {
+    const acc = stack.pop()!;
+    const i = stack.pop()!;
+    const tup = stack.pop()!;
+    if (i >= tupleSize(h, tup)) {
+      result = Math.imul(acc ^ tupleSize(h, tup), 0x01000193);
+      if (stack.length > 0) stack[stack.length - 1] = Math.imul(stack[stack.length - 1]! ^ result, 1000003);
+      continue;
+    }
+    stack.push(tup, i + 1, acc);
+    const p = tupleSlot(tup, i);
+    if (slotIsRef(h, p) && h.typeKind[typeIdOf(h, slotRef(h, p))] === Kind.Tuple) {
+      stack.push(slotRef(h, p), 0, 0x345678);
+    } else {
+      const ih = slotIsRef(h, p) ? keyHash(h, slotRef(h, p), true) : numberHash(slotNumber(h, p));
+      stack[stack.length - 1] = Math.imul(stack[stack.length - 1]! ^ ih, 1000003);
+    }
+  }
+  return result;
+}
+
+/** The numeric value of a key for cross-type equality (numbers and bools), or NaN. */
+function numericKey(h: ObjectHeap, v: number, isRef: boolean): number {
+  if (!isRef) return v;
+  return h.typeKind[typeIdOf(h, v)] === Kind.Bool ? read32(h, v + 8) : Number.NaN;
+}
+
+/** Python key equality between a stored slot and a probe (v, isRef). */
+function keyEqualsSlot(h: ObjectHeap, slot: number, v: number, isRef: boolean): boolean {
+  const sIsRef = slotIsRef(h, slot);
+  if (sIsRef && isRef) return refKeysEqual(h, slotRef(h, slot), v);
+  const a = sIsRef ? numericKey(h, slotRef(h, slot), true) : slotNumber(h, slot);
+  return a === numericKey(h, v, isRef);
+}
+
+function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
+  if (a === b) return true;
+  const ka = h.typeKind[typeIdOf(h, a)];
+  const kb = h.typeKind[typeIdOf(h, b)];
+  if (ka === Kind.Str) return kb === Kind.Str && strEquals(h, a, b);
+  if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
+  if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
+  return false;
+}
+
+/** Structural tuple equality with an explicit stack (tuples can nest arbitrarily deep). */
+function tuplesEqual(h: ObjectHeap, a: number, b: number): boolean {
+  const stack = [a, b];
+  while (stack.length > 0) {
+    const y = stack.pop()!;
+    const x = stack.pop()!;
+    const n = tupleSize(h, x);
+    if (n !== tupleSize(h, y)) return false;
+    for (let i = 0; i < n; i++) {
+      const px = tupleSlot(x, i);
+      const py = tupleSlot(y, i);
+      const rx = slotIsRef(h, px);
+      const ry = slotIsRef(h, py);
+      if (rx && ry) {
+        const ox = slotRef(h, px);
+        const oy = slotRef(h, py);
+        if (ox === oy) continue;
+        if (h.typeKind[typeIdOf(h, ox)] === Kind.Tuple && h.typeKind[typeIdOf(h, oy)] === Kind.Tuple) {
+          stack.push(ox, oy);
+        } else if (!refKeysEqual(h, ox, oy)) {
+          return false;
+        }
+      } else if (!keyEqualsSlot(h, px, ry ? slotRef(h, py) : slotNumber(h, py), ry)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lookup, insertion, deletion.
+// ---------------------------------------------------------------------------------------------
+
+/** The entry number holding key (v, isRef) with hash `hash`, or -1. */
+export function tableLookup(h: ObjectHeap, t: number, v: number, isRef: boolean, hash: number): number {
+  const size = read32(h, t + T_SIZE);
+  const mask = size - 1;
+  const entries = t + T_INDICES + 4 * size;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  for (;;) {
+    const ix = read32(h, t + T_INDICES + 4 * i);
+    if (ix === EMPTY) return -1;
+    if (ix >= 0) {
+      const e = entries + ENTRY_SIZE * ix;
+      if (read32(h, e + E_HASH) === hash) {
+        const k = e + E_KEY;
+        if (isRef && slotIsRef(h, k) && slotRef(h, k) === v) return ix;
+        if (keyEqualsSlot(h, k, v, isRef)) return ix;
+      }
+    }
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+
+function findEmptyIndex(h: ObjectHeap, t: number, hash: number): number {
+  const mask = read32(h, t + T_SIZE) - 1;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  while (read32(h, t + T_INDICES + 4 * i) !== EMPTY) {
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+  return i;
+}
+
+/**
+ * True if one more entry needs a bigger table. Callers resize (tableResize) *before* taking any
+ * reference, so an allocation failure leaves everything unchanged.
+ */
+export function tableIsFull(h: ObjectHeap, t: number): boolean {
+  return read32(h, t + T_NENTRIES) >= read32(h, t + T_USABLE);
+}
+
+/**
+ * Appends a new entry for a key known to be absent; returns the entry's address, whose key and
+ * value slots the caller fills. The table must not be full.
+ */
+export function tableAppend(h: ObjectHeap, t: number, hash: number): number {
+  const n = read32(h, t + T_NENTRIES);
+  const i = findEmptyIndex(h, t, hash);
+  write32(h, t + T_INDICES + 4 * i, n);
+  write32(h, t + T_NENTRIES, n + 1);
+  write32(h, t + T_USED, read32(h, t + T_USED) + 1);
+  const e = tableEntry(h, t, n);
+  write32(h, e + E_HASH, hash);
+  return e;
+}
+
+/**
+ * Removes entry `ix` (found by tableLookup with `hash`): its index becomes DUMMY and its key and
+ * value slots NULL. The caller has read (and will release) the old key and value.
+ */
+export function tableDelete(h: ObjectHeap, t: number, ix: number, hash: number): void {
+  const mask = read32(h, t + T_SIZE) - 1;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  while (read32(h, t + T_INDICES + 4 * i) !== ix) {
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+  write32(h, t + T_INDICES + 4 * i, DUMMY);
+  const e = tableEntry(h, t, ix);
+  setSlotNull(h, e + E_KEY);
+  setSlotNull(h, e + E_VALUE);
+  write32(h, t + T_USED, read32(h, t + T_USED) - 1);
+}
+
+/**
+ * Rebuilds the table with room for growth (CPython: used × 3, rounded up to a power of 2),
+ * compacting deleted entries. Returns the new table; the old block is freed. Throws
+ * HeapMemoryError, leaving the old table intact, if the heap cannot grow.
+ */
+export function tableResize(h: ObjectHeap, t: number): number {
+  const used = read32(h, t + T_USED);
+  let size = MIN_SIZE;
+  while (size < used * 3) size <<= 1;
+  const nt = tableNew(h, usableFor(size));
+  const n = read32(h, t + T_NENTRIES);
+  for (let i = 0; i < n; i++) {
+    const e = tableEntry(h, t, i);
+    if (!entryIsLive(h, e)) continue;
+    const ne = tableAppend(h, nt, read32(h, e + E_HASH));
+    copySlot(h, ne + E_KEY, e + E_KEY);
+    copySlot(h, ne + E_VALUE, e + E_VALUE);
+  }
+  free(h, t);
+  return nt;
+}

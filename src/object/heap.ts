@@ -1,0 +1,102 @@
+/**
+ * ObjectHeap: the memory layer plus what objects need — the type table, the static segment
+ * (list heads and the None/True/False/() singletons) and the collector's per-heap counters.
+ * Layers above extend this class with their own state, so one object (of one hidden class)
+ * carries the whole heap and every hot function reads its fields directly.
+ *
+ * Static segment (chunk 0; address 0 is NULL and never an object):
+ *
+ *   0x000  NULL guard (16 bytes)
+ *   0x010  generation 0 list head    ┐ each head is a bare GC head:
+ *   0x020  generation 1 list head    │   +0 next, +4 prev
+ *   0x030  generation 2 list head    │ (empty ring: both point at the head)
+ *   0x040  permanent generation head │
+ *   0x050  scratch heads ×11 ........┘ (used by the collector for its temporary lists)
+ *   0x100  None   [refcnt][type]
+ *   0x110  True   [refcnt][type][value = 1]
+ *   0x120  False  [refcnt][type][value = 0]
+ *   0x130  ()     GC head, then at 0x138 [refcnt][type][size = 0]: the empty tuple, never tracked
+ */
+import { Memory, type MemoryOptions, write32 } from "../memory/index.js";
+import { Kind } from "./kinds.js";
+
+export const NULL_GUARD = 0x000;
+export const GEN0_HEAD = 0x010;
+export const GEN1_HEAD = 0x020;
+export const GEN2_HEAD = 0x030;
+export const PERMANENT_HEAD = 0x040;
+export const SCRATCH_HEADS = 0x050;
+export const SCRATCH_HEAD_COUNT = 11;
+export const NONE = 0x100;
+export const TRUE = 0x110;
+export const FALSE = 0x120;
+export const EMPTY_TUPLE = 0x138;
+/** End of the static objects: addresses below this in chunk 0 are the runtime's own. */
+export const STATIC_END = 0x140;
+
+/** Initial refcount of the static singletons: they must never reach 0. */
+export const STATIC_REFCNT = 1;
+
+export class ObjectHeap extends Memory {
+  /** Address of the generation-0 list head (constant; a field so hot code reads it cheaply). */
+  readonly gen0 = GEN0_HEAD;
+  /** CPython's generations[0].count: GC allocations minus GC frees since the last collection. */
+  gcCount0 = 0;
+  /** Source of reuse tags (see header.ts). */
+  reuseCounter = 0;
+
+  // --- the type table. Hot per-type data lives in typed arrays indexed by type id. ---
+  typeKind: Uint8Array = new Uint8Array(64);
+  /** Per type: the type object's address (user classes), or 0. */
+  typeObject: Int32Array = new Int32Array(64);
+  /** Per type: offset of the first field slot (instances). */
+  typeFieldsOffset: Int32Array = new Int32Array(64);
+  typeFieldCount: Int32Array = new Int32Array(64);
+  /** Per type: offset of the dynamic-attribute table pointer, or -1. */
+  typeAttrsOffset: Int32Array = new Int32Array(64);
+  /** Per type: offset of the weakref-list head, or -1. */
+  typeWeaklistOffset: Int32Array = new Int32Array(64);
+  /** Per type: 1 if the type has a finalizer (__del__). */
+  typeHasFinalizer: Uint8Array = new Uint8Array(64);
+  /** TypeInfo objects by id (index 0 unused). */
+  readonly types: TypeInfoLike[] = [];
+
+  /** Scratch buffer that traverse() fills with an object's references. */
+  edges: Int32Array = new Int32Array(1024);
+
+  constructor(options: MemoryOptions = {}) {
+    super(options);
+    for (let head = GEN0_HEAD; head < SCRATCH_HEADS + 16 * SCRATCH_HEAD_COUNT; head += 16)
+      gcListInit(this, head);
+    write32(this, NONE, STATIC_REFCNT);
+    write32(this, NONE + 4, Kind.NoneType);
+    write32(this, TRUE, STATIC_REFCNT);
+    write32(this, TRUE + 4, Kind.Bool);
+    write32(this, TRUE + 8, 1);
+    write32(this, FALSE, STATIC_REFCNT);
+    write32(this, FALSE + 4, Kind.Bool);
+    write32(this, FALSE + 8, 0);
+    write32(this, EMPTY_TUPLE - 8, 0);
+    write32(this, EMPTY_TUPLE - 4, 0);
+    write32(this, EMPTY_TUPLE, STATIC_REFCNT);
+    write32(this, EMPTY_TUPLE + 4, Kind.Tuple);
+    write32(this, EMPTY_TUPLE + 8, 0);
+  }
+}
+
+/** The part of a TypeInfo the heap class needs to know about (see types.ts). */
+export interface TypeInfoLike {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** Makes the list head at `head` an empty ring. */
+export function gcListInit(h: ObjectHeap, head: number): void {
+  write32(h, head, head);
+  write32(h, head + 4, head);
+}
+
+/** True for the statically allocated singletons (None, True, False, ()). */
+export function isStaticObject(o: number): boolean {
+  return o === NONE || o === TRUE || o === FALSE || o === EMPTY_TUPLE;
+}

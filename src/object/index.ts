@@ -1,0 +1,110 @@
+/**
+ * The object layer: headers and GC heads, value slots, the type table, and the layouts of the
+ * built-in types. Nothing here releases a reference (that can run deallocators): see
+ * src/refcount/.
+ */
+export { allocGcObject, allocObject, freeGcObject, freeObject } from "./alloc.js";
+export { checkDecref, checkKind, checkObject, describe } from "./check.js";
+export { DICT_TABLE, dictSize, dictTable, newDict, setDictTable } from "./dict.js";
+export {
+  E_HASH,
+  E_KEY,
+  E_VALUE,
+  entryIsLive,
+  keyHash,
+  tableAppend,
+  tableDelete,
+  tableEntry,
+  tableIsFull,
+  tableLookup,
+  tableNEntries,
+  tableNew,
+  tableResize,
+  tableUsed,
+} from "./dicttable.js";
+export {
+  asGc,
+  fromGc,
+  GC_HEAD_SIZE,
+  gcNext,
+  gcPrev,
+  gcTrack,
+  gcUntrack,
+  increfRaw,
+  initHeader,
+  isFinalized,
+  isTracked,
+  NEXT_MASK_UNREACHABLE,
+  OB_HEAD_SIZE,
+  PREV_MASK,
+  PREV_MASK_COLLECTING,
+  PREV_MASK_FINALIZED,
+  PREV_SHIFT,
+  refcnt,
+  reuseTagOf,
+  setFinalized,
+  setGcNext,
+  setGcPrev,
+  setRefcnt,
+  typeIdOf,
+} from "./header.js";
+export {
+  EMPTY_TUPLE,
+  FALSE,
+  GEN0_HEAD,
+  GEN1_HEAD,
+  GEN2_HEAD,
+  gcListInit,
+  isStaticObject,
+  NONE,
+  ObjectHeap,
+  PERMANENT_HEAD,
+  SCRATCH_HEAD_COUNT,
+  SCRATCH_HEADS,
+  STATIC_END,
+  TRUE,
+} from "./heap.js";
+export {
+  attrsTable,
+  defineClass,
+  fieldSlot,
+  newInstance,
+  setAttrsTable,
+  typeObjectClass,
+} from "./instance.js";
+export { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind, kindIsGc } from "./kinds.js";
+export {
+  LIST_BASIC_SIZE,
+  listAllocated,
+  listItems,
+  listResize,
+  listSize,
+  listSlot,
+  newList,
+} from "./list.js";
+export { hashString, newStr, strEquals, strHash, strIs, strLength, strValue } from "./str.js";
+export { traverse } from "./traverse.js";
+export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
+export {
+  type ClassSpec,
+  FieldKind,
+  type FieldSpec,
+  type Finalizer,
+  registerBuiltinTypes,
+  type TypeInfo,
+  typeInfo,
+} from "./types.js";
+export {
+  copySlot,
+  REF_TAG,
+  SLOT_SIZE,
+  setSlot,
+  setSlotNull,
+  setSlotNumber,
+  setSlotRef,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  slotRefOrZero,
+} from "./value.js";
+export { type VerifyReport, verifyHeap } from "./verify.js";

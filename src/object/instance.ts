@@ -1,0 +1,72 @@
+/**
+ * Instances of user classes, and the classes' type objects.
+ *
+ * Instance (a GC object; the attrs/weaklist word pair exists only if the class is dynamic or
+ * weakrefable):
+ *
+ *   -8 [gc_next] -4 [gc_prev]
+ *   >obj +0 [refcnt] +4 [type]
+ *        +8 [attrs table or 0] +12 [weakref list head or 0]      (optional)
+ *        then one 8-byte value slot per declared field, alphabetical
+ *
+ * A one-field instance of a class with neither option is 24 bytes, a 32-byte block (CPython: 48).
+ *
+ * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id] +12 (pad).
+ */
+import { read32, write32 } from "../memory/index.js";
+import { allocGcObject } from "./alloc.js";
+import { gcTrack, increfRaw } from "./header.js";
+import type { ObjectHeap } from "./heap.js";
+import { Kind } from "./kinds.js";
+import { type ClassSpec, FieldKind, layoutClass, type TypeInfo, typeInfo } from "./types.js";
+import { SLOT_SIZE, setSlotNull, setSlotNumber } from "./value.js";
+
+export const TYPE_OBJECT_CLASS = 8;
+
+/** Registers a class and creates its type object, which the type table keeps alive. */
+export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
+  const info = layoutClass(h, spec);
+  const t = allocGcObject(h, 16, Kind.Type);
+  write32(h, t + TYPE_OBJECT_CLASS, info.id);
+  write32(h, t + TYPE_OBJECT_CLASS + 4, 0);
+  gcTrack(h, t);
+  h.typeObject[info.id] = t;
+  return info;
+}
+
+/**
+ * Creates an instance (refcount 1, tracked, holding a reference to its type object). Reference
+ * fields start NULL and number fields 0.
+ */
+export function newInstance(h: ObjectHeap, typeId: number): number {
+  const info = typeInfo(h, typeId);
+  const o = allocGcObject(h, info.basicSize, typeId);
+  if (info.fieldsOffset !== 8) {
+    write32(h, o + 8, 0);
+    write32(h, o + 12, 0);
+  }
+  const fields = info.fields;
+  for (let i = 0, p = o + info.fieldsOffset; i < fields.length; i++, p += SLOT_SIZE) {
+    if (fields[i]!.kind === FieldKind.Number) setSlotNumber(h, p, 0);
+    else setSlotNull(h, p);
+  }
+  increfRaw(h, h.typeObject[typeId]!);
+  gcTrack(h, o);
+  return o;
+}
+
+/** Address of field `i`'s slot. */
+export function fieldSlot(h: ObjectHeap, o: number, i: number): number {
+  return o + h.typeFieldsOffset[read32(h, o + 4) & 0xffff]! + SLOT_SIZE * i;
+}
+/** The instance's attribute table (0 if none yet). Only for dynamic classes. */
+export function attrsTable(h: ObjectHeap, o: number): number {
+  return read32(h, o + 8);
+}
+export function setAttrsTable(h: ObjectHeap, o: number, t: number): void {
+  write32(h, o + 8, t);
+}
+/** The class a type object describes. */
+export function typeObjectClass(h: ObjectHeap, t: number): number {
+  return read32(h, t + TYPE_OBJECT_CLASS);
+}

@@ -1,0 +1,40 @@
+/**
+ * Object kinds: the layout families. Every type has one kind; a kind implements dealloc,
+ * traverse and clear once for all its types (src/refcount/ and traverse.ts switch on it).
+ * The built-in types' ids equal their kinds; user classes get ids from FIRST_USER_TYPE on.
+ */
+export const Kind = {
+  NoneType: 1,
+  Bool: 2,
+  Str: 3,
+  Tuple: 4,
+  List: 5,
+  Dict: 6,
+  Type: 7,
+  Instance: 8,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+export const FIRST_USER_TYPE = 16;
+
+/** Whether objects of a kind carry the GC head (are containers). */
+export function kindIsGc(kind: number): boolean {
+  return (
+    kind === Kind.Tuple ||
+    kind === Kind.List ||
+    kind === Kind.Dict ||
+    kind === Kind.Type ||
+    kind === Kind.Instance
+  );
+}
+
+/** CPython's names for the built-in types (used in messages and repr). */
+export const BUILTIN_TYPE_NAMES: Readonly<Record<number, string>> = {
+  [Kind.NoneType]: "NoneType",
+  [Kind.Bool]: "bool",
+  [Kind.Str]: "str",
+  [Kind.Tuple]: "tuple",
+  [Kind.List]: "list",
+  [Kind.Dict]: "dict",
+  [Kind.Type]: "type",
+};

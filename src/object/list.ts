@@ -1,0 +1,74 @@
+/**
+ * list: a growable container; items live in a separate raw block (CPython's ob_item).
+ *
+ *   -8 [gc_next] -4 [gc_prev]  >obj +0 [refcnt] +4 [type] +8 [size] +12 [items] +16 [allocated]
+ *   items → [slot 0][slot 1]…[slot allocated-1]   (8 bytes each; 0 when allocated == 0)
+ */
+import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
+import { allocGcObject } from "./alloc.js";
+import { gcTrack } from "./header.js";
+import type { ObjectHeap } from "./heap.js";
+import { Kind } from "./kinds.js";
+import { SLOT_SIZE } from "./value.js";
+
+export const LIST_SIZE = 8;
+export const LIST_ITEMS = 12;
+export const LIST_ALLOCATED = 16;
+export const LIST_BASIC_SIZE = 20;
+
+/** Creates an empty, tracked list (refcount 1) with room for `capacity` items. */
+export function newList(h: ObjectHeap, capacity = 0): number {
+  const items = capacity > 0 ? malloc(h, SLOT_SIZE * capacity) : 0;
+  let o: number;
+  try {
+    o = allocGcObject(h, LIST_BASIC_SIZE, Kind.List);
+  } catch (e) {
+    if (items !== 0) free(h, items);
+    throw e;
+  }
+  write32(h, o + LIST_SIZE, 0);
+  write32(h, o + LIST_ITEMS, items);
+  write32(h, o + LIST_ALLOCATED, capacity);
+  gcTrack(h, o);
+  return o;
+}
+
+export function listSize(h: ObjectHeap, o: number): number {
+  return read32(h, o + LIST_SIZE);
+}
+export function listItems(h: ObjectHeap, o: number): number {
+  return read32(h, o + LIST_ITEMS);
+}
+export function listAllocated(h: ObjectHeap, o: number): number {
+  return read32(h, o + LIST_ALLOCATED);
+}
+/** Address of item `i`'s slot (valid until the list is resized). */
+export function listSlot(h: ObjectHeap, o: number, i: number): number {
+  return read32(h, o + LIST_ITEMS) + SLOT_SIZE * i;
+}
+
+/**
+ * CPython's list_resize: sets the size to `newsize`, reallocating the items with the same
+ * over-allocation pattern (0, 4, 8, 16, 24, 32, 40, 52, …). New slots are left unset: the caller
+ * fills them. Throws HeapMemoryError with the list unchanged if the heap cannot grow.
+ */
+export function listResize(h: ObjectHeap, o: number, newsize: number): void {
+  const allocated = read32(h, o + LIST_ALLOCATED);
+  if (allocated >= newsize && newsize >= allocated >> 1) {
+    write32(h, o + LIST_SIZE, newsize);
+    return;
+  }
+  let newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
+  if (newsize - read32(h, o + LIST_SIZE) > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
+  if (newsize === 0) newAllocated = 0;
+  const items = read32(h, o + LIST_ITEMS);
+  let next = 0;
+  if (newAllocated === 0) {
+    if (items !== 0) free(h, items);
+  } else {
+    next = realloc(h, items, SLOT_SIZE * newAllocated);
+  }
+  write32(h, o + LIST_ITEMS, next);
+  write32(h, o + LIST_ALLOCATED, newAllocated);
+  write32(h, o + LIST_SIZE, newsize);
+}

@@ -1,0 +1,38 @@
+/**
+ * tuple: a fixed-size container, items inline. The empty tuple is a static singleton.
+ *
+ *   -8 [gc_next] -4 [gc_prev]  >obj +0 [refcnt] +4 [type] +8 [size] +12 (pad) +16 item slots…
+ */
+import { read32, write32 } from "../memory/index.js";
+import { allocGcObject } from "./alloc.js";
+import { gcTrack, increfRaw } from "./header.js";
+import { EMPTY_TUPLE, type ObjectHeap } from "./heap.js";
+import { Kind } from "./kinds.js";
+import { SLOT_SIZE, setSlotNull } from "./value.js";
+
+export const TUPLE_SIZE = 8;
+export const TUPLE_ITEMS = 16;
+
+/**
+ * Creates a tuple of `n` NULL items, tracked (refcount 1). The caller fills every item before the
+ * tuple is used; `n === 0` returns the shared empty tuple (with a new reference).
+ */
+export function newTuple(h: ObjectHeap, n: number): number {
+  if (n === 0) {
+    increfRaw(h, EMPTY_TUPLE);
+    return EMPTY_TUPLE;
+  }
+  const o = allocGcObject(h, TUPLE_ITEMS + SLOT_SIZE * n, Kind.Tuple);
+  write32(h, o + TUPLE_SIZE, n);
+  for (let i = 0; i < n; i++) setSlotNull(h, o + TUPLE_ITEMS + SLOT_SIZE * i);
+  gcTrack(h, o);
+  return o;
+}
+
+export function tupleSize(h: ObjectHeap, o: number): number {
+  return read32(h, o + TUPLE_SIZE);
+}
+/** Address of item `i`'s slot. */
+export function tupleSlot(o: number, i: number): number {
+  return o + TUPLE_ITEMS + SLOT_SIZE * i;
+}

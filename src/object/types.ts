@@ -1,0 +1,181 @@
+/**
+ * The type table. A type names a kind (its layout family, see kinds.ts) and, for user classes,
+ * the declared fields, whether instances carry a dynamic attribute table and a weakref list, and
+ * the finalizer. A user class also has a type object in the heap that each instance references,
+ * as CPython's heap types do, so `getrefcount(Class)` and `getReferents(instance)` behave alike.
+ */
+import { HeapTypeError, HeapValueError } from "../util/index.js";
+import { OB_HEAD_SIZE } from "./header.js";
+import { type ObjectHeap, TRUE } from "./heap.js";
+import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind } from "./kinds.js";
+import { SLOT_SIZE } from "./value.js";
+
+/** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
+export const FieldKind = {
+  /** Any value: a number or a reference. */
+  Any: "any",
+  /** A reference to an object (or None). */
+  Ref: "ref",
+  /** A number, stored inline. */
+  Number: "number",
+  /** True or False (references to the singletons). */
+  Bool: "bool",
+  /** A str object. */
+  Str: "str",
+} as const;
+export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
+
+export interface FieldSpec {
+  readonly name: string;
+  readonly kind: FieldKind;
+}
+
+/**
+ * A finalizer (`__del__`). Called with the object while it is still intact; it may store a new
+ * reference to the object (resurrection). See src/refcount/dealloc.ts for when it runs.
+ */
+export type Finalizer = (obj: number) => void;
+
+export interface ClassSpec {
+  readonly name: string;
+  /** Declared fields. Stored, cleared and traversed in alphabetical order, like CPython's __slots__. */
+  readonly fields?: readonly FieldSpec[];
+  /** Instances get a table of attributes added at run time (CPython's instance __dict__). */
+  readonly dynamic?: boolean;
+  /** Instances can be the target of weak references. */
+  readonly weakrefable?: boolean;
+  readonly finalize?: Finalizer;
+}
+
+export interface TypeInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: Kind;
+  readonly gc: boolean;
+  /** Fields in layout order (alphabetical). */
+  readonly fields: readonly FieldSpec[];
+  readonly fieldIndex: ReadonlyMap<string, number>;
+  readonly dynamic: boolean;
+  readonly weakrefable: boolean;
+  readonly fieldsOffset: number;
+  readonly attrsOffset: number;
+  readonly weaklistOffset: number;
+  /** Bytes from the object's address to its end (excluding the GC head). */
+  readonly basicSize: number;
+  readonly finalize: Finalizer | null;
+}
+
+function growTypeArrays(h: ObjectHeap, id: number): void {
+  if (id < h.typeKind.length) return;
+  const n = Math.max(id + 1, h.typeKind.length * 2);
+  const grow8 = (a: Uint8Array): Uint8Array => {
+    const b = new Uint8Array(n);
+    b.set(a);
+    return b;
+  };
+  const grow32 = (a: Int32Array): Int32Array => {
+    const b = new Int32Array(n);
+    b.set(a);
+    return b;
+  };
+  h.typeKind = grow8(h.typeKind);
+  h.typeHasFinalizer = grow8(h.typeHasFinalizer);
+  h.typeObject = grow32(h.typeObject);
+  h.typeFieldsOffset = grow32(h.typeFieldsOffset);
+  h.typeFieldCount = grow32(h.typeFieldCount);
+  h.typeAttrsOffset = grow32(h.typeAttrsOffset);
+  h.typeWeaklistOffset = grow32(h.typeWeaklistOffset);
+}
+
+function register(h: ObjectHeap, info: TypeInfo): void {
+  growTypeArrays(h, info.id);
+  h.types[info.id] = info;
+  h.typeKind[info.id] = info.kind;
+  h.typeFieldsOffset[info.id] = info.fieldsOffset;
+  h.typeFieldCount[info.id] = info.fields.length;
+  h.typeAttrsOffset[info.id] = info.attrsOffset;
+  h.typeWeaklistOffset[info.id] = info.weaklistOffset;
+  h.typeHasFinalizer[info.id] = info.finalize === null ? 0 : 1;
+}
+
+/** Registers the built-in types. Called once per heap. */
+export function registerBuiltinTypes(h: ObjectHeap): void {
+  for (const kind of Object.values(Kind)) {
+    if (kind === Kind.Instance) continue;
+    register(h, {
+      id: kind,
+      name: BUILTIN_TYPE_NAMES[kind]!,
+      kind,
+      gc: kind === Kind.Tuple || kind === Kind.List || kind === Kind.Dict || kind === Kind.Type,
+      fields: [],
+      fieldIndex: new Map(),
+      dynamic: false,
+      weakrefable: kind === Kind.Type,
+      fieldsOffset: OB_HEAD_SIZE,
+      attrsOffset: -1,
+      weaklistOffset: -1,
+      basicSize: OB_HEAD_SIZE,
+      finalize: null,
+    });
+  }
+}
+
+const FIELD_KINDS: ReadonlySet<string> = new Set(Object.values(FieldKind));
+
+/**
+ * Lays out and registers a user class; returns its TypeInfo. The caller creates the type object
+ * (see instance.ts: defineClass), because that needs the allocator's object helpers.
+ *
+ * Instance layout: [refcnt][type] then, if dynamic or weakrefable, [attrs table ptr][weaklist]
+ * (8 bytes), then one 8-byte value slot per field in alphabetical order.
+ */
+export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
+  if (typeof spec.name !== "string" || spec.name.length === 0) {
+    throw new HeapValueError("a class needs a non-empty name");
+  }
+  const fields = [...(spec.fields ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const fieldIndex = new Map<string, number>();
+  fields.forEach((f, i) => {
+    if (fieldIndex.has(f.name))
+      throw new HeapValueError(`class ${spec.name}: field '${f.name}' is declared twice`);
+    if (!FIELD_KINDS.has(f.kind)) {
+      throw new HeapTypeError(
+        `class ${spec.name}: field '${f.name}' has kind '${String(f.kind)}'; use one of ${[...FIELD_KINDS].join(", ")}`,
+      );
+    }
+    fieldIndex.set(f.name, i);
+  });
+  const dynamic = spec.dynamic ?? false;
+  const weakrefable = spec.weakrefable ?? false;
+  const extra = dynamic || weakrefable ? 8 : 0;
+  const fieldsOffset = OB_HEAD_SIZE + extra;
+  const id = Math.max(FIRST_USER_TYPE, h.types.length);
+  if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65519)");
+  const info: TypeInfo = {
+    id,
+    name: spec.name,
+    kind: Kind.Instance,
+    gc: true,
+    fields,
+    fieldIndex,
+    dynamic,
+    weakrefable,
+    fieldsOffset,
+    attrsOffset: dynamic ? OB_HEAD_SIZE : -1,
+    weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
+    basicSize: fieldsOffset + SLOT_SIZE * fields.length,
+    finalize: spec.finalize ?? null,
+  };
+  register(h, info);
+  return info;
+}
+
+/** The TypeInfo of a type id. */
+export function typeInfo(h: ObjectHeap, id: number): TypeInfo {
+  return h.types[id] as TypeInfo;
+}
+
+/** True if `o` is True (the caller knows `o` is a bool). */
+export function boolValue(o: number): boolean {
+  return o === TRUE;
+}

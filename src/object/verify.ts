@@ -1,0 +1,131 @@
+/**
+ * The object half of the heap verifier. On top of the allocator checks it verifies:
+ *  - invariant 1: every allocated block holds exactly one live object or is storage owned by
+ *    exactly one live object (a list's items, a dict's or instance's table);
+ *  - invariant 2: the generation lists are consistent rings and every tracked object is on
+ *    exactly one of them (no collection is running);
+ *  - invariant 3: every reference in the heap points to a live object, and each object's
+ *    refcount is at least the number of references to it from heap objects (the rest are held
+ *    from outside: handles, the engine's temporaries).
+ * Object-level checks need a checked heap (its block-state map says which blocks are objects);
+ * on an unchecked heap only the allocator and the generation rings are verified.
+ */
+import { BlockState, forEachAllocatedBlock, read32, verifyMemory } from "../memory/index.js";
+import { hex } from "../util/index.js";
+import { DICT_TABLE } from "./dict.js";
+import { GC_HEAD_SIZE, PREV_MASK, PREV_MASK_COLLECTING, refcnt, typeIdOf } from "./header.js";
+import { EMPTY_TUPLE, FALSE, GEN0_HEAD, NONE, type ObjectHeap, PERMANENT_HEAD, TRUE } from "./heap.js";
+import { Kind, kindIsGc } from "./kinds.js";
+import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
+import { traverse } from "./traverse.js";
+
+export interface VerifyReport {
+  /** Problems found; empty when the heap is sound. */
+  readonly problems: string[];
+  /** Live objects (checked heaps only, including the static singletons). */
+  readonly objects: number;
+  /** References held from outside the heap, summed over all objects (checked heaps only). */
+  readonly externalRefs: number;
+}
+
+const GENERATION_HEADS = [GEN0_HEAD, GEN0_HEAD + 16, GEN0_HEAD + 32, PERMANENT_HEAD];
+
+export function verifyHeap(h: ObjectHeap): VerifyReport {
+  const problems = verifyMemory(h);
+  const bad = (msg: string): void => {
+    if (problems.length < 100) problems.push(msg);
+  };
+
+  // Invariant 2: the generation rings.
+  const onRing = new Set<number>();
+  for (const head of GENERATION_HEADS) {
+    let prev = head;
+    for (let g = read32(h, head); g !== head; g = read32(h, g)) {
+      if (onRing.has(g) || g <= 0 || g >= h.buffer.byteLength) {
+        bad(`generation list at ${hex(head)}: bad or repeated link ${hex(g)}`);
+        break;
+      }
+      onRing.add(g);
+      const prevWord = read32(h, g + 4);
+      if ((prevWord & PREV_MASK) !== prev)
+        bad(`GC head ${hex(g)} has prev ${hex(prevWord & PREV_MASK)}, expected ${hex(prev)}`);
+      if ((prevWord & PREV_MASK_COLLECTING) !== 0)
+        bad(`object ${hex(g + GC_HEAD_SIZE)} has COLLECTING set outside a collection`);
+      prev = g;
+    }
+    if ((read32(h, head + 4) & PREV_MASK) !== prev)
+      bad(`generation list at ${hex(head)} has a wrong tail link`);
+  }
+  if (!h.checked) return { problems, objects: 0, externalRefs: 0 };
+
+  // Invariant 1: classify every allocated block.
+  const objects: number[] = [NONE, TRUE, FALSE, EMPTY_TUPLE];
+  const rawBlocks = new Set<number>();
+  forEachAllocatedBlock(h, (block) => {
+    const state = h.blockState[block >> 4];
+    if (state === BlockState.Raw) rawBlocks.add(block);
+    else if (state === BlockState.Object) objects.push(block);
+    else if (state === BlockState.GcObject) objects.push(block + GC_HEAD_SIZE);
+    else bad(`allocated block ${hex(block)} has block state ${state}`);
+  });
+  const live = new Set(objects);
+  const owned = new Set<number>();
+  const own = (o: number, block: number, what: string): void => {
+    if (!rawBlocks.has(block))
+      bad(`${what} of object ${hex(o)} points at ${hex(block)}, not an allocated storage block`);
+    else if (owned.has(block)) bad(`storage block ${hex(block)} is owned twice (again by ${hex(o)})`);
+    owned.add(block);
+  };
+
+  // Invariant 3: count references from heap objects.
+  const internal = new Map<number, number>();
+  for (const o of objects) {
+    const id = typeIdOf(h, o);
+    const kind = h.typeKind[id];
+    if (h.types[id] === undefined || kind === undefined || kind === 0) {
+      bad(`object ${hex(o)} has unknown type id ${id}`);
+      continue;
+    }
+    if (refcnt(h, o) < 1) bad(`live object ${hex(o)} has refcount ${refcnt(h, o)}`);
+    if (kindIsGc(kind) && o !== EMPTY_TUPLE) {
+      const tracked = read32(h, o - GC_HEAD_SIZE) !== 0;
+      if (tracked !== onRing.has(o - GC_HEAD_SIZE)) {
+        bad(
+          `object ${hex(o)} is ${tracked ? "tracked but on no generation list" : "on a list but untracked"}`,
+        );
+      }
+    }
+    if (kind === Kind.List) {
+      const items = read32(h, o + LIST_ITEMS);
+      if (read32(h, o + LIST_SIZE) > read32(h, o + LIST_ALLOCATED))
+        bad(`list ${hex(o)} has size > allocated`);
+      if (items !== 0) own(o, items, "item storage");
+    } else if (kind === Kind.Dict) {
+      const t = read32(h, o + DICT_TABLE);
+      if (t !== 0) own(o, t, "table");
+    } else if (kind === Kind.Instance) {
+      const off = h.typeAttrsOffset[id]!;
+      if (off >= 0 && read32(h, o + off) !== 0) own(o, read32(h, o + off), "attribute table");
+    }
+    const n = traverse(h, o);
+    for (let i = 0; i < n; i++) {
+      const r = h.edges[i]!;
+      if (!live.has(r)) {
+        bad(`object ${hex(o)} references ${hex(r)}, which is not a live object`);
+        continue;
+      }
+      internal.set(r, (internal.get(r) ?? 0) + 1);
+    }
+  }
+  for (const b of rawBlocks)
+    if (!owned.has(b)) bad(`storage block ${hex(b)} is owned by no live object (leaked)`);
+  let external = 0;
+  for (const o of objects) {
+    const ext = refcnt(h, o) - (internal.get(o) ?? 0);
+    if (ext < 0) {
+      bad(`object ${hex(o)} has refcount ${refcnt(h, o)} but ${internal.get(o)} references from the heap`);
+    }
+    external += ext;
+  }
+  return { problems, objects: objects.length, externalRefs: external };
+}

@@ -1,0 +1,36 @@
+/**
+ * RefcountHeap: the object heap plus the deallocation machinery's state: the trashcan (CPython's
+ * bounded-recursion deferral) and the unraisable hook that receives exceptions thrown by user
+ * code running inside a deallocation (finalizers now; weakref callbacks later).
+ */
+import type { MemoryOptions } from "../memory/index.js";
+import { ObjectHeap, registerBuiltinTypes } from "../object/index.js";
+
+/**
+ * Receives an exception that user code threw where it cannot propagate (inside a deallocation
+ * or a collection), like Python's sys.unraisablehook. `where` says what raised, in CPython's
+ * words, e.g. "<finalizer of 'Node' object at 0x10048>".
+ */
+export type UnraisableHook = (error: unknown, where: string) => void;
+
+/** The default hook: CPython's "Exception ignored in: …" report, on stderr. */
+export const printUnraisable: UnraisableHook = (error, where) => {
+  const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(`Exception ignored in: ${where}\n${detail}\n`);
+};
+
+/** CPython's _PyTrash_UNWIND_LEVEL: deallocations nest at most this deep before deferring. */
+export const TRASH_UNWIND_LEVEL = 50;
+
+export class RefcountHeap extends ObjectHeap {
+  /** Nesting depth of trashcan-participating deallocators now running. */
+  trashNesting = 0;
+  /** Top of the deferred-deallocation stack (an object address, linked through gc_prev), or 0. */
+  trashLater = 0;
+  unraisableHook: UnraisableHook = printUnraisable;
+
+  constructor(options: MemoryOptions = {}) {
+    super(options);
+    registerBuiltinTypes(this);
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * Reference counting: incref/decref, deallocation in CPython's order with the trashcan, and the
+ * container operations that release references.
+ */
+export {
+  clearField,
+  delAttr,
+  dictClear,
+  dictDelItem,
+  dictGetSlot,
+  dictSetItem,
+  fieldItemSlot,
+  getAttrSlot,
+  listAppend,
+  listClear,
+  listDelItem,
+  listItemSlot,
+  listSetItem,
+  setAttr,
+  setField,
+  tupleItemSlot,
+  tupleSetItem,
+} from "./containers.js";
+export { printUnraisable, RefcountHeap, TRASH_UNWIND_LEVEL, type UnraisableHook } from "./heap.js";
+export { dealloc, decref, decrefSlot, getrefcount, incref } from "./refcount.js";

@@ -1,0 +1,273 @@
+/**
+ * Reference counting: incref and decref, and deallocation — what happens when a refcount reaches zero, kind by kind, in CPython 3.11's order.
+ * Read `dealloc` first.
+ *
+ * Child release orders (observable through finalizer order):
+ *   | kind     | order                                                              |
+ *   |----------|--------------------------------------------------------------------|
+ *   | list     | items last to first                                                |
+ *   | tuple    | items last to first                                                |
+ *   | dict     | entries in insertion order; key, then value                        |
+ *   | instance | finalizer first; fields in layout (alphabetical) order; then the   |
+ *   |          | attribute table in insertion order; then the reference to the type |
+ *
+ * The trashcan (CPython's Py_TRASHCAN_BEGIN/END): container deallocators count their nesting;
+ * at depth 50 an object is not torn down but pushed on `trashLater` (linked through its gc_prev
+ * word, keeping the FINALIZED bit). When the outermost deallocator finishes it pops and
+ * destroys the deferred objects one by one (LIFO), each with a fresh budget. So freeing a
+ * 10-million-long chain uses a bounded JS stack, and the order of finalizers matches CPython's.
+ */
+import { free, read32, write32 } from "../memory/index.js";
+import {
+  attrsTable,
+  checkDecref,
+  checkObject,
+  describe,
+  E_KEY,
+  E_VALUE,
+  entryIsLive,
+  freeGcObject,
+  freeObject,
+  GC_HEAD_SIZE,
+  gcTrack,
+  gcUntrack,
+  increfRaw,
+  isFinalized,
+  isStaticObject,
+  Kind,
+  listItems,
+  listSize,
+  PREV_MASK,
+  REF_TAG,
+  refcnt,
+  SLOT_SIZE,
+  setFinalized,
+  setRefcnt,
+  setSlotNull,
+  tableEntry,
+  tableNEntries,
+  tupleSize,
+  tupleSlot,
+  typeIdOf,
+  typeInfo,
+  typeObjectClass,
+} from "../object/index.js";
+import { ErrorCode, HeapAccessError } from "../util/index.js";
+import type { RefcountHeap } from "./heap.js";
+import { TRASH_UNWIND_LEVEL } from "./heap.js";
+
+/** Takes a new reference to `o`. */
+export function incref(h: RefcountHeap, o: number): void {
+  if (h.checked) checkObject(h, o, "incref");
+  increfRaw(h, o);
+}
+
+/** Releases a reference to `o`; deallocates it when that was the last one. */
+export function decref(h: RefcountHeap, o: number): void {
+  if (h.checked) checkDecref(h, o);
+  const rc = refcnt(h, o) - 1;
+  setRefcnt(h, o, rc);
+  if (rc === 0) dealloc(h, o);
+}
+
+/** Releases the reference held by a value slot, if it holds one (Py_XDECREF). */
+export function decrefSlot(h: RefcountHeap, p: number): void {
+  if (read32(h, p + 4) === REF_TAG) {
+    const o = read32(h, p);
+    if (o !== 0) decref(h, o);
+  }
+}
+
+/** The true reference count of `o`. */
+export function getrefcount(h: RefcountHeap, o: number): number {
+  if (h.checked) checkObject(h, o, "getrefcount");
+  return refcnt(h, o);
+}
+
+/** Deallocates `o`, whose refcount just reached zero. */
+export function dealloc(h: RefcountHeap, o: number): void {
+  switch (h.typeKind[typeIdOf(h, o)]) {
+    case Kind.Instance:
+      deallocInstance(h, o);
+      return;
+    case Kind.List:
+      deallocList(h, o);
+      return;
+    case Kind.Tuple:
+      deallocTuple(h, o);
+      return;
+    case Kind.Dict:
+      deallocDict(h, o);
+      return;
+    case Kind.Str:
+      freeObject(h, o);
+      return;
+    case Kind.Type:
+      deallocType(h, o);
+      return;
+    default:
+      deallocStatic(h, o);
+  }
+}
+
+/** Py_TRASHCAN_BEGIN: true if the caller may run its body now; false if `o` was deferred. */
+function trashBegin(h: RefcountHeap, o: number): boolean {
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) {
+    const g = o - GC_HEAD_SIZE;
+    write32(h, g + 4, (read32(h, g + 4) & ~PREV_MASK) | h.trashLater);
+    h.trashLater = o;
+    return false;
+  }
+  h.trashNesting++;
+  return true;
+}
+
+/** Py_TRASHCAN_END: leave one level; at the outermost level destroy what was deferred. */
+function trashEnd(h: RefcountHeap): void {
+  h.trashNesting--;
+  if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
+}
+
+function destroyChain(h: RefcountHeap): void {
+  h.trashNesting++;
+  while (h.trashLater !== 0) {
+    const o = h.trashLater;
+    h.trashLater = read32(h, o - GC_HEAD_SIZE + 4) & PREV_MASK;
+    dealloc(h, o);
+  }
+  h.trashNesting--;
+}
+
+function untrackIfTracked(h: RefcountHeap, o: number): void {
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+}
+
+/** Releases the reference a slot holds, after setting the slot to NULL (Py_CLEAR). */
+function clearSlot(h: RefcountHeap, p: number): void {
+  if (read32(h, p + 4) !== REF_TAG) return;
+  const v = read32(h, p);
+  if (v === 0) return;
+  setSlotNull(h, p);
+  decref(h, v);
+}
+
+/** Releases every entry of a dict or attribute table, in insertion order (key, then value), and frees it. */
+function releaseTable(h: RefcountHeap, t: number): void {
+  for (let i = 0; i < tableNEntries(h, t); i++) {
+    const e = tableEntry(h, t, i);
+    if (!entryIsLive(h, e)) continue;
+    clearSlot(h, e + E_KEY);
+    clearSlot(h, e + E_VALUE);
+  }
+  free(h, t);
+}
+
+function deallocList(h: RefcountHeap, o: number): void {
+  untrackIfTracked(h, o);
+  if (!trashBegin(h, o)) return;
+  const n = listSize(h, o);
+  for (let i = n - 1; i >= 0; i--) {
+    // Items are read through the list each time: a finalizer run by a decref may grow the heap.
+    const p = listItems(h, o) + SLOT_SIZE * i;
+    if (read32(h, p + 4) === REF_TAG) {
+      const v = read32(h, p);
+      if (v !== 0) decref(h, v);
+    }
+  }
+  const items = listItems(h, o);
+  if (items !== 0) free(h, items);
+  freeGcObject(h, o);
+  trashEnd(h);
+}
+
+function deallocTuple(h: RefcountHeap, o: number): void {
+  untrackIfTracked(h, o);
+  if (!trashBegin(h, o)) return;
+  for (let i = tupleSize(h, o) - 1; i >= 0; i--) {
+    const p = tupleSlot(o, i);
+    if (read32(h, p + 4) === REF_TAG) {
+      const v = read32(h, p);
+      if (v !== 0) decref(h, v);
+    }
+  }
+  freeGcObject(h, o);
+  trashEnd(h);
+}
+
+function deallocDict(h: RefcountHeap, o: number): void {
+  untrackIfTracked(h, o);
+  if (!trashBegin(h, o)) return;
+  const t = read32(h, o + 8);
+  if (t !== 0) releaseTable(h, t);
+  freeGcObject(h, o);
+  trashEnd(h);
+}
+
+/** CPython's subtype_dealloc, for instances of user classes. */
+function deallocInstance(h: RefcountHeap, o: number): void {
+  untrackIfTracked(h, o);
+  if (!trashBegin(h, o)) return;
+  const id = typeIdOf(h, o);
+  if (h.typeHasFinalizer[id] === 1) {
+    // The finalizer may run any code, including a collection: the object must look alive.
+    gcTrack(h, o);
+    if (callFinalizerFromDealloc(h, o)) {
+      trashEnd(h);
+      return; // resurrected: it stays alive and tracked
+    }
+    gcUntrack(h, o);
+  }
+  const nf = h.typeFieldCount[id]!;
+  const off = h.typeFieldsOffset[id]!;
+  for (let i = 0; i < nf; i++) clearSlot(h, o + off + SLOT_SIZE * i);
+  const attrsOff = h.typeAttrsOffset[id]!;
+  if (attrsOff >= 0) {
+    const t = attrsTable(h, o);
+    if (t !== 0) {
+      write32(h, o + attrsOff, 0);
+      releaseTable(h, t);
+    }
+  }
+  freeGcObject(h, o);
+  decref(h, h.typeObject[id]!);
+  trashEnd(h);
+}
+
+/**
+ * PyObject_CallFinalizerFromDealloc: revive the object (refcount 1) while its finalizer runs,
+ * at most once per object (the FINALIZED bit). Returns true if the finalizer stored a new
+ * reference to it (resurrection), in which case deallocation stops.
+ */
+function callFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
+  setRefcnt(h, o, 1);
+  if (!isFinalized(h, o)) {
+    const finalize = typeInfo(h, typeIdOf(h, o)).finalize!;
+    try {
+      finalize(o);
+    } catch (error) {
+      h.unraisableHook(error, `<finalizer of ${describe(h, o)}>`);
+    }
+    setFinalized(h, o);
+  }
+  const rc = refcnt(h, o) - 1;
+  setRefcnt(h, o, rc);
+  return rc > 0;
+}
+
+function deallocType(h: RefcountHeap, o: number): void {
+  untrackIfTracked(h, o);
+  const cls = typeObjectClass(h, o);
+  if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
+  freeGcObject(h, o);
+}
+
+/** None, True, False and () are never freed: reaching zero means references were over-released. */
+function deallocStatic(h: RefcountHeap, o: number): void {
+  setRefcnt(h, o, 1);
+  const what = isStaticObject(o) ? describe(h, o) : `object at ${o}`;
+  throw new HeapAccessError(
+    ErrorCode.RefcountUnderflow,
+    `the refcount of ${what} reached 0: more references to it were released than were taken. ` +
+      `Take a reference (incref) for every one you release. Its count was reset to ${refcnt(h, o)}.`,
+  );
+}
