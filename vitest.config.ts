@@ -3,8 +3,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The examples and CLI tests run compiled code from dist/ (built by `npm ci`'s prepare step).
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     pool: "forks",
+    // Run the code through Node's own ESM loader (with tsx stripping the types), not Vite's module
+    // runner: the runner turns every cross-module call into a getter access, which made the heap's
+    // hot paths 5-10x slower (the 10-million-object tests took 20 s instead of 2 s).
+    execArgv: ["--import", "tsx"],
+    experimental: { viteModuleRunner: false },
   },
 });

@@ -23,8 +23,6 @@ export function malloc(m: Memory, n: number): number {
     }
     p = allocLarge(m, n);
   }
-  m.allocations++;
-  m.bytesRequested += n;
   if (m.checked) m.blockState[p >> 4] = BlockState.Raw;
   if (m.trace !== null) m.trace({ kind: "alloc", addr: p, size: n });
   return p;
@@ -33,7 +31,6 @@ export function malloc(m: Memory, n: number): number {
 /** Frees a block returned by malloc/realloc. */
 export function free(m: Memory, p: number): void {
   if (m.checked) checkFree(m, p);
-  m.frees++;
   if (m.trace !== null) m.trace({ kind: "free", addr: p, size: 0 });
   if (m.chunkKind[p >>> CHUNK_BITS] === ChunkKind.Arena) freeSmall(m, p);
   else freeLarge(m, p);
@@ -64,10 +61,7 @@ export function realloc(m: Memory, p: number, n: number): number {
   }
   if (n > SMALL_REQUEST_THRESHOLD) {
     const q = reallocLargeInPlace(m, p, n);
-    if (q !== 0) {
-      m.bytesRequested += n;
-      return q;
-    }
+    if (q !== 0) return q;
     const moved = mallocLargeMoved(m, p, largeUsableSize(m, p), n);
     free(m, p);
     return moved;
@@ -80,8 +74,6 @@ export function realloc(m: Memory, p: number, n: number): number {
 
 function mallocLargeMoved(m: Memory, p: number, oldBytes: number, n: number): number {
   const q = moveToLarge(m, p, oldBytes, n);
-  m.allocations++;
-  m.bytesRequested += n;
   if (m.checked) m.blockState[q >> 4] = BlockState.Raw;
   return q;
 }

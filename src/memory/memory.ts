@@ -109,11 +109,6 @@ export class Memory {
   largeSegments = 0;
   largeSegmentChunks = 0;
 
-  // --- counters ---
-  bytesRequested = 0;
-  allocations = 0;
-  frees = 0;
-
   constructor(options: MemoryOptions = {}) {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     if (!Number.isInteger(maxBytes) || maxBytes < 2 * CHUNK_SIZE || maxBytes > MAX_HEAP_BYTES) {

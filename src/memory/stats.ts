@@ -51,9 +51,6 @@ export interface MallocStats {
   /** The ArrayBuffer's current length. */
   readonly bufferBytes: number;
   readonly maxBytes: number;
-  /** Lifetime malloc and free calls. */
-  readonly allocations: number;
-  readonly frees: number;
 }
 
 export function mallocStats(m: Memory): MallocStats {
@@ -127,8 +124,6 @@ export function mallocStats(m: Memory): MallocStats {
     reservedBytes: reservedBytes(m),
     bufferBytes: m.buffer.byteLength,
     maxBytes: m.maxBytes,
-    allocations: m.allocations,
-    frees: m.frees,
   };
 }
 

@@ -28,6 +28,8 @@ export class RefcountHeap extends ObjectHeap {
   /** Top of the deferred-deallocation stack (an object address, linked through gc_prev), or 0. */
   trashLater = 0;
   unraisableHook: UnraisableHook = printUnraisable;
+  /** Checked heaps: objects whose finalizer is running (their count of 1 is on loan to it). */
+  readonly finalizing: number[] = [];
 
   constructor(options: MemoryOptions = {}) {
     super(options);

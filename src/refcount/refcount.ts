@@ -64,10 +64,21 @@ export function incref(h: RefcountHeap, o: number): void {
 
 /** Releases a reference to `o`; deallocates it when that was the last one. */
 export function decref(h: RefcountHeap, o: number): void {
-  if (h.checked) checkDecref(h, o);
+  if (h.checked) checkDecrefDuringFinalizer(h, o);
   const rc = refcnt(h, o) - 1;
   setRefcnt(h, o, rc);
   if (rc === 0) dealloc(h, o);
+}
+
+function checkDecrefDuringFinalizer(h: RefcountHeap, o: number): void {
+  checkDecref(h, o);
+  if (refcnt(h, o) === 1 && h.finalizing.includes(o)) {
+    throw new HeapAccessError(
+      ErrorCode.RefcountUnderflow,
+      `decref of ${describe(h, o)} inside its own finalizer would release the reference the ` +
+        "deallocator lends the finalizer: more references were released than were held.",
+    );
+  }
 }
 
 /** Releases the reference held by a value slot, if it holds one (Py_XDECREF). */
@@ -242,10 +253,13 @@ function callFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
   setRefcnt(h, o, 1);
   if (!isFinalized(h, o)) {
     const finalize = typeInfo(h, typeIdOf(h, o)).finalize!;
+    if (h.checked) h.finalizing.push(o);
     try {
       finalize(o);
     } catch (error) {
       h.unraisableHook(error, `<finalizer of ${describe(h, o)}>`);
+    } finally {
+      if (h.checked) h.finalizing.pop();
     }
     setFinalized(h, o);
   }
