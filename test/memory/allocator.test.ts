@@ -192,41 +192,45 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 describe("random allocation sequences (seeded)", () => {
   it("keep every block disjoint, aligned and intact, and the allocator consistent after every step", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 1, maxLength: 120 }), fc.boolean(), (ops, checked) => {
-        const m = new Memory({ checked, maxBytes: 64 * ARENA_SIZE });
-        const live: { p: number; size: number; id: number }[] = [];
-        let nextId = 1;
-        for (const op of ops) {
-          if (op.kind === "alloc") {
-            const p = malloc(m, op.size);
-            expect(p % 16).toBe(0);
-            fill(m, p, op.size, nextId);
-            live.push({ p, size: op.size, id: nextId++ });
-          } else if (live.length > 0) {
-            const i = op.pick % live.length;
-            const b = live[i]!;
-            if (op.kind === "free") {
-              free(m, b.p);
-              live.splice(i, 1);
-            } else {
-              const p = realloc(m, b.p, op.size);
-              const kept = Math.min(b.size, op.size);
-              expect(check(m, p, kept, b.id)).toBe(true);
-              fill(m, p, op.size, b.id);
-              live[i] = { p, size: op.size, id: b.id };
+      fc.property(
+        fc.array(opArb, { minLength: 10, maxLength: 150, size: "max" }),
+        fc.boolean(),
+        (ops, checked) => {
+          const m = new Memory({ checked, maxBytes: 64 * ARENA_SIZE });
+          const live: { p: number; size: number; id: number }[] = [];
+          let nextId = 1;
+          for (const op of ops) {
+            if (op.kind === "alloc") {
+              const p = malloc(m, op.size);
+              expect(p % 16).toBe(0);
+              fill(m, p, op.size, nextId);
+              live.push({ p, size: op.size, id: nextId++ });
+            } else if (live.length > 0) {
+              const i = op.pick % live.length;
+              const b = live[i]!;
+              if (op.kind === "free") {
+                free(m, b.p);
+                live.splice(i, 1);
+              } else {
+                const p = realloc(m, b.p, op.size);
+                const kept = Math.min(b.size, op.size);
+                expect(check(m, p, kept, b.id)).toBe(true);
+                fill(m, p, op.size, b.id);
+                live[i] = { p, size: op.size, id: b.id };
+              }
             }
+            expect(verifyMemory(m)).toEqual([]);
           }
+          for (const b of live) expect(check(m, b.p, b.size, b.id)).toBe(true);
+          const sorted = [...live].sort((x, y) => x.p - y.p);
+          for (let i = 1; i < sorted.length; i++) {
+            expect(sorted[i - 1]!.p + usableSize(m, sorted[i - 1]!.p)).toBeLessThanOrEqual(sorted[i]!.p);
+          }
+          for (const b of live) free(m, b.p);
           expect(verifyMemory(m)).toEqual([]);
-        }
-        for (const b of live) expect(check(m, b.p, b.size, b.id)).toBe(true);
-        const sorted = [...live].sort((x, y) => x.p - y.p);
-        for (let i = 1; i < sorted.length; i++) {
-          expect(sorted[i - 1]!.p + usableSize(m, sorted[i - 1]!.p)).toBeLessThanOrEqual(sorted[i]!.p);
-        }
-        for (const b of live) free(m, b.p);
-        expect(verifyMemory(m)).toEqual([]);
-        expect(mallocStats(m).arenasCurrent).toBeLessThanOrEqual(1);
-      }),
+          expect(mallocStats(m).arenasCurrent).toBeLessThanOrEqual(1);
+        },
+      ),
       { seed: 20261124, numRuns: 150 },
     );
   });
