@@ -121,6 +121,20 @@ export function gcTrack(h: ObjectHeap, o: number): void {
   write32(h, head + 4, g);
 }
 
+/**
+ * Links a freshly allocated object at the tail of generation 0. Its GC head words are
+ * uninitialised and it has no flags yet, so both are written outright (no read-modify-write).
+ */
+export function gcTrackNew(h: ObjectHeap, o: number): void {
+  const g = o - GC_HEAD_SIZE;
+  const head = h.gen0;
+  const last = read32(h, head + 4) & PREV_MASK;
+  write32(h, last, g);
+  write32(h, g + 4, last);
+  write32(h, g, head);
+  write32(h, head + 4, g);
+}
+
 /** Unlinks `o` from its list; keeps only FINALIZED (CPython's _PyObject_GC_UNTRACK). */
 export function gcUntrack(h: ObjectHeap, o: number): void {
   const g = o - GC_HEAD_SIZE;

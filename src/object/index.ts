@@ -29,6 +29,7 @@ export {
   gcNext,
   gcPrev,
   gcTrack,
+  gcTrackNew,
   gcUntrack,
   increfRaw,
   initHeader,

@@ -13,9 +13,9 @@
  *
  * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id] +12 (pad).
  */
-import { read32, write32 } from "../memory/index.js";
+import { BlockState, malloc, read32, setBlockState, write32 } from "../memory/index.js";
 import { allocGcObject } from "./alloc.js";
-import { gcTrack, increfRaw } from "./header.js";
+import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { type ClassSpec, FieldKind, layoutClass, type TypeInfo, typeInfo } from "./types.js";
@@ -29,7 +29,7 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   const t = allocGcObject(h, 16, Kind.Type);
   write32(h, t + TYPE_OBJECT_CLASS, info.id);
   write32(h, t + TYPE_OBJECT_CLASS + 4, 0);
-  gcTrack(h, t);
+  gcTrackNew(h, t);
   h.typeObject[info.id] = t;
   return info;
 }
@@ -39,20 +39,30 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
  * fields start NULL and number fields 0.
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
-  const info = typeInfo(h, typeId);
-  const o = allocGcObject(h, info.basicSize, typeId);
-  if (info.fieldsOffset !== 8) {
+  // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
+  const block = malloc(h, h.typeAllocSize[typeId]!);
+  if (h.checked) setBlockState(h, block, BlockState.GcObject);
+  const o = block + GC_HEAD_SIZE;
+  initHeader(h, o, typeId);
+  h.gcCount0++;
+  const fieldsOffset = h.typeFieldsOffset[typeId]!;
+  if (fieldsOffset !== OB_HEAD_SIZE) {
     write32(h, o + 8, 0);
     write32(h, o + 12, 0);
   }
-  const fields = info.fields;
-  for (let i = 0, p = o + info.fieldsOffset; i < fields.length; i++, p += SLOT_SIZE) {
-    if (fields[i]!.kind === FieldKind.Number) setSlotNumber(h, p, 0);
-    else setSlotNull(h, p);
-  }
+  const nf = h.typeFieldCount[typeId]!;
+  for (let i = 0, p = o + fieldsOffset; i < nf; i++, p += SLOT_SIZE) setSlotNull(h, p);
+  if (h.typeHasNumberFields[typeId] === 1) zeroNumberFields(h, o, typeId);
   increfRaw(h, h.typeObject[typeId]!);
-  gcTrack(h, o);
+  gcTrackNew(h, o);
   return o;
+}
+
+function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
+  const info = typeInfo(h, typeId);
+  info.fields.forEach((f, i) => {
+    if (f.kind === FieldKind.Number) setSlotNumber(h, o + info.fieldsOffset + SLOT_SIZE * i, 0);
+  });
 }
 
 /** Address of field `i`'s slot. */

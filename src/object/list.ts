@@ -6,7 +6,7 @@
  */
 import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
 import { allocGcObject } from "./alloc.js";
-import { gcTrack } from "./header.js";
+import { gcTrackNew } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
@@ -29,7 +29,7 @@ export function newList(h: ObjectHeap, capacity = 0): number {
   write32(h, o + LIST_SIZE, 0);
   write32(h, o + LIST_ITEMS, items);
   write32(h, o + LIST_ALLOCATED, capacity);
-  gcTrack(h, o);
+  gcTrackNew(h, o);
   return o;
 }
 
@@ -58,6 +58,11 @@ export function listResize(h: ObjectHeap, o: number, newsize: number): void {
     write32(h, o + LIST_SIZE, newsize);
     return;
   }
+  listRealloc(h, o, newsize);
+}
+
+/** The slow half of listResize (kept apart so the fast half inlines into callers). */
+function listRealloc(h: ObjectHeap, o: number, newsize: number): void {
   let newAllocated = (newsize + (newsize >> 3) + 6) & ~3;
   if (newsize - read32(h, o + LIST_SIZE) > newAllocated - newsize) newAllocated = (newsize + 3) & ~3;
   if (newsize === 0) newAllocated = 0;

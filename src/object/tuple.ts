@@ -5,7 +5,7 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject } from "./alloc.js";
-import { gcTrack, increfRaw } from "./header.js";
+import { gcTrackNew, increfRaw } from "./header.js";
 import { EMPTY_TUPLE, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { SLOT_SIZE, setSlotNull } from "./value.js";
@@ -25,7 +25,7 @@ export function newTuple(h: ObjectHeap, n: number): number {
   const o = allocGcObject(h, TUPLE_ITEMS + SLOT_SIZE * n, Kind.Tuple);
   write32(h, o + TUPLE_SIZE, n);
   for (let i = 0; i < n; i++) setSlotNull(h, o + TUPLE_ITEMS + SLOT_SIZE * i);
-  gcTrack(h, o);
+  gcTrackNew(h, o);
   return o;
 }
 

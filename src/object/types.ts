@@ -5,7 +5,7 @@
  * as CPython's heap types do, so `getrefcount(Class)` and `getReferents(instance)` behave alike.
  */
 import { HeapTypeError, HeapValueError } from "../util/index.js";
-import { OB_HEAD_SIZE } from "./header.js";
+import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import { type ObjectHeap, TRUE } from "./heap.js";
 import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
@@ -80,6 +80,8 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   };
   h.typeKind = grow8(h.typeKind);
   h.typeHasFinalizer = grow8(h.typeHasFinalizer);
+  h.typeHasNumberFields = grow8(h.typeHasNumberFields);
+  h.typeAllocSize = grow32(h.typeAllocSize);
   h.typeObject = grow32(h.typeObject);
   h.typeFieldsOffset = grow32(h.typeFieldsOffset);
   h.typeFieldCount = grow32(h.typeFieldCount);
@@ -96,6 +98,8 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeAttrsOffset[info.id] = info.attrsOffset;
   h.typeWeaklistOffset[info.id] = info.weaklistOffset;
   h.typeHasFinalizer[info.id] = info.finalize === null ? 0 : 1;
+  h.typeHasNumberFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Number) ? 1 : 0;
+  h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
 }
 
 /** Registers the built-in types. Called once per heap. */

@@ -27,6 +27,10 @@ import {
   keyHash,
   kindIsGc,
   listItems,
+  refcnt,
+  setRefcnt,
+  setSlotNumber,
+  setSlotRef,
   listResize,
   listSize,
   listSlot,
@@ -74,11 +78,25 @@ function oldRef(h: RefcountHeap, p: number): number {
 
 /** Appends a value to a list. */
 export function listAppend(h: RefcountHeap, l: number, v: number, isRef: boolean): void {
-  if (h.checked) checkKind(h, l, Kind.List, "a list", "listAppend");
+  if (h.checked) {
+    checkKind(h, l, Kind.List, "a list", "listAppend");
+    take(h, v, isRef, "listAppend"); // validate first: a bad value must not grow the list
+    if (isRef) decrefNoDealloc(h, v);
+  }
   const n = listSize(h, l);
   listResize(h, l, n + 1); // may throw, before any reference is taken
-  take(h, v, isRef, "listAppend");
-  setSlot(h, listSlot(h, l, n), v, isRef);
+  const p = listItems(h, l) + SLOT_SIZE * n;
+  if (isRef) {
+    increfRaw(h, v);
+    setSlotRef(h, p, v);
+  } else {
+    setSlotNumber(h, p, v);
+  }
+}
+
+/** Undoes a validation incref (the count was just raised, so it cannot reach zero). */
+function decrefNoDealloc(h: RefcountHeap, v: number): void {
+  setRefcnt(h, v, refcnt(h, v) - 1);
 }
 
 function listIndex(h: RefcountHeap, l: number, i: number, op: string): number {

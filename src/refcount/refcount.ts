@@ -26,7 +26,6 @@ import {
   E_KEY,
   E_VALUE,
   entryIsLive,
-  freeGcObject,
   freeObject,
   GC_HEAD_SIZE,
   gcTrack,
@@ -52,7 +51,7 @@ import {
   typeInfo,
   typeObjectClass,
 } from "../object/index.js";
-import { ErrorCode, HeapAccessError } from "../util/index.js";
+import { assert, DEBUG, ErrorCode, HeapAccessError } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
 import { TRASH_UNWIND_LEVEL } from "./heap.js";
 
@@ -95,12 +94,57 @@ export function getrefcount(h: RefcountHeap, o: number): number {
   return refcnt(h, o);
 }
 
-/** Deallocates `o`, whose refcount just reached zero. */
+/**
+ * Deallocates `o`, whose refcount just reached zero.
+ *
+ * Instances (CPython's subtype_dealloc) are handled inline here, on purpose: this function is
+ * then too large for V8 to inline into decref's callers. Inlining it everywhere spent V8's
+ * per-function inlining budget on code that rarely runs in that caller and left the hot small
+ * helpers as calls; W1's build phase was twice as slow (measured with bench/w1.ts).
+ */
 export function dealloc(h: RefcountHeap, o: number): void {
-  switch (h.typeKind[typeIdOf(h, o)]) {
-    case Kind.Instance:
-      deallocInstance(h, o);
-      return;
+  const kind = h.typeKind[typeIdOf(h, o)];
+  if (kind === Kind.Instance) {
+      if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+      if (h.trashNesting >= TRASH_UNWIND_LEVEL) {
+        trashDeposit(h, o);
+        return;
+      }
+      h.trashNesting++;
+      const id = typeIdOf(h, o);
+      if (h.typeHasFinalizer[id] === 1) {
+        // The finalizer may run any code, including a collection: the object must look alive.
+        gcTrack(h, o);
+        if (callFinalizerFromDealloc(h, o)) {
+          trashEnd(h);
+          return; // resurrected: it stays alive and tracked
+        }
+        gcUntrack(h, o);
+      }
+      const nf = h.typeFieldCount[id]!;
+      if (nf !== 0) {
+        const first = o + h.typeFieldsOffset[id]!;
+        for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+      }
+      const attrsOff = h.typeAttrsOffset[id]!;
+      if (attrsOff >= 0) {
+        const t = attrsTable(h, o);
+        if (t !== 0) {
+          write32(h, o + attrsOff, 0);
+          releaseTable(h, t);
+        }
+      }
+      freeUntracked(h, o);
+      // Release the instance's reference to its type. The type table holds another, so this never
+      // deallocates unless references were over-released (then dealloc reports it).
+      const t = h.typeObject[id]!;
+      const rc = refcnt(h, t) - 1;
+      setRefcnt(h, t, rc);
+      if (rc === 0) dealloc(h, t);
+      trashEnd(h);
+    return;
+  }
+  switch (kind) {
     case Kind.List:
       deallocList(h, o);
       return;
@@ -121,16 +165,18 @@ export function dealloc(h: RefcountHeap, o: number): void {
   }
 }
 
-/** Py_TRASHCAN_BEGIN: true if the caller may run its body now; false if `o` was deferred. */
-function trashBegin(h: RefcountHeap, o: number): boolean {
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) {
-    const g = o - GC_HEAD_SIZE;
-    write32(h, g + 4, (read32(h, g + 4) & ~PREV_MASK) | h.trashLater);
-    h.trashLater = o;
-    return false;
-  }
-  h.trashNesting++;
-  return true;
+/*
+ * Py_TRASHCAN_BEGIN is inlined in each container deallocator as
+ *     if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
+ *     h.trashNesting++;
+ * and Py_TRASHCAN_END is trashEnd(h).
+ */
+
+/** Defers the deallocation of `o` (already untracked, refcount 0) to the end of the outermost one. */
+function trashDeposit(h: RefcountHeap, o: number): void {
+  const g = o - GC_HEAD_SIZE;
+  write32(h, g + 4, (read32(h, g + 4) & ~PREV_MASK) | h.trashLater);
+  h.trashLater = o;
 }
 
 /** Py_TRASHCAN_END: leave one level; at the outermost level destroy what was deferred. */
@@ -147,10 +193,6 @@ function destroyChain(h: RefcountHeap): void {
     dealloc(h, o);
   }
   h.trashNesting--;
-}
-
-function untrackIfTracked(h: RefcountHeap, o: number): void {
-  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
 }
 
 /** Releases the reference a slot holds, after setting the slot to NULL (Py_CLEAR). */
@@ -174,26 +216,26 @@ function releaseTable(h: RefcountHeap, t: number): void {
 }
 
 function deallocList(h: RefcountHeap, o: number): void {
-  untrackIfTracked(h, o);
-  if (!trashBegin(h, o)) return;
-  const n = listSize(h, o);
-  for (let i = n - 1; i >= 0; i--) {
-    // Items are read through the list each time: a finalizer run by a decref may grow the heap.
-    const p = listItems(h, o) + SLOT_SIZE * i;
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
+  h.trashNesting++;
+  // A dead list cannot be reached by user code, so its items pointer stays put while we release.
+  const items = listItems(h, o);
+  for (let p = items + SLOT_SIZE * (listSize(h, o) - 1); p >= items; p -= SLOT_SIZE) {
     if (read32(h, p + 4) === REF_TAG) {
       const v = read32(h, p);
       if (v !== 0) decref(h, v);
     }
   }
-  const items = listItems(h, o);
   if (items !== 0) free(h, items);
-  freeGcObject(h, o);
+  freeUntracked(h, o);
   trashEnd(h);
 }
 
 function deallocTuple(h: RefcountHeap, o: number): void {
-  untrackIfTracked(h, o);
-  if (!trashBegin(h, o)) return;
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
+  h.trashNesting++;
   for (let i = tupleSize(h, o) - 1; i >= 0; i--) {
     const p = tupleSlot(o, i);
     if (read32(h, p + 4) === REF_TAG) {
@@ -201,47 +243,26 @@ function deallocTuple(h: RefcountHeap, o: number): void {
       if (v !== 0) decref(h, v);
     }
   }
-  freeGcObject(h, o);
+  freeUntracked(h, o);
   trashEnd(h);
 }
 
 function deallocDict(h: RefcountHeap, o: number): void {
-  untrackIfTracked(h, o);
-  if (!trashBegin(h, o)) return;
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
+  h.trashNesting++;
   const t = read32(h, o + 8);
   if (t !== 0) releaseTable(h, t);
-  freeGcObject(h, o);
+  freeUntracked(h, o);
   trashEnd(h);
 }
 
-/** CPython's subtype_dealloc, for instances of user classes. */
-function deallocInstance(h: RefcountHeap, o: number): void {
-  untrackIfTracked(h, o);
-  if (!trashBegin(h, o)) return;
-  const id = typeIdOf(h, o);
-  if (h.typeHasFinalizer[id] === 1) {
-    // The finalizer may run any code, including a collection: the object must look alive.
-    gcTrack(h, o);
-    if (callFinalizerFromDealloc(h, o)) {
-      trashEnd(h);
-      return; // resurrected: it stays alive and tracked
-    }
-    gcUntrack(h, o);
-  }
-  const nf = h.typeFieldCount[id]!;
-  const off = h.typeFieldsOffset[id]!;
-  for (let i = 0; i < nf; i++) clearSlot(h, o + off + SLOT_SIZE * i);
-  const attrsOff = h.typeAttrsOffset[id]!;
-  if (attrsOff >= 0) {
-    const t = attrsTable(h, o);
-    if (t !== 0) {
-      write32(h, o + attrsOff, 0);
-      releaseTable(h, t);
-    }
-  }
-  freeGcObject(h, o);
-  decref(h, h.typeObject[id]!);
-  trashEnd(h);
+
+/** Frees a GC object known to be untracked (PyObject_GC_Del without the unlink). */
+function freeUntracked(h: RefcountHeap, o: number): void {
+  if (DEBUG) assert(read32(h, o - GC_HEAD_SIZE) === 0, "an object is untracked before its memory is freed");
+  if (h.gcCount0 > 0) h.gcCount0--;
+  free(h, o - GC_HEAD_SIZE);
 }
 
 /**
@@ -269,10 +290,10 @@ function callFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
 }
 
 function deallocType(h: RefcountHeap, o: number): void {
-  untrackIfTracked(h, o);
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   const cls = typeObjectClass(h, o);
   if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
-  freeGcObject(h, o);
+  freeUntracked(h, o);
 }
 
 /** None, True, False and () are never freed: reaching zero means references were over-released. */
