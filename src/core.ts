@@ -57,6 +57,7 @@ export {
   getrefcount,
   incref,
   listAppend,
+  listAppendSteal,
   listClear,
   listDelItem,
   listItemSlot,

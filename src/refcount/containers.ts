@@ -94,6 +94,22 @@ export function listAppend(h: RefcountHeap, l: number, v: number, isRef: boolean
   }
 }
 
+/**
+ * Appends an object and takes over the caller's reference to it (CPython's LIST_APPEND and
+ * PyList_SET_ITEM convention: the reference is "stolen"). Use it for a freshly created object
+ * the list should own: it saves an incref/decref pair. Throws, still owning nothing, if the list
+ * cannot grow (the caller keeps its reference).
+ */
+export function listAppendSteal(h: RefcountHeap, l: number, o: number): void {
+  if (h.checked) {
+    checkKind(h, l, Kind.List, "a list", "listAppendSteal");
+    checkObject(h, o, "listAppendSteal");
+  }
+  const n = listSize(h, l);
+  listResize(h, l, n + 1);
+  setSlotRef(h, listItems(h, l) + SLOT_SIZE * n, o);
+}
+
 /** Undoes a validation incref (the count was just raised, so it cannot reach zero). */
 function decrefNoDealloc(h: RefcountHeap, v: number): void {
   setRefcnt(h, v, refcnt(h, v) - 1);

@@ -12,6 +12,7 @@ export {
   fieldItemSlot,
   getAttrSlot,
   listAppend,
+  listAppendSteal,
   listClear,
   listDelItem,
   listItemSlot,

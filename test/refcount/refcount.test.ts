@@ -65,6 +65,21 @@ describe("reference counts", () => {
   });
 });
 
+describe("listAppendSteal", () => {
+  it("takes over the caller's reference instead of adding one", () => {
+    const h = new core.Engine({ checked: true });
+    const C = h.defineClass({ name: "C" });
+    const l = core.newList(h);
+    const a = core.newInstance(h, C.id);
+    core.listAppendSteal(h, l, a);
+    expect(core.getrefcount(h, a)).toBe(1);
+    expectSound(h);
+    core.decref(h, l);
+    expect(() => core.getrefcount(h, a)).toThrow(expect.objectContaining({ code: "USE_AFTER_FREE" }));
+    expectSound(h);
+  });
+});
+
 describe("finalizers on refcount death", () => {
   it("run once, before the children are released (a parent's finalizer sees its fields)", () => {
     const { h, order, x } = recordingHeap();
