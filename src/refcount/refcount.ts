@@ -105,43 +105,39 @@ export function getrefcount(h: RefcountHeap, o: number): number {
 export function dealloc(h: RefcountHeap, o: number): void {
   const kind = h.typeKind[typeIdOf(h, o)];
   if (kind === Kind.Instance) {
-      if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-      if (h.trashNesting >= TRASH_UNWIND_LEVEL) {
-        trashDeposit(h, o);
-        return;
+    if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+    if (!trashBegin(h, o)) return;
+    const id = typeIdOf(h, o);
+    if (h.typeHasFinalizer[id] === 1) {
+      // The finalizer may run any code, including a collection: the object must look alive.
+      gcTrack(h, o);
+      if (callFinalizerFromDealloc(h, o)) {
+        trashEnd(h);
+        return; // resurrected: it stays alive and tracked
       }
-      h.trashNesting++;
-      const id = typeIdOf(h, o);
-      if (h.typeHasFinalizer[id] === 1) {
-        // The finalizer may run any code, including a collection: the object must look alive.
-        gcTrack(h, o);
-        if (callFinalizerFromDealloc(h, o)) {
-          trashEnd(h);
-          return; // resurrected: it stays alive and tracked
-        }
-        gcUntrack(h, o);
+      gcUntrack(h, o);
+    }
+    const nf = h.typeFieldCount[id]!;
+    if (nf !== 0) {
+      const first = o + h.typeFieldsOffset[id]!;
+      for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+    }
+    const attrsOff = h.typeAttrsOffset[id]!;
+    if (attrsOff >= 0) {
+      const t = attrsTable(h, o);
+      if (t !== 0) {
+        write32(h, o + attrsOff, 0);
+        releaseTable(h, t);
       }
-      const nf = h.typeFieldCount[id]!;
-      if (nf !== 0) {
-        const first = o + h.typeFieldsOffset[id]!;
-        for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
-      }
-      const attrsOff = h.typeAttrsOffset[id]!;
-      if (attrsOff >= 0) {
-        const t = attrsTable(h, o);
-        if (t !== 0) {
-          write32(h, o + attrsOff, 0);
-          releaseTable(h, t);
-        }
-      }
-      freeUntracked(h, o);
-      // Release the instance's reference to its type. The type table holds another, so this never
-      // deallocates unless references were over-released (then dealloc reports it).
-      const t = h.typeObject[id]!;
-      const rc = refcnt(h, t) - 1;
-      setRefcnt(h, t, rc);
-      if (rc === 0) dealloc(h, t);
-      trashEnd(h);
+    }
+    freeUntracked(h, o);
+    // Release the instance's reference to its type. The type table holds another, so this never
+    // deallocates unless references were over-released (then dealloc reports it).
+    const t = h.typeObject[id]!;
+    const rc = refcnt(h, t) - 1;
+    setRefcnt(h, t, rc);
+    if (rc === 0) dealloc(h, t);
+    trashEnd(h);
     return;
   }
   switch (kind) {
@@ -165,18 +161,19 @@ export function dealloc(h: RefcountHeap, o: number): void {
   }
 }
 
-/*
- * Py_TRASHCAN_BEGIN is inlined in each container deallocator as
- *     if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
- *     h.trashNesting++;
- * and Py_TRASHCAN_END is trashEnd(h).
+/**
+ * Py_TRASHCAN_BEGIN: enter one more level and return true, or, at the depth limit, defer `o`
+ * (already untracked, refcount 0) to the end of the outermost deallocation and return false.
  */
-
-/** Defers the deallocation of `o` (already untracked, refcount 0) to the end of the outermost one. */
-function trashDeposit(h: RefcountHeap, o: number): void {
+function trashBegin(h: RefcountHeap, o: number): boolean {
+  if (h.trashNesting < TRASH_UNWIND_LEVEL) {
+    h.trashNesting++;
+    return true;
+  }
   const g = o - GC_HEAD_SIZE;
   write32(h, g + 4, (read32(h, g + 4) & ~PREV_MASK) | h.trashLater);
   h.trashLater = o;
+  return false;
 }
 
 /** Py_TRASHCAN_END: leave one level; at the outermost level destroy what was deferred. */
@@ -217,8 +214,7 @@ function releaseTable(h: RefcountHeap, t: number): void {
 
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
-  h.trashNesting++;
+  if (!trashBegin(h, o)) return;
   // A dead list cannot be reached by user code, so its items pointer stays put while we release.
   const items = listItems(h, o);
   for (let p = items + SLOT_SIZE * (listSize(h, o) - 1); p >= items; p -= SLOT_SIZE) {
@@ -234,8 +230,7 @@ function deallocList(h: RefcountHeap, o: number): void {
 
 function deallocTuple(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
-  h.trashNesting++;
+  if (!trashBegin(h, o)) return;
   for (let i = tupleSize(h, o) - 1; i >= 0; i--) {
     const p = tupleSlot(o, i);
     if (read32(h, p + 4) === REF_TAG) {
@@ -249,14 +244,12 @@ function deallocTuple(h: RefcountHeap, o: number): void {
 
 function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return trashDeposit(h, o);
-  h.trashNesting++;
+  if (!trashBegin(h, o)) return;
   const t = read32(h, o + 8);
   if (t !== 0) releaseTable(h, t);
   freeUntracked(h, o);
   trashEnd(h);
 }
-
 
 /** Frees a GC object known to be untracked (PyObject_GC_Del without the unlink). */
 function freeUntracked(h: RefcountHeap, o: number): void {

@@ -1,6 +1,15 @@
 /** The README's engine tour, run as written. */
 import { expect, it } from "vitest";
-import { decref, Engine, listAppend, newInstance, newList, setField, sysGetrefcount, verify } from "../../src/core.js";
+import {
+  decref,
+  Engine,
+  listAppend,
+  newInstance,
+  newList,
+  setField,
+  sysGetrefcount,
+  verify,
+} from "../../src/core.js";
 
 it("runs the README's engine example and frees l, then a (finalizer), then b", () => {
   const log: string[] = [];

@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
+import { opsArb } from "./arbitraries.js";
 
 const OPS = [
   "instance",
@@ -150,19 +151,17 @@ function run(ops: readonly Op[], checked: boolean): void {
   if (checked) expect(end.externalRefs).toBe(4 + classes);
 }
 
-const opArb = fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(1000));
-
 describe("random engine operations (seeded)", () => {
   it("keep invariants 1-3 after every step on a checked heap", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 20, maxLength: 120, size: "max" }), (ops) => run(ops, true)),
+      fc.property(opsArb, (ops) => run(ops, true)),
       { seed: 424242, numRuns: 200 },
     );
   });
 
   it("keep the allocator and generation lists consistent on an unchecked heap", () => {
     fc.assert(
-      fc.property(fc.array(opArb, { minLength: 20, maxLength: 120, size: "max" }), (ops) => run(ops, false)),
+      fc.property(opsArb, (ops) => run(ops, false)),
       { seed: 777, numRuns: 100 },
     );
   });
