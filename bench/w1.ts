@@ -2,8 +2,11 @@
  * W1: make N instances of a class in a list, then drop the list. Variants for refheap (checked
  * and unchecked engines) and for plain V8 objects; bench/python/w1.py is the CPython side.
  * Only the package's public entry is imported, so this measures what users get from dist/.
+ *
+ * Each variant is built on its own (makeVariant) so that bench/run.ts can run it alone in a
+ * child process: V8 then optimises refheap's functions for that one variant's types.
  */
-import { decref, Engine, listAppend, newInstance, newList, stats } from "refheap/core";
+import { decref, Engine, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";
@@ -13,10 +16,16 @@ export interface RoundTime {
   readonly dropNs: number;
 }
 
-export interface W1Variant {
+/** What a variant is, without building it: the parent process needs this to lay out the table. */
+export interface W1Spec {
+  /** Passed to a child process as `--child <id>`. */
+  readonly id: string;
   readonly name: string;
   readonly runtime: "refheap" | "V8";
   readonly shape: Shape;
+}
+
+export interface W1Variant extends W1Spec {
   /** Builds and drops one list of n objects. */
   round(n: number): RoundTime;
   /** Throws if the variant left objects behind (a leak would make later rounds cheaper or dearer). */
@@ -27,15 +36,22 @@ const now = (): bigint => process.hrtime.bigint();
 
 // --- refheap ---------------------------------------------------------------------------------
 
+/** listAppend + decref: the append takes its own reference, then the builder drops its own. */
 function buildRefheap(h: Engine, typeId: number, n: number): number {
   const l = newList(h); // grows by appends, like CPython's list comprehension
   for (let i = 0; i < n; i++) {
     const o = newInstance(h, typeId);
-    // No refheap call steals a reference, so the append takes its own and we drop ours
-    // (CPython's LIST_APPEND steals instead; this costs one extra incref/decref pair).
+    // What code that keeps using `o` after appending must do: one extra incref/decref pair.
     listAppend(h, l, o, true);
     decref(h, o);
   }
+  return l;
+}
+
+/** listAppendSteal: the list takes over the new object's reference, as CPython's LIST_APPEND does. */
+function buildRefheapSteal(h: Engine, typeId: number, n: number): number {
+  const l = newList(h);
+  for (let i = 0; i < n; i++) listAppendSteal(h, l, newInstance(h, typeId));
   return l;
 }
 
@@ -45,23 +61,57 @@ function liveBlocks(h: Engine): number {
   return s.sizeClasses.reduce((sum, c) => sum + c.blocksInUse, s.large.blocksInUse);
 }
 
+interface RefheapSpec extends W1Spec {
+  readonly checked: boolean;
+  readonly steal: boolean;
+  readonly className: string;
+  readonly fields: readonly string[];
+}
+
+const REFHEAP_CLASSES = [
+  { className: "Empty", fields: [], shape: "empty" },
+  { className: "Node", fields: ["other"], shape: "one-field" },
+] as const satisfies readonly { className: string; fields: readonly string[]; shape: Shape }[];
+
+/** Declaration order is table order: per engine mode, per class, the listAppend row then steal. */
+const REFHEAP_SPECS: readonly RefheapSpec[] = [false, true].flatMap((checked) =>
+  REFHEAP_CLASSES.flatMap(({ className, fields, shape }) =>
+    [false, true].map((steal): RefheapSpec => {
+      const mode = checked ? "checked" : "unchecked";
+      return {
+        id: `refheap-${className.toLowerCase()}-${mode}${steal ? "-steal" : ""}`,
+        name: `refheap ${className} (${mode}${steal ? ", steal" : ""})`,
+        runtime: "refheap",
+        shape,
+        checked,
+        steal,
+        className,
+        fields,
+      };
+    }),
+  ),
+);
+
 /**
- * The Empty and Node variants on one engine. The engine is reused for every round: a fresh
- * ArrayBuffer per round would mostly measure the OS faulting in new pages.
+ * A fresh engine holding just this variant's class. The engine is reused for every round: a
+ * fresh ArrayBuffer per round would mostly measure the OS faulting in new pages.
  */
-export function refheapVariants(checked: boolean): W1Variant[] {
-  const h = new Engine({ checked });
-  const Empty = h.defineClass({ name: "Empty" });
-  const Node = h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] });
+function refheapVariant(spec: RefheapSpec): W1Variant {
+  const h = new Engine({ checked: spec.checked });
+  const typeId = h.defineClass({
+    name: spec.className,
+    fields: spec.fields.map((name) => ({ name, kind: "ref" as const })),
+  }).id;
+  const build = spec.steal ? buildRefheapSteal : buildRefheap;
   const baseline = liveBlocks(h);
-  const mode = checked ? "checked" : "unchecked";
-  const variant = (label: string, typeId: number, shape: Shape): W1Variant => ({
-    name: `refheap ${label} (${mode})`,
-    runtime: "refheap",
-    shape,
+  return {
+    id: spec.id,
+    name: spec.name,
+    runtime: spec.runtime,
+    shape: spec.shape,
     round(n) {
       const t0 = now();
-      const l = buildRefheap(h, typeId, n);
+      const l = build(h, typeId, n);
       const t1 = now();
       decref(h, l); // frees the list and then its items, last to first
       const t2 = now();
@@ -69,10 +119,9 @@ export function refheapVariants(checked: boolean): W1Variant[] {
     },
     checkClean() {
       const live = liveBlocks(h) - baseline;
-      if (live !== 0) throw new Error(`${this.name}: ${live} blocks still allocated after dropping the list`);
+      if (live !== 0) throw new Error(`${spec.name}: ${live} blocks still allocated after dropping the list`);
     },
-  });
-  return [variant("Empty", Empty.id, "empty"), variant("Node", Node.id, "one-field")];
+  };
 }
 
 /**
@@ -116,11 +165,22 @@ function buildNodeJs(n: number): NodeJs[] {
 /** Read after every build so the optimiser cannot treat the arrays as unused. */
 export let v8Sink = 0;
 
-function v8Variant(name: string, shape: Shape, build: (n: number) => readonly object[]): W1Variant {
+interface V8Spec extends W1Spec {
+  readonly build: (n: number) => readonly object[];
+}
+
+const V8_SPECS: readonly V8Spec[] = [
+  { id: "v8-empty", name: "V8 class Empty {}", runtime: "V8", shape: "empty", build: buildEmptyJs },
+  { id: "v8-node", name: "V8 {other: null}", runtime: "V8", shape: "one-field", build: buildNodeJs },
+];
+
+function v8Variant(spec: V8Spec): W1Variant {
+  const { build } = spec;
   return {
-    name,
-    runtime: "V8",
-    shape,
+    id: spec.id,
+    name: spec.name,
+    runtime: spec.runtime,
+    shape: spec.shape,
     round(n) {
       const t0 = now();
       let a: readonly object[] | null = build(n);
@@ -136,9 +196,23 @@ function v8Variant(name: string, shape: Shape, build: (n: number) => readonly ob
   };
 }
 
-export function v8Variants(): W1Variant[] {
-  return [
-    v8Variant("V8 class Empty {}", "empty", buildEmptyJs),
-    v8Variant("V8 {other: null}", "one-field", buildNodeJs),
-  ];
+// --- registry --------------------------------------------------------------------------------
+
+/** Every JavaScript variant, in table order. Describing one builds nothing. */
+export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...V8_SPECS].map(
+  ({ id, name, runtime, shape }) => ({
+    id,
+    name,
+    runtime,
+    shape,
+  }),
+);
+
+/** Builds the variant with this id, and nothing else (no other engine, no other class). */
+export function makeVariant(id: string): W1Variant {
+  const r = REFHEAP_SPECS.find((s) => s.id === id);
+  if (r !== undefined) return refheapVariant(r);
+  const v = V8_SPECS.find((s) => s.id === id);
+  if (v !== undefined) return v8Variant(v);
+  throw new Error(`unknown W1 variant ${JSON.stringify(id)} (known: ${w1Specs.map((s) => s.id).join(", ")})`);
 }
