@@ -74,6 +74,18 @@ function oldRef(h: RefcountHeap, p: number): number {
   return read32(h, p + 4) === REF_TAG ? read32(h, p) : 0;
 }
 
+/**
+ * Stores a value into a slot that may hold one already: takes a reference to the new value,
+ * overwrites, and only then releases the old one, so a finalizer run by that release sees the
+ * container already updated (as CPython's setters do).
+ */
+function replaceSlot(h: RefcountHeap, p: number, v: number, isRef: boolean, op: string): void {
+  take(h, v, isRef, op);
+  const old = oldRef(h, p);
+  setSlot(h, p, v, isRef);
+  if (old !== 0) decref(h, old);
+}
+
 // --- list ---
 
 /** Appends a value to a list. */
@@ -133,11 +145,7 @@ export function listItemSlot(h: RefcountHeap, l: number, i: number): number {
 /** Replaces a list item (list[i] = v). */
 export function listSetItem(h: RefcountHeap, l: number, i: number, v: number, isRef: boolean): void {
   if (h.checked) checkKind(h, l, Kind.List, "a list", "listSetItem");
-  const p = listSlot(h, l, listIndex(h, l, i, "listSetItem"));
-  take(h, v, isRef, "listSetItem");
-  const old = oldRef(h, p);
-  setSlot(h, p, v, isRef);
-  if (old !== 0) decref(h, old);
+  replaceSlot(h, listSlot(h, l, listIndex(h, l, i, "listSetItem")), v, isRef, "listSetItem");
 }
 
 /** Removes item i (del list[i]), shifting the rest down. */
@@ -175,11 +183,7 @@ export function tupleSetItem(h: RefcountHeap, t: number, i: number, v: number, i
     checkKind(h, t, Kind.Tuple, "a tuple", "tupleSetItem");
     if (!(i >= 0 && i < tupleSize(h, t))) throw new HeapValueError(`tupleSetItem: index ${i} out of range`);
   }
-  const p = tupleSlot(t, i);
-  take(h, v, isRef, "tupleSetItem");
-  const old = oldRef(h, p);
-  setSlot(h, p, v, isRef);
-  if (old !== 0) decref(h, old);
+  replaceSlot(h, tupleSlot(t, i), v, isRef, "tupleSetItem");
 }
 
 /** Address of a tuple item's slot, bounds-checked. */
@@ -216,11 +220,7 @@ function tableSet(
   if (t !== 0) {
     const ix = tableLookup(h, t, k, kIsRef, hash);
     if (ix >= 0) {
-      const p = tableEntry(h, t, ix) + E_VALUE;
-      take(h, v, vIsRef, op);
-      const old = oldRef(h, p);
-      setSlot(h, p, v, vIsRef);
-      if (old !== 0) decref(h, old);
+      replaceSlot(h, tableEntry(h, t, ix) + E_VALUE, v, vIsRef, op);
       return t;
     }
   }
@@ -344,11 +344,7 @@ export function setField(h: RefcountHeap, o: number, i: number, v: number, isRef
     if (isRef) checkObject(h, v, "setField");
     checkFieldValue(h, o, i, v, isRef);
   }
-  const p = fieldSlot(h, o, i);
-  if (isRef) increfRaw(h, v);
-  const old = oldRef(h, p);
-  setSlot(h, p, v, isRef);
-  if (old !== 0) decref(h, old);
+  replaceSlot(h, fieldSlot(h, o, i), v, isRef, "setField");
 }
 
 /** Address of field i's slot. */
