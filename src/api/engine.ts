@@ -29,7 +29,7 @@ export function sysGetrefcount(h: Engine, o: number): number {
   return getrefcount(h, o) + 1;
 }
 
-/** Walks the whole heap and checks DESIGN.md's invariants 1–3 (see src/object/verify.ts). */
+/** Walks the whole heap and checks its invariants (listed in src/object/verify.ts). */
 export function verify(h: Engine): VerifyReport {
   return verifyHeap(h);
 }

@@ -19,7 +19,10 @@ export const NB_SMALL_SIZE_CLASSES = SMALL_REQUEST_THRESHOLD / ALIGNMENT;
 export const POOL_BITS = 14;
 export const POOL_SIZE = 1 << POOL_BITS;
 export const POOL_MASK = POOL_SIZE - 1;
-/** The pool header (8 words, padded to the alignment as CPython's POOL_OVERHEAD is). */
+/**
+ * The pool header's size. Our header has eight 32-bit words (32 bytes); we keep CPython's 48 so
+ * that every size class has exactly CPython's number of blocks per pool.
+ */
 export const POOL_OVERHEAD = 48;
 
 /** 1 MiB arenas (CPython's USE_LARGE_ARENAS on 64-bit). */

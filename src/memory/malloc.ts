@@ -23,9 +23,20 @@ export function malloc(m: Memory, n: number): number {
     }
     p = allocLarge(m, n);
   }
-  if (m.checked) m.blockState[p >> 4] = BlockState.Raw;
+  if (m.checked) markAllocated(m, p);
   if (m.trace !== null) m.trace({ kind: "alloc", addr: p, size: n });
   return p;
+}
+
+/**
+ * Checked mode: marks the block's first granule allocated and clears the rest, so that an
+ * address inside the block (which may carry a stale state from an earlier, smaller block) is
+ * reported as "not a block" rather than as a freed one.
+ */
+function markAllocated(m: Memory, p: number): void {
+  const first = p >> 4;
+  m.blockState[first] = BlockState.Raw;
+  m.blockState.fill(BlockState.None, first + 1, (p + usableSize(m, p)) >> 4);
 }
 
 /** Frees a block returned by malloc/realloc. */
@@ -61,7 +72,14 @@ export function realloc(m: Memory, p: number, n: number): number {
   }
   if (n > SMALL_REQUEST_THRESHOLD) {
     const q = reallocLargeInPlace(m, p, n);
-    if (q !== 0) return q;
+    if (q !== 0) {
+      if (m.checked) markAllocated(m, q);
+      if (m.trace !== null) {
+        m.trace({ kind: "free", addr: p, size: 0 });
+        m.trace({ kind: "alloc", addr: q, size: n });
+      }
+      return q;
+    }
     const moved = mallocLargeMoved(m, p, largeUsableSize(m, p), n);
     free(m, p);
     return moved;
@@ -74,7 +92,8 @@ export function realloc(m: Memory, p: number, n: number): number {
 
 function mallocLargeMoved(m: Memory, p: number, oldBytes: number, n: number): number {
   const q = moveToLarge(m, p, oldBytes, n);
-  if (m.checked) m.blockState[q >> 4] = BlockState.Raw;
+  if (m.checked) markAllocated(m, q);
+  if (m.trace !== null) m.trace({ kind: "alloc", addr: q, size: n });
   return q;
 }
 

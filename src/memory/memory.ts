@@ -245,7 +245,11 @@ export function claimChunks(m: Memory, count: number, kind: ChunkKind, what: str
   return first;
 }
 
-/** Returns chunks to the free state; shrinks the buffer when its top three quarters are unused. */
+/**
+ * Returns chunks to the free state. When the chunks in use occupy at most an eighth of the
+ * buffer, the buffer shrinks to twice their extent (the gap between the two thresholds keeps a
+ * heap that hovers around one size from copying back and forth).
+ */
 export function releaseChunks(m: Memory, first: number, count: number): void {
   const kinds = m.chunkKind;
   for (let c = first; c < first + count; c++) kinds[c] = ChunkKind.Free;
@@ -254,7 +258,13 @@ export function releaseChunks(m: Memory, first: number, count: number): void {
     while (top > 1 && kinds[top - 1] === ChunkKind.Free) top--;
     m.chunkTop = top;
     const wanted = Math.max(2, top * 2) * CHUNK_SIZE;
-    if (m.buffer.byteLength >= 4 * wanted) replaceBuffer(m, wanted);
+    if (m.buffer.byteLength >= 4 * wanted) {
+      try {
+        replaceBuffer(m, wanted);
+      } catch {
+        // Shrinking is an optimisation: if the engine refuses the smaller buffer, keep this one.
+      }
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * The allocator half of the heap verifier: checks invariant 1 of DESIGN.md ("a block is either
+ * The allocator half of the heap verifier: checks the heap's first invariant ("a block is either
  * free, on exactly one free list, or allocated") over every arena, pool, block and large
  * segment, plus the consistency of every list the allocator keeps. Returns the problems found
  * (empty when the heap is sound). O(heap size): for tests and tools, not hot paths.

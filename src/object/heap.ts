@@ -32,7 +32,7 @@ export const TRUE = 0x110;
 export const FALSE = 0x120;
 export const EMPTY_TUPLE = 0x138;
 /** End of the static objects: addresses below this in chunk 0 are the runtime's own. */
-export const STATIC_END = 0x140;
+export const STATIC_END = 0x150;
 
 /** Initial refcount of the static singletons: they must never reach 0. */
 export const STATIC_REFCNT = 1;

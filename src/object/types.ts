@@ -32,7 +32,7 @@ export interface FieldSpec {
 
 /**
  * A finalizer (`__del__`). Called with the object while it is still intact; it may store a new
- * reference to the object (resurrection). See src/refcount/dealloc.ts for when it runs.
+ * reference to the object (resurrection). See src/refcount/refcount.ts (dealloc) for when it runs.
  */
 export type Finalizer = (obj: number) => void;
 
@@ -114,7 +114,7 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       fields: [],
       fieldIndex: new Map(),
       dynamic: false,
-      weakrefable: kind === Kind.Type,
+      weakrefable: false, // type objects get a weakref list with the weakref module
       fieldsOffset: OB_HEAD_SIZE,
       attrsOffset: -1,
       weaklistOffset: -1,
@@ -154,7 +154,7 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   const extra = dynamic || weakrefable ? 8 : 0;
   const fieldsOffset = OB_HEAD_SIZE + extra;
   const id = Math.max(FIRST_USER_TYPE, h.types.length);
-  if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65519)");
+  if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65520)");
   const info: TypeInfo = {
     id,
     name: spec.name,

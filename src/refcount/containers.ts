@@ -58,15 +58,16 @@ import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
 import { decref } from "./refcount.js";
 
+/** Checked heaps: throws unless (v, isRef) is a number or a live object. */
+function checkValue(h: RefcountHeap, v: number, isRef: boolean, op: string): void {
+  if (isRef) checkObject(h, v, op);
+  else if (typeof v !== "number") throw new HeapTypeError(`${op}: a value must be a number or an object`);
+}
+
 /** Increfs a value being stored, validating it in checked mode. */
 function take(h: RefcountHeap, v: number, isRef: boolean, op: string): void {
-  if (!isRef) {
-    if (h.checked && typeof v !== "number")
-      throw new HeapTypeError(`${op}: a value must be a number or an object`);
-    return;
-  }
-  if (h.checked) checkObject(h, v, op);
-  increfRaw(h, v);
+  if (h.checked) checkValue(h, v, isRef, op);
+  if (isRef) increfRaw(h, v);
 }
 
 /** Saves a slot's old reference (or 0) before it is overwritten. */
@@ -215,7 +216,11 @@ function tableSet(
   vIsRef: boolean,
   op: string,
 ): number {
-  if (h.checked && kIsRef) checkObject(h, k, op);
+  // Validate everything before the first change: a resize frees the old table.
+  if (h.checked) {
+    checkValue(h, k, kIsRef, op);
+    checkValue(h, v, vIsRef, op);
+  }
   const hash = keyHash(h, k, kIsRef);
   if (t !== 0) {
     const ix = tableLookup(h, t, k, kIsRef, hash);
@@ -226,8 +231,8 @@ function tableSet(
   }
   // A new entry: make room first, so that a failed allocation changes nothing.
   const nt = t === 0 ? tableNew(h, 1) : tableIsFull(h, t) ? tableResize(h, t) : t;
-  take(h, k, kIsRef, op);
-  take(h, v, vIsRef, op);
+  if (kIsRef) increfRaw(h, k);
+  if (vIsRef) increfRaw(h, v);
   const e = tableAppend(h, nt, hash);
   setSlot(h, e + E_KEY, k, kIsRef);
   setSlot(h, e + E_VALUE, v, vIsRef);
