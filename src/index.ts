@@ -1,13 +1,36 @@
 /**
- * refheap: CPython's memory management as a TypeScript library. Start with `new Heap()`.
- * The low-level engine API is in "refheap/core".
+ * refheap: CPython's memory management as a TypeScript library. Start with `new Heap()`; objects
+ * are reached through handles that each own one reference. The low-level engine API over raw
+ * addresses is in "refheap/core".
  */
-export { Heap, type HeapOptions } from "./api/index.js";
+export {
+  type ClassOptions,
+  DictHandle,
+  type FieldsSpec,
+  type FieldType,
+  type FieldValue,
+  Handle,
+  Heap,
+  type HeapClass,
+  type HeapOptions,
+  type HostField,
+  hostField,
+  type Instance,
+  InstanceHandle,
+  type Key,
+  type LeakPolicy,
+  ListHandle,
+  type Scope,
+  TupleHandle,
+  type Value,
+} from "./api/index.js";
 export {
   ErrorCode,
+  HandleError,
   HeapAccessError,
   HeapMemoryError,
   HeapTypeError,
   HeapValueError,
+  LeakError,
   RefheapError,
 } from "./util/index.js";

@@ -1,33 +1,188 @@
 /**
- * Heap: the package's main entry. Today it owns an Engine and offers its checks and
- * statistics; the handle-based API (objects that cannot be misused) grows here.
+ * Heap: the package's main entry. Objects are reached through handles that each own one
+ * reference; a handle is released with `dispose()` or a `using` declaration, or by the scope it
+ * was made in. Nothing here can corrupt the heap: misuse is a typed error.
+ *
+ * ```ts
+ * const heap = new Heap();
+ * const Node = heap.defineClass("Node", { fields: { next: "self", n: "number" } });
+ * {
+ *   using a = Node.new({ n: 1 });
+ *   using b = Node.new({ n: 2 });
+ *   a.next = b;               // a takes a reference to b
+ * }                           // a and b released: both freed now, a first
+ * ```
  */
-import type { MallocStats } from "../memory/index.js";
+import type { MallocStats, MemoryOptions } from "../memory/index.js";
 import type { VerifyReport } from "../object/index.js";
-import { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+import {
+  isFinalized,
+  isTracked,
+  Kind,
+  kindIsGc,
+  newDict,
+  newList,
+  newStr,
+  newTuple,
+  refcnt,
+  slotNumber,
+  traverse,
+  typeIdOf,
+} from "../object/index.js";
+import { decref, tupleSetItem } from "../refcount/index.js";
+import { HeapTypeError } from "../util/index.js";
+import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
+import { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
+import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
+import { Engine, stats, statsText, verify } from "./engine.js";
+import { addressOf, Handle, hostOf, type Value } from "./handle.js";
 
-export type HeapOptions = EngineOptions;
+export interface HeapOptions extends MemoryOptions {
+  /**
+   * What to do with a handle the program drops without releasing it (found by a
+   * FinalizationRegistry, some time after V8 collects the handle): "warn" (default: a process
+   * warning naming the type, and in checked mode where the handle was made), "release" (release
+   * its reference then), or "throw" (heap.close() throws a LeakError listing them).
+   */
+  readonly leaks?: LeakPolicy;
+}
 
 export class Heap {
-  /** The low-level engine (see "refheap/core"). */
+  /** The low-level engine ("refheap/core"), for runtime authors. */
   readonly engine: Engine;
+  readonly #ctx: HeapContext;
 
   constructor(options: HeapOptions = {}) {
     this.engine = new Engine(options);
+    this.#ctx = new HeapContext(this.engine, options.leaks ?? "warn");
+    const ctx = this.#ctx;
+    ctx.kindClasses[Kind.List] = ListHandle;
+    ctx.kindClasses[Kind.Tuple] = TupleHandle;
+    ctx.kindClasses[Kind.Dict] = DictHandle;
+    this.engine.hostRelease = (_o, slot) => ctx.hostClose(slotNumber(this.engine, slot));
   }
 
-  /** True if every address is validated (use after free, double free, underflow, wrong type). */
+  /** True if every address is validated (see docs/checked-mode.md). */
   get checked(): boolean {
     return this.engine.checked;
   }
 
-  /** Python-compatible facade of the `sys` functions refheap implements. */
+  /** Defines a class with typed fields; see src/api/classes.ts for the field types. */
+  defineClass<F extends FieldsSpec = Record<never, never>>(
+    name: string,
+    options: ClassOptions<F> = {},
+  ): HeapClass<F> {
+    this.#ctx.ensureOpen("defineClass");
+    return defineHeapClass(this.#ctx, name, options);
+  }
+
+  /** A new list holding `items`. */
+  list(items: Iterable<Value> = []): ListHandle {
+    this.#ctx.ensureOpen("list");
+    const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle;
+    for (const item of items) l.push(item);
+    return l;
+  }
+
+  /** A new tuple of `items`. */
+  tuple(...items: Value[]): TupleHandle {
+    const ctx = this.#ctx;
+    ctx.ensureOpen("tuple");
+    const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle;
+    const a = addressOf(t, "tuple");
+    items.forEach((item, i) => {
+      const v = ctx.encode(item, "tuple");
+      const isRef = ctx.encIsRef;
+      const tmp = ctx.encTemp;
+      tupleSetItem(this.engine, a, i, v, isRef);
+      if (tmp !== 0) decref(this.engine, tmp);
+    });
+    return t;
+  }
+
+  /** A new dict from [key, value] pairs or an object's own string-keyed properties. */
+  dict(entries: Iterable<readonly [Key, Value]> | Readonly<Record<string, Value>> = []): DictHandle {
+    this.#ctx.ensureOpen("dict");
+    const d = this.#ctx.wrap(newDict(this.engine), true) as DictHandle;
+    const pairs =
+      Symbol.iterator in entries ? (entries as Iterable<readonly [Key, Value]>) : Object.entries(entries);
+    for (const [k, v] of pairs) d.set(k, v);
+    return d;
+  }
+
+  /** A str object (strings stored into containers and fields are converted automatically). */
+  str(s: string): Handle {
+    this.#ctx.ensureOpen("str");
+    return this.#ctx.wrap(newStr(this.engine, s), true);
+  }
+
+  /** A new handle to an engine object (takes a new reference; the caller keeps its own). */
+  wrap(address: number): Handle {
+    this.#ctx.ensureOpen("wrap");
+    return this.#ctx.wrap(address, false);
+  }
+
+  /**
+   * Runs `fn` in a new scope: every handle made inside (by constructors, reads, dup) is released
+   * when it returns or throws, like V8's HandleScope. Use `scope.escape(h)` to keep one.
+   */
+  scope<T>(fn: (scope: Scope) => T): T {
+    return this.#ctx.scope(fn);
+  }
+
+  /**
+   * Calls `fn` as CPython calls a function: the call holds a reference to each argument for its
+   * duration (fn receives its own handles), and whatever fn makes is released when it returns.
+   * A handle it returns is handed to the caller as a new handle.
+   */
+  call<A extends Value[], R>(fn: (...args: A) => R, ...args: A): R {
+    return this.#ctx.scope((scope) => {
+      const held = args.map((a) => (a instanceof Handle ? a.dup() : a)) as A;
+      const result = fn(...held);
+      return result instanceof Handle ? scope.escape(result) : result;
+    });
+  }
+
+  /** Python-compatible `sys` functions. */
   readonly sys = {
-    /** sys.getrefcount(o): the object's count plus one (the argument's own reference). */
-    getrefcount: (o: number): number => sysGetrefcount(this.engine, o),
+    /** sys.getrefcount(x): the object's count plus one, for the argument's own reference. */
+    getrefcount: (value: Handle | boolean | null): number => {
+      if (typeof value === "number" || typeof value === "string") {
+        throw new HeapTypeError(
+          `sys.getrefcount: a ${typeof value} read from the heap is a JS value (a copy), not a counted object; pass a handle`,
+        );
+      }
+      return refcnt(this.engine, this.#ctx.encode(value, "sys.getrefcount")) + 1;
+    },
     /** sys._debugmallocstats(): the allocator's statistics as text. */
-    debugmallocstats: (): string => statsText(this.engine),
+    _debugmallocstats: (): string => statsText(this.engine),
   };
+
+  /** Python-compatible `gc` functions available so far (the collector itself comes next). */
+  readonly gc = {
+    /** gc.is_tracked(x) */
+    isTracked: (value: Value): boolean => this.#objectTest(value, (a) => isTracked(this.engine, a)),
+    /** gc.is_finalized(x) */
+    isFinalized: (value: Value): boolean => this.#objectTest(value, (a) => isFinalized(this.engine, a)),
+    /** gc.get_referents(*objs): what each object references, in CPython's traverse order. */
+    getReferents: (...values: Value[]): Value[] => {
+      const out: Value[] = [];
+      for (const value of values) {
+        if (!(value instanceof Handle)) continue;
+        const n = traverse(this.engine, addressOf(value, "gc.get_referents"));
+        const refs = Array.from(this.engine.edges.subarray(0, n));
+        for (const r of refs) out.push(this.#ctx.decodeObject(r));
+      }
+      return out;
+    },
+  };
+
+  #objectTest(value: Value, test: (a: number) => boolean): boolean {
+    if (!(value instanceof Handle)) return false;
+    if (hostOf(value) !== this.#ctx) throw new HeapTypeError("the handle belongs to another heap");
+    const a = addressOf(value, "gc");
+    return kindIsGc(this.engine.typeKind[typeIdOf(this.engine, a)]!) && test(a);
+  }
 
   /** Allocator statistics. */
   stats(): MallocStats {
@@ -37,5 +192,22 @@ export class Heap {
   /** Checks the heap's invariants; `problems` is empty when it is sound. */
   verify(): VerifyReport {
     return verify(this.engine);
+  }
+
+  /** Reports of handles dropped without being released (see HeapOptions.leaks). */
+  get leaks(): readonly string[] {
+    return this.#ctx.leaks;
+  }
+
+  /**
+   * Closes the heap: every later use of it or its handles throws HEAP_CLOSED. Under the "throw"
+   * leak policy, throws a LeakError if handles were dropped or are still unreleased.
+   */
+  close(): void {
+    this.#ctx.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
   }
 }

@@ -1,3 +1,17 @@
-/** The public facade: the engine (low level) and the Heap (main entry). */
+/** The public facade: the engine (low level) and the Heap with its handles (main entry). */
+export {
+  type ClassOptions,
+  type FieldsSpec,
+  type FieldType,
+  type FieldValue,
+  type HeapClass,
+  type HostField,
+  hostField,
+  type Instance,
+  InstanceHandle,
+} from "./classes.js";
+export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
+export type { LeakPolicy, Scope } from "./context.js";
 export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";

@@ -2,27 +2,9 @@
  * The demos: CPython programs from refheap's seed, run on refheap. Each prints what CPython 3.11
  * prints for the same program (test/cli checks that against python3 when it is installed).
  */
-import {
-  decref,
-  Engine,
-  incref,
-  listAppend,
-  newInstance,
-  newList,
-  statsText,
-  sysGetrefcount,
-} from "../core.js";
+import { decref, Engine, listAppend, newInstance, newList, statsText } from "../core.js";
+import { type Handle, Heap } from "../index.js";
 import type { Io } from "./io.js";
-
-/** What a CPython frame does for a call: hold a reference to each argument while it runs. */
-function call<T>(h: Engine, args: readonly number[], body: () => T): T {
-  for (const a of args) incref(h, a);
-  try {
-    return body();
-  } finally {
-    for (const a of args) decref(h, a);
-  }
-}
 
 /**
  * The function-parameter demo. The Python it mirrors:
@@ -34,23 +16,26 @@ function call<T>(h: Engine, args: readonly number[], body: () => T): T {
  *     f(a, a)                                                       # 4
  *     print(sys.getrefcount(a))                                     # 2
  *
- * sys.getrefcount reports one more than the references the program holds: its own argument.
- * (Python 3.10 and older printed 4 for a one-argument call too: there the caller's stack kept
- * its reference while the frame held another. 3.11 moves it into the frame.)
+ * A handle is a Python local: it owns one reference. `heap.call` holds a reference to each
+ * argument while the function runs, as a CPython frame does. sys.getrefcount reports one more
+ * than the references the program holds: its own argument. (Python 3.10 and older printed 4
+ * for a one-argument call too: there the caller's stack kept its reference while the frame
+ * held another. 3.11 moves it into the frame.)
  */
 export function demoRefcount(io: Io): void {
-  const h = new Engine({ checked: true });
-  const Node = h.defineClass({ name: "Node" });
+  const heap = new Heap({ checked: true, leaks: "throw" });
+  const Node = heap.defineClass("Node");
   const rows: [string, number][] = [];
-  const a = newInstance(h, Node.id); // the binding `a` owns this reference
-  rows.push(["a = Node()", sysGetrefcount(h, a)]);
-  incref(h, a); // b = a
-  rows.push(["b = a", sysGetrefcount(h, a)]);
-  decref(h, a); // del b
-  rows.push(["del b", sysGetrefcount(h, a)]);
-  call(h, [a, a], () => rows.push(["inside f(a, a)", sysGetrefcount(h, a)]));
-  rows.push(["after f(a, a) returns", sysGetrefcount(h, a)]);
-  decref(h, a);
+  const a = Node.new();
+  rows.push(["a = Node()", heap.sys.getrefcount(a)]);
+  const b = a.dup();
+  rows.push(["b = a", heap.sys.getrefcount(a)]);
+  b.dispose();
+  rows.push(["del b", heap.sys.getrefcount(a)]);
+  heap.call((p: Handle, _q: Handle) => rows.push(["inside f(a, a)", heap.sys.getrefcount(p)]), a, a);
+  rows.push(["after f(a, a) returns", heap.sys.getrefcount(a)]);
+  a.dispose();
+  heap.close();
 
   const out: string[] = [];
   out.push("refcount: sys.getrefcount(a) as references to one object come and go");

@@ -60,8 +60,10 @@ export class ObjectHeap extends Memory {
   typeHasFinalizer: Uint8Array = new Uint8Array(64);
   /** Per type: bytes to allocate for an instance (GC head + basic size). */
   typeAllocSize: Int32Array = new Int32Array(64);
-  /** Per type: 1 if some declared field is a number field (starts at 0 rather than NULL). */
+  /** Per type: 1 if some declared field is a number or host field (starts at 0 rather than NULL). */
   typeHasNumberFields: Uint8Array = new Uint8Array(64);
+  /** Per type: 1 if some declared field holds a host value (see FieldKind.Host). */
+  typeHasHostFields: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */
   readonly types: TypeInfoLike[] = [];
 

@@ -61,7 +61,9 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
 function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
   const info = typeInfo(h, typeId);
   info.fields.forEach((f, i) => {
-    if (f.kind === FieldKind.Number) setSlotNumber(h, o + info.fieldsOffset + SLOT_SIZE * i, 0);
+    if (f.kind === FieldKind.Number || f.kind === FieldKind.Host) {
+      setSlotNumber(h, o + info.fieldsOffset + SLOT_SIZE * i, 0);
+    }
   });
 }
 

@@ -22,6 +22,12 @@ export const FieldKind = {
   Bool: "bool",
   /** A str object. */
   Str: "str",
+  /**
+   * A value owned by the host (a file descriptor, a GPU buffer): the slot holds a number that
+   * names it in the host's table, and the heap's `hostRelease` hook is called for it when the
+   * object is deallocated. Starts at 0 (nothing held).
+   */
+  Host: "host",
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
@@ -81,6 +87,7 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.typeKind = grow8(h.typeKind);
   h.typeHasFinalizer = grow8(h.typeHasFinalizer);
   h.typeHasNumberFields = grow8(h.typeHasNumberFields);
+  h.typeHasHostFields = grow8(h.typeHasHostFields);
   h.typeAllocSize = grow32(h.typeAllocSize);
   h.typeObject = grow32(h.typeObject);
   h.typeFieldsOffset = grow32(h.typeFieldsOffset);
@@ -98,7 +105,12 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeAttrsOffset[info.id] = info.attrsOffset;
   h.typeWeaklistOffset[info.id] = info.weaklistOffset;
   h.typeHasFinalizer[info.id] = info.finalize === null ? 0 : 1;
-  h.typeHasNumberFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Number) ? 1 : 0;
+  h.typeHasNumberFields[info.id] = info.fields.some(
+    (f) => f.kind === FieldKind.Number || f.kind === FieldKind.Host,
+  )
+    ? 1
+    : 0;
+  h.typeHasHostFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Host) ? 1 : 0;
   h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
 }
 

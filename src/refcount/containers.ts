@@ -332,7 +332,7 @@ function checkFieldValue(h: RefcountHeap, o: number, i: number, v: number, isRef
   const f = info.fields[i]!;
   const ok =
     f.kind === FieldKind.Any ||
-    (f.kind === FieldKind.Number && !isRef) ||
+    ((f.kind === FieldKind.Number || f.kind === FieldKind.Host) && !isRef) ||
     (f.kind === FieldKind.Ref && isRef) ||
     (f.kind === FieldKind.Bool && isRef && (v === TRUE || v === FALSE)) ||
     (f.kind === FieldKind.Str && isRef && (v === NONE || h.typeKind[typeIdOf(h, v)] === Kind.Str));

@@ -28,6 +28,12 @@ export class RefcountHeap extends ObjectHeap {
   /** Top of the deferred-deallocation stack (an object address, linked through gc_prev), or 0. */
   trashLater = 0;
   unraisableHook: UnraisableHook = printUnraisable;
+  /**
+   * Called while an instance of a class with host fields is deallocated (after its finalizer,
+   * before its reference fields are released) with the object and the slot address of each host
+   * field holding a value (non-zero). Installed by the API layer, which owns the host values.
+   */
+  hostRelease: ((obj: number, slot: number) => void) | null = null;
   /** Checked heaps: objects whose finalizer is running (their count of 1 is on loan to it). */
   readonly finalizing: number[] = [];
 

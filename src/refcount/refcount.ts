@@ -26,6 +26,7 @@ import {
   E_KEY,
   E_VALUE,
   entryIsLive,
+  FieldKind,
   freeObject,
   GC_HEAD_SIZE,
   gcTrack,
@@ -43,6 +44,8 @@ import {
   setFinalized,
   setRefcnt,
   setSlotNull,
+  setSlotNumber,
+  slotNumber,
   tableEntry,
   tableNEntries,
   tupleSize,
@@ -118,6 +121,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
       gcUntrack(h, o);
     }
     const nf = h.typeFieldCount[id]!;
+    if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
     if (nf !== 0) {
       const first = o + h.typeFieldsOffset[id]!;
       for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
@@ -249,6 +253,24 @@ function deallocDict(h: RefcountHeap, o: number): void {
   if (t !== 0) releaseTable(h, t);
   freeUntracked(h, o);
   trashEnd(h);
+}
+
+/** Hands every host value the instance holds back to its owner (in field order), emptying the slots. */
+function releaseHostFields(h: RefcountHeap, o: number, id: number): void {
+  const fields = typeInfo(h, id).fields;
+  for (let i = 0; i < fields.length; i++) {
+    if (fields[i]!.kind !== FieldKind.Host) continue;
+    const p = o + h.typeFieldsOffset[id]! + SLOT_SIZE * i;
+    if (slotNumber(h, p) === 0) continue;
+    const release = h.hostRelease;
+    if (release === null) continue;
+    try {
+      release(o, p);
+    } catch (error) {
+      h.unraisableHook(error, `<host value release of ${describe(h, o)}>`);
+    }
+    setSlotNumber(h, p, 0);
+  }
 }
 
 /** Frees a GC object known to be untracked (PyObject_GC_Del without the unlink). */

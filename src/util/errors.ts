@@ -20,6 +20,16 @@ export const ErrorCode = {
   WrongType: "WRONG_TYPE",
   /** A bad argument: an out-of-range index, a missing key, a malformed option. */
   InvalidArgument: "INVALID_ARGUMENT",
+  /** A handle was used after it was released (disposed). */
+  HandleReleased: "HANDLE_RELEASED",
+  /** A handle's object is gone and its memory holds another object (references were over-released through the engine). */
+  StaleHandle: "STALE_HANDLE",
+  /** A handle or value from another heap. */
+  WrongHeap: "WRONG_HEAP",
+  /** The heap was closed. */
+  HeapClosed: "HEAP_CLOSED",
+  /** `heap.close()` found handles that were never released (leak policy "throw"). */
+  LeakedHandles: "LEAKED_HANDLES",
   /** An internal consistency check failed: a bug in refheap, please report it. */
   Internal: "INTERNAL",
 } as const;
@@ -64,6 +74,24 @@ export class HeapValueError extends RefheapError {
   constructor(message: string) {
     super(ErrorCode.InvalidArgument, message);
     this.name = "HeapValueError";
+  }
+}
+
+/** Misuse of a handle: used after release, stale, from another heap, or the heap is closed. */
+export class HandleError extends RefheapError {
+  constructor(code: ErrorCode, message: string) {
+    super(code, message);
+    this.name = "HandleError";
+  }
+}
+
+/** Thrown by `heap.close()` under the "throw" leak policy; `leaks` describes each handle. */
+export class LeakError extends RefheapError {
+  readonly leaks: readonly string[];
+  constructor(message: string, leaks: readonly string[]) {
+    super(ErrorCode.LeakedHandles, message);
+    this.name = "LeakError";
+    this.leaks = leaks;
   }
 }
 

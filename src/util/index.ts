@@ -1,11 +1,13 @@
 export { assert, DEBUG } from "./assert.js";
 export {
   ErrorCode,
+  HandleError,
   HeapAccessError,
   HeapMemoryError,
   HeapTypeError,
   HeapValueError,
   internalError,
+  LeakError,
   RefheapError,
 } from "./errors.js";
 export { type Addr, hex, NULL, type Obj } from "./types.js";

@@ -1,0 +1,336 @@
+/**
+ * User classes with typed fields. `heap.defineClass("Node", { fields: { next: "self", n: "number" } })`
+ * returns a class whose `new()` makes instances with generated accessors: `a.next = b` takes a
+ * reference to b and releases the old value, `a.next` returns a new handle (or null), `a.n` is a
+ * number stored inline. Field types:
+ *
+ *   | type            | JS value            | stored as                                   |
+ *   |-----------------|---------------------|---------------------------------------------|
+ *   | "number"        | number              | inline float64                              |
+ *   | "bool"          | boolean             | a reference to True or False                |
+ *   | "str"           | string or null      | a str object (or None)                      |
+ *   | "ref"           | handle or null      | a reference to any object                   |
+ *   | "self"          | instance or null    | a reference to an instance of this class    |
+ *   | another class   | its instance / null | a reference to an instance of that class    |
+ *   | "any"           | any Value           | a number inline or a reference              |
+ *   | hostField(close)| any JS value / null | a host table entry, closed on deallocation  |
+ */
+import type { FieldSpec } from "../object/index.js";
+import {
+  FALSE,
+  FieldKind,
+  NONE,
+  newInstance,
+  newStr,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  strValue,
+  TRUE,
+  typeIdOf,
+} from "../object/index.js";
+import { decref, delAttr, fieldItemSlot, getAttrSlot, incref, setAttr, setField } from "../refcount/index.js";
+import { HeapTypeError, HeapValueError } from "../util/index.js";
+import type { HeapContext } from "./context.js";
+import { addressOf, Handle, type HandleHost, hostOf, setScoped, type Value } from "./handle.js";
+
+/** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
+export interface HostField<T> {
+  readonly kind: "host";
+  readonly close: (value: T) => void;
+}
+
+/** Declares a host-value field; `close` runs exactly when the value is dropped: on replacement, or when the object is deallocated. */
+export function hostField<T>(close: (value: T) => void): HostField<T> {
+  return { kind: "host", close };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: the field map of an arbitrary class; instances stay precisely typed
+type AnyClass = HeapClass<any>;
+export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<unknown>;
+export type FieldsSpec = { readonly [name: string]: FieldType };
+
+/** The JS type of a field of type T in a class with fields F. */
+export type FieldValue<T, F extends FieldsSpec> = T extends "number"
+  ? number
+  : T extends "bool"
+    ? boolean
+    : T extends "str"
+      ? string | null
+      : T extends "ref"
+        ? Handle | null
+        : T extends "self"
+          ? Instance<F> | null
+          : T extends "any"
+            ? Value
+            : T extends HeapClass<infer G>
+              ? Instance<G> | null
+              : T extends HostField<infer V>
+                ? V | null
+                : never;
+
+/** An instance handle of a class with fields F: the handle plus one accessor per field. */
+export type Instance<F extends FieldsSpec> = InstanceHandle & {
+  -readonly [K in keyof F]: FieldValue<F[K], F>;
+};
+
+export interface ClassOptions<F extends FieldsSpec> {
+  readonly fields?: F;
+  /** Python's __del__: runs once, before the fields are released; may resurrect `self` by storing it. */
+  readonly finalize?: (self: Instance<F>) => void;
+  /** Instances can be targets of weak references (used by the weakref module). */
+  readonly weakrefable?: boolean;
+  /** Instances get a table for attributes added at run time: getAttr/setAttr/delAttr. */
+  readonly dynamic?: boolean;
+}
+
+export interface HeapClass<F extends FieldsSpec> {
+  readonly name: string;
+  /** The engine's type id (for newInstance and friends in "refheap/core"). */
+  readonly id: number;
+  /** Field names in layout (alphabetical) order. */
+  readonly fieldNames: readonly string[];
+  /** Makes an instance, optionally setting fields. */
+  "new"(init?: { [K in keyof F]?: FieldValue<F[K], F> }): Instance<F>;
+  /** True if `value` is a handle to an instance of this class. */
+  isInstance(value: unknown): value is Instance<F>;
+}
+
+/** The base of every instance handle; adds the dynamic-attribute methods. */
+export class InstanceHandle extends Handle {
+  /** getattr(o, name): the attribute's value, or undefined when absent. Dynamic classes only. */
+  getAttr(name: string): Value | undefined {
+    const host = hostOf(this);
+    const key = newStr(host.engine, name);
+    try {
+      const p = getAttrSlot(host.engine, addressOf(this, "getAttr"), key);
+      return p === 0 ? undefined : host.decode(p);
+    } finally {
+      decref(host.engine, key);
+    }
+  }
+
+  /** setattr(o, name, value). Dynamic classes only. */
+  setAttr(name: string, value: Value): void {
+    const host = hostOf(this);
+    const o = addressOf(this, "setAttr");
+    const key = newStr(host.engine, name);
+    try {
+      const v = host.encode(value, "setAttr");
+      const isRef = host.encIsRef;
+      const tmp = host.encTemp;
+      try {
+        setAttr(host.engine, o, key, v, isRef);
+      } finally {
+        if (tmp !== 0) decref(host.engine, tmp);
+      }
+    } finally {
+      decref(host.engine, key);
+    }
+  }
+
+  /** delattr(o, name); returns false if there was no such attribute. */
+  delAttr(name: string): boolean {
+    const host = hostOf(this);
+    const key = newStr(host.engine, name);
+    try {
+      return delAttr(host.engine, addressOf(this, "delAttr"), key);
+    } finally {
+      decref(host.engine, key);
+    }
+  }
+}
+
+const RESERVED = new Set([
+  "address",
+  "released",
+  "typeName",
+  "is",
+  "dup",
+  "dispose",
+  "toString",
+  "getAttr",
+  "setAttr",
+  "delAttr",
+  "constructor",
+]);
+
+function isHostField(t: FieldType): t is HostField<unknown> {
+  return typeof t === "object" && "kind" in t && t.kind === "host";
+}
+
+function engineKind(t: FieldType): FieldSpec["kind"] {
+  if (isHostField(t)) return FieldKind.Host;
+  if (typeof t === "object" || t === "self") return FieldKind.Ref;
+  return t;
+}
+
+/** Defines a class on the heap's engine and builds its handle class with one accessor per field. */
+export function defineHeapClass<F extends FieldsSpec>(
+  ctx: HeapContext,
+  name: string,
+  options: ClassOptions<F>,
+): HeapClass<F> {
+  const spec = options.fields ?? ({} as F);
+  for (const field of Object.keys(spec)) {
+    if (RESERVED.has(field))
+      throw new HeapValueError(`class ${name}: a field cannot be named '${field}' (a handle method)`);
+  }
+  const e = ctx.engine;
+  let cls: HeapClass<F> | undefined;
+  const finalize = options.finalize;
+  const info = e.defineClass({
+    name,
+    fields: Object.entries(spec).map(([field, t]) => ({ name: field, kind: engineKind(t) })),
+    dynamic: options.dynamic ?? false,
+    weakrefable: options.weakrefable ?? false,
+    ...(finalize === undefined
+      ? {}
+      : {
+          finalize: (o: number) => {
+            // A handle lent to the finalizer: neither scoped nor registered; released right after.
+            incref(e, o);
+            const self = new HandleClass(ctx, o) as Instance<F>;
+            setScoped(self, true);
+            try {
+              finalize(self);
+            } finally {
+              self.dispose();
+            }
+          },
+        }),
+  });
+  const id = info.id;
+
+  class HandleClass extends InstanceHandle {}
+  Object.defineProperty(HandleClass, "name", { value: name });
+  info.fields.forEach((f, i) => {
+    const t = spec[f.name]!;
+    Object.defineProperty(
+      HandleClass.prototype,
+      f.name,
+      accessor(ctx, name, f.name, i, t, () => cls!),
+    );
+  });
+  ctx.typeClasses[id] = HandleClass;
+
+  const made: HeapClass<F> = {
+    name,
+    id,
+    fieldNames: info.fields.map((f) => f.name),
+    new(init) {
+      const o = newInstance(e, id);
+      const h = ctx.wrap(o, true) as Instance<F>;
+      if (init !== undefined) {
+        for (const [k, v] of Object.entries(init)) {
+          if (!(k in spec)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);
+          (h as unknown as Record<string, unknown>)[k] = v;
+        }
+      }
+      return h;
+    },
+    isInstance(value: unknown): value is Instance<F> {
+      return (
+        value instanceof Handle && hostOf(value) === ctx && typeIdOf(e, addressOf(value, "isInstance")) === id
+      );
+    },
+  };
+  cls = made;
+  return made;
+}
+
+function accessor(
+  ctx: HeapContext,
+  className: string,
+  field: string,
+  i: number,
+  t: FieldType,
+  self: () => AnyClass,
+): PropertyDescriptor {
+  const e = ctx.engine;
+  const op = `${className}.${field}`;
+  const slot = (h: Handle): number => fieldItemSlot(e, addressOf(h, op), i);
+  const wrongType = (value: unknown, expected: string): HeapTypeError =>
+    new HeapTypeError(
+      `${op} holds ${expected}; got ${value instanceof Handle ? value.toString() : typeof value}`,
+    );
+
+  if (t === "number") {
+    return {
+      get(this: Handle) {
+        return slotNumber(e, slot(this));
+      },
+      set(this: Handle, v: unknown) {
+        if (typeof v !== "number") throw wrongType(v, "numbers");
+        setField(e, addressOf(this, op), i, v, false);
+      },
+    };
+  }
+  if (t === "bool") {
+    return {
+      get(this: Handle) {
+        return slotRef(e, slot(this)) === TRUE;
+      },
+      set(this: Handle, v: unknown) {
+        if (typeof v !== "boolean") throw wrongType(v, "booleans");
+        setField(e, addressOf(this, op), i, v ? TRUE : FALSE, true);
+      },
+    };
+  }
+  if (t === "str") {
+    return {
+      get(this: Handle) {
+        const p = slot(this);
+        const a = slotIsRef(e, p) ? slotRef(e, p) : 0;
+        return a === 0 || a === NONE ? null : strValue(e, a);
+      },
+      set(this: Handle, v: unknown) {
+        const o = addressOf(this, op);
+        if (v === null) return setField(e, o, i, NONE, true);
+        if (typeof v !== "string") throw wrongType(v, "strings");
+        const s = newStr(e, v);
+        setField(e, o, i, s, true);
+        decref(e, s);
+      },
+    };
+  }
+  if (isHostField(t)) {
+    return {
+      get(this: Handle) {
+        const index = slotNumber(e, slot(this));
+        return index === 0 ? null : ctx.hostValues[index];
+      },
+      set(this: Handle, v: unknown) {
+        const o = addressOf(this, op);
+        const old = slotNumber(e, slot(this));
+        const index = v === null || v === undefined ? 0 : ctx.hostAdd(v, t.close as (value: unknown) => void);
+        setField(e, o, i, index, false);
+        if (old !== 0) ctx.hostClose(old);
+      },
+    };
+  }
+  // References: "ref", "any", "self", or another class.
+  const target = t === "self" ? self : typeof t === "object" ? () => t : null;
+  return {
+    get(this: Handle) {
+      return ctx.decode(slot(this));
+    },
+    set(this: Handle, v: unknown) {
+      const o = addressOf(this, op);
+      if (t !== "any" && v !== null && !(v instanceof Handle))
+        throw wrongType(v, "objects (handles) or null");
+      if (target !== null && v !== null && !target().isInstance(v))
+        throw wrongType(v, `${target().name} instances`);
+      const value = ctx.encode(v as Value, op);
+      const isRef = ctx.encIsRef;
+      const tmp = ctx.encTemp;
+      try {
+        setField(e, o, i, value, isRef);
+      } finally {
+        if (tmp !== 0) decref(e, tmp);
+      }
+    },
+  };
+}
+
+export type { HandleHost };

@@ -1,0 +1,217 @@
+/**
+ * Handle types for the built-in containers, with the JS idioms users expect: lists are
+ * array-like (length, get/set, push/pop, iteration), tuples read-only array-likes, dicts
+ * Map-like. Every read of an object returns a new handle (owned by the current scope, if any);
+ * numbers, booleans, strings and None come back as JS values.
+ */
+import {
+  dictSize,
+  dictTable,
+  E_KEY,
+  E_VALUE,
+  entryIsLive,
+  listSize,
+  tableEntry,
+  tableNEntries,
+  tupleSize,
+} from "../object/index.js";
+import {
+  decref,
+  dictClear,
+  dictDelItem,
+  dictGetSlot,
+  dictSetItem,
+  listAppend,
+  listClear,
+  listDelItem,
+  listItemSlot,
+  listSetItem,
+  tupleItemSlot,
+} from "../refcount/index.js";
+import { HeapValueError } from "../util/index.js";
+import { addressOf, Handle, type HandleHost, hostOf, type Value } from "./handle.js";
+
+/** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
+export type Key = Value;
+
+/** Runs a store with an encoded value, then drops the temporary reference a string needed. */
+function withValue(
+  host: HandleHost,
+  value: Value,
+  op: string,
+  store: (v: number, isRef: boolean) => void,
+): void {
+  const v = host.encode(value, op);
+  const isRef = host.encIsRef;
+  const tmp = host.encTemp;
+  try {
+    store(v, isRef);
+  } finally {
+    if (tmp !== 0) decref(host.engine, tmp);
+  }
+}
+
+export class ListHandle extends Handle {
+  /** len(list) */
+  get length(): number {
+    return listSize(hostOf(this).engine, addressOf(this, "length"));
+  }
+
+  /** list[i]; negative indexes count from the end. */
+  get(i: number): Value {
+    const host = hostOf(this);
+    return host.decode(listItemSlot(host.engine, addressOf(this, "get"), i));
+  }
+
+  /** list[i] = value */
+  set(i: number, value: Value): void {
+    const host = hostOf(this);
+    const l = addressOf(this, "set");
+    withValue(host, value, "set", (v, isRef) => listSetItem(host.engine, l, i, v, isRef));
+  }
+
+  /** list.append for each value; returns the new length. */
+  push(...values: Value[]): number {
+    const host = hostOf(this);
+    const l = addressOf(this, "push");
+    const e = host.engine;
+    for (const value of values) {
+      if (value instanceof Handle && hostOf(value) === host) {
+        listAppend(e, l, addressOf(value, "push"), true); // the common case, without a closure
+      } else {
+        withValue(host, value, "push", (v, isRef) => listAppend(e, l, v, isRef));
+      }
+    }
+    return listSize(e, l);
+  }
+
+  /** list.pop(i): removes and returns the item (default: the last). */
+  pop(i = -1): Value {
+    const host = hostOf(this);
+    const l = addressOf(this, "pop");
+    if (listSize(host.engine, l) === 0) throw new HeapValueError("pop from empty list");
+    const value = host.decode(listItemSlot(host.engine, l, i));
+    listDelItem(host.engine, l, i);
+    return value;
+  }
+
+  /** del list[i] */
+  delete(i: number): void {
+    listDelItem(hostOf(this).engine, addressOf(this, "delete"), i);
+  }
+
+  /** list.clear() */
+  clear(): void {
+    listClear(hostOf(this).engine, addressOf(this, "clear"));
+  }
+
+  /** Iterates by index, as Python does: items appended during iteration are visited too. */
+  *[Symbol.iterator](): IterableIterator<Value> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+
+  toArray(): Value[] {
+    return [...this];
+  }
+}
+
+export class TupleHandle extends Handle {
+  get length(): number {
+    return tupleSize(hostOf(this).engine, addressOf(this, "length"));
+  }
+
+  get(i: number): Value {
+    const host = hostOf(this);
+    return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), i));
+  }
+
+  *[Symbol.iterator](): IterableIterator<Value> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+
+  toArray(): Value[] {
+    return [...this];
+  }
+}
+
+export class DictHandle extends Handle {
+  /** len(dict) */
+  get size(): number {
+    return dictSize(hostOf(this).engine, addressOf(this, "size"));
+  }
+
+  /** dict.get(key): the value, or undefined when the key is absent. */
+  get(key: Key): Value | undefined {
+    const host = hostOf(this);
+    const d = addressOf(this, "get");
+    let p = 0;
+    withValue(host, key, "get", (k, kIsRef) => {
+      p = dictGetSlot(host.engine, d, k, kIsRef);
+    });
+    return p === 0 ? undefined : host.decode(p);
+  }
+
+  /** key in dict */
+  has(key: Key): boolean {
+    const host = hostOf(this);
+    const d = addressOf(this, "has");
+    let found = false;
+    withValue(host, key, "has", (k, kIsRef) => {
+      found = dictGetSlot(host.engine, d, k, kIsRef) !== 0;
+    });
+    return found;
+  }
+
+  /** dict[key] = value */
+  set(key: Key, value: Value): this {
+    const host = hostOf(this);
+    const d = addressOf(this, "set");
+    withValue(host, key, "set", (k, kIsRef) =>
+      withValue(host, value, "set", (v, vIsRef) => dictSetItem(host.engine, d, k, kIsRef, v, vIsRef)),
+    );
+    return this;
+  }
+
+  /** del dict[key]; returns false if the key was absent. */
+  delete(key: Key): boolean {
+    const host = hostOf(this);
+    const d = addressOf(this, "delete");
+    let found = false;
+    withValue(host, key, "delete", (k, kIsRef) => {
+      found = dictDelItem(host.engine, d, k, kIsRef);
+    });
+    return found;
+  }
+
+  clear(): void {
+    dictClear(hostOf(this).engine, addressOf(this, "clear"));
+  }
+
+  /** [key, value] pairs in insertion order. Throws if the dict changes size meanwhile, as Python does. */
+  *entries(): IterableIterator<[Value, Value]> {
+    const host = hostOf(this);
+    const e = host.engine;
+    const d = addressOf(this, "entries");
+    const size = dictSize(e, d);
+    for (let i = 0; ; i++) {
+      if (dictSize(e, d) !== size) throw new HeapValueError("dictionary changed size during iteration");
+      const t = dictTable(e, d);
+      if (t === 0 || i >= tableNEntries(e, t)) return;
+      const entry = tableEntry(e, t, i);
+      if (!entryIsLive(e, entry)) continue;
+      yield [host.decode(entry + E_KEY), host.decode(entry + E_VALUE)];
+    }
+  }
+
+  *keys(): IterableIterator<Value> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *values(): IterableIterator<Value> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  [Symbol.iterator](): IterableIterator<[Value, Value]> {
+    return this.entries();
+  }
+}

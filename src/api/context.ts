@@ -1,0 +1,279 @@
+/**
+ * The heap's internal state behind the friendly API: value conversion, handle creation, scopes,
+ * leak detection and the table of host values. `Heap` (heap.ts) is its public face.
+ */
+import {
+  dictSize,
+  FALSE,
+  Kind,
+  NONE,
+  newStr,
+  reuseTagOf,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  strValue,
+  TRUE,
+  typeIdOf,
+  typeInfo,
+} from "../object/index.js";
+import { decref, incref } from "../refcount/index.js";
+import { ErrorCode, HandleError, HeapTypeError, hex, LeakError } from "../util/index.js";
+import type { Engine } from "./engine.js";
+import {
+  addressOf,
+  Handle,
+  type HandleHost,
+  hostOf,
+  isScoped,
+  rawAddressOf,
+  setScoped,
+  type Value,
+} from "./handle.js";
+
+/** What happens to a handle the program drops without releasing it. */
+export type LeakPolicy = "warn" | "release" | "throw";
+
+interface LeakInfo {
+  readonly addr: number;
+  readonly tag: number;
+  readonly typeName: string;
+  readonly stack: string | undefined;
+}
+
+type HandleClass = new (host: HandleHost, addr: number) => Handle;
+
+export class HeapContext implements HandleHost {
+  readonly engine: Engine;
+  readonly policy: LeakPolicy;
+  closed = false;
+  encIsRef = false;
+  encTemp = 0;
+  /** Open scopes, innermost last; each lists the handles it owns. */
+  readonly scopes: Handle[][] = [];
+  /** Reports of handles that were dropped without being released. */
+  readonly leaks: string[] = [];
+  /** Handles owned by the program (not a scope) and not yet released. */
+  liveUnscoped = 0;
+  readonly #registry: FinalizationRegistry<LeakInfo>;
+  /** Handle classes by kind (containers) and by type id (user classes). */
+  readonly kindClasses: (HandleClass | undefined)[] = [];
+  readonly typeClasses: (HandleClass | undefined)[] = [];
+  // Host values: index 0 is "nothing"; freed indexes are reused.
+  readonly hostValues: unknown[] = [undefined];
+  readonly hostClosers: (((value: unknown) => void) | undefined)[] = [undefined];
+  readonly hostFree: number[] = [];
+
+  constructor(engine: Engine, policy: LeakPolicy) {
+    this.engine = engine;
+    this.policy = policy;
+    this.#registry = new FinalizationRegistry((info) => this.#dropped(info));
+  }
+
+  ensureOpen(op: string): void {
+    if (this.closed) throw new HandleError(ErrorCode.HeapClosed, `${op}: the heap was closed`);
+  }
+
+  // --- handles ---
+
+  wrap(addr: number, steal: boolean): Handle {
+    const e = this.engine;
+    const id = typeIdOf(e, addr);
+    const kind = e.typeKind[id]!;
+    if (!steal) incref(e, addr);
+    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[kind]) ?? Handle;
+    const h = new C(this, addr);
+    this.#adopt(h);
+    return h;
+  }
+
+  #adopt(h: Handle): void {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope !== undefined) {
+      setScoped(h, true);
+      scope.push(h);
+      return;
+    }
+    this.liveUnscoped++;
+    const a = rawAddressOf(h);
+    this.#registry.register(
+      h,
+      {
+        addr: a,
+        tag: reuseTagOf(this.engine, a),
+        typeName: typeInfo(this.engine, typeIdOf(this.engine, a)).name,
+        stack: this.engine.checked ? new Error().stack?.split("\n").slice(3).join("\n") : undefined,
+      },
+      h,
+    );
+  }
+
+  forget(h: Handle): void {
+    if (isScoped(h)) return; // the scope drops it from its list when it ends
+    this.liveUnscoped--;
+    this.#registry.unregister(h);
+  }
+
+  /** The FinalizationRegistry callback: the program dropped a handle it never released. */
+  #dropped(info: LeakInfo): void {
+    this.liveUnscoped--;
+    const where = info.stack === undefined ? "" : `; it was made at\n${info.stack}`;
+    const msg = `a handle to a '${info.typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;
+    this.leaks.push(msg);
+    if (this.closed) return;
+    if (this.policy === "release") {
+      if (reuseTagOf(this.engine, info.addr) === info.tag) decref(this.engine, info.addr);
+    } else if (this.policy === "warn") {
+      process.emitWarning(
+        `refheap: ${msg}; its reference is leaked. Release handles with dispose() or \`using\`.`,
+        {
+          code: "REFHEAP_LEAKED_HANDLE",
+        },
+      );
+    }
+  }
+
+  // --- scopes ---
+
+  /** Runs `fn` with a new scope; every handle made inside is released when it returns or throws. */
+  scope<T>(fn: (scope: Scope) => T): T {
+    this.ensureOpen("scope");
+    const handles: Handle[] = [];
+    this.scopes.push(handles);
+    const scope = new Scope(this, handles);
+    try {
+      return fn(scope);
+    } finally {
+      this.scopes.pop();
+      // Release in creation order, as a CPython frame clears its locals first to last.
+      for (const h of handles) h.dispose();
+    }
+  }
+
+  // --- values ---
+
+  encode(value: Value, op: string): number {
+    this.encTemp = 0;
+    switch (typeof value) {
+      case "number":
+        this.encIsRef = false;
+        return value;
+      case "boolean":
+        this.encIsRef = true;
+        return value ? TRUE : FALSE;
+      case "string":
+        this.encIsRef = true;
+        this.encTemp = newStr(this.engine, value);
+        return this.encTemp;
+      case "object":
+        this.encIsRef = true;
+        if (value === null) return NONE;
+        if (value instanceof Handle) {
+          if (hostOf(value) !== this) {
+            throw new HandleError(ErrorCode.WrongHeap, `${op}: the handle belongs to another heap`);
+          }
+          return addressOf(value, op);
+        }
+        break;
+      case "undefined":
+        this.encIsRef = true;
+        return NONE;
+    }
+    throw new HeapTypeError(
+      `${op}: cannot store a ${typeof value} in the heap (use a number, boolean, string, null or a handle)`,
+    );
+  }
+
+  /** Drops the temporary reference encode() made for a string, once the store holds its own. */
+  endStore(): void {
+    if (this.encTemp !== 0) {
+      decref(this.engine, this.encTemp);
+      this.encTemp = 0;
+    }
+  }
+
+  decode(p: number): Value {
+    const e = this.engine;
+    if (!slotIsRef(e, p)) return slotNumber(e, p);
+    return this.decodeObject(slotRef(e, p));
+  }
+
+  /** The JS value for an object: primitives by value, anything else as a new handle. */
+  decodeObject(a: number): Value {
+    if (a === 0 || a === NONE) return null;
+    if (a === TRUE) return true;
+    if (a === FALSE) return false;
+    const e = this.engine;
+    if (e.typeKind[typeIdOf(e, a)] === Kind.Str) return strValue(e, a);
+    return this.wrap(a, false);
+  }
+
+  // --- host values ---
+
+  /** Stores a host value and its closer; returns its index (never 0). */
+  hostAdd(value: unknown, close: (value: unknown) => void): number {
+    const i = this.hostFree.pop() ?? this.hostValues.length;
+    this.hostValues[i] = value;
+    this.hostClosers[i] = close;
+    return i;
+  }
+
+  /** Removes host value `i` and runs its closer. */
+  hostClose(i: number): void {
+    const value = this.hostValues[i];
+    const close = this.hostClosers[i];
+    this.hostValues[i] = undefined;
+    this.hostClosers[i] = undefined;
+    this.hostFree.push(i);
+    close?.(value);
+  }
+
+  // --- closing ---
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const open = this.liveUnscoped;
+    if (this.policy === "throw" && (this.leaks.length > 0 || open > 0)) {
+      const details = [...this.leaks];
+      if (open > 0) details.push(`${open} handle(s) were still unreleased at close()`);
+      throw new LeakError(`heap.close(): ${details.length} leak report(s):\n${details.join("\n")}`, details);
+    }
+    if (this.policy === "warn" && open > 0) {
+      process.emitWarning(`refheap: ${open} handle(s) were still unreleased at heap.close()`, {
+        code: "REFHEAP_LEAKED_HANDLE",
+      });
+    }
+  }
+
+  /** Number of entries of the dict at `d` (used by dict iteration to detect changes). */
+  dictLength(d: number): number {
+    return dictSize(this.engine, d);
+  }
+}
+
+/** The argument scope functions receive: lets a handle outlive the scope. */
+export class Scope {
+  readonly #ctx: HeapContext;
+  readonly #handles: Handle[];
+  constructor(ctx: HeapContext, handles: Handle[]) {
+    this.#ctx = ctx;
+    this.#handles = handles;
+  }
+
+  /**
+   * Returns a new handle to `h`'s object owned by the enclosing scope (or by the program, when
+   * this is the outermost scope); `h` itself is still released with this scope.
+   */
+  escape<H extends Handle>(h: H): H {
+    const scopes = this.#ctx.scopes;
+    const i = scopes.indexOf(this.#handles);
+    if (i < 0) throw new HandleError(ErrorCode.HandleReleased, "escape: this scope has already ended");
+    const inner = scopes.splice(i);
+    try {
+      return this.#ctx.wrap(addressOf(h, "escape"), false) as H;
+    } finally {
+      scopes.push(...inner);
+    }
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Handles: small JS objects that each own exactly one reference to a heap object. Releasing a
+ * handle (`dispose()`, or leaving the block of a `using` declaration) releases that reference,
+ * as a Python local going out of scope does. A handle notices when it is used after its release,
+ * or when its object was freed behind its back and the memory now holds another object.
+ */
+
+import { checkObject, describe, FALSE, NONE, reuseTagOf, TRUE, typeIdOf, typeInfo } from "../object/index.js";
+import { decref, incref } from "../refcount/index.js";
+import { ErrorCode, HandleError, hex, RefheapError } from "../util/index.js";
+import type { Engine } from "./engine.js";
+
+/** What a heap value looks like in JS: numbers, booleans, strings and None map to JS values. */
+export type Value = number | boolean | string | null | Handle;
+
+/** The services a handle needs from its heap (implemented by the heap's context). */
+export interface HandleHost {
+  readonly engine: Engine;
+  /** Throws HEAP_CLOSED after close(). */
+  ensureOpen(op: string): void;
+  /** A new handle of the right class for `addr`, owning one reference (taken over if `steal`). */
+  wrap(addr: number, steal: boolean): Handle;
+  /** Bookkeeping when a handle is released (scopes, leak detection). */
+  forget(handle: Handle): void;
+  /** Encodes a value for a store: returns it and sets encIsRef, and encTemp (a reference to drop after the store, or 0). */
+  encode(value: Value, op: string): number;
+  encIsRef: boolean;
+  encTemp: number;
+  /** Decodes the value slot at `p` (object references become new handles). */
+  decode(p: number): Value;
+}
+
+/** Reads a handle's object address, validating the handle (for the API's own modules). */
+export let addressOf: (h: Handle, op: string) => number;
+/** The heap a handle belongs to. */
+export let hostOf: (h: Handle) => HandleHost;
+/** Whether a handle is owned by a scope (released when the scope ends) rather than by the program. */
+export let isScoped: (h: Handle) => boolean;
+export let setScoped: (h: Handle, scoped: boolean) => void;
+/** The address a handle was made for, without validation (for bookkeeping after release). */
+export let rawAddressOf: (h: Handle) => number;
+
+export class Handle {
+  readonly #host: HandleHost;
+  readonly #addr: number;
+  readonly #tag: number;
+  #released = false;
+  #scoped = false;
+
+  /** @internal Handles are made by the heap (`heap.wrap`, constructors, reads), never directly. */
+  constructor(host: HandleHost, addr: number) {
+    this.#host = host;
+    this.#addr = addr;
+    this.#tag = reuseTagOf(host.engine, addr);
+  }
+
+  static {
+    addressOf = (h, op) => h.#use(op);
+    hostOf = (h) => h.#host;
+    isScoped = (h) => h.#scoped;
+    setScoped = (h, scoped) => {
+      h.#scoped = scoped;
+    };
+    rawAddressOf = (h) => h.#addr;
+  }
+
+  #use(op: string): number {
+    if (this.#released) {
+      throw new HandleError(
+        ErrorCode.HandleReleased,
+        `${op}: this handle (to the object at ${hex(this.#addr)}) was already released; ` +
+          "keep a handle (or dup() one) for as long as you use the object.",
+      );
+    }
+    const e = this.#host.engine;
+    this.#host.ensureOpen(op);
+    if (e.checked) {
+      try {
+        checkObject(e, this.#addr, op);
+      } catch (err) {
+        if (err instanceof RefheapError) throw this.#stale(op);
+        throw err;
+      }
+    }
+    if (reuseTagOf(e, this.#addr) !== this.#tag) throw this.#stale(op);
+    return this.#addr;
+  }
+
+  #stale(op: string): HandleError {
+    return new HandleError(
+      ErrorCode.StaleHandle,
+      `${op}: the object this handle referred to (at ${hex(this.#addr)}) was freed and its memory reused, ` +
+        "although the handle still owned a reference: references were over-released through the engine API.",
+    );
+  }
+
+  /** The object's address, for use with the engine API ("refheap/core"). The handle keeps owning it. */
+  get address(): number {
+    return this.#use("address");
+  }
+
+  /** True once dispose() has run. */
+  get released(): boolean {
+    return this.#released;
+  }
+
+  /** The name of the object's type ('list', 'Node', …). */
+  get typeName(): string {
+    const a = this.#use("typeName");
+    return typeInfo(this.#host.engine, typeIdOf(this.#host.engine, a)).name;
+  }
+
+  /** Identity: true if both handles refer to the same object (Python's `is`). */
+  is(other: Handle): boolean {
+    return other.#host === this.#host && other.#use("is") === this.#use("is");
+  }
+
+  /** A second handle to the same object, owning its own reference. */
+  dup(): this {
+    return this.#host.wrap(this.#use("dup"), false) as this;
+  }
+
+  /** Releases this handle's reference. Idempotent: releasing twice does nothing. */
+  dispose(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#host.forget(this);
+    decref(this.#host.engine, this.#addr);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** CPython's default repr: `<Node object at 0x…>`. */
+  toString(): string {
+    if (this.#released) return "<released handle>";
+    return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
+  }
+}
+
+/** Takes a new reference to a handle's object, for stores that keep it (internal). */
+export function increfHandle(h: Handle, op: string): number {
+  const a = addressOf(h, op);
+  incref(hostOf(h).engine, a);
+  return a;
+}
+
+/** True for the addresses that decode to JS primitives rather than handles. */
+export function isPrimitiveObject(addr: number): boolean {
+  return addr === NONE || addr === TRUE || addr === FALSE;
+}
