@@ -47,7 +47,7 @@ export function hostField<T>(close: (value: T) => void): HostField<T> {
 
 // biome-ignore lint/suspicious/noExplicitAny: the field map of an arbitrary class; instances stay precisely typed
 type AnyClass = HeapClass<any>;
-export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<unknown>;
+export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<never>;
 export type FieldsSpec = { readonly [name: string]: FieldType };
 
 /** The JS type of a field of type T in a class with fields F. */
@@ -155,7 +155,7 @@ const RESERVED = new Set([
   "constructor",
 ]);
 
-function isHostField(t: FieldType): t is HostField<unknown> {
+function isHostField(t: FieldType): t is HostField<never> {
   return typeof t === "object" && "kind" in t && t.kind === "host";
 }
 
