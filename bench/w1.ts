@@ -6,6 +6,7 @@
  * Each variant is built on its own (makeVariant) so that bench/run.ts can run it alone in a
  * child process: V8 then optimises refheap's functions for that one variant's types.
  */
+import { Heap } from "refheap";
 import { decref, Engine, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
@@ -124,6 +125,75 @@ function refheapVariant(spec: RefheapSpec): W1Variant {
   };
 }
 
+// --- refheap's handle API (the package's main entry) ---------------------------------------------
+
+interface HandleSpec extends W1Spec {
+  readonly checked: boolean;
+  /**
+   * "using": each instance's handle is released at the end of its loop iteration, outside any
+   * scope, so the leak detector registers each one; "scope": the handles belong to a heap.scope
+   * and are released together when it ends.
+   */
+  readonly style: "using" | "scope";
+  readonly leaks: "warn" | "off";
+}
+
+const HANDLE_SPECS: readonly HandleSpec[] = (
+  [
+    [false, "scope", "warn"],
+    [false, "using", "warn"],
+    [false, "using", "off"],
+    [true, "scope", "warn"],
+    [true, "using", "warn"],
+  ] as const
+).map(([checked, style, leaks]): HandleSpec => {
+  const mode = checked ? "checked" : "unchecked";
+  return {
+    id: `handles-empty-${mode}-${style}-${leaks}`,
+    name: `refheap Empty (handles, ${style}${leaks === "off" ? ", leaks off" : ""}, ${mode})`,
+    runtime: "refheap",
+    shape: "empty",
+    checked,
+    style,
+    leaks,
+  };
+});
+
+/** W1 written with handles: `Empty.new()` per object, `list.push`, then the list's handle released. */
+function handleVariant(spec: HandleSpec): W1Variant {
+  const heap = new Heap({ checked: spec.checked, leaks: spec.leaks });
+  const Empty = heap.defineClass("Empty");
+  const baseline = liveBlocks(heap.engine);
+  return {
+    id: spec.id,
+    name: spec.name,
+    runtime: spec.runtime,
+    shape: spec.shape,
+    round(n) {
+      const t0 = now();
+      const l = heap.list();
+      if (spec.style === "using") {
+        for (let i = 0; i < n; i++) {
+          using o = Empty.new();
+          l.push(o);
+        }
+      } else {
+        heap.scope(() => {
+          for (let i = 0; i < n; i++) l.push(Empty.new());
+        });
+      }
+      const t1 = now();
+      l.dispose();
+      const t2 = now();
+      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
+    },
+    checkClean() {
+      const live = liveBlocks(heap.engine) - baseline;
+      if (live !== 0) throw new Error(`${spec.name}: ${live} blocks still allocated after dropping the list`);
+    },
+  };
+}
+
 /**
  * Bytes one instance of a class occupies in refheap's allocator: the block size of the size
  * class that grows when instances are made (so it includes the GC head and the rounding).
@@ -199,7 +269,7 @@ function v8Variant(spec: V8Spec): W1Variant {
 // --- registry --------------------------------------------------------------------------------
 
 /** Every JavaScript variant, in table order. Describing one builds nothing. */
-export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...V8_SPECS].map(
+export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...HANDLE_SPECS, ...V8_SPECS].map(
   ({ id, name, runtime, shape }) => ({
     id,
     name,
@@ -212,6 +282,8 @@ export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...V8_SPECS].map(
 export function makeVariant(id: string): W1Variant {
   const r = REFHEAP_SPECS.find((s) => s.id === id);
   if (r !== undefined) return refheapVariant(r);
+  const hs = HANDLE_SPECS.find((s) => s.id === id);
+  if (hs !== undefined) return handleVariant(hs);
   const v = V8_SPECS.find((s) => s.id === id);
   if (v !== undefined) return v8Variant(v);
   throw new Error(`unknown W1 variant ${JSON.stringify(id)} (known: ${w1Specs.map((s) => s.id).join(", ")})`);

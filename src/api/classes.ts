@@ -32,7 +32,7 @@ import {
 import { decref, delAttr, fieldItemSlot, getAttrSlot, incref, setAttr, setField } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { HeapContext } from "./context.js";
-import { addressOf, Handle, type HandleHost, hostOf, setScoped, type Value } from "./handle.js";
+import { addressOf, Handle, type HandleHost, hostOf, type Value } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -190,8 +190,7 @@ export function defineHeapClass<F extends FieldsSpec>(
           finalize: (o: number) => {
             // A handle lent to the finalizer: neither scoped nor registered; released right after.
             incref(e, o);
-            const self = new HandleClass(ctx, o) as Instance<F>;
-            setScoped(self, true);
+            const self = new HandleClass(ctx, o) as Instance<F>; // no leak record: released below
             try {
               finalize(self);
             } finally {
@@ -219,8 +218,9 @@ export function defineHeapClass<F extends FieldsSpec>(
     id,
     fieldNames: info.fields.map((f) => f.name),
     new(init) {
+      ctx.ensureOpen("new");
       const o = newInstance(e, id);
-      const h = ctx.wrap(o, true) as Instance<F>;
+      const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F>;
       if (init !== undefined) {
         for (const [k, v] of Object.entries(init)) {
           if (!(k in spec)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);

@@ -25,20 +25,24 @@ import {
   Handle,
   type HandleHost,
   hostOf,
-  isScoped,
-  rawAddressOf,
-  setScoped,
+  type LeakRecord,
+  leakRecordOf,
+  setLeakRecord,
   type Value,
 } from "./handle.js";
 
-/** What happens to a handle the program drops without releasing it. */
-export type LeakPolicy = "warn" | "release" | "throw";
+/** What happens to a handle the program drops without releasing it ("off": not watched). */
+export type LeakPolicy = "warn" | "release" | "throw" | "off";
 
-interface LeakInfo {
+/**
+ * What the leak detector keeps per program-owned handle. `released` is set by dispose(), so the
+ * registry never needs an unregister (a hash lookup per release); `made` is an Error created with
+ * the handle in checked mode: V8 records its frames cheaply and formats them only if reported.
+ */
+interface LeakInfo extends LeakRecord {
   readonly addr: number;
   readonly tag: number;
-  readonly typeName: string;
-  readonly stack: string | undefined;
+  readonly made: Error | undefined;
 }
 
 type HandleClass = new (host: HandleHost, addr: number) => Handle;
@@ -82,47 +86,54 @@ export class HeapContext implements HandleHost {
     const kind = e.typeKind[id]!;
     if (!steal) incref(e, addr);
     const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[kind]) ?? Handle;
-    const h = new C(this, addr);
-    this.#adopt(h);
+    return this.adopt(new C(this, addr), addr);
+  }
+
+  /** Gives a new handle to its owner: the innermost scope, or the program (with leak detection). */
+  adopt<H extends Handle>(h: H, addr: number): H {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope !== undefined) scope.push(h);
+    else this.#adopt(h, addr);
     return h;
   }
 
-  #adopt(h: Handle): void {
-    const scope = this.scopes[this.scopes.length - 1];
-    if (scope !== undefined) {
-      setScoped(h, true);
-      scope.push(h);
+  /** Registers a program-owned handle with the leak detector. */
+  #adopt(h: Handle, addr: number): void {
+    this.liveUnscoped++;
+    if (this.policy === "off") {
+      setLeakRecord(h, { released: false });
       return;
     }
-    this.liveUnscoped++;
-    const a = rawAddressOf(h);
-    this.#registry.register(
-      h,
-      {
-        addr: a,
-        tag: reuseTagOf(this.engine, a),
-        typeName: typeInfo(this.engine, typeIdOf(this.engine, a)).name,
-        stack: this.engine.checked ? new Error().stack?.split("\n").slice(3).join("\n") : undefined,
-      },
-      h,
-    );
+    const info: LeakInfo = {
+      addr,
+      tag: reuseTagOf(this.engine, addr),
+      made: this.engine.checked ? madeHere() : undefined,
+      released: false,
+    };
+    setLeakRecord(h, info);
+    this.#registry.register(h, info);
   }
 
   forget(h: Handle): void {
-    if (isScoped(h)) return; // the scope drops it from its list when it ends
+    const record = leakRecordOf(h);
+    if (record === undefined) return; // owned by a scope, which drops it from its list when it ends
+    record.released = true;
     this.liveUnscoped--;
-    this.#registry.unregister(h);
   }
 
-  /** The FinalizationRegistry callback: the program dropped a handle it never released. */
+  /** The FinalizationRegistry callback: a handle was collected by V8; was it ever released? */
   #dropped(info: LeakInfo): void {
+    if (info.released) return;
     this.liveUnscoped--;
-    const where = info.stack === undefined ? "" : `; it was made at\n${info.stack}`;
-    const msg = `a handle to a '${info.typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;
+    const alive = reuseTagOf(this.engine, info.addr) === info.tag;
+    const typeName = alive ? typeInfo(this.engine, typeIdOf(this.engine, info.addr)).name : "(freed)";
+    const stack = info.made?.stack?.split("\n").slice(4).join("\n");
+    const where = stack === undefined ? "" : `; it was made at\n${stack}`;
+    const msg = `a handle to a '${typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;
     this.leaks.push(msg);
     if (this.closed) return;
     if (this.policy === "release") {
-      if (reuseTagOf(this.engine, info.addr) === info.tag) decref(this.engine, info.addr);
+      if (alive) decref(this.engine, info.addr);
     } else if (this.policy === "warn") {
       process.emitWarning(
         `refheap: ${msg}; its reference is leaked. Release handles with dispose() or \`using\`.`,
@@ -250,6 +261,15 @@ export class HeapContext implements HandleHost {
   dictLength(d: number): number {
     return dictSize(this.engine, d);
   }
+}
+
+/** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */
+function madeHere(): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 8;
+  const e = new Error("handle made here");
+  Error.stackTraceLimit = limit;
+  return e;
 }
 
 /** The argument scope functions receive: lets a handle outlive the scope. */

@@ -34,18 +34,22 @@ export interface HandleHost {
 export let addressOf: (h: Handle, op: string) => number;
 /** The heap a handle belongs to. */
 export let hostOf: (h: Handle) => HandleHost;
-/** Whether a handle is owned by a scope (released when the scope ends) rather than by the program. */
-export let isScoped: (h: Handle) => boolean;
-export let setScoped: (h: Handle, scoped: boolean) => void;
-/** The address a handle was made for, without validation (for bookkeeping after release). */
-export let rawAddressOf: (h: Handle) => number;
+/**
+ * The leak detector's record of a program-owned handle (handles owned by a scope, or lent to a
+ * finalizer, have none). dispose() marks it released.
+ */
+export interface LeakRecord {
+  released: boolean;
+}
+export let leakRecordOf: (h: Handle) => LeakRecord | undefined;
+export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
 
 export class Handle {
   readonly #host: HandleHost;
   readonly #addr: number;
   readonly #tag: number;
   #released = false;
-  #scoped = false;
+  #leak: LeakRecord | undefined = undefined;
 
   /** @internal Handles are made by the heap (`heap.wrap`, constructors, reads), never directly. */
   constructor(host: HandleHost, addr: number) {
@@ -57,11 +61,10 @@ export class Handle {
   static {
     addressOf = (h, op) => h.#use(op);
     hostOf = (h) => h.#host;
-    isScoped = (h) => h.#scoped;
-    setScoped = (h, scoped) => {
-      h.#scoped = scoped;
+    leakRecordOf = (h) => h.#leak;
+    setLeakRecord = (h, record) => {
+      h.#leak = record;
     };
-    rawAddressOf = (h) => h.#addr;
   }
 
   #use(op: string): number {

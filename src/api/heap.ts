@@ -42,7 +42,9 @@ export interface HeapOptions extends MemoryOptions {
    * What to do with a handle the program drops without releasing it (found by a
    * FinalizationRegistry, some time after V8 collects the handle): "warn" (default: a process
    * warning naming the type, and in checked mode where the handle was made), "release" (release
-   * its reference then), or "throw" (heap.close() throws a LeakError listing them).
+   * its reference then), "throw" (heap.close() throws a LeakError listing them), or "off" (no
+   * FinalizationRegistry: registering every program-owned handle is the single largest cost of
+   * handles made outside a scope, see docs/performance.md).
    */
   readonly leaks?: LeakPolicy;
 }
