@@ -131,10 +131,11 @@ interface HandleSpec extends W1Spec {
   readonly checked: boolean;
   /**
    * "using": each instance's handle is released at the end of its loop iteration, outside any
-   * scope, so the leak detector registers each one; "scope": the handles belong to a heap.scope
+   * scope, so the leak detector registers each one (when on); "dispose": the same with an explicit
+   * dispose() (no `using` lowering by the compiler); "scope": the handles belong to a heap.scope
    * and are released together when it ends.
    */
-  readonly style: "using" | "scope";
+  readonly style: "using" | "scope" | "dispose";
   readonly leaks: "warn" | "off";
 }
 
@@ -143,6 +144,7 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
     [false, "scope", "warn"],
     [false, "using", "warn"],
     [false, "using", "off"],
+    [false, "dispose", "off"],
     [true, "scope", "warn"],
     [true, "using", "warn"],
   ] as const
@@ -176,6 +178,12 @@ function handleVariant(spec: HandleSpec): W1Variant {
         for (let i = 0; i < n; i++) {
           using o = Empty.new();
           l.push(o);
+        }
+      } else if (spec.style === "dispose") {
+        for (let i = 0; i < n; i++) {
+          const o = Empty.new();
+          l.push(o);
+          o.dispose();
         }
       } else {
         heap.scope(() => {

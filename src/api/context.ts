@@ -91,8 +91,9 @@ export class HeapContext implements HandleHost {
 
   /** Gives a new handle to its owner: the innermost scope, or the program (with leak detection). */
   adopt<H extends Handle>(h: H, addr: number): H {
-    const scope = this.scopes[this.scopes.length - 1];
-    if (scope !== undefined) scope.push(h);
+    // Check the length first: reading index -1 of an empty array is a slow named-property lookup.
+    const n = this.scopes.length;
+    if (n > 0) this.scopes[n - 1]!.push(h);
     else this.#adopt(h, addr);
     return h;
   }
