@@ -104,6 +104,22 @@ function refheapVariant(spec: RefheapSpec): W1Variant {
     fields: spec.fields.map((name) => ({ name, kind: "ref" as const })),
   }).id;
   const build = spec.steal ? buildRefheapSteal : buildRefheap;
+  // decref frees the list and then its items, last to first
+  return timedVariant(
+    spec,
+    h,
+    (n) => build(h, typeId, n),
+    (l) => decref(h, l),
+  );
+}
+
+/** A variant that times `build` and `drop` separately and checks the engine is back where it started. */
+function timedVariant<L>(
+  spec: W1Spec,
+  h: Engine,
+  build: (n: number) => L,
+  drop: (list: L) => void,
+): W1Variant {
   const baseline = liveBlocks(h);
   return {
     id: spec.id,
@@ -112,9 +128,9 @@ function refheapVariant(spec: RefheapSpec): W1Variant {
     shape: spec.shape,
     round(n) {
       const t0 = now();
-      const l = build(h, typeId, n);
+      const l = build(n);
       const t1 = now();
-      decref(h, l); // frees the list and then its items, last to first
+      drop(l);
       const t2 = now();
       return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
     },
@@ -165,41 +181,27 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
 function handleVariant(spec: HandleSpec): W1Variant {
   const heap = new Heap({ checked: spec.checked, leaks: spec.leaks });
   const Empty = heap.defineClass("Empty");
-  const baseline = liveBlocks(heap.engine);
-  return {
-    id: spec.id,
-    name: spec.name,
-    runtime: spec.runtime,
-    shape: spec.shape,
-    round(n) {
-      const t0 = now();
-      const l = heap.list();
-      if (spec.style === "using") {
-        for (let i = 0; i < n; i++) {
-          using o = Empty.new();
-          l.push(o);
-        }
-      } else if (spec.style === "dispose") {
-        for (let i = 0; i < n; i++) {
-          const o = Empty.new();
-          l.push(o);
-          o.dispose();
-        }
-      } else {
-        heap.scope(() => {
-          for (let i = 0; i < n; i++) l.push(Empty.new());
-        });
+  const build = (n: number) => {
+    const l = heap.list();
+    if (spec.style === "using") {
+      for (let i = 0; i < n; i++) {
+        using o = Empty.new();
+        l.push(o);
       }
-      const t1 = now();
-      l.dispose();
-      const t2 = now();
-      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
-    },
-    checkClean() {
-      const live = liveBlocks(heap.engine) - baseline;
-      if (live !== 0) throw new Error(`${spec.name}: ${live} blocks still allocated after dropping the list`);
-    },
+    } else if (spec.style === "dispose") {
+      for (let i = 0; i < n; i++) {
+        const o = Empty.new();
+        l.push(o);
+        o.dispose();
+      }
+    } else {
+      heap.scope(() => {
+        for (let i = 0; i < n; i++) l.push(Empty.new());
+      });
+    }
+    return l;
   };
+  return timedVariant(spec, heap.engine, build, (l) => l.dispose());
 }
 
 /**
