@@ -32,7 +32,7 @@ import {
 import { decref, delAttr, fieldItemSlot, getAttrSlot, incref, setAttr, setField } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { HeapContext } from "./context.js";
-import { addressOf, Handle, type HandleHost, hostOf, type Value } from "./handle.js";
+import { addressOf, Handle, hostOf, type Value } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -332,5 +332,3 @@ function accessor(
     },
   };
 }
-
-export type { HandleHost };

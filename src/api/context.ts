@@ -257,11 +257,6 @@ export class HeapContext implements HandleHost {
       });
     }
   }
-
-  /** Number of entries of the dict at `d` (used by dict iteration to detect changes). */
-  dictLength(d: number): number {
-    return dictSize(this.engine, d);
-  }
 }
 
 /** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */

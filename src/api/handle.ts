@@ -5,8 +5,8 @@
  * or when its object was freed behind its back and the memory now holds another object.
  */
 
-import { checkObject, describe, FALSE, NONE, reuseTagOf, TRUE, typeIdOf, typeInfo } from "../object/index.js";
-import { decref, incref } from "../refcount/index.js";
+import { checkObject, describe, reuseTagOf, typeIdOf, typeInfo } from "../object/index.js";
+import { decref } from "../refcount/index.js";
 import { ErrorCode, HandleError, hex, RefheapError } from "../util/index.js";
 import type { Engine } from "./engine.js";
 
@@ -140,16 +140,4 @@ export class Handle {
     if (this.#released) return "<released handle>";
     return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
   }
-}
-
-/** Takes a new reference to a handle's object, for stores that keep it (internal). */
-export function increfHandle(h: Handle, op: string): number {
-  const a = addressOf(h, op);
-  incref(hostOf(h).engine, a);
-  return a;
-}
-
-/** True for the addresses that decode to JS primitives rather than handles. */
-export function isPrimitiveObject(addr: number): boolean {
-  return addr === NONE || addr === TRUE || addr === FALSE;
 }
