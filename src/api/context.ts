@@ -3,7 +3,6 @@
  * leak detection and the table of host values. `Heap` (heap.ts) is its public face.
  */
 import {
-  dictSize,
   FALSE,
   Kind,
   NONE,
