@@ -177,7 +177,7 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
   };
 });
 
-/** W1 written with handles: `Empty.new()` per object, `list.push`, then the list's handle released. */
+/** W1 written with handles: `Empty.new()` per object, `list.append`, then the list's handle released. */
 function handleVariant(spec: HandleSpec): W1Variant {
   const heap = new Heap({ checked: spec.checked, leaks: spec.leaks });
   const Empty = heap.defineClass("Empty");
@@ -186,17 +186,17 @@ function handleVariant(spec: HandleSpec): W1Variant {
     if (spec.style === "using") {
       for (let i = 0; i < n; i++) {
         using o = Empty.new();
-        l.push(o);
+        l.append(o);
       }
     } else if (spec.style === "dispose") {
       for (let i = 0; i < n; i++) {
         const o = Empty.new();
-        l.push(o);
+        l.append(o);
         o.dispose();
       }
     } else {
       heap.scope(() => {
-        for (let i = 0; i < n; i++) l.push(Empty.new());
+        for (let i = 0; i < n; i++) l.append(Empty.new());
       });
     }
     return l;

@@ -70,19 +70,21 @@ export class ListHandle extends Handle {
     withValue(host, value, "set", (v, isRef) => listSetItem(host.engine, l, i, v, isRef));
   }
 
-  /** list.append for each value; returns the new length. */
-  push(...values: Value[]): number {
+  /** list.append(value): the single-value form, without push's rest-argument array. */
+  append(value: Value): void {
     const host = hostOf(this);
-    const l = addressOf(this, "push");
-    const e = host.engine;
-    for (const value of values) {
-      if (value instanceof Handle && hostOf(value) === host) {
-        listAppend(e, l, addressOf(value, "push"), true); // the common case, without a closure
-      } else {
-        withValue(host, value, "push", (v, isRef) => listAppend(e, l, v, isRef));
-      }
+    const l = addressOf(this, "append");
+    if (value instanceof Handle && hostOf(value) === host) {
+      listAppend(host.engine, l, addressOf(value, "append"), true); // the common case, without a closure
+    } else {
+      withValue(host, value, "append", (v, isRef) => listAppend(host.engine, l, v, isRef));
     }
-    return listSize(e, l);
+  }
+
+  /** list.append for each value, like Array.prototype.push; returns the new length. */
+  push(...values: Value[]): number {
+    for (const value of values) this.append(value);
+    return this.length;
   }
 
   /** list.pop(i): removes and returns the item (default: the last). */

@@ -101,7 +101,8 @@ export class HeapContext implements HandleHost {
   #adopt(h: Handle, addr: number): void {
     this.liveUnscoped++;
     if (this.policy === "off") {
-      setLeakRecord(h, { released: false });
+      // Only "owned by the program" matters without a registry: one shared record will do.
+      setLeakRecord(h, UNWATCHED);
       return;
     }
     const info: LeakInfo = {
@@ -257,6 +258,9 @@ export class HeapContext implements HandleHost {
     }
   }
 }
+
+/** The record of every program-owned handle when leaks are not watched (its flag is never read). */
+const UNWATCHED: LeakRecord = { released: false };
 
 /** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */
 function madeHere(): Error {

@@ -208,6 +208,8 @@ describe("containers", () => {
     expect(l.get(-1)).toBe(null);
     l.set(0, 10);
     expect(l.push(5, 6)).toBe(6);
+    l.append(7);
+    expect(l.pop()).toBe(7);
     expect(l.pop()).toBe(6);
     expect(l.pop(0)).toBe(10);
     l.delete(0);
