@@ -32,7 +32,7 @@ import {
 import { decref, delAttr, fieldItemSlot, getAttrSlot, incref, setAttr, setField } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { HeapContext } from "./context.js";
-import { addressOf, Handle, hostOf, type Value } from "./handle.js";
+import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -116,14 +116,7 @@ export class InstanceHandle extends Handle {
     const o = addressOf(this, "setAttr");
     const key = newStr(host.engine, name);
     try {
-      const v = host.encode(value, "setAttr");
-      const isRef = host.encIsRef;
-      const tmp = host.encTemp;
-      try {
-        setAttr(host.engine, o, key, v, isRef);
-      } finally {
-        if (tmp !== 0) decref(host.engine, tmp);
-      }
+      withValue(host, value, "setAttr", (v, isRef) => setAttr(host.engine, o, key, v, isRef));
     } finally {
       decref(host.engine, key);
     }
@@ -321,14 +314,7 @@ function accessor(
         throw wrongType(v, "objects (handles) or null");
       if (target !== null && v !== null && !target().isInstance(v))
         throw wrongType(v, `${target().name} instances`);
-      const value = ctx.encode(v as Value, op);
-      const isRef = ctx.encIsRef;
-      const tmp = ctx.encTemp;
-      try {
-        setField(e, o, i, value, isRef);
-      } finally {
-        if (tmp !== 0) decref(e, tmp);
-      }
+      withValue(ctx, v as Value, op, (value, isRef) => setField(e, o, i, value, isRef));
     },
   };
 }

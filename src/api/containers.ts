@@ -16,7 +16,6 @@ import {
   tupleSize,
 } from "../object/index.js";
 import {
-  decref,
   dictClear,
   dictDelItem,
   dictGetSlot,
@@ -29,27 +28,10 @@ import {
   tupleItemSlot,
 } from "../refcount/index.js";
 import { HeapValueError } from "../util/index.js";
-import { addressOf, Handle, type HandleHost, hostOf, type Value } from "./handle.js";
+import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
 
 /** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
 export type Key = Value;
-
-/** Runs a store with an encoded value, then drops the temporary reference a string needed. */
-function withValue(
-  host: HandleHost,
-  value: Value,
-  op: string,
-  store: (v: number, isRef: boolean) => void,
-): void {
-  const v = host.encode(value, op);
-  const isRef = host.encIsRef;
-  const tmp = host.encTemp;
-  try {
-    store(v, isRef);
-  } finally {
-    if (tmp !== 0) decref(host.engine, tmp);
-  }
-}
 
 export class ListHandle extends Handle {
   /** len(list) */

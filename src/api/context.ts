@@ -196,14 +196,6 @@ export class HeapContext implements HandleHost {
     );
   }
 
-  /** Drops the temporary reference encode() made for a string, once the store holds its own. */
-  endStore(): void {
-    if (this.encTemp !== 0) {
-      decref(this.engine, this.encTemp);
-      this.encTemp = 0;
-    }
-  }
-
   decode(p: number): Value {
     const e = this.engine;
     if (!slotIsRef(e, p)) return slotNumber(e, p);

@@ -141,3 +141,20 @@ export class Handle {
     return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
   }
 }
+
+/** Runs a store with an encoded value, then drops the temporary reference a string needed. */
+export function withValue(
+  host: HandleHost,
+  value: Value,
+  op: string,
+  store: (v: number, isRef: boolean) => void,
+): void {
+  const v = host.encode(value, op);
+  const isRef = host.encIsRef;
+  const tmp = host.encTemp;
+  try {
+    store(v, isRef);
+  } finally {
+    if (tmp !== 0) decref(host.engine, tmp);
+  }
+}

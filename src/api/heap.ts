@@ -29,13 +29,13 @@ import {
   traverse,
   typeIdOf,
 } from "../object/index.js";
-import { decref, tupleSetItem } from "../refcount/index.js";
+import { tupleSetItem } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
 import { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
-import { addressOf, Handle, hostOf, type Value } from "./handle.js";
+import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
 
 export interface HeapOptions extends MemoryOptions {
   /**
@@ -93,11 +93,7 @@ export class Heap {
     const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle;
     const a = addressOf(t, "tuple");
     items.forEach((item, i) => {
-      const v = ctx.encode(item, "tuple");
-      const isRef = ctx.encIsRef;
-      const tmp = ctx.encTemp;
-      tupleSetItem(this.engine, a, i, v, isRef);
-      if (tmp !== 0) decref(this.engine, tmp);
+      withValue(ctx, item, "tuple", (v, isRef) => tupleSetItem(this.engine, a, i, v, isRef));
     });
     return t;
   }

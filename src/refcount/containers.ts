@@ -32,11 +32,9 @@ import {
   listSlot,
   NONE,
   REF_TAG,
-  refcnt,
   SLOT_SIZE,
   setAttrsTable,
   setDictTable,
-  setRefcnt,
   setSlot,
   setSlotNull,
   setSlotNumber,
@@ -93,8 +91,7 @@ function replaceSlot(h: RefcountHeap, p: number, v: number, isRef: boolean, op: 
 export function listAppend(h: RefcountHeap, l: number, v: number, isRef: boolean): void {
   if (h.checked) {
     checkKind(h, l, Kind.List, "a list", "listAppend");
-    take(h, v, isRef, "listAppend"); // validate first: a bad value must not grow the list
-    if (isRef) decrefNoDealloc(h, v);
+    checkValue(h, v, isRef, "listAppend"); // validate first: a bad value must not grow the list
   }
   const n = listSize(h, l);
   listResize(h, l, n + 1); // may throw, before any reference is taken
@@ -121,11 +118,6 @@ export function listAppendSteal(h: RefcountHeap, l: number, o: number): void {
   const n = listSize(h, l);
   listResize(h, l, n + 1);
   setSlotRef(h, listItems(h, l) + SLOT_SIZE * n, o);
-}
-
-/** Undoes a validation incref (the count was just raised, so it cannot reach zero). */
-function decrefNoDealloc(h: RefcountHeap, v: number): void {
-  setRefcnt(h, v, refcnt(h, v) - 1);
 }
 
 function listIndex(h: RefcountHeap, l: number, i: number, op: string): number {
