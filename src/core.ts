@@ -6,6 +6,13 @@
  */
 export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./api/index.js";
 export {
+  type GcCallback,
+  type GcCallbackInfo,
+  GcDebug,
+  type GcGenerationStats,
+  gcModule as gc,
+} from "./gc/index.js";
+export {
   ARENA_SIZE,
   formatMallocStats,
   type MallocStats,
@@ -22,8 +29,6 @@ export {
   FieldKind,
   type FieldSpec,
   type Finalizer,
-  isFinalized,
-  isTracked,
   Kind,
   listSize,
   NONE,
@@ -69,7 +74,7 @@ export {
   tupleSetItem,
   type UnraisableHook,
 } from "./refcount/index.js";
-export type { TraceEvent, TraceKind, TraceSink } from "./trace/index.js";
+export type { GcPhase, GcTraceEvent, TraceEvent, TraceKind, TraceSink } from "./trace/index.js";
 export {
   ErrorCode,
   HeapAccessError,

@@ -4,6 +4,8 @@
  * take it as their first argument. Every function that stores a value takes a new reference to
  * it; none steals the caller's. See docs/engine.md.
  */
+
+import { GcHeap } from "../gc/index.js";
 import type { MemoryOptions } from "../memory/index.js";
 import { formatMallocStats, type MallocStats, mallocStats } from "../memory/index.js";
 import {
@@ -13,11 +15,11 @@ import {
   type VerifyReport,
   verifyHeap,
 } from "../object/index.js";
-import { getrefcount, RefcountHeap } from "../refcount/index.js";
+import { getrefcount } from "../refcount/index.js";
 
 export type EngineOptions = MemoryOptions;
 
-export class Engine extends RefcountHeap {
+export class Engine extends GcHeap {
   /** Registers a class; returns its type (use `.id` with newInstance). */
   defineClass(spec: ClassSpec): TypeInfo {
     return defineClass(this, spec);

@@ -1,15 +1,57 @@
 /**
- * Allocating and freeing object memory. GC objects get their head in front and count toward
- * generation 0 (CPython's _PyObject_GC_Link / PyObject_GC_Del); none of these touch refcounts
- * of other objects.
+ * Allocating and freeing object memory, and generation 0's count. Every GC allocation first
+ * "links" (CPython's _PyObject_GC_Link: count it, and start an automatic collection when the
+ * count passes the threshold) and every GC free "unlinks" (PyObject_GC_Del: uncount, floored at
+ * 0). Linking happens before the block is taken, so a collection never sees a half-built object.
+ * None of these touch refcounts of other objects.
+ *
+ * Lists, dicts and tuples of 1..19 items come from freelists in CPython 3.11, and a reused or
+ * recycled object is not counted. refheap counts freelist occupancy without keeping the memory
+ * (heap.ts, freelists), so generation 0's count moves exactly as CPython's does.
  */
 import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
 import { GC_HEAD_SIZE, gcUntrack, initHeader } from "./header.js";
-import type { ObjectHeap } from "./heap.js";
+import { FREELIST_CAPACITY, type ObjectHeap } from "./heap.js";
+
+/** Counts one GC allocation; may run an automatic collection (CPython's _PyObject_GC_Link). */
+export function gcLink(h: ObjectHeap): void {
+  if (++h.gcCount0 > h.gcAutoAbove) h.gcAutomatic();
+}
+
+/** gcLink for a kind CPython serves from freelist `slot`: a reuse is not counted. */
+export function gcLinkPooled(h: ObjectHeap, slot: number): void {
+  const fl = h.freelists;
+  if (fl[slot]! > 0) fl[slot]!--;
+  else if (++h.gcCount0 > h.gcAutoAbove) h.gcAutomatic();
+}
+
+/** Uncounts one GC free, never below zero (PyObject_GC_Del). */
+export function gcUnlink(h: ObjectHeap): void {
+  if (h.gcCount0 > 0) h.gcCount0--;
+}
+
+/** gcUnlink for a kind CPython recycles through freelist `slot`: a recycled object is not uncounted. */
+export function gcUnlinkPooled(h: ObjectHeap, slot: number): void {
+  const fl = h.freelists;
+  if (fl[slot]! < FREELIST_CAPACITY[slot]!) fl[slot]!++;
+  else if (h.gcCount0 > 0) h.gcCount0--;
+}
+
+/**
+ * Empties the freelists at the end of a full collection (CPython's clear_freelists): each
+ * object CPython frees there is uncounted.
+ */
+export function clearFreelists(h: ObjectHeap): void {
+  const fl = h.freelists;
+  for (let i = 0; i < fl.length; i++) {
+    for (let k = fl[i]!; k > 0; k--) gcUnlink(h);
+    fl[i] = 0;
+  }
+}
 
 /**
  * Allocates a GC object of `basicSize` bytes (plus its head): refcount 1, untracked, not
- * finalized. Counts toward generation 0 even if never tracked, as CPython does.
+ * finalized. The caller has already linked it (gcLink / gcLinkPooled).
  */
 export function allocGcObject(h: ObjectHeap, basicSize: number, typeId: number): number {
   const block = malloc(h, GC_HEAD_SIZE + basicSize);
@@ -18,7 +60,6 @@ export function allocGcObject(h: ObjectHeap, basicSize: number, typeId: number):
   write32(h, block + 4, 0);
   const o = block + GC_HEAD_SIZE;
   initHeader(h, o, typeId);
-  h.gcCount0++;
   return o;
 }
 
@@ -33,7 +74,7 @@ export function allocObject(h: ObjectHeap, basicSize: number, typeId: number): n
 /** Frees a GC object's memory: unlinks it if still tracked and uncounts it (PyObject_GC_Del). */
 export function freeGcObject(h: ObjectHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (h.gcCount0 > 0) h.gcCount0--;
+  gcUnlink(h);
   free(h, o - GC_HEAD_SIZE);
 }
 

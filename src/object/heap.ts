@@ -37,16 +37,62 @@ export const STATIC_END = 0x150;
 /** Initial refcount of the static singletons: they must never reach 0. */
 export const STATIC_REFCNT = 1;
 
+/** Slots of ObjectHeap.freelists: lists, dicts, then tuples of sizes 1..19. */
+export const FREELIST_LIST = 0;
+export const FREELIST_DICT = 1;
+/** Tuples of size n (1..FREELIST_TUPLE_MAX_SIZE) use slot FREELIST_TUPLE_BASE + n. */
+export const FREELIST_TUPLE_BASE = 1;
+export const FREELIST_TUPLE_MAX_SIZE = 19;
+export const FREELIST_SLOTS = 2 + FREELIST_TUPLE_MAX_SIZE;
+/** CPython 3.11's capacities: PyList_MAXFREELIST, PyDict_MAXFREELIST, PyTuple_MAXFREELIST. */
+export const FREELIST_CAPACITY: readonly number[] = [
+  80,
+  80,
+  ...new Array<number>(FREELIST_TUPLE_MAX_SIZE).fill(2000),
+];
+
+/** The part of a TypeInfo the heap class needs to know about (see types.ts). */
+export interface TypeInfoLike {
+  readonly id: number;
+  readonly name: string;
+}
+
+/** Makes the list head at `head` an empty ring. */
+export function gcListInit(h: ObjectHeap, head: number): void {
+  write32(h, head, head);
+  write32(h, head + 4, head);
+}
+
+/** True for the statically allocated singletons (None, True, False, ()). */
+export function isStaticObject(o: number): boolean {
+  return o === NONE || o === TRUE || o === FALSE || o === EMPTY_TUPLE;
+}
+
 export class ObjectHeap extends Memory {
   /** Address of the generation-0 list head (constant; a field so hot code reads it cheaply). */
   readonly gen0 = GEN0_HEAD;
   /** CPython's generations[0].count: GC allocations minus GC frees since the last collection. */
   gcCount0 = 0;
+  /**
+   * An allocation that raises gcCount0 above this starts an automatic collection. The collector
+   * keeps it at threshold[0] while automatic collection is possible and at INT32_MAX while it is
+   * not (disabled, threshold 0, or a collection running), so the allocation path tests one number.
+   */
+  gcAutoAbove = 0x7fffffff;
+  /**
+   * CPython 3.11's freelists, counted but not kept: how many list, dict and small-tuple objects
+   * CPython would hold for reuse. An allocation CPython serves from a freelist, and a free it
+   * puts on one, leaves gcCount0 alone (see alloc.ts and docs/decisions.md §13).
+   * Index 0: lists, 1: dicts, 1 + n: tuples of size n (1..19).
+   */
+  readonly freelists: Int32Array = new Int32Array(FREELIST_SLOTS);
   /** Source of reuse tags (see header.ts). */
   reuseCounter = 0;
 
   // --- the type table. Hot per-type data lives in typed arrays indexed by type id. ---
   typeKind: Uint8Array = new Uint8Array(64);
+  /** Per type: 1 if its objects carry a GC head (containers). */
+  typeIsGc: Uint8Array = new Uint8Array(64);
   /** Per type: the type object's address (user classes), or 0. */
   typeObject: Int32Array = new Int32Array(64);
   /** Per type: offset of the first field slot (instances). */
@@ -58,6 +104,8 @@ export class ObjectHeap extends Memory {
   typeWeaklistOffset: Int32Array = new Int32Array(64);
   /** Per type: 1 if the type has a finalizer (__del__). */
   typeHasFinalizer: Uint8Array = new Uint8Array(64);
+  /** Per type: 1 if the type has a legacy finalizer (tp_del): the collector will not free its cycles. */
+  typeHasLegacyFinalizer: Uint8Array = new Uint8Array(64);
   /** Per type: bytes to allocate for an instance (GC head + basic size). */
   typeAllocSize: Int32Array = new Int32Array(64);
   /** Per type: 1 if some declared field is a number or host field (starts at 0 rather than NULL). */
@@ -69,6 +117,8 @@ export class ObjectHeap extends Memory {
 
   /** Scratch buffer that traverse() fills with an object's references. */
   edges: Int32Array = new Int32Array(1024);
+  /** Numbers that traverseValues reported (where edges[i] is 0). Same length as edges. */
+  edgeNumbers: Float64Array = new Float64Array(1024);
 
   constructor(options: MemoryOptions = {}) {
     super(options);
@@ -88,21 +138,12 @@ export class ObjectHeap extends Memory {
     write32(this, EMPTY_TUPLE + 4, Kind.Tuple);
     write32(this, EMPTY_TUPLE + 8, 0);
   }
-}
 
-/** The part of a TypeInfo the heap class needs to know about (see types.ts). */
-export interface TypeInfoLike {
-  readonly id: number;
-  readonly name: string;
-}
-
-/** Makes the list head at `head` an empty ring. */
-export function gcListInit(h: ObjectHeap, head: number): void {
-  write32(h, head, head);
-  write32(h, head + 4, head);
-}
-
-/** True for the statically allocated singletons (None, True, False, ()). */
-export function isStaticObject(o: number): boolean {
-  return o === NONE || o === TRUE || o === FALSE || o === EMPTY_TUPLE;
+  /**
+   * Runs an automatic collection; called from inside a GC allocation when gcCount0 exceeds
+   * gcAutoAbove. The collector (src/gc/) overrides it; a heap without one never collects.
+   */
+  gcAutomatic(): void {
+    this.gcAutoAbove = 0x7fffffff;
+  }
 }

@@ -3,9 +3,28 @@
  * built-in types. Nothing here releases a reference (that can run deallocators): see
  * src/refcount/.
  */
-export { allocGcObject, allocObject, freeGcObject, freeObject } from "./alloc.js";
+export {
+  allocGcObject,
+  allocObject,
+  clearFreelists,
+  freeGcObject,
+  freeObject,
+  gcLink,
+  gcLinkPooled,
+  gcUnlink,
+  gcUnlinkPooled,
+} from "./alloc.js";
 export { checkDecref, checkKind, checkObject, describe } from "./check.js";
-export { DICT_TABLE, dictSize, dictTable, newDict, setDictTable } from "./dict.js";
+export {
+  DICT_KEYS_GENERAL,
+  DICT_KEYS_KIND,
+  DICT_KEYS_STR,
+  DICT_TABLE,
+  dictSize,
+  dictTable,
+  newDict,
+  setDictTable,
+} from "./dict.js";
 export {
   E_HASH,
   E_KEY,
@@ -52,6 +71,11 @@ export {
 export {
   EMPTY_TUPLE,
   FALSE,
+  FREELIST_CAPACITY,
+  FREELIST_DICT,
+  FREELIST_LIST,
+  FREELIST_TUPLE_BASE,
+  FREELIST_TUPLE_MAX_SIZE,
   GEN0_HEAD,
   GEN1_HEAD,
   GEN2_HEAD,
@@ -84,7 +108,8 @@ export {
   newList,
 } from "./list.js";
 export { hashString, newStr, strEquals, strHash, strIs, strLength, strValue } from "./str.js";
-export { traverse } from "./traverse.js";
+export { dictMaybeUntrack, objectMayBeTracked, tupleMaybeUntrack } from "./tracking.js";
+export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
 export {
   type ClassSpec,

@@ -14,7 +14,7 @@
  * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id] +12 (pad).
  */
 import { BlockState, malloc, read32, setBlockState, write32 } from "../memory/index.js";
-import { allocGcObject } from "./alloc.js";
+import { allocGcObject, gcLink } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -26,6 +26,7 @@ export const TYPE_OBJECT_CLASS = 8;
 /** Registers a class and creates its type object, which the type table keeps alive. */
 export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   const info = layoutClass(h, spec);
+  gcLink(h);
   const t = allocGcObject(h, 16, Kind.Type);
   write32(h, t + TYPE_OBJECT_CLASS, info.id);
   write32(h, t + TYPE_OBJECT_CLASS + 4, 0);
@@ -40,11 +41,11 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
+  if (++h.gcCount0 > h.gcAutoAbove) h.gcAutomatic(); // gcLink, by hand
   const block = malloc(h, h.typeAllocSize[typeId]!);
   if (h.checked) setBlockState(h, block, BlockState.GcObject);
   const o = block + GC_HEAD_SIZE;
   initHeader(h, o, typeId);
-  h.gcCount0++;
   const fieldsOffset = h.typeFieldsOffset[typeId]!;
   if (fieldsOffset !== OB_HEAD_SIZE) {
     write32(h, o + 8, 0);

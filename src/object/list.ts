@@ -5,9 +5,9 @@
  *   items → [slot 0][slot 1]…[slot allocated-1]   (8 bytes each; 0 when allocated == 0)
  */
 import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
-import { allocGcObject } from "./alloc.js";
+import { allocGcObject, gcLinkPooled } from "./alloc.js";
 import { gcTrackNew } from "./header.js";
-import type { ObjectHeap } from "./heap.js";
+import { FREELIST_LIST, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
@@ -18,6 +18,7 @@ export const LIST_BASIC_SIZE = 20;
 
 /** Creates an empty, tracked list (refcount 1) with room for `capacity` items. */
 export function newList(h: ObjectHeap, capacity = 0): number {
+  gcLinkPooled(h, FREELIST_LIST);
   const items = capacity > 0 ? malloc(h, SLOT_SIZE * capacity) : 0;
   let o: number;
   try {

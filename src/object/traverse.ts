@@ -1,17 +1,24 @@
 /**
- * traverse: the one place that knows every kind's references. It writes the addresses of the
- * objects `o` holds a reference to into `h.edges` and returns how many; every phase that needs
- * an object's references (the verifier today, the collector's visitors later) loops over that
- * buffer. The buffer is reused: consume it before the next traverse call.
+ * traverse: the one place that knows every kind's references, visited exactly as CPython's
+ * tp_traverse visits them. It writes the addresses of the objects `o` references into `h.edges`
+ * and returns how many; every phase that needs an object's references (the collector's
+ * visitors, gc.get_referents/get_referrers, the verifier) loops over that buffer. The buffer is
+ * reused: consume it before the next traverse call.
  *
- * Orders follow CPython's tp_traverse (they decide get_referents output and the collector's
- * move-back order): list and tuple items last to first; dict entries in order, value then key;
- * instances: fields, then attribute values (and their keys), then the type object last.
- * Unlike CPython, references to non-GC objects (str keys) are reported too: the collector
- * ignores them, and the verifier needs every reference to check refcounts.
+ *   | kind     | visits, in order (they decide get_referents output and move-back order)  |
+ *   |----------|--------------------------------------------------------------------------|
+ *   | list     | items, last to first                                                     |
+ *   | tuple    | items, last to first                                                     |
+ *   | dict     | per entry in order: value, then key — keys only for a "general" table    |
+ *   |          | (all-str-key tables visit values only, as CPython's unicode tables do)   |
+ *   | instance | declared fields (alphabetical), attribute values in insertion order, type |
+ *
+ * `traverseValues` visits the same slots but also reports numbers (CPython would visit the int
+ * objects): edges[i] is 0 for a number and the number is in h.edgeNumbers[i]. `heldKeyRefs`
+ * reports the str keys traverse does not visit, for the verifier's reference counting.
  */
-import { read32 } from "../memory/index.js";
-import { DICT_TABLE } from "./dict.js";
+import { read32, readF64 } from "../memory/index.js";
+import { DICT_KEYS_GENERAL, DICT_KEYS_KIND, DICT_TABLE } from "./dict.js";
 import { E_KEY, E_VALUE, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
@@ -21,75 +28,108 @@ import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
-  if (h.edges.length < n) h.edges = new Int32Array(Math.max(n, h.edges.length * 2));
+  if (h.edges.length < n) {
+    const size = Math.max(n, h.edges.length * 2);
+    h.edges = new Int32Array(size);
+    h.edgeNumbers = new Float64Array(size);
+  }
   return h.edges;
 }
 
-/** Appends the references held by `count` slots from `p` downward (last to first). */
-function slotsReversed(h: ObjectHeap, p: number, count: number, out: Int32Array, n: number): number {
-  for (let i = count - 1; i >= 0; i--) {
-    const s = p + SLOT_SIZE * i;
-    if (read32(h, s + 4) === REF_TAG) {
-      const r = read32(h, s);
-      if (r !== 0) out[n++] = r;
-    }
+/** Visits one slot: a non-NULL reference always, a number only when `numbers` is set. */
+function visitSlot(h: ObjectHeap, s: number, out: Int32Array, n: number, numbers: boolean): number {
+  if (read32(h, s + 4) === REF_TAG) {
+    const r = read32(h, s);
+    if (r !== 0) out[n++] = r;
+  } else if (numbers) {
+    h.edgeNumbers[n] = readF64(h, s);
+    out[n++] = 0;
   }
   return n;
 }
 
-function tableRefs(h: ObjectHeap, t: number, out: Int32Array, n: number): number {
+/** Visits `count` slots from `p` downward (last to first). */
+function slotsReversed(h: ObjectHeap, p: number, count: number, n: number, numbers: boolean): number {
+  const out = ensureEdges(h, n + count);
+  for (let i = count - 1; i >= 0; i--) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+  return n;
+}
+
+/** Visits a table's live entries in order: value, then key if `keys`. */
+function tableSlots(h: ObjectHeap, t: number, keys: boolean, n: number, numbers: boolean): number {
   const ne = read32(h, t + T_NENTRIES);
+  const out = ensureEdges(h, n + 2 * ne);
   const e0 = t + T_INDICES + 4 * read32(h, t + T_SIZE);
   for (let i = 0; i < ne; i++) {
     const e = e0 + ENTRY_SIZE * i;
-    if (read32(h, e + E_VALUE + 4) === REF_TAG) {
-      const r = read32(h, e + E_VALUE);
-      if (r !== 0) out[n++] = r;
-    }
-    if (read32(h, e + E_KEY + 4) === REF_TAG) {
-      const r = read32(h, e + E_KEY);
-      if (r !== 0) out[n++] = r;
-    }
+    // A deleted entry holds NULL in both slots.
+    if (read32(h, e + E_KEY + 4) === REF_TAG && read32(h, e + E_KEY) === 0) continue;
+    n = visitSlot(h, e + E_VALUE, out, n, numbers);
+    if (keys) n = visitSlot(h, e + E_KEY, out, n, numbers);
   }
   return n;
 }
 
-/** Fills h.edges with the objects `o` references; returns the count. */
-export function traverse(h: ObjectHeap, o: number): number {
+function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
     case Kind.Instance: {
       const nf = h.typeFieldCount[id]!;
-      const attrsOff = h.typeAttrsOffset[id]!;
-      const t = attrsOff >= 0 ? read32(h, o + attrsOff) : 0;
-      const out = ensureEdges(h, nf + 1 + (t !== 0 ? 2 * read32(h, t + T_NENTRIES) : 0));
+      let out = ensureEdges(h, nf + 1);
       let n = 0;
       const p = o + h.typeFieldsOffset[id]!;
-      for (let i = 0; i < nf; i++) {
-        const s = p + SLOT_SIZE * i;
-        if (read32(h, s + 4) === REF_TAG) {
-          const r = read32(h, s);
-          if (r !== 0) out[n++] = r;
+      for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+      const attrsOff = h.typeAttrsOffset[id]!;
+      if (attrsOff >= 0) {
+        const t = read32(h, o + attrsOff);
+        if (t !== 0) {
+          n = tableSlots(h, t, false, n, numbers);
+          out = ensureEdges(h, n + 1);
         }
       }
-      if (t !== 0) n = tableRefs(h, t, out, n);
       out[n++] = h.typeObject[id]!;
       return n;
     }
-    case Kind.List: {
-      const size = read32(h, o + LIST_SIZE);
-      return slotsReversed(h, read32(h, o + LIST_ITEMS), size, ensureEdges(h, size), 0);
-    }
-    case Kind.Tuple: {
-      const size = read32(h, o + TUPLE_SIZE);
-      return slotsReversed(h, o + TUPLE_ITEMS, size, ensureEdges(h, size), 0);
-    }
+    case Kind.List:
+      return slotsReversed(h, read32(h, o + LIST_ITEMS), read32(h, o + LIST_SIZE), 0, numbers);
+    case Kind.Tuple:
+      return slotsReversed(h, o + TUPLE_ITEMS, read32(h, o + TUPLE_SIZE), 0, numbers);
     case Kind.Dict: {
       const t = read32(h, o + DICT_TABLE);
       if (t === 0) return 0;
-      return tableRefs(h, t, ensureEdges(h, 2 * read32(h, t + T_NENTRIES)), 0);
+      return tableSlots(h, t, read32(h, o + DICT_KEYS_KIND) === DICT_KEYS_GENERAL, 0, numbers);
     }
     default:
       return 0;
   }
+}
+
+/** Fills h.edges with the objects `o` references, in CPython's visiting order; returns the count. */
+export function traverse(h: ObjectHeap, o: number): number {
+  return visit(h, o, false);
+}
+
+/** Like traverse, but numbers are visited too: edges[i] === 0 means h.edgeNumbers[i] holds one. */
+export function traverseValues(h: ObjectHeap, o: number): number {
+  return visit(h, o, true);
+}
+
+/**
+ * The references `o` holds that traverse does not visit: the str keys of an all-str-key dict and
+ * of an instance's attribute table. Fills h.edges; returns the count.
+ */
+export function heldKeyRefs(h: ObjectHeap, o: number): number {
+  const id = typeIdOf(h, o);
+  const kind = h.typeKind[id];
+  let t = 0;
+  if (kind === Kind.Dict && read32(h, o + DICT_KEYS_KIND) !== DICT_KEYS_GENERAL)
+    t = read32(h, o + DICT_TABLE);
+  else if (kind === Kind.Instance && h.typeAttrsOffset[id]! >= 0) t = read32(h, o + h.typeAttrsOffset[id]!);
+  if (t === 0) return 0;
+  const ne = read32(h, t + T_NENTRIES);
+  const out = ensureEdges(h, ne);
+  const e0 = t + T_INDICES + 4 * read32(h, t + T_SIZE);
+  let n = 0;
+  for (let i = 0; i < ne; i++) n = visitSlot(h, e0 + ENTRY_SIZE * i + E_KEY, out, n, false);
+  return n;
 }

@@ -51,6 +51,12 @@ export interface ClassSpec {
   /** Instances can be the target of weak references. */
   readonly weakrefable?: boolean;
   readonly finalize?: Finalizer;
+  /**
+   * A legacy finalizer (CPython's tp_del, from C extensions before PEP 442). On refcount death
+   * it runs like `finalize`, but every time; the collector does not free a cycle containing
+   * such an object: the object and everything it reaches go to gc.garbage as uncollectable.
+   */
+  readonly legacyFinalize?: Finalizer;
 }
 
 export interface TypeInfo {
@@ -69,6 +75,7 @@ export interface TypeInfo {
   /** Bytes from the object's address to its end (excluding the GC head). */
   readonly basicSize: number;
   readonly finalize: Finalizer | null;
+  readonly legacyFinalize: Finalizer | null;
 }
 
 function growTypeArrays(h: ObjectHeap, id: number): void {
@@ -85,6 +92,8 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
     return b;
   };
   h.typeKind = grow8(h.typeKind);
+  h.typeIsGc = grow8(h.typeIsGc);
+  h.typeHasLegacyFinalizer = grow8(h.typeHasLegacyFinalizer);
   h.typeHasFinalizer = grow8(h.typeHasFinalizer);
   h.typeHasNumberFields = grow8(h.typeHasNumberFields);
   h.typeHasHostFields = grow8(h.typeHasHostFields);
@@ -100,6 +109,8 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   growTypeArrays(h, info.id);
   h.types[info.id] = info;
   h.typeKind[info.id] = info.kind;
+  h.typeIsGc[info.id] = info.gc ? 1 : 0;
+  h.typeHasLegacyFinalizer[info.id] = info.legacyFinalize === null ? 0 : 1;
   h.typeFieldsOffset[info.id] = info.fieldsOffset;
   h.typeFieldCount[info.id] = info.fields.length;
   h.typeAttrsOffset[info.id] = info.attrsOffset;
@@ -132,6 +143,7 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       weaklistOffset: -1,
       basicSize: OB_HEAD_SIZE,
       finalize: null,
+      legacyFinalize: null,
     });
   }
 }
@@ -181,6 +193,7 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
     basicSize: fieldsOffset + SLOT_SIZE * fields.length,
     finalize: spec.finalize ?? null,
+    legacyFinalize: spec.legacyFinalize ?? null,
   };
   register(h, info);
   return info;

@@ -17,7 +17,7 @@ import { GC_HEAD_SIZE, PREV_MASK, PREV_MASK_COLLECTING, refcnt, typeIdOf } from 
 import { EMPTY_TUPLE, FALSE, GEN0_HEAD, NONE, type ObjectHeap, PERMANENT_HEAD, TRUE } from "./heap.js";
 import { Kind, kindIsGc } from "./kinds.js";
 import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
-import { traverse } from "./traverse.js";
+import { heldKeyRefs, traverse } from "./traverse.js";
 
 export interface VerifyReport {
   /** Problems found; empty when the heap is sound. */
@@ -107,14 +107,16 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
       const off = h.typeAttrsOffset[id]!;
       if (off >= 0 && read32(h, o + off) !== 0) own(o, read32(h, o + off), "attribute table");
     }
-    const n = traverse(h, o);
-    for (let i = 0; i < n; i++) {
-      const r = h.edges[i]!;
-      if (!live.has(r)) {
-        bad(`object ${hex(o)} references ${hex(r)}, which is not a live object`);
-        continue;
+    for (const refs of [traverse, heldKeyRefs]) {
+      const n = refs(h, o);
+      for (let i = 0; i < n; i++) {
+        const r = h.edges[i]!;
+        if (!live.has(r)) {
+          bad(`object ${hex(o)} references ${hex(r)}, which is not a live object`);
+          continue;
+        }
+        internal.set(r, (internal.get(r) ?? 0) + 1);
       }
-      internal.set(r, (internal.get(r) ?? 0) + 1);
     }
   }
   for (const b of rawBlocks)

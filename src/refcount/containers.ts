@@ -6,12 +6,15 @@
  * Values are passed as `(v, isRef)`: `isRef` true means `v` is an object address, false means
  * `v` is a number stored inline. Functions never steal references: the caller keeps its own.
  */
-import { free, read32 } from "../memory/index.js";
+import { free, read32, write32 } from "../memory/index.js";
 import {
   attrsTable,
   checkKind,
   checkObject,
   copySlot,
+  DICT_KEYS_GENERAL,
+  DICT_KEYS_KIND,
+  DICT_KEYS_STR,
   DICT_TABLE,
   describe,
   dictTable,
@@ -25,12 +28,12 @@ import {
   isTracked,
   Kind,
   keyHash,
-  kindIsGc,
   listItems,
   listResize,
   listSize,
   listSlot,
   NONE,
+  objectMayBeTracked,
   REF_TAG,
   SLOT_SIZE,
   setAttrsTable,
@@ -191,11 +194,9 @@ export function tupleItemSlot(h: RefcountHeap, t: number, i: number): number {
 
 // --- dict and attribute tables ---
 
-/** CPython's _PyObject_GC_MAY_BE_TRACKED for a value. */
+/** CPython's _PyObject_GC_MAY_BE_TRACKED for a value given as (v, isRef). */
 function mayBeTracked(h: RefcountHeap, v: number, isRef: boolean): boolean {
-  if (!isRef) return false;
-  const kind = h.typeKind[typeIdOf(h, v)]!;
-  return kindIsGc(kind) && (kind !== Kind.Tuple || isTracked(h, v));
+  return isRef && objectMayBeTracked(h, v);
 }
 
 /** Stores key → value in the table at `t` (0 = none yet); returns the table (maybe reallocated). */
@@ -266,6 +267,7 @@ export function dictSetItem(
   const t = dictTable(h, d);
   const nt = tableSet(h, t, k, kIsRef, v, vIsRef, "dictSetItem");
   if (nt !== t) setDictTable(h, d, nt);
+  if (!kIsRef || h.typeKind[typeIdOf(h, k)] !== Kind.Str) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_GENERAL);
   if (!isTracked(h, d) && (mayBeTracked(h, k, kIsRef) || mayBeTracked(h, v, vIsRef))) gcTrack(h, d);
 }
 
@@ -293,6 +295,7 @@ export function dictClear(h: RefcountHeap, d: number): void {
   const t = read32(h, d + DICT_TABLE);
   if (t === 0) return;
   setDictTable(h, d, 0);
+  write32(h, d + DICT_KEYS_KIND, DICT_KEYS_STR);
   releaseDetachedTable(h, t);
 }
 

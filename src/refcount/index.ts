@@ -2,6 +2,8 @@
  * Reference counting: incref/decref, deallocation in CPython's order with the trashcan, and the
  * container operations that release references.
  */
+
+export { clearObject, kindHasClear } from "./clear.js";
 export {
   clearField,
   delAttr,

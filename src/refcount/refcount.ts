@@ -27,9 +27,15 @@ import {
   E_VALUE,
   entryIsLive,
   FieldKind,
+  FREELIST_DICT,
+  FREELIST_LIST,
+  FREELIST_TUPLE_BASE,
+  FREELIST_TUPLE_MAX_SIZE,
   freeObject,
   GC_HEAD_SIZE,
   gcTrack,
+  gcUnlink,
+  gcUnlinkPooled,
   gcUntrack,
   increfRaw,
   isFinalized,
@@ -120,6 +126,15 @@ export function dealloc(h: RefcountHeap, o: number): void {
       }
       gcUntrack(h, o);
     }
+    // (Weak references to the object are cleared here: src/weakref/, with the weakref issue.)
+    if (h.typeHasLegacyFinalizer[id] === 1) {
+      gcTrack(h, o);
+      if (callLegacyFinalizerFromDealloc(h, o)) {
+        trashEnd(h);
+        return;
+      }
+      gcUntrack(h, o);
+    }
     const nf = h.typeFieldCount[id]!;
     if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
     if (nf !== 0) {
@@ -197,7 +212,7 @@ function destroyChain(h: RefcountHeap): void {
 }
 
 /** Releases the reference a slot holds, after setting the slot to NULL (Py_CLEAR). */
-function clearSlot(h: RefcountHeap, p: number): void {
+export function clearSlot(h: RefcountHeap, p: number): void {
   if (read32(h, p + 4) !== REF_TAG) return;
   const v = read32(h, p);
   if (v === 0) return;
@@ -206,7 +221,7 @@ function clearSlot(h: RefcountHeap, p: number): void {
 }
 
 /** Releases every entry of a dict or attribute table, in insertion order (key, then value), and frees it. */
-function releaseTable(h: RefcountHeap, t: number): void {
+export function releaseTable(h: RefcountHeap, t: number): void {
   for (let i = 0; i < tableNEntries(h, t); i++) {
     const e = tableEntry(h, t, i);
     if (!entryIsLive(h, e)) continue;
@@ -228,7 +243,7 @@ function deallocList(h: RefcountHeap, o: number): void {
     }
   }
   if (items !== 0) free(h, items);
-  freeUntracked(h, o);
+  freeUntrackedPooled(h, o, FREELIST_LIST);
   trashEnd(h);
 }
 
@@ -242,7 +257,8 @@ function deallocTuple(h: RefcountHeap, o: number): void {
       if (v !== 0) decref(h, v);
     }
   }
-  freeUntracked(h, o);
+  const n = tupleSize(h, o);
+  freeUntrackedPooled(h, o, n <= FREELIST_TUPLE_MAX_SIZE ? FREELIST_TUPLE_BASE + n : -1);
   trashEnd(h);
 }
 
@@ -251,7 +267,7 @@ function deallocDict(h: RefcountHeap, o: number): void {
   if (!trashBegin(h, o)) return;
   const t = read32(h, o + 8);
   if (t !== 0) releaseTable(h, t);
-  freeUntracked(h, o);
+  freeUntrackedPooled(h, o, FREELIST_DICT);
   trashEnd(h);
 }
 
@@ -281,6 +297,17 @@ function freeUntracked(h: RefcountHeap, o: number): void {
 }
 
 /**
+ * freeUntracked for a kind CPython recycles through freelist `slot` (-1: none for this size).
+ * The memory is freed either way; only generation 0's count differs (see object/alloc.ts).
+ */
+function freeUntrackedPooled(h: RefcountHeap, o: number, slot: number): void {
+  if (DEBUG) assert(read32(h, o - GC_HEAD_SIZE) === 0, "an object is untracked before its memory is freed");
+  if (slot >= 0) gcUnlinkPooled(h, slot);
+  else gcUnlink(h);
+  free(h, o - GC_HEAD_SIZE);
+}
+
+/**
  * PyObject_CallFinalizerFromDealloc: revive the object (refcount 1) while its finalizer runs,
  * at most once per object (the FINALIZED bit). Returns true if the finalizer stored a new
  * reference to it (resurrection), in which case deallocation stops.
@@ -298,6 +325,26 @@ function callFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
       if (h.checked) h.finalizing.pop();
     }
     setFinalized(h, o);
+  }
+  const rc = refcnt(h, o) - 1;
+  setRefcnt(h, o, rc);
+  return rc > 0;
+}
+
+/**
+ * A legacy finalizer (tp_del) from dealloc: like callFinalizerFromDealloc but it runs every time
+ * (no FINALIZED bit), as CPython's tp_del slots do.
+ */
+function callLegacyFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
+  setRefcnt(h, o, 1);
+  const del = typeInfo(h, typeIdOf(h, o)).legacyFinalize!;
+  if (h.checked) h.finalizing.push(o);
+  try {
+    del(o);
+  } catch (error) {
+    h.unraisableHook(error, `<legacy finalizer of ${describe(h, o)}>`);
+  } finally {
+    if (h.checked) h.finalizing.pop();
   }
   const rc = refcnt(h, o) - 1;
   setRefcnt(h, o, rc);

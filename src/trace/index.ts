@@ -17,11 +17,58 @@ export const TraceKind = {
 } as const;
 export type TraceKind = (typeof TraceKind)[keyof typeof TraceKind];
 
+/** A memory event. */
 export interface TraceEvent {
   readonly kind: TraceKind;
   readonly addr: number;
   readonly size: number;
 }
 
+/**
+ * The collector's phases, in the order a collection runs them (cpython-memory.md §4). Each is
+ * reported when it starts and when it ends; see GcTraceEvent.
+ */
+export const GcPhase = {
+  /** Younger generations spliced onto the collected one. */
+  Merge: "merge",
+  /** gc_refs := refcount for every object of the collected set. */
+  UpdateRefs: "update-refs",
+  /** gc_refs -= references from inside the set (through each type's traverse). */
+  SubtractRefs: "subtract-refs",
+  /** The tentatively-unreachable scan: survivors stay, the rest move to `unreachable`. */
+  MoveUnreachable: "move-unreachable",
+  /** Survivors: tuples (and on full collections dicts) untracked, then promoted. */
+  Survivors: "survivors",
+  /** Legacy finalizers and everything they reach set aside as uncollectable. */
+  LegacyFinalizers: "legacy-finalizers",
+  /** Weak references to the garbage cleared, callbacks of reachable ones run. */
+  Weakrefs: "weakrefs",
+  /** Finalizers (__del__) of the garbage run, once per object. */
+  Finalize: "finalize",
+  /** Reachability recomputed over the garbage: resurrected objects survive. */
+  Resurrection: "resurrection",
+  /** Each remaining object cleared (tp_clear), which frees the cycles. */
+  Delete: "delete",
+} as const;
+export type GcPhase = (typeof GcPhase)[keyof typeof GcPhase];
+
+/**
+ * A collector event. `objects` on a phase's end is the size of the set the phase produced (the
+ * tentatively unreachable after move-unreachable, the final garbage after resurrection, …); `gc-refs` events (only when
+ * the heap's `traceGcRefs` is on) give each object's gc_refs after subtract-refs, which is the
+ * number of references to it from outside the collected set.
+ */
+export type GcTraceEvent =
+  | { readonly kind: "gc-start"; readonly generation: number }
+  | { readonly kind: "gc-phase-start"; readonly phase: GcPhase }
+  | { readonly kind: "gc-phase-end"; readonly phase: GcPhase; readonly objects: number }
+  | { readonly kind: "gc-refs"; readonly addr: number; readonly refs: number }
+  | {
+      readonly kind: "gc-end";
+      readonly generation: number;
+      readonly collected: number;
+      readonly uncollectable: number;
+    };
+
 /** Receives trace events. Called synchronously; must not touch the heap. */
-export type TraceSink = (event: TraceEvent) => void;
+export type TraceSink = (event: TraceEvent | GcTraceEvent) => void;

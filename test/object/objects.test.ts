@@ -135,15 +135,15 @@ describe("dict", () => {
     const d = core.newDict(h);
     const s = core.newStr(h, "a");
     core.dictSetItem(h, d, s, true, 1, false);
-    expect(core.isTracked(h, d)).toBe(false);
+    expect(core.gc.isTracked(h, d)).toBe(false);
     const l = core.newList(h);
     core.dictSetItem(h, d, s, true, l, true);
-    expect(core.isTracked(h, d)).toBe(true);
+    expect(core.gc.isTracked(h, d)).toBe(true);
   });
 });
 
 describe("traverse (CPython's tp_traverse orders)", () => {
-  it("lists last to first; dicts value then key; instances fields, attributes, then the type", () => {
+  it("lists last to first; dicts value then key (values only for all-str keys); instances fields, attribute values, then the type", () => {
     const h = h0();
     const a = core.newStr(h, "a");
     const b = core.newStr(h, "b");
@@ -160,6 +160,10 @@ describe("traverse (CPython's tp_traverse orders)", () => {
     const o = core.newInstance(h, C.id);
     core.setField(h, o, 0, l, true);
     core.setAttr(h, o, a, d, true);
-    expect([...h.edges.subarray(0, traverse(h, o))]).toEqual([l, d, a, h.typeObject[C.id]]);
+    // Attribute names are str keys: CPython's instance values array visits values only.
+    expect([...h.edges.subarray(0, traverse(h, o))]).toEqual([l, d, h.typeObject[C.id]]);
+    const s = core.newDict(h);
+    core.dictSetItem(h, s, a, true, l, true);
+    expect([...h.edges.subarray(0, traverse(h, s))]).toEqual([l]);
   });
 });

@@ -1,0 +1,228 @@
+/**
+ * The cycle collector: CPython 3.11's gc_collect_main and its scheduling, step by step
+ * (cpython-memory.md §3–4; docs/gc.md walks through it with diagrams). `collectMain` below is
+ * the table of contents; each step is a small function in deduce.ts or destroy.ts.
+ */
+import { read32 } from "../memory/index.js";
+import { clearFreelists, GEN0_HEAD, SCRATCH_HEADS, typeIdOf, typeInfo } from "../object/index.js";
+import type { GcPhase } from "../trace/index.js";
+import { hex } from "../util/index.js";
+import { moveUnreachable, subtractRefs, traceRefs, updateRefs } from "./deduce.js";
+import {
+  deleteGarbage,
+  finalizeGarbage,
+  handleLegacyFinalizers,
+  handleResurrectedObjects,
+  moveLegacyFinalizerReachable,
+  moveLegacyFinalizers,
+} from "./destroy.js";
+import { type GcCallbackInfo, GcDebug, type GcState } from "./heap.js";
+import { gcListInit, gcListMerge, gcListSize } from "./lists.js";
+import { untrackDicts, untrackTuples } from "./untrack.js";
+
+export const NUM_GENERATIONS = 3;
+
+/** The list head of generation `g` (0..2). */
+export function generationHead(g: number): number {
+  return GEN0_HEAD + 16 * g;
+}
+
+// The collector's temporary lists (static heads; collections never nest).
+const UNREACHABLE = SCRATCH_HEADS;
+const FINALIZERS = SCRATCH_HEADS + 16;
+const SEEN = SCRATCH_HEADS + 32;
+const FINAL_UNREACHABLE = SCRATCH_HEADS + 48;
+/** Free for the weakref handler's temporary list (wrcb_to_call). */
+export const WEAKREF_CALLBACKS_HEAD = SCRATCH_HEADS + 64;
+
+/** What one collection found: `collected` (m) and `uncollectable` (n) as CPython counts them (§4.13). */
+export interface CollectResult {
+  readonly collected: number;
+  readonly uncollectable: number;
+}
+
+/** Collects generation `generation` and everything younger (gc_collect_main). */
+export function collectMain(h: GcState, generation: number): CollectResult {
+  const start = debugStart(h, generation);
+  updateCounts(h, generation);
+
+  const young = generationHead(generation);
+  const old = generation < NUM_GENERATIONS - 1 ? generationHead(generation + 1) : young;
+  phase(h, "merge", young, () => mergeYounger(h, generation));
+
+  // deduce_unreachable: what is reachable from outside `young` stays; the rest moves to UNREACHABLE.
+  phase(h, "update-refs", young, () => updateRefs(h, young));
+  phase(h, "subtract-refs", young, () => subtractRefs(h, young));
+  if (h.traceGcRefs) traceRefs(h, young);
+  gcListInit(h, UNREACHABLE);
+  phase(h, "move-unreachable", UNREACHABLE, () => moveUnreachable(h, young, UNREACHABLE));
+  phase(h, "survivors", old, () => promoteSurvivors(h, generation, young, old));
+
+  // Legacy finalizers (tp_del) and what they reach are uncollectable.
+  gcListInit(h, FINALIZERS);
+  phase(h, "legacy-finalizers", FINALIZERS, () => {
+    moveLegacyFinalizers(h, UNREACHABLE, FINALIZERS);
+    moveLegacyFinalizerReachable(h, FINALIZERS);
+  });
+  if ((h.gcDebug & GcDebug.COLLECTABLE) !== 0) debugObjects(h, "collectable", UNREACHABLE);
+
+  let collected = 0;
+  phase(h, "weakrefs", UNREACHABLE, () => {
+    if (h.weakrefHandler !== null) collected += h.weakrefHandler(h, UNREACHABLE, old);
+  });
+  phase(h, "finalize", UNREACHABLE, () => finalizeGarbage(h, UNREACHABLE, SEEN));
+  phase(h, "resurrection", FINAL_UNREACHABLE, () =>
+    handleResurrectedObjects(h, UNREACHABLE, FINAL_UNREACHABLE, old),
+  );
+
+  collected += gcListSize(h, FINAL_UNREACHABLE);
+  phase(h, "delete", FINAL_UNREACHABLE, () => deleteGarbage(h, FINAL_UNREACHABLE, old));
+
+  const uncollectable = gcListSize(h, FINALIZERS);
+  if ((h.gcDebug & GcDebug.UNCOLLECTABLE) !== 0) debugObjects(h, "uncollectable", FINALIZERS);
+  debugDone(h, start, collected, uncollectable);
+  handleLegacyFinalizers(h, FINALIZERS, old);
+  if (generation === NUM_GENERATIONS - 1) clearFreelists(h);
+
+  const stats = h.gcStats[generation]!;
+  stats.collections++;
+  stats.collected += collected;
+  stats.uncollectable += uncollectable;
+  if (h.trace !== null) h.trace({ kind: "gc-end", generation, collected, uncollectable });
+  return { collected, uncollectable };
+}
+
+/** count[g+1] += 1 (g < 2); count[0..g] = 0 (§3.2). */
+function updateCounts(h: GcState, generation: number): void {
+  if (generation === 0) h.gcCount1++;
+  else if (generation === 1) h.gcCount2++;
+  h.gcCount0 = 0;
+  if (generation >= 1) h.gcCount1 = 0;
+  if (generation >= 2) h.gcCount2 = 0;
+}
+
+/** Splices generations 0..g-1, in that order, onto the tail of generation g (§3.5). */
+function mergeYounger(h: GcState, generation: number): void {
+  for (let i = 0; i < generation; i++) gcListMerge(h, generationHead(i), generationHead(generation));
+}
+
+/**
+ * Survivors (§4.5): tuples untracked every collection; then promoted to `old` (counting toward
+ * long_lived_pending after a generation-1 collection), or, after a full collection, dicts
+ * untracked and long_lived_total reset.
+ */
+function promoteSurvivors(h: GcState, generation: number, young: number, old: number): void {
+  untrackTuples(h, young);
+  if (young !== old) {
+    if (generation === NUM_GENERATIONS - 2) h.longLivedPending += gcListSize(h, young);
+    gcListMerge(h, young, old);
+  } else {
+    untrackDicts(h, young);
+    h.longLivedPending = 0;
+    h.longLivedTotal = gcListSize(h, young);
+  }
+}
+
+/**
+ * Runs one step, reporting its start and end to the trace sink if there is one; the end event
+ * carries the size of the list at `head` (the set the step produced).
+ */
+function phase(h: GcState, name: GcPhase, head: number, run: () => void): void {
+  const sink = h.trace;
+  if (sink === null) {
+    run();
+    return;
+  }
+  sink({ kind: "gc-phase-start", phase: name });
+  run();
+  sink({ kind: "gc-phase-end", phase: name, objects: gcListSize(h, head) });
+}
+
+// --- the debug flags' output (§4.15) ---
+
+function debugStart(h: GcState, generation: number): number {
+  if (h.trace !== null) h.trace({ kind: "gc-start", generation });
+  if ((h.gcDebug & GcDebug.STATS) === 0) return 0;
+  const sizes = [0, 1, 2].map((g) => ` ${gcListSize(h, generationHead(g))}`).join("");
+  h.gcWrite(
+    `gc: collecting generation ${generation}...\n` +
+      `gc: objects in each generation:${sizes}\n` +
+      `gc: objects in permanent generation: ${gcListSize(h, generationHead(3))}\n`,
+  );
+  return performance.now();
+}
+
+function debugDone(h: GcState, start: number, collected: number, uncollectable: number): void {
+  if ((h.gcDebug & GcDebug.STATS) === 0) return;
+  const seconds = (performance.now() - start) / 1000;
+  h.gcWrite(
+    `gc: done, ${collected + uncollectable} unreachable, ${uncollectable} uncollectable, ${seconds.toFixed(4)}s elapsed\n`,
+  );
+}
+
+function debugObjects(h: GcState, what: string, head: number): void {
+  for (let g = read32(h, head); g !== head; g = read32(h, g)) {
+    const o = g + 8;
+    h.gcWrite(`gc: ${what} <${typeInfo(h, typeIdOf(h, o)).name} ${hex(o)}>\n`);
+  }
+}
+
+// --- entry points (§4.0, §4.14, §3.3) ---
+
+/** Calls every gc.callbacks entry with one shared info object; errors go to the unraisable hook. */
+function invokeCallbacks(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo): void {
+  const callbacks = h.gcCallbacks;
+  // Index loop over the live array, as CPython's: a callback may add or remove callbacks.
+  for (let i = 0; i < callbacks.length; i++) {
+    const cb = callbacks[i]!;
+    try {
+      cb(phaseName, info);
+    } catch (error) {
+      h.unraisableHook(error, `<gc callback ${cb.name === "" ? "<anonymous>" : cb.name}>`);
+    }
+  }
+}
+
+/** A collection wrapped in the "start"/"stop" callbacks (gc_collect_with_callback); returns n + m. */
+export function collectWithCallbacks(h: GcState, generation: number): number {
+  if (h.gcCallbacks.length !== 0) {
+    invokeCallbacks(h, "start", { generation, collected: 0, uncollectable: 0 });
+  }
+  const r = collectMain(h, generation);
+  if (h.gcCallbacks.length !== 0) {
+    invokeCallbacks(h, "stop", { generation, collected: r.collected, uncollectable: r.uncollectable });
+  }
+  return r.collected + r.uncollectable;
+}
+
+/** Sets the re-entrancy guard, which also switches automatic collection off while it is set. */
+export function setCollecting(h: GcState, collecting: boolean): void {
+  h.gcCollecting = collecting;
+  h.refreshAutoTrigger();
+}
+
+/**
+ * gc_collect_generations: collects the oldest generation whose count exceeds its threshold,
+ * except that a full collection waits until the objects promoted since the last one reach a
+ * quarter of the long-lived total (§3.3).
+ */
+export function collectGenerations(h: GcState): number {
+  const counts = [h.gcCount0, h.gcCount1, h.gcCount2];
+  for (let i = NUM_GENERATIONS - 1; i >= 0; i--) {
+    if (counts[i]! > h.gcThreshold[i]!) {
+      if (i === NUM_GENERATIONS - 1 && h.longLivedPending < Math.trunc(h.longLivedTotal / 4)) continue;
+      return collectWithCallbacks(h, i);
+    }
+  }
+  return 0;
+}
+
+/** The automatic collection, run from inside the allocation that pushed count[0] over threshold[0]. */
+export function collectAutomatic(h: GcState): void {
+  setCollecting(h, true);
+  try {
+    collectGenerations(h);
+  } finally {
+    setCollecting(h, false);
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The ordered destruction of what deduce_unreachable found (cpython-memory.md §4.6–4.11):
+ * legacy finalizers set aside, finalizers run once each, resurrected objects saved, the rest
+ * cleared. Between these steps user code runs (finalizers), and any object may be freed by
+ * refcounting at any moment; a freed object simply leaves whatever list it was on (its dealloc
+ * untracks it), so every loop re-reads the list head instead of keeping a cursor.
+ */
+import { read32, write32 } from "../memory/index.js";
+import {
+  describe,
+  increfRaw,
+  NEXT_MASK_UNREACHABLE,
+  PREV_MASK_COLLECTING,
+  PREV_MASK_FINALIZED,
+  setFinalized,
+  traverse,
+  typeIdOf,
+  typeInfo,
+} from "../object/index.js";
+import { clearObject, decref, kindHasClear, listAppend } from "../refcount/index.js";
+import { clearUnreachableMask, deduceUnreachable } from "./deduce.js";
+import { GcDebug, type GcState } from "./heap.js";
+import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
+
+function clearCollecting(h: GcState, g: number): void {
+  write32(h, g + 4, read32(h, g + 4) & ~PREV_MASK_COLLECTING);
+}
+
+/**
+ * move_legacy_finalizers: makes `unreachable` an ordinary list again (clears the UNREACHABLE
+ * tags) and moves every object with a legacy finalizer to `finalizers`, COLLECTING cleared.
+ */
+export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): void {
+  let g = read32(h, unreachable);
+  while (g !== unreachable) {
+    const next = read32(h, g) & ~NEXT_MASK_UNREACHABLE;
+    write32(h, g, next);
+    if (h.typeHasLegacyFinalizer[typeIdOf(h, g + 8)] === 1) {
+      clearCollecting(h, g);
+      gcListMove(h, g, finalizers);
+    }
+    g = next;
+  }
+}
+
+/**
+ * move_legacy_finalizer_reachable: everything reachable from a legacy-finalizer object is
+ * uncollectable too. The list grows while it is walked.
+ */
+export function moveLegacyFinalizerReachable(h: GcState, finalizers: number): void {
+  for (let g = read32(h, finalizers); g !== finalizers; g = read32(h, g)) {
+    const n = traverse(h, g + 8);
+    const edges = h.edges;
+    for (let i = 0; i < n; i++) {
+      const op = edges[i]!;
+      if (h.typeIsGc[typeIdOf(h, op)] === 0) continue;
+      if ((read32(h, op - 4) & PREV_MASK_COLLECTING) === 0) continue;
+      gcListMove(h, op - 8, finalizers);
+      clearCollecting(h, op - 8);
+    }
+  }
+}
+
+/**
+ * finalize_garbage (PEP 442): takes the head of `collectable` until it is empty, moving each
+ * object to `seen`; an object with a finalizer that has not run gets FINALIZED set first, then
+ * its finalizer is called while it is held by an extra reference. `seen` goes back at the end.
+ */
+export function finalizeGarbage(h: GcState, collectable: number, seen: number): void {
+  gcListInit(h, seen);
+  while (read32(h, collectable) !== collectable) {
+    const g = read32(h, collectable);
+    const o = g + 8;
+    gcListMove(h, g, seen);
+    const id = typeIdOf(h, o);
+    if ((read32(h, g + 4) & PREV_MASK_FINALIZED) !== 0 || h.typeHasFinalizer[id] === 0) continue;
+    setFinalized(h, o);
+    increfRaw(h, o);
+    try {
+      typeInfo(h, id).finalize!(o);
+    } catch (error) {
+      h.unraisableHook(error, `<finalizer of ${describe(h, o)}>`);
+    }
+    decref(h, o);
+  }
+  gcListMerge(h, seen, collectable);
+}
+
+/**
+ * handle_resurrected_objects: finalizers may have stored references to garbage. Reachability is
+ * recomputed over `unreachable` alone: whatever is now referenced from outside it (and everything
+ * that reaches) is resurrected and joins `old`; the rest goes to `stillUnreachable`.
+ */
+export function handleResurrectedObjects(
+  h: GcState,
+  unreachable: number,
+  stillUnreachable: number,
+  old: number,
+): void {
+  gcListClearCollecting(h, unreachable);
+  deduceUnreachable(h, unreachable, stillUnreachable);
+  clearUnreachableMask(h, stillUnreachable);
+  gcListMerge(h, unreachable, old);
+}
+
+/**
+ * delete_garbage: takes the head of `collectable` until it is empty. Under DEBUG_SAVEALL the
+ * object goes to gc.garbage; otherwise it is cleared (held by an extra reference meanwhile),
+ * which usually frees it and others by refcounting. An object still alive afterwards moves to
+ * `old`.
+ */
+export function deleteGarbage(h: GcState, collectable: number, old: number): void {
+  while (read32(h, collectable) !== collectable) {
+    const g = read32(h, collectable);
+    const o = g + 8;
+    if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
+      listAppend(h, h.garbage, o, true);
+    } else if (kindHasClear(h.typeKind[typeIdOf(h, o)]!)) {
+      increfRaw(h, o);
+      try {
+        clearObject(h, o);
+      } catch (error) {
+        h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
+      }
+      decref(h, o);
+    }
+    if (read32(h, collectable) === g) {
+      clearCollecting(h, g);
+      gcListMove(h, g, old);
+    }
+  }
+}
+
+/**
+ * handle_legacy_finalizers: objects with a legacy finalizer (all of `finalizers` under SAVEALL)
+ * are appended to gc.garbage; the whole list joins `old`.
+ */
+export function handleLegacyFinalizers(h: GcState, finalizers: number, old: number): void {
+  const saveAll = (h.gcDebug & GcDebug.SAVEALL) !== 0;
+  for (let g = read32(h, finalizers); g !== finalizers; g = read32(h, g)) {
+    const o = g + 8;
+    if (saveAll || h.typeHasLegacyFinalizer[typeIdOf(h, o)] === 1) listAppend(h, h.garbage, o, true);
+  }
+  gcListMerge(h, finalizers, old);
+}

@@ -1,0 +1,109 @@
+/**
+ * GcState: the refcounting heap plus the cycle collector's state — CPython 3.11's GCState
+ * (cpython-memory.md §3.1). Generation 0's count lives in ObjectHeap (gcCount0) because the
+ * allocation path bumps it; everything else is here. The collector's functions take a GcState;
+ * GcHeap (gcheap.ts) is the class that also runs automatic collections.
+ */
+import type { MemoryOptions } from "../memory/index.js";
+import { asGc, GEN2_HEAD, gcUntrack, newList } from "../object/index.js";
+import { RefcountHeap } from "../refcount/index.js";
+import { gcListAppend } from "./lists.js";
+
+/** The gc module's debug flags (gc.DEBUG_*), with CPython's values. */
+export const GcDebug = {
+  /** Print statistics before and after each collection. */
+  STATS: 1,
+  /** Print each unreachable object found (`gc: collectable <T 0x…>`). */
+  COLLECTABLE: 2,
+  /** Print each uncollectable object found (`gc: uncollectable <T 0x…>`). */
+  UNCOLLECTABLE: 4,
+  /** Append unreachable objects to gc.garbage instead of freeing them. */
+  SAVEALL: 32,
+  /** COLLECTABLE | UNCOLLECTABLE | SAVEALL. */
+  LEAK: 38,
+} as const;
+
+/** One generation's cumulative statistics (an entry of gc.get_stats()). */
+export interface GcGenerationStats {
+  collections: number;
+  collected: number;
+  uncollectable: number;
+}
+
+/** What a gc.callbacks entry receives; one object per phase, shared by every callback. */
+export interface GcCallbackInfo {
+  readonly generation: number;
+  readonly collected: number;
+  readonly uncollectable: number;
+}
+
+/** A gc.callbacks entry: called with "start" before and "stop" after each collection. */
+export type GcCallback = (phase: "start" | "stop", info: GcCallbackInfo) => void;
+
+/**
+ * Clears the weak references to the objects on the unreachable list at `unreachable`, runs the
+ * callbacks of those that are themselves reachable (moving survivors to `old`), and returns how
+ * many weakrefs their callbacks freed (CPython's handle_weakrefs, §4.8). Installed by the
+ * weakref layer; without weak references there is nothing to do.
+ */
+export type WeakrefHandler = (h: GcState, unreachable: number, old: number) => number;
+
+/** The default generation thresholds (700, 10, 10). */
+export const DEFAULT_THRESHOLDS: readonly [number, number, number] = [700, 10, 10];
+
+export const INT32_MAX = 0x7fffffff;
+
+export class GcState extends RefcountHeap {
+  /** threshold[0..2]. */
+  readonly gcThreshold: Int32Array = Int32Array.from(DEFAULT_THRESHOLDS);
+  /** count[1]: generation-0 collections since the last collection of generation >= 1. */
+  gcCount1 = 0;
+  /** count[2]: generation-1 collections since the last full collection. */
+  gcCount2 = 0;
+  gcEnabled = true;
+  /** The debug flags (any integer is stored verbatim, as CPython does). */
+  gcDebug = 0;
+  /** Set while a collection runs (and while its callbacks run): re-entrant collections return 0. */
+  gcCollecting = false;
+  /** Survivors of the last full collection (the long-lived heuristic, §3.3). */
+  longLivedTotal = 0;
+  /** Survivors of generation-1 collections since the last full collection. */
+  longLivedPending = 0;
+  readonly gcStats: GcGenerationStats[] = [0, 1, 2].map(() => ({
+    collections: 0,
+    collected: 0,
+    uncollectable: 0,
+  }));
+  /** gc.garbage: a heap list the heap owns (uncollectable objects, or all garbage under SAVEALL). */
+  readonly garbage: number;
+  /** gc.callbacks. */
+  readonly gcCallbacks: GcCallback[] = [];
+  /** Where the debug flags' output goes (CPython writes it to sys.stderr). */
+  gcWrite: (text: string) => void = (text) => {
+    process.stderr.write(text);
+  };
+  /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
+  traceGcRefs = false;
+  weakrefHandler: WeakrefHandler | null = null;
+
+  constructor(options: MemoryOptions = {}) {
+    super(options);
+    // gc.garbage exists from the start, like the gc module's list: long-lived, so in generation
+    // 2, and not counted as an allocation of the user's program.
+    const garbage = newList(this);
+    gcUntrack(this, garbage);
+    gcListAppend(this, asGc(garbage), GEN2_HEAD);
+    this.gcCount0 = 0;
+    this.garbage = garbage;
+    this.refreshAutoTrigger();
+  }
+
+  /**
+   * Keeps ObjectHeap.gcAutoAbove in step with the conditions for an automatic collection
+   * (§3.3): enabled, threshold[0] != 0, not already collecting. Call after changing any of them.
+   */
+  refreshAutoTrigger(): void {
+    const t0 = this.gcThreshold[0]!;
+    this.gcAutoAbove = this.gcEnabled && t0 !== 0 && !this.gcCollecting ? t0 : INT32_MAX;
+  }
+}

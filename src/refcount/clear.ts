@@ -1,0 +1,54 @@
+/**
+ * clear: CPython's tp_clear, the collector's tool for breaking a cycle of garbage. It drops the
+ * references an object holds, leaving the object itself alive (its own refcount untouched); the
+ * references it released usually free the rest of the cycle by ordinary refcounting.
+ *
+ *   | kind     | clears                                                              |
+ *   |----------|---------------------------------------------------------------------|
+ *   | list     | list.clear(): detach the items, release them last to first          |
+ *   | dict     | dict.clear(): detach the table, release each entry (key, value)     |
+ *   | instance | declared fields in order, each set to NULL then released (Py_CLEAR), |
+ *   |          | then the attribute table (detached, released in insertion order).    |
+ *   |          | The reference to the type stays until deallocation.                 |
+ *   | tuple    | nothing: tuples have no tp_clear (a cycle through one is broken     |
+ *   |          | at another member)                                                  |
+ *   | type     | nothing: type objects hold no references here                       |
+ */
+import { write32 } from "../memory/index.js";
+import { attrsTable, Kind, SLOT_SIZE, typeIdOf } from "../object/index.js";
+import { dictClear, listClear } from "./containers.js";
+import type { RefcountHeap } from "./heap.js";
+import { clearSlot, releaseTable } from "./refcount.js";
+
+/** True if objects of this kind have a clear (CPython's tp_clear != NULL). */
+export function kindHasClear(kind: number): boolean {
+  return kind === Kind.List || kind === Kind.Dict || kind === Kind.Instance;
+}
+
+/** Drops every reference `o` holds (see the table above). The caller holds a reference to `o`. */
+export function clearObject(h: RefcountHeap, o: number): void {
+  const id = typeIdOf(h, o);
+  switch (h.typeKind[id]) {
+    case Kind.List:
+      listClear(h, o);
+      return;
+    case Kind.Dict:
+      dictClear(h, o);
+      return;
+    case Kind.Instance: {
+      const first = o + h.typeFieldsOffset[id]!;
+      const nf = h.typeFieldCount[id]!;
+      for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+      const attrsOff = h.typeAttrsOffset[id]!;
+      if (attrsOff >= 0) {
+        const t = attrsTable(h, o);
+        if (t !== 0) {
+          write32(h, o + attrsOff, 0);
+          releaseTable(h, t);
+        }
+      }
+      return;
+    }
+    default:
+  }
+}
