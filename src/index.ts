@@ -9,6 +9,7 @@ export {
   type FieldsSpec,
   type FieldType,
   type FieldValue,
+  type GcFacade,
   Handle,
   Heap,
   type HeapClass,
@@ -24,6 +25,8 @@ export {
   TupleHandle,
   type Value,
 } from "./api/index.js";
+export type { GcCallback, GcCallbackInfo, GcGenerationStats } from "./gc/index.js";
+export type { GcPhase, GcTraceEvent, TraceEvent, TraceSink } from "./trace/index.js";
 export {
   ErrorCode,
   HandleError,

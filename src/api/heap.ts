@@ -15,27 +15,15 @@
  */
 import type { MallocStats, MemoryOptions } from "../memory/index.js";
 import type { VerifyReport } from "../object/index.js";
-import {
-  isFinalized,
-  isTracked,
-  Kind,
-  kindIsGc,
-  newDict,
-  newList,
-  newStr,
-  newTuple,
-  refcnt,
-  slotNumber,
-  traverse,
-  typeIdOf,
-} from "../object/index.js";
+import { Kind, newDict, newList, newStr, newTuple, refcnt, slotNumber } from "../object/index.js";
 import { tupleSetItem } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
 import { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
-import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
+import { GcFacade } from "./gc.js";
+import { addressOf, Handle, type Value, withValue } from "./handle.js";
 
 export interface HeapOptions extends MemoryOptions {
   /**
@@ -62,6 +50,7 @@ export class Heap {
     ctx.kindClasses[Kind.Tuple] = TupleHandle;
     ctx.kindClasses[Kind.Dict] = DictHandle;
     this.engine.hostRelease = (_o, slot) => ctx.hostClose(slotNumber(this.engine, slot));
+    this.gc = new GcFacade(ctx);
   }
 
   /** True if every address is validated (see docs/checked-mode.md). */
@@ -156,31 +145,8 @@ export class Heap {
     _debugmallocstats: (): string => statsText(this.engine),
   };
 
-  /** Python-compatible `gc` functions available so far (the collector itself comes next). */
-  readonly gc = {
-    /** gc.is_tracked(x) */
-    isTracked: (value: Value): boolean => this.#objectTest(value, (a) => isTracked(this.engine, a)),
-    /** gc.is_finalized(x) */
-    isFinalized: (value: Value): boolean => this.#objectTest(value, (a) => isFinalized(this.engine, a)),
-    /** gc.get_referents(*objs): what each object references, in CPython's traverse order. */
-    getReferents: (...values: Value[]): Value[] => {
-      const out: Value[] = [];
-      for (const value of values) {
-        if (!(value instanceof Handle)) continue;
-        const n = traverse(this.engine, addressOf(value, "gc.get_referents"));
-        const refs = Array.from(this.engine.edges.subarray(0, n));
-        for (const r of refs) out.push(this.#ctx.decodeObject(r));
-      }
-      return out;
-    },
-  };
-
-  #objectTest(value: Value, test: (a: number) => boolean): boolean {
-    if (!(value instanceof Handle)) return false;
-    if (hostOf(value) !== this.#ctx) throw new HeapTypeError("the handle belongs to another heap");
-    const a = addressOf(value, "gc");
-    return kindIsGc(this.engine.typeKind[typeIdOf(this.engine, a)]!) && test(a);
-  }
+  /** Python's `gc` module for this heap (see GcFacade; docs/api.md maps the names to CPython's). */
+  readonly gc: GcFacade;
 
   /** Allocator statistics. */
   stats(): MallocStats {

@@ -13,5 +13,6 @@ export {
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
 export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";

@@ -1,0 +1,146 @@
+/**
+ * heap.gc: Python's `gc` module over handles. Names are CPython's in camelCase (docs/api.md has
+ * the table); arguments are checked with CPython's messages. Functions that return objects
+ * return new handles, and getObjects/getReferrers/getReferents return real heap lists, as
+ * CPython returns lists (so they count as allocations, as there).
+ */
+import { type GcCallback, GcDebug, type GcGenerationStats, gcModule } from "../gc/index.js";
+import { FALSE, NONE, TRUE } from "../object/index.js";
+import { HeapTypeError } from "../util/index.js";
+import type { ListHandle } from "./containers.js";
+import type { HeapContext } from "./context.js";
+import type { Engine } from "./engine.js";
+import { addressOf, Handle, hostOf, type Value } from "./handle.js";
+
+export class GcFacade {
+  readonly DEBUG_STATS = GcDebug.STATS;
+  readonly DEBUG_COLLECTABLE = GcDebug.COLLECTABLE;
+  readonly DEBUG_UNCOLLECTABLE = GcDebug.UNCOLLECTABLE;
+  readonly DEBUG_SAVEALL = GcDebug.SAVEALL;
+  readonly DEBUG_LEAK = GcDebug.LEAK;
+  readonly #ctx: HeapContext;
+  readonly #e: Engine;
+
+  constructor(ctx: HeapContext) {
+    this.#ctx = ctx;
+    this.#e = ctx.engine;
+  }
+
+  /**
+   * gc.collect(generation = 2): collects `generation` and the younger ones; returns the number of
+   * unreachable objects found (collected + uncollectable). Returns 0 when called while a
+   * collection is running (from a finalizer or a callback), as CPython does.
+   */
+  collect(generation = 2): number {
+    this.#ctx.ensureOpen("gc.collect");
+    return gcModule.collect(this.#e, generation);
+  }
+  /** gc.enable(): automatic collection on (the default). */
+  enable(): void {
+    gcModule.enable(this.#e);
+  }
+  /** gc.disable(): automatic collection off; collect() still works. */
+  disable(): void {
+    gcModule.disable(this.#e);
+  }
+  /** gc.isenabled() */
+  isEnabled(): boolean {
+    return gcModule.isEnabled(this.#e);
+  }
+  /** gc.get_count(): [count0, count1, count2]. */
+  getCount(): [number, number, number] {
+    return gcModule.getCount(this.#e);
+  }
+  /** gc.get_threshold(): [700, 10, 10] by default. */
+  getThreshold(): [number, number, number] {
+    return gcModule.getThreshold(this.#e);
+  }
+  /** gc.set_threshold(threshold0[, threshold1[, threshold2]]): threshold0 = 0 disables automatic collection. */
+  setThreshold(...thresholds: number[]): void {
+    gcModule.setThreshold(this.#e, ...thresholds);
+  }
+  /** gc.get_debug() */
+  getDebug(): number {
+    return gcModule.getDebug(this.#e);
+  }
+  /** gc.set_debug(flags): a combination of the DEBUG_* constants; the output goes to `debugOutput`. */
+  setDebug(flags: number): void {
+    gcModule.setDebug(this.#e, flags);
+  }
+  /** gc.get_stats(): per generation, the cumulative collections, collected and uncollectable. */
+  getStats(): GcGenerationStats[] {
+    return gcModule.getStats(this.#e);
+  }
+  /** gc.get_objects(generation = null): a new list of the tracked objects (all generations by default). */
+  getObjects(generation: number | null = null): ListHandle {
+    this.#ctx.ensureOpen("gc.getObjects");
+    return this.#list(gcModule.getObjects(this.#e, generation), true);
+  }
+  /** gc.get_referrers(*objs): a new list of the tracked objects that refer to any of `values`. */
+  getReferrers(...values: Value[]): ListHandle {
+    this.#ctx.ensureOpen("gc.getReferrers");
+    return this.#list(gcModule.getReferrers(this.#e, this.#addresses(values, "gc.getReferrers")), true);
+  }
+  /** gc.get_referents(*objs): a new list of what the containers among `values` refer to. */
+  getReferents(...values: Value[]): ListHandle {
+    this.#ctx.ensureOpen("gc.getReferents");
+    return this.#list(gcModule.getReferents(this.#e, this.#addresses(values, "gc.getReferents")), true);
+  }
+  /** gc.is_tracked(x): false for numbers, strings, None and booleans. */
+  isTracked(value: Value): boolean {
+    return value instanceof Handle && gcModule.isTracked(this.#e, this.#address(value, "gc.isTracked"));
+  }
+  /** gc.is_finalized(x): whether x's finalizer already ran. */
+  isFinalized(value: Value): boolean {
+    return value instanceof Handle && gcModule.isFinalized(this.#e, this.#address(value, "gc.isFinalized"));
+  }
+  /** gc.freeze(): moves every tracked object to the permanent generation (never collected). */
+  freeze(): void {
+    gcModule.freeze(this.#e);
+  }
+  /** gc.unfreeze(): moves the permanent generation back to the oldest generation. */
+  unfreeze(): void {
+    gcModule.unfreeze(this.#e);
+  }
+  /** gc.get_freeze_count() */
+  getFreezeCount(): number {
+    return gcModule.getFreezeCount(this.#e);
+  }
+  /** gc.garbage: the uncollectable objects (all garbage under DEBUG_SAVEALL). A new handle per read. */
+  get garbage(): ListHandle {
+    this.#ctx.ensureOpen("gc.garbage");
+    return this.#list(this.#e.garbage, false);
+  }
+  /** gc.callbacks: each is called with ("start" | "stop", info) around every collection. */
+  get callbacks(): GcCallback[] {
+    return this.#e.gcCallbacks;
+  }
+  /** Where the debug flags' output goes (default: process.stderr). */
+  get debugOutput(): (text: string) => void {
+    return this.#e.gcWrite;
+  }
+  set debugOutput(write: (text: string) => void) {
+    this.#e.gcWrite = write;
+  }
+
+  #list(address: number, steal: boolean): ListHandle {
+    return this.#ctx.wrap(address, steal) as ListHandle;
+  }
+
+  #address(h: Handle, op: string): number {
+    if (hostOf(h) !== this.#ctx) throw new HeapTypeError(`${op}: the handle belongs to another heap`);
+    return addressOf(h, op);
+  }
+
+  /** The objects among `values` (numbers and strings are values here, not objects). */
+  #addresses(values: readonly Value[], op: string): number[] {
+    const out: number[] = [];
+    for (const v of values) {
+      if (v instanceof Handle) out.push(this.#address(v, op));
+      else if (v === null) out.push(NONE);
+      else if (v === true) out.push(TRUE);
+      else if (v === false) out.push(FALSE);
+    }
+    return out;
+  }
+}
