@@ -26,6 +26,11 @@ export interface VerifyReport {
   readonly objects: number;
   /** References held from outside the heap, summed over all objects (checked heaps only). */
   readonly externalRefs: number;
+  /**
+   * Live objects that no external reference reaches, directly or through other objects: cyclic
+   * garbage a collection would free (checked heaps only; found by the verifier's own walk).
+   */
+  readonly unreachable: readonly number[];
 }
 
 const GENERATION_HEADS = [GEN0_HEAD, GEN0_HEAD + 16, GEN0_HEAD + 32, PERMANENT_HEAD];
@@ -56,7 +61,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
     if ((read32(h, head + 4) & PREV_MASK) !== prev)
       bad(`generation list at ${hex(head)} has a wrong tail link`);
   }
-  if (!h.checked) return { problems, objects: 0, externalRefs: 0 };
+  if (!h.checked) return { problems, objects: 0, externalRefs: 0, unreachable: [] };
 
   // Invariant 1: classify every allocated block.
   const objects: number[] = [NONE, TRUE, FALSE, EMPTY_TUPLE];
@@ -122,12 +127,33 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
   for (const b of rawBlocks)
     if (!owned.has(b)) bad(`storage block ${hex(b)} is owned by no live object (leaked)`);
   let external = 0;
+  const reached = new Set<number>();
+  const stack: number[] = [];
   for (const o of objects) {
     const ext = refcnt(h, o) - (internal.get(o) ?? 0);
     if (ext < 0) {
       bad(`object ${hex(o)} has refcount ${refcnt(h, o)} but ${internal.get(o)} references from the heap`);
     }
     external += ext;
+    if (ext > 0) {
+      reached.add(o);
+      stack.push(o);
+    }
   }
-  return { problems, objects: objects.length, externalRefs: external };
+  // Reachability from the externally referenced objects (an explicit stack: no recursion).
+  while (stack.length > 0) {
+    const o = stack.pop()!;
+    for (const refs of [traverse, heldKeyRefs]) {
+      const n = refs(h, o);
+      const found = Array.from(h.edges.subarray(0, n));
+      for (const r of found) {
+        if (live.has(r) && !reached.has(r)) {
+          reached.add(r);
+          stack.push(r);
+        }
+      }
+    }
+  }
+  const unreachable = objects.filter((o) => !reached.has(o));
+  return { problems, objects: objects.length, externalRefs: external, unreachable };
 }
