@@ -1,6 +1,8 @@
 /**
  * Real resources owned by heap objects: each LogFile owns an open file descriptor, closed by the
- * heap exactly when the object is deallocated — not when V8 gets round to it.
+ * heap exactly when the object is deallocated — by refcounting the moment the last reference
+ * goes, or by the cycle collector the moment it frees a cycle — never later, and not when V8
+ * gets round to it.
  *
  * Run: npm run build && npx tsx examples/file-handles.ts
  */
@@ -63,8 +65,23 @@ let ring: number[] = [];
   x.next = null; // break it; leaving the block then frees both
 }
 assert.ok(!ring.some(isOpen), "both descriptors are closed when the block ends");
-// A cycle nobody breaks is garbage only the cycle collector can find; when it frees the cycle,
-// the same closers run at that moment.
+
+console.log("3. a cycle nobody breaks: the files close when the collector frees it");
+heap.gc.disable(); // so that no automatic collection runs before we look
+let orphan: number[] = [];
+{
+  using p = open("p.log");
+  using q = open("q.log");
+  p.next = q;
+  q.next = p;
+  orphan = [p.fd!, q.fd!];
+}
+assert.ok(orphan.every(isOpen), "the dropped cycle still holds its files: its counts cannot reach 0");
+const found = heap.gc.collect();
+console.log(`  gc.collect() found ${found} unreachable objects`);
+assert.equal(found, 2);
+assert.ok(!orphan.some(isOpen), "the collector closed both descriptors while it freed the cycle");
+heap.gc.enable();
 
 heap.close();
 fs.rmSync(dir, { recursive: true });
