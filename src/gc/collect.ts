@@ -18,7 +18,7 @@ import {
 } from "./destroy.js";
 import { type GcCallbackInfo, GcDebug, type GcState } from "./heap.js";
 import { gcListInit, gcListMerge, gcListSize } from "./lists.js";
-import { untrackDicts, untrackTuples } from "./untrack.js";
+import { untrackDicts } from "./untrack.js";
 
 export const NUM_GENERATIONS = 3;
 
@@ -55,8 +55,11 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   phase(h, "subtract-refs", young, () => subtractRefs(h, young));
   if (h.traceGcRefs) traceRefs(h, young);
   gcListInit(h, UNREACHABLE);
-  phase(h, "move-unreachable", UNREACHABLE, () => moveUnreachable(h, young, UNREACHABLE));
-  phase(h, "survivors", old, () => promoteSurvivors(h, generation, young, old));
+  let survivors = 0;
+  phase(h, "move-unreachable", UNREACHABLE, () => {
+    survivors = moveUnreachable(h, young, UNREACHABLE, true);
+  });
+  phase(h, "survivors", old, () => promoteSurvivors(h, generation, young, old, survivors));
 
   // Legacy finalizers (tp_del) and what they reach are uncollectable.
   gcListInit(h, FINALIZERS);
@@ -67,13 +70,23 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   if ((h.gcDebug & GcDebug.COLLECTABLE) !== 0) debugObjects(h, "collectable", UNREACHABLE);
 
   let collected = 0;
+  gcListInit(h, FINAL_UNREACHABLE);
+  let userCodeRan = false;
   phase(h, "weakrefs", UNREACHABLE, () => {
-    if (h.weakrefHandler !== null) collected += h.weakrefHandler(h, UNREACHABLE, old);
+    if (h.weakrefHandler === null) return;
+    h.weakrefCallbacksRan = false;
+    collected += h.weakrefHandler(h, UNREACHABLE, old);
+    userCodeRan = h.weakrefCallbacksRan;
   });
-  phase(h, "finalize", UNREACHABLE, () => finalizeGarbage(h, UNREACHABLE, SEEN));
-  phase(h, "resurrection", FINAL_UNREACHABLE, () =>
-    handleResurrectedObjects(h, UNREACHABLE, FINAL_UNREACHABLE, old),
-  );
+  phase(h, "finalize", UNREACHABLE, () => {
+    if (finalizeGarbage(h, UNREACHABLE, SEEN)) userCodeRan = true;
+  });
+  phase(h, "resurrection", FINAL_UNREACHABLE, () => {
+    // Only user code (finalizers, weakref callbacks) can resurrect anything: when none ran, the
+    // check would find the refcounts unchanged and every object still unreachable.
+    if (userCodeRan) handleResurrectedObjects(h, UNREACHABLE, FINAL_UNREACHABLE, old);
+    else gcListMerge(h, UNREACHABLE, FINAL_UNREACHABLE);
+  });
 
   collected += gcListSize(h, FINAL_UNREACHABLE);
   phase(h, "delete", FINAL_UNREACHABLE, () => deleteGarbage(h, FINAL_UNREACHABLE, old));
@@ -107,19 +120,26 @@ function mergeYounger(h: GcState, generation: number): void {
 }
 
 /**
- * Survivors (§4.5): tuples untracked every collection; then promoted to `old` (counting toward
- * long_lived_pending after a generation-1 collection), or, after a full collection, dicts
- * untracked and long_lived_total reset.
+ * Survivors (§4.5): tuples were untracked during the scan (see moveUnreachable); now they are
+ * promoted to `old` (counting toward long_lived_pending after a generation-1 collection), or,
+ * after a full collection, dicts are untracked and long_lived_total reset. `survivors` is the
+ * number the scan left in `young`.
  */
-function promoteSurvivors(h: GcState, generation: number, young: number, old: number): void {
-  untrackTuples(h, young);
+function promoteSurvivors(
+  h: GcState,
+  generation: number,
+  young: number,
+  old: number,
+  survivors: number,
+): void {
   if (young !== old) {
-    if (generation === NUM_GENERATIONS - 2) h.longLivedPending += gcListSize(h, young);
+    if (generation === NUM_GENERATIONS - 2) h.longLivedPending += survivors;
     gcListMerge(h, young, old);
   } else {
-    untrackDicts(h, young);
+    let total = survivors;
+    if (h.gcDictSurvivors > 0) total -= untrackDicts(h, young);
     h.longLivedPending = 0;
-    h.longLivedTotal = gcListSize(h, young);
+    h.longLivedTotal = total;
   }
 }
 

@@ -14,12 +14,14 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import {
+  Kind,
   NEXT_MASK_UNREACHABLE,
   PREV_MASK,
   PREV_MASK_COLLECTING,
   PREV_MASK_FINALIZED,
   PREV_SHIFT,
   traverse,
+  tupleCanUntrack,
   typeIdOf,
 } from "../object/index.js";
 import type { GcState } from "./heap.js";
@@ -90,9 +92,18 @@ function visitReachable(h: GcState, op: number, young: number): void {
  * with gc_refs == 0 moves, for now, to the tail of `unreachable` (singly linked, next words
  * tagged UNREACHABLE); a later reachable object may bring it back. The next object is always
  * re-read from the cursor, because visits append to young.
+ *
+ * With `survivors` set (the collection's first pass, not the resurrection check) the scan also
+ * does untrack_tuples: a reachable tuple whose items cannot be tracked is untracked as the cursor
+ * passes it. The cursor passes survivors in their final list order, and an item's tracking can
+ * only change when the cursor passes that item, so this is exactly CPython's separate pass over
+ * the survivors afterwards. Returns the number of survivors left in `young`; `h.gcDictSurvivors`
+ * counts the dicts among them.
  */
-export function moveUnreachable(h: GcState, young: number, unreachable: number): void {
+export function moveUnreachable(h: GcState, young: number, unreachable: number, survivors: boolean): number {
   let prev = young;
+  let kept = 0;
+  let dicts = 0;
   let g = read32(h, young);
   while (g !== young) {
     const w = read32(h, g + 4);
@@ -100,8 +111,18 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number):
       const n = traverse(h, g + 8);
       const edges = h.edges;
       for (let i = 0; i < n; i++) visitReachable(h, edges[i]!, young);
-      write32(h, g + 4, (read32(h, g + 4) & PREV_MASK_FINALIZED) | prev);
-      prev = g;
+      const kind = h.typeKind[typeIdOf(h, g + 8)];
+      if (survivors && kind === Kind.Tuple && tupleCanUntrack(h, g + 8)) {
+        // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
+        write32(h, prev, read32(h, g));
+        write32(h, g, 0);
+        write32(h, g + 4, read32(h, g + 4) & PREV_MASK_FINALIZED);
+      } else {
+        write32(h, g + 4, (read32(h, g + 4) & PREV_MASK_FINALIZED) | prev);
+        prev = g;
+        kept++;
+        if (kind === Kind.Dict) dicts++;
+      }
     } else {
       write32(h, prev, read32(h, g));
       const last = read32(h, unreachable + 4);
@@ -114,6 +135,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number):
   }
   write32(h, young + 4, prev);
   write32(h, unreachable, read32(h, unreachable) & ~NEXT_MASK_UNREACHABLE);
+  h.gcDictSurvivors = dicts;
+  return kept;
 }
 
 /** Reports gc_refs of every object (after subtract_refs) to the trace sink. */
@@ -135,7 +158,7 @@ export function deduceUnreachable(h: GcState, base: number, unreachable: number)
   subtractRefs(h, base);
   if (h.traceGcRefs) traceRefs(h, base);
   gcListInit(h, unreachable);
-  moveUnreachable(h, base, unreachable);
+  moveUnreachable(h, base, unreachable, false);
 }
 
 /** Clears the UNREACHABLE bit of every next word on the list (clear_unreachable_mask). */

@@ -65,8 +65,11 @@ export function moveLegacyFinalizerReachable(h: GcState, finalizers: number): vo
  * finalize_garbage (PEP 442): takes the head of `collectable` until it is empty, moving each
  * object to `seen`; an object with a finalizer that has not run gets FINALIZED set first, then
  * its finalizer is called while it is held by an extra reference. `seen` goes back at the end.
+ * Returns whether any finalizer ran (when none is due, the list is left as it is: the moves
+ * would leave it in the same order).
  */
-export function finalizeGarbage(h: GcState, collectable: number, seen: number): void {
+export function finalizeGarbage(h: GcState, collectable: number, seen: number): boolean {
+  if (!anyToFinalize(h, collectable)) return false;
   gcListInit(h, seen);
   while (read32(h, collectable) !== collectable) {
     const g = read32(h, collectable);
@@ -84,6 +87,17 @@ export function finalizeGarbage(h: GcState, collectable: number, seen: number): 
     decref(h, o);
   }
   gcListMerge(h, seen, collectable);
+  return true;
+}
+
+/** Whether some object on the list has a finalizer that has not run (else finalize_garbage would only reorder nothing). */
+function anyToFinalize(h: GcState, head: number): boolean {
+  for (let g = read32(h, head); g !== head; g = read32(h, g)) {
+    if ((read32(h, g + 4) & PREV_MASK_FINALIZED) === 0 && h.typeHasFinalizer[typeIdOf(h, g + 8)] === 1) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /**

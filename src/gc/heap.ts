@@ -85,6 +85,10 @@ export class GcState extends RefcountHeap {
   /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
   traceGcRefs = false;
   weakrefHandler: WeakrefHandler | null = null;
+  /** Set by the weakref handler when it ran a callback in the current collection (user code). */
+  weakrefCallbacksRan = false;
+  /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */
+  gcDictSurvivors = 0;
 
   constructor(options: MemoryOptions = {}) {
     super(options);

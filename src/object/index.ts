@@ -108,7 +108,7 @@ export {
   newList,
 } from "./list.js";
 export { hashString, newStr, strEquals, strHash, strIs, strLength, strValue } from "./str.js";
-export { dictMaybeUntrack, objectMayBeTracked, tupleMaybeUntrack } from "./tracking.js";
+export { dictMaybeUntrack, objectMayBeTracked, tupleCanUntrack, tupleMaybeUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
 export {

@@ -32,17 +32,21 @@ function slotMayBeTracked(h: ObjectHeap, p: number): boolean {
   return o !== 0 && objectMayBeTracked(h, o);
 }
 
-/** _PyTuple_MaybeUntrack: untracks a tracked tuple whose items are all present and untrackable. */
-export function tupleMaybeUntrack(h: ObjectHeap, t: number): void {
-  if (read32(h, t - GC_HEAD_SIZE) === 0) return;
+/** Whether _PyTuple_MaybeUntrack would untrack tuple `t`: every item present and untrackable. */
+export function tupleCanUntrack(h: ObjectHeap, t: number): boolean {
   const n = read32(h, t + TUPLE_SIZE);
   for (let i = 0; i < n; i++) {
     const p = t + TUPLE_ITEMS + SLOT_SIZE * i;
     // A NULL item means the tuple is still being filled: keep it tracked.
-    if (read32(h, p + 4) === REF_TAG && read32(h, p) === 0) return;
-    if (slotMayBeTracked(h, p)) return;
+    if (read32(h, p + 4) === REF_TAG && read32(h, p) === 0) return false;
+    if (slotMayBeTracked(h, p)) return false;
   }
-  gcUntrack(h, t);
+  return true;
+}
+
+/** _PyTuple_MaybeUntrack: untracks a tracked tuple whose items are all present and untrackable. */
+export function tupleMaybeUntrack(h: ObjectHeap, t: number): void {
+  if (read32(h, t - GC_HEAD_SIZE) !== 0 && tupleCanUntrack(h, t)) gcUntrack(h, t);
 }
 
 /**

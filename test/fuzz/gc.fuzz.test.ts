@@ -22,7 +22,9 @@ function edgesOf(h: core.Engine, o: number): number[] {
   return Array.from(h.edges.subarray(0, core.traverse(h, o)));
 }
 
-function run(g: fc.RecordValue<typeof graphArb> extends infer T ? T : never): void {
+type Graph = typeof graphArb extends fc.Arbitrary<infer T> ? T : never;
+
+function run(g: Graph): void {
   const h = new core.Engine({ checked: true });
   core.gc.disable(h);
   const C = h.defineClass({
@@ -44,7 +46,8 @@ function run(g: fc.RecordValue<typeof graphArb> extends infer T ? T : never): vo
       // A tuple is filled when made, from objects made before it.
       const n = objs.length === 0 ? 0 : 1 + (objs.length % 3);
       const t = core.newTuple(h, n);
-      for (let i = 0; i < n; i++) core.tupleSetItem(h, t, i, objs[(objs.length * 7 + i) % objs.length]!, true);
+      for (let i = 0; i < n; i++)
+        core.tupleSetItem(h, t, i, objs[(objs.length * 7 + i) % objs.length]!, true);
       objs.push(t);
     }
   }
