@@ -2,7 +2,7 @@
  * The demos: CPython programs from refheap's seed, run on refheap. Each prints what CPython 3.11
  * prints for the same program (test/cli checks that against python3 when it is installed).
  */
-import { decref, Engine, listAppend, newInstance, newList, statsText } from "../core.js";
+import { decref, Engine, gc, listAppend, newInstance, newList, setField, statsText } from "../core.js";
 import { type Handle, Heap } from "../index.js";
 import type { Io } from "./io.js";
 
@@ -103,6 +103,103 @@ export function formatDeallocBench(r: DeallocBenchResult): string {
 
 export function demoDeallocBench(io: Io): void {
   io.stdout.write(formatDeallocBench(runDeallocBench(100, 100_000)));
+}
+
+/** One run of the cycles demo. */
+export interface CyclesRun {
+  readonly run: number;
+  readonly makeMs: number;
+  readonly collectMs: number;
+  /** What collect() returned: the unreachable objects it found (2 per cycle). */
+  readonly returned: number;
+}
+
+export const CYCLES_DEFAULT_RUNS = 20;
+export const CYCLES_DEFAULT_CYCLES = 50_000;
+
+/**
+ * The classic cycle benchmark: per run, make `cycles` two-object cycles (a.other = b,
+ * b.other = a, both dropped), then time collect(). Automatic collection is disabled while the
+ * cycles are made — otherwise generation-0 collections (one per 700 allocations) would free most
+ * of them outside the timed collect() — and enabled again at the end.
+ */
+export function runCycles(runs: number, cycles: number, checked = false): CyclesRun[] {
+  const h = new Engine({ checked });
+  const Node = h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] });
+  const results: CyclesRun[] = [];
+  gc.disable(h);
+  try {
+    for (let run = 1; run <= runs; run++) {
+      const t0 = performance.now();
+      for (let i = 0; i < cycles; i++) {
+        const a = newInstance(h, Node.id);
+        const b = newInstance(h, Node.id);
+        setField(h, a, 0, b, true); // a.other = b (field 0: `other`)
+        setField(h, b, 0, a, true); // b.other = a
+        decref(h, a);
+        decref(h, b); // now only the cycle keeps them alive
+      }
+      const t1 = performance.now();
+      const returned = gc.collect(h);
+      const t2 = performance.now();
+      results.push({ run, makeMs: t1 - t0, collectMs: t2 - t1, returned });
+    }
+  } finally {
+    gc.enable(h);
+  }
+  return results;
+}
+
+function medianMinMax(xs: readonly number[]): { median: number; min: number; max: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+export function formatCycles(results: readonly CyclesRun[], cycles: number): string {
+  const out: string[] = [];
+  out.push(
+    `cycles: ${results.length} runs × ${cycles.toLocaleString("en-US")} two-object cycles ` +
+      "(a.other = b, b.other = a, both dropped), then collect()",
+  );
+  out.push("(automatic collection is disabled while the cycles are made, so only the timed collect() frees");
+  out.push(" them; collect() returns the unreachable objects it found: 2 per cycle)");
+  out.push("");
+  out.push("  run   make ms   collect ms   collect() returned");
+  out.push("  ───   ───────   ──────────   ──────────────────");
+  for (const r of results) {
+    out.push(
+      `  ${String(r.run).padStart(3)}   ${r.makeMs.toFixed(2).padStart(7)}   ` +
+        `${r.collectMs.toFixed(2).padStart(10)}   ${String(r.returned).padStart(18)}`,
+    );
+  }
+  if (results.length > 0) {
+    const make = medianMinMax(results.map((r) => r.makeMs));
+    const coll = medianMinMax(results.map((r) => r.collectMs));
+    const returned = [...new Set(results.map((r) => r.returned))];
+    const mmm = (s: typeof make): string =>
+      `median ${s.median.toFixed(2)} ms (min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`;
+    out.push("");
+    out.push(
+      `summary: make ${mmm(make)}; collect ${mmm(coll)}; ` +
+        (returned.length === 1
+          ? `collect() returned ${returned[0]} every run`
+          : `collect() returned ${returned.join(", ")} (not the same every run)`),
+    );
+  }
+  out.push("");
+  return `${out.join("\n")}\n`;
+}
+
+export interface CyclesOptions {
+  readonly runs?: number;
+  readonly cycles?: number;
+}
+
+export function demoCycles(io: Io, options: CyclesOptions = {}): void {
+  const cycles = options.cycles ?? CYCLES_DEFAULT_CYCLES;
+  io.stdout.write(formatCycles(runCycles(options.runs ?? CYCLES_DEFAULT_RUNS, cycles), cycles));
 }
 
 /** Allocator statistics after a demo workload (a list of 10,000 instances of three sizes). */

@@ -2,20 +2,35 @@
  * The refheap command line. `main(argv, io)` runs one command and returns its exit code; the
  * streams are injected so tests can run it in-process. bin/refheap.js is a three-line shim.
  */
-import { Command, CommanderError } from "commander";
-import { demoDeallocBench, demoRefcount, demoStats } from "./demos.js";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type CyclesOptions, demoCycles, demoDeallocBench, demoRefcount, demoStats } from "./demos.js";
 import type { Io } from "./io.js";
 
 export type { Io } from "./io.js";
 
-const DEMOS: Readonly<Record<string, (io: Io) => void>> = {
+/** Options of `refheap demo`; the hidden --runs and --cycles size the cycles demo (for tests). */
+type DemoOptions = CyclesOptions;
+
+/** In the order `refheap demo` runs them. */
+const DEMOS: Readonly<Record<string, (io: Io, options: DemoOptions) => void>> = {
   refcount: demoRefcount,
   "dealloc-bench": demoDeallocBench,
+  cycles: demoCycles,
 };
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidArgumentError("expected a positive integer.");
+  }
+  return n;
+}
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = new Command("refheap")
-    .description("CPython's memory management — refcounting, pymalloc — as a TypeScript library")
+    .description(
+      "CPython's memory management — refcounting, the cycle collector, pymalloc — as a TypeScript library",
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -26,9 +41,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .command("demo")
     .description(`run a demo (${Object.keys(DEMOS).join(", ")}); with no name, all of them in order`)
     .argument("[name]", "which demo")
-    .action((name?: string) => {
+    .addOption(new Option("--runs <n>", "cycles demo: runs").argParser(positiveInt).hideHelp())
+    .addOption(new Option("--cycles <n>", "cycles demo: cycles per run").argParser(positiveInt).hideHelp())
+    .action((name: string | undefined, options: DemoOptions) => {
       if (name === undefined) {
-        for (const run of Object.values(DEMOS)) run(io);
+        for (const run of Object.values(DEMOS)) run(io, options);
         return;
       }
       const run = DEMOS[name];
@@ -39,7 +56,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
           `error: unknown demo '${name}'; choose one of: ${Object.keys(DEMOS).join(", ")}\n`,
         );
       }
-      run(io);
+      run(io, options);
     });
 
   program

@@ -64,11 +64,87 @@ describe("refheap demo dealloc-bench", () => {
   });
 });
 
+/** The per-run rows of the cycles demo: run, make ms, collect ms, what collect() returned. */
+function cyclesRows(out: string): { run: number; makeMs: number; collectMs: number; returned: number }[] {
+  return [...out.matchAll(/^ {2} *(\d+) +(\d+\.\d\d) +(\d+\.\d\d) +(\d+)$/gm)].map((m) => ({
+    run: Number(m[1]),
+    makeMs: Number(m[2]),
+    collectMs: Number(m[3]),
+    returned: Number(m[4]),
+  }));
+}
+
+describe("refheap demo cycles", () => {
+  it("runs 20 × 50,000 cycles; every collect() returns the 100,000 objects that run made", async () => {
+    const c = capture();
+    expect(await main(["demo", "cycles"], c.io)).toBe(0);
+    const out = c.out();
+    expect(out).toMatch(/^cycles: 20 runs × 50,000 two-object cycles/);
+    expect(out).toMatch(/automatic collection is disabled while the cycles are made/);
+    const rows = cyclesRows(out);
+    expect(rows.map((r) => r.run)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // 2 objects per cycle, all found by the timed collect(): none were freed while being made.
+    for (const r of rows) expect(r.returned).toBe(100_000);
+    for (const r of rows) expect(r.collectMs).toBeGreaterThan(0);
+    // The summary is computed from the rows printed above it.
+    const summary = out.match(
+      /^summary: make median ([\d.]+) ms \(min ([\d.]+), max ([\d.]+)\); collect median ([\d.]+) ms \(min ([\d.]+), max ([\d.]+)\); collect\(\) returned 100000 every run$/m,
+    );
+    expect(summary).not.toBeNull();
+    const [, , makeMin, makeMax, collectMedian, collectMin, collectMax] = summary!.map(Number);
+    expect(makeMin).toBe(Math.min(...rows.map((r) => r.makeMs)));
+    expect(makeMax).toBe(Math.max(...rows.map((r) => r.makeMs)));
+    expect(collectMin).toBe(Math.min(...rows.map((r) => r.collectMs)));
+    expect(collectMax).toBe(Math.max(...rows.map((r) => r.collectMs)));
+    expect(collectMedian).toBeGreaterThanOrEqual(collectMin!);
+    expect(collectMedian).toBeLessThanOrEqual(collectMax!);
+  });
+
+  it("takes hidden --runs and --cycles; more cycles than the gen-0 threshold are still all found by collect()", async () => {
+    const c = capture();
+    // 2,000 objects per run: with automatic collection on, gen-0 collections would free most first.
+    expect(await main(["demo", "cycles", "--runs", "3", "--cycles", "1000"], c.io)).toBe(0);
+    expect(c.out()).toMatch(/^cycles: 3 runs × 1,000 two-object cycles/);
+    expect(cyclesRows(c.out()).map((r) => [r.run, r.returned])).toEqual([
+      [1, 2000],
+      [2, 2000],
+      [3, 2000],
+    ]);
+    expect(c.out()).toMatch(/collect\(\) returned 2000 every run$/m);
+  });
+
+  it("rejects a --runs or --cycles that is not a positive integer", async () => {
+    for (const argv of [
+      ["demo", "cycles", "--runs", "0"],
+      ["demo", "cycles", "--cycles", "1.5"],
+    ]) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(2);
+      expect(c.err()).toMatch(/expected a positive integer/);
+      expect(c.out()).toBe("");
+    }
+  });
+});
+
+describe("refheap demo (no name)", () => {
+  it("runs every demo in order: refcount, dealloc-bench, cycles", async () => {
+    const c = capture();
+    expect(await main(["demo", "--runs", "2", "--cycles", "100"], c.io)).toBe(0);
+    const out = c.out();
+    const starts = [/^refcount: /m, /dealloc-bench: /, /^cycles: 2 runs × 100 two-object cycles/m].map((re) =>
+      out.search(re),
+    );
+    for (const i of starts) expect(i).toBeGreaterThanOrEqual(0);
+    expect(starts).toEqual([...starts].sort((a, b) => a - b));
+    expect(cyclesRows(out).map((r) => r.returned)).toEqual([200, 200]);
+  });
+});
+
 describe("command line", () => {
   it("rejects an unknown demo with a non-zero exit and a message naming the choices", async () => {
     const c = capture();
     expect(await main(["demo", "nope"], c.io)).toBe(2);
-    expect(c.err()).toMatch(/unknown demo 'nope'; choose one of: refcount, dealloc-bench/);
+    expect(c.err()).toMatch(/unknown demo 'nope'; choose one of: refcount, dealloc-bench, cycles/);
   });
 
   it("prints help for every command", async () => {
