@@ -1,22 +1,27 @@
 /**
  * `npm run bench`: workload W1 (make 100,000 instances in a list, drop the list) on refheap,
- * plain V8 objects and CPython, interleaved: every repetition runs each variant once, in a
- * rotating order, so machine drift (thermal, other load) spreads over all variants alike.
+ * plain V8 objects and CPython, then workload W2 (the cycle collector: cyclic garbage, and the
+ * pause of a full collection) on refheap and CPython. Each is interleaved: every repetition runs
+ * each variant once, in a rotating order, so machine drift (thermal, other load) spreads over
+ * all variants alike.
  *
  * Every variant runs in a process of its own, started afresh for each repetition: CPython as
- * `python3 bench/python/w1.py`, each JavaScript variant as this script with `--child <id>`. In
- * one shared process V8 would optimise refheap's hot functions with type feedback from the
- * checked and the unchecked engine at once (and from the V8 variants), which makes the
- * optimised code larger and slower than what a program using one engine mode gets.
+ * `python3 bench/python/w1.py` (w2.py), each JavaScript variant as this script with
+ * `--child <id>`. In one shared process V8 would optimise refheap's hot functions with type
+ * feedback from the checked and the unchecked engine at once (and from the V8 variants), which
+ * makes the optimised code larger and slower than what a program using one engine mode gets.
  *
- * Flags: --json (machine-readable output), --reps R, --rounds K, --n N.
- * Internal: --child <id> (run one JavaScript variant, print its rounds as JSON on stdout).
+ * Flags: --json (machine-readable output), --workloads w1,w2 (which to run);
+ * W1: --reps R, --rounds K, --n N; W2: --w2-reps R, --w2-big-reps R (the 4,000,000-object pause).
+ * Internal: --child <id> (run one JavaScript variant, print its rounds as JSON on stdout),
+ * --warmup W (W2 children).
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeVariant, type RoundTime, refheapBlockSize, type Shape, type W1Spec, w1Specs } from "./w1.js";
+import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -25,14 +30,24 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "10" },
     n: { type: "string", default: "100000" },
     child: { type: "string" },
+    workloads: { type: "string", default: "w1,w2" },
+    "w2-reps": { type: "string", default: "5" },
+    "w2-big-reps": { type: "string", default: "3" },
+    warmup: { type: "string", default: "1" },
   },
 });
+const WORKLOADS = new Set(flags.workloads.split(",").map((w) => w.trim().toLowerCase()));
+for (const w of WORKLOADS) {
+  if (w !== "w1" && w !== "w2")
+    throw new Error(`--workloads: unknown workload ${JSON.stringify(w)} (w1, w2)`);
+}
 const REPS = Number(flags.reps);
 const ROUNDS = Number(flags.rounds);
 const N = Number(flags.n);
 const WARMUP_ROUNDS = 3;
 const PYTHON = "python3";
 const PY_SCRIPT = fileURLToPath(new URL("./python/w1.py", import.meta.url));
+const PY_SCRIPT_W2 = fileURLToPath(new URL("./python/w2.py", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 /** Progress goes to stderr so that --json leaves stdout parseable. */
@@ -86,10 +101,22 @@ function isChildResult(x: unknown): x is ChildResult {
  * was started with: under tsx its loader (so the child can import TypeScript) and --expose-gc.
  */
 function runJsChild(spec: W1Spec): ChildResult {
-  const args = [...process.execArgv, SELF, "--child", spec.id, "--n", String(N), "--rounds", String(ROUNDS)];
-  const r = spawnSync(process.execPath, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  return spawnJsChild(
+    spec.name,
+    ["--child", spec.id, "--n", String(N), "--rounds", String(ROUNDS)],
+    (json): json is ChildResult =>
+      isChildResult(json) && json.id === spec.id && json.rounds.length === ROUNDS,
+  );
+}
+
+/** Runs this script as a child node with `args`; returns what it printed if `valid` accepts it. */
+function spawnJsChild<T>(what: string, args: string[], valid: (json: unknown) => json is T): T {
+  const r = spawnSync(process.execPath, [...process.execArgv, SELF, ...args], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   function fail(why: string): never {
-    throw new Error(`${spec.name}: child node ${why}\n${r.stderr.trim()}`);
+    throw new Error(`${what}: child node ${why}\n${r.stderr.trim()}`);
   }
   if (r.error !== undefined) fail(`could not be run (${r.error.message})`);
   if (r.status !== 0) fail(`exited with ${r.status ?? r.signal}`);
@@ -99,9 +126,7 @@ function runJsChild(spec: W1Spec): ChildResult {
   } catch {
     json = null;
   }
-  if (!isChildResult(json) || json.id !== spec.id || json.rounds.length !== ROUNDS) {
-    fail(`printed no valid result: ${r.stdout.trim().slice(0, 200)}`);
-  }
+  if (!valid(json)) fail(`printed no valid result: ${r.stdout.trim().slice(0, 200)}`);
   return json;
 }
 
@@ -124,8 +149,8 @@ type PyResult =
   | { ok: true; version: string; implementation: string; json: Record<string, unknown> }
   | { ok: false; why: string };
 
-function runPython(args: string[]): PyResult {
-  const r = spawnSync(PYTHON, [PY_SCRIPT, ...args], { encoding: "utf8" });
+function runPython(args: string[], script = PY_SCRIPT): PyResult {
+  const r = spawnSync(PYTHON, [script, ...args], { encoding: "utf8" });
   if (r.error !== undefined) return { ok: false, why: `${PYTHON} could not be run (${r.error.message})` };
   if (r.status !== 0) return { ok: false, why: `${PYTHON} exited with ${r.status}: ${r.stderr.trim()}` };
   let json: unknown;
@@ -191,7 +216,7 @@ interface Measured {
   notes: string[];
 }
 
-function measure(): Measured {
+function measureW1(): Measured {
   const rows = new Map<string, Row>();
   const rowFor = (name: string, runtime: Row["runtime"], shape: Shape): Row => {
     let row = rows.get(name);
@@ -249,7 +274,41 @@ function measure(): Measured {
 
 // --- report ----------------------------------------------------------------------------------
 
-function report({ rows, python, pythonFailed, exposeGc, notes }: Measured): void {
+/** One workload's part of the output: its JSON section and its text lines. */
+interface Section {
+  json: Record<string, unknown>;
+  lines: string[];
+}
+
+interface Machine {
+  cpu: string;
+  cores: number;
+  platform: string;
+  node: string;
+  python: string | null;
+  exposeGc: boolean;
+}
+
+function machineInfo(python: { version: string; implementation: string } | null, exposeGc: boolean): Machine {
+  return {
+    cpu: os.cpus()[0]?.model ?? "unknown",
+    cores: os.cpus().length,
+    platform: `${os.platform()} ${os.arch()}`,
+    node: process.version,
+    python: python === null ? null : `${python.implementation} ${python.version}`,
+    exposeGc,
+  };
+}
+
+/** Lays out a table: the first column left-aligned, the others right-aligned. */
+function formatTable(table: string[][]): string[] {
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
+  return table.map((line) =>
+    line.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+  );
+}
+
+function reportW1({ rows, python, pythonFailed, exposeGc, notes }: Measured): Section {
   const refheapSizes = { Node: refheapBlockSize(["other"]), Empty: refheapBlockSize([]) };
   let pySizes: PySize[] = [];
   if (python !== null && !pythonFailed) {
@@ -264,17 +323,8 @@ function report({ rows, python, pythonFailed, exposeGc, notes }: Measured): void
   }));
   const cpythonPlain = results.find((r) => r.name === "CPython plain class");
   const v8ByShape = new Map(results.filter((r) => r.runtime === "V8").map((r) => [r.shape, r]));
-  const ratio = (x: number, base: number | undefined): number | null =>
-    base === undefined ? null : x / base;
 
-  const machine = {
-    cpu: os.cpus()[0]?.model ?? "unknown",
-    cores: os.cpus().length,
-    platform: `${os.platform()} ${os.arch()}`,
-    node: process.version,
-    python: python === null ? null : `${python.implementation} ${python.version}`,
-    exposeGc,
-  };
+  const machine = machineInfo(python, exposeGc);
   notes.push(
     "each JS variant runs in a fresh node process per repetition (warm-up, then timed rounds), so V8's JIT " +
       "optimises refheap's shared functions with that variant's type feedback only, as in a program using one mode.",
@@ -293,67 +343,475 @@ function report({ rows, python, pythonFailed, exposeGc, notes }: Measured): void
   if (!machine.exposeGc)
     notes.push("node ran without --expose-gc: no collection between warm-up and timed rounds.");
 
+  const json = {
+    machine,
+    config: {
+      n: N,
+      reps: REPS,
+      rounds: ROUNDS,
+      warmupRounds: WARMUP_ROUNDS,
+      processPerVariantPerRep: true,
+    },
+    results: results.map((r) => ({
+      name: r.name,
+      runtime: r.runtime,
+      shape: r.shape,
+      totalNsPerObj: { ...r.totalS, samples: r.total },
+      dropNsPerObj: { ...r.dropS, samples: r.drop },
+      ratioVsCPythonPlain: ratio(r.totalS.median, cpythonPlain?.totalS.median),
+      ratioVsV8SameShape: ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median),
+    })),
+    bytesPerInstance: { refheap: refheapSizes, cpython: pySizes },
+    notes,
+  };
+  const ns = (s: Summary): string => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+  const table = [
+    ["variant", "total ns/obj median (min–max)", "drop ns/obj median (min–max)", "× CPython plain", "× V8"],
+    ...results.map((r) => [
+      r.name,
+      ns(r.totalS),
+      ns(r.dropS),
+      times(ratio(r.totalS.median, cpythonPlain?.totalS.median)),
+      times(ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median)),
+    ]),
+  ];
+  const lines = [
+    `W1 — make ${N.toLocaleString("en-US")} instances in a list, drop the list`,
+    `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${REPS} repetitions × ${ROUNDS} rounds, interleaved`,
+    "",
+    ...formatTable(table),
+    "",
+    "Bytes per instance",
+    `  refheap Node (one ref field): ${refheapSizes.Node} (size-class block, incl. GC head); Empty: ${refheapSizes.Empty}`,
+    ...pySizes.map(
+      (s) =>
+        `  CPython ${s.name}: sys.getsizeof ${s.getsizeof} → pymalloc block ${s.block ?? "n/a"}; ` +
+        `tracemalloc ${s.tracedBytes} B/instance`,
+    ),
+    "",
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  return { json, lines };
+}
+
+const times = (r: number | null): string => (r === null ? "—" : `${r.toFixed(2)}×`);
+const ratio = (x: number, base: number | undefined): number | null => (base === undefined ? null : x / base);
+
+// --- W2: the cycle collector -----------------------------------------------------------------
+
+/** Two-object cycles: 500,000 pairs. */
+const W2_GARBAGE_OBJECTS = 1_000_000;
+const W2_GARBAGE_ROUNDS = 3;
+const W2_GARBAGE_WARMUP = 1;
+/** Live objects for the pause, and the timed collect(2) calls per repetition at each size. */
+const W2_PAUSE: readonly { readonly objects: number; readonly rounds: number }[] = [
+  { objects: 100_000, rounds: 5 },
+  { objects: 1_000_000, rounds: 3 },
+  { objects: 4_000_000, rounds: 2 },
+];
+const W2_PAUSE_SIZES = W2_PAUSE.map((p) => p.objects);
+/** The pause size measured only in the first --w2-big-reps repetitions (it is the slow one). */
+const W2_BIG = 4_000_000;
+const W2_REPS = Number(flags["w2-reps"]);
+const W2_BIG_REPS = Math.min(Number(flags["w2-big-reps"]), W2_REPS);
+/** Untimed collect(2) calls before the timed ones: at least 2, and about 2 million objects' worth (JIT). */
+const pauseWarmup = (n: number): number => Math.max(2, Math.ceil(2_000_000 / n));
+
+interface W2ChildResult {
+  id: string;
+  exposeGc: boolean;
+  rounds: CollectTime[];
+}
+
+function isCollectTime(x: unknown): x is CollectTime {
+  const o = x as Partial<CollectTime> | null;
+  return typeof o?.makeNs === "number" && typeof o.collectNs === "number" && typeof o.returned === "number";
+}
+
+/** The child's side of W2: build, warm up, time the rounds, check nothing is left, print. */
+function runW2Child(id: string): void {
+  const v = makeW2Variant(id, N);
+  const warmup = Number(flags.warmup);
+  for (let i = 0; i < warmup; i++) v.warmUp();
+  const rounds: CollectTime[] = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push(v.round());
+  v.finish();
+  const out: W2ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+interface W2Row {
+  name: string;
+  runtime: "refheap" | "CPython";
+  part: W2Part;
+  /** Objects made per round (garbage) or live objects (pause). */
+  objects: number;
+  /** Per repetition: the mean over its rounds. */
+  collectNs: number[];
+  makeNs: number[];
+  /** Every round's collect() result. */
+  returned: number[];
+}
+
+interface W2Measured {
+  rows: Map<string, W2Row>;
+  python: { version: string; implementation: string } | null;
+  pythonBaseline: number | null;
+  exposeGc: boolean;
+  notes: string[];
+}
+
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** What one task of a repetition measured, for one row. */
+interface W2Sample {
+  name: string;
+  runtime: W2Row["runtime"];
+  part: W2Part;
+  objects: number;
+  rounds: readonly CollectTime[];
+}
+
+function measureW2(): W2Measured {
+  const rows = new Map<string, W2Row>();
+  const key = (part: W2Part, objects: number, name: string): string => `${part} ${objects} ${name}`;
+  const add = ({ name, runtime, part, objects, rounds }: W2Sample): void => {
+    const k = key(part, objects, name);
+    let row = rows.get(k);
+    if (row === undefined) {
+      row = { name, runtime, part, objects, collectNs: [], makeNs: [], returned: [] };
+      rows.set(k, row);
+    }
+    row.collectNs.push(mean(rounds.map((r) => r.collectNs)));
+    row.makeNs.push(mean(rounds.map((r) => r.makeNs)));
+    row.returned.push(...rounds.map((r) => r.returned));
+  };
+  // Table order: per part and size, refheap first (CPython's rows follow as they first report).
+  const jsName = "refheap Node (unchecked)";
+  const seeds: [W2Part, number][] = [
+    ["garbage", W2_GARBAGE_OBJECTS],
+    ...W2_PAUSE_SIZES.map((n) => ["pause", n] as [W2Part, number]),
+  ];
+  for (const [part, objects] of seeds) {
+    rows.set(key(part, objects, jsName), {
+      name: jsName,
+      runtime: "refheap",
+      part,
+      objects,
+      collectNs: [],
+      makeNs: [],
+      returned: [],
+    });
+  }
+
+  interface Task {
+    part: W2Part;
+    objects: number;
+    rounds: number;
+    warmup: number;
+  }
+  const tasksFor = (rep: number): Task[] => [
+    { part: "garbage", objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmup: W2_GARBAGE_WARMUP },
+    ...W2_PAUSE.filter((p) => p.objects < W2_BIG || rep < W2_BIG_REPS).map(
+      ({ objects, rounds }): Task => ({ part: "pause", objects, rounds, warmup: pauseWarmup(objects) }),
+    ),
+  ];
+
+  progress(
+    `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
+      `(${W2_PAUSE_SIZES.join(", ")} live objects); ${W2_REPS} repetitions ` +
+      `(${W2_BIG_REPS} for ${W2_BIG}), one node and one python process per part per repetition`,
+  );
+  let python: W2Measured["python"] = null;
+  let pythonBaseline: number | null = null;
+  let pythonFailed = false;
+  let exposeGc = true;
+  const notes: string[] = [];
+  for (let rep = 0; rep < W2_REPS; rep++) {
+    progress(`W2 repetition ${rep + 1}/${W2_REPS}`);
+    const tasks = tasksFor(rep);
+    for (let k = 0; k < tasks.length; k++) {
+      const t = tasks[(rep + k) % tasks.length]!;
+      const id = W2_CHILD_IDS[t.part];
+      const args = ["--child", id, "--n", String(t.objects), "--rounds", String(t.rounds)];
+      const child = spawnJsChild(
+        `W2 ${t.part} ${t.objects}`,
+        [...args, "--warmup", String(t.warmup)],
+        (json): json is W2ChildResult => {
+          const o = json as Partial<W2ChildResult> | null;
+          return (
+            o?.id === id &&
+            typeof o.exposeGc === "boolean" &&
+            Array.isArray(o.rounds) &&
+            o.rounds.length === t.rounds &&
+            o.rounds.every(isCollectTime)
+          );
+        },
+      );
+      exposeGc &&= child.exposeGc;
+      add({ name: jsName, runtime: "refheap", part: t.part, objects: t.objects, rounds: child.rounds });
+    }
+    // CPython: the same parts, each in a process of its own (startup and warm-up untimed).
+    for (const t of tasks) {
+      if (pythonFailed) break;
+      const py =
+        t.part === "garbage"
+          ? runPython(
+              [
+                "garbage",
+                "--pairs",
+                String(t.objects / 2),
+                "--rounds",
+                String(t.rounds),
+                "--warmup",
+                String(t.warmup),
+              ],
+              PY_SCRIPT_W2,
+            )
+          : runPython(
+              ["pause", "--n", String(t.objects), "--rounds", String(t.rounds), "--warmup", String(t.warmup)],
+              PY_SCRIPT_W2,
+            );
+      if (!py.ok) {
+        notes.push(`CPython skipped from repetition ${rep + 1} on: ${py.why}`);
+        pythonFailed = true;
+        break;
+      }
+      python = { version: py.version, implementation: py.implementation };
+      if (typeof py.json.baselineTracked === "number") pythonBaseline = py.json.baselineTracked;
+      const samples = t.part === "garbage" ? pyGarbageSamples(py.json) : pyPauseSamples(py.json);
+      for (const s of samples) add({ ...s, objects: t.objects });
+    }
+  }
+  return { rows, python, pythonBaseline, exposeGc, notes };
+}
+
+const numbers = (x: unknown): number[] =>
+  Array.isArray(x) && x.every((v) => typeof v === "number") ? (x as number[]) : [];
+
+function zipRounds(makeNs: number[], collectNs: number[], returned: number[]): CollectTime[] {
+  if (collectNs.length === 0 || returned.length !== collectNs.length)
+    throw new Error("w2.py: malformed rounds");
+  return collectNs.map((c, i) => ({ makeNs: makeNs[i] ?? 0, collectNs: c, returned: returned[i]! }));
+}
+
+function pyGarbageSamples(json: Record<string, unknown>): Omit<W2Sample, "objects">[] {
+  const variants = Array.isArray(json.variants) ? (json.variants as Record<string, unknown>[]) : [];
+  return variants.map((v) => ({
+    name: `CPython ${String(v.name)}`,
+    runtime: "CPython",
+    part: "garbage",
+    rounds: zipRounds(numbers(v.makeNs), numbers(v.collectNs), numbers(v.returned)),
+  }));
+}
+
+function pyPauseSamples(json: Record<string, unknown>): Omit<W2Sample, "objects">[] {
+  return [
+    {
+      name: "CPython __slots__ class",
+      runtime: "CPython",
+      part: "pause",
+      rounds: zipRounds([], numbers(json.collectNs), numbers(json.returned)),
+    },
+  ];
+}
+
+/** "1,000,000 ✓" when every round returned `expected`; otherwise the values seen, marked ✗. */
+function returnedCell(returned: readonly number[], expected: number): { text: string; ok: boolean } {
+  const seen = [...new Set(returned)];
+  const fmt = (v: number): string => v.toLocaleString("en-US");
+  const ok = seen.length === 1 && seen[0] === expected;
+  return { text: ok ? `${fmt(expected)} ✓` : `${seen.map(fmt).join("/")} ✗ (expected ${fmt(expected)})`, ok };
+}
+
+function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured): Section {
+  const machine = machineInfo(python, exposeGc);
+  const perObj = (row: W2Row): Summary => summarize(row.collectNs.map((ns) => ns / row.objects));
+  const ms = (row: W2Row): Summary => summarize(row.collectNs.map((ns) => ns / 1e6));
+  const f = (s: Summary, digits: number): string =>
+    `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+  let allReturnedOk = true;
+  const returned = (row: W2Row): string => {
+    const c = returnedCell(row.returned, row.part === "garbage" ? row.objects : 0);
+    allReturnedOk &&= c.ok;
+    return c.text;
+  };
+  const all = [...rows.values()].filter((r) => r.collectNs.length > 0);
+  const median = (row: W2Row | undefined): number | undefined =>
+    row === undefined ? undefined : perObj(row).median;
+
+  // Cyclic garbage.
+  const garbage = all.filter((r) => r.part === "garbage");
+  const pySlots = garbage.find((r) => r.name === "CPython __slots__ class");
+  const pyPlain = garbage.find((r) => r.name === "CPython plain class");
+  const garbageTable = [
+    [
+      "variant",
+      "collect ns/obj median (min–max)",
+      "collect ms",
+      "make ns/obj",
+      "collect() returned",
+      "× CPython __slots__",
+      "× CPython plain",
+    ],
+    ...garbage.map((r) => [
+      r.name,
+      f(perObj(r), 1),
+      ms(r).median.toFixed(1),
+      (summarize(r.makeNs).median / r.objects).toFixed(1),
+      returned(r),
+      times(ratio(perObj(r).median, median(pySlots))),
+      times(ratio(perObj(r).median, median(pyPlain))),
+    ]),
+  ];
+  const refGarbage = garbage.find((r) => r.runtime === "refheap");
+  const GARBAGE_GOAL = 1 / 5;
+  /** "2.46× (goal ≤ 0.20×: not met)". */
+  const goalText = (r: number | null, goal: number): string =>
+    r === null
+      ? "— (no CPython row)"
+      : `${times(r)} (goal ≤ ${times(goal)}: ${r <= goal ? "met" : "NOT MET"})`;
+  const garbageGoal =
+    refGarbage === undefined
+      ? "goal: cyclic garbage at least 5× cheaper per object than CPython — no refheap row"
+      : "goal: cyclic garbage at least 5× cheaper per object than CPython — refheap's time is " +
+        `${goalText(ratio(perObj(refGarbage).median, median(pySlots)), GARBAGE_GOAL)} of CPython __slots__'s, ` +
+        `${goalText(ratio(perObj(refGarbage).median, median(pyPlain)), GARBAGE_GOAL)} of CPython plain class's`;
+
+  // Full-collection pause.
+  const pause = all.filter((r) => r.part === "pause").sort((a, b) => a.objects - b.objects);
+  const pyPause = (n: number): W2Row | undefined =>
+    pause.find((r) => r.runtime === "CPython" && r.objects === n);
+  const pauseTable = [
+    [
+      "variant",
+      "live objects",
+      "reps",
+      "pause ms median (min–max)",
+      "ns/live obj median (min–max)",
+      "collect(2) returned",
+      "× CPython",
+    ],
+    ...pause.map((r) => [
+      r.name,
+      r.objects.toLocaleString("en-US"),
+      String(r.collectNs.length),
+      f(ms(r), 2),
+      f(perObj(r), 1),
+      returned(r),
+      times(ratio(perObj(r).median, median(pyPause(r.objects)))),
+    ]),
+  ];
+  const PAUSE_GOAL = 1 / 4;
+  const pauseGoal =
+    "goal: full-collection pause at least 4× shorter per live object than CPython — refheap's pause is " +
+    pause
+      .filter((r) => r.runtime === "refheap")
+      .map(
+        (r) =>
+          `${goalText(ratio(perObj(r).median, median(pyPause(r.objects))), PAUSE_GOAL)} of CPython's ` +
+          `at ${r.objects.toLocaleString("en-US")}`,
+      )
+      .join(", ");
+
+  if (!allReturnedOk) {
+    process.exitCode = 1;
+    notes.push("CHECK FAILED: some collect() call did not return what the workload leaves (marked ✗).");
+  }
+  notes.push(
+    "refheap rows: the engine API on an unchecked heap, automatic collection off (gc.disable); each part runs in a " +
+      "fresh node process per repetition, whose one heap is reused for the warm-up and the timed rounds " +
+      "(its arenas are already in place); V8's own GC runs, untimed, before each timed collect().",
+    "CPython rows: gc.disable() (automatic collection off), the same parts each in its own python3 process; " +
+      `its collect() also walks the interpreter's own live tracked objects (${pythonBaseline ?? "?"} of them ` +
+      "at start), which refheap's heap does not have.",
+    `garbage: ${(W2_GARBAGE_OBJECTS / 2).toLocaleString("en-US")} pairs of a one-field class, a.other = b, ` +
+      `b.other = a, both dropped; ns/obj = one collect() / ${W2_GARBAGE_OBJECTS.toLocaleString("en-US")} objects freed; make = making the cycles (not in collect's time); ` +
+      `${W2_GARBAGE_WARMUP} untimed warm-up round, then ${W2_GARBAGE_ROUNDS} timed rounds per repetition, averaged.`,
+    "pause: the same structure in both, one list holding N instances of the one-field class (field unset), so N + 1 " +
+      "tracked objects; untimed collect(2) calls first (the first moves everything to generation 2), then " +
+      `timed collect(2) calls that find no garbage (${W2_PAUSE.map(
+        (p) => `${p.rounds} for ${p.objects.toLocaleString("en-US")}`,
+      ).join(", ")}), averaged per repetition; ns per live object = pause / N.`,
+  );
+  if (!machine.exposeGc) notes.push("node ran without --expose-gc: V8 may collect during a timed collect().");
+
+  const rowJson = (r: W2Row, base: W2Row | undefined) => ({
+    name: r.name,
+    runtime: r.runtime,
+    objects: r.objects,
+    collectNsPerObj: { ...perObj(r), samples: r.collectNs.map((ns) => ns / r.objects) },
+    collectMs: ms(r),
+    makeNsPerObj: r.part === "garbage" ? summarize(r.makeNs.map((ns) => ns / r.objects)) : null,
+    returned: r.returned,
+    ratioVsCPython: ratio(perObj(r).median, median(base)),
+  });
+  const json = {
+    machine,
+    config: {
+      reps: W2_REPS,
+      bigReps: W2_BIG_REPS,
+      garbage: { objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmupRounds: W2_GARBAGE_WARMUP },
+      pause: W2_PAUSE.map((p) => ({ ...p, warmupCollections: pauseWarmup(p.objects) })),
+      processPerVariantPerRep: true,
+    },
+    garbage: garbage.map((r) => ({
+      ...rowJson(r, pySlots),
+      ratioVsCPythonPlain: ratio(perObj(r).median, median(pyPlain)),
+    })),
+    pause: pause.map((r) => rowJson(r, pyPause(r.objects))),
+    goals: [garbageGoal, pauseGoal],
+    notes,
+  };
+  const header = (title: string, reps: string): string[] => [
+    title,
+    `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${reps}, interleaved`,
+  ];
+  const lines = [
+    ...header(
+      `W2 cyclic garbage — ${(W2_GARBAGE_OBJECTS / 2).toLocaleString("en-US")} two-object cycles, ` +
+        "automatic collection off, ONE collect() timed per round",
+      `${W2_REPS} repetitions × ${W2_GARBAGE_ROUNDS} rounds`,
+    ),
+    "",
+    ...formatTable(garbageTable),
+    garbageGoal,
+    "",
+    ...header(
+      "W2 full-collection pause — collect(2) with N live tracked objects (one list of N one-field instances) " +
+        "and no garbage",
+      `${W2_REPS} repetitions (${W2_BIG_REPS} for ${W2_BIG.toLocaleString("en-US")})`,
+    ),
+    "",
+    ...formatTable(pauseTable),
+    pauseGoal,
+    "",
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  return { json, lines };
+}
+
+// --- main ------------------------------------------------------------------------------------
+
+function runAll(): void {
+  const sections: Record<string, Section> = {};
+  if (WORKLOADS.has("w1")) sections.w1 = reportW1(measureW1());
+  if (WORKLOADS.has("w2")) sections.w2 = reportW2(measureW2());
   if (flags.json) {
-    const out = {
-      date: new Date().toISOString(),
-      machine,
-      config: {
-        n: N,
-        reps: REPS,
-        rounds: ROUNDS,
-        warmupRounds: WARMUP_ROUNDS,
-        processPerVariantPerRep: true,
-      },
-      results: results.map((r) => ({
-        name: r.name,
-        runtime: r.runtime,
-        shape: r.shape,
-        totalNsPerObj: { ...r.totalS, samples: r.total },
-        dropNsPerObj: { ...r.dropS, samples: r.drop },
-        ratioVsCPythonPlain: ratio(r.totalS.median, cpythonPlain?.totalS.median),
-        ratioVsV8SameShape: ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median),
-      })),
-      bytesPerInstance: { refheap: refheapSizes, cpython: pySizes },
-      notes,
-    };
+    const out: Record<string, unknown> = { date: new Date().toISOString() };
+    for (const [name, s] of Object.entries(sections)) out[name] = s.json;
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } else {
-    const ns = (s: Summary): string => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
-    const x = (r: number | null): string => (r === null ? "—" : `${r.toFixed(2)}×`);
-    const table = [
-      ["variant", "total ns/obj median (min–max)", "drop ns/obj median (min–max)", "× CPython plain", "× V8"],
-      ...results.map((r) => [
-        r.name,
-        ns(r.totalS),
-        ns(r.dropS),
-        x(ratio(r.totalS.median, cpythonPlain?.totalS.median)),
-        x(ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median)),
-      ]),
-    ];
-    const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
-    const fmt = (line: string[]): string =>
-      line.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
-    const lines = [
-      `W1 — make ${N.toLocaleString("en-US")} instances in a list, drop the list`,
-      `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
-      `node ${machine.node}, ${machine.python ?? "no CPython"}; ${REPS} repetitions × ${ROUNDS} rounds, interleaved`,
-      "",
-      fmt(table[0]!),
-      ...table.slice(1).map(fmt),
-      "",
-      "Bytes per instance",
-      `  refheap Node (one ref field): ${refheapSizes.Node} (size-class block, incl. GC head); Empty: ${refheapSizes.Empty}`,
-      ...pySizes.map(
-        (s) =>
-          `  CPython ${s.name}: sys.getsizeof ${s.getsizeof} → pymalloc block ${s.block ?? "n/a"}; ` +
-          `tracemalloc ${s.tracedBytes} B/instance`,
-      ),
-      "",
-      ...notes.map((n) => `note: ${n}`),
-    ];
-    process.stdout.write(`${lines.join("\n")}\n`);
+    process.stdout.write(
+      `${Object.values(sections)
+        .map((s) => s.lines.join("\n"))
+        .join("\n\n")}\n`,
+    );
   }
 }
 
-if (flags.child !== undefined) runChild(flags.child);
-else report(measure());
+if (flags.child === undefined) runAll();
+else if (Object.values(W2_CHILD_IDS).includes(flags.child)) runW2Child(flags.child);
+else runChild(flags.child);

@@ -57,7 +57,7 @@ function buildRefheapSteal(h: Engine, typeId: number, n: number): number {
 }
 
 /** Blocks currently allocated, small and large (walks the pools: call it outside timed regions). */
-function liveBlocks(h: Engine): number {
+export function liveBlocks(h: Engine): number {
   const s = stats(h);
   return s.sizeClasses.reduce((sum, c) => sum + c.blocksInUse, s.large.blocksInUse);
 }

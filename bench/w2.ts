@@ -1,0 +1,123 @@
+/**
+ * W2: the cycle collector, on refheap's engine (unchecked); bench/python/w2.py is the CPython
+ * side. Two parts, each a variant that bench/run.ts runs alone in a child process:
+ *
+ * - "garbage": make N/2 two-object cycles of a one-field class (a.other = b, b.other = a, both
+ *   dropped) with automatic collection off, then time ONE `gc.collect()`.
+ * - "pause": a list of N instances of the same class (field unset), automatic collection off;
+ *   time `gc.collect(2)` calls that find no garbage (after untimed ones have moved everything
+ *   to generation 2).
+ *
+ * One engine per process, reused for the warm-up and every timed round: its arenas are then
+ * already in place (a fresh ArrayBuffer per round would mostly time the OS faulting in pages).
+ * Only the package's public entry is imported, so this measures what users get from dist/.
+ */
+import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "refheap/core";
+import { liveBlocks } from "./w1.js";
+
+export type W2Part = "garbage" | "pause";
+
+/** One timed round. */
+export interface CollectTime {
+  /** Time to make what the collection finds (the cycles); 0 for "pause", which makes nothing. */
+  readonly makeNs: number;
+  /** The one timed collect() call. */
+  readonly collectNs: number;
+  /** What that collect() returned (unreachable objects found). */
+  readonly returned: number;
+}
+
+export interface W2Variant {
+  /** The same work as a round, untimed (JIT tiers up, the heap reaches its size). */
+  warmUp(): void;
+  round(): CollectTime;
+  /** Drops what the variant holds and throws if any block is left allocated. */
+  finish(): void;
+}
+
+/** What a W2 child is: passed as `--child <id>`. */
+export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
+  garbage: "w2-garbage",
+  pause: "w2-pause",
+};
+
+const now = (): bigint => process.hrtime.bigint();
+
+// With --expose-gc, V8 collects before each timed collect(), so its own GC does not land on the clock.
+const v8Collect = (): void => globalThis.gc?.();
+
+/** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
+function nodeEngine(): { h: Engine; typeId: number } {
+  const h = new Engine({ checked: false });
+  const typeId = h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] }).id;
+  gc.disable(h);
+  return { h, typeId };
+}
+
+/** `pairs` cycles a.other = b, b.other = a; ours dropped, so each pair keeps only itself alive. */
+export function makeCycles(h: Engine, typeId: number, pairs: number): void {
+  for (let i = 0; i < pairs; i++) {
+    const a = newInstance(h, typeId);
+    const b = newInstance(h, typeId);
+    setField(h, a, 0, b, true); // field 0: `other`
+    setField(h, b, 0, a, true);
+    decref(h, a);
+    decref(h, b);
+  }
+}
+
+function checkClean(h: Engine, baseline: number, what: string): void {
+  const live = liveBlocks(h) - baseline;
+  if (live !== 0) throw new Error(`W2 ${what}: ${live} blocks still allocated at the end`);
+}
+
+function garbageVariant(objects: number): W2Variant {
+  if (objects % 2 !== 0) throw new Error(`W2 garbage: ${objects} objects do not make two-object cycles`);
+  const { h, typeId } = nodeEngine();
+  const baseline = liveBlocks(h);
+  const round = (): CollectTime => {
+    const t0 = now();
+    makeCycles(h, typeId, objects / 2);
+    const t1 = now();
+    v8Collect();
+    const t2 = now();
+    const returned = gc.collect(h);
+    const t3 = now();
+    return { makeNs: Number(t1 - t0), collectNs: Number(t3 - t2), returned };
+  };
+  return {
+    warmUp: () => void round(),
+    round,
+    finish: () => checkClean(h, baseline, "garbage"),
+  };
+}
+
+function pauseVariant(objects: number): W2Variant {
+  const { h, typeId } = nodeEngine();
+  const baseline = liveBlocks(h);
+  // Grows by appends, like CPython's list comprehension; the list takes each new reference.
+  const list = newList(h);
+  for (let i = 0; i < objects; i++) listAppendSteal(h, list, newInstance(h, typeId));
+  const collectFull = (): number => gc.collect(h, 2);
+  return {
+    warmUp: () => void collectFull(), // the first one moves everything to generation 2
+    round() {
+      v8Collect();
+      const t0 = now();
+      const returned = collectFull();
+      const t1 = now();
+      return { makeNs: 0, collectNs: Number(t1 - t0), returned };
+    },
+    finish() {
+      decref(h, list);
+      checkClean(h, baseline, "pause");
+    },
+  };
+}
+
+/** Builds the W2 variant with this child id, for `objects` objects. */
+export function makeW2Variant(id: string, objects: number): W2Variant {
+  if (id === W2_CHILD_IDS.garbage) return garbageVariant(objects);
+  if (id === W2_CHILD_IDS.pause) return pauseVariant(objects);
+  throw new Error(`unknown W2 variant ${JSON.stringify(id)}`);
+}
