@@ -5,12 +5,12 @@
  * Run: npm run build && npx tsx examples/gc-tour.ts
  */
 import assert from "node:assert/strict";
-import { Heap, type InstanceHandle } from "refheap";
+import { Heap } from "refheap";
 
 const heap = new Heap({ checked: true });
 heap.gc.disable(); // we decide when collections run
 const log: string[] = [];
-const saved: InstanceHandle[] = [];
+const saved: ReturnType<(typeof Node)["new"]>[] = [];
 const Node = heap.defineClass("Node", {
   fields: { other: "self", name: "str", keep: "bool" },
   finalize: (self) => {

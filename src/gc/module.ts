@@ -1,8 +1,8 @@
 /**
  * The `gc` module over raw addresses (cpython-memory.md §4.16), for the engine API; the friendly
  * API wraps these in `heap.gc`. Names are CPython's in camelCase (docs/gc.md has the table).
- * Arguments are validated as CPython validates them, with CPython's messages, and nothing changes
- * when they are rejected.
+ * Arguments are validated as CPython validates them, with CPython's messages (and, as there,
+ * set_threshold keeps the values parsed before a bad one).
  */
 import { read32 } from "../memory/index.js";
 import {
@@ -88,11 +88,14 @@ export function setThreshold(h: GcState, ...thresholds: unknown[]): void {
   if (thresholds.length > 3) {
     throw new HeapTypeError(`set_threshold() takes at most 3 arguments (${thresholds.length} given)`);
   }
-  const values = thresholds.map(toCInt);
-  values.forEach((v, i) => {
-    h.gcThreshold[i] = v;
-  });
-  h.refreshAutoTrigger();
+  // CPython parses straight into the thresholds: values before a bad argument are kept.
+  try {
+    thresholds.forEach((t, i) => {
+      h.gcThreshold[i] = toCInt(t);
+    });
+  } finally {
+    h.refreshAutoTrigger();
+  }
 }
 
 export function getDebug(h: GcState): number {
@@ -111,6 +114,7 @@ export function getStats(h: GcState): GcGenerationStats[] {
 /** Validates get_objects' generation argument; null means all generations (-1 too, as in CPython). */
 function objectsGeneration(generation: unknown): number {
   if (generation === null || generation === undefined) return -1;
+  if (typeof generation === "boolean") return generation ? 1 : 0;
   if (typeof generation !== "number" || !Number.isInteger(generation)) {
     throw new HeapTypeError(`argument should be integer or None, not '${pyTypeName(generation)}'`);
   }

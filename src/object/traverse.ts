@@ -25,6 +25,7 @@ import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
+import { FieldKind, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
@@ -78,7 +79,15 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       let out = ensureEdges(h, nf + 1);
       let n = 0;
       const p = o + h.typeFieldsOffset[id]!;
-      for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+      if (numbers && h.typeHasHostFields[id] === 1) {
+        // A host field's number names a host value: it is not a Python-visible value.
+        const fields = typeInfo(h, id).fields;
+        for (let i = 0; i < nf; i++) {
+          if (fields[i]!.kind !== FieldKind.Host) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+        }
+      } else {
+        for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+      }
       const attrsOff = h.typeAttrsOffset[id]!;
       if (attrsOff >= 0) {
         const t = read32(h, o + attrsOff);
