@@ -403,7 +403,9 @@ const ratio = (x: number, base: number | undefined): number | null => (base === 
 /** Two-object cycles: 500,000 pairs. */
 const W2_GARBAGE_OBJECTS = 1_000_000;
 const W2_GARBAGE_ROUNDS = 3;
-const W2_GARBAGE_WARMUP = 1;
+/** Untimed rounds first: node's as W1's (the JIT settles after two or three), CPython's one. */
+const W2_GARBAGE_WARMUP = WARMUP_ROUNDS;
+const W2_GARBAGE_WARMUP_PY = 1;
 /** Live objects for the pause, and the timed collect(2) calls per repetition at each size. */
 const W2_PAUSE: readonly { readonly objects: number; readonly rounds: number }[] = [
   { objects: 100_000, rounds: 5 },
@@ -429,9 +431,15 @@ function isCollectTime(x: unknown): x is CollectTime {
   return typeof o?.makeNs === "number" && typeof o.collectNs === "number" && typeof o.returned === "number";
 }
 
-/** The child's side of W2: build, warm up, time the rounds, check nothing is left, print. */
+/**
+ * The child's side of W2: build, warm up, time the rounds, check nothing is left, print. V8's
+ * own GC runs once, before the warm-up: the workload allocates next to nothing on V8's heap, and
+ * a forced V8 collection between rounds made the next two or so collect() calls 1.2–4× slower
+ * (measured at 100,000 and 1,000,000 objects), as if V8 had to re-optimise the collector's code.
+ */
 function runW2Child(id: string): void {
   const v = makeW2Variant(id, N);
+  collect();
   const warmup = Number(flags.warmup);
   for (let i = 0; i < warmup; i++) v.warmUp();
   const rounds: CollectTime[] = [];
@@ -565,7 +573,7 @@ function measureW2(): W2Measured {
                 "--rounds",
                 String(t.rounds),
                 "--warmup",
-                String(t.warmup),
+                String(W2_GARBAGE_WARMUP_PY),
               ],
               PY_SCRIPT_W2,
             )
@@ -722,20 +730,22 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
   notes.push(
     "refheap rows: the engine API on an unchecked heap, automatic collection off (gc.disable); each part runs in a " +
       "fresh node process per repetition, whose one heap is reused for the warm-up and the timed rounds " +
-      "(its arenas are already in place); V8's own GC runs, untimed, before each timed collect().",
+      "(its arenas are already in place); V8's own GC runs once, before the warm-up (a forced V8 GC between " +
+      "rounds slowed the next collect() calls).",
     "CPython rows: gc.disable() (automatic collection off), the same parts each in its own python3 process; " +
       `its collect() also walks the interpreter's own live tracked objects (${pythonBaseline ?? "?"} of them ` +
       "at start), which refheap's heap does not have.",
     `garbage: ${(W2_GARBAGE_OBJECTS / 2).toLocaleString("en-US")} pairs of a one-field class, a.other = b, ` +
       `b.other = a, both dropped; ns/obj = one collect() / ${W2_GARBAGE_OBJECTS.toLocaleString("en-US")} objects freed; make = making the cycles (not in collect's time); ` +
-      `${W2_GARBAGE_WARMUP} untimed warm-up round, then ${W2_GARBAGE_ROUNDS} timed rounds per repetition, averaged.`,
+      `untimed warm-up rounds (node ${W2_GARBAGE_WARMUP}, CPython ${W2_GARBAGE_WARMUP_PY}), then ` +
+      `${W2_GARBAGE_ROUNDS} timed rounds per repetition, averaged.`,
     "pause: the same structure in both, one list holding N instances of the one-field class (field unset), so N + 1 " +
       "tracked objects; untimed collect(2) calls first (the first moves everything to generation 2), then " +
       `timed collect(2) calls that find no garbage (${W2_PAUSE.map(
         (p) => `${p.rounds} for ${p.objects.toLocaleString("en-US")}`,
       ).join(", ")}), averaged per repetition; ns per live object = pause / N.`,
   );
-  if (!machine.exposeGc) notes.push("node ran without --expose-gc: V8 may collect during a timed collect().");
+  if (!machine.exposeGc) notes.push("node ran without --expose-gc: no V8 collection before the warm-up.");
 
   const rowJson = (r: W2Row, base: W2Row | undefined) => ({
     name: r.name,
@@ -752,7 +762,12 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
     config: {
       reps: W2_REPS,
       bigReps: W2_BIG_REPS,
-      garbage: { objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmupRounds: W2_GARBAGE_WARMUP },
+      garbage: {
+        objects: W2_GARBAGE_OBJECTS,
+        rounds: W2_GARBAGE_ROUNDS,
+        warmupRounds: W2_GARBAGE_WARMUP,
+        warmupRoundsCPython: W2_GARBAGE_WARMUP_PY,
+      },
       pause: W2_PAUSE.map((p) => ({ ...p, warmupCollections: pauseWarmup(p.objects) })),
       processPerVariantPerRep: true,
     },

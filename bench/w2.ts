@@ -43,9 +43,6 @@ export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
 
 const now = (): bigint => process.hrtime.bigint();
 
-// With --expose-gc, V8 collects before each timed collect(), so its own GC does not land on the clock.
-const v8Collect = (): void => globalThis.gc?.();
-
 /** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
 function nodeEngine(): { h: Engine; typeId: number } {
   const h = new Engine({ checked: false });
@@ -79,11 +76,9 @@ function garbageVariant(objects: number): W2Variant {
     const t0 = now();
     makeCycles(h, typeId, objects / 2);
     const t1 = now();
-    v8Collect();
-    const t2 = now();
     const returned = gc.collect(h);
-    const t3 = now();
-    return { makeNs: Number(t1 - t0), collectNs: Number(t3 - t2), returned };
+    const t2 = now();
+    return { makeNs: Number(t1 - t0), collectNs: Number(t2 - t1), returned };
   };
   return {
     warmUp: () => void round(),
@@ -102,7 +97,6 @@ function pauseVariant(objects: number): W2Variant {
   return {
     warmUp: () => void collectFull(), // the first one moves everything to generation 2
     round() {
-      v8Collect();
       const t0 = now();
       const returned = collectFull();
       const t1 = now();
