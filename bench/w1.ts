@@ -7,7 +7,7 @@
  * child process: V8 then optimises refheap's functions for that one variant's types.
  */
 import { Heap } from "refheap";
-import { decref, Engine, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
+import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";
@@ -99,6 +99,8 @@ const REFHEAP_SPECS: readonly RefheapSpec[] = [false, true].flatMap((checked) =>
  */
 function refheapVariant(spec: RefheapSpec): W1Variant {
   const h = new Engine({ checked: spec.checked });
+  // Cycle collection off, as in bench/python/w1.py: W1 measures refcounting and the allocator.
+  gc.disable(h);
   const typeId = h.defineClass({
     name: spec.className,
     fields: spec.fields.map((name) => ({ name, kind: "ref" as const })),
@@ -180,6 +182,7 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
 /** W1 written with handles: `Empty.new()` per object, `list.append`, then the list's handle released. */
 function handleVariant(spec: HandleSpec): W1Variant {
   const heap = new Heap({ checked: spec.checked, leaks: spec.leaks });
+  heap.gc.disable(); // as in bench/python/w1.py
   const Empty = heap.defineClass("Empty");
   const build = (n: number) => {
     const l = heap.list();

@@ -20,6 +20,8 @@ import {
   PREV_MASK_COLLECTING,
   PREV_MASK_FINALIZED,
   PREV_SHIFT,
+  REF_TAG,
+  SLOT_SIZE,
   traverse,
   tupleCanUntrack,
   typeIdOf,
@@ -51,10 +53,33 @@ function visitDecref(h: GcState, op: number): void {
 /** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
 export function subtractRefs(h: GcState, head: number): void {
   for (let g = read32(h, head); g !== head; g = read32(h, g)) {
-    const n = traverse(h, g + 8);
+    const o = g + 8;
+    const id = typeIdOf(h, o);
+    if (h.typeKind[id] === Kind.Instance && h.typeAttrsOffset[id]! < 0) {
+      // Slotted instances, the commonest objects, without the edge buffer (see plainInstanceEdge).
+      const nf = h.typeFieldCount[id]!;
+      for (let i = 0; i < nf; i++) {
+        const r = plainInstanceEdge(h, o, id, i);
+        if (r !== 0) visitDecref(h, r);
+      }
+      visitDecref(h, h.typeObject[id]!);
+      continue;
+    }
+    const n = traverse(h, o);
     const edges = h.edges;
     for (let i = 0; i < n; i++) visitDecref(h, edges[i]!);
   }
+}
+
+/**
+ * Reference field `i` of an instance without an attribute table, or 0: what traverse reports for
+ * such an instance is exactly these fields in order, then the type object. The two hottest loops
+ * of the collector read them directly: going through traverse's buffer doubled the cost of a
+ * collection (docs/decisions.md §16); test/gc checks both paths give the same results.
+ */
+function plainInstanceEdge(h: GcState, o: number, id: number, i: number): number {
+  const s = o + h.typeFieldsOffset[id]! + SLOT_SIZE * i;
+  return read32(h, s + 4) === REF_TAG ? read32(h, s) : 0;
 }
 
 /**
@@ -108,10 +133,21 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   while (g !== young) {
     const w = read32(h, g + 4);
     if (w >>> PREV_SHIFT !== 0) {
-      const n = traverse(h, g + 8);
-      const edges = h.edges;
-      for (let i = 0; i < n; i++) visitReachable(h, edges[i]!, young);
-      const kind = h.typeKind[typeIdOf(h, g + 8)];
+      const o = g + 8;
+      const id = typeIdOf(h, o);
+      const kind = h.typeKind[id];
+      if (kind === Kind.Instance && h.typeAttrsOffset[id]! < 0) {
+        const nf = h.typeFieldCount[id]!;
+        for (let i = 0; i < nf; i++) {
+          const r = plainInstanceEdge(h, o, id, i);
+          if (r !== 0) visitReachable(h, r, young);
+        }
+        visitReachable(h, h.typeObject[id]!, young);
+      } else {
+        const n = traverse(h, o);
+        const edges = h.edges;
+        for (let i = 0; i < n; i++) visitReachable(h, edges[i]!, young);
+      }
       if (survivors && kind === Kind.Tuple && tupleCanUntrack(h, g + 8)) {
         // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
         write32(h, prev, read32(h, g));
