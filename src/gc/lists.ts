@@ -8,7 +8,13 @@
  * gc.get_objects() order (cpython-memory.md §10).
  */
 import { read32, write32 } from "../memory/index.js";
-import { gcListInit, type ObjectHeap, PREV_MASK, PREV_MASK_COLLECTING } from "../object/index.js";
+import {
+  gcListInit,
+  NEXT_MASK_UNREACHABLE,
+  type ObjectHeap,
+  PREV_MASK,
+  PREV_MASK_COLLECTING,
+} from "../object/index.js";
 
 export { gcListInit };
 
@@ -53,10 +59,18 @@ export function gcListMerge(h: ObjectHeap, from: number, to: number): void {
   gcListInit(h, from);
 }
 
-/** Number of nodes (a walk: O(n), as CPython's gc_list_size). */
+/**
+ * Number of nodes (a walk: O(n), as CPython's gc_list_size). Also walks the unreachable list
+ * while its next words carry the UNREACHABLE tag (the trace counts it right after the scan).
+ */
 export function gcListSize(h: ObjectHeap, head: number): number {
   let n = 0;
-  for (let g = read32(h, head); g !== head; g = read32(h, g)) n++;
+  for (
+    let g = read32(h, head) & ~NEXT_MASK_UNREACHABLE;
+    g !== head;
+    g = read32(h, g) & ~NEXT_MASK_UNREACHABLE
+  )
+    n++;
   return n;
 }
 

@@ -8,7 +8,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
 
-const KINDS = ["instance", "list", "dict", "tuple"] as const;
+// "instance" has an attribute table (traverse's path); "slotted" has only declared fields (the
+// collector's direct path, see plainInstanceEdge in src/gc/deduce.ts): both must agree with the
+// verifier's walk, which uses traverse.
+const KINDS = ["instance", "slotted", "list", "dict", "tuple"] as const;
 
 const graphArb = fc.record({
   kinds: fc.array(fc.nat(KINDS.length - 1), { minLength: 1, maxLength: 60, size: "max" }),
@@ -35,11 +38,20 @@ function run(g: Graph): void {
     ],
     dynamic: true,
   });
+  const S = h.defineClass({
+    name: "S",
+    fields: [
+      { name: "a", kind: "any" },
+      { name: "b", kind: "any" },
+      { name: "n", kind: "number" },
+    ],
+  });
   const name = core.newStr(h, "attr");
   const objs: number[] = [];
   for (const k of g.kinds) {
     const kind = KINDS[k]!;
     if (kind === "instance") objs.push(core.newInstance(h, C.id));
+    else if (kind === "slotted") objs.push(core.newInstance(h, S.id));
     else if (kind === "list") objs.push(core.newList(h));
     else if (kind === "dict") objs.push(core.newDict(h));
     else {
@@ -55,7 +67,9 @@ function run(g: Graph): void {
     const a = objs[from % objs.length]!;
     const b = objs[to % objs.length]!;
     const kind = h.typeKind[core.typeIdOf(h, a)];
-    if (kind === core.Kind.Instance) {
+    if (kind === core.Kind.Instance && core.typeIdOf(h, a) === S.id) {
+      core.setField(h, a, how % 2, b, true);
+    } else if (kind === core.Kind.Instance) {
       if (how % 3 === 2) core.setAttr(h, a, name, b, true);
       else core.setField(h, a, how % 2, b, true);
     } else if (kind === core.Kind.List) core.listAppend(h, a, b, true);
