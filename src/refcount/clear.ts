@@ -14,11 +14,10 @@
  *   |          | at another member)                                                  |
  *   | type     | nothing: type objects hold no references here                       |
  */
-import { write32 } from "../memory/index.js";
-import { attrsTable, Kind, SLOT_SIZE, typeIdOf } from "../object/index.js";
+import { Kind, typeIdOf } from "../object/index.js";
 import { dictClear, listClear } from "./containers.js";
 import type { RefcountHeap } from "./heap.js";
-import { clearSlot, releaseTable } from "./refcount.js";
+import { clearInstance } from "./refcount.js";
 
 /** True if objects of this kind have a clear (CPython's tp_clear != NULL). */
 export function kindHasClear(kind: number): boolean {
@@ -35,20 +34,9 @@ export function clearObject(h: RefcountHeap, o: number): void {
     case Kind.Dict:
       dictClear(h, o);
       return;
-    case Kind.Instance: {
-      const first = o + h.typeFieldsOffset[id]!;
-      const nf = h.typeFieldCount[id]!;
-      for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
-      const attrsOff = h.typeAttrsOffset[id]!;
-      if (attrsOff >= 0) {
-        const t = attrsTable(h, o);
-        if (t !== 0) {
-          write32(h, o + attrsOff, 0);
-          releaseTable(h, t);
-        }
-      }
+    case Kind.Instance:
+      clearInstance(h, o, id);
       return;
-    }
     default:
   }
 }

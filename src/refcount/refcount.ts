@@ -135,20 +135,8 @@ export function dealloc(h: RefcountHeap, o: number): void {
       }
       gcUntrack(h, o);
     }
-    const nf = h.typeFieldCount[id]!;
     if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
-    if (nf !== 0) {
-      const first = o + h.typeFieldsOffset[id]!;
-      for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
-    }
-    const attrsOff = h.typeAttrsOffset[id]!;
-    if (attrsOff >= 0) {
-      const t = attrsTable(h, o);
-      if (t !== 0) {
-        write32(h, o + attrsOff, 0);
-        releaseTable(h, t);
-      }
-    }
+    clearInstance(h, o, id);
     freeUntracked(h, o);
     // Release the instance's reference to its type. The type table holds another, so this never
     // deallocates unless references were over-released (then dealloc reports it).
@@ -212,7 +200,7 @@ function destroyChain(h: RefcountHeap): void {
 }
 
 /** Releases the reference a slot holds, after setting the slot to NULL (Py_CLEAR). */
-export function clearSlot(h: RefcountHeap, p: number): void {
+function clearSlot(h: RefcountHeap, p: number): void {
   if (read32(h, p + 4) !== REF_TAG) return;
   const v = read32(h, p);
   if (v === 0) return;
@@ -220,8 +208,29 @@ export function clearSlot(h: RefcountHeap, p: number): void {
   decref(h, v);
 }
 
+/**
+ * Releases what an instance holds: each declared field in order (set to NULL, then released),
+ * then the attribute table (detached, then released in insertion order). Shared by dealloc and
+ * the collector's clear (subtype_clear); the reference to the type is not touched.
+ */
+export function clearInstance(h: RefcountHeap, o: number, id: number): void {
+  const nf = h.typeFieldCount[id]!;
+  if (nf !== 0) {
+    const first = o + h.typeFieldsOffset[id]!;
+    for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+  }
+  const attrsOff = h.typeAttrsOffset[id]!;
+  if (attrsOff >= 0) {
+    const t = attrsTable(h, o);
+    if (t !== 0) {
+      write32(h, o + attrsOff, 0);
+      releaseTable(h, t);
+    }
+  }
+}
+
 /** Releases every entry of a dict or attribute table, in insertion order (key, then value), and frees it. */
-export function releaseTable(h: RefcountHeap, t: number): void {
+function releaseTable(h: RefcountHeap, t: number): void {
   for (let i = 0; i < tableNEntries(h, t); i++) {
     const e = tableEntry(h, t, i);
     if (!entryIsLive(h, e)) continue;
