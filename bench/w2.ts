@@ -52,7 +52,7 @@ function nodeEngine(): { h: Engine; typeId: number } {
 }
 
 /** `pairs` cycles a.other = b, b.other = a; ours dropped, so each pair keeps only itself alive. */
-export function makeCycles(h: Engine, typeId: number, pairs: number): void {
+function makeCycles(h: Engine, typeId: number, pairs: number): void {
   for (let i = 0; i < pairs; i++) {
     const a = newInstance(h, typeId);
     const b = newInstance(h, typeId);

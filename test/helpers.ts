@@ -46,5 +46,6 @@ export function appendOwned(h: Engine, list: number, o: number): void {
 
 /** Blocks in use across all size classes. */
 export function blocksInUse(h: Engine): number {
-  return core.stats(h).sizeClasses.reduce((n, c) => n + c.blocksInUse, 0) + core.stats(h).large.blocksInUse;
+  const s = core.stats(h);
+  return s.sizeClasses.reduce((n, c) => n + c.blocksInUse, 0) + s.large.blocksInUse;
 }

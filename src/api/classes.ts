@@ -134,18 +134,10 @@ export class InstanceHandle extends Handle {
   }
 }
 
-const RESERVED = new Set([
-  "address",
-  "released",
-  "typeName",
-  "is",
-  "dup",
-  "dispose",
-  "toString",
-  "getAttr",
-  "setAttr",
-  "delAttr",
-  "constructor",
+/** Names a field may not take: the members every instance handle already has. */
+const RESERVED: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Handle.prototype),
+  ...Object.getOwnPropertyNames(InstanceHandle.prototype),
 ]);
 
 function isHostField(t: FieldType): t is HostField<never> {

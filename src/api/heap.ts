@@ -71,7 +71,7 @@ export class Heap {
   list(items: Iterable<Value> = []): ListHandle {
     this.#ctx.ensureOpen("list");
     const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle;
-    for (const item of items) l.push(item);
+    for (const item of items) l.append(item);
     return l;
   }
 

@@ -60,8 +60,8 @@ export interface DeallocBenchResult {
  * The dealloc benchmark: 100,000 instances of an empty class in a list, then drop the list
  * (which frees every instance), 100 times. Times the build and the drop separately.
  */
-export function runDeallocBench(runs: number, objects: number, checked = false): DeallocBenchResult {
-  const h = new Engine({ checked });
+export function runDeallocBench(runs: number, objects: number): DeallocBenchResult {
+  const h = new Engine();
   const Empty = h.defineClass({ name: "Empty" });
   let buildMs = 0;
   let dropMs = 0;
@@ -106,7 +106,7 @@ export function demoDeallocBench(io: Io): void {
 }
 
 /** One run of the cycles demo. */
-export interface CyclesRun {
+interface CyclesRun {
   readonly run: number;
   readonly makeMs: number;
   readonly collectMs: number;
@@ -114,8 +114,8 @@ export interface CyclesRun {
   readonly returned: number;
 }
 
-export const CYCLES_DEFAULT_RUNS = 20;
-export const CYCLES_DEFAULT_CYCLES = 50_000;
+const CYCLES_DEFAULT_RUNS = 20;
+const CYCLES_DEFAULT_CYCLES = 50_000;
 
 /**
  * The classic cycle benchmark: per run, make `cycles` two-object cycles (a.other = b,
@@ -123,8 +123,8 @@ export const CYCLES_DEFAULT_CYCLES = 50_000;
  * cycles are made — otherwise generation-0 collections (one per 700 allocations) would free most
  * of them outside the timed collect() — and enabled again at the end.
  */
-export function runCycles(runs: number, cycles: number, checked = false): CyclesRun[] {
-  const h = new Engine({ checked });
+function runCycles(runs: number, cycles: number): CyclesRun[] {
+  const h = new Engine();
   const Node = h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] });
   const results: CyclesRun[] = [];
   gc.disable(h);
@@ -157,7 +157,7 @@ function medianMinMax(xs: readonly number[]): { median: number; min: number; max
   return { median, min: s[0]!, max: s[s.length - 1]! };
 }
 
-export function formatCycles(results: readonly CyclesRun[], cycles: number): string {
+function formatCycles(results: readonly CyclesRun[], cycles: number): string {
   const out: string[] = [];
   out.push(
     `cycles: ${results.length} runs × ${cycles.toLocaleString("en-US")} two-object cycles ` +

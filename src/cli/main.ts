@@ -37,7 +37,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       writeErr: (s) => io.stderr.write(s),
     });
 
-  program
+  const demo = program
     .command("demo")
     .description(`run a demo (${Object.keys(DEMOS).join(", ")}); with no name, all of them in order`)
     .argument("[name]", "which demo")
@@ -50,11 +50,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }
       const run = DEMOS[name];
       if (run === undefined) {
-        throw new CommanderError(
-          2,
-          "refheap.unknownDemo",
-          `error: unknown demo '${name}'; choose one of: ${Object.keys(DEMOS).join(", ")}\n`,
-        );
+        // Commander writes the message through writeErr and throws, like its own usage errors.
+        return demo.error(`error: unknown demo '${name}'; choose one of: ${Object.keys(DEMOS).join(", ")}`, {
+          exitCode: 2,
+          code: "refheap.unknownDemo",
+        });
       }
       run(io, options);
     });
@@ -68,10 +68,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync(argv, { from: "user" });
     return 0;
   } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === "refheap.unknownDemo") io.stderr.write(e.message);
-      return e.exitCode === 0 ? 0 : 2;
-    }
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     throw e;
   }
 }

@@ -32,8 +32,6 @@ const UNREACHABLE = SCRATCH_HEADS;
 const FINALIZERS = SCRATCH_HEADS + 16;
 const SEEN = SCRATCH_HEADS + 32;
 const FINAL_UNREACHABLE = SCRATCH_HEADS + 48;
-/** Free for the weakref handler's temporary list (wrcb_to_call). */
-export const WEAKREF_CALLBACKS_HEAD = SCRATCH_HEADS + 64;
 
 /** What one collection found: `collected` (m) and `uncollectable` (n) as CPython counts them (§4.13). */
 export interface CollectResult {
@@ -71,12 +69,10 @@ export function collectMain(h: GcState, generation: number): CollectResult {
 
   let collected = 0;
   gcListInit(h, FINAL_UNREACHABLE);
-  let userCodeRan = false;
+  // A weakref handler may run callbacks (user code); without one, only finalizers can.
+  let userCodeRan = h.weakrefHandler !== null;
   phase(h, "weakrefs", UNREACHABLE, () => {
-    if (h.weakrefHandler === null) return;
-    h.weakrefCallbacksRan = false;
-    collected += h.weakrefHandler(h, UNREACHABLE, old);
-    userCodeRan = h.weakrefCallbacksRan;
+    if (h.weakrefHandler !== null) collected += h.weakrefHandler(h, UNREACHABLE, old);
   });
   phase(h, "finalize", UNREACHABLE, () => {
     if (finalizeGarbage(h, UNREACHABLE, SEEN)) userCodeRan = true;

@@ -49,7 +49,7 @@ export type GcCallback = (phase: "start" | "stop", info: GcCallbackInfo) => void
 export type WeakrefHandler = (h: GcState, unreachable: number, old: number) => number;
 
 /** The default generation thresholds (700, 10, 10). */
-export const DEFAULT_THRESHOLDS: readonly [number, number, number] = [700, 10, 10];
+const DEFAULT_THRESHOLDS: readonly [number, number, number] = [700, 10, 10];
 
 export const INT32_MAX = 0x7fffffff;
 
@@ -85,8 +85,6 @@ export class GcState extends RefcountHeap {
   /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
   traceGcRefs = false;
   weakrefHandler: WeakrefHandler | null = null;
-  /** Set by the weakref handler when it ran a callback in the current collection (user code). */
-  weakrefCallbacksRan = false;
   /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */
   gcDictSurvivors = 0;
 

@@ -18,10 +18,6 @@ import {
 
 export { gcListInit };
 
-export function gcListIsEmpty(h: ObjectHeap, head: number): boolean {
-  return read32(h, head) === head;
-}
-
 /** Sets `g`'s prev pointer, keeping its flag bits (_PyGCHead_SET_PREV). */
 function setPrev(h: ObjectHeap, g: number, prev: number): void {
   write32(h, g + 4, (read32(h, g + 4) & ~PREV_MASK) | prev);

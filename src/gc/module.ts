@@ -212,8 +212,3 @@ export function unfreeze(h: GcState): void {
 export function getFreezeCount(h: GcState): number {
   return gcListSize(h, PERMANENT_HEAD);
 }
-
-/** The length of generation g's list (0..2), or of the permanent generation (3). */
-export function generationSize(h: GcState, g: number): number {
-  return gcListSize(h, generationHead(g));
-}

@@ -9,8 +9,8 @@
  * recycled object is not counted. refheap counts freelist occupancy without keeping the memory
  * (heap.ts, freelists), so generation 0's count moves exactly as CPython's does.
  */
-import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
-import { GC_HEAD_SIZE, gcUntrack, initHeader } from "./header.js";
+import { BlockState, free, malloc, setBlockState, write32 } from "../memory/index.js";
+import { GC_HEAD_SIZE, initHeader } from "./header.js";
 import { FREELIST_CAPACITY, type ObjectHeap } from "./heap.js";
 
 /** Counts one GC allocation; may run an automatic collection (CPython's _PyObject_GC_Link). */
@@ -42,11 +42,10 @@ export function gcUnlinkPooled(h: ObjectHeap, slot: number): void {
  * object CPython frees there is uncounted.
  */
 export function clearFreelists(h: ObjectHeap): void {
-  const fl = h.freelists;
-  for (let i = 0; i < fl.length; i++) {
-    for (let k = fl[i]!; k > 0; k--) gcUnlink(h);
-    fl[i] = 0;
-  }
+  let held = 0;
+  for (const n of h.freelists) held += n;
+  h.gcCount0 = Math.max(0, h.gcCount0 - held);
+  h.freelists.fill(0);
 }
 
 /**
@@ -69,13 +68,6 @@ export function allocObject(h: ObjectHeap, basicSize: number, typeId: number): n
   if (h.checked) setBlockState(h, o, BlockState.Object);
   initHeader(h, o, typeId);
   return o;
-}
-
-/** Frees a GC object's memory: unlinks it if still tracked and uncounts it (PyObject_GC_Del). */
-export function freeGcObject(h: ObjectHeap, o: number): void {
-  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  gcUnlink(h);
-  free(h, o - GC_HEAD_SIZE);
 }
 
 /** Frees a non-GC object's memory. */

@@ -26,7 +26,7 @@ export function newDict(h: ObjectHeap): number {
   gcLinkPooled(h, FREELIST_DICT);
   const o = allocGcObject(h, DICT_BASIC_SIZE, Kind.Dict);
   write32(h, o + DICT_TABLE, 0);
-  write32(h, o + DICT_TABLE + 4, 0);
+  write32(h, o + DICT_KEYS_KIND, DICT_KEYS_STR);
   return o;
 }
 

@@ -7,7 +7,6 @@ export {
   allocGcObject,
   allocObject,
   clearFreelists,
-  freeGcObject,
   freeObject,
   gcLink,
   gcLinkPooled,
@@ -107,8 +106,8 @@ export {
   listSlot,
   newList,
 } from "./list.js";
-export { hashString, newStr, strEquals, strHash, strIs, strLength, strValue } from "./str.js";
-export { dictMaybeUntrack, objectMayBeTracked, tupleCanUntrack, tupleMaybeUntrack } from "./tracking.js";
+export { hashString, newStr, strEquals, strHash, strValue } from "./str.js";
+export { dictMaybeUntrack, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
 export {

@@ -60,12 +60,12 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
 }
 
 function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
-  const info = typeInfo(h, typeId);
-  info.fields.forEach((f, i) => {
-    if (f.kind === FieldKind.Number || f.kind === FieldKind.Host) {
-      setSlotNumber(h, o + info.fieldsOffset + SLOT_SIZE * i, 0);
-    }
-  });
+  const fields = typeInfo(h, typeId).fields;
+  const first = o + h.typeFieldsOffset[typeId]!;
+  for (let i = 0; i < fields.length; i++) {
+    const kind = fields[i]!.kind;
+    if (kind === FieldKind.Number || kind === FieldKind.Host) setSlotNumber(h, first + SLOT_SIZE * i, 0);
+  }
 }
 
 /** Address of field `i`'s slot. */

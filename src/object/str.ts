@@ -28,9 +28,6 @@ export function newStr(h: ObjectHeap, s: string): number {
   return o;
 }
 
-export function strLength(h: ObjectHeap, o: number): number {
-  return read32(h, o + STR_LENGTH);
-}
 export function strHash(h: ObjectHeap, o: number): number {
   return read32(h, o + STR_HASH);
 }
@@ -47,9 +44,4 @@ export function strEquals(h: ObjectHeap, a: number, b: number): boolean {
     read32(h, a + STR_HASH) === read32(h, b + STR_HASH) &&
     equalUtf16(h, a + STR_DATA, b + STR_DATA, n)
   );
-}
-/** True if the str object `o` holds exactly `s`. */
-export function strIs(h: ObjectHeap, o: number, s: string, hash: number): boolean {
-  if (read32(h, o + STR_LENGTH) !== s.length || read32(h, o + STR_HASH) !== hash) return false;
-  return strValue(h, o) === s;
 }

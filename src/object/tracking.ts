@@ -4,7 +4,8 @@
  *  - a dict starts untracked and is tracked when a key or value that "may be tracked" is stored
  *    (src/refcount/containers.ts: dictSetItem);
  *  - the collector untracks a surviving tuple whose items are all untrackable (every
- *    collection) and a surviving dict whose keys and values are (full collections only).
+ *    collection, tupleCanUntrack) and a surviving dict whose keys and values are (full
+ *    collections only, dictMaybeUntrack).
  */
 import { read32 } from "../memory/index.js";
 import { DICT_KEYS_GENERAL, DICT_KEYS_KIND, DICT_TABLE } from "./dict.js";
@@ -42,11 +43,6 @@ export function tupleCanUntrack(h: ObjectHeap, t: number): boolean {
     if (slotMayBeTracked(h, p)) return false;
   }
   return true;
-}
-
-/** _PyTuple_MaybeUntrack: untracks a tracked tuple whose items are all present and untrackable. */
-export function tupleMaybeUntrack(h: ObjectHeap, t: number): void {
-  if (read32(h, t - GC_HEAD_SIZE) !== 0 && tupleCanUntrack(h, t)) gcUntrack(h, t);
 }
 
 /**

@@ -2,8 +2,9 @@
  * traverse: the one place that knows every kind's references, visited exactly as CPython's
  * tp_traverse visits them. It writes the addresses of the objects `o` references into `h.edges`
  * and returns how many; every phase that needs an object's references (the collector's
- * visitors, gc.get_referents/get_referrers, the verifier) loops over that buffer. The buffer is
- * reused: consume it before the next traverse call.
+ * visitors, gc.get_referents/get_referrers, the verifier) loops over that buffer — except that
+ * subtract_refs and move_unreachable read slotted instances' fields directly (docs/decisions.md
+ * §16). The buffer is reused: consume it before the next traverse call.
  *
  *   | kind     | visits, in order (they decide get_referents output and move-back order)  |
  *   |----------|--------------------------------------------------------------------------|

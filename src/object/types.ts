@@ -6,8 +6,8 @@
  */
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
-import { type ObjectHeap, TRUE } from "./heap.js";
-import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind } from "./kinds.js";
+import type { ObjectHeap } from "./heap.js";
+import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind, kindIsGc } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
 /** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
@@ -133,7 +133,7 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       id: kind,
       name: BUILTIN_TYPE_NAMES[kind]!,
       kind,
-      gc: kind === Kind.Tuple || kind === Kind.List || kind === Kind.Dict || kind === Kind.Type,
+      gc: kindIsGc(kind),
       fields: [],
       fieldIndex: new Map(),
       dynamic: false,
@@ -202,9 +202,4 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
 /** The TypeInfo of a type id. */
 export function typeInfo(h: ObjectHeap, id: number): TypeInfo {
   return h.types[id] as TypeInfo;
-}
-
-/** True if `o` is True (the caller knows `o` is a bool). */
-export function boolValue(o: number): boolean {
-  return o === TRUE;
 }

@@ -14,7 +14,17 @@ import { BlockState, forEachAllocatedBlock, read32, verifyMemory } from "../memo
 import { hex } from "../util/index.js";
 import { DICT_TABLE } from "./dict.js";
 import { GC_HEAD_SIZE, PREV_MASK, PREV_MASK_COLLECTING, refcnt, typeIdOf } from "./header.js";
-import { EMPTY_TUPLE, FALSE, GEN0_HEAD, NONE, type ObjectHeap, PERMANENT_HEAD, TRUE } from "./heap.js";
+import {
+  EMPTY_TUPLE,
+  FALSE,
+  GEN0_HEAD,
+  GEN1_HEAD,
+  GEN2_HEAD,
+  NONE,
+  type ObjectHeap,
+  PERMANENT_HEAD,
+  TRUE,
+} from "./heap.js";
 import { Kind, kindIsGc } from "./kinds.js";
 import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
@@ -33,7 +43,7 @@ export interface VerifyReport {
   readonly unreachable: readonly number[];
 }
 
-const GENERATION_HEADS = [GEN0_HEAD, GEN0_HEAD + 16, GEN0_HEAD + 32, PERMANENT_HEAD];
+const GENERATION_HEADS = [GEN0_HEAD, GEN1_HEAD, GEN2_HEAD, PERMANENT_HEAD];
 
 export function verifyHeap(h: ObjectHeap): VerifyReport {
   const problems = verifyMemory(h);

@@ -34,7 +34,6 @@ import {
   listSlot,
   NONE,
   objectMayBeTracked,
-  REF_TAG,
   SLOT_SIZE,
   setAttrsTable,
   setDictTable,
@@ -42,12 +41,14 @@ import {
   setSlotNull,
   setSlotNumber,
   setSlotRef,
+  slotRefOrZero,
   TRUE,
   tableAppend,
   tableDelete,
   tableEntry,
   tableIsFull,
   tableLookup,
+  tableNEntries,
   tableNew,
   tableResize,
   tupleSize,
@@ -71,11 +72,6 @@ function take(h: RefcountHeap, v: number, isRef: boolean, op: string): void {
   if (isRef) increfRaw(h, v);
 }
 
-/** Saves a slot's old reference (or 0) before it is overwritten. */
-function oldRef(h: RefcountHeap, p: number): number {
-  return read32(h, p + 4) === REF_TAG ? read32(h, p) : 0;
-}
-
 /**
  * Stores a value into a slot that may hold one already: takes a reference to the new value,
  * overwrites, and only then releases the old one, so a finalizer run by that release sees the
@@ -83,7 +79,7 @@ function oldRef(h: RefcountHeap, p: number): number {
  */
 function replaceSlot(h: RefcountHeap, p: number, v: number, isRef: boolean, op: string): void {
   take(h, v, isRef, op);
-  const old = oldRef(h, p);
+  const old = slotRefOrZero(h, p);
   setSlot(h, p, v, isRef);
   if (old !== 0) decref(h, old);
 }
@@ -149,7 +145,7 @@ export function listDelItem(h: RefcountHeap, l: number, i: number): void {
   if (h.checked) checkKind(h, l, Kind.List, "a list", "listDelItem");
   const n = listSize(h, l);
   const j = listIndex(h, l, i, "listDelItem");
-  const old = oldRef(h, listSlot(h, l, j));
+  const old = slotRefOrZero(h, listSlot(h, l, j));
   for (let k = j; k < n - 1; k++) copySlot(h, listSlot(h, l, k), listSlot(h, l, k + 1));
   listResize(h, l, n - 1);
   if (old !== 0) decref(h, old);
@@ -163,7 +159,7 @@ export function listClear(h: RefcountHeap, l: number): void {
   const items = listItems(h, l);
   const old: number[] = [];
   for (let i = n - 1; i >= 0; i--) {
-    const r = oldRef(h, items + SLOT_SIZE * i);
+    const r = slotRefOrZero(h, items + SLOT_SIZE * i);
     if (r !== 0) old.push(r);
   }
   // Detach the storage first (CPython's _list_clear), then release.
@@ -246,8 +242,8 @@ function tableDel(h: RefcountHeap, t: number, k: number, kIsRef: boolean): boole
   const ix = tableLookup(h, t, k, kIsRef, hash);
   if (ix < 0) return false;
   const e = tableEntry(h, t, ix);
-  const oldK = oldRef(h, e + E_KEY);
-  const oldV = oldRef(h, e + E_VALUE);
+  const oldK = slotRefOrZero(h, e + E_KEY);
+  const oldV = slotRefOrZero(h, e + E_VALUE);
   tableDelete(h, t, ix, hash);
   if (oldK !== 0) decref(h, oldK);
   if (oldV !== 0) decref(h, oldV);
@@ -301,10 +297,10 @@ export function dictClear(h: RefcountHeap, d: number): void {
 
 function releaseDetachedTable(h: RefcountHeap, t: number): void {
   const keys: number[] = [];
-  const n = read32(h, t + 8);
+  const n = tableNEntries(h, t);
   for (let i = 0; i < n; i++) {
     const e = tableEntry(h, t, i);
-    keys.push(oldRef(h, e + E_KEY), oldRef(h, e + E_VALUE));
+    keys.push(slotRefOrZero(h, e + E_KEY), slotRefOrZero(h, e + E_VALUE));
     setSlotNull(h, e + E_KEY);
     setSlotNull(h, e + E_VALUE);
   }
@@ -357,7 +353,7 @@ export function fieldItemSlot(h: RefcountHeap, o: number, i: number): number {
 export function clearField(h: RefcountHeap, o: number, i: number): void {
   if (h.checked) fieldIndex(h, o, i, "clearField");
   const p = fieldSlot(h, o, i);
-  const old = oldRef(h, p);
+  const old = slotRefOrZero(h, p);
   setSlotNull(h, p);
   if (old !== 0) decref(h, old);
 }

@@ -22,11 +22,13 @@ import {
   attrsTable,
   checkDecref,
   checkObject,
+  DICT_TABLE,
   describe,
   E_KEY,
   E_VALUE,
   entryIsLive,
   FieldKind,
+  type Finalizer,
   FREELIST_DICT,
   FREELIST_LIST,
   FREELIST_TUPLE_BASE,
@@ -89,14 +91,6 @@ function checkDecrefDuringFinalizer(h: RefcountHeap, o: number): void {
   }
 }
 
-/** Releases the reference held by a value slot, if it holds one (Py_XDECREF). */
-export function decrefSlot(h: RefcountHeap, p: number): void {
-  if (read32(h, p + 4) === REF_TAG) {
-    const o = read32(h, p);
-    if (o !== 0) decref(h, o);
-  }
-}
-
 /** The true reference count of `o`. */
 export function getrefcount(h: RefcountHeap, o: number): number {
   if (h.checked) checkObject(h, o, "getrefcount");
@@ -112,15 +106,18 @@ export function getrefcount(h: RefcountHeap, o: number): number {
  * helpers as calls; W1's build phase was twice as slow (measured with bench/w1.ts).
  */
 export function dealloc(h: RefcountHeap, o: number): void {
-  const kind = h.typeKind[typeIdOf(h, o)];
+  const id = typeIdOf(h, o);
+  const kind = h.typeKind[id];
   if (kind === Kind.Instance) {
     if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
     if (!trashBegin(h, o)) return;
-    const id = typeIdOf(h, o);
     if (h.typeHasFinalizer[id] === 1) {
       // The finalizer may run any code, including a collection: the object must look alive.
       gcTrack(h, o);
-      if (callFinalizerFromDealloc(h, o)) {
+      const finalize = isFinalized(h, o) ? null : typeInfo(h, id).finalize;
+      const resurrected = callFromDealloc(h, o, finalize, "finalizer");
+      setFinalized(h, o);
+      if (resurrected) {
         trashEnd(h);
         return; // resurrected: it stays alive and tracked
       }
@@ -129,7 +126,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
     // (Weak references to the object are cleared here: src/weakref/, with the weakref issue.)
     if (h.typeHasLegacyFinalizer[id] === 1) {
       gcTrack(h, o);
-      if (callLegacyFinalizerFromDealloc(h, o)) {
+      if (callFromDealloc(h, o, typeInfo(h, id).legacyFinalize, "legacy finalizer")) {
         trashEnd(h);
         return;
       }
@@ -138,8 +135,9 @@ export function dealloc(h: RefcountHeap, o: number): void {
     if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
     clearInstance(h, o, id);
     freeUntracked(h, o);
-    // Release the instance's reference to its type. The type table holds another, so this never
-    // deallocates unless references were over-released (then dealloc reports it).
+    // Release the instance's reference to its type. The type table holds another, so this
+    // deallocates the type object only if references to it were over-released (deallocType then
+    // frees it and forgets it, without an error).
     const t = h.typeObject[id]!;
     const rc = refcnt(h, t) - 1;
     setRefcnt(h, t, rc);
@@ -259,22 +257,23 @@ function deallocList(h: RefcountHeap, o: number): void {
 function deallocTuple(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
-  for (let i = tupleSize(h, o) - 1; i >= 0; i--) {
+  const n = tupleSize(h, o);
+  for (let i = n - 1; i >= 0; i--) {
     const p = tupleSlot(o, i);
     if (read32(h, p + 4) === REF_TAG) {
       const v = read32(h, p);
       if (v !== 0) decref(h, v);
     }
   }
-  const n = tupleSize(h, o);
-  freeUntrackedPooled(h, o, n <= FREELIST_TUPLE_MAX_SIZE ? FREELIST_TUPLE_BASE + n : -1);
+  if (n <= FREELIST_TUPLE_MAX_SIZE) freeUntrackedPooled(h, o, FREELIST_TUPLE_BASE + n);
+  else freeUntracked(h, o);
   trashEnd(h);
 }
 
 function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
-  const t = read32(h, o + 8);
+  const t = read32(h, o + DICT_TABLE);
   if (t !== 0) releaseTable(h, t);
   freeUntrackedPooled(h, o, FREELIST_DICT);
   trashEnd(h);
@@ -301,59 +300,37 @@ function releaseHostFields(h: RefcountHeap, o: number, id: number): void {
 /** Frees a GC object known to be untracked (PyObject_GC_Del without the unlink). */
 function freeUntracked(h: RefcountHeap, o: number): void {
   if (DEBUG) assert(read32(h, o - GC_HEAD_SIZE) === 0, "an object is untracked before its memory is freed");
-  if (h.gcCount0 > 0) h.gcCount0--;
+  gcUnlink(h);
   free(h, o - GC_HEAD_SIZE);
 }
 
 /**
- * freeUntracked for a kind CPython recycles through freelist `slot` (-1: none for this size).
- * The memory is freed either way; only generation 0's count differs (see object/alloc.ts).
+ * freeUntracked for a kind CPython recycles through freelist `slot`. The memory is freed either
+ * way; only generation 0's count differs (see object/alloc.ts).
  */
 function freeUntrackedPooled(h: RefcountHeap, o: number, slot: number): void {
   if (DEBUG) assert(read32(h, o - GC_HEAD_SIZE) === 0, "an object is untracked before its memory is freed");
-  if (slot >= 0) gcUnlinkPooled(h, slot);
-  else gcUnlink(h);
+  gcUnlinkPooled(h, slot);
   free(h, o - GC_HEAD_SIZE);
 }
 
 /**
- * PyObject_CallFinalizerFromDealloc: revive the object (refcount 1) while its finalizer runs,
- * at most once per object (the FINALIZED bit). Returns true if the finalizer stored a new
- * reference to it (resurrection), in which case deallocation stops.
+ * PyObject_CallFinalizerFromDealloc: revive the object (refcount 1) while `finalizer` runs (null:
+ * nothing to run), then report whether it stored a new reference to it (resurrection), in which
+ * case deallocation stops. `__del__` passes null once FINALIZED is set (it runs at most once per
+ * object); a legacy finalizer (tp_del) runs every time.
  */
-function callFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
+function callFromDealloc(h: RefcountHeap, o: number, finalizer: Finalizer | null, what: string): boolean {
   setRefcnt(h, o, 1);
-  if (!isFinalized(h, o)) {
-    const finalize = typeInfo(h, typeIdOf(h, o)).finalize!;
+  if (finalizer !== null) {
     if (h.checked) h.finalizing.push(o);
     try {
-      finalize(o);
+      finalizer(o);
     } catch (error) {
-      h.unraisableHook(error, `<finalizer of ${describe(h, o)}>`);
+      h.unraisableHook(error, `<${what} of ${describe(h, o)}>`);
     } finally {
       if (h.checked) h.finalizing.pop();
     }
-    setFinalized(h, o);
-  }
-  const rc = refcnt(h, o) - 1;
-  setRefcnt(h, o, rc);
-  return rc > 0;
-}
-
-/**
- * A legacy finalizer (tp_del) from dealloc: like callFinalizerFromDealloc but it runs every time
- * (no FINALIZED bit), as CPython's tp_del slots do.
- */
-function callLegacyFinalizerFromDealloc(h: RefcountHeap, o: number): boolean {
-  setRefcnt(h, o, 1);
-  const del = typeInfo(h, typeIdOf(h, o)).legacyFinalize!;
-  if (h.checked) h.finalizing.push(o);
-  try {
-    del(o);
-  } catch (error) {
-    h.unraisableHook(error, `<legacy finalizer of ${describe(h, o)}>`);
-  } finally {
-    if (h.checked) h.finalizing.pop();
   }
   const rc = refcnt(h, o) - 1;
   setRefcnt(h, o, rc);

@@ -5,22 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
-import { expectSound } from "../helpers.js";
-import {
-  collectionsDuring,
-  drop,
-  keep,
-  newHeap,
-  num,
-  pyGetCount,
-  python,
-  settle,
-  tupleOf,
-} from "./gc-helpers.js";
+import { appendOwned, expectSound } from "../helpers.js";
+import { collectionsDuring, drop, newHeap, num, pyGetCount, python, settle, tupleOf } from "./gc-helpers.js";
 
 /** `n` fresh instances of class `id` appended to list `l` (the list owns them). */
 function fill(h: core.Engine, l: number, id: number, n: number): void {
-  for (let i = 0; i < n; i++) keep(h, l, core.newInstance(h, id));
+  for (let i = 0; i < n; i++) appendOwned(h, l, core.newInstance(h, id));
 }
 
 describe("§3.1 the collector's initial state", () => {
@@ -155,7 +145,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
     settle(h);
     const build = () => {
       const x = core.newList(h);
-      for (let i = 0; i < 100; i++) keep(h, x, core.newList(h));
+      for (let i = 0; i < 100; i++) appendOwned(h, x, core.newList(h));
       return x;
     };
     drop(h, build());
@@ -171,7 +161,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
     settle(h);
     const build = () => {
       const x = core.newList(h);
-      for (let i = 0; i < 100; i++) keep(h, x, tupleOf(h, num(i)));
+      for (let i = 0; i < 100; i++) appendOwned(h, x, tupleOf(h, num(i)));
       return x;
     };
     drop(h, build());
@@ -187,7 +177,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
     settle(h);
     const build = () => {
       const x = core.newList(h);
-      for (let i = 0; i < 100; i++) keep(h, x, core.newDict(h));
+      for (let i = 0; i < 100; i++) appendOwned(h, x, core.newDict(h));
       return x;
     };
     drop(h, build());
@@ -213,7 +203,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
         for (let i = 0; i < 100; i++) {
           const t = core.newTuple(h, n);
           for (let j = 0; j < n; j++) core.tupleSetItem(h, t, j, i + j, false);
-          keep(h, x, t);
+          appendOwned(h, x, t);
         }
         return x;
       };
@@ -263,7 +253,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
     settle(h);
     const lists = (n: number) => {
       const x = core.newList(h);
-      for (let i = 0; i < n; i++) keep(h, x, core.newList(h));
+      for (let i = 0; i < n; i++) appendOwned(h, x, core.newList(h));
       return x;
     };
     drop(h, lists(100)); // 80 lists go to the freelist

@@ -78,7 +78,7 @@ function startServer(): Server {
 }
 
 /** Runs a snippet under CPython 3.11 (see above); resolves to [stdout, stderr]. */
-export function pythonRun(code: string): Promise<[string, string]> {
+function pythonRun(code: string): Promise<[string, string]> {
   server ??= startServer();
   const s = server;
   return new Promise((resolve) => {
@@ -234,10 +234,4 @@ export function collectionsDuring(h: Engine, run: () => void): number[] {
     h.gcCallbacks.splice(h.gcCallbacks.indexOf(cb), 1);
   }
   return generations;
-}
-
-/** Appends `o` to list `l` and releases the caller's reference. */
-export function keep(h: Engine, l: number, o: number): void {
-  core.listAppend(h, l, o, true);
-  core.decref(h, o);
 }
