@@ -48,6 +48,7 @@ export {
   tupleSize,
   typeIdOf,
   type VerifyReport,
+  type WeakrefCallback,
 } from "./object/index.js";
 export {
   clearField,
@@ -79,7 +80,9 @@ export {
   ErrorCode,
   HeapAccessError,
   HeapMemoryError,
+  HeapReferenceError,
   HeapTypeError,
   HeapValueError,
   RefheapError,
 } from "./util/index.js";
+export { weakrefModule as weakref } from "./weakref/index.js";

@@ -32,6 +32,7 @@ export {
   HandleError,
   HeapAccessError,
   HeapMemoryError,
+  HeapReferenceError,
   HeapTypeError,
   HeapValueError,
   LeakError,

@@ -19,6 +19,7 @@ import {
 import { type GcCallbackInfo, GcDebug, type GcState } from "./heap.js";
 import { gcListInit, gcListMerge, gcListSize } from "./lists.js";
 import { untrackDicts } from "./untrack.js";
+import { callWeakrefCallbacks, clearWeakrefsToGarbage } from "./weakrefs.js";
 
 export const NUM_GENERATIONS = 3;
 
@@ -32,6 +33,7 @@ const UNREACHABLE = SCRATCH_HEADS;
 const FINALIZERS = SCRATCH_HEADS + 16;
 const SEEN = SCRATCH_HEADS + 32;
 const FINAL_UNREACHABLE = SCRATCH_HEADS + 48;
+const WEAKREF_CALLBACKS = SCRATCH_HEADS + 64;
 
 /** What one collection found: `collected` (m) and `uncollectable` (n) as CPython counts them (§4.13). */
 export interface CollectResult {
@@ -68,12 +70,14 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   if ((h.gcDebug & GcDebug.COLLECTABLE) !== 0) debugObjects(h, "collectable", UNREACHABLE);
 
   let collected = 0;
-  gcListInit(h, FINAL_UNREACHABLE);
-  // A weakref handler may run callbacks (user code); without one, only finalizers can.
-  let userCodeRan = h.weakrefHandler !== null;
+  let userCodeRan = false;
+  gcListInit(h, WEAKREF_CALLBACKS);
   phase(h, "weakrefs", UNREACHABLE, () => {
-    if (h.weakrefHandler !== null) collected += h.weakrefHandler(h, UNREACHABLE, old);
+    if (clearWeakrefsToGarbage(h, UNREACHABLE, WEAKREF_CALLBACKS) === 0) return;
+    userCodeRan = true;
+    collected += callWeakrefCallbacks(h, WEAKREF_CALLBACKS, old);
   });
+  gcListInit(h, FINAL_UNREACHABLE);
   phase(h, "finalize", UNREACHABLE, () => {
     if (finalizeGarbage(h, UNREACHABLE, SEEN)) userCodeRan = true;
   });

@@ -6,7 +6,7 @@
  */
 import type { MemoryOptions } from "../memory/index.js";
 import { asGc, GEN2_HEAD, gcUntrack, newList } from "../object/index.js";
-import { RefcountHeap } from "../refcount/index.js";
+import { WeakrefHeap } from "../weakref/index.js";
 import { gcListAppend } from "./lists.js";
 
 /** The gc module's debug flags (gc.DEBUG_*), with CPython's values. */
@@ -40,20 +40,12 @@ export interface GcCallbackInfo {
 /** A gc.callbacks entry: called with "start" before and "stop" after each collection. */
 export type GcCallback = (phase: "start" | "stop", info: GcCallbackInfo) => void;
 
-/**
- * Clears the weak references to the objects on the unreachable list at `unreachable`, runs the
- * callbacks of those that are themselves reachable (moving survivors to `old`), and returns how
- * many weakrefs their callbacks freed (CPython's handle_weakrefs, §4.8). Installed by the
- * weakref layer; without weak references there is nothing to do.
- */
-export type WeakrefHandler = (h: GcState, unreachable: number, old: number) => number;
-
 /** The default generation thresholds (700, 10, 10). */
 const DEFAULT_THRESHOLDS: readonly [number, number, number] = [700, 10, 10];
 
 export const INT32_MAX = 0x7fffffff;
 
-export class GcState extends RefcountHeap {
+export class GcState extends WeakrefHeap {
   /** threshold[0..2]. */
   readonly gcThreshold: Int32Array = Int32Array.from(DEFAULT_THRESHOLDS);
   /** count[1]: generation-0 collections since the last collection of generation >= 1. */
@@ -84,7 +76,6 @@ export class GcState extends RefcountHeap {
   };
   /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
   traceGcRefs = false;
-  weakrefHandler: WeakrefHandler | null = null;
   /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */
   gcDictSurvivors = 0;
 

@@ -9,6 +9,5 @@ export {
   GcDebug,
   type GcGenerationStats,
   GcState,
-  type WeakrefHandler,
 } from "./heap.js";
 export * as gcModule from "./module.js";

@@ -21,6 +21,7 @@ import { strEquals, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
+import { WR_HASH, WR_OBJECT } from "./weakref.js";
 
 export const T_SIZE = 0;
 export const T_USABLE = 4;
@@ -89,10 +90,26 @@ export function keyHash(h: ObjectHeap, v: number, isRef: boolean): number {
   if (kind === Kind.Str) return strHash(h, v);
   if (kind === Kind.Bool) return read32(h, v + 8);
   if (kind === Kind.Tuple) return tupleHash(h, v);
-  if (kind === Kind.List || kind === Kind.Dict) {
+  if (kind === Kind.List || kind === Kind.Dict || kind === Kind.WeakProxy) {
     throw new HeapTypeError(`unhashable type: '${typeInfo(h, typeIdOf(h, v)).name}'`);
   }
+  if (kind === Kind.Weakref) return weakrefHash(h, v);
   return v >>> 4;
+}
+
+/**
+ * A weakref's hash is its referent's, computed on first use and cached, so it outlives the
+ * referent; a weakref that dies before it was hashed cannot be hashed any more.
+ */
+function weakrefHash(h: ObjectHeap, wr: number): number {
+  const cached = read32(h, wr + WR_HASH);
+  if (cached !== -1) return cached;
+  const o = read32(h, wr + WR_OBJECT);
+  if (o === 0) throw new HeapTypeError("weak object has gone away");
+  // Referents are instances and type objects, hashed by identity (never -1).
+  const hash = keyHash(h, o, true);
+  write32(h, wr + WR_HASH, hash);
+  return hash;
 }
 
 /** Hash of a tuple from its items' hashes, without recursion (nested tuples use a stack). */
@@ -141,6 +158,12 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (ka === Kind.Str) return kb === Kind.Str && strEquals(h, a, b);
   if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
   if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
+  if (ka === Kind.Weakref && kb === Kind.Weakref) {
+    // Two weakrefs are equal while both referents are alive and equal (referents compare by
+    // identity); a dead one equals only itself.
+    const ra = read32(h, a + WR_OBJECT);
+    return ra !== 0 && ra === read32(h, b + WR_OBJECT);
+  }
   return false;
 }
 

@@ -86,6 +86,12 @@ export class ObjectHeap extends Memory {
    * Index 0: lists, 1: dicts, 1 + n: tuples of size n (1..19).
    */
   readonly freelists: Int32Array = new Int32Array(FREELIST_SLOTS);
+  /**
+   * Weakref callbacks (JS functions), by the index a weakref's wr_callback word holds; index 0 is
+   * "no callback". Freed indexes are reused (see weakref.ts).
+   */
+  readonly weakrefCallbacks: (((wr: number) => void) | undefined)[] = [undefined];
+  readonly weakrefCallbackFree: number[] = [];
   /** Source of reuse tags (see header.ts). */
   reuseCounter = 0;
 

@@ -96,7 +96,7 @@ export {
   setAttrsTable,
   typeObjectClass,
 } from "./instance.js";
-export { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind, kindIsGc } from "./kinds.js";
+export { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
 export {
   LIST_BASIC_SIZE,
   listAllocated,
@@ -133,3 +133,20 @@ export {
   slotRefOrZero,
 } from "./value.js";
 export { type VerifyReport, verifyHeap } from "./verify.js";
+export {
+  allocWeakref,
+  basicProxy,
+  basicRef,
+  clearWeakref,
+  isWeakref,
+  takeWeakrefCallback,
+  type WeakrefCallback,
+  WR_KEY,
+  weaklistHead,
+  weakrefCallback,
+  weakrefHasCallback,
+  weakrefInsertAfter,
+  weakrefInsertHead,
+  weakrefNext,
+  weakrefReferent,
+} from "./weakref.js";

@@ -11,14 +11,22 @@
  *
  * A one-field instance of a class with neither option is 24 bytes, a 32-byte block (CPython: 48).
  *
- * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id] +12 (pad).
+ * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id]
+ *                            +12 [weakref list head or 0] (types are weakrefable, as in CPython).
  */
 import { BlockState, malloc, read32, setBlockState, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
-import { type ClassSpec, FieldKind, layoutClass, type TypeInfo, typeInfo } from "./types.js";
+import {
+  type ClassSpec,
+  FieldKind,
+  layoutClass,
+  TYPE_OBJECT_WEAKLIST,
+  type TypeInfo,
+  typeInfo,
+} from "./types.js";
 import { SLOT_SIZE, setSlotNull, setSlotNumber } from "./value.js";
 
 export const TYPE_OBJECT_CLASS = 8;
@@ -29,7 +37,7 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   gcLink(h);
   const t = allocGcObject(h, 16, Kind.Type);
   write32(h, t + TYPE_OBJECT_CLASS, info.id);
-  write32(h, t + TYPE_OBJECT_CLASS + 4, 0);
+  write32(h, t + TYPE_OBJECT_WEAKLIST, 0);
   gcTrackNew(h, t);
   h.typeObject[info.id] = t;
   return info;

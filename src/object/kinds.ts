@@ -12,8 +12,15 @@ export const Kind = {
   Dict: 6,
   Type: 7,
   Instance: 8,
+  /** weakref.ref and its subclass KeyedRef (see weakref.ts). */
+  Weakref: 9,
+  /** weakref.proxy. */
+  WeakProxy: 10,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
+
+/** The type id of KeyedRef, the weakref subclass WeakValueDictionary stores (kind Weakref). */
+export const KEYED_REF_TYPE = 11;
 
 export const FIRST_USER_TYPE = 16;
 
@@ -24,7 +31,9 @@ export function kindIsGc(kind: number): boolean {
     kind === Kind.List ||
     kind === Kind.Dict ||
     kind === Kind.Type ||
-    kind === Kind.Instance
+    kind === Kind.Instance ||
+    kind === Kind.Weakref ||
+    kind === Kind.WeakProxy
   );
 }
 
@@ -37,4 +46,7 @@ export const BUILTIN_TYPE_NAMES: Readonly<Record<number, string>> = {
   [Kind.List]: "list",
   [Kind.Dict]: "dict",
   [Kind.Type]: "type",
+  [Kind.Weakref]: "weakref.ReferenceType",
+  [Kind.WeakProxy]: "weakref.ProxyType",
+  [KEYED_REF_TYPE]: "KeyedRef",
 };

@@ -13,6 +13,8 @@
  *   | dict     | per entry in order: value, then key — keys only for a "general" table    |
  *   |          | (all-str-key tables visit values only, as CPython's unicode tables do)   |
  *   | instance | declared fields (alphabetical), attribute values in insertion order, type |
+ *   | weakref  | a KeyedRef's key; nothing else (the referent is borrowed and the callback |
+ *   |          | is a JS function, outside the heap)                                      |
  *
  * `traverseValues` visits the same slots but also reports numbers (CPython would visit the int
  * objects): edges[i] is 0 for a number and the number is in h.edgeNumbers[i]. `heldKeyRefs`
@@ -23,11 +25,12 @@ import { DICT_KEYS_GENERAL, DICT_KEYS_KIND, DICT_TABLE } from "./dict.js";
 import { E_KEY, E_VALUE, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { Kind } from "./kinds.js";
+import { KEYED_REF_TYPE, Kind } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { FieldKind, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
+import { WR_KEY } from "./weakref.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
   if (h.edges.length < n) {
@@ -109,6 +112,9 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       if (t === 0) return 0;
       return tableSlots(h, t, read32(h, o + DICT_KEYS_KIND) === DICT_KEYS_GENERAL, 0, numbers);
     }
+    case Kind.Weakref:
+      if (id !== KEYED_REF_TYPE) return 0;
+      return visitSlot(h, o + WR_KEY, ensureEdges(h, 1), 0, numbers);
     default:
       return 0;
   }

@@ -7,7 +7,7 @@
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, Kind, kindIsGc } from "./kinds.js";
+import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
 /** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
@@ -127,26 +127,35 @@ function register(h: ObjectHeap, info: TypeInfo): void {
 
 /** Registers the built-in types. Called once per heap. */
 export function registerBuiltinTypes(h: ObjectHeap): void {
-  for (const kind of Object.values(Kind)) {
-    if (kind === Kind.Instance) continue;
+  const builtin = (id: number, kind: Kind, weaklistOffset: number): void => {
     register(h, {
-      id: kind,
-      name: BUILTIN_TYPE_NAMES[kind]!,
+      id,
+      name: BUILTIN_TYPE_NAMES[id]!,
       kind,
       gc: kindIsGc(kind),
       fields: [],
       fieldIndex: new Map(),
       dynamic: false,
-      weakrefable: false, // type objects get a weakref list with the weakref module
+      weakrefable: weaklistOffset >= 0,
       fieldsOffset: OB_HEAD_SIZE,
       attrsOffset: -1,
-      weaklistOffset: -1,
+      weaklistOffset,
       basicSize: OB_HEAD_SIZE,
       finalize: null,
       legacyFinalize: null,
     });
+  };
+  for (const kind of Object.values(Kind)) {
+    if (kind === Kind.Instance) continue;
+    // Type objects keep their weakref list in the word after the class id (instance.ts), as
+    // CPython's types are weakrefable; no other built-in type is.
+    builtin(kind, kind, kind === Kind.Type ? TYPE_OBJECT_WEAKLIST : -1);
   }
+  builtin(KEYED_REF_TYPE, Kind.Weakref, -1);
 }
+
+/** Offset of a type object's weakref list (see instance.ts). */
+export const TYPE_OBJECT_WEAKLIST = 12;
 
 const FIELD_KINDS: ReadonlySet<string> = new Set(Object.values(FieldKind));
 

@@ -6,7 +6,9 @@
  *    exactly one of them (no collection is running);
  *  - invariant 3: every reference in the heap points to a live object, and each object's
  *    refcount is at least the number of references to it from heap objects (the rest are held
- *    from outside: handles, the engine's temporaries).
+ *    from outside: handles, the engine's temporaries);
+ *  - weakref lists: each is a consistent doubly linked list of live weakrefs to its owner, and
+ *    every live weakref either is dead (referent 0) or is on its referent's list.
  * Object-level checks need a checked heap (its block-state map says which blocks are objects);
  * on an unchecked heap only the allocator and the generation rings are verified.
  */
@@ -28,6 +30,7 @@ import {
 import { Kind, kindIsGc } from "./kinds.js";
 import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
+import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefReferent } from "./weakref.js";
 
 export interface VerifyReport {
   /** Problems found; empty when the heap is sound. */
@@ -136,6 +139,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
   }
   for (const b of rawBlocks)
     if (!owned.has(b)) bad(`storage block ${hex(b)} is owned by no live object (leaked)`);
+  verifyWeakrefLists(h, objects, live, bad);
   let external = 0;
   const reached = new Set<number>();
   const stack: number[] = [];
@@ -166,4 +170,32 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
   }
   const unreachable = objects.filter((o) => !reached.has(o));
   return { problems, objects: objects.length, externalRefs: external, unreachable };
+}
+
+/** Weakref lists are consistent, and every live weakref is dead or listed by its referent. */
+function verifyWeakrefLists(
+  h: ObjectHeap,
+  objects: readonly number[],
+  live: ReadonlySet<number>,
+  bad: (msg: string) => void,
+): void {
+  const listed = new Set<number>();
+  for (const o of objects) {
+    let prev = 0;
+    for (let wr = weaklistHead(h, o); wr !== 0; wr = weakrefNext(h, wr)) {
+      if (!live.has(wr) || !isWeakref(h, wr) || listed.has(wr)) {
+        bad(`the weakref list of ${hex(o)} holds ${hex(wr)}, which is not a live weakref listed once`);
+        break;
+      }
+      listed.add(wr);
+      if (weakrefReferent(h, wr) !== o)
+        bad(`weakref ${hex(wr)} is on the list of ${hex(o)} but refers elsewhere`);
+      if (read32(h, wr + WR_PREV) !== prev) bad(`weakref ${hex(wr)} has a wrong prev link`);
+      prev = wr;
+    }
+  }
+  for (const wr of objects) {
+    if (!isWeakref(h, wr) || weakrefReferent(h, wr) === 0 || listed.has(wr)) continue;
+    bad(`weakref ${hex(wr)} refers to ${hex(weakrefReferent(h, wr))} but is not on its weakref list`);
+  }
 }

@@ -13,15 +13,30 @@
  *   | tuple    | nothing: tuples have no tp_clear (a cycle through one is broken     |
  *   |          | at another member)                                                  |
  *   | type     | nothing: type objects hold no references here                       |
+ *   | weakref  | a KeyedRef's key; then the weakref leaves its referent's list and   |
+ *   |          | its callback is dropped (clear_weakref)                              |
  */
-import { Kind, typeIdOf } from "../object/index.js";
+import {
+  clearWeakref,
+  KEYED_REF_TYPE,
+  Kind,
+  takeWeakrefCallback,
+  typeIdOf,
+  WR_KEY,
+} from "../object/index.js";
 import { dictClear, listClear } from "./containers.js";
 import type { RefcountHeap } from "./heap.js";
-import { clearInstance } from "./refcount.js";
+import { clearInstance, clearSlot } from "./refcount.js";
 
 /** True if objects of this kind have a clear (CPython's tp_clear != NULL). */
 export function kindHasClear(kind: number): boolean {
-  return kind === Kind.List || kind === Kind.Dict || kind === Kind.Instance;
+  return (
+    kind === Kind.List ||
+    kind === Kind.Dict ||
+    kind === Kind.Instance ||
+    kind === Kind.Weakref ||
+    kind === Kind.WeakProxy
+  );
 }
 
 /** Drops every reference `o` holds (see the table above). The caller holds a reference to `o`. */
@@ -36,6 +51,12 @@ export function clearObject(h: RefcountHeap, o: number): void {
       return;
     case Kind.Instance:
       clearInstance(h, o, id);
+      return;
+    case Kind.Weakref:
+    case Kind.WeakProxy:
+      if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
+      clearWeakref(h, o);
+      takeWeakrefCallback(h, o);
       return;
     default:
   }

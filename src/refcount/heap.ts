@@ -1,10 +1,10 @@
 /**
  * RefcountHeap: the object heap plus the deallocation machinery's state: the trashcan (CPython's
  * bounded-recursion deferral) and the unraisable hook that receives exceptions thrown by user
- * code running inside a deallocation (finalizers now; weakref callbacks later).
+ * code running inside a deallocation (finalizers, weakref callbacks).
  */
 import type { MemoryOptions } from "../memory/index.js";
-import { ObjectHeap, registerBuiltinTypes } from "../object/index.js";
+import { clearWeakref, ObjectHeap, registerBuiltinTypes, weaklistHead } from "../object/index.js";
 
 /**
  * Receives an exception that user code threw where it cannot propagate (inside a deallocation
@@ -40,5 +40,14 @@ export class RefcountHeap extends ObjectHeap {
   constructor(options: MemoryOptions = {}) {
     super(options);
     registerBuiltinTypes(this);
+  }
+
+  /**
+   * Kills the weakrefs to `o`, which is being deallocated and has a non-empty weakref list
+   * (PyObject_ClearWeakRefs). A hook: src/weakref/ overrides it with CPython's algorithm, which
+   * runs the callbacks; this fallback only clears them.
+   */
+  clearWeakrefs(o: number): void {
+    for (let wr = weaklistHead(this, o); wr !== 0; wr = weaklistHead(this, o)) clearWeakref(this, wr);
   }
 }

@@ -25,4 +25,4 @@ export {
   tupleSetItem,
 } from "./containers.js";
 export { printUnraisable, RefcountHeap, TRASH_UNWIND_LEVEL, type UnraisableHook } from "./heap.js";
-export { dealloc, decref, getrefcount, incref } from "./refcount.js";
+export { clearSlot, dealloc, decref, getrefcount, incref } from "./refcount.js";

@@ -8,8 +8,10 @@
  *   | list     | items last to first                                                |
  *   | tuple    | items last to first                                                |
  *   | dict     | entries in insertion order; key, then value                        |
- *   | instance | finalizer first; fields in layout (alphabetical) order; then the   |
- *   |          | attribute table in insertion order; then the reference to the type |
+ *   | instance | finalizer first; then its weakrefs die and their callbacks run;    |
+ *   |          | fields in layout (alphabetical) order; then the attribute table in  |
+ *   |          | insertion order; then the reference to the type                     |
+ *   | KeyedRef | the key (then the weakref leaves its referent's list)               |
  *
  * The trashcan (CPython's Py_TRASHCAN_BEGIN/END): container deallocators count their nesting;
  * at depth 50 an object is not torn down but pushed on `trashLater` (linked through its gc_prev
@@ -22,6 +24,7 @@ import {
   attrsTable,
   checkDecref,
   checkObject,
+  clearWeakref,
   DICT_TABLE,
   describe,
   E_KEY,
@@ -42,6 +45,7 @@ import {
   increfRaw,
   isFinalized,
   isStaticObject,
+  KEYED_REF_TYPE,
   Kind,
   listItems,
   listSize,
@@ -56,11 +60,14 @@ import {
   slotNumber,
   tableEntry,
   tableNEntries,
+  takeWeakrefCallback,
   tupleSize,
   tupleSlot,
   typeIdOf,
   typeInfo,
   typeObjectClass,
+  WR_KEY,
+  weaklistHead,
 } from "../object/index.js";
 import { assert, DEBUG, ErrorCode, HeapAccessError } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
@@ -123,7 +130,9 @@ export function dealloc(h: RefcountHeap, o: number): void {
       }
       gcUntrack(h, o);
     }
-    // (Weak references to the object are cleared here: src/weakref/, with the weakref issue.)
+    // Weakrefs die after the finalizer (which still sees them alive), their callbacks run now.
+    const weaklist = h.typeWeaklistOffset[id]!;
+    if (weaklist >= 0 && read32(h, o + weaklist) !== 0) h.clearWeakrefs(o);
     if (h.typeHasLegacyFinalizer[id] === 1) {
       gcTrack(h, o);
       if (callFromDealloc(h, o, typeInfo(h, id).legacyFinalize, "legacy finalizer")) {
@@ -131,6 +140,9 @@ export function dealloc(h: RefcountHeap, o: number): void {
         return;
       }
       gcUntrack(h, o);
+      // Weakrefs the legacy finalizer made are cleared without callbacks: they might rely on
+      // parts of the object that are already gone (subtype_dealloc).
+      if (weaklist >= 0) clearWeakrefsSilently(h, o);
     }
     if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
     clearInstance(h, o, id);
@@ -160,6 +172,10 @@ export function dealloc(h: RefcountHeap, o: number): void {
       return;
     case Kind.Type:
       deallocType(h, o);
+      return;
+    case Kind.Weakref:
+    case Kind.WeakProxy:
+      deallocWeakref(h, o);
       return;
     default:
       deallocStatic(h, o);
@@ -198,7 +214,7 @@ function destroyChain(h: RefcountHeap): void {
 }
 
 /** Releases the reference a slot holds, after setting the slot to NULL (Py_CLEAR). */
-function clearSlot(h: RefcountHeap, p: number): void {
+export function clearSlot(h: RefcountHeap, p: number): void {
   if (read32(h, p + 4) !== REF_TAG) return;
   const v = read32(h, p);
   if (v === 0) return;
@@ -339,9 +355,32 @@ function callFromDealloc(h: RefcountHeap, o: number, finalizer: Finalizer | null
 
 function deallocType(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   const cls = typeObjectClass(h, o);
   if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
   freeUntracked(h, o);
+}
+
+/** Clears every weakref to `o` without calling callbacks (_PyWeakref_ClearRef on each). */
+function clearWeakrefsSilently(h: RefcountHeap, o: number): void {
+  for (let wr = weaklistHead(h, o); wr !== 0; wr = weaklistHead(h, o)) clearWeakref(h, wr);
+}
+
+/**
+ * A weakref dies (weakref_dealloc; for a KeyedRef, subtype_dealloc first releases the key): it
+ * leaves its referent's list, so its callback will never be called, and the callback is dropped.
+ */
+function deallocWeakref(h: RefcountHeap, o: number): void {
+  if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  const keyed = typeIdOf(h, o) === KEYED_REF_TYPE;
+  if (keyed) {
+    if (!trashBegin(h, o)) return;
+    clearSlot(h, o + WR_KEY);
+  }
+  clearWeakref(h, o);
+  takeWeakrefCallback(h, o);
+  freeUntracked(h, o);
+  if (keyed) trashEnd(h);
 }
 
 /** None, True, False and () are never freed: reaching zero means references were over-released. */

@@ -26,6 +26,8 @@ export const ErrorCode = {
   StaleHandle: "STALE_HANDLE",
   /** A handle or value from another heap. */
   WrongHeap: "WRONG_HEAP",
+  /** A weak proxy was used after its referent died (Python's ReferenceError). */
+  DeadReferent: "DEAD_REFERENT",
   /** The heap was closed. */
   HeapClosed: "HEAP_CLOSED",
   /** `heap.close()` found handles that were never released (leak policy "throw"). */
@@ -74,6 +76,14 @@ export class HeapValueError extends RefheapError {
   constructor(message: string) {
     super(ErrorCode.InvalidArgument, message);
     this.name = "HeapValueError";
+  }
+}
+
+/** The analogue of Python's ReferenceError: a weak proxy whose referent is gone. */
+export class HeapReferenceError extends RefheapError {
+  constructor(message: string) {
+    super(ErrorCode.DeadReferent, message);
+    this.name = "HeapReferenceError";
   }
 }
 

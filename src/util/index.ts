@@ -4,6 +4,7 @@ export {
   HandleError,
   HeapAccessError,
   HeapMemoryError,
+  HeapReferenceError,
   HeapTypeError,
   HeapValueError,
   internalError,

@@ -1,0 +1,168 @@
+/**
+ * Weak reference objects (CPython's PyWeakReference) and the per-object weakref list: layout and
+ * the list operations, none of which releases a reference. Creating weakrefs, and clearing them
+ * when their referent dies (with the callbacks), is src/weakref/.
+ *
+ * A weakref is a GC object (tracked from creation, like CPython's):
+ *
+ *   -8 [gc_next] -4 [gc_prev]
+ *   >wr +0 [refcnt] +4 [type: weakref.ReferenceType | weakref.ProxyType | KeyedRef]
+ *       +8  [wr_object]    the referent, borrowed (not counted); 0 once cleared (Python's None)
+ *       +12 [wr_callback]  index of the callback in h.weakrefCallbacks; 0 = no callback
+ *       +16 [wr_prev]      previous weakref to the same referent; 0 at the head of the list
+ *       +20 [wr_next]      next weakref to the same referent; 0 at the tail
+ *       +24 [hash]         the referent's hash, cached on first use; -1 until then
+ *       +28 (unused, 0)
+ *       +32 [key]          a value slot, KeyedRef only (WeakValueDictionary's key)
+ *
+ * A weakrefable object (typeWeaklistOffset >= 0) keeps the head of its list in its weaklist
+ * word; the list is doubly linked through wr_prev/wr_next.
+ *
+ *   | wr_object | wr_prev/next       | state                                              |
+ *   |-----------|--------------------|----------------------------------------------------|
+ *   | referent  | linked in its list | alive: calling it gives the referent               |
+ *   | 0         | both 0             | cleared (dead): calling it gives None; the callback |
+ *   |           |                    | index stays until it is called or the weakref dies |
+ *
+ * List order (CPython's, cpython-memory.md §5.1): the basic ref (an exact ref without callback)
+ * first, then the basic proxy (a proxy without callback), then every other weakref newest first.
+ */
+import { read32, write32 } from "../memory/index.js";
+import { allocGcObject, gcLink } from "./alloc.js";
+import { gcTrackNew, typeIdOf } from "./header.js";
+import type { ObjectHeap } from "./heap.js";
+import { KEYED_REF_TYPE, Kind } from "./kinds.js";
+import { setSlotNull } from "./value.js";
+
+export const WR_OBJECT = 8;
+export const WR_CALLBACK = 12;
+export const WR_PREV = 16;
+export const WR_NEXT = 20;
+export const WR_HASH = 24;
+export const WR_KEY = 32;
+/** Bytes of a ref or proxy (without the GC head), and of a KeyedRef. */
+export const WEAKREF_SIZE = 32;
+export const KEYED_REF_SIZE = 40;
+
+/** A weakref callback: called with the (now dead) weakref's address, as Python calls callback(wr). */
+export type WeakrefCallback = (wr: number) => void;
+
+/** True if `o` is a weakref or proxy (PyWeakref_Check). */
+export function isWeakref(h: ObjectHeap, o: number): boolean {
+  const kind = h.typeKind[typeIdOf(h, o)];
+  return kind === Kind.Weakref || kind === Kind.WeakProxy;
+}
+
+/** The head of `o`'s weakref list, or 0 (also 0 for objects that cannot have weakrefs). */
+export function weaklistHead(h: ObjectHeap, o: number): number {
+  const off = h.typeWeaklistOffset[typeIdOf(h, o)]!;
+  return off < 0 ? 0 : read32(h, o + off);
+}
+
+function setWeaklistHead(h: ObjectHeap, o: number, wr: number): void {
+  write32(h, o + h.typeWeaklistOffset[typeIdOf(h, o)]!, wr);
+}
+
+export function weakrefReferent(h: ObjectHeap, wr: number): number {
+  return read32(h, wr + WR_OBJECT);
+}
+export function weakrefNext(h: ObjectHeap, wr: number): number {
+  return read32(h, wr + WR_NEXT);
+}
+export function weakrefHasCallback(h: ObjectHeap, wr: number): boolean {
+  return read32(h, wr + WR_CALLBACK) !== 0;
+}
+/** The callback function (undefined if none). */
+export function weakrefCallback(h: ObjectHeap, wr: number): WeakrefCallback | undefined {
+  return h.weakrefCallbacks[read32(h, wr + WR_CALLBACK)];
+}
+
+/**
+ * Allocates a weakref of type `typeId` to `o` with `callback` (tracked, refcount 1), not yet in
+ * `o`'s list: the allocation may run a collection, which may change the list, so the caller
+ * finds the insertion point afterwards.
+ */
+export function allocWeakref(
+  h: ObjectHeap,
+  typeId: number,
+  o: number,
+  callback: WeakrefCallback | null,
+): number {
+  gcLink(h);
+  const wr = allocGcObject(h, typeId === KEYED_REF_TYPE ? KEYED_REF_SIZE : WEAKREF_SIZE, typeId);
+  write32(h, wr + WR_OBJECT, o);
+  write32(h, wr + WR_CALLBACK, callback === null ? 0 : addCallback(h, callback));
+  write32(h, wr + WR_PREV, 0);
+  write32(h, wr + WR_NEXT, 0);
+  write32(h, wr + WR_HASH, -1);
+  write32(h, wr + 28, 0);
+  if (typeId === KEYED_REF_TYPE) setSlotNull(h, wr + WR_KEY);
+  gcTrackNew(h, wr);
+  return wr;
+}
+
+function addCallback(h: ObjectHeap, callback: WeakrefCallback): number {
+  const i = h.weakrefCallbackFree.pop() ?? h.weakrefCallbacks.length;
+  h.weakrefCallbacks[i] = callback;
+  return i;
+}
+
+/** Removes the weakref's callback and returns it (Py_CLEAR(wr_callback), handing the reference over). */
+export function takeWeakrefCallback(h: ObjectHeap, wr: number): WeakrefCallback | undefined {
+  const i = read32(h, wr + WR_CALLBACK);
+  if (i === 0) return undefined;
+  const callback = h.weakrefCallbacks[i];
+  h.weakrefCallbacks[i] = undefined;
+  h.weakrefCallbackFree.push(i);
+  write32(h, wr + WR_CALLBACK, 0);
+  return callback;
+}
+
+/** Links `wr` at the head of `o`'s list. */
+export function weakrefInsertHead(h: ObjectHeap, wr: number, o: number): void {
+  const head = weaklistHead(h, o);
+  write32(h, wr + WR_PREV, 0);
+  write32(h, wr + WR_NEXT, head);
+  if (head !== 0) write32(h, head + WR_PREV, wr);
+  setWeaklistHead(h, o, wr);
+}
+
+/** Links `wr` right after `prev` in its referent's list. */
+export function weakrefInsertAfter(h: ObjectHeap, wr: number, prev: number): void {
+  const next = read32(h, prev + WR_NEXT);
+  write32(h, wr + WR_PREV, prev);
+  write32(h, wr + WR_NEXT, next);
+  if (next !== 0) write32(h, next + WR_PREV, wr);
+  write32(h, prev + WR_NEXT, wr);
+}
+
+/**
+ * _PyWeakref_ClearRef: unlinks `wr` from its referent's list and makes it dead (wr_object = None).
+ * The callback stays. Does nothing to a weakref already cleared.
+ */
+export function clearWeakref(h: ObjectHeap, wr: number): void {
+  const o = read32(h, wr + WR_OBJECT);
+  if (o === 0) return;
+  const prev = read32(h, wr + WR_PREV);
+  const next = read32(h, wr + WR_NEXT);
+  if (prev === 0) setWeaklistHead(h, o, next);
+  else write32(h, prev + WR_NEXT, next);
+  if (next !== 0) write32(h, next + WR_PREV, prev);
+  write32(h, wr + WR_OBJECT, 0);
+  write32(h, wr + WR_PREV, 0);
+  write32(h, wr + WR_NEXT, 0);
+}
+
+/**
+ * get_basic_refs: the basic ref (an exact weakref.ref without callback) and basic proxy (a proxy
+ * without callback) of `o`, 0 when absent. They can only be the first two entries.
+ */
+export function basicRef(h: ObjectHeap, o: number): number {
+  const head = weaklistHead(h, o);
+  return head !== 0 && typeIdOf(h, head) === Kind.Weakref && !weakrefHasCallback(h, head) ? head : 0;
+}
+export function basicProxy(h: ObjectHeap, o: number): number {
+  let p = weaklistHead(h, o);
+  if (p !== 0 && p === basicRef(h, o)) p = read32(h, p + WR_NEXT);
+  return p !== 0 && typeIdOf(h, p) === Kind.WeakProxy && !weakrefHasCallback(h, p) ? p : 0;
+}

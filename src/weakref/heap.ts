@@ -1,0 +1,96 @@
+/**
+ * WeakrefHeap: the refcounting heap whose deallocations clear weak references as CPython's
+ * PyObject_ClearWeakRefs does (cpython-memory.md §5.3). src/refcount/ calls the `clearWeakrefs`
+ * hook from a deallocator, after the finalizer, when the dying object has weakrefs.
+ */
+import {
+  clearWeakref,
+  FREELIST_TUPLE_BASE,
+  FREELIST_TUPLE_MAX_SIZE,
+  gcLink,
+  gcLinkPooled,
+  gcUnlink,
+  gcUnlinkPooled,
+  increfRaw,
+  refcnt,
+  takeWeakrefCallback,
+  type WeakrefCallback,
+  weaklistHead,
+  weakrefHasCallback,
+  weakrefNext,
+} from "../object/index.js";
+import { decref, RefcountHeap } from "../refcount/index.js";
+
+export class WeakrefHeap extends RefcountHeap {
+  /**
+   * PyObject_ClearWeakRefs: `o` is being deallocated. Its basic ref and basic proxy (the
+   * callback-less weakrefs at the head) are cleared first; then every other weakref is cleared,
+   * all of them before the first callback runs, and the callbacks run in list order (newest
+   * first). Each callback receives its dead weakref. A weakref being deallocated itself (count 0)
+   * is cleared but never called back.
+   */
+  override clearWeakrefs(o: number): void {
+    for (let i = 0; i < 2; i++) {
+      const head = weaklistHead(this, o);
+      if (head === 0 || weakrefHasCallback(this, head)) break;
+      clearWeakref(this, head);
+    }
+    let wr = weaklistHead(this, o);
+    if (wr === 0) return;
+    if (weakrefNext(this, wr) === 0) {
+      const callback = takeWeakrefCallback(this, wr);
+      clearWeakref(this, wr);
+      if (callback !== undefined && refcnt(this, wr) > 0) callWeakrefCallback(this, wr, callback);
+      return;
+    }
+    // Several: CPython gathers (weakref, callback) pairs in a tuple of 2 × count items, whose
+    // allocation counts toward generation 0 (and may start a collection) like any other.
+    let count = 0;
+    for (let p = wr; p !== 0; p = weakrefNext(this, p)) count++;
+    linkTuple(this, 2 * count);
+    const held: number[] = [];
+    const callbacks: (WeakrefCallback | undefined)[] = [];
+    while (wr !== 0) {
+      const next = weakrefNext(this, wr);
+      const callback = takeWeakrefCallback(this, wr);
+      if (refcnt(this, wr) > 0) {
+        increfRaw(this, wr);
+        held.push(wr);
+        callbacks.push(callback);
+      }
+      clearWeakref(this, wr);
+      wr = next;
+    }
+    for (let i = 0; i < held.length; i++) {
+      const callback = callbacks[i];
+      if (callback !== undefined) callWeakrefCallback(this, held[i]!, callback);
+    }
+    // The tuple is released: its items last to first.
+    for (let i = held.length - 1; i >= 0; i--) decref(this, held[i]!);
+    unlinkTuple(this, 2 * count);
+  }
+}
+
+function linkTuple(h: WeakrefHeap, n: number): void {
+  if (n <= FREELIST_TUPLE_MAX_SIZE) gcLinkPooled(h, FREELIST_TUPLE_BASE + n);
+  else gcLink(h);
+}
+function unlinkTuple(h: WeakrefHeap, n: number): void {
+  if (n <= FREELIST_TUPLE_MAX_SIZE) gcUnlinkPooled(h, FREELIST_TUPLE_BASE + n);
+  else gcUnlink(h);
+}
+
+/**
+ * Calls `callback(wr)` holding a reference to `wr` for the call (as the callee's frame would);
+ * an exception goes to the unraisable hook and is not propagated.
+ */
+export function callWeakrefCallback(h: RefcountHeap, wr: number, callback: WeakrefCallback): void {
+  increfRaw(h, wr);
+  try {
+    callback(wr);
+  } catch (error) {
+    h.unraisableHook(error, `<weakref callback ${callback.name === "" ? "<anonymous>" : callback.name}>`);
+  } finally {
+    decref(h, wr);
+  }
+}
