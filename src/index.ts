@@ -19,11 +19,17 @@ export {
   type Instance,
   InstanceHandle,
   type Key,
+  KeyedRefHandle,
   type LeakPolicy,
   ListHandle,
+  ProxyHandle,
   type Scope,
   TupleHandle,
   type Value,
+  type WeakCallback,
+  type WeakProxy,
+  WeakRefHandle,
+  type WeakrefFacade,
 } from "./api/index.js";
 export type { GcCallback, GcCallbackInfo, GcGenerationStats } from "./gc/index.js";
 export type { GcPhase, GcTraceEvent, TraceEvent, TraceSink } from "./trace/index.js";

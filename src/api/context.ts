@@ -59,9 +59,13 @@ export class HeapContext implements HandleHost {
   /** Handles owned by the program (not a scope) and not yet released. */
   liveUnscoped = 0;
   readonly #registry: FinalizationRegistry<LeakInfo>;
-  /** Handle classes by kind (containers) and by type id (user classes). */
+  /** Handle classes of the built-in types (by type id) and of user classes (typeClasses). */
   readonly kindClasses: (HandleClass | undefined)[] = [];
   readonly typeClasses: (HandleClass | undefined)[] = [];
+  /** What the program sees of a proxy's handle (set by Heap: api/weakref.ts's proxyFace). */
+  proxyFace: (h: Handle) => Handle = (h) => h;
+  /** The proxy handle behind a face, or undefined (api/weakref.ts's proxyOfFace). */
+  faceHandle: (value: unknown) => Handle | undefined = () => undefined;
   // Host values: index 0 is "nothing"; freed indexes are reused.
   readonly hostValues: unknown[] = [undefined];
   readonly hostClosers: (((value: unknown) => void) | undefined)[] = [undefined];
@@ -84,8 +88,9 @@ export class HeapContext implements HandleHost {
     const id = typeIdOf(e, addr);
     const kind = e.typeKind[id]!;
     if (!steal) incref(e, addr);
-    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[kind]) ?? Handle;
-    return this.adopt(new C(this, addr), addr);
+    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
+    const h = this.adopt(new C(this, addr), addr);
+    return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
 
   /** Gives a new handle to its owner: the innermost scope, or the program (with leak detection). */
@@ -191,6 +196,8 @@ export class HeapContext implements HandleHost {
         this.encIsRef = true;
         return NONE;
     }
+    const proxy = this.faceHandle(value);
+    if (proxy !== undefined) return this.encode(proxy, op);
     throw new HeapTypeError(
       `${op}: cannot store a ${typeof value} in the heap (use a number, boolean, string, null or a handle)`,
     );

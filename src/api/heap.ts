@@ -15,7 +15,16 @@
  */
 import type { MallocStats, MemoryOptions } from "../memory/index.js";
 import type { VerifyReport } from "../object/index.js";
-import { Kind, newDict, newList, newStr, newTuple, refcnt, slotNumber } from "../object/index.js";
+import {
+  KEYED_REF_TYPE,
+  Kind,
+  newDict,
+  newList,
+  newStr,
+  newTuple,
+  refcnt,
+  slotNumber,
+} from "../object/index.js";
 import { tupleSetItem } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
@@ -24,6 +33,14 @@ import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { GcFacade } from "./gc.js";
 import { addressOf, Handle, type Value, withValue } from "./handle.js";
+import {
+  KeyedRefHandle,
+  ProxyHandle,
+  proxyFace,
+  proxyOfFace,
+  WeakRefHandle,
+  WeakrefFacade,
+} from "./weakref.js";
 
 export interface HeapOptions extends MemoryOptions {
   /**
@@ -49,8 +66,14 @@ export class Heap {
     ctx.kindClasses[Kind.List] = ListHandle;
     ctx.kindClasses[Kind.Tuple] = TupleHandle;
     ctx.kindClasses[Kind.Dict] = DictHandle;
+    ctx.kindClasses[Kind.Weakref] = WeakRefHandle;
+    ctx.kindClasses[KEYED_REF_TYPE] = KeyedRefHandle;
+    ctx.kindClasses[Kind.WeakProxy] = ProxyHandle;
+    ctx.proxyFace = (h) => proxyFace(h as ProxyHandle);
+    ctx.faceHandle = proxyOfFace;
     this.engine.hostRelease = (_o, slot) => ctx.hostClose(slotNumber(this.engine, slot));
     this.gc = new GcFacade(ctx);
+    this.weakref = new WeakrefFacade(ctx);
   }
 
   /** True if every address is validated (see docs/checked-mode.md). */
@@ -147,6 +170,9 @@ export class Heap {
 
   /** Python's `gc` module for this heap (see GcFacade; docs/api.md maps the names to CPython's). */
   readonly gc: GcFacade;
+
+  /** Python's `weakref` module for this heap (see WeakrefFacade; docs/api.md has the names). */
+  readonly weakref: WeakrefFacade;
 
   /** Allocator statistics. */
   stats(): MallocStats {

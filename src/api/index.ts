@@ -16,3 +16,11 @@ export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } 
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";
+export {
+  KeyedRefHandle,
+  ProxyHandle,
+  type WeakCallback,
+  type WeakProxy,
+  WeakRefHandle,
+  WeakrefFacade,
+} from "./weakref.js";
