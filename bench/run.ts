@@ -1,20 +1,23 @@
 /**
  * `npm run bench`: workload W1 (make 100,000 instances in a list, drop the list) on refheap,
  * plain V8 objects and CPython, then workload W2 (the cycle collector: cyclic garbage, and the
- * pause of a full collection) on refheap and CPython. Each is interleaved: every repetition runs
- * each variant once, in a rotating order, so machine drift (thermal, other load) spreads over
- * all variants alike.
+ * pause of a full collection) on refheap and CPython, then workload W3 (WeakValueDictionary
+ * get hit / miss / set, and an object with one callback weakref dying) on refheap, CPython and
+ * a JavaScript Map+WeakRef+FinalizationRegistry cache. Each is interleaved: every repetition
+ * runs each variant once, in a rotating order, so machine drift (thermal, other load) spreads
+ * over all variants alike.
  *
  * Every variant runs in a process of its own, started afresh for each repetition: CPython as
- * `python3 bench/python/w1.py` (w2.py), each JavaScript variant as this script with
+ * `python3 bench/python/w1.py` (w2.py, w3.py), each JavaScript variant as this script with
  * `--child <id>`. In one shared process V8 would optimise refheap's hot functions with type
  * feedback from the checked and the unchecked engine at once (and from the V8 variants), which
  * makes the optimised code larger and slower than what a program using one engine mode gets.
  *
- * Flags: --json (machine-readable output), --workloads w1,w2 (which to run);
- * W1: --reps R, --rounds K, --n N; W2: --w2-reps R, --w2-big-reps R (the 4,000,000-object pause).
+ * Flags: --json (machine-readable output), --workloads w1,w2,w3 (which to run);
+ * W1: --reps R, --rounds K, --n N; W2: --w2-reps R, --w2-big-reps R (the 4,000,000-object pause);
+ * W3: --w3-reps R, --w3-rounds K, --w3-ops N (operations per timed round).
  * Internal: --child <id> (run one JavaScript variant, print its rounds as JSON on stdout),
- * --warmup W (W2 children).
+ * --warmup W (W2 and W3 children).
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
@@ -22,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeVariant, type RoundTime, refheapBlockSize, type Shape, type W1Spec, w1Specs } from "./w1.js";
 import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
+import { makeW3Variant, W3_KEYS, W3_OPS, type W3Finalization, type W3Op, w3Specs } from "./w3.js";
 
 const { values: flags } = parseArgs({
   options: {
@@ -30,16 +34,19 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "10" },
     n: { type: "string", default: "100000" },
     child: { type: "string" },
-    workloads: { type: "string", default: "w1,w2" },
+    workloads: { type: "string", default: "w1,w2,w3" },
     "w2-reps": { type: "string", default: "5" },
     "w2-big-reps": { type: "string", default: "3" },
     warmup: { type: "string", default: "1" },
+    "w3-reps": { type: "string", default: "5" },
+    "w3-rounds": { type: "string", default: "3" },
+    "w3-ops": { type: "string", default: "200000" },
   },
 });
 const WORKLOADS = new Set(flags.workloads.split(",").map((w) => w.trim().toLowerCase()));
 for (const w of WORKLOADS) {
-  if (w !== "w1" && w !== "w2")
-    throw new Error(`--workloads: unknown workload ${JSON.stringify(w)} (w1, w2)`);
+  if (w !== "w1" && w !== "w2" && w !== "w3")
+    throw new Error(`--workloads: unknown workload ${JSON.stringify(w)} (w1, w2, w3)`);
 }
 const REPS = Number(flags.reps);
 const ROUNDS = Number(flags.rounds);
@@ -48,6 +55,7 @@ const WARMUP_ROUNDS = 3;
 const PYTHON = "python3";
 const PY_SCRIPT = fileURLToPath(new URL("./python/w1.py", import.meta.url));
 const PY_SCRIPT_W2 = fileURLToPath(new URL("./python/w2.py", import.meta.url));
+const PY_SCRIPT_W3 = fileURLToPath(new URL("./python/w3.py", import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 /** Progress goes to stderr so that --json leaves stdout parseable. */
@@ -300,11 +308,11 @@ function machineInfo(python: { version: string; implementation: string } | null,
   };
 }
 
-/** Lays out a table: the first column left-aligned, the others right-aligned. */
-function formatTable(table: string[][]): string[] {
+/** Lays out a table: the first `left` columns left-aligned, the others right-aligned. */
+function formatTable(table: string[][], left = 1): string[] {
   const widths = table[0]!.map((_, c) => Math.max(...table.map((line) => line[c]!.length)));
   return table.map((line) =>
-    line.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
+    line.map((cell, c) => (c < left ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "),
   );
 }
 
@@ -808,12 +816,274 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
   return { json, lines };
 }
 
+// --- W3: weak-value caches and weakref callbacks -------------------------------------------
+
+const W3_REPS = Number(flags["w3-reps"]);
+const W3_ROUNDS = Number(flags["w3-rounds"]);
+/** Passes over the 1,000 keys per timed round: even, so "set" alternates between two values. */
+const W3_LOOPS = Math.max(2, 2 * Math.ceil(Number(flags["w3-ops"]) / (2 * W3_KEYS)));
+const W3_OPS_PER_ROUND = W3_LOOPS * W3_KEYS;
+/** Untimed rounds of every op before the timed ones (one round is 200,000 calls: the JIT has tiered up). */
+const W3_WARMUP = 1;
+
+interface W3ChildResult {
+  id: string;
+  exposeGc: boolean;
+  /** Per op: ns per operation, one entry per timed round. */
+  nsPerOp: Partial<Record<W3Op, number[]>>;
+  finalization: W3Finalization | null;
+}
+
+/** The child's side of W3: warm every op up, then time the rounds, op after op, then check. */
+async function runW3Child(id: string): Promise<void> {
+  const v = makeW3Variant(id);
+  const loops = Number(flags["w3-ops"]) / W3_KEYS;
+  if (!Number.isInteger(loops) || loops < 2 || loops % 2 !== 0)
+    throw new Error(`W3 child: --w3-ops must be an even multiple of ${W3_KEYS}`);
+  const warmup = Number(flags.warmup);
+  for (let w = 0; w < warmup; w++) {
+    for (const op of v.ops) {
+      v.time(op, loops);
+      await v.between(op);
+    }
+  }
+  const nsPerOp: Partial<Record<W3Op, number[]>> = Object.fromEntries(v.ops.map((op) => [op, []]));
+  for (let r = 0; r < W3_ROUNDS; r++) {
+    for (const op of v.ops) {
+      const ns = v.time(op, loops);
+      nsPerOp[op]!.push(ns / (loops * W3_KEYS));
+      await v.between(op);
+    }
+  }
+  const finalization = await v.finish();
+  const out: W3ChildResult = { id, exposeGc: globalThis.gc !== undefined, nsPerOp, finalization };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** A row's op: a measured one, or "weakref" = death − create per repetition (the weakref's own). */
+type W3RowOp = W3Op | "weakref";
+
+const W3_OP_LABELS: Record<W3RowOp, string> = {
+  hit: "get hit",
+  miss: "get miss",
+  set: "set (replacing)",
+  death: "death: make + weakref with callback + drop",
+  create: "make + drop, no weakref",
+  weakref: "the weakref's own (death − make)",
+};
+
+interface W3Row {
+  op: W3RowOp;
+  name: string;
+  runtime: "refheap" | "CPython" | "JS";
+  /** Per repetition: the median of its rounds' ns per op. */
+  samples: number[];
+}
+
+interface W3Measured {
+  rows: W3Row[];
+  python: { version: string; implementation: string } | null;
+  exposeGc: boolean;
+  finalization: { dropped: number; atDrop: number; afterGc: number };
+  notes: string[];
+}
+
+const CPYTHON_W3 = "CPython";
+
+function measureW3(): W3Measured {
+  const rows = new Map<string, W3Row>();
+  const rowFor = (op: W3RowOp, name: string, runtime: W3Row["runtime"]): W3Row => {
+    const k = `${op} ${name}`;
+    let row = rows.get(k);
+    if (row === undefined) {
+      row = { op, name, runtime, samples: [] };
+      rows.set(k, row);
+    }
+    return row;
+  };
+  // Table order: per op, the refheap variants, CPython, then the JS cache.
+  for (const op of [...W3_OPS, "weakref" as const]) {
+    for (const s of w3Specs.filter((s) => s.runtime === "refheap")) {
+      if (op === "weakref" || s.ops.includes(op)) rowFor(op, s.name, s.runtime);
+    }
+    rowFor(op, CPYTHON_W3, "CPython");
+    for (const s of w3Specs.filter((s) => s.runtime !== "refheap")) rowFor(op, s.name, s.runtime);
+  }
+  const add = (name: string, runtime: W3Row["runtime"], nsPerOp: Partial<Record<W3Op, number[]>>): void => {
+    for (const op of W3_OPS) {
+      const xs = nsPerOp[op];
+      if (xs !== undefined && xs.length > 0) rowFor(op, name, runtime).samples.push(summarize(xs).median);
+    }
+    const death = nsPerOp.death;
+    const create = nsPerOp.create;
+    if (death !== undefined && create !== undefined && death.length > 0 && create.length > 0)
+      rowFor("weakref", name, runtime).samples.push(summarize(death).median - summarize(create).median);
+  };
+
+  const tasks = [...w3Specs.map((s) => s.id), "python"];
+  progress(
+    `W3: weak-value cache (${W3_KEYS} str keys) and weakref death; ${W3_ROUNDS} rounds × ` +
+      `${W3_OPS_PER_ROUND.toLocaleString("en-US")} ops per op × ${W3_REPS} repetitions; ` +
+      `${w3Specs.length} node processes + 1 python per repetition (${W3_WARMUP} warm-up round each)`,
+  );
+  let python: W3Measured["python"] = null;
+  let pythonFailed = false;
+  let exposeGc = true;
+  const finalization = { dropped: 0, atDrop: 0, afterGc: 0 };
+  const notes: string[] = [];
+  const common = ["--w3-ops", String(W3_OPS_PER_ROUND), "--w3-rounds", String(W3_ROUNDS)];
+  for (let rep = 0; rep < W3_REPS; rep++) {
+    progress(`W3 repetition ${rep + 1}/${W3_REPS}`);
+    for (let k = 0; k < tasks.length; k++) {
+      const id = tasks[(rep + k) % tasks.length]!;
+      if (id === "python") {
+        if (pythonFailed) continue;
+        const py = runPython(
+          ["--ops", String(W3_OPS_PER_ROUND), "--rounds", String(W3_ROUNDS), "--warmup", String(W3_WARMUP)],
+          PY_SCRIPT_W3,
+        );
+        const ns = py.ok ? (py.json.nsPerOp as Partial<Record<W3Op, unknown>> | undefined) : undefined;
+        const valid = ns !== undefined && W3_OPS.every((op) => numbers(ns[op]).length === W3_ROUNDS);
+        if (!py.ok || !valid) {
+          notes.push(
+            `CPython skipped from repetition ${rep + 1} on: ${py.ok ? "w3.py printed malformed rounds" : py.why}`,
+          );
+          pythonFailed = true;
+          continue;
+        }
+        python = { version: py.version, implementation: py.implementation };
+        add(CPYTHON_W3, "CPython", ns as Partial<Record<W3Op, number[]>>);
+        continue;
+      }
+      const spec = w3Specs.find((s) => s.id === id)!;
+      const child = spawnJsChild(
+        `W3 ${spec.name}`,
+        ["--child", id, ...common, "--warmup", String(W3_WARMUP)],
+        (json): json is W3ChildResult => {
+          const o = json as Partial<W3ChildResult> | null;
+          return (
+            o?.id === id &&
+            typeof o.exposeGc === "boolean" &&
+            typeof o.nsPerOp === "object" &&
+            o.nsPerOp !== null &&
+            spec.ops.every((op) => numbers(o.nsPerOp?.[op]).length === W3_ROUNDS)
+          );
+        },
+      );
+      exposeGc &&= child.exposeGc;
+      add(spec.name, spec.runtime, child.nsPerOp);
+      if (child.finalization !== null) {
+        finalization.dropped += child.finalization.dropped;
+        finalization.atDrop += child.finalization.atDrop;
+        finalization.afterGc += child.finalization.afterGc;
+      }
+    }
+  }
+  return { rows: [...rows.values()], python, exposeGc, finalization, notes };
+}
+
+function reportW3({ rows, python, exposeGc, finalization, notes }: W3Measured): Section {
+  const machine = machineInfo(python, exposeGc);
+  const measured = rows.filter((r) => r.samples.length > 0);
+  const median = (op: W3RowOp, runtime: W3Row["runtime"]): number | undefined => {
+    const row = measured.find((r) => r.op === op && r.runtime === runtime);
+    return row === undefined ? undefined : summarize(row.samples).median;
+  };
+  const results = measured.map((r) => {
+    const s = summarize(r.samples);
+    return {
+      ...r,
+      s,
+      vsCPython: ratio(s.median, median(r.op, "CPython")),
+      vsJs: ratio(s.median, median(r.op, "JS")),
+    };
+  });
+  /** The JS cache's death rows: its callbacks run later, outside the timed loop. */
+  const later = (r: { op: W3RowOp; runtime: W3Row["runtime"] }): boolean =>
+    r.runtime === "JS" && (r.op === "death" || r.op === "weakref");
+  const f = (s: Summary): string => `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
+  const table = [
+    ["op", "variant", "ns/op median (min–max)", "× CPython", "× JS cache"],
+    ...results.map((r, i) => [
+      i > 0 && results[i - 1]!.op === r.op ? "" : W3_OP_LABELS[r.op],
+      `${r.name}${later(r) ? " †" : ""}`,
+      f(r.s),
+      times(r.vsCPython),
+      times(r.vsJs),
+    ]),
+  ];
+  const fin = finalization;
+  notes.push(
+    'refheap (handles): new Heap({ leaks: "off" }) (unchecked, no leak registry), automatic collection off; ' +
+      "heap.weakref.WeakValueDictionary() with JS string keys (stored as str objects); get() of a hit returns a " +
+      "new handle, disposed at once (inside the timed loop); death = Img.new(), heap.weakref.ref(o, cb), " +
+      "o.dispose() (the callback runs here, with a handle to the dead weakref), wr.dispose().",
+    "refheap (engine API): newInstance, weakref.newRef(h, o, cb), decref(o) (callback), decref(wr).",
+    "refheap's keys are JS strings, encoded as a new heap str (allocated and hashed) on every get and set; " +
+      "CPython's are existing str objects whose hash is cached, and the JS cache's are V8 strings (hash cached).",
+    "CPython: weakref.WeakValueDictionary, d.get(k) and d[k] = v, class Img with __slots__ = ('n', '__weakref__'); " +
+      "death = o = Img(); r = weakref.ref(o, cb); del o (callback), r freed at its rebinding; gc.disable() while " +
+      "timing, as timeit does; the loop's own overhead is included, as in every variant.",
+    "JS cache: a Map<string, WeakRef> whose dead entries a FinalizationRegistry deletes; set() unregisters the " +
+      "replaced value's registration (token: its WeakRef), as CPython's dict drops the old KeyedRef.",
+    `† the JS cache cannot say when an entry goes: its "death" is make + register + drop, and the callback runs ` +
+      "at some later V8 collection, as a separate task, outside the timed loop (its cost is not in the figure, " +
+      `and until then get() and size still see the entry). Callbacks run by the end of the death loops: ` +
+      `${fin.atDrop.toLocaleString("en-US")} of ${fin.dropped.toLocaleString("en-US")} objects dropped; after ` +
+      `forced V8 collections and a few event-loop turns: ${fin.afterGc.toLocaleString("en-US")}. refheap and ` +
+      "CPython run the callback at the drop, inside the timed loop (checked: one call per object dropped).",
+    "each JS variant runs in a fresh node process per repetition; in each process (and in python) every op " +
+      `has ${W3_WARMUP} untimed warm-up round, then the rounds alternate between the ops; a repetition's sample ` +
+      "is the median of its rounds; the weakref's own row is death − make per repetition.",
+    "hits, misses, entry count and callback counts are checked inside each process (it fails loudly otherwise), " +
+      "and the refheap processes check that no heap block is left allocated at the end.",
+  );
+  if (!machine.exposeGc)
+    notes.push("node ran without --expose-gc: the JS cache's registry was not forced to catch up.");
+
+  const json = {
+    machine,
+    config: {
+      keys: W3_KEYS,
+      reps: W3_REPS,
+      rounds: W3_ROUNDS,
+      opsPerRound: W3_OPS_PER_ROUND,
+      warmupRounds: W3_WARMUP,
+      processPerVariantPerRep: true,
+    },
+    results: results.map((r) => ({
+      op: r.op,
+      variant: r.name,
+      runtime: r.runtime,
+      nsPerOp: { ...r.s, samples: r.samples },
+      ratioVsCPython: r.vsCPython,
+      ratioVsJsCache: r.vsJs,
+      callbackAtDrop: !later(r),
+    })),
+    jsFinalization: finalization,
+    notes,
+  };
+  const lines = [
+    "W3 — weak-value cache: get hit / get miss / set (1,000 str keys, values: instances of a weakrefable " +
+      "class); an object with one callback weakref dying",
+    `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${W3_REPS} repetitions × ${W3_ROUNDS} rounds × ` +
+      `${W3_OPS_PER_ROUND.toLocaleString("en-US")} ops, interleaved`,
+    "",
+    ...formatTable(table, 2),
+    "",
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  return { json, lines };
+}
+
 // --- main ------------------------------------------------------------------------------------
 
 function runAll(): void {
   const sections: Record<string, Section> = {};
   if (WORKLOADS.has("w1")) sections.w1 = reportW1(measureW1());
   if (WORKLOADS.has("w2")) sections.w2 = reportW2(measureW2());
+  if (WORKLOADS.has("w3")) sections.w3 = reportW3(measureW3());
   if (flags.json) {
     const out: Record<string, unknown> = { date: new Date().toISOString() };
     for (const [name, s] of Object.entries(sections)) out[name] = s.json;
@@ -829,4 +1099,9 @@ function runAll(): void {
 
 if (flags.child === undefined) runAll();
 else if (Object.values(W2_CHILD_IDS).includes(flags.child)) runW2Child(flags.child);
-else runChild(flags.child);
+else if (w3Specs.some((s) => s.id === flags.child)) {
+  runW3Child(flags.child).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  });
+} else runChild(flags.child);

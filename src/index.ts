@@ -9,6 +9,8 @@ export {
   type FieldsSpec,
   type FieldType,
   type FieldValue,
+  Finalize,
+  type FinalizeInfo,
   type GcFacade,
   Handle,
   Heap,
@@ -27,9 +29,13 @@ export {
   TupleHandle,
   type Value,
   type WeakCallback,
+  type WeakEntries,
+  WeakKeyDictionary,
   type WeakProxy,
   WeakRefHandle,
   type WeakrefFacade,
+  WeakSet,
+  WeakValueDictionary,
 } from "./api/index.js";
 export type { GcCallback, GcCallbackInfo, GcGenerationStats } from "./gc/index.js";
 export type { GcPhase, GcTraceEvent, TraceEvent, TraceSink } from "./trace/index.js";

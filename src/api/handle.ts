@@ -115,6 +115,8 @@ export class Handle {
 
   /** Identity: true if both handles refer to the same object (Python's `is`). */
   is(other: Handle): boolean {
+    // A weak proxy's face is not a Handle (api/weakref.ts): ask it, it unwraps its argument.
+    if (!(#host in other)) return (other as unknown as { is(h: Handle): boolean }).is(this);
     return other.#host === this.#host && other.#use("is") === this.#use("is");
   }
 

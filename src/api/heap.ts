@@ -31,6 +31,7 @@ import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } f
 import { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
+import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
 import { addressOf, Handle, type Value, withValue } from "./handle.js";
 import {
@@ -187,6 +188,19 @@ export class Heap {
   /** Reports of handles dropped without being released (see HeapOptions.leaks). */
   get leaks(): readonly string[] {
     return this.#ctx.leaks;
+  }
+
+  /**
+   * What CPython does to weakref.finalize objects at interpreter exit (finalize._exitfunc): runs
+   * the live finalizers whose `atexit` is true, newest first (re-selecting them when finalizers
+   * are made meanwhile), with the collector disabled during the calls; an exception a finalizer
+   * throws goes to `engine.unraisableHook` and the others still run. Afterwards the heap is in
+   * shutdown mode: calling a finalizer, or the death of its object, kills it without running its
+   * function. Finalizers whose `atexit` is false never run here (nor later). Idempotent. It does
+   * not close the heap: objects and handles stay usable (call close() for that).
+   */
+  shutdown(): void {
+    shutdownFinalizers(this.#ctx);
   }
 
   /**

@@ -13,9 +13,11 @@ export {
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
 export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+export { Finalize, type FinalizeInfo } from "./finalize.js";
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";
+export { type WeakEntries, WeakKeyDictionary, WeakValueDictionary } from "./weakdict.js";
 export {
   KeyedRefHandle,
   ProxyHandle,
@@ -24,3 +26,4 @@ export {
   WeakRefHandle,
   WeakrefFacade,
 } from "./weakref.js";
+export { WeakSet } from "./weakset.js";

@@ -8,80 +8,25 @@
  * Callbacks are JS functions, so they live outside the heap: one behaves like a Python function
  * defined at module level (never garbage itself; what it captures is held from outside).
  */
-import {
-  keyHash,
-  slotRef,
-  typeIdOf,
-  typeInfo,
-  type WeakrefCallback,
-  WR_KEY,
-  weakrefCallback,
-  weakrefReferent,
-} from "../object/index.js";
+import { NONE, slotRef, typeIdOf, typeInfo, type WeakrefCallback, weakrefReferent } from "../object/index.js";
 import { decref, listItemSlot } from "../refcount/index.js";
 import { ErrorCode, HandleError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
+import type { Key } from "./containers.js";
 import type { HeapContext } from "./context.js";
+import { type Finalize, newFinalize } from "./finalize.js";
 import { addressOf, Handle, hostOf, type Value } from "./handle.js";
+import { type WeakEntries, WeakKeyDictionary, WeakValueDictionary } from "./weakdict.js";
+import {
+  KeyedRefHandle,
+  userCallbacks,
+  valueTypeName,
+  type WeakCallback,
+  WeakRefHandle,
+} from "./weakhandle.js";
+import { WeakSet as WeakSetClass } from "./weakset.js";
 
-/** A weakref callback: receives the weakref (already dead: `deref()` gives null). */
-export type WeakCallback<W = WeakRefHandle> = (wr: W) => void;
-
-/** The user's callback of each engine callback the facade made (for `__callback__`). */
-const userCallbacks = new WeakMap<WeakrefCallback, WeakCallback<never>>();
-
-/** weakref.ref: `deref()` gives the referent while it lives, then null. */
-export class WeakRefHandle extends Handle {
-  /** r(): a new handle to the referent, or null once it has died. */
-  deref(): Handle | null {
-    const host = hostOf(this);
-    const o = weakrefReferent(host.engine, addressOf(this, "deref"));
-    return o === 0 ? null : host.wrap(o, false);
-  }
-
-  /** r.__callback__: the callback given at creation, or null (also null once it was called). */
-  get callback(): WeakCallback | null {
-    const fn = weakrefCallback(hostOf(this).engine, addressOf(this, "callback"));
-    return fn === undefined ? null : ((userCallbacks.get(fn) as WeakCallback | undefined) ?? null);
-  }
-
-  /**
-   * hash(r): the referent's hash, computed on first use and kept, so it still works after the
-   * referent died if it was asked for before; otherwise HeapTypeError "weak object has gone away".
-   */
-  hash(): number {
-    return keyHash(hostOf(this).engine, addressOf(this, "hash"), true);
-  }
-
-  /** r1 == r2: while both referents live, whether they are the same object; afterwards identity. */
-  equals(other: WeakRefHandle): boolean {
-    const e = hostOf(this).engine;
-    const a = addressOf(this, "equals");
-    const b = addressOf(other, "equals");
-    if (a === b) return true;
-    const ra = weakrefReferent(e, a);
-    return ra !== 0 && ra === weakrefReferent(e, b);
-  }
-
-  /** CPython's repr: `<weakref at 0x…; to 'C' at 0x…>` or `<weakref at 0x…; dead>`. */
-  override toString(): string {
-    if (this.released) return "<released handle>";
-    const e = hostOf(this).engine;
-    const a = addressOf(this, "toString");
-    const o = weakrefReferent(e, a);
-    if (o === 0) return `<weakref at ${hex(a)}; dead>`;
-    return `<weakref at ${hex(a)}; to '${typeInfo(e, typeIdOf(e, o)).name}' at ${hex(o)}>`;
-  }
-}
-
-/** The weakref subclass a WeakValueDictionary stores: a weakref to the value carrying its key. */
-export class KeyedRefHandle extends WeakRefHandle {
-  /** The dictionary key this weakref's value is stored under. */
-  get key(): Value {
-    const host = hostOf(this);
-    return host.decode(addressOf(this, "key") + WR_KEY);
-  }
-}
+export { KeyedRefHandle, type WeakCallback, WeakRefHandle };
 
 /**
  * The handle behind a proxy's face (see proxyFace). Its own members are those of any handle;
@@ -100,8 +45,9 @@ export class ProxyHandle extends Handle {
     const e = hostOf(this).engine;
     const a = addressOf(this, "toString");
     const o = weakrefReferent(e, a);
-    const name = o === 0 ? "NoneType" : typeInfo(e, typeIdOf(e, o)).name;
-    return `<weakproxy at ${hex(a)} to ${name} at ${hex(o)}>`;
+    // Dead, it shows None, as CPython's proxy repr (which reads the referent slot, now None).
+    const r = o === 0 ? NONE : o;
+    return `<weakproxy at ${hex(a)} to ${typeInfo(e, typeIdOf(e, r)).name} at ${hex(r)}>`;
   }
 }
 
@@ -128,9 +74,16 @@ export function proxyFace(p: ProxyHandle): ProxyHandle {
     get(_t, name) {
       if (name in p) {
         const v = Reflect.get(p, name, p) as unknown;
-        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(p) : v;
+        if (typeof v !== "function") return v;
+        // Bound to the real handle; a face among the arguments (`face.is(face)`) becomes its handle.
+        return (...args: unknown[]) =>
+          (v as (...a: unknown[]) => unknown).apply(
+            p,
+            args.map((a) => proxyOfFace(a) ?? a),
+          );
       }
-      const target = p.referent(typeof name === "string" ? name : "proxy");
+      const target = typeof name === "string" ? p.referent(name) : symbolTarget(p);
+      if (target === undefined) return undefined;
       try {
         const v = Reflect.get(target, name, target) as unknown;
         if (typeof v !== "function") return v;
@@ -158,7 +111,8 @@ export function proxyFace(p: ProxyHandle): ProxyHandle {
     },
     has(_t, name) {
       if (name in p) return true;
-      const target = p.referent("in");
+      const target = typeof name === "string" ? p.referent("in") : symbolTarget(p);
+      if (target === undefined) return false;
       try {
         return name in target;
       } finally {
@@ -169,25 +123,23 @@ export function proxyFace(p: ProxyHandle): ProxyHandle {
   faces.set(face, p);
   return face;
 }
+/**
+ * The referent for a symbol-keyed lookup (a JS protocol such as Symbol.toPrimitive or
+ * util.inspect.custom, not a Python attribute), or undefined once it is dead: so `${face}` and
+ * console.log(face) still show the proxy's repr, as CPython's repr of a dead proxy works.
+ */
+function symbolTarget(p: ProxyHandle): Handle | undefined {
+  const host = hostOf(p);
+  const o = weakrefReferent(host.engine, addressOf(p, "proxy"));
+  return o === 0 ? undefined : host.wrap(o, false);
+}
 /** The prototype of proxy faces (so `face instanceof ProxyFace` identifies one). */
 class ProxyFace {}
 
-/** The CPython type name of a JS value that is not a handle (for "cannot create weak reference"). */
-function valueTypeName(value: Value): string {
-  switch (typeof value) {
-    case "number":
-      return Number.isInteger(value) ? "int" : "float";
-    case "string":
-      return "str";
-    case "boolean":
-      return "bool";
-    default:
-      return "NoneType";
-  }
-}
-
 export class WeakrefFacade {
   readonly #ctx: HeapContext;
+  /** The engine callback made for each user callback (see engineCallback). */
+  readonly #engineCallbacks = new WeakMap<WeakCallback<never>, WeakrefCallback>();
 
   constructor(ctx: HeapContext) {
     this.#ctx = ctx;
@@ -206,12 +158,17 @@ export class WeakrefFacade {
 
   /** An engine callback that calls `callback` with a handle to the weakref (released after). */
   engineCallback<W>(callback: WeakCallback<W>): WeakrefCallback {
+    // One engine callback per user callback, made once: a fresh closure (renamed, and entered in
+    // userCallbacks) per weakref cost over a microsecond each in W3 (docs/performance.md).
+    const cached = this.#engineCallbacks.get(callback as WeakCallback<never>);
+    if (cached !== undefined) return cached;
     const ctx = this.#ctx;
     const fn: WeakrefCallback = (wr) => {
       ctx.scope(() => callback(ctx.wrap(wr, false) as W));
     };
     Object.defineProperty(fn, "name", { value: callback.name });
     userCallbacks.set(fn, callback as WeakCallback<never>);
+    this.#engineCallbacks.set(callback as WeakCallback<never>, fn);
     return fn;
   }
 
@@ -233,6 +190,39 @@ export class WeakrefFacade {
     const e = this.#ctx.engine;
     const wr = weakrefModule.newProxy(e, o, callback === null ? null : this.engineCallback(callback));
     return this.#ctx.wrap(wr, true) as WeakProxy<T>;
+  }
+
+  /**
+   * weakref.finalize(obj, func, ...args): a finalizer that calls `func(...args)` once, when `obj`
+   * dies, when it is called (`f.call()`), or at `heap.shutdown()` (see Finalize). The arguments are
+   * held strongly; `obj` is not.
+   */
+  finalize<A extends Value[], R>(obj: Handle, func: (...args: A) => R, ...args: A): Finalize<R, A> {
+    return newFinalize(this.#ctx, this.#referent(obj, "weakref.finalize"), func, args);
+  }
+
+  /**
+   * weakref.WeakValueDictionary(entries): a mapping whose values are held through weak references
+   * (KeyedRefs); an entry disappears when its value dies. See WeakValueDictionary. The dictionary
+   * owns heap objects: release it with dispose() (or `using`).
+   */
+  WeakValueDictionary<V extends Handle = Handle>(entries?: WeakEntries<Key, V>): WeakValueDictionary<V> {
+    return new WeakValueDictionary<V>(this.#ctx, entries);
+  }
+
+  /**
+   * weakref.WeakKeyDictionary(entries): a mapping whose keys are held through weak references; an
+   * entry disappears when its key dies. See WeakKeyDictionary. Release it with dispose().
+   */
+  WeakKeyDictionary<K extends Handle = Handle>(
+    entries?: Iterable<readonly [K, Value]>,
+  ): WeakKeyDictionary<K> {
+    return new WeakKeyDictionary<K>(this.#ctx, entries);
+  }
+
+  /** weakref.WeakSet(items): a set of objects held through weak references. Release it with dispose(). */
+  WeakSet<T extends Handle = Handle>(items?: Iterable<T>): WeakSetClass<T> {
+    return new WeakSetClass<T>(this.#ctx, items);
   }
 
   /** weakref.getweakrefcount(obj): the number of weakrefs and proxies to `obj` (0 for values). */

@@ -3,7 +3,7 @@
  * prints for the same program (test/cli checks that against python3 when it is installed).
  */
 import { decref, Engine, gc, listAppend, newInstance, newList, setField, statsText } from "../core.js";
-import { type Handle, Heap } from "../index.js";
+import { type Handle, Heap, type Instance } from "../index.js";
 import type { Io } from "./io.js";
 
 /**
@@ -201,6 +201,81 @@ export function demoCycles(io: Io, options: CyclesOptions = {}): void {
   const cycles = options.cycles ?? CYCLES_DEFAULT_CYCLES;
   io.stdout.write(formatCycles(runCycles(options.runs ?? CYCLES_DEFAULT_RUNS, cycles), cycles));
 }
+
+/**
+ * The weak-cache demo: an image cache in a WeakValueDictionary, which keeps an image only while
+ * the program holds it. The Python it mirrors (WEAK_CACHE_PY, which test/cli runs on python3 and
+ * compares line for line):
+ *
+ *     class Image:
+ *         def __init__(self, name): self.name = name
+ *     cache = weakref.WeakValueDictionary()
+ *     def get_image(name):
+ *         img = cache.get(name)
+ *         if img is None:
+ *             print(f"miss: loading {name}"); img = Image(name); cache[name] = img
+ *         else:
+ *             print(f"hit: {name}")
+ *         return img
+ *     img1 = get_image("cat.png"); img2 = get_image("cat.png")
+ *     print("img1 is img2?", img1 is img2)
+ *     print("keys before:", list(cache.keys()))
+ *     del img1;  print("after del img1:", list(cache.keys()))
+ *     del img2;  print("keys after:", list(cache.keys()))
+ *
+ * The entry goes at the `del` that drops the last strong reference, not at some later
+ * collection: that is what a JS WeakRef cache cannot do.
+ */
+export function demoWeakCache(io: Io): void {
+  const heap = new Heap({ checked: true, leaks: "throw" });
+  const Image = heap.defineClass("Image", { fields: { name: "str" }, weakrefable: true });
+  const cache = heap.weakref.WeakValueDictionary<Instance<{ name: "str" }>>();
+  const lines: string[] = [];
+  const getImage = (name: string): Instance<{ name: "str" }> => {
+    const img = cache.get(name);
+    if (img !== undefined) {
+      lines.push(`hit: ${name}`);
+      return img;
+    }
+    lines.push(`miss: loading ${name}`);
+    const made = Image.new({ name });
+    cache.set(name, made);
+    return made;
+  };
+  const keys = (): string => `[${[...cache.keys()].map((k) => `'${String(k)}'`).join(", ")}]`;
+  const img1 = getImage("cat.png");
+  const img2 = getImage("cat.png");
+  lines.push(`img1 is img2? ${img1.is(img2) ? "True" : "False"}`);
+  lines.push(`keys before: ${keys()}`);
+  img1.dispose();
+  lines.push(`after del img1: ${keys()}`);
+  img2.dispose();
+  lines.push(`keys after: ${keys()}`);
+  cache.dispose();
+  heap.close();
+  io.stdout.write(
+    `weak-cache: an image cache in a WeakValueDictionary (CPython's output, line for line)\n\n${lines.map((l) => `  ${l}`).join("\n")}\n\n`,
+  );
+}
+
+/** The Python program demoWeakCache mirrors (test/cli runs it on python3). */
+export const WEAK_CACHE_PY = `import weakref
+class Image:
+    def __init__(self, name): self.name = name
+cache = weakref.WeakValueDictionary()
+def get_image(name):
+    img = cache.get(name)
+    if img is None:
+        print(f"miss: loading {name}"); img = Image(name); cache[name] = img
+    else:
+        print(f"hit: {name}")
+    return img
+img1 = get_image("cat.png"); img2 = get_image("cat.png")
+print("img1 is img2?", img1 is img2)
+print("keys before:", list(cache.keys()))
+del img1;  print("after del img1:", list(cache.keys()))
+del img2;  print("keys after:", list(cache.keys()))
+`;
 
 /** Allocator statistics after a demo workload (a list of 10,000 instances of three sizes). */
 export function demoStats(io: Io): void {

@@ -3,7 +3,14 @@
  * streams are injected so tests can run it in-process. bin/refheap.js is a three-line shim.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { type CyclesOptions, demoCycles, demoDeallocBench, demoRefcount, demoStats } from "./demos.js";
+import {
+  type CyclesOptions,
+  demoCycles,
+  demoDeallocBench,
+  demoRefcount,
+  demoStats,
+  demoWeakCache,
+} from "./demos.js";
 import type { Io } from "./io.js";
 
 export type { Io } from "./io.js";
@@ -16,6 +23,7 @@ const DEMOS: Readonly<Record<string, (io: Io, options: DemoOptions) => void>> = 
   refcount: demoRefcount,
   "dealloc-bench": demoDeallocBench,
   cycles: demoCycles,
+  "weak-cache": demoWeakCache,
 };
 
 function positiveInt(value: string): number {

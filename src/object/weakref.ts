@@ -145,8 +145,9 @@ export function clearWeakref(h: ObjectHeap, wr: number): void {
   if (o === 0) return;
   const prev = read32(h, wr + WR_PREV);
   const next = read32(h, wr + WR_NEXT);
-  if (prev === 0) setWeaklistHead(h, o, next);
-  else write32(h, prev + WR_NEXT, next);
+  // An unlinked weakref (newProxy drops one it lost a race for) has prev 0 but is not the head.
+  if (prev !== 0) write32(h, prev + WR_NEXT, next);
+  else if (weaklistHead(h, o) === wr) setWeaklistHead(h, o, next);
   if (next !== 0) write32(h, next + WR_PREV, prev);
   write32(h, wr + WR_OBJECT, 0);
   write32(h, wr + WR_PREV, 0);

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { formatDeallocBench, runDeallocBench } from "../../src/cli/demos.js";
+import { formatDeallocBench, runDeallocBench, WEAK_CACHE_PY } from "../../src/cli/demos.js";
 import { type Io, main } from "../../src/cli/main.js";
 
 function capture(): { io: Io; out: () => string; err: () => string } {
@@ -126,14 +126,41 @@ describe("refheap demo cycles", () => {
   });
 });
 
+describe("refheap demo weak-cache", () => {
+  it("prints the lines CPython prints for the same image-cache program; the entry goes with the last strong reference", async () => {
+    const c = capture();
+    expect(await main(["demo", "weak-cache"], c.io)).toBe(0);
+    const lines = c
+      .out()
+      .split("\n")
+      .filter((l) => l.startsWith("  "))
+      .map((l) => l.trim());
+    expect(lines).toEqual([
+      "miss: loading cat.png",
+      "hit: cat.png",
+      "img1 is img2? True",
+      "keys before: ['cat.png']",
+      "after del img1: ['cat.png']",
+      "keys after: []",
+    ]);
+    if (python3()?.trim() === "True") {
+      const py = execFileSync("python3", ["-c", WEAK_CACHE_PY], { encoding: "utf8" }).trim().split("\n");
+      expect(lines).toEqual(py);
+    }
+  });
+});
+
 describe("refheap demo (no name)", () => {
-  it("runs every demo in order: refcount, dealloc-bench, cycles", async () => {
+  it("runs every demo in order: refcount, dealloc-bench, cycles, weak-cache", async () => {
     const c = capture();
     expect(await main(["demo", "--runs", "2", "--cycles", "100"], c.io)).toBe(0);
     const out = c.out();
-    const starts = [/^refcount: /m, /dealloc-bench: /, /^cycles: 2 runs × 100 two-object cycles/m].map((re) =>
-      out.search(re),
-    );
+    const starts = [
+      /^refcount: /m,
+      /dealloc-bench: /,
+      /^cycles: 2 runs × 100 two-object cycles/m,
+      /^weak-cache: /m,
+    ].map((re) => out.search(re));
     for (const i of starts) expect(i).toBeGreaterThanOrEqual(0);
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
     expect(cyclesRows(out).map((r) => r.returned)).toEqual([200, 200]);
@@ -144,7 +171,9 @@ describe("command line", () => {
   it("rejects an unknown demo with a non-zero exit and a message naming the choices", async () => {
     const c = capture();
     expect(await main(["demo", "nope"], c.io)).toBe(2);
-    expect(c.err()).toMatch(/unknown demo 'nope'; choose one of: refcount, dealloc-bench, cycles/);
+    expect(c.err()).toMatch(
+      /unknown demo 'nope'; choose one of: refcount, dealloc-bench, cycles, weak-cache/,
+    );
   });
 
   it("prints help for every command", async () => {

@@ -1,0 +1,1005 @@
+/**
+ * WeakValueDictionary and WeakKeyDictionary (CPython 3.11's Lib/weakref.py, cpython-memory.md
+ * §5.6–5.7) over heap objects, plus the machinery every weak container shares (WeakCore, also used
+ * by weakset.ts): the container's `data` is a real heap dict it owns through one reference, its
+ * `_pending_removals` a heap list (holding the keys, or the dead weakrefs, still to remove), and
+ * its `_remove` function an engine weakref callback that, like CPython's, refers to the container
+ * only weakly (through a JS WeakRef: a container the program drops is not kept alive by its
+ * entries' callbacks).
+ *
+ * Iteration is guarded as by CPython's _IterationGuard: while an iterator runs (from its first
+ * next() until it finishes, throws, or is closed with return(), which `for…of` does on `break`),
+ * a dying entry only records its key in the pending removals, and dead entries are skipped; the
+ * removals are committed when the last guard exits. Like a Python generator, an iterator holds a
+ * strong reference to the object it yielded last until it is resumed or closed. An iterator that
+ * is dropped unfinished and never closed keeps its guard (a JS generator is not closed when it is
+ * dropped): close such iterators with return().
+ *
+ * Reads return JS values for numbers, booleans, strings and None, and new handles for objects
+ * (owned by the current heap.scope, if any), as DictHandle's do. Python's KeyError is a
+ * HeapValueError whose message is the traceback's last line, e.g. `KeyError: 'x'`; TypeErrors
+ * are HeapTypeErrors with CPython's message.
+ */
+import {
+  dictSize,
+  dictTable,
+  E_KEY,
+  E_VALUE,
+  entryIsLive,
+  isWeakref,
+  listSize,
+  newDict,
+  newList,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  tableEntry,
+  tableNEntries,
+  type WeakrefCallback,
+  WR_KEY,
+  weakrefReferent,
+} from "../object/index.js";
+import {
+  decref,
+  dictDelItem,
+  dictGetSlot,
+  dictSetItem,
+  incref,
+  listAppend,
+  listDelItem,
+  listItemSlot,
+} from "../refcount/index.js";
+import { ErrorCode, HandleError, HeapValueError, hex } from "../util/index.js";
+import { weakrefModule } from "../weakref/index.js";
+import type { DictHandle, Key, ListHandle } from "./containers.js";
+import type { HeapContext } from "./context.js";
+import type { Engine } from "./engine.js";
+import { addressOf, type Handle, type Value, withValue } from "./handle.js";
+import {
+  type KeyedRefHandle,
+  userCallbacks,
+  type WeakRefHandle,
+  weakReferent,
+  weakReferentOrZero,
+  weakrefRepr,
+} from "./weakhandle.js";
+
+// ---------------------------------------------------------------------------------------------
+// Shared machinery
+// ---------------------------------------------------------------------------------------------
+
+/** Python's repr of a value, for KeyError messages. */
+export function pyRepr(value: Value): string {
+  switch (typeof value) {
+    case "string":
+      return strRepr(value);
+    case "number":
+      return floatRepr(value);
+    case "boolean":
+      return value ? "True" : "False";
+    default:
+      return value === null ? "None" : value.toString();
+  }
+}
+
+function strRepr(s: string): string {
+  const q = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = q;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (ch === "\\" || ch === q) out += `\\${ch}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out + q;
+}
+
+/** repr of a number as refheap stores it: integral values are Python ints, the others floats. */
+function floatRepr(n: number): string {
+  if (Number.isNaN(n)) return "nan";
+  if (!Number.isFinite(n)) return n > 0 ? "inf" : "-inf";
+  if (Number.isInteger(n)) return BigInt(n).toString();
+  // The shortest round-tripping digits (JS and Python agree), in Python's layout: scientific
+  // notation below 1e-4 (non-integral values are below 2**53, so never for large ones).
+  const [mantissa, exp] = n.toExponential().split("e") as [string, string];
+  const x = Number(exp);
+  if (x >= -4) return String(n);
+  return `${mantissa}e-${String(-x).padStart(2, "0")}`;
+}
+
+/** Python's KeyError(arg), as the last line of its traceback. */
+export function keyError(arg: string): HeapValueError {
+  return new HeapValueError(`KeyError: ${arg}`);
+}
+
+/**
+ * A program-owned handle (never a scope's) taking over the reference to `addr`: a container
+ * outlives the scope it was made in, and one dropped without dispose() is reported (or released)
+ * by the leak detector like any handle.
+ */
+function programOwned<H extends Handle>(ctx: HeapContext, addr: number): H {
+  const inner = ctx.scopes.splice(0);
+  try {
+    return ctx.wrap(addr, true) as H;
+  } finally {
+    ctx.scopes.push(...inner);
+  }
+}
+
+/** Reads a value slot as (v, isRef). */
+function slotValue(e: Engine, p: number): [number, boolean] {
+  return slotIsRef(e, p) ? [slotRef(e, p), true] : [slotNumber(e, p), false];
+}
+
+/** What the containers iterate over: [key, value] pairs, or an object's own string keys. */
+export type WeakEntries<K, V> = Iterable<readonly [K, V]> | Readonly<Record<string, V>>;
+
+/** The [key, value] pairs of `entries`. */
+function entryPairs<K, V>(entries: WeakEntries<K, V>): Iterable<readonly [K | string, V]> {
+  return Symbol.iterator in entries ? (entries as Iterable<readonly [K, V]>) : Object.entries(entries);
+}
+
+/**
+ * The state of one weak container: its `data` dict, its `_pending_removals` list, its
+ * `_iterating` count, and how one pending removal is committed. Internal to the API.
+ */
+export class WeakCore {
+  readonly ctx: HeapContext;
+  readonly engine: Engine;
+  /** The container's class name, for messages. */
+  readonly name: string;
+  readonly #data: DictHandle;
+  readonly #pending: ListHandle;
+  /** How many guards (running iterators, copies) are active: CPython's len(_iterating). */
+  iterating = 0;
+  #disposed = false;
+  readonly #removeOne: (e: Engine, d: number, k: number, isRef: boolean) => void;
+
+  constructor(
+    ctx: HeapContext,
+    name: string,
+    removeOne: (e: Engine, d: number, k: number, isRef: boolean) => void,
+  ) {
+    ctx.ensureOpen(name);
+    this.ctx = ctx;
+    this.engine = ctx.engine;
+    this.name = name;
+    this.#removeOne = removeOne;
+    this.#data = programOwned(ctx, newDict(ctx.engine));
+    this.#pending = programOwned(ctx, newList(ctx.engine));
+  }
+
+  /** Makes the container's `_remove` callback: `body(core, wr)` runs while the container lives. */
+  static callback(core: WeakCore, name: string, body: (core: WeakCore, wr: number) => void): WeakrefCallback {
+    // Like CPython's `selfref=ref(self)`: the callback does not keep the container alive.
+    const self = new WeakRef(core);
+    const fn: WeakrefCallback = (wr) => {
+      const c = self.deref();
+      if (c?.alive) body(c, wr);
+    };
+    Object.defineProperty(fn, "name", { value: name });
+    // r.__callback__ for the weakrefs the container stores: calling it is calling `_remove(r)`.
+    userCallbacks.set(fn, (r: WeakRefHandle) => fn(addressOf(r, name)));
+    return fn;
+  }
+
+  /** True until dispose() (and while the heap is open): callbacks do nothing afterwards. */
+  get alive(): boolean {
+    return !this.#disposed && !this.ctx.closed;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  #check(op: string): void {
+    if (this.#disposed) {
+      throw new HandleError(ErrorCode.HandleReleased, `${this.name}.${op}: the ${this.name} was disposed`);
+    }
+  }
+
+  /** The address of `data` (validated). */
+  data(op: string): number {
+    this.#check(op);
+    return addressOf(this.#data, `${this.name}.${op}`);
+  }
+
+  /** The address of the pending removals list (validated). */
+  pending(op: string): number {
+    this.#check(op);
+    return addressOf(this.#pending, `${this.name}.${op}`);
+  }
+
+  pendingCount(op: string): number {
+    return listSize(this.engine, this.pending(op));
+  }
+
+  /** _pending_removals.append(k) */
+  addPending(k: number, isRef: boolean): void {
+    listAppend(this.engine, this.pending("_remove"), k, isRef);
+  }
+
+  /** The pending removals, decoded (keys, or dead weakrefs as handles). */
+  pendingValues(op: string): Value[] {
+    const e = this.engine;
+    const l = this.pending(op);
+    const out: Value[] = [];
+    for (let i = 0; i < listSize(e, l); i++) out.push(this.ctx.decode(listItemSlot(e, l, i)));
+    return out;
+  }
+
+  /**
+   * _commit_removals: pops the pending removals from the end until none is left, removing each
+   * from `data`. A popped key is held while it is removed (as CPython's local `key`).
+   */
+  commit(op: string): void {
+    const e = this.engine;
+    for (;;) {
+      const l = this.pending(op);
+      if (listSize(e, l) === 0) return;
+      const [k, isRef] = slotValue(e, listItemSlot(e, l, -1));
+      if (isRef) incref(e, k);
+      try {
+        listDelItem(e, l, -1);
+        this.#removeOne(e, this.data(op), k, isRef);
+      } finally {
+        if (isRef) decref(e, k);
+      }
+    }
+  }
+
+  /** `if self._pending_removals: self._commit_removals()` */
+  commitIfPending(op: string): void {
+    if (this.pendingCount(op) > 0) this.commit(op);
+  }
+
+  /** _IterationGuard.__enter__ */
+  enter(): void {
+    this.iterating++;
+  }
+
+  /** _IterationGuard.__exit__: the last guard to exit commits the pending removals. */
+  exit(op: string): void {
+    this.iterating--;
+    if (this.iterating === 0 && this.alive) this.commit(op);
+  }
+
+  /** Runs `fn` inside an iteration guard (`with _IterationGuard(self):`). */
+  guarded<T>(op: string, fn: () => T): T {
+    this.enter();
+    try {
+      return fn();
+    } finally {
+      this.exit(op);
+    }
+  }
+
+  /**
+   * Iterates `data`'s live entries (their addresses, valid until the next step) as a dict
+   * iterator does: throws `changed` ("dictionary changed size during iteration") if its size
+   * changes meanwhile.
+   */
+  *entries(op: string, changed: string): Generator<number, void, undefined> {
+    const e = this.engine;
+    const size = dictSize(e, this.data(op));
+    for (let i = 0; ; i++) {
+      const d = this.data(op);
+      if (dictSize(e, d) !== size) throw new HeapValueError(changed);
+      const t = dictTable(e, d);
+      if (t === 0 || i >= tableNEntries(e, t)) return;
+      const entry = tableEntry(e, t, i);
+      if (entryIsLive(e, entry)) yield entry;
+    }
+  }
+
+  /** The last live entry of `data` (dict.popitem's), or 0 when it is empty. */
+  lastEntry(op: string): number {
+    const e = this.engine;
+    const t = dictTable(e, this.data(op));
+    if (t === 0) return 0;
+    for (let i = tableNEntries(e, t) - 1; i >= 0; i--) {
+      const entry = tableEntry(e, t, i);
+      if (entryIsLive(e, entry)) return entry;
+    }
+    return 0;
+  }
+
+  /**
+   * dict.popitem(): removes the last entry and returns its key and value, each holding a reference
+   * when it is an object (the caller releases them with `release`); null when `data` is empty.
+   */
+  popEntry(op: string): [number, boolean, number, boolean] | null {
+    const e = this.engine;
+    const entry = this.lastEntry(op);
+    if (entry === 0) return null;
+    const [k, kIsRef] = slotValue(e, entry + E_KEY);
+    const [v, vIsRef] = slotValue(e, entry + E_VALUE);
+    if (kIsRef) incref(e, k);
+    if (vIsRef) incref(e, v);
+    dictDelItem(e, this.data(op), k, kIsRef);
+    return [k, kIsRef, v, vIsRef];
+  }
+
+  release(v: number, isRef: boolean): void {
+    if (isRef) decref(this.engine, v);
+  }
+
+  /** Releases `data` and the pending removals (once); later uses throw HANDLE_RELEASED. */
+  dispose(dataFirst: boolean): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    if (dataFirst) {
+      this.#data.dispose();
+      this.#pending.dispose();
+    } else {
+      this.#pending.dispose();
+      this.#data.dispose();
+    }
+  }
+
+  /** CPython's repr, `<WeakValueDictionary at 0x…>` (the address is that of `data`). */
+  repr(): string {
+    return this.#disposed ? `<disposed ${this.name}>` : `<${this.name} at ${hex(this.data("toString"))}>`;
+  }
+}
+
+/** Runs `fn` in a scope: the handles that iterating the caller's entries makes are released. */
+function scoped(core: WeakCore, fn: () => void): void {
+  core.ctx.scope(() => fn());
+}
+
+const DICT_CHANGED = "dictionary changed size during iteration";
+const EMPTY_POPITEM = "'popitem(): dictionary is empty'";
+
+// ---------------------------------------------------------------------------------------------
+// WeakValueDictionary
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * _remove_dead_weakref(data, key): removes `key` only if its value is a dead weakref (so a key
+ * that was assigned a new value meanwhile stays); an absent key is not an error.
+ */
+function removeDeadWeakref(e: Engine, d: number, k: number, isRef: boolean): void {
+  const p = dictGetSlot(e, d, k, isRef);
+  if (p === 0 || !slotIsRef(e, p)) return;
+  const wr = slotRef(e, p);
+  if (isWeakref(e, wr) && weakrefReferent(e, wr) === 0) dictDelItem(e, d, k, isRef);
+}
+
+/**
+ * weakref.WeakValueDictionary: a mapping whose values are weak references; an entry disappears
+ * when its value dies. Values must be objects that support weak references (instances of classes
+ * defined with `weakrefable: true`, type objects); keys are any hashable values. Make one with
+ * `heap.weakref.WeakValueDictionary(entries)`; it owns heap objects until `dispose()`.
+ *
+ * `[Symbol.iterator]` gives [key, value] pairs, as a Map's (Python's `iter(d)` is `keys()`).
+ */
+export class WeakValueDictionary<V extends Handle = Handle> {
+  readonly #core: WeakCore;
+  readonly #remove: WeakrefCallback;
+
+  /** @internal Made by heap.weakref.WeakValueDictionary(). */
+  constructor(ctx: HeapContext, entries?: WeakEntries<Key, V>) {
+    this.#core = new WeakCore(ctx, "WeakValueDictionary", removeDeadWeakref);
+    this.#remove = WeakCore.callback(this.#core, "remove", (core, wr) => {
+      const e = core.engine;
+      const [k, isRef] = slotValue(e, wr + WR_KEY);
+      if (core.iterating > 0) core.addPending(k, isRef);
+      else removeDeadWeakref(e, core.data("_remove"), k, isRef);
+    });
+    if (entries !== undefined) this.update(entries);
+  }
+
+  /** data[key] = KeyedRef(o, self._remove, key), with the key encoded. */
+  #store(d: number, key: Key, o: number, op: string): void {
+    const core = this.#core;
+    const e = core.engine;
+    withValue(core.ctx, key, op, (k, kIsRef) => {
+      const kr = weakrefModule.newKeyedRef(e, o, this.#remove, k, kIsRef);
+      try {
+        dictSetItem(e, d, k, kIsRef, kr, true);
+      } finally {
+        decref(e, kr);
+      }
+    });
+  }
+
+  /** The KeyedRef stored for `key` (borrowed), or 0. */
+  #lookup(key: Key, op: string): number {
+    const core = this.#core;
+    const e = core.engine;
+    const d = core.data(op);
+    let p = 0;
+    withValue(core.ctx, key, op, (k, kIsRef) => {
+      p = dictGetSlot(e, d, k, kIsRef);
+    });
+    return p === 0 ? 0 : slotRef(e, p);
+  }
+
+  #wrap(o: number): V {
+    return this.#core.ctx.wrap(o, false) as V;
+  }
+
+  /** d.get(key, default): the value, or `defaultValue` (undefined) if absent or dead. */
+  get(key: Key): V | undefined;
+  get<D>(key: Key, defaultValue: D): V | D;
+  get<D>(key: Key, defaultValue?: D): V | D | undefined {
+    this.#core.commitIfPending("get");
+    const wr = this.#lookup(key, "get");
+    const o = wr === 0 ? 0 : weakrefReferent(this.#core.engine, wr);
+    return o === 0 ? defaultValue : this.#wrap(o);
+  }
+
+  /** d[key] = value: `value` must support weak references (else CPython's TypeError). */
+  set(key: Key, value: V): this {
+    const core = this.#core;
+    core.commitIfPending("set");
+    const o = weakReferent(core.ctx, value, "WeakValueDictionary.set");
+    this.#store(core.data("set"), key, o, "WeakValueDictionary.set");
+    return this;
+  }
+
+  /** del d[key]: throws `KeyError: key` if absent (an entry whose value died is still removed). */
+  delete(key: Key): void {
+    const core = this.#core;
+    core.commitIfPending("delete");
+    const d = core.data("delete");
+    let found = false;
+    withValue(core.ctx, key, "WeakValueDictionary.delete", (k, kIsRef) => {
+      found = dictDelItem(core.engine, d, k, kIsRef);
+    });
+    if (!found) throw keyError(pyRepr(key));
+  }
+
+  /** key in d: true if present with a live value. */
+  has(key: Key): boolean {
+    this.#core.commitIfPending("has");
+    const wr = this.#lookup(key, "has");
+    return wr !== 0 && weakrefReferent(this.#core.engine, wr) !== 0;
+  }
+
+  /** len(d): commits the pending removals first (even during an iteration, as CPython does). */
+  get size(): number {
+    const core = this.#core;
+    core.commitIfPending("size");
+    return dictSize(core.engine, core.data("size"));
+  }
+
+  /** d.pop(key[, default]): removes the entry; throws `KeyError: key` if absent or dead without a default. */
+  pop(key: Key): V;
+  pop<D>(key: Key, defaultValue: D): V | D;
+  pop<D>(key: Key, ...rest: [] | [D]): V | D {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("pop");
+    const d = core.data("pop");
+    let value: V | undefined;
+    withValue(core.ctx, key, "WeakValueDictionary.pop", (k, kIsRef) => {
+      const p = dictGetSlot(e, d, k, kIsRef);
+      if (p === 0) return;
+      const o = weakrefReferent(e, slotRef(e, p));
+      if (o !== 0) value = this.#wrap(o);
+      dictDelItem(e, d, k, kIsRef);
+    });
+    if (value !== undefined) return value;
+    if (rest.length > 0) return rest[0] as D;
+    throw keyError(pyRepr(key));
+  }
+
+  /** d.popitem(): removes the last entry with a live value; `KeyError: 'popitem(): dictionary is empty'`. */
+  popitem(): [Value, V] {
+    const core = this.#core;
+    core.commitIfPending("popitem");
+    for (;;) {
+      const item = core.popEntry("popitem");
+      if (item === null) throw keyError(EMPTY_POPITEM);
+      const [k, kIsRef, wr] = item;
+      try {
+        const o = weakrefReferent(core.engine, wr);
+        if (o !== 0) return [kIsRef ? core.ctx.decodeObject(k) : k, this.#wrap(o)];
+      } finally {
+        core.release(k, kIsRef);
+        core.release(wr, true);
+      }
+    }
+  }
+
+  /** d.setdefault(key, default): the live value for `key`, else stores `defaultValue` and returns it. */
+  setdefault(key: Key, defaultValue: V): V {
+    const core = this.#core;
+    const wr = this.#lookup(key, "setdefault");
+    const o = wr === 0 ? 0 : weakrefReferent(core.engine, wr);
+    if (o !== 0) return this.#wrap(o);
+    core.commitIfPending("setdefault");
+    const v = weakReferent(core.ctx, defaultValue, "WeakValueDictionary.setdefault");
+    this.#store(core.data("setdefault"), key, v, "WeakValueDictionary.setdefault");
+    return this.#wrap(v);
+  }
+
+  /** d.update(entries): [key, value] pairs (another weak dictionary, a Map…) or an object's properties. */
+  update(entries: WeakEntries<Key, V>): void {
+    const core = this.#core;
+    core.commitIfPending("update");
+    scoped(core, () => {
+      for (const [key, value] of entryPairs(entries)) {
+        const o = weakReferent(core.ctx, value, "WeakValueDictionary.update");
+        this.#store(core.data("update"), key, o, "WeakValueDictionary.update");
+      }
+    });
+  }
+
+  /** d.copy(): a new WeakValueDictionary with the live entries (the caller disposes it). */
+  copy(): WeakValueDictionary<V> {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("copy");
+    const copy = new WeakValueDictionary<V>(core.ctx);
+    try {
+      const target = copy.#core.data("copy");
+      core.guarded("copy", () => {
+        for (const entry of core.entries("copy", DICT_CHANGED)) {
+          const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
+          if (o === 0) continue;
+          const [k, kIsRef] = slotValue(e, entry + E_KEY);
+          const kr = weakrefModule.newKeyedRef(e, o, copy.#remove, k, kIsRef);
+          try {
+            dictSetItem(e, target, k, kIsRef, kr, true);
+          } finally {
+            decref(e, kr);
+          }
+        }
+      });
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
+    return copy;
+  }
+
+  /** MutableMapping.clear(): popitem() until the dictionary is empty (entries released last first). */
+  clear(): void {
+    const core = this.#core;
+    core.commitIfPending("clear");
+    for (;;) {
+      const item = core.popEntry("clear");
+      if (item === null) return;
+      core.release(item[0], item[1]);
+      core.release(item[2], item[3]);
+    }
+  }
+
+  /** d.items(): [key, value] for each live entry (guarded; see the module comment). */
+  *items(): Generator<[Value, V], void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("items");
+    core.enter();
+    let held = 0; // CPython's local `v`
+    try {
+      for (const entry of core.entries("items", DICT_CHANGED)) {
+        const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield [core.ctx.decode(entry + E_KEY), this.#wrap(o)];
+      }
+    } finally {
+      core.exit("items");
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /** d.keys(): the keys of the live entries (guarded). */
+  *keys(): Generator<Value, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("keys");
+    core.enter();
+    try {
+      for (const entry of core.entries("keys", DICT_CHANGED)) {
+        if (weakrefReferent(e, slotRef(e, entry + E_VALUE)) !== 0) yield core.ctx.decode(entry + E_KEY);
+      }
+    } finally {
+      core.exit("keys");
+    }
+  }
+
+  /** d.values(): the live values (guarded). */
+  *values(): Generator<V, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("values");
+    core.enter();
+    let held = 0; // CPython's local `obj`
+    try {
+      for (const entry of core.entries("values", DICT_CHANGED)) {
+        const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield this.#wrap(o);
+      }
+    } finally {
+      core.exit("values");
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /** Map-style alias of items(). */
+  entries(): Generator<[Value, V], void, undefined> {
+    return this.items();
+  }
+
+  [Symbol.iterator](): Generator<[Value, V], void, undefined> {
+    return this.items();
+  }
+
+  /** d.itervaluerefs(): the KeyedRefs of every entry, dead ones included (guarded). */
+  *itervaluerefs(): Generator<KeyedRefHandle, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("itervaluerefs");
+    core.enter();
+    try {
+      for (const entry of core.entries("itervaluerefs", DICT_CHANGED)) {
+        yield core.ctx.wrap(slotRef(e, entry + E_VALUE), false) as KeyedRefHandle;
+      }
+    } finally {
+      core.exit("itervaluerefs");
+    }
+  }
+
+  /** d.valuerefs(): a list of the KeyedRefs of every entry, dead ones included. */
+  valuerefs(): KeyedRefHandle[] {
+    return [...this.itervaluerefs()];
+  }
+
+  /**
+   * d._pending_removals: the keys whose values died during an iteration and are not removed yet
+   * (for inspection).
+   */
+  get pendingRemovals(): Value[] {
+    return this.#core.pendingValues("pendingRemovals");
+  }
+
+  /** `<WeakValueDictionary at 0x…>` */
+  toString(): string {
+    return this.#core.repr();
+  }
+
+  /** True once dispose() has run. */
+  get disposed(): boolean {
+    return this.#core.disposed;
+  }
+
+  /**
+   * Releases what the dictionary owns (its dict of KeyedRefs, the pending removals), as CPython
+   * frees a WeakValueDictionary no longer referenced. Idempotent; later uses throw HANDLE_RELEASED.
+   */
+  dispose(): void {
+    this.#core.dispose(false);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// WeakKeyDictionary
+// ---------------------------------------------------------------------------------------------
+
+/** `del data[k]`, ignoring a missing key (WeakKeyDictionary's and WeakSet's removal). */
+export function discardKey(e: Engine, d: number, k: number, isRef: boolean): void {
+  dictDelItem(e, d, k, isRef);
+}
+
+/** Python's `ref(obj)` for a lookup: runs `fn` with a temporary basic weakref to `obj`, then releases it. */
+export function withTempRef<T>(core: WeakCore, obj: Value, op: string, fn: (wr: number) => T): T {
+  const e = core.engine;
+  const wr = weakrefModule.newRef(e, weakReferent(core.ctx, obj, op));
+  try {
+    return fn(wr);
+  } finally {
+    decref(e, wr);
+  }
+}
+
+/**
+ * weakref.WeakKeyDictionary: a mapping whose keys are weak references; an entry disappears when
+ * its key dies. Keys must support weak references; values are any values, held strongly. Make
+ * one with `heap.weakref.WeakKeyDictionary(entries)`; it owns heap objects until `dispose()`.
+ */
+export class WeakKeyDictionary<K extends Handle = Handle> {
+  readonly #core: WeakCore;
+  readonly #remove: WeakrefCallback;
+  /** CPython's _dirty_len: set by delete, pop and popitem (see size). */
+  #dirtyLen = false;
+
+  /** @internal Made by heap.weakref.WeakKeyDictionary(). */
+  constructor(ctx: HeapContext, entries?: Iterable<readonly [K, Value]>) {
+    this.#core = new WeakCore(ctx, "WeakKeyDictionary", discardKey);
+    this.#remove = WeakCore.callback(this.#core, "remove", (core, wr) => {
+      if (core.iterating > 0) core.addPending(wr, true);
+      else discardKey(core.engine, core.data("_remove"), wr, true);
+    });
+    if (entries !== undefined) this.update(entries);
+  }
+
+  /** data[ref(key, self._remove)] = value */
+  #store(key: Value, value: Value, op: string): void {
+    const core = this.#core;
+    const e = core.engine;
+    const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
+    try {
+      const d = core.data(op);
+      withValue(core.ctx, value, op, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
+    } finally {
+      decref(e, wr);
+    }
+  }
+
+  /** d.get(key, default): the value, or `defaultValue` (undefined). Throws TypeError for keys that cannot be weakly referenced. */
+  get(key: K): Value | undefined;
+  get<D>(key: K, defaultValue: D): Value | D;
+  get<D>(key: K, defaultValue?: D): Value | D | undefined {
+    const core = this.#core;
+    return withTempRef(core, key, "WeakKeyDictionary.get", (wr) => {
+      const p = dictGetSlot(core.engine, core.data("get"), wr, true);
+      return p === 0 ? defaultValue : core.ctx.decode(p);
+    });
+  }
+
+  /** d[key] = value: `key` must support weak references (else CPython's TypeError). */
+  set(key: K, value: Value): this {
+    this.#store(key, value, "WeakKeyDictionary.set");
+    return this;
+  }
+
+  /** del d[key]: throws `KeyError: <weakref at …>` if absent. */
+  delete(key: K): void {
+    const core = this.#core;
+    this.#dirtyLen = true;
+    withTempRef(core, key, "WeakKeyDictionary.delete", (wr) => {
+      if (!dictDelItem(core.engine, core.data("delete"), wr, true)) {
+        throw keyError(weakrefRepr(core.engine, wr));
+      }
+    });
+  }
+
+  /** key in d: false (not a TypeError) for values that cannot be weakly referenced. */
+  has(key: Value): boolean {
+    const core = this.#core;
+    if (weakReferentOrZero(core.ctx, key, "WeakKeyDictionary.has") === 0) return false;
+    return withTempRef(
+      core,
+      key,
+      "WeakKeyDictionary.has",
+      (wr) => dictGetSlot(core.engine, core.data("has"), wr, true) !== 0,
+    );
+  }
+
+  /**
+   * len(d) = len(data) - len(pending removals); after a delete/pop/popitem, the pending removals
+   * no longer in `data` are dropped first (CPython's _scrub_removals, issue #21173).
+   */
+  get size(): number {
+    const core = this.#core;
+    const e = core.engine;
+    if (this.#dirtyLen && core.pendingCount("size") > 0) {
+      const l = core.pending("size");
+      const d = core.data("size");
+      for (let i = listSize(e, l) - 1; i >= 0; i--) {
+        if (dictGetSlot(e, d, slotRef(e, listItemSlot(e, l, i)), true) === 0) listDelItem(e, l, i);
+      }
+      this.#dirtyLen = false;
+    }
+    return dictSize(e, core.data("size")) - core.pendingCount("size");
+  }
+
+  /** d.pop(key[, default]): throws `KeyError: <weakref at …>` if absent without a default. */
+  pop(key: K): Value;
+  pop<D>(key: K, defaultValue: D): Value | D;
+  pop<D>(key: K, ...rest: [] | [D]): Value | D {
+    const core = this.#core;
+    const e = core.engine;
+    this.#dirtyLen = true;
+    return withTempRef(core, key, "WeakKeyDictionary.pop", (wr) => {
+      const d = core.data("pop");
+      const p = dictGetSlot(e, d, wr, true);
+      if (p === 0) {
+        if (rest.length > 0) return rest[0] as D;
+        throw keyError(weakrefRepr(e, wr));
+      }
+      const value = core.ctx.decode(p);
+      dictDelItem(e, d, wr, true);
+      return value;
+    });
+  }
+
+  /** d.popitem(): removes the last entry whose key lives; `KeyError: 'popitem(): dictionary is empty'`. */
+  popitem(): [K, Value] {
+    const core = this.#core;
+    this.#dirtyLen = true;
+    for (;;) {
+      const item = core.popEntry("popitem");
+      if (item === null) throw keyError(EMPTY_POPITEM);
+      const [wr, , v, vIsRef] = item;
+      try {
+        const o = weakrefReferent(core.engine, wr);
+        if (o !== 0) return [core.ctx.wrap(o, false) as K, vIsRef ? core.ctx.decodeObject(v) : v];
+      } finally {
+        core.release(wr, true);
+        core.release(v, vIsRef);
+      }
+    }
+  }
+
+  /** d.setdefault(key, default): the value for `key`, else stores `defaultValue` (null) and returns it. */
+  setdefault(key: K, defaultValue: Value = null): Value {
+    const core = this.#core;
+    const e = core.engine;
+    const op = "WeakKeyDictionary.setdefault";
+    const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
+    try {
+      const d = core.data("setdefault");
+      const p = dictGetSlot(e, d, wr, true);
+      if (p !== 0) return core.ctx.decode(p);
+      withValue(core.ctx, defaultValue, op, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
+      return core.ctx.decode(dictGetSlot(e, d, wr, true));
+    } finally {
+      decref(e, wr);
+    }
+  }
+
+  /** d.update(entries): [key, value] pairs (another WeakKeyDictionary, a Map…). */
+  update(entries: Iterable<readonly [K, Value]>): void {
+    scoped(this.#core, () => {
+      for (const [key, value] of entries) this.#store(key, value, "WeakKeyDictionary.update");
+    });
+  }
+
+  /** d.copy(): a new WeakKeyDictionary with the live entries (the caller disposes it). */
+  copy(): WeakKeyDictionary<K> {
+    const core = this.#core;
+    const e = core.engine;
+    const copy = new WeakKeyDictionary<K>(core.ctx);
+    try {
+      const target = copy.#core.data("copy");
+      core.guarded("copy", () => {
+        for (const entry of core.entries("copy", DICT_CHANGED)) {
+          const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
+          if (o === 0) continue;
+          const [v, vIsRef] = slotValue(e, entry + E_VALUE);
+          const wr = weakrefModule.newRef(e, o, copy.#remove);
+          try {
+            dictSetItem(e, target, wr, true, v, vIsRef);
+          } finally {
+            decref(e, wr);
+          }
+        }
+      });
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
+    return copy;
+  }
+
+  /** MutableMapping.clear(): popitem() until the dictionary is empty. */
+  clear(): void {
+    const core = this.#core;
+    this.#dirtyLen = true;
+    for (;;) {
+      const item = core.popEntry("clear");
+      if (item === null) return;
+      core.release(item[0], item[1]);
+      core.release(item[2], item[3]);
+    }
+  }
+
+  /** d.items(): [key, value] for each entry whose key lives (guarded). */
+  *items(): Generator<[K, Value], void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.enter();
+    let held = 0; // CPython's local `key`
+    try {
+      for (const entry of core.entries("items", DICT_CHANGED)) {
+        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield [core.ctx.wrap(o, false) as K, core.ctx.decode(entry + E_VALUE)];
+      }
+    } finally {
+      core.exit("items");
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /** d.keys(): the live keys (guarded). */
+  *keys(): Generator<K, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.enter();
+    let held = 0; // CPython's local `obj`
+    try {
+      for (const entry of core.entries("keys", DICT_CHANGED)) {
+        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield core.ctx.wrap(o, false) as K;
+      }
+    } finally {
+      core.exit("keys");
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /** d.values(): the values of the entries whose key lives (guarded). */
+  *values(): Generator<Value, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.enter();
+    try {
+      for (const entry of core.entries("values", DICT_CHANGED)) {
+        if (weakrefReferent(e, slotRef(e, entry + E_KEY)) !== 0) yield core.ctx.decode(entry + E_VALUE);
+      }
+    } finally {
+      core.exit("values");
+    }
+  }
+
+  /** Map-style alias of items(). */
+  entries(): Generator<[K, Value], void, undefined> {
+    return this.items();
+  }
+
+  [Symbol.iterator](): Generator<[K, Value], void, undefined> {
+    return this.items();
+  }
+
+  /** d.keyrefs(): a list of the weakrefs to the keys, dead ones included. */
+  keyrefs(): WeakRefHandle[] {
+    const core = this.#core;
+    const e = core.engine;
+    const out: WeakRefHandle[] = [];
+    for (const entry of core.entries("keyrefs", DICT_CHANGED)) {
+      out.push(core.ctx.wrap(slotRef(e, entry + E_KEY), false) as WeakRefHandle);
+    }
+    return out;
+  }
+
+  /** d._pending_removals: the dead weakrefs of keys that died during an iteration (for inspection). */
+  get pendingRemovals(): WeakRefHandle[] {
+    return this.#core.pendingValues("pendingRemovals") as WeakRefHandle[];
+  }
+
+  /** `<WeakKeyDictionary at 0x…>` */
+  toString(): string {
+    return this.#core.repr();
+  }
+
+  /** True once dispose() has run. */
+  get disposed(): boolean {
+    return this.#core.disposed;
+  }
+
+  /** Releases what the dictionary owns (its dict, the values, the pending removals). Idempotent. */
+  dispose(): void {
+    this.#core.dispose(true);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

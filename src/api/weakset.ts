@@ -1,0 +1,207 @@
+/**
+ * weakref.WeakSet (CPython 3.11's Lib/_weakrefset.py, cpython-memory.md §5.8) over heap objects:
+ * `data` is a heap dict used as a set (`ref(item, _remove)` → None), with the pending removals and
+ * iteration guards of the weak dictionaries (see weakdict.ts). CPython's set iterates, and pops, in
+ * hash-table order; this one follows the dict's insertion order (pop() takes the newest item).
+ */
+
+import { dictSize, E_KEY, NONE, slotRef, type WeakrefCallback, weakrefReferent } from "../object/index.js";
+import { decref, dictClear, dictDelItem, dictGetSlot, dictSetItem, incref } from "../refcount/index.js";
+import { weakrefModule } from "../weakref/index.js";
+import type { HeapContext } from "./context.js";
+import type { Handle, Value } from "./handle.js";
+import { discardKey, keyError, WeakCore, withTempRef } from "./weakdict.js";
+import { type WeakRefHandle, weakReferent, weakReferentOrZero, weakrefRepr } from "./weakhandle.js";
+
+const SET_CHANGED = "Set changed size during iteration";
+
+/**
+ * A set of objects held through weak references: an item disappears when it dies. Items must
+ * support weak references. Make one with `heap.weakref.WeakSet(items)`; it owns heap objects until
+ * `dispose()`.
+ */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: Python's name (weakref.WeakSet); the JS global is unrelated
+export class WeakSet<T extends Handle = Handle> {
+  readonly #core: WeakCore;
+  readonly #remove: WeakrefCallback;
+
+  /** @internal Made by heap.weakref.WeakSet(). */
+  constructor(ctx: HeapContext, items?: Iterable<T>) {
+    this.#core = new WeakCore(ctx, "WeakSet", discardKey);
+    this.#remove = WeakCore.callback(this.#core, "_remove", (core, wr) => {
+      if (core.iterating > 0) core.addPending(wr, true);
+      else discardKey(core.engine, core.data("_remove"), wr, true);
+    });
+    if (items !== undefined) this.update(items);
+  }
+
+  /** s.add(item): `item` must support weak references (else CPython's TypeError). */
+  add(item: T): this {
+    const core = this.#core;
+    const e = core.engine;
+    core.commitIfPending("add");
+    const wr = weakrefModule.newRef(e, weakReferent(core.ctx, item, "WeakSet.add"), this.#remove);
+    try {
+      dictSetItem(e, core.data("add"), wr, true, NONE, true);
+    } finally {
+      decref(e, wr);
+    }
+    return this;
+  }
+
+  /** s.discard(item): removes it if present (TypeError for values that cannot be weakly referenced). */
+  discard(item: T): void {
+    const core = this.#core;
+    core.commitIfPending("discard");
+    withTempRef(core, item, "WeakSet.discard", (wr) =>
+      dictDelItem(core.engine, core.data("discard"), wr, true),
+    );
+  }
+
+  /** s.remove(item): throws `KeyError: <weakref at …>` if absent. */
+  remove(item: T): void {
+    const core = this.#core;
+    core.commitIfPending("remove");
+    withTempRef(core, item, "WeakSet.remove", (wr) => {
+      if (!dictDelItem(core.engine, core.data("remove"), wr, true))
+        throw keyError(weakrefRepr(core.engine, wr));
+    });
+  }
+
+  /** item in s: false (not a TypeError) for values that cannot be weakly referenced. */
+  has(item: Value): boolean {
+    const core = this.#core;
+    if (weakReferentOrZero(core.ctx, item, "WeakSet.has") === 0) return false;
+    return withTempRef(
+      core,
+      item,
+      "WeakSet.has",
+      (wr) => dictGetSlot(core.engine, core.data("has"), wr, true) !== 0,
+    );
+  }
+
+  /** len(s) = len(data) - len(pending removals): items that died during an iteration are not counted. */
+  get size(): number {
+    const core = this.#core;
+    return dictSize(core.engine, core.data("size")) - core.pendingCount("size");
+  }
+
+  /** s.pop(): removes and returns a live item; `KeyError: 'pop from empty WeakSet'` when there is none. */
+  pop(): T {
+    const core = this.#core;
+    core.commitIfPending("pop");
+    for (;;) {
+      const item = core.popEntry("pop");
+      if (item === null) throw keyError("'pop from empty WeakSet'");
+      const [wr, , v, vIsRef] = item;
+      try {
+        const o = weakrefReferent(core.engine, wr);
+        if (o !== 0) return core.ctx.wrap(o, false) as T;
+      } finally {
+        core.release(wr, true);
+        core.release(v, vIsRef);
+      }
+    }
+  }
+
+  /** s.clear() */
+  clear(): void {
+    const core = this.#core;
+    core.commitIfPending("clear");
+    dictClear(core.engine, core.data("clear"));
+  }
+
+  /** s.update(items): adds each item. */
+  update(items: Iterable<T>): void {
+    const core = this.#core;
+    core.commitIfPending("update");
+    core.ctx.scope(() => {
+      for (const item of items) this.add(item);
+    });
+  }
+
+  /** s.copy(): a new WeakSet of the live items (the caller disposes it). */
+  copy(): WeakSet<T> {
+    const core = this.#core;
+    const e = core.engine;
+    const copy = new WeakSet<T>(core.ctx);
+    try {
+      core.guarded("copy", () => {
+        for (const entry of core.entries("copy", SET_CHANGED)) {
+          const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
+          if (o === 0) continue;
+          const wr = weakrefModule.newRef(e, o, copy.#remove);
+          try {
+            dictSetItem(e, copy.#core.data("copy"), wr, true, NONE, true);
+          } finally {
+            decref(e, wr);
+          }
+        }
+      });
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
+    return copy;
+  }
+
+  /**
+   * The live items (guarded like the weak dictionaries' iterators: items dying meanwhile are
+   * recorded as pending removals and skipped). The iterator holds the item it yielded last until
+   * it is resumed or closed, as CPython's does.
+   */
+  *[Symbol.iterator](): Generator<T, void, undefined> {
+    const core = this.#core;
+    const e = core.engine;
+    core.enter();
+    let held = 0; // CPython's local `item`
+    try {
+      for (const entry of core.entries("__iter__", SET_CHANGED)) {
+        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield core.ctx.wrap(o, false) as T;
+      }
+    } finally {
+      core.exit("__iter__");
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /** Set-style alias of the iterator. */
+  values(): Generator<T, void, undefined> {
+    return this[Symbol.iterator]();
+  }
+
+  /** s._pending_removals: the dead weakrefs of items that died during an iteration (for inspection). */
+  get pendingRemovals(): WeakRefHandle[] {
+    return this.#core.pendingValues("pendingRemovals") as WeakRefHandle[];
+  }
+
+  /** CPython's repr, that of its set of weakrefs: `{<weakref at 0x…; to 'C' at 0x…>, …}` or `set()`. */
+  toString(): string {
+    const core = this.#core;
+    if (core.disposed) return "<disposed WeakSet>";
+    const e = core.engine;
+    const parts: string[] = [];
+    for (const entry of core.entries("toString", SET_CHANGED))
+      parts.push(weakrefRepr(e, slotRef(e, entry + E_KEY)));
+    return parts.length === 0 ? "set()" : `{${parts.join(", ")}}`;
+  }
+
+  /** True once dispose() has run. */
+  get disposed(): boolean {
+    return this.#core.disposed;
+  }
+
+  /** Releases what the set owns (its dict of weakrefs, the pending removals). Idempotent. */
+  dispose(): void {
+    this.#core.dispose(true);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
