@@ -356,6 +356,49 @@ const EMPTY_POPITEM = "'popitem(): dictionary is empty'";
 
 // ---------------------------------------------------------------------------------------------
 // WeakValueDictionary
+/**
+ * What every weak container shares: the core that owns its heap objects, CPython's repr, and
+ * release through dispose() or `using`.
+ */
+export abstract class WeakContainer {
+  protected readonly core: WeakCore;
+  /** Release `data` before the pending removals (WeakKeyDictionary's and WeakSet's order). */
+  readonly #dataFirst: boolean;
+
+  protected constructor(core: WeakCore, dataFirst: boolean) {
+    this.core = core;
+    this.#dataFirst = dataFirst;
+  }
+
+  /** CPython's repr: `<WeakValueDictionary at 0x…>` and so on. */
+  toString(): string {
+    return this.core.repr();
+  }
+
+  /** True once dispose() has run. */
+  get disposed(): boolean {
+    return this.core.disposed;
+  }
+
+  /**
+   * Releases what the container owns (its dict, the pending removals), as CPython frees one no
+   * longer referenced. Idempotent; later uses throw HANDLE_RELEASED.
+   */
+  dispose(): void {
+    this.core.dispose(this.#dataFirst);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** `key in container` for the weakly keyed ones: false (not a TypeError) for values without weakrefs. */
+export function containsWeakly(core: WeakCore, key: Value, op: string): boolean {
+  if (weakReferentOrZero(core.ctx, key, op) === 0) return false;
+  return withTempRef(core, key, op, (wr) => dictGetSlot(core.engine, core.data("has"), wr, true) !== 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -377,14 +420,13 @@ function removeDeadWeakref(e: Engine, d: number, k: number, isRef: boolean): voi
  *
  * `[Symbol.iterator]` gives [key, value] pairs, as a Map's (Python's `iter(d)` is `keys()`).
  */
-export class WeakValueDictionary<V extends Handle = Handle> {
-  readonly #core: WeakCore;
+export class WeakValueDictionary<V extends Handle = Handle> extends WeakContainer {
   readonly #remove: WeakrefCallback;
 
   /** @internal Made by heap.weakref.WeakValueDictionary(). */
   constructor(ctx: HeapContext, entries?: WeakEntries<Key, V>) {
-    this.#core = new WeakCore(ctx, "WeakValueDictionary", removeDeadWeakref);
-    this.#remove = WeakCore.callback(this.#core, "remove", (core, wr) => {
+    super(new WeakCore(ctx, "WeakValueDictionary", removeDeadWeakref), false);
+    this.#remove = WeakCore.callback(this.core, "remove", (core, wr) => {
       const e = core.engine;
       const [k, isRef] = slotValue(e, wr + WR_KEY);
       if (core.iterating > 0) core.addPending(k, isRef);
@@ -395,7 +437,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** data[key] = KeyedRef(o, self._remove, key), with the key encoded. */
   #store(d: number, key: Key, o: number, op: string): void {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     withValue(core.ctx, key, op, (k, kIsRef) => {
       const kr = weakrefModule.newKeyedRef(e, o, this.#remove, k, kIsRef);
@@ -409,7 +451,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** The KeyedRef stored for `key` (borrowed), or 0. */
   #lookup(key: Key, op: string): number {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const d = core.data(op);
     let p = 0;
@@ -420,22 +462,22 @@ export class WeakValueDictionary<V extends Handle = Handle> {
   }
 
   #wrap(o: number): V {
-    return this.#core.ctx.wrap(o, false) as V;
+    return this.core.ctx.wrap(o, false) as V;
   }
 
   /** d.get(key, default): the value, or `defaultValue` (undefined) if absent or dead. */
   get(key: Key): V | undefined;
   get<D>(key: Key, defaultValue: D): V | D;
   get<D>(key: Key, defaultValue?: D): V | D | undefined {
-    this.#core.commitIfPending("get");
+    this.core.commitIfPending("get");
     const wr = this.#lookup(key, "get");
-    const o = wr === 0 ? 0 : weakrefReferent(this.#core.engine, wr);
+    const o = wr === 0 ? 0 : weakrefReferent(this.core.engine, wr);
     return o === 0 ? defaultValue : this.#wrap(o);
   }
 
   /** d[key] = value: `value` must support weak references (else CPython's TypeError). */
   set(key: Key, value: V): this {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("set");
     const o = weakReferent(core.ctx, value, "WeakValueDictionary.set");
     this.#store(core.data("set"), key, o, "WeakValueDictionary.set");
@@ -444,7 +486,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** del d[key]: throws `KeyError: key` if absent (an entry whose value died is still removed). */
   delete(key: Key): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("delete");
     const d = core.data("delete");
     let found = false;
@@ -456,14 +498,14 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** key in d: true if present with a live value. */
   has(key: Key): boolean {
-    this.#core.commitIfPending("has");
+    this.core.commitIfPending("has");
     const wr = this.#lookup(key, "has");
-    return wr !== 0 && weakrefReferent(this.#core.engine, wr) !== 0;
+    return wr !== 0 && weakrefReferent(this.core.engine, wr) !== 0;
   }
 
   /** len(d): commits the pending removals first (even during an iteration, as CPython does). */
   get size(): number {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("size");
     return dictSize(core.engine, core.data("size"));
   }
@@ -472,7 +514,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
   pop(key: Key): V;
   pop<D>(key: Key, defaultValue: D): V | D;
   pop<D>(key: Key, ...rest: [] | [D]): V | D {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("pop");
     const d = core.data("pop");
@@ -491,7 +533,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.popitem(): removes the last entry with a live value; `KeyError: 'popitem(): dictionary is empty'`. */
   popitem(): [Value, V] {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("popitem");
     for (;;) {
       const item = core.popEntry("popitem");
@@ -509,7 +551,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.setdefault(key, default): the live value for `key`, else stores `defaultValue` and returns it. */
   setdefault(key: Key, defaultValue: V): V {
-    const core = this.#core;
+    const core = this.core;
     const wr = this.#lookup(key, "setdefault");
     const o = wr === 0 ? 0 : weakrefReferent(core.engine, wr);
     if (o !== 0) return this.#wrap(o);
@@ -521,7 +563,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.update(entries): [key, value] pairs (another weak dictionary, a Map…) or an object's properties. */
   update(entries: WeakEntries<Key, V>): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("update");
     scoped(core, () => {
       for (const [key, value] of entryPairs(entries)) {
@@ -533,12 +575,12 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.copy(): a new WeakValueDictionary with the live entries (the caller disposes it). */
   copy(): WeakValueDictionary<V> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("copy");
     const copy = new WeakValueDictionary<V>(core.ctx);
     try {
-      const target = copy.#core.data("copy");
+      const target = copy.core.data("copy");
       core.guarded("copy", () => {
         for (const entry of core.entries("copy", DICT_CHANGED)) {
           const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
@@ -561,7 +603,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** MutableMapping.clear(): popitem() until the dictionary is empty (entries released last first). */
   clear(): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("clear");
     for (;;) {
       const item = core.popEntry("clear");
@@ -573,7 +615,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.items(): [key, value] for each live entry (guarded; see the module comment). */
   *items(): Generator<[Value, V], void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("items");
     core.enter();
@@ -595,7 +637,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.keys(): the keys of the live entries (guarded). */
   *keys(): Generator<Value, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("keys");
     core.enter();
@@ -610,7 +652,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.values(): the live values (guarded). */
   *values(): Generator<V, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("values");
     core.enter();
@@ -641,7 +683,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
 
   /** d.itervaluerefs(): the KeyedRefs of every entry, dead ones included (guarded). */
   *itervaluerefs(): Generator<KeyedRefHandle, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("itervaluerefs");
     core.enter();
@@ -664,29 +706,7 @@ export class WeakValueDictionary<V extends Handle = Handle> {
    * (for inspection).
    */
   get pendingRemovals(): Value[] {
-    return this.#core.pendingValues("pendingRemovals");
-  }
-
-  /** `<WeakValueDictionary at 0x…>` */
-  toString(): string {
-    return this.#core.repr();
-  }
-
-  /** True once dispose() has run. */
-  get disposed(): boolean {
-    return this.#core.disposed;
-  }
-
-  /**
-   * Releases what the dictionary owns (its dict of KeyedRefs, the pending removals), as CPython
-   * frees a WeakValueDictionary no longer referenced. Idempotent; later uses throw HANDLE_RELEASED.
-   */
-  dispose(): void {
-    this.#core.dispose(false);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    return this.core.pendingValues("pendingRemovals");
   }
 }
 
@@ -715,16 +735,15 @@ export function withTempRef<T>(core: WeakCore, obj: Value, op: string, fn: (wr: 
  * its key dies. Keys must support weak references; values are any values, held strongly. Make
  * one with `heap.weakref.WeakKeyDictionary(entries)`; it owns heap objects until `dispose()`.
  */
-export class WeakKeyDictionary<K extends Handle = Handle> {
-  readonly #core: WeakCore;
+export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer {
   readonly #remove: WeakrefCallback;
   /** CPython's _dirty_len: set by delete, pop and popitem (see size). */
   #dirtyLen = false;
 
   /** @internal Made by heap.weakref.WeakKeyDictionary(). */
   constructor(ctx: HeapContext, entries?: Iterable<readonly [K, Value]>) {
-    this.#core = new WeakCore(ctx, "WeakKeyDictionary", discardKey);
-    this.#remove = WeakCore.callback(this.#core, "remove", (core, wr) => {
+    super(new WeakCore(ctx, "WeakKeyDictionary", discardKey), true);
+    this.#remove = WeakCore.callback(this.core, "remove", (core, wr) => {
       if (core.iterating > 0) core.addPending(wr, true);
       else discardKey(core.engine, core.data("_remove"), wr, true);
     });
@@ -733,7 +752,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** data[ref(key, self._remove)] = value */
   #store(key: Value, value: Value, op: string): void {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
     try {
@@ -748,7 +767,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
   get(key: K): Value | undefined;
   get<D>(key: K, defaultValue: D): Value | D;
   get<D>(key: K, defaultValue?: D): Value | D | undefined {
-    const core = this.#core;
+    const core = this.core;
     return withTempRef(core, key, "WeakKeyDictionary.get", (wr) => {
       const p = dictGetSlot(core.engine, core.data("get"), wr, true);
       return p === 0 ? defaultValue : core.ctx.decode(p);
@@ -763,7 +782,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** del d[key]: throws `KeyError: <weakref at …>` if absent. */
   delete(key: K): void {
-    const core = this.#core;
+    const core = this.core;
     this.#dirtyLen = true;
     withTempRef(core, key, "WeakKeyDictionary.delete", (wr) => {
       if (!dictDelItem(core.engine, core.data("delete"), wr, true)) {
@@ -774,14 +793,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** key in d: false (not a TypeError) for values that cannot be weakly referenced. */
   has(key: Value): boolean {
-    const core = this.#core;
-    if (weakReferentOrZero(core.ctx, key, "WeakKeyDictionary.has") === 0) return false;
-    return withTempRef(
-      core,
-      key,
-      "WeakKeyDictionary.has",
-      (wr) => dictGetSlot(core.engine, core.data("has"), wr, true) !== 0,
-    );
+    return containsWeakly(this.core, key, "WeakKeyDictionary.has");
   }
 
   /**
@@ -789,7 +801,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
    * no longer in `data` are dropped first (CPython's _scrub_removals, issue #21173).
    */
   get size(): number {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     if (this.#dirtyLen && core.pendingCount("size") > 0) {
       const l = core.pending("size");
@@ -806,7 +818,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
   pop(key: K): Value;
   pop<D>(key: K, defaultValue: D): Value | D;
   pop<D>(key: K, ...rest: [] | [D]): Value | D {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     this.#dirtyLen = true;
     return withTempRef(core, key, "WeakKeyDictionary.pop", (wr) => {
@@ -824,7 +836,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.popitem(): removes the last entry whose key lives; `KeyError: 'popitem(): dictionary is empty'`. */
   popitem(): [K, Value] {
-    const core = this.#core;
+    const core = this.core;
     this.#dirtyLen = true;
     for (;;) {
       const item = core.popEntry("popitem");
@@ -842,7 +854,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.setdefault(key, default): the value for `key`, else stores `defaultValue` (null) and returns it. */
   setdefault(key: K, defaultValue: Value = null): Value {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const op = "WeakKeyDictionary.setdefault";
     const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
@@ -859,18 +871,18 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.update(entries): [key, value] pairs (another WeakKeyDictionary, a Map…). */
   update(entries: Iterable<readonly [K, Value]>): void {
-    scoped(this.#core, () => {
+    scoped(this.core, () => {
       for (const [key, value] of entries) this.#store(key, value, "WeakKeyDictionary.update");
     });
   }
 
   /** d.copy(): a new WeakKeyDictionary with the live entries (the caller disposes it). */
   copy(): WeakKeyDictionary<K> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const copy = new WeakKeyDictionary<K>(core.ctx);
     try {
-      const target = copy.#core.data("copy");
+      const target = copy.core.data("copy");
       core.guarded("copy", () => {
         for (const entry of core.entries("copy", DICT_CHANGED)) {
           const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
@@ -893,7 +905,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** MutableMapping.clear(): popitem() until the dictionary is empty. */
   clear(): void {
-    const core = this.#core;
+    const core = this.core;
     this.#dirtyLen = true;
     for (;;) {
       const item = core.popEntry("clear");
@@ -905,7 +917,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.items(): [key, value] for each entry whose key lives (guarded). */
   *items(): Generator<[K, Value], void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.enter();
     let held = 0; // CPython's local `key`
@@ -926,7 +938,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.keys(): the live keys (guarded). */
   *keys(): Generator<K, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.enter();
     let held = 0; // CPython's local `obj`
@@ -947,7 +959,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.values(): the values of the entries whose key lives (guarded). */
   *values(): Generator<Value, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.enter();
     try {
@@ -970,7 +982,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d.keyrefs(): a list of the weakrefs to the keys, dead ones included. */
   keyrefs(): WeakRefHandle[] {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const out: WeakRefHandle[] = [];
     for (const entry of core.entries("keyrefs", DICT_CHANGED)) {
@@ -981,25 +993,6 @@ export class WeakKeyDictionary<K extends Handle = Handle> {
 
   /** d._pending_removals: the dead weakrefs of keys that died during an iteration (for inspection). */
   get pendingRemovals(): WeakRefHandle[] {
-    return this.#core.pendingValues("pendingRemovals") as WeakRefHandle[];
-  }
-
-  /** `<WeakKeyDictionary at 0x…>` */
-  toString(): string {
-    return this.#core.repr();
-  }
-
-  /** True once dispose() has run. */
-  get disposed(): boolean {
-    return this.#core.disposed;
-  }
-
-  /** Releases what the dictionary owns (its dict, the values, the pending removals). Idempotent. */
-  dispose(): void {
-    this.#core.dispose(true);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    return this.core.pendingValues("pendingRemovals") as WeakRefHandle[];
   }
 }

@@ -6,12 +6,12 @@
  */
 
 import { dictSize, E_KEY, NONE, slotRef, type WeakrefCallback, weakrefReferent } from "../object/index.js";
-import { decref, dictClear, dictDelItem, dictGetSlot, dictSetItem, incref } from "../refcount/index.js";
+import { decref, dictClear, dictDelItem, dictSetItem, incref } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { HeapContext } from "./context.js";
 import type { Handle, Value } from "./handle.js";
-import { discardKey, keyError, WeakCore, withTempRef } from "./weakdict.js";
-import { type WeakRefHandle, weakReferent, weakReferentOrZero, weakrefRepr } from "./weakhandle.js";
+import { containsWeakly, discardKey, keyError, WeakContainer, WeakCore, withTempRef } from "./weakdict.js";
+import { type WeakRefHandle, weakReferent, weakrefRepr } from "./weakhandle.js";
 
 const SET_CHANGED = "Set changed size during iteration";
 
@@ -21,14 +21,13 @@ const SET_CHANGED = "Set changed size during iteration";
  * `dispose()`.
  */
 // biome-ignore lint/suspicious/noShadowRestrictedNames: Python's name (weakref.WeakSet); the JS global is unrelated
-export class WeakSet<T extends Handle = Handle> {
-  readonly #core: WeakCore;
+export class WeakSet<T extends Handle = Handle> extends WeakContainer {
   readonly #remove: WeakrefCallback;
 
   /** @internal Made by heap.weakref.WeakSet(). */
   constructor(ctx: HeapContext, items?: Iterable<T>) {
-    this.#core = new WeakCore(ctx, "WeakSet", discardKey);
-    this.#remove = WeakCore.callback(this.#core, "_remove", (core, wr) => {
+    super(new WeakCore(ctx, "WeakSet", discardKey), true);
+    this.#remove = WeakCore.callback(this.core, "_remove", (core, wr) => {
       if (core.iterating > 0) core.addPending(wr, true);
       else discardKey(core.engine, core.data("_remove"), wr, true);
     });
@@ -37,7 +36,7 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s.add(item): `item` must support weak references (else CPython's TypeError). */
   add(item: T): this {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.commitIfPending("add");
     const wr = weakrefModule.newRef(e, weakReferent(core.ctx, item, "WeakSet.add"), this.#remove);
@@ -51,7 +50,7 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s.discard(item): removes it if present (TypeError for values that cannot be weakly referenced). */
   discard(item: T): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("discard");
     withTempRef(core, item, "WeakSet.discard", (wr) =>
       dictDelItem(core.engine, core.data("discard"), wr, true),
@@ -60,7 +59,7 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s.remove(item): throws `KeyError: <weakref at …>` if absent. */
   remove(item: T): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("remove");
     withTempRef(core, item, "WeakSet.remove", (wr) => {
       if (!dictDelItem(core.engine, core.data("remove"), wr, true))
@@ -70,25 +69,18 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** item in s: false (not a TypeError) for values that cannot be weakly referenced. */
   has(item: Value): boolean {
-    const core = this.#core;
-    if (weakReferentOrZero(core.ctx, item, "WeakSet.has") === 0) return false;
-    return withTempRef(
-      core,
-      item,
-      "WeakSet.has",
-      (wr) => dictGetSlot(core.engine, core.data("has"), wr, true) !== 0,
-    );
+    return containsWeakly(this.core, item, "WeakSet.has");
   }
 
   /** len(s) = len(data) - len(pending removals): items that died during an iteration are not counted. */
   get size(): number {
-    const core = this.#core;
+    const core = this.core;
     return dictSize(core.engine, core.data("size")) - core.pendingCount("size");
   }
 
   /** s.pop(): removes and returns a live item; `KeyError: 'pop from empty WeakSet'` when there is none. */
   pop(): T {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("pop");
     for (;;) {
       const item = core.popEntry("pop");
@@ -106,14 +98,14 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s.clear() */
   clear(): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("clear");
     dictClear(core.engine, core.data("clear"));
   }
 
   /** s.update(items): adds each item. */
   update(items: Iterable<T>): void {
-    const core = this.#core;
+    const core = this.core;
     core.commitIfPending("update");
     core.ctx.scope(() => {
       for (const item of items) this.add(item);
@@ -122,7 +114,7 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s.copy(): a new WeakSet of the live items (the caller disposes it). */
   copy(): WeakSet<T> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     const copy = new WeakSet<T>(core.ctx);
     try {
@@ -132,7 +124,7 @@ export class WeakSet<T extends Handle = Handle> {
           if (o === 0) continue;
           const wr = weakrefModule.newRef(e, o, copy.#remove);
           try {
-            dictSetItem(e, copy.#core.data("copy"), wr, true, NONE, true);
+            dictSetItem(e, copy.core.data("copy"), wr, true, NONE, true);
           } finally {
             decref(e, wr);
           }
@@ -151,7 +143,7 @@ export class WeakSet<T extends Handle = Handle> {
    * it is resumed or closed, as CPython's does.
    */
   *[Symbol.iterator](): Generator<T, void, undefined> {
-    const core = this.#core;
+    const core = this.core;
     const e = core.engine;
     core.enter();
     let held = 0; // CPython's local `item`
@@ -177,31 +169,17 @@ export class WeakSet<T extends Handle = Handle> {
 
   /** s._pending_removals: the dead weakrefs of items that died during an iteration (for inspection). */
   get pendingRemovals(): WeakRefHandle[] {
-    return this.#core.pendingValues("pendingRemovals") as WeakRefHandle[];
+    return this.core.pendingValues("pendingRemovals") as WeakRefHandle[];
   }
 
   /** CPython's repr, that of its set of weakrefs: `{<weakref at 0x…; to 'C' at 0x…>, …}` or `set()`. */
-  toString(): string {
-    const core = this.#core;
+  override toString(): string {
+    const core = this.core;
     if (core.disposed) return "<disposed WeakSet>";
     const e = core.engine;
     const parts: string[] = [];
     for (const entry of core.entries("toString", SET_CHANGED))
       parts.push(weakrefRepr(e, slotRef(e, entry + E_KEY)));
     return parts.length === 0 ? "set()" : `{${parts.join(", ")}}`;
-  }
-
-  /** True once dispose() has run. */
-  get disposed(): boolean {
-    return this.#core.disposed;
-  }
-
-  /** Releases what the set owns (its dict of weakrefs, the pending removals). Idempotent. */
-  dispose(): void {
-    this.#core.dispose(true);
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }
