@@ -278,6 +278,34 @@ export class WeakCore {
   }
 
   /**
+   * The live referents of the weakrefs at `offset` (E_KEY or E_VALUE) of each entry, as new
+   * handles, guarded like every iterator here. The one yielded last is held until the iterator
+   * resumes or closes, as the local variable of CPython's generator holds it.
+   */
+  *liveReferents<T extends Handle>(
+    offset: number,
+    op: string,
+    changed: string,
+  ): Generator<T, void, undefined> {
+    const e = this.engine;
+    this.enter();
+    let held = 0;
+    try {
+      for (const entry of this.entries(op, changed)) {
+        const o = weakrefReferent(e, slotRef(e, entry + offset));
+        if (o === 0) continue;
+        incref(e, o);
+        if (held !== 0) decref(e, held);
+        held = o;
+        yield this.ctx.wrap(o, false) as T;
+      }
+    } finally {
+      this.exit(op);
+      if (held !== 0) decref(e, held);
+    }
+  }
+
+  /**
    * Iterates `data`'s live entries (their addresses, valid until the next step) as a dict
    * iterator does: throws `changed` ("dictionary changed size during iteration") if its size
    * changes meanwhile.
@@ -652,24 +680,8 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
 
   /** d.values(): the live values (guarded). */
   *values(): Generator<V, void, undefined> {
-    const core = this.core;
-    const e = core.engine;
-    core.commitIfPending("values");
-    core.enter();
-    let held = 0; // CPython's local `obj`
-    try {
-      for (const entry of core.entries("values", DICT_CHANGED)) {
-        const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield this.#wrap(o);
-      }
-    } finally {
-      core.exit("values");
-      if (held !== 0) decref(e, held);
-    }
+    this.core.commitIfPending("values");
+    yield* this.core.liveReferents<V>(E_VALUE, "values", DICT_CHANGED);
   }
 
   /** Map-style alias of items(). */
@@ -938,23 +950,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
 
   /** d.keys(): the live keys (guarded). */
   *keys(): Generator<K, void, undefined> {
-    const core = this.core;
-    const e = core.engine;
-    core.enter();
-    let held = 0; // CPython's local `obj`
-    try {
-      for (const entry of core.entries("keys", DICT_CHANGED)) {
-        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield core.ctx.wrap(o, false) as K;
-      }
-    } finally {
-      core.exit("keys");
-      if (held !== 0) decref(e, held);
-    }
+    yield* this.core.liveReferents<K>(E_KEY, "keys", DICT_CHANGED);
   }
 
   /** d.values(): the values of the entries whose key lives (guarded). */

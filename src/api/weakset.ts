@@ -6,7 +6,7 @@
  */
 
 import { dictSize, E_KEY, NONE, slotRef, type WeakrefCallback, weakrefReferent } from "../object/index.js";
-import { decref, dictClear, dictDelItem, dictSetItem, incref } from "../refcount/index.js";
+import { decref, dictClear, dictDelItem, dictSetItem } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { HeapContext } from "./context.js";
 import type { Handle, Value } from "./handle.js";
@@ -143,23 +143,7 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
    * it is resumed or closed, as CPython's does.
    */
   *[Symbol.iterator](): Generator<T, void, undefined> {
-    const core = this.core;
-    const e = core.engine;
-    core.enter();
-    let held = 0; // CPython's local `item`
-    try {
-      for (const entry of core.entries("__iter__", SET_CHANGED)) {
-        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield core.ctx.wrap(o, false) as T;
-      }
-    } finally {
-      core.exit("__iter__");
-      if (held !== 0) decref(e, held);
-    }
+    yield* this.core.liveReferents<T>(E_KEY, "__iter__", SET_CHANGED);
   }
 
   /** Set-style alias of the iterator. */
