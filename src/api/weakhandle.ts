@@ -12,6 +12,7 @@ import {
   WR_KEY,
   weakrefCallback,
   weakrefReferent,
+  weakrefsEqual,
 } from "../object/index.js";
 import { ErrorCode, HandleError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
@@ -59,12 +60,7 @@ export class WeakRefHandle extends Handle {
 
   /** r1 == r2: while both referents live, whether they are the same object; afterwards identity. */
   equals(other: WeakRefHandle): boolean {
-    const e = hostOf(this).engine;
-    const a = addressOf(this, "equals");
-    const b = addressOf(other, "equals");
-    if (a === b) return true;
-    const ra = weakrefReferent(e, a);
-    return ra !== 0 && ra === weakrefReferent(e, b);
+    return weakrefsEqual(hostOf(this).engine, addressOf(this, "equals"), addressOf(other, "equals"));
   }
 
   /** CPython's repr: `<weakref at 0x…; to 'C' at 0x…>` or `<weakref at 0x…; dead>`. */

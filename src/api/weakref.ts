@@ -10,7 +10,7 @@
  */
 import { NONE, slotRef, typeIdOf, typeInfo, type WeakrefCallback, weakrefReferent } from "../object/index.js";
 import { decref, listItemSlot } from "../refcount/index.js";
-import { ErrorCode, HandleError, hex } from "../util/index.js";
+import { hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { Key } from "./containers.js";
 import type { HeapContext } from "./context.js";
@@ -20,9 +20,9 @@ import { type WeakEntries, WeakKeyDictionary, WeakValueDictionary } from "./weak
 import {
   KeyedRefHandle,
   userCallbacks,
-  valueTypeName,
   type WeakCallback,
   WeakRefHandle,
+  weakReferent,
 } from "./weakhandle.js";
 import { WeakSet as WeakSetClass } from "./weakset.js";
 
@@ -145,17 +145,6 @@ export class WeakrefFacade {
     this.#ctx = ctx;
   }
 
-  /** The address of a referent argument; values that are not objects cannot have weakrefs. */
-  #referent(obj: Value, op: string): number {
-    this.#ctx.ensureOpen(op);
-    const face = proxyOfFace(obj);
-    if (face !== undefined) throw weakrefModule.notWeakrefable("weakref.ProxyType");
-    if (!(obj instanceof Handle)) throw weakrefModule.notWeakrefable(valueTypeName(obj));
-    if (hostOf(obj) !== this.#ctx)
-      throw new HandleError(ErrorCode.WrongHeap, `${op}: the handle belongs to another heap`);
-    return addressOf(obj, op);
-  }
-
   /** An engine callback that calls `callback` with a handle to the weakref (released after). */
   engineCallback<W>(callback: WeakCallback<W>): WeakrefCallback {
     // One engine callback per user callback, made once: a fresh closure (renamed, and entered in
@@ -178,7 +167,7 @@ export class WeakrefFacade {
    * to the same weakref (`wr1.is(wr2)`), as `ref(o) is ref(o)` in Python.
    */
   ref<T extends Handle>(obj: T, callback: WeakCallback | null = null): WeakRefHandle {
-    const o = this.#referent(obj, "weakref.ref");
+    const o = weakReferent(this.#ctx, obj, "weakref.ref");
     const e = this.#ctx.engine;
     const wr = weakrefModule.newRef(e, o, callback === null ? null : this.engineCallback(callback));
     return this.#ctx.wrap(wr, true) as WeakRefHandle;
@@ -186,7 +175,7 @@ export class WeakrefFacade {
 
   /** weakref.proxy(obj, callback): a proxy to `obj` (see WeakProxy); the basic proxy is shared. */
   proxy<T extends Handle>(obj: T, callback: WeakCallback<WeakProxy<T>> | null = null): WeakProxy<T> {
-    const o = this.#referent(obj, "weakref.proxy");
+    const o = weakReferent(this.#ctx, obj, "weakref.proxy");
     const e = this.#ctx.engine;
     const wr = weakrefModule.newProxy(e, o, callback === null ? null : this.engineCallback(callback));
     return this.#ctx.wrap(wr, true) as WeakProxy<T>;
@@ -198,7 +187,7 @@ export class WeakrefFacade {
    * held strongly; `obj` is not.
    */
   finalize<A extends Value[], R>(obj: Handle, func: (...args: A) => R, ...args: A): Finalize<R, A> {
-    return newFinalize(this.#ctx, this.#referent(obj, "weakref.finalize"), func, args);
+    return newFinalize(this.#ctx, weakReferent(this.#ctx, obj, "weakref.finalize"), func, args);
   }
 
   /**

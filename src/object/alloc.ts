@@ -11,7 +11,7 @@
  */
 import { BlockState, free, malloc, setBlockState, write32 } from "../memory/index.js";
 import { GC_HEAD_SIZE, initHeader } from "./header.js";
-import { FREELIST_CAPACITY, type ObjectHeap } from "./heap.js";
+import { FREELIST_CAPACITY, FREELIST_TUPLE_BASE, FREELIST_TUPLE_MAX_SIZE, type ObjectHeap } from "./heap.js";
 
 /** Counts one GC allocation; may run an automatic collection (CPython's _PyObject_GC_Link). */
 export function gcLink(h: ObjectHeap): void {
@@ -25,6 +25,12 @@ export function gcLinkPooled(h: ObjectHeap, slot: number): void {
   else if (++h.gcCount0 > h.gcAutoAbove) h.gcAutomatic();
 }
 
+/** gcLink for a tuple of `n` items (1..19 have a freelist in CPython, larger ones none). */
+export function gcLinkTuple(h: ObjectHeap, n: number): void {
+  if (n <= FREELIST_TUPLE_MAX_SIZE) gcLinkPooled(h, FREELIST_TUPLE_BASE + n);
+  else gcLink(h);
+}
+
 /** Uncounts one GC free, never below zero (PyObject_GC_Del). */
 export function gcUnlink(h: ObjectHeap): void {
   if (h.gcCount0 > 0) h.gcCount0--;
@@ -35,6 +41,12 @@ export function gcUnlinkPooled(h: ObjectHeap, slot: number): void {
   const fl = h.freelists;
   if (fl[slot]! < FREELIST_CAPACITY[slot]!) fl[slot]!++;
   else if (h.gcCount0 > 0) h.gcCount0--;
+}
+
+/** gcUnlink for a tuple of `n` items (see gcLinkTuple). */
+export function gcUnlinkTuple(h: ObjectHeap, n: number): void {
+  if (n <= FREELIST_TUPLE_MAX_SIZE) gcUnlinkPooled(h, FREELIST_TUPLE_BASE + n);
+  else gcUnlink(h);
 }
 
 /**

@@ -21,7 +21,7 @@ import { strEquals, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
-import { WR_HASH, WR_OBJECT } from "./weakref.js";
+import { WR_HASH, WR_OBJECT, weakrefsEqual } from "./weakref.js";
 
 export const T_SIZE = 0;
 export const T_USABLE = 4;
@@ -158,12 +158,7 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (ka === Kind.Str) return kb === Kind.Str && strEquals(h, a, b);
   if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
   if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
-  if (ka === Kind.Weakref && kb === Kind.Weakref) {
-    // Two weakrefs are equal while both referents are alive and equal (referents compare by
-    // identity); a dead one equals only itself.
-    const ra = read32(h, a + WR_OBJECT);
-    return ra !== 0 && ra === read32(h, b + WR_OBJECT);
-  }
+  if (ka === Kind.Weakref && kb === Kind.Weakref) return weakrefsEqual(h, a, b);
   return false;
 }
 

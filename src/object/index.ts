@@ -10,8 +10,10 @@ export {
   freeObject,
   gcLink,
   gcLinkPooled,
+  gcLinkTuple,
   gcUnlink,
   gcUnlinkPooled,
+  gcUnlinkTuple,
 } from "./alloc.js";
 export { checkDecref, checkKind, checkObject, describe } from "./check.js";
 export {
@@ -138,6 +140,7 @@ export {
   basicProxy,
   basicRef,
   clearWeakref,
+  clearWeakrefList,
   isWeakref,
   takeWeakrefCallback,
   type WeakrefCallback,
@@ -149,4 +152,5 @@ export {
   weakrefInsertHead,
   weakrefNext,
   weakrefReferent,
+  weakrefsEqual,
 } from "./weakref.js";

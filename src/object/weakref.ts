@@ -154,6 +154,21 @@ export function clearWeakref(h: ObjectHeap, wr: number): void {
   write32(h, wr + WR_NEXT, 0);
 }
 
+/** Clears every weakref to `o` without calling back (each one _PyWeakref_ClearRef). */
+export function clearWeakrefList(h: ObjectHeap, o: number): void {
+  for (let wr = weaklistHead(h, o); wr !== 0; wr = weaklistHead(h, o)) clearWeakref(h, wr);
+}
+
+/**
+ * Weakref equality (weakref_richcompare): equal while both referents are alive and the same
+ * object (referents compare by identity); a dead weakref equals only itself.
+ */
+export function weakrefsEqual(h: ObjectHeap, a: number, b: number): boolean {
+  if (a === b) return true;
+  const ra = read32(h, a + WR_OBJECT);
+  return ra !== 0 && ra === read32(h, b + WR_OBJECT);
+}
+
 /**
  * get_basic_refs: the basic ref (an exact weakref.ref without callback) and basic proxy (a proxy
  * without callback) of `o`, 0 when absent. They can only be the first two entries.

@@ -4,7 +4,7 @@
  * code running inside a deallocation (finalizers, weakref callbacks).
  */
 import type { MemoryOptions } from "../memory/index.js";
-import { clearWeakref, ObjectHeap, registerBuiltinTypes, weaklistHead } from "../object/index.js";
+import { clearWeakrefList, ObjectHeap, registerBuiltinTypes } from "../object/index.js";
 
 /**
  * Receives an exception that user code threw where it cannot propagate (inside a deallocation
@@ -48,6 +48,6 @@ export class RefcountHeap extends ObjectHeap {
    * runs the callbacks; this fallback only clears them.
    */
   clearWeakrefs(o: number): void {
-    for (let wr = weaklistHead(this, o); wr !== 0; wr = weaklistHead(this, o)) clearWeakref(this, wr);
+    clearWeakrefList(this, o);
   }
 }

@@ -25,6 +25,7 @@ import {
   checkDecref,
   checkObject,
   clearWeakref,
+  clearWeakrefList,
   DICT_TABLE,
   describe,
   E_KEY,
@@ -142,7 +143,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
       gcUntrack(h, o);
       // Weakrefs the legacy finalizer made are cleared without callbacks: they might rely on
       // parts of the object that are already gone (subtype_dealloc).
-      if (weaklist >= 0) clearWeakrefsSilently(h, o);
+      if (weaklist >= 0) clearWeakrefList(h, o);
     }
     if (h.typeHasHostFields[id] === 1) releaseHostFields(h, o, id);
     clearInstance(h, o, id);
@@ -359,11 +360,6 @@ function deallocType(h: RefcountHeap, o: number): void {
   const cls = typeObjectClass(h, o);
   if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
   freeUntracked(h, o);
-}
-
-/** Clears every weakref to `o` without calling callbacks (_PyWeakref_ClearRef on each). */
-function clearWeakrefsSilently(h: RefcountHeap, o: number): void {
-  for (let wr = weaklistHead(h, o); wr !== 0; wr = weaklistHead(h, o)) clearWeakref(h, wr);
 }
 
 /**

@@ -44,11 +44,13 @@ function checkReferent(h: ObjectHeap, o: number, op: string): void {
   if (!isWeakrefable(h, o)) throw notWeakrefable(typeInfo(h, typeIdOf(h, o)).name);
 }
 
-function checkWeakref(h: ObjectHeap, wr: number, kind: number, expected: string, op: string): void {
+/** Throws unless `wr` is a weakref (or, with `proxyOnly`, a proxy). */
+function checkWeakref(h: ObjectHeap, wr: number, proxyOnly: boolean, op: string): void {
   if (h.checked) checkObject(h, wr, op);
-  if (h.typeKind[typeIdOf(h, wr)] !== kind) {
-    throw new HeapTypeError(`${op} expects ${expected}, got a '${typeInfo(h, typeIdOf(h, wr)).name}' object`);
-  }
+  const kind = h.typeKind[typeIdOf(h, wr)];
+  if (kind === Kind.WeakProxy || (!proxyOnly && kind === Kind.Weakref)) return;
+  const expected = proxyOnly ? "a proxy" : "a weakref";
+  throw new HeapTypeError(`${op} expects ${expected}, got a '${typeInfo(h, typeIdOf(h, wr)).name}' object`);
 }
 
 /**
@@ -127,20 +129,14 @@ function insertAfterBasic(h: ObjectHeap, wr: number, o: number): void {
 
 /** Calling a ref: its referent (borrowed), or None once it is dead. */
 export function weakrefGet(h: ObjectHeap, wr: number): number {
-  if (h.checked) checkObject(h, wr, "weakrefGet");
-  const kind = h.typeKind[typeIdOf(h, wr)];
-  if (kind !== Kind.Weakref && kind !== Kind.WeakProxy) {
-    throw new HeapTypeError(
-      `weakrefGet expects a weakref, got a '${typeInfo(h, typeIdOf(h, wr)).name}' object`,
-    );
-  }
+  checkWeakref(h, wr, false, "weakrefGet");
   const o = weakrefReferent(h, wr);
   return o === 0 ? NONE : o;
 }
 
 /** A proxy's referent (borrowed); throws CPython's ReferenceError once it is gone. */
 export function proxyReferent(h: ObjectHeap, proxy: number): number {
-  checkWeakref(h, proxy, Kind.WeakProxy, "a proxy", "proxyReferent");
+  checkWeakref(h, proxy, true, "proxyReferent");
   const o = weakrefReferent(h, proxy);
   if (o === 0) throw new HeapReferenceError("weakly-referenced object no longer exists");
   return o;

@@ -5,12 +5,8 @@
  */
 import {
   clearWeakref,
-  FREELIST_TUPLE_BASE,
-  FREELIST_TUPLE_MAX_SIZE,
-  gcLink,
-  gcLinkPooled,
-  gcUnlink,
-  gcUnlinkPooled,
+  gcLinkTuple,
+  gcUnlinkTuple,
   increfRaw,
   refcnt,
   takeWeakrefCallback,
@@ -47,7 +43,7 @@ export class WeakrefHeap extends RefcountHeap {
     // allocation counts toward generation 0 (and may start a collection) like any other.
     let count = 0;
     for (let p = wr; p !== 0; p = weakrefNext(this, p)) count++;
-    linkTuple(this, 2 * count);
+    gcLinkTuple(this, 2 * count);
     const held: number[] = [];
     const callbacks: (WeakrefCallback | undefined)[] = [];
     while (wr !== 0) {
@@ -67,17 +63,8 @@ export class WeakrefHeap extends RefcountHeap {
     }
     // The tuple is released: its items last to first.
     for (let i = held.length - 1; i >= 0; i--) decref(this, held[i]!);
-    unlinkTuple(this, 2 * count);
+    gcUnlinkTuple(this, 2 * count);
   }
-}
-
-function linkTuple(h: WeakrefHeap, n: number): void {
-  if (n <= FREELIST_TUPLE_MAX_SIZE) gcLinkPooled(h, FREELIST_TUPLE_BASE + n);
-  else gcLink(h);
-}
-function unlinkTuple(h: WeakrefHeap, n: number): void {
-  if (n <= FREELIST_TUPLE_MAX_SIZE) gcUnlinkPooled(h, FREELIST_TUPLE_BASE + n);
-  else gcUnlink(h);
 }
 
 /**

@@ -4,23 +4,10 @@
  * snippets with `atexit._run_exitfuncs()` (the reference runner exits without shutdown).
  */
 import { describe, expect, it } from "vitest";
-import { type Finalize, type Handle, Heap, type ListHandle } from "../../src/index.js";
+import type { Finalize, Handle, Heap, ListHandle } from "../../src/index.js";
 import { python } from "../gc/gc-helpers.js";
+import { heap, py, sound } from "./api-helpers.js";
 
-function heap(): Heap {
-  return new Heap({ checked: true, leaks: "off" });
-}
-function sound(h: Heap): void {
-  expect(h.verify().problems).toEqual([]);
-  h.close();
-}
-/** Python's str() of what the tests print. */
-function py(v: unknown): string {
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (v === undefined || v === null) return "None";
-  return String(v);
-}
 /** A recording unraisable hook: "where: message" per report. */
 function recordUnraisable(h: Heap): string[] {
   const reports: string[] = [];

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import {
   type Handle,
-  Heap,
+  type Heap,
   HeapTypeError,
   HeapValueError,
   type KeyedRefHandle,
@@ -14,14 +14,8 @@ import {
   type WeakRefHandle,
 } from "../../src/index.js";
 import { python } from "../gc/gc-helpers.js";
+import { heap, sound } from "./api-helpers.js";
 
-function heap(): Heap {
-  return new Heap({ checked: true, leaks: "off" });
-}
-function sound(h: Heap): void {
-  expect(h.verify().problems).toEqual([]);
-  h.close();
-}
 /** A class like CPython's `type('C', (), {})`: instances take attributes and weak references. */
 function classC(h: Heap) {
   return h.defineClass("C", { dynamic: true, weakrefable: true });

@@ -6,28 +6,14 @@ import { describe, expect, it } from "vitest";
 import {
   ErrorCode,
   type Handle,
-  Heap,
+  type Heap,
   HeapReferenceError,
   type WeakProxy,
   type WeakRefHandle,
 } from "../../src/index.js";
 import { python } from "../gc/gc-helpers.js";
+import { heap, py, sound } from "./api-helpers.js";
 
-function heap(): Heap {
-  return new Heap({ checked: true, leaks: "off" });
-}
-function sound(h: Heap): void {
-  expect(h.verify().problems).toEqual([]);
-  h.close();
-}
-/** Python's str() of what the tests print. */
-function py(v: unknown): string {
-  if (v === true) return "True";
-  if (v === false) return "False";
-  if (v === undefined || v === null) return "None";
-  if (Array.isArray(v)) return `[${v.map(py).join(", ")}]`;
-  return String(v);
-}
 /** The error a call throws (fails the test if it does not throw). */
 function thrown(fn: () => unknown): Error {
   try {

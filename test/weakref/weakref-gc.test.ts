@@ -15,16 +15,20 @@ import * as core from "../../src/core.js";
 import { WR_KEY } from "../../src/object/index.js";
 import { drop, objects, python } from "../gc/gc-helpers.js";
 import { expectSound } from "../helpers.js";
-import { isDead, Labels, type PyVal, pr, selfRef, setAttr, Tup, weakClass, weakHeap } from "./wr-helpers.js";
+import {
+  isDead,
+  Labels,
+  type PyVal,
+  pr,
+  selfRef,
+  setAttr,
+  Tup,
+  weakClass,
+  weakHeap,
+  zeroDivision,
+} from "./wr-helpers.js";
 
 const { newRef, newProxy, newKeyedRef, weakrefGet, getweakrefcount } = core.weakref;
-
-/** An error as CPython's `1/0` raises it. */
-function zeroDivision(): Error {
-  const e = new Error("division by zero");
-  e.name = "ZeroDivisionError";
-  return e;
-}
 
 describe("§4.8 handle_weakrefs: the referent is cyclic garbage", () => {
   it("#54: callbacks of the weakrefs to a collected object run newest first", async () => {

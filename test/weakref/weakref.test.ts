@@ -28,6 +28,7 @@ import {
   weakClass,
   weakHeap,
   weakrefsOf,
+  zeroDivision,
 } from "./wr-helpers.js";
 
 const { newRef, newProxy, newKeyedRef, weakrefGet, proxyReferent, getweakrefcount } = core.weakref;
@@ -448,13 +449,6 @@ describe("§3.2 weakrefs are GC objects: generation 0's count", () => {
     expectSound(h);
   });
 });
-
-/** An error as CPython's `1/0` raises it. */
-function zeroDivision(): Error {
-  const e = new Error("division by zero");
-  e.name = "ZeroDivisionError";
-  return e;
-}
 
 /** Records unraisable reports as `sys.unraisablehook = lambda u: L.append(…)` does below. */
 function recordUnraisable(h: core.Engine, L: PyVal[]): void {

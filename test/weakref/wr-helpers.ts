@@ -104,3 +104,10 @@ export function setAttr(h: Engine, o: number, name: string, v: number): void {
   core.setAttr(h, o, key, v, true);
   core.decref(h, key);
 }
+
+/** An error as CPython's `1/0` raises it. */
+export function zeroDivision(): Error {
+  const e = new Error("division by zero");
+  e.name = "ZeroDivisionError";
+  return e;
+}
