@@ -4,7 +4,16 @@
  * the table of contents; each step is a small function in deduce.ts or destroy.ts.
  */
 import { read32 } from "../memory/index.js";
-import { clearFreelists, GEN0_HEAD, SCRATCH_HEADS, typeIdOf, typeInfo } from "../object/index.js";
+import {
+  clearFreelists,
+  FREELIST_DICT,
+  GEN0_HEAD,
+  gcLinkPooled,
+  gcUnlinkPooled,
+  SCRATCH_HEADS,
+  typeIdOf,
+  typeInfo,
+} from "../object/index.js";
 import type { GcPhase } from "../trace/index.js";
 import { hex } from "../util/index.js";
 import { moveUnreachable, subtractRefs, traceRefs, updateRefs } from "./deduce.js";
@@ -189,8 +198,22 @@ function debugObjects(h: GcState, what: string, head: number): void {
 
 // --- entry points (§4.0, §4.14, §3.3) ---
 
-/** Calls every gc.callbacks entry with one shared info object; errors go to the unraisable hook. */
+/**
+ * Calls every gc.callbacks entry with one shared info object; errors go to the unraisable hook.
+ * CPython builds that info as a dict, from the dict freelist or a new (counted) allocation, and
+ * frees it after the last callback: generation 0's count sees it, so it is counted here too (a
+ * full collection empties the freelist, so its "stop" dict is a new one: count 1 afterwards).
+ */
 function invokeCallbacks(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo): void {
+  gcLinkPooled(h, FREELIST_DICT);
+  try {
+    callEach(h, phaseName, info);
+  } finally {
+    gcUnlinkPooled(h, FREELIST_DICT);
+  }
+}
+
+function callEach(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo): void {
   const callbacks = h.gcCallbacks;
   // Index loop over the live array, as CPython's: a callback may add or remove callbacks.
   for (let i = 0; i < callbacks.length; i++) {

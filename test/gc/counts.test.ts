@@ -310,7 +310,9 @@ describe("§3.3 automatic collections", () => {
     expect(seen).toEqual([]);
     expect(core.gc.getCount(h)).toEqual([700, 0, 0]);
     const last = core.newInstance(h, C.id); // allocation 701 collects generation 0 first
-    expect(seen).toEqual([[701, 0, 0]]);
+    // 702 in the callback: the "start" info dict is itself a new allocation (the full collection
+    // above emptied the dict freelist), as CPython shows: (702, 0, 0) from get_count() there.
+    expect(seen).toEqual([[702, 0, 0]]);
     expect(core.gc.getCount(h)).toEqual([0, 1, 0]);
     const gen0 = core.gc.getObjects(h, 0);
     expect(core.listSize(h, gen0)).toBe(1);
