@@ -4,10 +4,26 @@
  *
  *   -8 [gc_next] -4 [gc_prev]  >obj +0 [refcnt] +4 [type] +8 [table or 0] +12 [keys kind]
  *
- * Keys kind (CPython's dk_kind): 0 = "str keys" — every key stored since the dict was created or
- * last cleared was a str; 1 = "general" — some other key was stored. Only general tables report
- * their keys to traverse (CPython's unicode tables visit values only), which decides
- * gc.get_referents output. The first non-str key makes a dict general until it is cleared.
+ * The keys-kind word (CPython's dk_kind, and for a split dict whose shared keys it uses):
+ *
+ *        bits 31      24 23                        8 7             0
+ *            ┌──────────┬───────────────────────────┬───────────────┐
+ *        +12 │ 0        │ class id (split only)     │ kind          │
+ *            └──────────┴───────────────────────────┴───────────────┘
+ *
+ *   | kind | name    | meaning                                                                |
+ *   |------|---------|------------------------------------------------------------------------|
+ *   | 0    | str     | every key stored since creation or the last clear was a str            |
+ *   | 1    | general | some other key was stored; traverse visits keys as well as values      |
+ *   | 2    | split   | the attributes of an instance of class `class id`, materialised by a   |
+ *   |      |         | name that did not fit its shared keys (sharedkeys.ts, instance.ts) and |
+ *   |      |         | not yet given a name outside them: every key is a shared name, each    |
+ *   |      |         | entry records its shared-key index, and traverse, clear and dealloc go |
+ *   |      |         | in shared-key order. Storing a key the class does not share makes it   |
+ *   |      |         | str (or general); clear makes it str.                                  |
+ *
+ * Only general tables report their keys to traverse (CPython's unicode and split tables visit
+ * values only), which decides gc.get_referents output.
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLinkPooled } from "./alloc.js";
@@ -19,6 +35,17 @@ export const DICT_TABLE = 8;
 export const DICT_KEYS_KIND = 12;
 export const DICT_KEYS_STR = 0;
 export const DICT_KEYS_GENERAL = 1;
+export const DICT_KEYS_SPLIT = 2;
+/** The kind bits of the keys-kind word. */
+export const DICT_KEYS_KIND_MASK = 0xff;
+/** The keys-kind word of a split dict holding the attributes of an instance of class `id`. */
+export function splitKeysKind(id: number): number {
+  return DICT_KEYS_SPLIT | (id << 8);
+}
+/** The class whose shared keys a split dict's keys-kind word `w` names. */
+export function splitKeysClass(w: number): number {
+  return w >>> 8;
+}
 export const DICT_BASIC_SIZE = 16;
 
 /** Creates an empty, untracked dict (refcount 1). */

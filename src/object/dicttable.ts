@@ -7,7 +7,11 @@
  *   +0  [size: index slots, a power of 2 >= 8]   +4 [usable = 2/3 size]
  *   +8  [nentries: entries used, live or deleted] +12 [used: live entries]
  *   +16 indices: size × int32 (EMPTY = -1, DUMMY = -2, else an entry number)
- *   then entries: usable × 24 bytes = [hash int32][pad][key slot][value slot]
+ *   then entries: usable × 24 bytes = [hash int32][index int32][key slot][value slot]
+ *
+ * The index word (E_INDEX) is used by *split* tables only — an instance's attribute table and a
+ * split dict's table (sharedkeys.ts) — where it holds the entry's shared-key index; other
+ * tables leave it unwritten.
  *
  * A deleted entry keeps its place with a NULL key (so iteration order is insertion order) until
  * the table is rebuilt by a resize.
@@ -30,6 +34,8 @@ export const T_USED = 12;
 export const T_INDICES = 16;
 export const ENTRY_SIZE = 24;
 export const E_HASH = 0;
+/** The entry's shared-key index, in split tables only (sharedkeys.ts). */
+export const E_INDEX = 4;
 export const E_KEY = 8;
 export const E_VALUE = 16;
 const EMPTY = -1;
@@ -287,6 +293,7 @@ export function tableResize(h: ObjectHeap, t: number): number {
     const e = tableEntry(h, t, i);
     if (!entryIsLive(h, e)) continue;
     const ne = tableAppend(h, nt, read32(h, e + E_HASH));
+    write32(h, ne + E_INDEX, read32(h, e + E_INDEX));
     copySlot(h, ne + E_KEY, e + E_KEY);
     copySlot(h, ne + E_VALUE, e + E_VALUE);
   }

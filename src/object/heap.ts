@@ -51,6 +51,12 @@ export const FREELIST_CAPACITY: readonly number[] = [
   ...new Array<number>(FREELIST_TUPLE_MAX_SIZE).fill(2000),
 ];
 
+/**
+ * CPython 3.11's cap on a class's shared keys (SHARED_KEYS_MAX_SIZE): a new class's budget of
+ * attribute names, see sharedkeys.ts.
+ */
+export const SHARED_KEYS_MAX_SIZE = 30;
+
 /** The part of a TypeInfo the heap class needs to know about (see types.ts). */
 export interface TypeInfoLike {
   readonly id: number;
@@ -106,6 +112,19 @@ export class ObjectHeap extends Memory {
   typeFieldCount: Int32Array = new Int32Array(64);
   /** Per type: offset of the dynamic-attribute table pointer, or -1. */
   typeAttrsOffset: Int32Array = new Int32Array(64);
+  /**
+   * Per type: the budget of its shared keys (CPython's dk_usable of the class's cached keys):
+   * SHARED_KEYS_MAX_SIZE for a new dynamic class, 0 for every other type. See sharedkeys.ts.
+   */
+  typeSharedUsable: Int32Array = new Int32Array(64);
+  /** Per type: how many names its shared keys hold. */
+  typeSharedCount: Int32Array = new Int32Array(64);
+  /**
+   * The shared names themselves: str objects the class holds one reference to each (as CPython's
+   * keys object does), name i of type id at `id × SHARED_KEYS_MAX_SIZE + i`. Holding them makes
+   * "is this the same str object" an exact test on the attribute path.
+   */
+  sharedKeyStrs: Int32Array = new Int32Array(64 * SHARED_KEYS_MAX_SIZE);
   /** Per type: offset of the weakref-list head, or -1. */
   typeWeaklistOffset: Int32Array = new Int32Array(64);
   /** Per type: 1 if the type has a finalizer (__del__). */

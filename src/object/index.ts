@@ -19,15 +19,20 @@ export { checkDecref, checkKind, checkObject, describe } from "./check.js";
 export {
   DICT_KEYS_GENERAL,
   DICT_KEYS_KIND,
+  DICT_KEYS_KIND_MASK,
+  DICT_KEYS_SPLIT,
   DICT_KEYS_STR,
   DICT_TABLE,
   dictSize,
   dictTable,
   newDict,
   setDictTable,
+  splitKeysClass,
+  splitKeysKind,
 } from "./dict.js";
 export {
   E_HASH,
+  E_INDEX,
   E_KEY,
   E_VALUE,
   entryIsLive,
@@ -87,15 +92,19 @@ export {
   PERMANENT_HEAD,
   SCRATCH_HEAD_COUNT,
   SCRATCH_HEADS,
+  SHARED_KEYS_MAX_SIZE,
   STATIC_END,
   TRUE,
 } from "./heap.js";
 export {
-  attrsTable,
+  ATTRS_DICT_BIT,
+  attrsIsDict,
+  attrsWord,
   defineClass,
   fieldSlot,
+  INSTANCE_ATTRS,
   newInstance,
-  setAttrsTable,
+  setAttrsWord,
   typeObjectClass,
 } from "./instance.js";
 export { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
@@ -108,6 +117,14 @@ export {
   listSlot,
   newList,
 } from "./list.js";
+export {
+  sharedKeyIndex,
+  sharedKeyIs,
+  sharedKeyLookup,
+  sharedKeyStr,
+  splitTableOrdered,
+  splitTableSorted,
+} from "./sharedkeys.js";
 export { hashString, newStr, strEquals, strHash, strValue } from "./str.js";
 export { dictMaybeUntrack, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";

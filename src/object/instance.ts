@@ -6,7 +6,7 @@
  *
  *   -8 [gc_next] -4 [gc_prev]
  *   >obj +0 [refcnt] +4 [type]
- *        +8 [attrs table or 0] +12 [weakref list head or 0]      (optional)
+ *        +8 [attrs: split table, dict, or 0] +12 [weakref list head or 0]     (optional)
  *        then one 8-byte value slot per declared field, alphabetical
  *
  * A one-field instance of a class with neither option is 24 bytes, a 32-byte block (CPython: 48).
@@ -58,6 +58,9 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
   if (fieldsOffset !== OB_HEAD_SIZE) {
     write32(h, o + 8, 0);
     write32(h, o + 12, 0);
+    // init_inline_values: many instances predict few names (0 for classes without shared keys).
+    const usable = h.typeSharedUsable[typeId]!;
+    if (usable > 1) h.typeSharedUsable[typeId] = usable - 1;
   }
   const nf = h.typeFieldCount[typeId]!;
   for (let i = 0, p = o + fieldsOffset; i < nf; i++, p += SLOT_SIZE) setSlotNull(h, p);
@@ -80,12 +83,53 @@ function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
 export function fieldSlot(h: ObjectHeap, o: number, i: number): number {
   return o + h.typeFieldsOffset[read32(h, o + 4) & 0xffff]! + SLOT_SIZE * i;
 }
-/** The instance's attribute table (0 if none yet). Only for dynamic classes. */
-export function attrsTable(h: ObjectHeap, o: number): number {
-  return read32(h, o + 8);
+
+/*
+ * The attrs word (+8) of an instance of a dynamic class: where its attributes live (master copy:
+ * docs/layout.md, "The attrs word"). CPython 3.11 keeps them in a values array indexed by the
+ * class's shared keys until a name does not fit (sharedkeys.ts), then materialises a dict.
+ *
+ *             3                   2                   1
+ *           1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
+ *          ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┼─┴─┴─┤
+ *       +8 │      split table address (raw block: 16-aligned)      │0│0 0 0│  values state
+ *          ├───────────────────────────────────────────────────────┼─┼─────┤
+ *       +8 │      dict object address (GC object: block + 8)       │1│0 0 0│  materialised
+ *          └───────────────────────────────────────────────────────┴─┴─────┘
+ *
+ * Bit 3 (ATTRS_DICT_BIT) is a tag the allocator provides: raw blocks are 16-aligned and a GC
+ * object's address is its block + 8, so the word is used as an address without masking.
+ *
+ *   | word        | state        | attributes live in                   | CPython 3.11             |
+ *   |-------------|--------------|--------------------------------------|--------------------------|
+ *   | 0           | values       | nowhere: none stored yet, or         | values array, dict NULL  |
+ *   |             |              | released by dealloc / clear          |                          |
+ *   | table       | values       | the instance's split table; each     | values array indexed by  |
+ *   | (bit 3 = 0) |              | entry records its shared-key index   | the shared keys          |
+ *   | dict        | materialised | a dict object the instance owns one  | values NULL, managed     |
+ *   | (bit 3 = 1) |              | reference to (a split dict at first) | dict pointer set         |
+ *
+ * Transitions: 0 → table at the first setAttr of a shared name; table → bigger table on a
+ * resize; 0 or table → dict when setAttr or delAttr meets a name that does not fit (the table
+ * becomes the new dict's table unchanged: make_dict_from_instance_attributes); table or dict → 0
+ * when dealloc or the collector's clear releases them. A dict never goes back to a table.
+ */
+
+/** Offset of the attrs word in instances of dynamic classes (their typeAttrsOffset). */
+export const INSTANCE_ATTRS = 8;
+/** Set in the attrs word when it holds a dict object rather than a split table. */
+export const ATTRS_DICT_BIT = 8;
+
+/** The attrs word: 0, a split table, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only. */
+export function attrsWord(h: ObjectHeap, o: number): number {
+  return read32(h, o + INSTANCE_ATTRS);
 }
-export function setAttrsTable(h: ObjectHeap, o: number, t: number): void {
-  write32(h, o + 8, t);
+/** True if attrs word `w` holds a dict object (the instance's attributes were materialised). */
+export function attrsIsDict(w: number): boolean {
+  return (w & ATTRS_DICT_BIT) !== 0;
+}
+export function setAttrsWord(h: ObjectHeap, o: number, w: number): void {
+  write32(h, o + INSTANCE_ATTRS, w);
 }
 /** The class a type object describes. */
 export function typeObjectClass(h: ObjectHeap, t: number): number {

@@ -11,8 +11,11 @@
  *   | list     | items, last to first                                                     |
  *   | tuple    | items, last to first                                                     |
  *   | dict     | per entry in order: value, then key — keys only for a "general" table    |
- *   |          | (all-str-key tables visit values only, as CPython's unicode tables do)   |
- *   | instance | declared fields (alphabetical), attribute values in insertion order, type |
+ *   |          | (all-str-key tables visit values only, as CPython's unicode tables do);  |
+ *   |          | a split dict: values in shared-key order (sharedkeys.ts)                 |
+ *   | instance | declared fields (alphabetical); then either the attribute values in      |
+ *   |          | shared-key order (CPython's values array) or the materialised dict       |
+ *   |          | object; then the type                                                    |
  *   | weakref  | a KeyedRef's key; nothing else (the referent is borrowed and the callback |
  *   |          | is a JS function, outside the heap)                                      |
  *
@@ -21,12 +24,20 @@
  * reports the str keys traverse does not visit, for the verifier's reference counting.
  */
 import { read32, readF64 } from "../memory/index.js";
-import { DICT_KEYS_GENERAL, DICT_KEYS_KIND, DICT_TABLE } from "./dict.js";
+import {
+  DICT_KEYS_GENERAL,
+  DICT_KEYS_KIND,
+  DICT_KEYS_KIND_MASK,
+  DICT_KEYS_SPLIT,
+  DICT_TABLE,
+} from "./dict.js";
 import { E_KEY, E_VALUE, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { typeIdOf } from "./header.js";
-import type { ObjectHeap } from "./heap.js";
+import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
+import { ATTRS_DICT_BIT, TYPE_OBJECT_CLASS } from "./instance.js";
 import { KEYED_REF_TYPE, Kind } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
+import { splitTableOrdered, splitTableSorted } from "./sharedkeys.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { FieldKind, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
@@ -75,6 +86,18 @@ function tableSlots(h: ObjectHeap, t: number, keys: boolean, n: number, numbers:
   return n;
 }
 
+/** Entry addresses of a split table out of order (traverse runs no user code, so one suffices). */
+const splitOrder = new Int32Array(SHARED_KEYS_MAX_SIZE);
+
+/** Visits a split table's live values in shared-key order (CPython's values array order). */
+function splitSlots(h: ObjectHeap, t: number, n: number, numbers: boolean): number {
+  if (splitTableOrdered(h, t)) return tableSlots(h, t, false, n, numbers);
+  const m = splitTableSorted(h, t, splitOrder);
+  const out = ensureEdges(h, n + m);
+  for (let i = 0; i < m; i++) n = visitSlot(h, splitOrder[i]! + E_VALUE, out, n, numbers);
+  return n;
+}
+
 function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
@@ -94,9 +117,12 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       }
       const attrsOff = h.typeAttrsOffset[id]!;
       if (attrsOff >= 0) {
-        const t = read32(h, o + attrsOff);
-        if (t !== 0) {
-          n = tableSlots(h, t, false, n, numbers);
+        const w = read32(h, o + attrsOff);
+        if ((w & ATTRS_DICT_BIT) !== 0) {
+          out = ensureEdges(h, n + 2);
+          out[n++] = w; // the materialised dict
+        } else if (w !== 0) {
+          n = splitSlots(h, w, n, numbers);
           out = ensureEdges(h, n + 1);
         }
       }
@@ -110,7 +136,9 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
     case Kind.Dict: {
       const t = read32(h, o + DICT_TABLE);
       if (t === 0) return 0;
-      return tableSlots(h, t, read32(h, o + DICT_KEYS_KIND) === DICT_KEYS_GENERAL, 0, numbers);
+      const kind = read32(h, o + DICT_KEYS_KIND);
+      if ((kind & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) return splitSlots(h, t, 0, numbers);
+      return tableSlots(h, t, kind === DICT_KEYS_GENERAL, 0, numbers);
     }
     case Kind.Weakref:
       if (id !== KEYED_REF_TYPE) return 0;
@@ -131,8 +159,9 @@ export function traverseValues(h: ObjectHeap, o: number): number {
 }
 
 /**
- * The references `o` holds that traverse does not visit: the str keys of an all-str-key dict and
- * of an instance's attribute table. Fills h.edges; returns the count.
+ * The references `o` holds that traverse does not visit: the str keys of an all-str-key or split
+ * dict and of an instance's split table, and the shared names a class's type object holds
+ * (sharedkeys.ts). Fills h.edges; returns the count.
  */
 export function heldKeyRefs(h: ObjectHeap, o: number): number {
   const id = typeIdOf(h, o);
@@ -140,7 +169,16 @@ export function heldKeyRefs(h: ObjectHeap, o: number): number {
   let t = 0;
   if (kind === Kind.Dict && read32(h, o + DICT_KEYS_KIND) !== DICT_KEYS_GENERAL)
     t = read32(h, o + DICT_TABLE);
-  else if (kind === Kind.Instance && h.typeAttrsOffset[id]! >= 0) t = read32(h, o + h.typeAttrsOffset[id]!);
+  else if (kind === Kind.Instance && h.typeAttrsOffset[id]! >= 0) {
+    const w = read32(h, o + h.typeAttrsOffset[id]!);
+    if ((w & ATTRS_DICT_BIT) === 0) t = w; // a materialised dict is an object: traverse visits it
+  } else if (kind === Kind.Type) {
+    const cls = read32(h, o + TYPE_OBJECT_CLASS);
+    const n = h.typeSharedCount[cls]!;
+    const out = ensureEdges(h, n);
+    for (let i = 0; i < n; i++) out[i] = h.sharedKeyStrs[cls * SHARED_KEYS_MAX_SIZE + i]!;
+    return n;
+  }
   if (t === 0) return 0;
   const ne = read32(h, t + T_NENTRIES);
   const out = ensureEdges(h, ne);

@@ -6,7 +6,7 @@
  */
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
-import type { ObjectHeap } from "./heap.js";
+import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
 import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
@@ -102,6 +102,11 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.typeFieldsOffset = grow32(h.typeFieldsOffset);
   h.typeFieldCount = grow32(h.typeFieldCount);
   h.typeAttrsOffset = grow32(h.typeAttrsOffset);
+  h.typeSharedUsable = grow32(h.typeSharedUsable);
+  h.typeSharedCount = grow32(h.typeSharedCount);
+  const strs = new Int32Array(n * SHARED_KEYS_MAX_SIZE);
+  strs.set(h.sharedKeyStrs);
+  h.sharedKeyStrs = strs;
   h.typeWeaklistOffset = grow32(h.typeWeaklistOffset);
 }
 
@@ -114,6 +119,10 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeFieldsOffset[info.id] = info.fieldsOffset;
   h.typeFieldCount[info.id] = info.fields.length;
   h.typeAttrsOffset[info.id] = info.attrsOffset;
+  if (info.dynamic) {
+    // A new class's shared keys (_PyDict_NewKeysForClass): empty, with the largest budget.
+    h.typeSharedUsable[info.id] = SHARED_KEYS_MAX_SIZE;
+  }
   h.typeWeaklistOffset[info.id] = info.weaklistOffset;
   h.typeHasFinalizer[info.id] = info.finalize === null ? 0 : 1;
   h.typeHasNumberFields[info.id] = info.fields.some(

@@ -8,13 +8,18 @@
  *    refcount is at least the number of references to it from heap objects (the rest are held
  *    from outside: handles, the engine's temporaries);
  *  - weakref lists: each is a consistent doubly linked list of live weakrefs to its owner, and
- *    every live weakref either is dead (referent 0) or is on its referent's list.
+ *    every live weakref either is dead (referent 0) or is on its referent's list;
+ *  - shared keys (sharedkeys.ts): a class's budget and names fit SHARED_KEYS_MAX_SIZE; an
+ *    instance's attrs word holds 0, a split table it owns, or a live dict; every live entry of a
+ *    split table (an instance's, or a split dict's) is a str whose name the class shares at
+ *    the index the entry records, each index at most once.
  * Object-level checks need a checked heap (its block-state map says which blocks are objects);
  * on an unchecked heap only the allocator and the generation rings are verified.
  */
 import { BlockState, forEachAllocatedBlock, read32, verifyMemory } from "../memory/index.js";
 import { hex } from "../util/index.js";
-import { DICT_TABLE } from "./dict.js";
+import { DICT_KEYS_KIND, DICT_KEYS_KIND_MASK, DICT_KEYS_SPLIT, DICT_TABLE, splitKeysClass } from "./dict.js";
+import { E_INDEX, E_KEY, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { GC_HEAD_SIZE, PREV_MASK, PREV_MASK_COLLECTING, refcnt, typeIdOf } from "./header.js";
 import {
   EMPTY_TUPLE,
@@ -25,11 +30,16 @@ import {
   NONE,
   type ObjectHeap,
   PERMANENT_HEAD,
+  SHARED_KEYS_MAX_SIZE,
   TRUE,
 } from "./heap.js";
+import { attrsIsDict } from "./instance.js";
 import { Kind, kindIsGc } from "./kinds.js";
 import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
+import { sharedKeyStr } from "./sharedkeys.js";
+import { strEquals, strHash } from "./str.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
+import { REF_TAG } from "./value.js";
 import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefReferent } from "./weakref.js";
 
 export interface VerifyReport {
@@ -121,9 +131,23 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
     } else if (kind === Kind.Dict) {
       const t = read32(h, o + DICT_TABLE);
       if (t !== 0) own(o, t, "table");
+      const keysKind = read32(h, o + DICT_KEYS_KIND);
+      if ((keysKind & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) {
+        const cls = splitKeysClass(keysKind);
+        if (!(h.typeAttrsOffset[cls]! >= 0))
+          bad(`split dict ${hex(o)} names class ${cls}, which has no shared keys`);
+        else if (t !== 0 && rawBlocks.has(t)) verifySplitTable(h, o, t, cls, live, bad);
+      }
     } else if (kind === Kind.Instance) {
       const off = h.typeAttrsOffset[id]!;
-      if (off >= 0 && read32(h, o + off) !== 0) own(o, read32(h, o + off), "attribute table");
+      const w = off >= 0 ? read32(h, o + off) : 0;
+      if (attrsIsDict(w)) {
+        if (!live.has(w) || h.typeKind[typeIdOf(h, w)] !== Kind.Dict)
+          bad(`instance ${hex(o)}: its attrs word holds ${hex(w)}, which is not a live dict`);
+      } else if (w !== 0) {
+        own(o, w, "attribute table");
+        if (rawBlocks.has(w)) verifySplitTable(h, o, w, id, live, bad);
+      }
     }
     for (const refs of [traverse, heldKeyRefs]) {
       const n = refs(h, o);
@@ -139,6 +163,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
   }
   for (const b of rawBlocks)
     if (!owned.has(b)) bad(`storage block ${hex(b)} is owned by no live object (leaked)`);
+  verifySharedKeys(h, live, bad);
   verifyWeakrefLists(h, objects, live, bad);
   let external = 0;
   const reached = new Set<number>();
@@ -170,6 +195,70 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
   }
   const unreachable = objects.filter((o) => !reached.has(o));
   return { problems, objects: objects.length, externalRefs: external, unreachable };
+}
+
+/**
+ * Every dynamic class's shared keys: at most SHARED_KEYS_MAX_SIZE names within the budget, each a
+ * live str (the class's reference to it is counted by heldKeyRefs of its type object), no two
+ * equal.
+ */
+function verifySharedKeys(h: ObjectHeap, live: ReadonlySet<number>, bad: (msg: string) => void): void {
+  for (let id = 0; id < h.types.length; id++) {
+    if (!(h.typeAttrsOffset[id]! >= 0)) continue;
+    const n = h.typeSharedCount[id]!;
+    const usable = h.typeSharedUsable[id]!;
+    if (usable < 0 || n + usable > SHARED_KEYS_MAX_SIZE)
+      bad(`class ${id}: shared keys hold ${n} names with a budget of ${usable}`);
+    for (let i = 0; i < n; i++) {
+      const s = sharedKeyStr(h, id, i);
+      if (!live.has(s) || h.typeKind[typeIdOf(h, s)] !== Kind.Str) {
+        bad(`class ${id}: shared name ${i} is ${hex(s)}, not a live str`);
+        continue;
+      }
+      for (let j = 0; j < i; j++) {
+        if (strEquals(h, s, sharedKeyStr(h, id, j))) bad(`class ${id}: shared names ${j} and ${i} are equal`);
+      }
+    }
+  }
+}
+
+/** The live entries of split table `t` (owned by `o`) match class `cls`'s shared keys. */
+function verifySplitTable(
+  h: ObjectHeap,
+  o: number,
+  t: number,
+  cls: number,
+  live: ReadonlySet<number>,
+  bad: (msg: string) => void,
+): void {
+  const count = h.typeSharedCount[cls]!;
+  const seen = new Set<number>();
+  const ne = read32(h, t + T_NENTRIES);
+  const e0 = t + T_INDICES + 4 * read32(h, t + T_SIZE);
+  for (let i = 0; i < ne; i++) {
+    const e = e0 + ENTRY_SIZE * i;
+    if (read32(h, e + E_KEY + 4) !== REF_TAG) {
+      bad(`split table of ${hex(o)}: entry ${i} has a number key`);
+      continue;
+    }
+    const k = read32(h, e + E_KEY);
+    if (k === 0) continue; // deleted
+    if (!live.has(k)) continue; // reported as a reference to a dead object
+    if (h.typeKind[typeIdOf(h, k)] !== Kind.Str) {
+      bad(`split table of ${hex(o)}: entry ${i} has a key that is not a str`);
+      continue;
+    }
+    const ix = read32(h, e + E_INDEX);
+    if (
+      !(ix >= 0 && ix < count) ||
+      !live.has(sharedKeyStr(h, cls, ix)) ||
+      !strEquals(h, k, sharedKeyStr(h, cls, ix)) ||
+      read32(h, e) !== strHash(h, k)
+    )
+      bad(`split table of ${hex(o)}: entry ${i} records shared-key index ${ix}, which is not its name`);
+    else if (seen.has(ix)) bad(`split table of ${hex(o)}: shared-key index ${ix} is used twice`);
+    seen.add(ix);
+  }
 }
 
 /** Weakref lists are consistent, and every live weakref is dead or listed by its referent. */

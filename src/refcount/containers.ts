@@ -8,16 +8,20 @@
  */
 import { free, read32, write32 } from "../memory/index.js";
 import {
-  attrsTable,
+  attrsIsDict,
+  attrsWord,
   checkKind,
   checkObject,
   copySlot,
   DICT_KEYS_GENERAL,
   DICT_KEYS_KIND,
+  DICT_KEYS_KIND_MASK,
+  DICT_KEYS_SPLIT,
   DICT_KEYS_STR,
   DICT_TABLE,
   describe,
   dictTable,
+  E_INDEX,
   E_KEY,
   E_VALUE,
   FALSE,
@@ -33,15 +37,25 @@ import {
   listSize,
   listSlot,
   NONE,
+  newDict,
   objectMayBeTracked,
+  SHARED_KEYS_MAX_SIZE,
   SLOT_SIZE,
-  setAttrsTable,
+  setAttrsWord,
   setDictTable,
   setSlot,
   setSlotNull,
   setSlotNumber,
   setSlotRef,
+  sharedKeyIndex,
+  sharedKeyIs,
+  sharedKeyLookup,
   slotRefOrZero,
+  splitKeysClass,
+  splitKeysKind,
+  splitTableOrdered,
+  splitTableSorted,
+  strHash,
   TRUE,
   tableAppend,
   tableDelete,
@@ -195,14 +209,46 @@ function mayBeTracked(h: RefcountHeap, v: number, isRef: boolean): boolean {
   return isRef && objectMayBeTracked(h, v);
 }
 
-/** Stores key → value in the table at `t` (0 = none yet); returns the table (maybe reallocated). */
+/**
+ * Appends key → value to table `t` (0 = none yet), where the key is known to be absent, with
+ * shared-key index `index` (split tables; −1 in others). Makes room first, so a failed allocation
+ * changes nothing. Returns the table (maybe reallocated).
+ */
+function tableAdd(
+  h: RefcountHeap,
+  t: number,
+  hash: number,
+  k: number,
+  kIsRef: boolean,
+  v: number,
+  vIsRef: boolean,
+  index: number,
+): number {
+  const nt = t === 0 ? tableNew(h, 1) : tableIsFull(h, t) ? tableResize(h, t) : t;
+  if (kIsRef) increfRaw(h, k);
+  if (vIsRef) increfRaw(h, v);
+  const e = tableAppend(h, nt, hash);
+  write32(h, e + E_INDEX, index);
+  setSlot(h, e + E_KEY, k, kIsRef);
+  setSlot(h, e + E_VALUE, v, vIsRef);
+  return nt;
+}
+
+/**
+ * Stores key → value in the table at `t` (0 = none yet); returns the table (maybe reallocated).
+ * `split` is the class id of a split dict's shared keys (0 for any other table): while a key
+ * the class shares is added, the entry records its index; any other new key first makes the
+ * dict combined (its keys-kind word str), as CPython's insertion_resize does.
+ */
 function tableSet(
   h: RefcountHeap,
+  d: number,
   t: number,
   k: number,
   kIsRef: boolean,
   v: number,
   vIsRef: boolean,
+  split: number,
   op: string,
 ): number {
   // Validate everything before the first change: a resize frees the old table.
@@ -218,14 +264,12 @@ function tableSet(
       return t;
     }
   }
-  // A new entry: make room first, so that a failed allocation changes nothing.
-  const nt = t === 0 ? tableNew(h, 1) : tableIsFull(h, t) ? tableResize(h, t) : t;
-  if (kIsRef) increfRaw(h, k);
-  if (vIsRef) increfRaw(h, v);
-  const e = tableAppend(h, nt, hash);
-  setSlot(h, e + E_KEY, k, kIsRef);
-  setSlot(h, e + E_VALUE, v, vIsRef);
-  return nt;
+  let index = -1;
+  if (split !== 0) {
+    if (kIsRef && h.typeKind[typeIdOf(h, k)] === Kind.Str) index = sharedKeyLookup(h, split, k);
+    if (index < 0) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_STR);
+  }
+  return tableAdd(h, t, hash, k, kIsRef, v, vIsRef, index);
 }
 
 /** Address of the value slot for `k` in table `t`, or 0. */
@@ -261,7 +305,9 @@ export function dictSetItem(
 ): void {
   if (h.checked) checkKind(h, d, Kind.Dict, "a dict", "dictSetItem");
   const t = dictTable(h, d);
-  const nt = tableSet(h, t, k, kIsRef, v, vIsRef, "dictSetItem");
+  const kinds = read32(h, d + DICT_KEYS_KIND);
+  const split = (kinds & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT ? splitKeysClass(kinds) : 0;
+  const nt = tableSet(h, d, t, k, kIsRef, v, vIsRef, split, "dictSetItem");
   if (nt !== t) setDictTable(h, d, nt);
   if (!kIsRef || h.typeKind[typeIdOf(h, k)] !== Kind.Str) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_GENERAL);
   if (!isTracked(h, d) && (mayBeTracked(h, k, kIsRef) || mayBeTracked(h, v, vIsRef))) gcTrack(h, d);
@@ -285,27 +331,36 @@ export function dictDelItem(h: RefcountHeap, d: number, k: number, kIsRef: boole
   return tableDel(h, dictTable(h, d), k, kIsRef);
 }
 
-/** d.clear(): detaches the table, then releases its entries in order. */
+/**
+ * d.clear(): detaches the table, then releases its entries in order (a split dict's in
+ * shared-key order, as PyDict_Clear releases a values array). The dict is combined afterwards.
+ */
 export function dictClear(h: RefcountHeap, d: number): void {
   if (h.checked) checkKind(h, d, Kind.Dict, "a dict", "dictClear");
   const t = read32(h, d + DICT_TABLE);
+  const split = (read32(h, d + DICT_KEYS_KIND) & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT;
+  write32(h, d + DICT_KEYS_KIND, DICT_KEYS_STR);
   if (t === 0) return;
   setDictTable(h, d, 0);
-  write32(h, d + DICT_KEYS_KIND, DICT_KEYS_STR);
-  releaseDetachedTable(h, t);
+  releaseDetachedTable(h, t, split);
 }
 
-function releaseDetachedTable(h: RefcountHeap, t: number): void {
-  const keys: number[] = [];
-  const n = tableNEntries(h, t);
-  for (let i = 0; i < n; i++) {
-    const e = tableEntry(h, t, i);
-    keys.push(slotRefOrZero(h, e + E_KEY), slotRefOrZero(h, e + E_VALUE));
-    setSlotNull(h, e + E_KEY);
-    setSlotNull(h, e + E_VALUE);
+function releaseDetachedTable(h: RefcountHeap, t: number, split: boolean): void {
+  const refs: number[] = [];
+  if (split && !splitTableOrdered(h, t)) {
+    const order = new Int32Array(SHARED_KEYS_MAX_SIZE);
+    const m = splitTableSorted(h, t, order);
+    for (let i = 0; i < m; i++)
+      refs.push(slotRefOrZero(h, order[i]! + E_KEY), slotRefOrZero(h, order[i]! + E_VALUE));
+  } else {
+    const n = tableNEntries(h, t);
+    for (let i = 0; i < n; i++) {
+      const e = tableEntry(h, t, i);
+      refs.push(slotRefOrZero(h, e + E_KEY), slotRefOrZero(h, e + E_VALUE));
+    }
   }
   free(h, t);
-  for (const r of keys) if (r !== 0) decref(h, r);
+  for (const r of refs) if (r !== 0) decref(h, r);
 }
 
 // --- instances ---
@@ -367,25 +422,113 @@ function checkDynamic(h: RefcountHeap, o: number, op: string): void {
     );
 }
 
-/** setattr(o, name, v) for a dynamic class; `name` is a str object. */
+/** True if some value in table `t` may be tracked (what make_dict_from_instance_attributes counts). */
+function valuesMayBeTracked(h: RefcountHeap, t: number): boolean {
+  const n = tableNEntries(h, t);
+  for (let i = 0; i < n; i++) {
+    const r = slotRefOrZero(h, tableEntry(h, t, i) + E_VALUE);
+    if (r !== 0 && objectMayBeTracked(h, r)) return true;
+  }
+  return false;
+}
+
+/**
+ * Materialises o's attributes (make_dict_from_instance_attributes, when a name does not fit the
+ * class's shared keys): a new dict object takes over o's split table unchanged, so it is a split
+ * dict in o's insertion order, and o's attrs word then holds the dict, which o owns. The dict is
+ * allocated like any dict (the freelist, or a counted allocation that may start a collection) and
+ * tracked only if one of the values may be tracked. Returns the dict (borrowed).
+ */
+function materializeAttrs(h: RefcountHeap, o: number): number {
+  const d = newDict(h);
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) {
+    // Code that the allocation's collection ran materialised o already: keep that dict.
+    decref(h, d);
+    return w;
+  }
+  setDictTable(h, d, w);
+  write32(h, d + DICT_KEYS_KIND, splitKeysKind(typeIdOf(h, o)));
+  if (w !== 0 && valuesMayBeTracked(h, w)) gcTrack(h, d);
+  setAttrsWord(h, o, d);
+  return d;
+}
+
+/**
+ * setattr(o, name, v) for a dynamic class; `name` is a str object. A name new to o is added to
+ * the class's shared keys (src/object/sharedkeys.ts); when the keys have no room left, o's
+ * attributes move to a dict object first (see the attrs word in src/object/instance.ts).
+ *
+ * Kept small for V8: the two common cases (replace a value; add the name the class shares next)
+ * are here, everything else is setAttrSlow.
+ */
 export function setAttr(h: RefcountHeap, o: number, name: number, v: number, isRef: boolean): void {
   if (h.checked) {
     checkDynamic(h, o, "setAttr");
     checkKind(h, name, Kind.Str, "a str name", "setAttr");
+    checkValue(h, v, isRef, "setAttr");
   }
-  const t = attrsTable(h, o);
-  const nt = tableSet(h, t, name, true, v, isRef, "setAttr");
-  if (nt !== t) setAttrsTable(h, o, nt);
+  const w = attrsWord(h, o);
+  if (!attrsIsDict(w)) {
+    const hash = strHash(h, name);
+    let hint = 0;
+    if (w !== 0) {
+      const ix = tableLookup(h, w, name, true, hash);
+      if (ix >= 0) {
+        replaceSlot(h, tableEntry(h, w, ix) + E_VALUE, v, isRef, "setAttr");
+        return;
+      }
+      hint = tableNEntries(h, w);
+    }
+    // New to o, and probably the class's next name (instances store names in the same order).
+    if (sharedKeyIs(h, typeIdOf(h, o), hint, name)) {
+      const nt = tableAdd(h, w, hash, name, true, v, isRef, hint);
+      if (nt !== w) setAttrsWord(h, o, nt);
+      return;
+    }
+  }
+  setAttrSlow(h, o, w, name, v, isRef);
+}
+
+/** setAttr when o's attributes are in a dict, or the name is not the class's predicted next one. */
+function setAttrSlow(h: RefcountHeap, o: number, w: number, name: number, v: number, isRef: boolean): void {
+  if (attrsIsDict(w)) {
+    dictSetItem(h, w, name, true, v, isRef);
+    return;
+  }
+  // Only now is the class's set of names consulted.
+  const index = sharedKeyIndex(h, typeIdOf(h, o), name, w === 0 ? 0 : tableNEntries(h, w));
+  if (index < 0) {
+    dictSetItem(h, materializeAttrs(h, o), name, true, v, isRef);
+    return;
+  }
+  const nt = tableAdd(h, w, strHash(h, name), name, true, v, isRef, index);
+  if (nt !== w) setAttrsWord(h, o, nt);
 }
 
 /** Address of attribute `name`'s value slot, or 0. */
 export function getAttrSlot(h: RefcountHeap, o: number, name: number): number {
-  if (h.checked) checkDynamic(h, o, "getAttr");
-  return tableGet(h, attrsTable(h, o), name, true);
+  if (h.checked) {
+    checkDynamic(h, o, "getAttr");
+    checkKind(h, name, Kind.Str, "a str name", "getAttr");
+  }
+  const w = attrsWord(h, o);
+  return tableGet(h, attrsIsDict(w) ? dictTable(h, w) : w, name, true);
 }
 
-/** delattr(o, name); returns false if absent. */
+/**
+ * delattr(o, name); returns false if absent. Even then the name is added to the class's shared
+ * keys if it fits, and o's attributes are materialised if it does not, as CPython's
+ * _PyObject_StoreInstanceAttribute does for a deletion.
+ */
 export function delAttr(h: RefcountHeap, o: number, name: number): boolean {
-  if (h.checked) checkDynamic(h, o, "delAttr");
-  return tableDel(h, attrsTable(h, o), name, true);
+  if (h.checked) {
+    checkDynamic(h, o, "delAttr");
+    checkKind(h, name, Kind.Str, "a str name", "delAttr");
+  }
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) return dictDelItem(h, w, name, true);
+  if (tableDel(h, w, name, true)) return true;
+  if (sharedKeyIndex(h, typeIdOf(h, o), name, 0) < 0) materializeAttrs(h, o);
+  return false;
 }

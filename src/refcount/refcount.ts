@@ -7,10 +7,13 @@
  *   |----------|--------------------------------------------------------------------|
  *   | list     | items last to first                                                |
  *   | tuple    | items last to first                                                |
- *   | dict     | entries in insertion order; key, then value                        |
+ *   | dict     | entries in insertion order; key, then value (a split dict's entries |
+ *   |          | in shared-key order, as CPython frees a values array)               |
  *   | instance | finalizer first; then its weakrefs die and their callbacks run;    |
- *   |          | fields in layout (alphabetical) order; then the attribute table in  |
- *   |          | insertion order; then the reference to the type                     |
+ *   |          | fields in layout (alphabetical) order; then the attributes: the     |
+ *   |          | split table in shared-key order (key, then value), or the reference |
+ *   |          | to the materialised dict (which then releases its entries); then    |
+ *   |          | the reference to the type                                           |
  *   | KeyedRef | the key (then the weakref leaves its referent's list)               |
  *
  * The trashcan (CPython's Py_TRASHCAN_BEGIN/END): container deallocators count their nesting;
@@ -21,11 +24,14 @@
  */
 import { free, read32, write32 } from "../memory/index.js";
 import {
-  attrsTable,
+  ATTRS_DICT_BIT,
   checkDecref,
   checkObject,
   clearWeakref,
   clearWeakrefList,
+  DICT_KEYS_KIND,
+  DICT_KEYS_KIND_MASK,
+  DICT_KEYS_SPLIT,
   DICT_TABLE,
   describe,
   E_KEY,
@@ -53,12 +59,15 @@ import {
   PREV_MASK,
   REF_TAG,
   refcnt,
+  SHARED_KEYS_MAX_SIZE,
   SLOT_SIZE,
   setFinalized,
   setRefcnt,
   setSlotNull,
   setSlotNumber,
   slotNumber,
+  splitTableOrdered,
+  splitTableSorted,
   tableEntry,
   tableNEntries,
   takeWeakrefCallback,
@@ -225,8 +234,10 @@ export function clearSlot(h: RefcountHeap, p: number): void {
 
 /**
  * Releases what an instance holds: each declared field in order (set to NULL, then released),
- * then the attribute table (detached, then released in insertion order). Shared by dealloc and
- * the collector's clear (subtype_clear); the reference to the type is not touched.
+ * then its attributes: the split table (detached, then released in shared-key order, as
+ * CPython releases the values array) or the materialised dict (detached, then its reference
+ * released: Py_DECREF in subtype_dealloc, Py_CLEAR in subtype_clear). Shared by dealloc and the
+ * collector's clear (subtype_clear); the reference to the type is not touched.
  */
 export function clearInstance(h: RefcountHeap, o: number, id: number): void {
   const nf = h.typeFieldCount[id]!;
@@ -236,12 +247,30 @@ export function clearInstance(h: RefcountHeap, o: number, id: number): void {
   }
   const attrsOff = h.typeAttrsOffset[id]!;
   if (attrsOff >= 0) {
-    const t = attrsTable(h, o);
-    if (t !== 0) {
+    const w = read32(h, o + attrsOff);
+    if (w !== 0) {
       write32(h, o + attrsOff, 0);
-      releaseTable(h, t);
+      if ((w & ATTRS_DICT_BIT) !== 0) decref(h, w);
+      else releaseSplitTable(h, w);
     }
   }
+}
+
+/** releaseTable for a split table: its live entries in shared-key order. */
+function releaseSplitTable(h: RefcountHeap, t: number): void {
+  if (splitTableOrdered(h, t)) {
+    releaseTable(h, t);
+    return;
+  }
+  // Out of order (instances stored their names in different orders): rare, so a fresh buffer
+  // (the releases below may run finalizers that release other tables).
+  const order = new Int32Array(SHARED_KEYS_MAX_SIZE);
+  const n = splitTableSorted(h, t, order);
+  for (let i = 0; i < n; i++) {
+    clearSlot(h, order[i]! + E_KEY);
+    clearSlot(h, order[i]! + E_VALUE);
+  }
+  free(h, t);
 }
 
 /** Releases every entry of a dict or attribute table, in insertion order (key, then value), and frees it. */
@@ -291,7 +320,10 @@ function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
   const t = read32(h, o + DICT_TABLE);
-  if (t !== 0) releaseTable(h, t);
+  if (t !== 0) {
+    if ((read32(h, o + DICT_KEYS_KIND) & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) releaseSplitTable(h, t);
+    else releaseTable(h, t);
+  }
   freeUntrackedPooled(h, o, FREELIST_DICT);
   trashEnd(h);
 }

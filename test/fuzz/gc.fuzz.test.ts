@@ -10,8 +10,9 @@ import * as core from "../../src/core.js";
 
 // "instance" has an attribute table (traverse's path); "slotted" has only declared fields (the
 // collector's direct path, see plainInstanceEdge in src/gc/deduce.ts): both must agree with the
-// verifier's walk, which uses traverse.
-const KINDS = ["instance", "slotted", "list", "dict", "tuple"] as const;
+// verifier's walk, which uses traverse. "materialised" instances belong to a class whose shared
+// keys are full, so their attributes live in dict objects (src/object/sharedkeys.ts).
+const KINDS = ["instance", "slotted", "list", "dict", "tuple", "materialised"] as const;
 
 const graphArb = fc.record({
   kinds: fc.array(fc.nat(KINDS.length - 1), { minLength: 1, maxLength: 60, size: "max" }),
@@ -46,11 +47,29 @@ function run(g: Graph): void {
       { name: "n", kind: "number" },
     ],
   });
+  const M = h.defineClass({
+    name: "M",
+    fields: [
+      { name: "a", kind: "any" },
+      { name: "b", kind: "any" },
+    ],
+    dynamic: true,
+  });
+  // Fill M's shared keys: 29 instances leave room for one name, which "pre" takes.
+  const spent = Array.from({ length: 29 }, () => core.newInstance(h, M.id));
+  const pre = core.newStr(h, "pre");
+  core.setAttr(h, spent[0]!, pre, 0, false);
+  for (const o of spent) core.decref(h, o);
+  core.decref(h, pre);
   const name = core.newStr(h, "attr");
+  // Two names, stored in either order: C's instances disagree on the order (split tables whose
+  // entry order is not the shared-key order).
+  const names = [name, core.newStr(h, "other")];
   const objs: number[] = [];
   for (const k of g.kinds) {
     const kind = KINDS[k]!;
     if (kind === "instance") objs.push(core.newInstance(h, C.id));
+    else if (kind === "materialised") objs.push(core.newInstance(h, M.id));
     else if (kind === "slotted") objs.push(core.newInstance(h, S.id));
     else if (kind === "list") objs.push(core.newList(h));
     else if (kind === "dict") objs.push(core.newDict(h));
@@ -70,7 +89,7 @@ function run(g: Graph): void {
     if (kind === core.Kind.Instance && core.typeIdOf(h, a) === S.id) {
       core.setField(h, a, how % 2, b, true);
     } else if (kind === core.Kind.Instance) {
-      if (how % 3 === 2) core.setAttr(h, a, name, b, true);
+      if (how % 3 === 2) core.setAttr(h, a, names[(how >> 2) % 2]!, b, true);
       else core.setField(h, a, how % 2, b, true);
     } else if (kind === core.Kind.List) core.listAppend(h, a, b, true);
     else if (kind === core.Kind.Dict) {

@@ -40,7 +40,18 @@ function run(ops: readonly Op[], checked: boolean): void {
     ],
     dynamic: true,
   });
-  const classes = 1;
+  // A second class whose shared keys have room for one more name (29 instances were made): its
+  // instances' attributes soon move to dict objects, plain and split (src/object/sharedkeys.ts).
+  const M = h.defineClass({
+    name: "M",
+    fields: [
+      { name: "a", kind: "any" },
+      { name: "b", kind: "any" },
+    ],
+    dynamic: true,
+  });
+  for (let i = 0; i < 29; i++) core.decref(h, core.newInstance(h, M.id));
+  const classes = 2;
   const ext: number[] = []; // one owned reference per entry
   const names = ["x", "y", "z"].map((s) => core.newStr(h, s));
   ext.push(...names);
@@ -58,7 +69,7 @@ function run(ops: readonly Op[], checked: boolean): void {
     const op = OPS[code % OPS.length]!;
     switch (op) {
       case "instance":
-        ext.push(core.newInstance(h, C.id));
+        ext.push(core.newInstance(h, a % 2 === 0 ? C.id : M.id));
         break;
       case "list":
         ext.push(core.newList(h));

@@ -556,7 +556,7 @@ describe("§4.16 / §4.17 introspection", () => {
     expectSound(h);
   });
 
-  it("an instance's referents: declared fields alphabetically, then attributes in insertion order, then its class", async () => {
+  it("an instance's referents: declared fields alphabetically, then attributes in shared-key order, then its class", async () => {
     const h = newHeap();
     const S = h.defineClass({
       name: "S",

@@ -64,7 +64,7 @@ describe("child release order", () => {
     expect(order).toEqual(["alpha", "mid", "zeta"]);
   });
 
-  it("dynamic attributes in insertion order: p.b, p.a, p.c → b, a, c", () => {
+  it("dynamic attributes in shared-key order (here the insertion order): p.b, p.a, p.c → b, a, c", () => {
     const { h, order, x } = recordingHeap();
     const P = h.defineClass({ name: "P", dynamic: true });
     const p = core.newInstance(h, P.id);
