@@ -4,7 +4,15 @@
  * with decref. Values stored in containers are passed as (v, isRef): an object address, or a
  * number stored inline.
  */
-export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./api/index.js";
+export {
+  Engine,
+  type EngineOptions,
+  gcUntrack,
+  stats,
+  statsText,
+  sysGetrefcount,
+  verify,
+} from "./api/index.js";
 export {
   type GcCallback,
   type GcCallbackInfo,

@@ -11,7 +11,10 @@ import { formatMallocStats, type MallocStats, mallocStats } from "../memory/inde
 import {
   type ClassSpec,
   defineClass,
+  isTracked,
   type TypeInfo,
+  typeIdOf,
+  gcUntrack as untrackRaw,
   type VerifyReport,
   verifyHeap,
 } from "../object/index.js";
@@ -29,6 +32,16 @@ export class Engine extends GcHeap {
 /** Python's sys.getrefcount(o): the true count plus one, for the reference the call's argument holds. */
 export function sysGetrefcount(h: Engine, o: number): number {
   return getrefcount(h, o) + 1;
+}
+
+/**
+ * PyObject_GC_UnTrack(o): the collector stops scanning container `o` (it leaves its generation's
+ * list; gc.is_tracked(o) becomes false). For objects that can never be part of a cycle, as C
+ * extensions untrack them. Does nothing for an object that is not tracked (or not a container).
+ * Not to be called on an object the running collection is scanning (from a finalizer or callback).
+ */
+export function gcUntrack(h: Engine, o: number): void {
+  if (h.typeIsGc[typeIdOf(h, o)] === 1 && isTracked(h, o)) untrackRaw(h, o);
 }
 
 /** Walks the whole heap and checks its invariants (listed in src/object/verify.ts). */

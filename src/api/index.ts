@@ -12,7 +12,7 @@ export {
 } from "./classes.js";
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
-export { Engine, type EngineOptions, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+export { Engine, type EngineOptions, gcUntrack, stats, statsText, sysGetrefcount, verify } from "./engine.js";
 export { Finalize, type FinalizeInfo } from "./finalize.js";
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";

@@ -5,7 +5,7 @@
  *   items → [slot 0][slot 1]…[slot allocated-1]   (8 bytes each; 0 when allocated == 0)
  */
 import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
-import { allocGcObject, gcLinkPooled } from "./alloc.js";
+import { allocGcObject, gcLink, gcLinkPooled } from "./alloc.js";
 import { gcTrackNew } from "./header.js";
 import { FREELIST_LIST, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -16,9 +16,15 @@ export const LIST_ITEMS = 12;
 export const LIST_ALLOCATED = 16;
 export const LIST_BASIC_SIZE = 20;
 
-/** Creates an empty, tracked list (refcount 1) with room for `capacity` items. */
-export function newList(h: ObjectHeap, capacity = 0): number {
-  gcLinkPooled(h, FREELIST_LIST);
+/**
+ * Creates an empty, tracked list (refcount 1) with room for `capacity` items. Like CPython's
+ * PyList_New it reuses a list of the freelist (uncounted) when there is one; with `fromFreelist`
+ * false it is allocated outright, as `list(iterable)` (list.__new__, PyType_GenericAlloc) is in
+ * CPython. Either kind goes to the freelist when it dies.
+ */
+export function newList(h: ObjectHeap, capacity = 0, fromFreelist = true): number {
+  if (fromFreelist) gcLinkPooled(h, FREELIST_LIST);
+  else gcLink(h);
   const items = capacity > 0 ? malloc(h, SLOT_SIZE * capacity) : 0;
   let o: number;
   try {
