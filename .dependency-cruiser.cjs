@@ -26,11 +26,21 @@ module.exports = {
     layer("gc", ["util", "trace", "memory", "object", "refcount", "weakref", "finalize"]),
     layer("api", ["util", "trace", "memory", "object", "refcount", "weakref", "finalize", "gc"]),
     {
+      name: "oracle-uses-package-entries",
+      comment: "src/oracle/ imports only the package entries (src/index.ts, src/core.ts), as a user would",
+      severity: "error",
+      from: { path: "^src/oracle/" },
+      to: { path: "^src/", pathNot: ["^src/oracle/", "^src/index\\.ts$", "^src/core\\.ts$"] },
+    },
+    {
       name: "cli-uses-package-entries",
-      comment: "src/cli/ imports only the package entries (src/index.ts, src/core.ts)",
+      comment: "src/cli/ imports only the package entries (src/index.ts, src/core.ts) and the oracle",
       severity: "error",
       from: { path: "^src/cli/" },
-      to: { path: "^src/", pathNot: ["^src/cli/", "^src/index\\.ts$", "^src/core\\.ts$"] },
+      to: {
+        path: "^src/",
+        pathNot: ["^src/cli/", "^src/index\\.ts$", "^src/core\\.ts$", "^src/oracle/index\\.ts$"],
+      },
     },
     {
       name: "folders-export-through-index",

@@ -12,6 +12,7 @@ import {
   demoWeakCache,
 } from "./demos.js";
 import type { Io } from "./io.js";
+import { addOracleCommands } from "./oracle.js";
 
 export type { Io } from "./io.js";
 
@@ -72,9 +73,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description("allocator statistics of a demo workload, shaped like sys._debugmallocstats()")
     .action(() => demoStats(io));
 
+  let exitCode = 0;
+  addOracleCommands(program, io, (code) => {
+    exitCode = code;
+  });
+
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     throw e;

@@ -1,0 +1,109 @@
+/**
+ * The differential fuzzer: N random scenarios (seeded, so a run can be repeated exactly), each run
+ * on CPython and on refheap; a divergent one is shrunk by fast-check to a minimal scenario that
+ * still diverges and saved to a file.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import {
+  baselineOf,
+  type DiffResult,
+  diffScenario,
+  firstDivergence,
+  formatDivergence,
+  runRefheapSafely,
+} from "./diff.js";
+import { render, type ScenarioModel, sampleModels, scenarioModel } from "./generate.js";
+import { runPython } from "./python.js";
+
+export interface FuzzOptions {
+  readonly count: number;
+  readonly seed: number;
+  /** Where shrunk divergent scenarios are saved (created if missing). */
+  readonly outDir: string;
+  /** Python processes at a time (default: the number of cores). */
+  readonly concurrency?: number;
+  /** How long shrinking one divergent scenario may take (default 60 s). */
+  readonly shrinkMs?: number;
+  /** Called after each scenario. */
+  readonly onProgress?: (done: number, divergences: number) => void;
+}
+
+export interface FuzzReport {
+  readonly scenarios: number;
+  readonly divergences: number;
+  readonly seed: number;
+  readonly seconds: number;
+  /** The files the shrunk divergent scenarios were saved to. */
+  readonly saved: readonly string[];
+}
+
+async function diverges(model: ScenarioModel): Promise<boolean> {
+  const text = render(model);
+  const cpython = await runPython(text);
+  return firstDivergence(cpython, runRefheapSafely(text, baselineOf(cpython))) !== null;
+}
+
+/**
+ * The smallest model fast-check finds, starting from a divergent one, that still diverges. Each
+ * step runs python, so shrinking stops after `timeLimitMs` with the smallest found so far.
+ */
+export async function shrink(model: ScenarioModel, timeLimitMs = 60_000): Promise<ScenarioModel> {
+  let smallest = model;
+  await fc.check(
+    fc.asyncProperty(scenarioModel, async (m) => {
+      const ok = !(await diverges(m));
+      if (!ok && m.ops.length <= smallest.ops.length) smallest = m;
+      return ok;
+    }),
+    { examples: [[model]], numRuns: 1, interruptAfterTimeLimit: timeLimitMs },
+  );
+  return smallest;
+}
+
+function savedText(index: number, seed: number, text: string, r: DiffResult): string {
+  const header = [
+    `# divergent scenario ${index} of fuzz seed ${seed}, shrunk`,
+    ...formatDivergence(r)
+      .split("\n")
+      .map((l) => `# ${l}`),
+  ];
+  return `${header.join("\n")}\n${text}`;
+}
+
+/** Runs the fuzzer. */
+export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
+  const start = performance.now();
+  const models = sampleModels(options.seed, options.count);
+  const concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+  const divergent: number[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < models.length) {
+      const i = next++;
+      if (await diverges(models[i]!)) divergent.push(i);
+      done++;
+      options.onProgress?.(done, divergent.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, models.length) }, worker));
+  const saved: string[] = [];
+  if (divergent.length > 0) mkdirSync(options.outDir, { recursive: true });
+  for (const i of divergent.sort((a, b) => a - b)) {
+    const small = await shrink(models[i]!, options.shrinkMs);
+    const text = render(small);
+    const file = join(options.outDir, `divergence-seed${options.seed}-${i}.txt`);
+    writeFileSync(file, savedText(i, options.seed, text, await diffScenario(text)));
+    saved.push(file);
+  }
+  return {
+    scenarios: models.length,
+    divergences: divergent.length,
+    seed: options.seed,
+    seconds: (performance.now() - start) / 1000,
+    saved,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * `refheap oracle run|diff` and `refheap fuzz` through main(argv, io): outputs, JSON, and the exit
+ * codes for good and bad arguments.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type Io, main } from "../../src/cli/main.js";
+import { CORPUS_DIR } from "../../src/oracle/index.js";
+
+function capture(): { io: Io; out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
+    out: () => out,
+    err: () => err,
+  };
+}
+
+const SCENARIO = join(CORPUS_DIR, "hand-007-two-instance-cycle.txt");
+
+describe("refheap oracle", () => {
+  it("run prints refheap's log, which equals the recorded CPython log", async () => {
+    const c = capture();
+    expect(await main(["oracle", "run", SCENARIO], c.io)).toBe(0);
+    expect(c.out()).toBe(readFileSync(SCENARIO.replace(/\.txt$/, ".log"), "utf8"));
+    expect(c.out()).toMatch(/^baseline \d+\n/);
+    expect(c.out()).toMatch(/\nalive \[.*\]\n$/);
+  });
+
+  it("diff runs both and reports no divergence", async () => {
+    const c = capture();
+    expect(await main(["oracle", "diff", SCENARIO], c.io)).toBe(0);
+    expect(c.out()).toMatch(/^no divergence \(\d+ events\)\n$/);
+  });
+
+  it("a missing file and a malformed scenario are errors with exit code 2", async () => {
+    const c = capture();
+    expect(await main(["oracle", "run", "no-such-file.txt"], c.io)).toBe(2);
+    expect(c.err()).toContain("no such file: no-such-file.txt");
+    const dir = mkdtempSync(join(tmpdir(), "refheap-oracle-"));
+    const bad = join(dir, "bad.txt");
+    writeFileSync(bad, "new a\n");
+    const d = capture();
+    expect(await main(["oracle", "run", bad], d.io)).toBe(2);
+    expect(d.err()).toContain("line 1");
+  });
+});
+
+describe("refheap fuzz", () => {
+  it("--json prints {scenarios, divergences} for a seed whose scenarios all agree", async () => {
+    const c = capture();
+    const out = mkdtempSync(join(tmpdir(), "refheap-fuzz-"));
+    expect(await main(["fuzz", "--count", "6", "--seed", "2026", "--json", "--out", out], c.io)).toBe(0);
+    const report = JSON.parse(c.out()) as { scenarios: number; divergences: number; seed: number };
+    expect(report).toMatchObject({ scenarios: 6, divergences: 0, seed: 2026 });
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("--count is required and must be a positive integer", async () => {
+    const c = capture();
+    expect(await main(["fuzz"], c.io)).toBe(2);
+    expect(c.err()).toContain("--count");
+    const d = capture();
+    expect(await main(["fuzz", "--count", "0"], d.io)).toBe(2);
+    expect(d.err()).toContain("positive integer");
+  });
+});
