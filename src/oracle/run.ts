@@ -1044,14 +1044,22 @@ class Runner {
     const w = c.obj as WeakKeyDictionary;
     this.m.call(() => {
       // self.data[ref(key, self._remove)] = value
-      const t2 = this.m.tuple(2);
-      try {
-        this.#checkWeakrefable(k);
-        this.#scoped(() => this.#api(() => w.set(this.#hv(k) as Handle, this.#hv(v))));
-      } finally {
-        this.m.free(t2);
-      }
+      this.#withRefArgs(k, () => w.set(this.#hv(k) as Handle, this.#hv(v)));
     });
+  }
+
+  /**
+   * A weak container's `ref(x, self._remove)` call: its argument 2-tuple (mirrored) lives while
+   * `x` is checked and `store` runs through the Heap API.
+   */
+  #withRefArgs(x: Val, store: () => void): void {
+    const t2 = this.m.tuple(2);
+    try {
+      this.#checkWeakrefable(x);
+      this.#scoped(() => this.#api(store));
+    } finally {
+      this.m.free(t2);
+    }
   }
 
   #wvdDelitem(c: ContainerRec, k: Val): void {
@@ -1169,13 +1177,7 @@ class Runner {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
       this.#commitIfPending(c, () => void w.size);
-      const t2 = this.m.tuple(2);
-      try {
-        this.#checkWeakrefable(v);
-        this.#scoped(() => this.#api(() => w.add(this.#hv(v) as Handle)));
-      } finally {
-        this.m.free(t2);
-      }
+      this.#withRefArgs(v, () => w.add(this.#hv(v) as Handle));
     });
   }
 

@@ -1,17 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { formatDeallocBench, runDeallocBench, WEAK_CACHE_PY } from "../../src/cli/demos.js";
-import { type Io, main } from "../../src/cli/main.js";
-
-function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { main } from "../../src/cli/main.js";
+import { capture } from "./cli-helpers.js";
 
 /** The Python program the refcount demo mirrors, printing one count per line. */
 const REFCOUNT_PY = `

@@ -6,18 +6,9 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type Io, main } from "../../src/cli/main.js";
+import { main } from "../../src/cli/main.js";
 import { CORPUS_DIR } from "../../src/oracle/index.js";
-
-function capture(): { io: Io; out: () => string; err: () => string } {
-  let out = "";
-  let err = "";
-  return {
-    io: { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) } },
-    out: () => out,
-    err: () => err,
-  };
-}
+import { capture } from "./cli-helpers.js";
 
 const SCENARIO = join(CORPUS_DIR, "hand-007-two-instance-cycle.txt");
 
