@@ -28,6 +28,7 @@ import {
   entryIsLive,
   isWeakref,
   listSize,
+  markDictAsSet,
   newDict,
   newList,
   slotIsRef,
@@ -162,13 +163,18 @@ export class WeakCore {
     ctx: HeapContext,
     name: string,
     removeOne: (e: Engine, d: number, k: number, isRef: boolean) => void,
+    dataIsSet = false,
   ) {
     ctx.ensureOpen(name);
     this.ctx = ctx;
     this.engine = ctx.engine;
     this.name = name;
     this.#removeOne = removeOne;
-    this.#data = programOwned(ctx, newDict(ctx.engine));
+    const d = newDict(ctx.engine);
+    // WeakSet's data is a set in CPython, and a set is tracked from its creation (a dict only once
+    // it holds something trackable): where its weakrefs sit in the generations depends on it.
+    if (dataIsSet) markDictAsSet(ctx.engine, d);
+    this.#data = programOwned(ctx, d);
     this.#pending = programOwned(ctx, newList(ctx.engine));
   }
 

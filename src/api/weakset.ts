@@ -26,7 +26,7 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
 
   /** @internal Made by heap.weakref.WeakSet(). */
   constructor(ctx: HeapContext, items?: Iterable<T>) {
-    super(new WeakCore(ctx, "WeakSet", discardKey), true);
+    super(new WeakCore(ctx, "WeakSet", discardKey, true), true);
     this.#remove = WeakCore.callback(this.core, "_remove", (core, wr) => {
       if (core.iterating > 0) core.addPending(wr, true);
       else discardKey(core.engine, core.data("_remove"), wr, true);

@@ -93,6 +93,11 @@ export class ObjectHeap extends Memory {
    */
   readonly freelists: Int32Array = new Int32Array(FREELIST_SLOTS);
   /**
+   * Dicts that stand in for a CPython set (a WeakSet's data): tracked from creation and never
+   * untracked by a collection, as a set is (tracking.ts: markDictAsSet). Dealloc forgets them.
+   */
+  readonly setDicts = new Set<number>();
+  /**
    * Weakref callbacks (JS functions), by the index a weakref's wr_callback word holds; index 0 is
    * "no callback". Freed indexes are reused (see weakref.ts).
    */

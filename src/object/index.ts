@@ -126,7 +126,7 @@ export {
   splitTableSorted,
 } from "./sharedkeys.js";
 export { hashString, newStr, strEquals, strHash, strValue } from "./str.js";
-export { dictMaybeUntrack, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
+export { dictMaybeUntrack, markDictAsSet, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
 export {

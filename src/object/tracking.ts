@@ -10,7 +10,7 @@
 import { read32 } from "../memory/index.js";
 import { DICT_KEYS_GENERAL, DICT_KEYS_KIND, DICT_TABLE } from "./dict.js";
 import { E_KEY, E_VALUE, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
-import { GC_HEAD_SIZE, gcUntrack, typeIdOf } from "./header.js";
+import { GC_HEAD_SIZE, gcTrack, gcUntrack, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
@@ -51,6 +51,7 @@ export function tupleCanUntrack(h: ObjectHeap, t: number): boolean {
  */
 export function dictMaybeUntrack(h: ObjectHeap, d: number): void {
   if (read32(h, d - GC_HEAD_SIZE) === 0) return;
+  if (h.setDicts.size !== 0 && h.setDicts.has(d)) return;
   const t = read32(h, d + DICT_TABLE);
   if (t !== 0) {
     const general = read32(h, d + DICT_KEYS_KIND) === DICT_KEYS_GENERAL;
@@ -65,4 +66,14 @@ export function dictMaybeUntrack(h: ObjectHeap, d: number): void {
     }
   }
   gcUntrack(h, d);
+}
+
+/**
+ * Makes dict `d` behave as a CPython set for tracking: tracked now (a set is tracked from its
+ * creation) and never untracked by a collection (sets have no such rule). Used for a WeakSet's
+ * data, so its weakrefs sit in the generations where CPython's do.
+ */
+export function markDictAsSet(h: ObjectHeap, d: number): void {
+  if (read32(h, d - GC_HEAD_SIZE) === 0) gcTrack(h, d);
+  h.setDicts.add(d);
 }

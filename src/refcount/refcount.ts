@@ -318,6 +318,7 @@ function deallocTuple(h: RefcountHeap, o: number): void {
 
 function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
+  if (h.setDicts.size !== 0) h.setDicts.delete(o);
   if (!trashBegin(h, o)) return;
   const t = read32(h, o + DICT_TABLE);
   if (t !== 0) {
