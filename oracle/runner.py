@@ -445,14 +445,17 @@ def _fmt(v):
         return v.__name__
     return '?' + t.__name__
 
-def _fl(r):
+def _fl(r, f=None):
+    # f formats one item (_fmt by default); index loop, so no iterator object is allocated
+    if f is None:
+        f = _fmt
     s = '['
     i = 0
     n = len(r)
     while i < n:
         if i:
             s = s + ', '
-        s = s + _fmt(r[i])
+        s = s + f(r[i])
         i += 1
     return s + ']'
 
@@ -460,17 +463,6 @@ def _fpair(p):
     if type(p) is tuple and len(p) == 2:
         return '(' + _fmt(p[0]) + ', ' + _fmt(p[1]) + ')'
     return _fmt(p)
-
-def _fpl(r):
-    s = '['
-    i = 0
-    n = len(r)
-    while i < n:
-        if i:
-            s = s + ', '
-        s = s + _fpair(r[i])
-        i += 1
-    return s + ']'
 
 def _flab(r):
     s = '['
@@ -990,7 +982,7 @@ class Translator:
             stmts = [
                 "if type(%s) is _WVD or type(%s) is _WKD or type(%s) is dict:" % (x, x, x),
                 "    _r = list(%s.items())" % x,
-                "    L.append(%r + _fpl(_r))" % head,
+                "    L.append(%r + _fl(_r, _fpair))" % head,
                 "elif type(%s) is _WS:" % x,
                 "    _r = list(%s)" % x,
                 "    _r.sort(key=_fmt)",

@@ -206,14 +206,6 @@ function debugObjects(h: GcState, what: string, head: number): void {
  */
 function invokeCallbacks(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo): void {
   gcLinkPooled(h, FREELIST_DICT);
-  try {
-    callEach(h, phaseName, info);
-  } finally {
-    gcUnlinkPooled(h, FREELIST_DICT);
-  }
-}
-
-function callEach(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo): void {
   const callbacks = h.gcCallbacks;
   // Index loop over the live array, as CPython's: a callback may add or remove callbacks.
   for (let i = 0; i < callbacks.length; i++) {
@@ -224,6 +216,7 @@ function callEach(h: GcState, phaseName: "start" | "stop", info: GcCallbackInfo)
       h.unraisableHook(error, `<gc callback ${cb.name === "" ? "<anonymous>" : cb.name}>`);
     }
   }
+  gcUnlinkPooled(h, FREELIST_DICT);
 }
 
 /** A collection wrapped in the "start"/"stop" callbacks (gc_collect_with_callback); returns n + m. */

@@ -16,7 +16,6 @@ import {
   runRefheapSafely,
 } from "./diff.js";
 import { render, type ScenarioModel, sampleModels, scenarioModel } from "./generate.js";
-import { runPython } from "./python.js";
 
 export interface FuzzOptions {
   readonly count: number;
@@ -41,9 +40,7 @@ export interface FuzzReport {
 }
 
 async function diverges(model: ScenarioModel): Promise<boolean> {
-  const text = render(model);
-  const cpython = await runPython(text);
-  return firstDivergence(cpython, runRefheapSafely(text, baselineOf(cpython))) !== null;
+  return (await diffScenario(render(model))).divergence !== null;
 }
 
 /**
