@@ -6,7 +6,7 @@
  * Each variant is built on its own (makeVariant) so that bench/run.ts can run it alone in a
  * child process: V8 then optimises refheap's functions for that one variant's types.
  */
-import { Heap } from "refheap";
+import { Heap, type ListHandle } from "refheap";
 import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
@@ -179,32 +179,53 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
   };
 });
 
+/**
+ * The handle builders, one function per style: a `using` block lowers to a disposal stack with
+ * try/finally, which must not share a function (and its optimisation) with the other loops.
+ */
+type EmptyClass = ReturnType<Heap["defineClass"]>;
+
+function buildHandlesUsing(heap: Heap, Empty: EmptyClass, n: number): ListHandle {
+  const l = heap.list();
+  for (let i = 0; i < n; i++) {
+    using o = Empty.new();
+    l.append(o);
+  }
+  return l;
+}
+
+function buildHandlesDispose(heap: Heap, Empty: EmptyClass, n: number): ListHandle {
+  const l = heap.list();
+  for (let i = 0; i < n; i++) {
+    const o = Empty.new();
+    l.append(o);
+    o.dispose();
+  }
+  return l;
+}
+
+function buildHandlesScope(heap: Heap, Empty: EmptyClass, n: number): ListHandle {
+  const l = heap.list();
+  heap.scope(() => {
+    for (let i = 0; i < n; i++) l.append(Empty.new());
+  });
+  return l;
+}
+
+const HANDLE_BUILDERS = { using: buildHandlesUsing, dispose: buildHandlesDispose, scope: buildHandlesScope };
+
 /** W1 written with handles: `Empty.new()` per object, `list.append`, then the list's handle released. */
 function handleVariant(spec: HandleSpec): W1Variant {
   const heap = new Heap({ checked: spec.checked, leaks: spec.leaks });
   heap.gc.disable(); // as in bench/python/w1.py
   const Empty = heap.defineClass("Empty");
-  const build = (n: number) => {
-    const l = heap.list();
-    if (spec.style === "using") {
-      for (let i = 0; i < n; i++) {
-        using o = Empty.new();
-        l.append(o);
-      }
-    } else if (spec.style === "dispose") {
-      for (let i = 0; i < n; i++) {
-        const o = Empty.new();
-        l.append(o);
-        o.dispose();
-      }
-    } else {
-      heap.scope(() => {
-        for (let i = 0; i < n; i++) l.append(Empty.new());
-      });
-    }
-    return l;
-  };
-  return timedVariant(spec, heap.engine, build, (l) => l.dispose());
+  const build = HANDLE_BUILDERS[spec.style];
+  return timedVariant(
+    spec,
+    heap.engine,
+    (n) => build(heap, Empty, n),
+    (l) => l.dispose(),
+  );
 }
 
 /**

@@ -45,6 +45,11 @@ export function hostField<T>(close: (value: T) => void): HostField<T> {
   return { kind: "host", close };
 }
 
+/**
+ * A heap class with any fields, as a field type: the field holds a reference to its instances.
+ *
+ * @inline
+ */
 // biome-ignore lint/suspicious/noExplicitAny: the field map of an arbitrary class; instances stay precisely typed
 type AnyClass = HeapClass<any>;
 export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<never>;
@@ -203,7 +208,7 @@ export function defineHeapClass<F extends FieldsSpec>(
     id,
     fieldNames: info.fields.map((f) => f.name),
     new(init) {
-      ctx.ensureOpen("new");
+      if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
       const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F>;
       if (init !== undefined) {

@@ -25,7 +25,6 @@ import {
   type HandleHost,
   hostOf,
   type LeakRecord,
-  leakRecordOf,
   setLeakRecord,
   type Value,
 } from "./handle.js";
@@ -120,9 +119,7 @@ export class HeapContext implements HandleHost {
     this.#registry.register(h, info);
   }
 
-  forget(h: Handle): void {
-    const record = leakRecordOf(h);
-    if (record === undefined) return; // owned by a scope, which drops it from its list when it ends
+  forget(record: LeakRecord): void {
     record.released = true;
     this.liveUnscoped--;
   }

@@ -16,12 +16,14 @@ export type Value = number | boolean | string | null | Handle;
 /** The services a handle needs from its heap (implemented by the heap's context). */
 export interface HandleHost {
   readonly engine: Engine;
+  /** Set by close(); every handle use checks it. */
+  readonly closed: boolean;
   /** Throws HEAP_CLOSED after close(). */
   ensureOpen(op: string): void;
   /** A new handle of the right class for `addr`, owning one reference (taken over if `steal`). */
   wrap(addr: number, steal: boolean): Handle;
-  /** Bookkeeping when a handle is released (scopes, leak detection). */
-  forget(handle: Handle): void;
+  /** Bookkeeping when a program-owned handle (one with a leak record) is released. */
+  forget(record: LeakRecord): void;
   /** Encodes a value for a store: returns it and sets encIsRef, and encTemp (a reference to drop after the store, or 0). */
   encode(value: Value, op: string): number;
   encIsRef: boolean;
@@ -41,7 +43,7 @@ export let hostOf: (h: Handle) => HandleHost;
 export interface LeakRecord {
   released: boolean;
 }
-export let leakRecordOf: (h: Handle) => LeakRecord | undefined;
+/** Gives a program-owned handle its leak record (HeapContext.adopt). */
 export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
 
 export class Handle {
@@ -61,13 +63,26 @@ export class Handle {
   static {
     addressOf = (h, op) => h.#use(op);
     hostOf = (h) => h.#host;
-    leakRecordOf = (h) => h.#leak;
     setLeakRecord = (h, record) => {
       h.#leak = record;
     };
   }
 
+  /**
+   * The address, after checking the handle may be used. The fast path is one test small enough
+   * to inline into every accessor; anything unusual (released, closed heap, checked mode, a
+   * changed reuse tag) goes to #useSlow, which throws or runs checked mode's validation.
+   */
   #use(op: string): number {
+    const host = this.#host;
+    const e = host.engine;
+    if (this.#released || host.closed || e.checked || reuseTagOf(e, this.#addr) !== this.#tag) {
+      return this.#useSlow(op);
+    }
+    return this.#addr;
+  }
+
+  #useSlow(op: string): number {
     if (this.#released) {
       throw new HandleError(
         ErrorCode.HandleReleased,
@@ -129,7 +144,9 @@ export class Handle {
   dispose(): void {
     if (this.#released) return;
     this.#released = true;
-    this.#host.forget(this);
+    // Scope-owned handles have no record: their scope drops its list when it ends.
+    const record = this.#leak;
+    if (record !== undefined) this.#host.forget(record);
     decref(this.#host.engine, this.#addr);
   }
 
