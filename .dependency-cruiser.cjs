@@ -33,13 +33,27 @@ module.exports = {
       to: { path: "^src/", pathNot: ["^src/oracle/", "^src/index\\.ts$", "^src/core\\.ts$"] },
     },
     {
+      name: "bench-uses-package-entries",
+      comment: "src/bench/ imports only the package entries, so it measures what users get",
+      severity: "error",
+      from: { path: "^src/bench/" },
+      to: { path: "^src/", pathNot: ["^src/bench/", "^src/index\\.ts$", "^src/core\\.ts$"] },
+    },
+    {
       name: "cli-uses-package-entries",
-      comment: "src/cli/ imports only the package entries (src/index.ts, src/core.ts) and the oracle",
+      comment:
+        "src/cli/ imports only the package entries (src/index.ts, src/core.ts), the oracle and the bench",
       severity: "error",
       from: { path: "^src/cli/" },
       to: {
         path: "^src/",
-        pathNot: ["^src/cli/", "^src/index\\.ts$", "^src/core\\.ts$", "^src/oracle/index\\.ts$"],
+        pathNot: [
+          "^src/cli/",
+          "^src/index\\.ts$",
+          "^src/core\\.ts$",
+          "^src/oracle/index\\.ts$",
+          "^src/bench/index\\.ts$",
+        ],
       },
     },
     {

@@ -2,7 +2,8 @@
  * The refheap command line. `main(argv, io)` runs one command and returns its exit code; the
  * streams are injected so tests can run it in-process. bin/refheap.js is a three-line shim.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { addBenchCommand } from "./bench.js";
 import {
   type CyclesOptions,
   demoCycles,
@@ -13,6 +14,7 @@ import {
 } from "./demos.js";
 import type { Io } from "./io.js";
 import { addOracleCommands } from "./oracle.js";
+import { positiveInt } from "./util.js";
 
 export type { Io } from "./io.js";
 
@@ -26,14 +28,6 @@ const DEMOS: Readonly<Record<string, (io: Io, options: DemoOptions) => void>> = 
   cycles: demoCycles,
   "weak-cache": demoWeakCache,
 };
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError("expected a positive integer.");
-  }
-  return n;
-}
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const program = new Command("refheap")
@@ -67,6 +61,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }
       run(io, options);
     });
+
+  addBenchCommand(program, io);
 
   program
     .command("stats")

@@ -3,8 +3,7 @@
  * line (docs/oracle.md).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { SingleBar } from "cli-progress";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import {
   baselineOf,
   CORPUS_DIR,
@@ -17,40 +16,7 @@ import {
   runScenario,
 } from "../oracle/index.js";
 import type { Io } from "./io.js";
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError("expected an integer >= 0.");
-  return n;
-}
-
-function positiveInt(value: string): number {
-  const n = nonNegativeInt(value);
-  if (n < 1) throw new InvalidArgumentError("expected a positive integer.");
-  return n;
-}
-
-/** A progress bar on stderr when it is a terminal; nothing otherwise. */
-function progressBar(
-  io: Io,
-  total: number,
-  label: string,
-): { update(n: number, extra?: string): void; stop(): void } {
-  const stream = io.stderr as NodeJS.WriteStream;
-  if (stream.isTTY !== true) return { update() {}, stop() {} };
-  const bar = new SingleBar({
-    format: `${label} [{bar}] {value}/{total} {extra} ({duration}s)`,
-    stream,
-    hideCursor: true,
-    clearOnComplete: true,
-  });
-  bar.start(total, 0, { extra: "" });
-  return {
-    update: (n, extra = "") => bar.update(n, { extra }),
-    stop: () => bar.stop(),
-  };
-}
+import { nonNegativeInt, positiveInt, progressBar } from "./util.js";
 
 /** The N for `oracle run FILE`: the baseline of FILE's recorded log (FILE.log) if there is one. */
 function longLivedFor(file: string, given: number | undefined): number {

@@ -7,14 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import {
-  baselineOf,
-  type DiffResult,
-  diffScenario,
-  firstDivergence,
-  formatDivergence,
-  runRefheapSafely,
-} from "./diff.js";
+import { type DiffResult, diffScenario, formatDivergence } from "./diff.js";
 import { render, type ScenarioModel, sampleModels, scenarioModel } from "./generate.js";
 
 export interface FuzzOptions {

@@ -12,7 +12,7 @@
  * already in place (a fresh ArrayBuffer per round would mostly time the OS faulting in pages).
  * Only the package's public entry is imported, so this measures what users get from dist/.
  */
-import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "refheap/core";
+import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
 import { liveBlocks } from "./w1.js";
 
 export type W2Part = "garbage" | "pause";

@@ -6,8 +6,9 @@
  * Each variant is built on its own (makeVariant) so that bench/run.ts can run it alone in a
  * child process: V8 then optimises refheap's functions for that one variant's types.
  */
-import { Heap, type ListHandle } from "refheap";
-import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "refheap/core";
+
+import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "../core.js";
+import { Heap, type ListHandle } from "../index.js";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";

@@ -1,67 +1,92 @@
 /**
- * `npm run bench`: workload W1 (make 100,000 instances in a list, drop the list) on refheap,
- * plain V8 objects and CPython, then workload W2 (the cycle collector: cyclic garbage, and the
- * pause of a full collection) on refheap and CPython, then workload W3 (WeakValueDictionary
- * get hit / miss / set, and an object with one callback weakref dying) on refheap, CPython and
- * a JavaScript Map+WeakRef+FinalizationRegistry cache. Each is interleaved: every repetition
- * runs each variant once, in a rotating order, so machine drift (thermal, other load) spreads
- * over all variants alike.
+ * `refheap bench` (and `npm run bench`): workload W1 (make 100,000 instances in a list, drop the
+ * list) on refheap, plain V8 objects and CPython; W2 (the cycle collector: cyclic garbage, and the
+ * pause of a full collection) on refheap and CPython; W3 (WeakValueDictionary get hit / miss /
+ * set, and an object with one callback weakref dying) on refheap, CPython and a JavaScript
+ * Map+WeakRef+FinalizationRegistry cache; W4 (bytes per object, w4.ts). Each is interleaved: every
+ * repetition runs each variant once, in a rotating order, so machine drift (thermal, other load)
+ * spreads over all variants alike.
  *
  * Every variant runs in a process of its own, started afresh for each repetition: CPython as
- * `python3 bench/python/w1.py` (w2.py, w3.py), each JavaScript variant as this script with
+ * `python3 bench/python/w1.py` (w2.py, w3.py, w4.py), each JavaScript variant as child.ts with
  * `--child <id>`. In one shared process V8 would optimise refheap's hot functions with type
  * feedback from the checked and the unchecked engine at once (and from the V8 variants), which
  * makes the optimised code larger and slower than what a program using one engine mode gets.
- *
- * Flags: --json (machine-readable output), --workloads w1,w2,w3 (which to run);
- * W1: --reps R, --rounds K, --n N; W2: --w2-reps R, --w2-big-reps R (the 4,000,000-object pause);
- * W3: --w3-reps R, --w3-rounds K, --w3-ops N (operations per timed round).
- * Internal: --child <id> (run one JavaScript variant, print its rounds as JSON on stdout),
- * --warmup W (W2 and W3 children).
  */
 import { spawnSync } from "node:child_process";
 import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { makeVariant, type RoundTime, refheapBlockSize, type Shape, type W1Spec, w1Specs } from "./w1.js";
 import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
 import { makeW3Variant, W3_KEYS, W3_OPS, type W3Finalization, type W3Op, w3Specs } from "./w3.js";
+import { refheapBytesPerObject, v8BytesPerObject, W4_CHILD_ID, W4_N, W4_SHAPES, type W4Shape } from "./w4.js";
 
-const { values: flags } = parseArgs({
-  options: {
-    json: { type: "boolean", default: false },
-    reps: { type: "string", default: "7" },
-    rounds: { type: "string", default: "10" },
-    n: { type: "string", default: "100000" },
-    child: { type: "string" },
-    workloads: { type: "string", default: "w1,w2,w3" },
-    "w2-reps": { type: "string", default: "5" },
-    "w2-big-reps": { type: "string", default: "3" },
-    warmup: { type: "string", default: "1" },
-    "w3-reps": { type: "string", default: "5" },
-    "w3-rounds": { type: "string", default: "3" },
-    "w3-ops": { type: "string", default: "200000" },
-  },
-});
-const WORKLOADS = new Set(flags.workloads.split(",").map((w) => w.trim().toLowerCase()));
-for (const w of WORKLOADS) {
-  if (w !== "w1" && w !== "w2" && w !== "w3")
-    throw new Error(`--workloads: unknown workload ${JSON.stringify(w)} (w1, w2, w3)`);
+export const WORKLOADS = ["w1", "w2", "w3", "w4"] as const;
+export type Workload = (typeof WORKLOADS)[number];
+
+/** What to run and how often; the CLI's flags map onto it one to one. */
+export interface BenchConfig {
+  readonly workloads: readonly Workload[];
+  /** W1: repetitions, timed rounds per process, objects per round. */
+  readonly reps: number;
+  readonly rounds: number;
+  readonly n: number;
+  /** W2: repetitions, and how many of them also measure the 4,000,000-object pause. */
+  readonly w2Reps: number;
+  readonly w2BigReps: number;
+  /** W3: repetitions, timed rounds per op, operations per round. */
+  readonly w3Reps: number;
+  readonly w3Rounds: number;
+  readonly w3Ops: number;
+  /** Children only: untimed rounds before the timed ones (W2, W3). */
+  readonly warmup: number;
+  /** The CPython to compare with (skipped, with a note, if it cannot be run). */
+  readonly python: string;
 }
-const REPS = Number(flags.reps);
-const ROUNDS = Number(flags.rounds);
-const N = Number(flags.n);
-const WARMUP_ROUNDS = 3;
-const PYTHON = "python3";
-const PY_SCRIPT = fileURLToPath(new URL("./python/w1.py", import.meta.url));
-const PY_SCRIPT_W2 = fileURLToPath(new URL("./python/w2.py", import.meta.url));
-const PY_SCRIPT_W3 = fileURLToPath(new URL("./python/w3.py", import.meta.url));
-const SELF = fileURLToPath(import.meta.url);
 
-/** Progress goes to stderr so that --json leaves stdout parseable. */
-const progress = (msg: string): void => {
-  process.stderr.write(`${msg}\n`);
+export const DEFAULT_BENCH_CONFIG: BenchConfig = {
+  workloads: WORKLOADS,
+  reps: 7,
+  rounds: 10,
+  n: 100_000,
+  w2Reps: 5,
+  w2BigReps: 3,
+  w3Reps: 5,
+  w3Rounds: 3,
+  w3Ops: 200_000,
+  warmup: 1,
+  python: "python3",
 };
+
+/** How a run reports what it is doing: one bar (or line) per workload, a step per process. */
+export interface BenchProgress {
+  begin(label: string, total: number): void;
+  step(detail: string): void;
+  end(): void;
+}
+
+const SILENT: BenchProgress = { begin() {}, step() {}, end() {} };
+
+/** The run's configuration; set by runBench, or by a child from its arguments. */
+let cfg: BenchConfig = DEFAULT_BENCH_CONFIG;
+let progress: BenchProgress = SILENT;
+
+const WARMUP_ROUNDS = 3;
+/** bench/python/ of the package: two levels up from both src/bench/ and dist/bench/. */
+const pyScript = (name: string): string =>
+  fileURLToPath(new URL(`../../bench/python/${name}`, import.meta.url));
+const PY_SCRIPT = pyScript("w1.py");
+const PY_SCRIPT_W2 = pyScript("w2.py");
+const PY_SCRIPT_W3 = pyScript("w3.py");
+const PY_SCRIPT_W4 = pyScript("w4.py");
+/** child.js next to this file (child.ts when run from source, under tsx or vitest). */
+const CHILD = fileURLToPath(
+  new URL(`./child${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+);
+/** Node flags of a child: tsx's loader for the TypeScript child, and gc() for every variant. */
+const CHILD_FLAGS = [...(CHILD.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"];
 
 // With --expose-gc, collect before the timed rounds so the warm-up's garbage is not collected on
 // their clock. V8's scavenges during its own builds stay timed.
@@ -76,14 +101,14 @@ interface ChildResult {
   rounds: RoundTime[];
 }
 
-/** The child's side: warm up, time ROUNDS rounds, print them. Nothing else runs in this process. */
+/** The child's side: warm up, time cfg.rounds rounds, print them. Nothing else runs in this process. */
 function runChild(id: string): void {
   const v = makeVariant(id);
-  for (let i = 0; i < WARMUP_ROUNDS; i++) v.round(N); // JIT tiers up; the heap reaches its size
+  for (let i = 0; i < WARMUP_ROUNDS; i++) v.round(cfg.n); // JIT tiers up; the heap reaches its size
   v.checkClean();
   collect();
   const rounds: RoundTime[] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(v.round(N));
+  for (let r = 0; r < cfg.rounds; r++) rounds.push(v.round(cfg.n));
   v.checkClean();
   const out: ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds };
   process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -104,22 +129,20 @@ function isChildResult(x: unknown): x is ChildResult {
   );
 }
 
-/**
- * Runs one JavaScript variant in a fresh node. process.execArgv carries the flags this process
- * was started with: under tsx its loader (so the child can import TypeScript) and --expose-gc.
- */
+/** Runs one JavaScript variant in a fresh node (see CHILD_FLAGS). */
 function runJsChild(spec: W1Spec): ChildResult {
   return spawnJsChild(
     spec.name,
-    ["--child", spec.id, "--n", String(N), "--rounds", String(ROUNDS)],
+    ["--child", spec.id, "--n", String(cfg.n), "--rounds", String(cfg.rounds)],
     (json): json is ChildResult =>
-      isChildResult(json) && json.id === spec.id && json.rounds.length === ROUNDS,
+      isChildResult(json) && json.id === spec.id && json.rounds.length === cfg.rounds,
   );
 }
 
-/** Runs this script as a child node with `args`; returns what it printed if `valid` accepts it. */
+/** Runs child.ts/child.js in a fresh node with `args`; returns what it printed if `valid` accepts it. */
 function spawnJsChild<T>(what: string, args: string[], valid: (json: unknown) => json is T): T {
-  const r = spawnSync(process.execPath, [...process.execArgv, SELF, ...args], {
+  progress.step(what);
+  const r = spawnSync(process.execPath, [...CHILD_FLAGS, CHILD, ...args], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -158,9 +181,11 @@ type PyResult =
   | { ok: false; why: string };
 
 function runPython(args: string[], script = PY_SCRIPT): PyResult {
-  const r = spawnSync(PYTHON, [script, ...args], { encoding: "utf8" });
-  if (r.error !== undefined) return { ok: false, why: `${PYTHON} could not be run (${r.error.message})` };
-  if (r.status !== 0) return { ok: false, why: `${PYTHON} exited with ${r.status}: ${r.stderr.trim()}` };
+  progress.step(`CPython ${path.basename(script)} ${args.join(" ")}`);
+  const python = cfg.python;
+  const r = spawnSync(python, [script, ...args], { encoding: "utf8" });
+  if (r.error !== undefined) return { ok: false, why: `${python} could not be run (${r.error.message})` };
+  if (r.status !== 0) return { ok: false, why: `${python} exited with ${r.status}: ${r.stderr.trim()}` };
   let json: unknown;
   try {
     json = JSON.parse(r.stdout);
@@ -236,16 +261,16 @@ function measureW1(): Measured {
   };
   for (const v of w1Specs) rowFor(v.name, v.runtime, v.shape); // table order = declaration order
 
-  progress(
-    `W1: ${N} objects × ${ROUNDS} rounds × ${REPS} repetitions; ` +
+  progress.begin(
+    `W1: ${cfg.n} objects × ${cfg.rounds} rounds × ${cfg.reps} repetitions; ` +
       `${w1Specs.length} node processes + 1 python per repetition (${WARMUP_ROUNDS} warm-up rounds each)`,
+    cfg.reps * (w1Specs.length + 1) + 1, // + CPython's sizes
   );
   let python: Measured["python"] = null;
   let pythonFailed = false;
   let exposeGc = true;
   const notes: string[] = [];
-  for (let rep = 0; rep < REPS; rep++) {
-    progress(`repetition ${rep + 1}/${REPS}`);
+  for (let rep = 0; rep < cfg.reps; rep++) {
     for (let k = 0; k < w1Specs.length; k++) {
       const spec = w1Specs[(rep + k) % w1Specs.length]!;
       const child = runJsChild(spec);
@@ -257,19 +282,19 @@ function measureW1(): Measured {
         drop += t.dropNs;
       }
       const row = rows.get(spec.name)!;
-      row.total.push((build + drop) / (ROUNDS * N));
-      row.drop.push(drop / (ROUNDS * N));
+      row.total.push((build + drop) / (cfg.rounds * cfg.n));
+      row.drop.push(drop / (cfg.rounds * cfg.n));
     }
     // CPython in its own process, once per repetition (startup and its warm-up round are untimed).
     if (!pythonFailed) {
-      const py = runPython(["--n", String(N), "--rounds", String(ROUNDS), "--warmup", "1"]);
+      const py = runPython(["--n", String(cfg.n), "--rounds", String(cfg.rounds), "--warmup", "1"]);
       if (py.ok) {
         python = { version: py.version, implementation: py.implementation };
         const rounds = Array.isArray(py.json.variants) ? py.json.variants.filter(isPyRound) : [];
         for (const p of rounds) {
           const row = rowFor(`CPython ${p.name}`, "CPython", PY_SHAPES[p.name] ?? "empty");
-          row.total.push((p.buildNs + p.dropNs) / (ROUNDS * N));
-          row.drop.push(p.dropNs / (ROUNDS * N));
+          row.total.push((p.buildNs + p.dropNs) / (cfg.rounds * cfg.n));
+          row.drop.push(p.dropNs / (cfg.rounds * cfg.n));
         }
       } else {
         notes.push(`CPython skipped from repetition ${rep + 1} on: ${py.why}`);
@@ -286,6 +311,33 @@ function measureW1(): Measured {
 interface Section {
   json: Record<string, unknown>;
   lines: string[];
+  /** What the HTML report draws for this workload (html.ts). */
+  charts: ChartSpec[];
+}
+
+/**
+ * A bar chart: one bar per label in each dataset. `ranges` (min–max per bar) go into the
+ * tooltips; `log` uses a logarithmic value axis (the W1 rows span three decades).
+ */
+export interface ChartSpec {
+  title: string;
+  unit: string;
+  labels: string[];
+  datasets: { label: string; data: (number | null)[]; ranges?: ([number, number] | null)[] }[];
+  horizontal?: boolean;
+  log?: boolean;
+}
+
+/** A dataset of medians with their min–max, from summaries (null where a bar is missing). */
+function summaryDataset(
+  label: string,
+  summaries: readonly (Summary | null)[],
+): ChartSpec["datasets"][number] {
+  return {
+    label,
+    data: summaries.map((x) => x?.median ?? null),
+    ranges: summaries.map((x) => (x === null ? null : [x.min, x.max])),
+  };
 }
 
 interface Machine {
@@ -354,9 +406,9 @@ function reportW1({ rows, python, pythonFailed, exposeGc, notes }: Measured): Se
   const json = {
     machine,
     config: {
-      n: N,
-      reps: REPS,
-      rounds: ROUNDS,
+      n: cfg.n,
+      reps: cfg.reps,
+      rounds: cfg.rounds,
       warmupRounds: WARMUP_ROUNDS,
       processPerVariantPerRep: true,
     },
@@ -383,10 +435,25 @@ function reportW1({ rows, python, pythonFailed, exposeGc, notes }: Measured): Se
       times(ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median)),
     ]),
   ];
+  const charts: ChartSpec[] = [
+    {
+      title: `W1 — make ${cfg.n.toLocaleString("en-US")} instances in a list, drop the list`,
+      unit: "ns per object (build + drop), median",
+      labels: results.map((r) => r.name),
+      datasets: [
+        summaryDataset(
+          "total ns/obj",
+          results.map((r) => r.totalS),
+        ),
+      ],
+      horizontal: true,
+      log: true,
+    },
+  ];
   const lines = [
-    `W1 — make ${N.toLocaleString("en-US")} instances in a list, drop the list`,
+    `W1 — make ${cfg.n.toLocaleString("en-US")} instances in a list, drop the list`,
     `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
-    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${REPS} repetitions × ${ROUNDS} rounds, interleaved`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${cfg.reps} repetitions × ${cfg.rounds} rounds, interleaved`,
     "",
     ...formatTable(table),
     "",
@@ -400,7 +467,7 @@ function reportW1({ rows, python, pythonFailed, exposeGc, notes }: Measured): Se
     "",
     ...notes.map((n) => `note: ${n}`),
   ];
-  return { json, lines };
+  return { json, lines, charts };
 }
 
 const times = (r: number | null): string => (r === null ? "—" : `${r.toFixed(2)}×`);
@@ -423,8 +490,7 @@ const W2_PAUSE: readonly { readonly objects: number; readonly rounds: number }[]
 const W2_PAUSE_SIZES = W2_PAUSE.map((p) => p.objects);
 /** The pause size measured only in the first --w2-big-reps repetitions (it is the slow one). */
 const W2_BIG = 4_000_000;
-const W2_REPS = Number(flags["w2-reps"]);
-const W2_BIG_REPS = Math.min(Number(flags["w2-big-reps"]), W2_REPS);
+const w2BigReps = (): number => Math.min(cfg.w2BigReps, cfg.w2Reps);
 /** Untimed collect(2) calls before the timed ones: at least 2, and about 2 million objects' worth (JIT). */
 const pauseWarmup = (n: number): number => Math.max(2, Math.ceil(2_000_000 / n));
 
@@ -446,12 +512,12 @@ function isCollectTime(x: unknown): x is CollectTime {
  * (measured at 100,000 and 1,000,000 objects), as if V8 had to re-optimise the collector's code.
  */
 function runW2Child(id: string): void {
-  const v = makeW2Variant(id, N);
+  const v = makeW2Variant(id, cfg.n);
   collect();
-  const warmup = Number(flags.warmup);
+  const warmup = cfg.warmup;
   for (let i = 0; i < warmup; i++) v.warmUp();
   const rounds: CollectTime[] = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(v.round());
+  for (let r = 0; r < cfg.rounds; r++) rounds.push(v.round());
   v.finish();
   const out: W2ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds };
   process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -529,23 +595,25 @@ function measureW2(): W2Measured {
   }
   const tasksFor = (rep: number): Task[] => [
     { part: "garbage", objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmup: W2_GARBAGE_WARMUP },
-    ...W2_PAUSE.filter((p) => p.objects < W2_BIG || rep < W2_BIG_REPS).map(
+    ...W2_PAUSE.filter((p) => p.objects < W2_BIG || rep < w2BigReps()).map(
       ({ objects, rounds }): Task => ({ part: "pause", objects, rounds, warmup: pauseWarmup(objects) }),
     ),
   ];
 
-  progress(
+  let processes = 0;
+  for (let rep = 0; rep < cfg.w2Reps; rep++) processes += 2 * tasksFor(rep).length;
+  progress.begin(
     `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
-      `(${W2_PAUSE_SIZES.join(", ")} live objects); ${W2_REPS} repetitions ` +
-      `(${W2_BIG_REPS} for ${W2_BIG}), one node and one python process per part per repetition`,
+      `(${W2_PAUSE_SIZES.join(", ")} live objects); ${cfg.w2Reps} repetitions ` +
+      `(${w2BigReps()} for ${W2_BIG}), one node and one python process per part per repetition`,
+    processes,
   );
   let python: W2Measured["python"] = null;
   let pythonBaseline: number | null = null;
   let pythonFailed = false;
   let exposeGc = true;
   const notes: string[] = [];
-  for (let rep = 0; rep < W2_REPS; rep++) {
-    progress(`W2 repetition ${rep + 1}/${W2_REPS}`);
+  for (let rep = 0; rep < cfg.w2Reps; rep++) {
     const tasks = tasksFor(rep);
     for (let k = 0; k < tasks.length; k++) {
       const t = tasks[(rep + k) % tasks.length]!;
@@ -768,8 +836,8 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
   const json = {
     machine,
     config: {
-      reps: W2_REPS,
-      bigReps: W2_BIG_REPS,
+      reps: cfg.w2Reps,
+      bigReps: w2BigReps(),
       garbage: {
         objects: W2_GARBAGE_OBJECTS,
         rounds: W2_GARBAGE_ROUNDS,
@@ -796,7 +864,7 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
     ...header(
       `W2 cyclic garbage — ${(W2_GARBAGE_OBJECTS / 2).toLocaleString("en-US")} two-object cycles, ` +
         "automatic collection off, ONE collect() timed per round",
-      `${W2_REPS} repetitions × ${W2_GARBAGE_ROUNDS} rounds`,
+      `${cfg.w2Reps} repetitions × ${W2_GARBAGE_ROUNDS} rounds`,
     ),
     "",
     ...formatTable(garbageTable),
@@ -805,7 +873,7 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
     ...header(
       "W2 full-collection pause — collect(2) with N live tracked objects (one list of N one-field instances) " +
         "and no garbage",
-      `${W2_REPS} repetitions (${W2_BIG_REPS} for ${W2_BIG.toLocaleString("en-US")})`,
+      `${cfg.w2Reps} repetitions (${w2BigReps()} for ${W2_BIG.toLocaleString("en-US")})`,
     ),
     "",
     ...formatTable(pauseTable),
@@ -813,16 +881,38 @@ function reportW2({ rows, python, pythonBaseline, exposeGc, notes }: W2Measured)
     "",
     ...notes.map((n) => `note: ${n}`),
   ];
-  return { json, lines };
+  const pauseSizes = [...new Set(pause.map((r) => r.objects))];
+  const pauseNames = [...new Set(pause.map((r) => r.name))];
+  const charts: ChartSpec[] = [
+    {
+      title: `W2 cyclic garbage — one collect() freeing ${W2_GARBAGE_OBJECTS.toLocaleString("en-US")} objects in 2-cycles`,
+      unit: "ns per object freed, median",
+      labels: garbage.map((r) => r.name),
+      datasets: [summaryDataset("collect ns/obj", garbage.map(perObj))],
+      horizontal: true,
+    },
+    {
+      title: "W2 full-collection pause — collect(2) with N live objects",
+      unit: "ns per live object, median",
+      labels: pauseSizes.map((n) => `${n.toLocaleString("en-US")} live`),
+      datasets: pauseNames.map((name) =>
+        summaryDataset(
+          name,
+          pauseSizes.map((n) => {
+            const row = pause.find((r) => r.name === name && r.objects === n);
+            return row === undefined ? null : perObj(row);
+          }),
+        ),
+      ),
+    },
+  ];
+  return { json, lines, charts };
 }
 
 // --- W3: weak-value caches and weakref callbacks -------------------------------------------
 
-const W3_REPS = Number(flags["w3-reps"]);
-const W3_ROUNDS = Number(flags["w3-rounds"]);
 /** Passes over the 1,000 keys per timed round: even, so "set" alternates between two values. */
-const W3_LOOPS = Math.max(2, 2 * Math.ceil(Number(flags["w3-ops"]) / (2 * W3_KEYS)));
-const W3_OPS_PER_ROUND = W3_LOOPS * W3_KEYS;
+const w3OpsPerRound = (): number => Math.max(2, 2 * Math.ceil(cfg.w3Ops / (2 * W3_KEYS))) * W3_KEYS;
 /** Untimed rounds of every op before the timed ones (one round is 200,000 calls: the JIT has tiered up). */
 const W3_WARMUP = 1;
 
@@ -837,10 +927,10 @@ interface W3ChildResult {
 /** The child's side of W3: warm every op up, then time the rounds, op after op, then check. */
 async function runW3Child(id: string): Promise<void> {
   const v = makeW3Variant(id);
-  const loops = Number(flags["w3-ops"]) / W3_KEYS;
+  const loops = cfg.w3Ops / W3_KEYS;
   if (!Number.isInteger(loops) || loops < 2 || loops % 2 !== 0)
     throw new Error(`W3 child: --w3-ops must be an even multiple of ${W3_KEYS}`);
-  const warmup = Number(flags.warmup);
+  const warmup = cfg.warmup;
   for (let w = 0; w < warmup; w++) {
     for (const op of v.ops) {
       v.time(op, loops);
@@ -848,7 +938,7 @@ async function runW3Child(id: string): Promise<void> {
     }
   }
   const nsPerOp: Partial<Record<W3Op, number[]>> = Object.fromEntries(v.ops.map((op) => [op, []]));
-  for (let r = 0; r < W3_ROUNDS; r++) {
+  for (let r = 0; r < cfg.w3Rounds; r++) {
     for (const op of v.ops) {
       const ns = v.time(op, loops);
       nsPerOp[op]!.push(ns / (loops * W3_KEYS));
@@ -921,29 +1011,29 @@ function measureW3(): W3Measured {
   };
 
   const tasks = [...w3Specs.map((s) => s.id), "python"];
-  progress(
-    `W3: weak-value cache (${W3_KEYS} str keys) and weakref death; ${W3_ROUNDS} rounds × ` +
-      `${W3_OPS_PER_ROUND.toLocaleString("en-US")} ops per op × ${W3_REPS} repetitions; ` +
+  progress.begin(
+    `W3: weak-value cache (${W3_KEYS} str keys) and weakref death; ${cfg.w3Rounds} rounds × ` +
+      `${w3OpsPerRound().toLocaleString("en-US")} ops per op × ${cfg.w3Reps} repetitions; ` +
       `${w3Specs.length} node processes + 1 python per repetition (${W3_WARMUP} warm-up round each)`,
+    cfg.w3Reps * tasks.length,
   );
   let python: W3Measured["python"] = null;
   let pythonFailed = false;
   let exposeGc = true;
   const finalization = { dropped: 0, atDrop: 0, afterGc: 0 };
   const notes: string[] = [];
-  const common = ["--w3-ops", String(W3_OPS_PER_ROUND), "--w3-rounds", String(W3_ROUNDS)];
-  for (let rep = 0; rep < W3_REPS; rep++) {
-    progress(`W3 repetition ${rep + 1}/${W3_REPS}`);
+  const common = ["--w3-ops", String(w3OpsPerRound()), "--w3-rounds", String(cfg.w3Rounds)];
+  for (let rep = 0; rep < cfg.w3Reps; rep++) {
     for (let k = 0; k < tasks.length; k++) {
       const id = tasks[(rep + k) % tasks.length]!;
       if (id === "python") {
         if (pythonFailed) continue;
         const py = runPython(
-          ["--ops", String(W3_OPS_PER_ROUND), "--rounds", String(W3_ROUNDS), "--warmup", String(W3_WARMUP)],
+          ["--ops", String(w3OpsPerRound()), "--rounds", String(cfg.w3Rounds), "--warmup", String(W3_WARMUP)],
           PY_SCRIPT_W3,
         );
         const ns = py.ok ? (py.json.nsPerOp as Partial<Record<W3Op, unknown>> | undefined) : undefined;
-        const valid = ns !== undefined && W3_OPS.every((op) => numbers(ns[op]).length === W3_ROUNDS);
+        const valid = ns !== undefined && W3_OPS.every((op) => numbers(ns[op]).length === cfg.w3Rounds);
         if (!py.ok || !valid) {
           notes.push(
             `CPython skipped from repetition ${rep + 1} on: ${py.ok ? "w3.py printed malformed rounds" : py.why}`,
@@ -966,7 +1056,7 @@ function measureW3(): W3Measured {
             typeof o.exposeGc === "boolean" &&
             typeof o.nsPerOp === "object" &&
             o.nsPerOp !== null &&
-            spec.ops.every((op) => numbers(o.nsPerOp?.[op]).length === W3_ROUNDS)
+            spec.ops.every((op) => numbers(o.nsPerOp?.[op]).length === cfg.w3Rounds)
           );
         },
       );
@@ -1045,9 +1135,9 @@ function reportW3({ rows, python, exposeGc, finalization, notes }: W3Measured): 
     machine,
     config: {
       keys: W3_KEYS,
-      reps: W3_REPS,
-      rounds: W3_ROUNDS,
-      opsPerRound: W3_OPS_PER_ROUND,
+      reps: cfg.w3Reps,
+      rounds: cfg.w3Rounds,
+      opsPerRound: w3OpsPerRound(),
       warmupRounds: W3_WARMUP,
       processPerVariantPerRep: true,
     },
@@ -1067,41 +1157,254 @@ function reportW3({ rows, python, exposeGc, finalization, notes }: W3Measured): 
     "W3 — weak-value cache: get hit / get miss / set (1,000 str keys, values: instances of a weakrefable " +
       "class); an object with one callback weakref dying",
     `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
-    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${W3_REPS} repetitions × ${W3_ROUNDS} rounds × ` +
-      `${W3_OPS_PER_ROUND.toLocaleString("en-US")} ops, interleaved`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}; ${cfg.w3Reps} repetitions × ${cfg.w3Rounds} rounds × ` +
+      `${w3OpsPerRound().toLocaleString("en-US")} ops, interleaved`,
     "",
     ...formatTable(table, 2),
     "",
     ...notes.map((n) => `note: ${n}`),
   ];
-  return { json, lines };
+  const ops = [...new Set(results.map((r) => r.op))];
+  const variants = [...new Set(results.map((r) => r.name))];
+  const charts: ChartSpec[] = [
+    {
+      title: "W3 — weak-value cache operations and a weakref with a callback dying",
+      unit: "ns per operation, median",
+      labels: ops.map((op) => W3_OP_LABELS[op]),
+      datasets: variants.map((name) =>
+        summaryDataset(
+          name,
+          ops.map((op) => results.find((r) => r.op === op && r.name === name)?.s ?? null),
+        ),
+      ),
+      log: true,
+    },
+  ];
+  return { json, lines, charts };
 }
 
-// --- main ------------------------------------------------------------------------------------
+// --- W4: bytes per object --------------------------------------------------------------------
 
-function runAll(): void {
-  const sections: Record<string, Section> = {};
-  if (WORKLOADS.has("w1")) sections.w1 = reportW1(measureW1());
-  if (WORKLOADS.has("w2")) sections.w2 = reportW2(measureW2());
-  if (WORKLOADS.has("w3")) sections.w3 = reportW3(measureW3());
-  if (flags.json) {
-    const out: Record<string, unknown> = { date: new Date().toISOString() };
-    for (const [name, s] of Object.entries(sections)) out[name] = s.json;
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-  } else {
-    process.stdout.write(
-      `${Object.values(sections)
-        .map((s) => s.lines.join("\n"))
-        .join("\n\n")}\n`,
-    );
+/** V8's figures come from child processes (memory, not time: three agree closely). */
+const W4_V8_REPS = 3;
+
+interface W4ChildResult {
+  id: string;
+  bytes: Record<W4Shape, number>;
+}
+
+/** The child's side of W4: V8's bytes per object for each shape. */
+function runW4Child(): void {
+  const bytes = Object.fromEntries(W4_SHAPES.map((s) => [s, v8BytesPerObject(s)])) as Record<W4Shape, number>;
+  const out: W4ChildResult = { id: W4_CHILD_ID, bytes };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+interface W4Row {
+  shape: W4Shape;
+  refheapUnchecked: number;
+  refheapChecked: number;
+  v8: Summary & { samples: number[] };
+  cpythonTracemalloc: number | null;
+  cpythonGetsizeof: number | null;
+}
+
+function isW4ChildResult(json: unknown): json is W4ChildResult {
+  const o = json as Partial<W4ChildResult> | null;
+  return o?.id === W4_CHILD_ID && W4_SHAPES.every((s) => typeof o.bytes?.[s] === "number");
+}
+
+/** CPython's figures per shape name, from bench/python/w4.py's JSON. */
+function pyW4Shapes(json: Record<string, unknown>): Map<string, { tracedBytes: number; getsizeof: number }> {
+  const shapes = new Map<string, { tracedBytes: number; getsizeof: number }>();
+  const list: unknown[] = Array.isArray(json.shapes) ? json.shapes : [];
+  for (const x of list) {
+    const o = x as { name?: unknown; tracedBytes?: unknown; getsizeof?: unknown };
+    if (typeof o.name === "string" && typeof o.tracedBytes === "number" && typeof o.getsizeof === "number")
+      shapes.set(o.name, { tracedBytes: o.tracedBytes, getsizeof: o.getsizeof });
   }
+  return shapes;
 }
 
-if (flags.child === undefined) runAll();
-else if (Object.values(W2_CHILD_IDS).includes(flags.child)) runW2Child(flags.child);
-else if (w3Specs.some((s) => s.id === flags.child)) {
-  runW3Child(flags.child).catch((err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
+function measureAndReportW4(): Section {
+  progress.begin(`W4: bytes per object, ${W4_N.toLocaleString("en-US")} of each shape`, W4_V8_REPS + 1);
+  const v8 = new Map<W4Shape, number[]>(W4_SHAPES.map((s) => [s, []]));
+  for (let r = 0; r < W4_V8_REPS; r++) {
+    const child = spawnJsChild("W4 V8", ["--child", W4_CHILD_ID], isW4ChildResult);
+    for (const s of W4_SHAPES) v8.get(s)!.push(child.bytes[s]);
+  }
+  const py = runPython(["--n", String(W4_N)], PY_SCRIPT_W4);
+  const notes: string[] = [];
+  if (!py.ok) notes.push(`CPython skipped: ${py.why}`);
+  const pyShapes = py.ok
+    ? pyW4Shapes(py.json)
+    : new Map<string, { tracedBytes: number; getsizeof: number }>();
+  const rows: W4Row[] = W4_SHAPES.map((shape) => {
+    const samples = v8.get(shape)!;
+    return {
+      shape,
+      refheapUnchecked: refheapBytesPerObject(shape, false),
+      refheapChecked: refheapBytesPerObject(shape, true),
+      v8: { ...summarize(samples), samples },
+      cpythonTracemalloc: pyShapes.get(shape)?.tracedBytes ?? null,
+      cpythonGetsizeof: pyShapes.get(shape)?.getsizeof ?? null,
+    };
   });
-} else runChild(flags.child);
+  const pyInfo = py.ok ? { version: py.version, implementation: py.implementation } : null;
+  const machine = machineInfo(pyInfo, true);
+  notes.push(
+    "refheap: the growth of the allocator's bytes in allocated blocks (small blocks at their size class's " +
+      "size, large blocks at theirs) while the objects are made; exact, the same on every run.",
+    "CPython: tracemalloc's traced bytes over the same loop (the size each allocation asked for, GC header " +
+      "included, before pymalloc rounds it up to a multiple of 16); sys.getsizeof for comparison.",
+    `V8: growth of process.memoryUsage().heapUsed across forced collections, median of ${W4_V8_REPS} processes ` +
+      "(min–max in brackets); the shapes are a class with one field, a class with three fields, an array of null.",
+    "shapes: a class with one reference field, unset (CPython: __slots__ = ('other',)); a dynamic class whose " +
+      "instances get attributes a, b, c = None (CPython: a plain class); a list built by n appends of None, per item.",
+    "refheap keeps a plain instance's attributes in a small hash table of its own (key, value and shared-key " +
+      "index per entry), where CPython 3.11 keeps a values array indexed by the class's shared keys: hence " +
+      "that row's ratio.",
+  );
+  const b = (x: number | null): string => (x === null ? "—" : x.toFixed(1));
+  const table = [
+    [
+      "shape",
+      "refheap unchecked",
+      "refheap checked",
+      "V8 median (min–max)",
+      "CPython tracemalloc",
+      "CPython getsizeof",
+      "refheap × CPython",
+    ],
+    ...rows.map((r) => [
+      r.shape,
+      b(r.refheapUnchecked),
+      b(r.refheapChecked),
+      `${b(r.v8.median)} (${b(r.v8.min)}–${b(r.v8.max)})`,
+      b(r.cpythonTracemalloc),
+      b(r.cpythonGetsizeof),
+      times(r.cpythonTracemalloc === null ? null : r.refheapUnchecked / r.cpythonTracemalloc),
+    ]),
+  ];
+  const lines = [
+    `W4 — bytes per object (${W4_N.toLocaleString("en-US")} of each shape)`,
+    `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
+    `node ${machine.node}, ${machine.python ?? "no CPython"}`,
+    "",
+    ...formatTable(table),
+    "",
+    ...notes.map((n) => `note: ${n}`),
+  ];
+  const json = {
+    machine,
+    config: { n: W4_N, v8Processes: W4_V8_REPS },
+    results: rows.map((r) => ({
+      ...r,
+      ratioVsCPython: r.cpythonTracemalloc === null ? null : r.refheapUnchecked / r.cpythonTracemalloc,
+    })),
+    notes,
+  };
+  const charts: ChartSpec[] = [
+    {
+      title: "W4 — bytes per object",
+      unit: "bytes",
+      labels: rows.map((r) => r.shape),
+      datasets: [
+        { label: "refheap (allocator accounting)", data: rows.map((r) => r.refheapUnchecked) },
+        summaryDataset(
+          "V8 (heap growth)",
+          rows.map((r) => r.v8),
+        ),
+        { label: "CPython 3.11 (tracemalloc)", data: rows.map((r) => r.cpythonTracemalloc) },
+      ],
+    },
+  ];
+  return { json, lines, charts };
+}
+
+// --- running it ------------------------------------------------------------------------------
+
+/** One finished run: the date, and each workload's section in run order. */
+export interface BenchReport {
+  readonly date: string;
+  readonly sections: Partial<Record<Workload, Section>>;
+}
+
+export type { Section };
+
+const MEASURE: Record<Workload, () => Section> = {
+  w1: () => reportW1(measureW1()),
+  w2: () => reportW2(measureW2()),
+  w3: () => reportW3(measureW3()),
+  w4: measureAndReportW4,
+};
+
+/**
+ * Runs the configured workloads, each with its own progress bar, and returns the report. With
+ * the defaults this takes about a quarter of an hour on two cores.
+ */
+export function runBench(config: BenchConfig, sink: BenchProgress): BenchReport {
+  cfg = config;
+  progress = sink;
+  const date = new Date().toISOString();
+  const sections: Partial<Record<Workload, Section>> = {};
+  try {
+    for (const w of config.workloads) {
+      sections[w] = MEASURE[w]();
+      progress.end();
+    }
+  } finally {
+    progress = SILENT;
+  }
+  return { date, sections };
+}
+
+/** The report as text: each section's table and notes. */
+export function benchText(report: BenchReport): string {
+  return `${Object.values(report.sections)
+    .map((s) => s.lines.join("\n"))
+    .join("\n\n")}\n`;
+}
+
+/** The report for machines: the date and each section's JSON. */
+export function benchJson(report: BenchReport): Record<string, unknown> {
+  const out: Record<string, unknown> = { date: report.date };
+  for (const [name, s] of Object.entries(report.sections)) out[name] = s.json;
+  return out;
+}
+
+// --- the child's side ------------------------------------------------------------------------
+
+/**
+ * The entry of a child process (child.ts): `--child <id>` and the sizes the parent passed.
+ * Prints the variant's measurements as one line of JSON on stdout.
+ */
+export async function runChildProcess(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      child: { type: "string" },
+      n: { type: "string" },
+      rounds: { type: "string" },
+      warmup: { type: "string" },
+      "w3-ops": { type: "string" },
+      "w3-rounds": { type: "string" },
+    },
+  });
+  const id = values.child;
+  if (id === undefined) throw new Error("bench child: --child <id> is required");
+  const num = (v: string | undefined, fallback: number): number => (v === undefined ? fallback : Number(v));
+  const d = DEFAULT_BENCH_CONFIG;
+  cfg = {
+    ...d,
+    n: num(values.n, d.n),
+    rounds: num(values.rounds, d.rounds),
+    warmup: num(values.warmup, d.warmup),
+    w3Ops: num(values["w3-ops"], d.w3Ops),
+    w3Rounds: num(values["w3-rounds"], d.w3Rounds),
+  };
+  if ((Object.values(W2_CHILD_IDS) as string[]).includes(id)) runW2Child(id);
+  else if (w3Specs.some((s) => s.id === id)) await runW3Child(id);
+  else if (id === W4_CHILD_ID) runW4Child();
+  else runChild(id);
+}

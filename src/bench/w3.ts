@@ -20,8 +20,9 @@
  * weak-value cache, a Map of WeakRefs whose dead entries a FinalizationRegistry removes.
  * Only the package's public entries are imported, so this measures what users get from dist/.
  */
-import { Heap } from "refheap";
-import { decref, Engine, gc, newInstance, weakref } from "refheap/core";
+
+import { decref, Engine, gc, newInstance, weakref } from "../core.js";
+import { Heap } from "../index.js";
 import { liveBlocks } from "./w1.js";
 
 /** Keys per pool; every timed loop cycles through one pool. */

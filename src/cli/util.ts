@@ -1,0 +1,41 @@
+/** What the commands share: argument parsers for numbers, and the progress bar. */
+import { SingleBar } from "cli-progress";
+import { InvalidArgumentError } from "commander";
+import type { Io } from "./io.js";
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError("expected an integer >= 0.");
+  return n;
+}
+
+export function positiveInt(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n < 1) throw new InvalidArgumentError("expected a positive integer.");
+  return n;
+}
+
+export interface ProgressBar {
+  update(n: number, extra?: string): void;
+  increment(extra?: string): void;
+  stop(): void;
+}
+
+/** A progress bar on stderr when it is a terminal; nothing otherwise. */
+export function progressBar(io: Io, total: number, label: string): ProgressBar {
+  const stream = io.stderr as NodeJS.WriteStream;
+  if (stream.isTTY !== true) return { update() {}, increment() {}, stop() {} };
+  const bar = new SingleBar({
+    format: `${label} [{bar}] {value}/{total} {extra} ({duration}s)`,
+    stream,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  bar.start(total, 0, { extra: "" });
+  return {
+    update: (n, extra = "") => bar.update(n, { extra }),
+    increment: (extra = "") => bar.increment(1, { extra }),
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * `refheap bench` through main(argv, io): its help, its argument errors, and small real runs
+ * (every workload's variants run in child processes, as in a full run, at a fraction of the size).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { refheapBytesPerObject, W4_SHAPES } from "../../src/bench/w4.js";
+import { main } from "../../src/cli/main.js";
+import { capture } from "./cli-helpers.js";
+
+const hasPython = spawnSync("python3", ["--version"]).status === 0;
+
+interface W1Json {
+  results: { name: string; runtime: string; totalNsPerObj: { median: number; samples: number[] } }[];
+}
+interface W4Json {
+  results: {
+    shape: string;
+    refheapUnchecked: number;
+    cpythonTracemalloc: number | null;
+    v8: { median: number };
+  }[];
+}
+
+describe("refheap bench", () => {
+  it("--help lists the workloads and the output options", async () => {
+    const c = capture();
+    expect(await main(["bench", "--help"], c.io)).toBe(0);
+    for (const word of ["--workloads", "w1, w2, w3, w4", "--json", "--html <file>", "--quick", "--python"])
+      expect(c.out()).toContain(word);
+  });
+
+  it("bad arguments are errors with exit code 2 and say what is expected", async () => {
+    const cases: [string[], string][] = [
+      [["bench", "--workloads", "w1,w9"], "unknown workload 'w9'"],
+      [["bench", "--reps", "0"], "expected a positive integer"],
+      [["bench", "--w3-ops", "1234"], "multiple of 2000"],
+      [["bench", "--frobnicate"], "unknown option"],
+    ];
+    for (const [argv, message] of cases) {
+      const c = capture();
+      expect(await main(argv, c.io)).toBe(2);
+      expect(c.err()).toContain(message);
+      expect(c.out()).toBe("");
+    }
+  });
+
+  it("a small W1 + W4 run prints JSON for every variant and writes an HTML page with its charts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "refheap-bench-"));
+    const html = join(dir, "report.html");
+    const c = capture();
+    const argv = ["bench", "--workloads", "w1,w4", "--reps", "1", "--rounds", "1", "--n", "2000", "--json"];
+    expect(await main([...argv, "--html", html], c.io)).toBe(0);
+    const out = JSON.parse(c.out()) as { date: string; w1: W1Json; w4: W4Json };
+
+    const runtimes = new Set(out.w1.results.map((r) => r.runtime));
+    expect(runtimes).toEqual(new Set(hasPython ? ["refheap", "V8", "CPython"] : ["refheap", "V8"]));
+    for (const r of out.w1.results) {
+      expect(r.totalNsPerObj.samples).toHaveLength(1);
+      expect(r.totalNsPerObj.median).toBeGreaterThan(0);
+    }
+
+    expect(out.w4.results.map((r) => r.shape)).toEqual([...W4_SHAPES]);
+    for (const r of out.w4.results) {
+      // The allocator's accounting is exact: the report shows what the engine measures itself.
+      expect(r.refheapUnchecked).toBe(refheapBytesPerObject(r.shape as (typeof W4_SHAPES)[number], false));
+      expect(r.v8.median).toBeGreaterThan(0);
+      if (hasPython) expect(r.cpythonTracemalloc).toBeGreaterThan(0);
+    }
+
+    const page = readFileSync(html, "utf8");
+    expect(page).toMatch(/^<!doctype html>/);
+    expect(page).toContain("Chart.js"); // the inlined library's banner
+    const charts = JSON.parse(/const CHARTS = (.*);\n/.exec(page)![1]!) as {
+      title: string;
+      labels: string[];
+    }[];
+    expect(charts.map((ch) => ch.title)).toEqual([
+      expect.stringMatching(/^W1 /),
+      expect.stringMatching(/^W4 /),
+    ]);
+    expect(charts[0]!.labels).toEqual(out.w1.results.map((r) => r.name));
+    expect(c.err()).toContain(`wrote ${html}`);
+  }, 120_000);
+
+  it("without CPython the tables say it was skipped, and refheap's rows are still there", async () => {
+    const c = capture();
+    const argv = ["bench", "--workloads", "w4", "--python", "no-such-python-3", "--json"];
+    expect(await main(argv, c.io)).toBe(0);
+    const out = JSON.parse(c.out()) as { w4: W4Json & { notes: string[] } };
+    expect(out.w4.results.every((r) => r.cpythonTracemalloc === null && r.refheapUnchecked > 0)).toBe(true);
+    expect(out.w4.notes[0]).toMatch(/^CPython skipped: no-such-python-3 could not be run/);
+  }, 60_000);
+});
