@@ -3,6 +3,8 @@
  * (byte offsets into the heap); you own every reference you create or incref, and release it
  * with decref. Values stored in containers are passed as (v, isRef): an object address, or a
  * number stored inline.
+ *
+ * @module refheap/core
  */
 export {
   Engine,

@@ -2,6 +2,8 @@
  * refheap: CPython's memory management as a TypeScript library. Start with `new Heap()`; objects
  * are reached through handles that each own one reference. The low-level engine API over raw
  * addresses is in "refheap/core".
+ *
+ * @module refheap
  */
 export {
   type ClassOptions,

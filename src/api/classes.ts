@@ -37,6 +37,7 @@ import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
   readonly kind: "host";
+  /** Called with the value when it is dropped: on replacement, or when its object is deallocated. */
   readonly close: (value: T) => void;
 }
 
@@ -45,14 +46,22 @@ export function hostField<T>(close: (value: T) => void): HostField<T> {
   return { kind: "host", close };
 }
 
-/**
- * A heap class with any fields, as a field type: the field holds a reference to its instances.
- *
- * @inline
- */
+/** A HeapClass with any fields, as a field type: the field holds a reference to its instances. */
 // biome-ignore lint/suspicious/noExplicitAny: the field map of an arbitrary class; instances stay precisely typed
 type AnyClass = HeapClass<any>;
+/**
+ * A field's type in a class's `fields`, and what the field holds:
+ * - "number": a number, stored inline
+ * - "bool": a boolean (a reference to True or False)
+ * - "str": a string or null (a str object, or None)
+ * - "ref": a handle or null (a reference to any object)
+ * - "self": an instance of this class, or null
+ * - another class (a HeapClass): an instance of that class, or null
+ * - "any": any Value (a number inline, or a reference)
+ * - hostField(close): any JS value or null, in a host table; `close` runs when it is dropped
+ */
 export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<never>;
+/** A class's fields: name to FieldType. */
 export type FieldsSpec = { readonly [name: string]: FieldType };
 
 /** The JS type of a field of type T in a class with fields F. */
@@ -79,7 +88,9 @@ export type Instance<F extends FieldsSpec> = InstanceHandle & {
   -readonly [K in keyof F]: FieldValue<F[K], F>;
 };
 
+/** The options of `heap.defineClass(name, options)`. */
 export interface ClassOptions<F extends FieldsSpec> {
+  /** The declared fields: name to FieldType. */
   readonly fields?: F;
   /** Python's __del__: runs once, before the fields are released; may resurrect `self` by storing it. */
   readonly finalize?: (self: Instance<F>) => void;
@@ -89,7 +100,9 @@ export interface ClassOptions<F extends FieldsSpec> {
   readonly dynamic?: boolean;
 }
 
+/** A class made by `heap.defineClass()`: its instances have one accessor per declared field. */
 export interface HeapClass<F extends FieldsSpec> {
+  /** The class's name, as given to defineClass. */
   readonly name: string;
   /** The engine's type id (for newInstance and friends in "refheap/core"). */
   readonly id: number;

@@ -33,6 +33,7 @@ import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
 /** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
 export type Key = Value;
 
+/** A handle to a list: array-like (length, get/set, push/pop, iteration). */
 export class ListHandle extends Handle {
   /** len(list) */
   get length(): number {
@@ -94,30 +95,37 @@ export class ListHandle extends Handle {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
+  /** The items as a JS array (objects as new handles). */
   toArray(): Value[] {
     return [...this];
   }
 }
 
+/** A handle to a tuple: a read-only array-like. */
 export class TupleHandle extends Handle {
+  /** len(tuple) */
   get length(): number {
     return tupleSize(hostOf(this).engine, addressOf(this, "length"));
   }
 
+  /** tuple[i]; negative indexes count from the end. */
   get(i: number): Value {
     const host = hostOf(this);
     return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), i));
   }
 
+  /** The items in order. */
   *[Symbol.iterator](): IterableIterator<Value> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
+  /** The items as a JS array (objects as new handles). */
   toArray(): Value[] {
     return [...this];
   }
 }
 
+/** A handle to a dict: Map-like (size, get/set/has/delete, iteration in insertion order). */
 export class DictHandle extends Handle {
   /** len(dict) */
   get size(): number {
@@ -167,6 +175,7 @@ export class DictHandle extends Handle {
     return found;
   }
 
+  /** dict.clear() */
   clear(): void {
     dictClear(hostOf(this).engine, addressOf(this, "clear"));
   }
@@ -187,14 +196,17 @@ export class DictHandle extends Handle {
     }
   }
 
+  /** The keys in insertion order (as entries()). */
   *keys(): IterableIterator<Value> {
     for (const [k] of this.entries()) yield k;
   }
 
+  /** The values in insertion order (as entries()). */
   *values(): IterableIterator<Value> {
     for (const [, v] of this.entries()) yield v;
   }
 
+  /** Same as entries(): [key, value] pairs, as a Map's iterator. */
   [Symbol.iterator](): IterableIterator<[Value, Value]> {
     return this.entries();
   }

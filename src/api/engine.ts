@@ -20,8 +20,20 @@ import {
 } from "../object/index.js";
 import { getrefcount } from "../refcount/index.js";
 
+/**
+ * Options for `new Engine(options)`, all optional: `checked` (validate every address and poison
+ * freed blocks, see docs/checked-mode.md; default false), `maxBytes` (the most bytes the heap's
+ * buffer may occupy; default 1 GiB, at most 2 GiB) and `trace` (a TraceSink that receives
+ * allocation and collector events). HeapOptions has the same ones, plus `leaks`.
+ */
 export type EngineOptions = MemoryOptions;
 
+/**
+ * The heap as the engine API sees it: the first argument of every "refheap/core" function.
+ * It extends the heap's layer classes (Memory, ObjectHeap, RefcountHeap, WeakrefHeap, GcState,
+ * GcHeap); a function's parameter type names the lowest layer it needs, and an Engine is every
+ * one of them. The layers' public fields are the heap's raw state.
+ */
 export class Engine extends GcHeap {
   /** Registers a class; returns its type (use `.id` with newInstance). */
   defineClass(spec: ClassSpec): TypeInfo {

@@ -23,7 +23,9 @@ import { Handle, type Value } from "./handle.js";
 
 /** What `detach()` and `peek()` return: the object (a new handle), the function, its arguments. */
 export interface FinalizeInfo<R, A extends Value[]> {
+  /** The object (a new handle: the caller releases it). */
   readonly obj: Handle;
+  /** The finalizer's function. */
   func(...args: A): R;
   /** The arguments, handles as new handles (the caller releases them). */
   readonly args: A;

@@ -12,6 +12,7 @@ import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { addressOf, Handle, hostOf, type Value } from "./handle.js";
 
+/** heap.gc: Python's `gc` module over handles, with CPython's names in camelCase (docs/api.md). */
 export class GcFacade {
   readonly DEBUG_STATS = GcDebug.STATS;
   readonly DEBUG_COLLECTABLE = GcDebug.COLLECTABLE;

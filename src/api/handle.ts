@@ -46,6 +46,10 @@ export interface LeakRecord {
 /** Gives a program-owned handle its leak record (HeapContext.adopt). */
 export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
 
+/**
+ * The base of every handle: owns one reference to a heap object until dispose() (or the end of
+ * its `using` block, or of the scope it was made in) releases it.
+ */
 export class Handle {
   readonly #host: HandleHost;
   readonly #addr: number;
@@ -150,6 +154,7 @@ export class Handle {
     decref(this.#host.engine, this.#addr);
   }
 
+  /** Same as dispose(), for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }

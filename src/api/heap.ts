@@ -43,6 +43,10 @@ import {
   WeakrefFacade,
 } from "./weakref.js";
 
+/**
+ * Options for `new Heap(options)`, all optional: the engine's (`checked`, `maxBytes`, `trace`;
+ * see EngineOptions in "refheap/core") and `leaks`.
+ */
 export interface HeapOptions extends MemoryOptions {
   /**
    * What to do with a handle the program drops without releasing it (found by a
@@ -55,6 +59,11 @@ export interface HeapOptions extends MemoryOptions {
   readonly leaks?: LeakPolicy;
 }
 
+/**
+ * A heap of Python-like objects, reached through handles that each own one reference. Make
+ * objects and classes here (`list`, `dict`, `defineClass`, …); `close()`, or the end of a
+ * `using` block, ends the heap. `engine` is the same heap for the engine API ("refheap/core").
+ */
 export class Heap {
   /** The low-level engine ("refheap/core"), for runtime authors. */
   readonly engine: Engine;
@@ -211,6 +220,7 @@ export class Heap {
     this.#ctx.close();
   }
 
+  /** Same as close(), for `using` declarations. */
   [Symbol.dispose](): void {
     this.close();
   }

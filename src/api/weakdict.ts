@@ -395,6 +395,7 @@ const EMPTY_POPITEM = "'popitem(): dictionary is empty'";
  * release through dispose() or `using`.
  */
 export abstract class WeakContainer {
+  /** @internal The container's heap objects and the machinery the weak containers share. */
   protected readonly core: WeakCore;
   /** Release `data` before the pending removals (WeakKeyDictionary's and WeakSet's order). */
   readonly #dataFirst: boolean;
@@ -422,6 +423,7 @@ export abstract class WeakContainer {
     this.core.dispose(this.#dataFirst);
   }
 
+  /** Same as dispose(), for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
   }
@@ -695,6 +697,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     return this.items();
   }
 
+  /** Same as items(): [key, value] pairs, as a Map's iterator. */
   [Symbol.iterator](): Generator<[Value, V], void, undefined> {
     return this.items();
   }
@@ -978,6 +981,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     return this.items();
   }
 
+  /** Same as items(): [key, value] pairs, as a Map's iterator. */
   [Symbol.iterator](): Generator<[K, Value], void, undefined> {
     return this.items();
   }

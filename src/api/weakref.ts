@@ -136,6 +136,7 @@ function symbolTarget(p: ProxyHandle): Handle | undefined {
 /** The prototype of proxy faces (so `face instanceof ProxyFace` identifies one). */
 class ProxyFace {}
 
+/** heap.weakref: Python's `weakref` module over handles (ref, proxy, finalize, the weak containers). */
 export class WeakrefFacade {
   readonly #ctx: HeapContext;
   /** The engine callback made for each user callback (see engineCallback). */

@@ -60,14 +60,17 @@ export function collect(h: GcState, generation: unknown = 2): number {
   }
 }
 
+/** gc.enable(): turns automatic collection on. */
 export function enable(h: GcState): void {
   h.gcEnabled = true;
   h.refreshAutoTrigger();
 }
+/** gc.disable(): turns automatic collection off (collect() still works). */
 export function disable(h: GcState): void {
   h.gcEnabled = false;
   h.refreshAutoTrigger();
 }
+/** gc.isenabled(): whether automatic collection is on. */
 export function isEnabled(h: GcState): boolean {
   return h.gcEnabled;
 }
@@ -76,6 +79,7 @@ export function isEnabled(h: GcState): boolean {
 export function getCount(h: GcState): [number, number, number] {
   return [h.gcCount0, h.gcCount1, h.gcCount2];
 }
+/** gc.get_threshold(): (threshold0, threshold1, threshold2). */
 export function getThreshold(h: GcState): [number, number, number] {
   return [h.gcThreshold[0]!, h.gcThreshold[1]!, h.gcThreshold[2]!];
 }
@@ -98,6 +102,7 @@ export function setThreshold(h: GcState, ...thresholds: unknown[]): void {
   }
 }
 
+/** gc.get_debug(): the debug flags (see GcDebug). */
 export function getDebug(h: GcState): number {
   return h.gcDebug;
 }
@@ -209,6 +214,7 @@ export function freeze(h: GcState): void {
 export function unfreeze(h: GcState): void {
   gcListMerge(h, PERMANENT_HEAD, generationHead(NUM_GENERATIONS - 1));
 }
+/** gc.get_freeze_count(): how many objects the permanent generation holds. */
 export function getFreezeCount(h: GcState): number {
   return gcListSize(h, PERMANENT_HEAD);
 }

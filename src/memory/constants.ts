@@ -17,6 +17,7 @@ export const NB_SMALL_SIZE_CLASSES = SMALL_REQUEST_THRESHOLD / ALIGNMENT;
 
 /** 16 KiB pools (CPython's USE_LARGE_POOLS on 64-bit). */
 export const POOL_BITS = 14;
+/** Bytes per pool (16 KiB). */
 export const POOL_SIZE = 1 << POOL_BITS;
 export const POOL_MASK = POOL_SIZE - 1;
 /**
@@ -27,6 +28,7 @@ export const POOL_OVERHEAD = 48;
 
 /** 1 MiB arenas (CPython's USE_LARGE_ARENAS on 64-bit). */
 export const ARENA_BITS = 20;
+/** Bytes per arena (1 MiB). */
 export const ARENA_SIZE = 1 << ARENA_BITS;
 export const ARENA_MASK = ARENA_SIZE - 1;
 /** Our arenas are always ARENA_SIZE-aligned, so none loses a pool to alignment: 64, not 63. */

@@ -16,6 +16,7 @@ import { type Memory, read32, reservedBytes } from "./memory.js";
 import { POOL_COUNT, POOL_SZIDX } from "./pymalloc.js";
 import { forEachCarvedPool } from "./walk.js";
 
+/** One size class in MallocStats: its block size, pools and blocks. */
 export interface SizeClassStats {
   readonly sizeClass: number;
   readonly size: number;
@@ -24,6 +25,10 @@ export interface SizeClassStats {
   readonly availableBlocks: number;
 }
 
+/**
+ * The allocator's statistics (mallocStats, and stats(h) in "refheap/core"): what
+ * sys._debugmallocstats() reports, plus the large-block path and the buffer's size.
+ */
 export interface MallocStats {
   readonly sizeClasses: readonly SizeClassStats[];
   readonly arenasAllocatedTotal: number;
@@ -53,6 +58,7 @@ export interface MallocStats {
   readonly maxBytes: number;
 }
 
+/** The allocator's statistics, from a walk over its pools, arenas and large blocks. */
 export function mallocStats(m: Memory): MallocStats {
   const pools = new Array<number>(NB_SMALL_SIZE_CLASSES).fill(0);
   const inUse = new Array<number>(NB_SMALL_SIZE_CLASSES).fill(0);

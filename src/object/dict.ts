@@ -63,6 +63,7 @@ export function dictTable(h: ObjectHeap, o: number): number {
 export function setDictTable(h: ObjectHeap, o: number, t: number): void {
   write32(h, o + DICT_TABLE, t);
 }
+/** len(dict) */
 export function dictSize(h: ObjectHeap, o: number): number {
   const t = read32(h, o + DICT_TABLE);
   return t === 0 ? 0 : tableUsed(h, t);

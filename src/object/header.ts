@@ -63,9 +63,14 @@ export function setRefcnt(h: ObjectHeap, o: number, n: number): void {
 export function increfRaw(h: ObjectHeap, o: number): void {
   write32(h, o, read32(h, o) + 1);
 }
+/** The object's type id: its type's index in the type table (TypeInfo.id). */
 export function typeIdOf(h: ObjectHeap, o: number): number {
   return read32(h, o + OB_TYPE) & TYPE_ID_MASK;
 }
+/**
+ * The object's reuse tag: 16 bits of a heap-wide counter, written when the object was made. A
+ * different tag at the same address means the object was freed and its memory reused.
+ */
 export function reuseTagOf(h: ObjectHeap, o: number): number {
   return read32(h, o + OB_TYPE) >>> REUSE_TAG_SHIFT;
 }

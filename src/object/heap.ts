@@ -27,9 +27,13 @@ export const GEN2_HEAD = 0x030;
 export const PERMANENT_HEAD = 0x040;
 export const SCRATCH_HEADS = 0x050;
 export const SCRATCH_HEAD_COUNT = 11;
+/** None's address (a static object: never freed). */
 export const NONE = 0x100;
+/** True's address (a static object: never freed). */
 export const TRUE = 0x110;
+/** False's address (a static object: never freed). */
 export const FALSE = 0x120;
+/** The empty tuple's address (a static object: never freed). */
 export const EMPTY_TUPLE = 0x138;
 /** End of the static objects: addresses below this in chunk 0 are the runtime's own. */
 export const STATIC_END = 0x150;
@@ -57,7 +61,11 @@ export const FREELIST_CAPACITY: readonly number[] = [
  */
 export const SHARED_KEYS_MAX_SIZE = 30;
 
-/** The part of a TypeInfo the heap class needs to know about (see types.ts). */
+/**
+ * The part of a TypeInfo the heap class needs to know about (see types.ts).
+ *
+ * @inline
+ */
 export interface TypeInfoLike {
   readonly id: number;
   readonly name: string;

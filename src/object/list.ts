@@ -40,6 +40,7 @@ export function newList(h: ObjectHeap, capacity = 0, fromFreelist = true): numbe
   return o;
 }
 
+/** len(list) */
 export function listSize(h: ObjectHeap, o: number): number {
   return read32(h, o + LIST_SIZE);
 }

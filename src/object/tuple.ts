@@ -30,6 +30,7 @@ export function newTuple(h: ObjectHeap, n: number): number {
   return o;
 }
 
+/** len(tuple) */
 export function tupleSize(h: ObjectHeap, o: number): number {
   return read32(h, o + TUPLE_SIZE);
 }

@@ -31,6 +31,7 @@ export const FieldKind = {
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
+/** A declared field of a ClassSpec: its name and what it holds. */
 export interface FieldSpec {
   readonly name: string;
   readonly kind: FieldKind;
@@ -42,6 +43,7 @@ export interface FieldSpec {
  */
 export type Finalizer = (obj: number) => void;
 
+/** What `engine.defineClass(spec)` takes. */
 export interface ClassSpec {
   readonly name: string;
   /** Declared fields. Stored, cleared and traversed in alphabetical order, like CPython's __slots__. */
@@ -59,6 +61,7 @@ export interface ClassSpec {
   readonly legacyFinalize?: Finalizer;
 }
 
+/** A class as the engine knows it (what defineClass returns); `id` is the type id for newInstance. */
 export interface TypeInfo {
   readonly id: number;
   readonly name: string;

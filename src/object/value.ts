@@ -20,6 +20,7 @@ export const REF_TAG = 0xffff0000 | 0;
 export const SLOT_SIZE = 8;
 const CANONICAL_NAN_HI = 0x7ff80000;
 
+/** True if the slot at `p` holds a reference (or NULL), false if it holds a number. */
 export function slotIsRef(h: ObjectHeap, p: number): boolean {
   return read32(h, p + 4) === REF_TAG;
 }
@@ -31,6 +32,7 @@ export function slotRef(h: ObjectHeap, p: number): number {
 export function slotRefOrZero(h: ObjectHeap, p: number): number {
   return read32(h, p + 4) === REF_TAG ? read32(h, p) : 0;
 }
+/** The number stored inline in the slot at `p`. Only meaningful when !slotIsRef. */
 export function slotNumber(h: ObjectHeap, p: number): number {
   return readF64(h, p);
 }

@@ -42,6 +42,7 @@ import { heldKeyRefs, traverse } from "./traverse.js";
 import { REF_TAG } from "./value.js";
 import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefReferent } from "./weakref.js";
 
+/** What verify(h) returns. */
 export interface VerifyReport {
   /** Problems found; empty when the heap is sound. */
   readonly problems: string[];

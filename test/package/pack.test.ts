@@ -1,0 +1,193 @@
+/**
+ * The published package, as a user gets it: `npm pack` (whose `prepare` runs the build), then
+ * `npm install <tarball>` into an empty ESM project, where the two entries ("refheap",
+ * "refheap/core") must load and work, typecheck through their `types` conditions under
+ * moduleResolution nodenext, and the `refheap` bin must run. The tarball's file list is checked
+ * for what must and must not ship.
+ *
+ * The pack runs in a copy of the repository without dist/ (node_modules linked), so the build
+ * starts clean, and the repository's own dist/ is not rewritten while other test files (the
+ * examples import "refheap", which resolves to it) run in parallel.
+ *
+ * The install resolves the dependencies from the npm cache when it can (--prefer-offline): after
+ * `npm ci` the cache holds their tarballs, but not always their registry metadata, which a
+ * fresh project needs to resolve version ranges, so a plain --offline can fail on a clean CI
+ * cache (ENOTCACHED); the registry is asked only for what the cache lacks.
+ */
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const TSC = join(ROOT, "node_modules", ".bin", "tsc");
+/** Top-level entries not copied for the pack: dist/ is what the pack must rebuild. */
+const NOT_COPIED = new Set(["node_modules", ".git", "dist"]);
+
+interface PackResult {
+  readonly filename: string;
+  readonly files: readonly { readonly path: string }[];
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+function run(cmd: string, args: readonly string[], cwd: string): string {
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 170_000 });
+  if (r.error !== undefined || r.status !== 0) {
+    throw new Error(
+      `${cmd} ${args.join(" ")} (in ${cwd}) failed: ${r.error?.message ?? `exit code ${r.status}`}\n` +
+        `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
+    );
+  }
+  return r.stdout;
+}
+
+/** An ESM program using both entries the way the README does. Prints "ok" when every check passes. */
+const USE_ENTRIES_MJS = `
+import assert from "node:assert/strict";
+import { Heap, ListHandle } from "refheap";
+import { decref, Engine, getrefcount, incref, listAppend, listSize, newList, verify } from "refheap/core";
+
+const heap = new Heap();
+const Node = heap.defineClass("Node", { fields: { next: "self", value: "number" } });
+const a = Node.new({ value: 1 });
+const b = Node.new({ value: 2 });
+a.next = b;
+assert.equal(heap.sys.getrefcount(b), 3); // b's handle, a.next, and the call's argument
+assert.equal(getrefcount(heap.engine, b.address), 2); // the engine's true count
+assert.equal(a.next.value, 2);
+assert.ok(heap.list([1, 2]) instanceof ListHandle);
+
+const e = new Engine();
+const l = newList(e);
+listAppend(e, l, 1.5, false);
+assert.equal(listSize(e, l), 1);
+incref(e, l);
+assert.equal(getrefcount(e, l), 2);
+decref(e, l);
+decref(e, l);
+assert.deepEqual(verify(e).problems, []);
+
+// Only the entries in "exports" resolve.
+await assert.rejects(import("refheap/dist/api/heap.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
+console.log("ok");
+`;
+
+/** A TypeScript user of both entries; typechecks only if the entries' declarations resolve. */
+const USE_ENTRIES_TS = `
+import { Heap, type ListHandle, type Value } from "refheap";
+import { decref, Engine, getrefcount, newList } from "refheap/core";
+
+const heap = new Heap();
+const list: ListHandle = heap.list([1, 2]);
+export const first: Value = list.get(0);
+export const count: number = getrefcount(heap.engine, list.address);
+const e: Engine = new Engine();
+const l: number = newList(e);
+decref(e, l);
+// @ts-expect-error getrefcount is declared to return a number
+export const wrong: string = getrefcount(e, l);
+// @ts-expect-error only the entries in "exports" resolve
+export { Heap as Deep } from "refheap/dist/api/heap.js";
+`;
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    lib: ["ES2022", "ESNext.Disposable"],
+    module: "NodeNext",
+    moduleResolution: "NodeNext",
+    strict: true,
+    noEmit: true,
+    // Check the package's own .d.ts files too, with no @types packages around.
+    skipLibCheck: false,
+    types: [],
+  },
+  files: ["check.ts"],
+};
+
+describe("npm pack", () => {
+  let tmp = "";
+  let project = "";
+  let pack: PackResult;
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), "refheap-pack-"));
+    const repo = join(tmp, "repo");
+    cpSync(ROOT, repo, {
+      recursive: true,
+      filter: (from) => !NOT_COPIED.has(relative(ROOT, from).split(sep)[0]!),
+    });
+    symlinkSync(join(ROOT, "node_modules"), join(repo, "node_modules"), "dir");
+    const out = run("npm", ["pack", "--pack-destination", tmp, "--json"], repo);
+    // --json prints the result as a JSON array; anything a lifecycle script printed comes first.
+    const results = JSON.parse(out.slice(out.indexOf("[\n"))) as PackResult[];
+    expect(results).toHaveLength(1);
+    pack = results[0]!;
+
+    project = join(tmp, "project");
+    mkdirSync(project);
+    writeFileSync(join(project, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
+    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(tmp, pack.filename)], project);
+  }, 180_000);
+
+  afterAll(() => {
+    if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("ships the build, the bin and the docs, and no sources or tests", () => {
+    const paths = pack.files.map((f) => f.path);
+    for (const p of [
+      "package.json",
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/core.js",
+      "dist/core.d.ts",
+      "bin/refheap.js",
+      "LICENSE",
+      "README.md",
+      "CHANGELOG.md",
+    ]) {
+      expect(paths, `the tarball should contain ${p}`).toContain(p);
+    }
+    // Every file package.json points users at is in the tarball.
+    const manifest = JSON.parse(
+      readFileSync(join(project, "node_modules", "refheap", "package.json"), "utf8"),
+    ) as {
+      exports: Record<string, string | Record<string, string>>;
+      bin: Record<string, string>;
+    };
+    const targets = [
+      ...Object.values(manifest.exports).flatMap((t) => (typeof t === "string" ? [t] : Object.values(t))),
+      ...Object.values(manifest.bin),
+    ];
+    for (const t of targets) expect(paths, `package.json refers to ${t}`).toContain(t.replace(/^\.\//, ""));
+
+    const misplaced = paths.filter(
+      (p) =>
+        p.startsWith("src/") ||
+        p.startsWith("test/") ||
+        p.split("/").includes("node_modules") ||
+        (/\.[cm]?ts$/.test(p) && !/\.d\.[cm]?ts$/.test(p)),
+    );
+    expect(misplaced).toEqual([]);
+  });
+
+  it("installs: both entries load and work from an ESM program", () => {
+    writeFileSync(join(project, "use-entries.mjs"), USE_ENTRIES_MJS);
+    expect(run(process.execPath, ["use-entries.mjs"], project)).toBe("ok\n");
+  });
+
+  it("installs: both entries typecheck through their types conditions (nodenext)", () => {
+    writeFileSync(join(project, "check.ts"), USE_ENTRIES_TS);
+    writeFileSync(join(project, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+    expect(run(TSC, ["-p", "tsconfig.json"], project)).toBe("");
+  });
+
+  it("installs: the refheap bin runs", () => {
+    const out = run(join(project, "node_modules", ".bin", "refheap"), ["--help"], project);
+    expect(out).toMatch(/^Usage: refheap /);
+    expect(out).toContain("demo");
+  });
+});
