@@ -2,7 +2,7 @@
  * The demos: CPython programs from refheap's seed, run on refheap. Each prints what CPython 3.11
  * prints for the same program (test/cli checks that against python3 when it is installed).
  */
-import { decref, Engine, gc, listAppend, newInstance, newList, setField, statsText } from "../core.js";
+import { decref, Engine, gc, listAppend, listSize, newInstance, newList, setField, statsText } from "../core.js";
 import { type Handle, Heap, type Instance } from "../index.js";
 import type { Io } from "./io.js";
 
@@ -278,6 +278,12 @@ del img2;  print("keys after:", list(cache.keys()))
 `;
 
 /** Allocator statistics after a demo workload (a list of 10,000 instances of three sizes). */
+/**
+ * `refheap stats`: a demo workload, then the allocator's statistics in the shape of CPython's
+ * sys._debugmallocstats(), then the collector's (gc.get_threshold, get_count, get_stats, the
+ * tracked objects per generation). The workload keeps 10,000 instances of three sizes in a list
+ * and makes and drops 3,000 two-object cycles with automatic collection on, then collect()s.
+ */
 export function demoStats(io: Io): void {
   const h = new Engine();
   const classes = [0, 1, 4].map((n) =>
@@ -292,6 +298,58 @@ export function demoStats(io: Io): void {
     listAppend(h, l, o, true);
     decref(h, o);
   }
+  const pair = classes[1]!.id;
+  for (let i = 0; i < 3_000; i++) {
+    const a = newInstance(h, pair);
+    const b = newInstance(h, pair);
+    setField(h, a, 0, b, true);
+    setField(h, b, 0, a, true);
+    decref(h, a);
+    decref(h, b);
+  }
+  const found = gc.collect(h);
   io.stdout.write(statsText(h));
+  io.stdout.write(`\n${collectorStatsText(h, found)}`);
   decref(h, l);
+}
+
+/** The collector's half of `refheap stats`: one row per generation, then the totals. */
+function collectorStatsText(h: Engine, lastCollect: number): string {
+  const thresholds = gc.getThreshold(h);
+  const counts = gc.getCount(h);
+  const stats = gc.getStats(h);
+  const tracked = [0, 1, 2].map((g) => {
+    const objs = gc.getObjects(h, g);
+    const n = listSize(h, objs);
+    decref(h, objs);
+    return n;
+  });
+  const rows = [
+    ["generation", "threshold", "count", "tracked objects", "collections", "collected", "uncollectable"],
+    ...[0, 1, 2].map((g) => [
+      String(g),
+      String(thresholds[g]),
+      String(counts[g]),
+      String(tracked[g]),
+      String(stats[g]!.collections),
+      String(stats[g]!.collected),
+      String(stats[g]!.uncollectable),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const table = rows.map((r) => r.map((cell, c) => cell.padStart(widths[c]!)).join("  "));
+  const line = (label: string, value: number): string =>
+    `${label.padEnd(35)}= ${value.toLocaleString("en-US").padStart(20)}`;
+  return [
+    "collector (gc.get_threshold, gc.get_count, gc.get_stats, gc.get_objects(g))",
+    "",
+    table[0]!,
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...table.slice(1),
+    "",
+    line("# automatic collection enabled", gc.isEnabled(h) ? 1 : 0),
+    line("# frozen objects", gc.getFreezeCount(h)),
+    line("# found by the last collect()", lastCollect),
+    "",
+  ].join("\n");
 }

@@ -37,7 +37,7 @@ export const GcPhase = {
   SubtractRefs: "subtract-refs",
   /** The tentatively-unreachable scan: survivors stay, the rest move to `unreachable`. */
   MoveUnreachable: "move-unreachable",
-  /** Survivors: tuples (and on full collections dicts) untracked, then promoted. */
+  /** Survivors promoted; on full collections dicts untracked (tuples were, in move-unreachable). */
   Survivors: "survivors",
   /** Legacy finalizers and everything they reach set aside as uncollectable. */
   LegacyFinalizers: "legacy-finalizers",

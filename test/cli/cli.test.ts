@@ -168,7 +168,8 @@ describe("command line", () => {
   });
 
   it("prints help for every command", async () => {
-    for (const argv of [["--help"], ["demo", "--help"], ["stats", "--help"]]) {
+    const commands = ["demo", "stats", "bench", "oracle", "fuzz"];
+    for (const argv of [["--help"], ...commands.map((name) => [name, "--help"])]) {
       const c = capture();
       expect(await main(argv, c.io)).toBe(0);
       expect(c.out()).toMatch(/Usage: refheap/);
@@ -188,5 +189,21 @@ describe("command line", () => {
     expect(c.out()).toMatch(/# arenas allocated current\s+=\s+1\n/);
     // 16-byte blocks hold exactly the 3,334 field-less instances (GC head 8 + header 8 bytes).
     expect(c.out()).toMatch(/^ {4}0 {5}16 +\d+ +3334 +\d+$/m);
+  });
+
+  it("stats then prints the collector's statistics: every one of the 3,000 dropped cycles was collected", async () => {
+    const c = capture();
+    expect(await main(["stats"], c.io)).toBe(0);
+    const section = c.out().slice(c.out().indexOf("collector ("));
+    const rows = [...section.matchAll(/^ +(\d) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$/gm)].map((m) =>
+      m.slice(1).map(Number),
+    );
+    expect(rows.map((r) => r[0])).toEqual([0, 1, 2]);
+    expect(rows.map((r) => r[1])).toEqual([700, 10, 10]); // CPython 3.11's default thresholds
+    const collected = rows.reduce((sum, r) => sum + r[5]!, 0);
+    expect(collected).toBe(6000);
+    // After the final collect(), the survivors (the list and its 10,000 instances) are in generation 2.
+    expect(rows[2]![3]).toBeGreaterThanOrEqual(10_001);
+    expect(section).toMatch(/# found by the last collect\(\) += +\d+\n/);
   });
 });
