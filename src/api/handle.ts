@@ -50,11 +50,17 @@ export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
  * The base of every handle: owns one reference to a heap object until dispose() (or the end of
  * its `using` block, or of the scope it was made in) releases it.
  */
+/** A released handle's tag: no object has it (reuse tags are 16-bit, from 0). */
+const RELEASED = -1;
+
 export class Handle {
   readonly #host: HandleHost;
   readonly #addr: number;
-  readonly #tag: number;
-  #released = false;
+  /**
+   * The object's reuse tag when the handle was made (16 bits), or RELEASED after dispose(): one
+   * comparison with the object's current tag then catches both a released handle and a stale one.
+   */
+  #tag: number;
   #leak: LeakRecord | undefined = undefined;
 
   /** @internal Handles are made by the heap (`heap.wrap`, constructors, reads), never directly. */
@@ -80,14 +86,14 @@ export class Handle {
   #use(op: string): number {
     const host = this.#host;
     const e = host.engine;
-    if (this.#released || host.closed || e.checked || reuseTagOf(e, this.#addr) !== this.#tag) {
+    if (reuseTagOf(e, this.#addr) !== this.#tag || host.closed || e.checked) {
       return this.#useSlow(op);
     }
     return this.#addr;
   }
 
   #useSlow(op: string): number {
-    if (this.#released) {
+    if (this.#tag === RELEASED) {
       throw new HandleError(
         ErrorCode.HandleReleased,
         `${op}: this handle (to the object at ${hex(this.#addr)}) was already released; ` +
@@ -123,7 +129,7 @@ export class Handle {
 
   /** True once dispose() has run. */
   get released(): boolean {
-    return this.#released;
+    return this.#tag === RELEASED;
   }
 
   /** The name of the object's type ('list', 'Node', …). */
@@ -146,8 +152,8 @@ export class Handle {
 
   /** Releases this handle's reference. Idempotent: releasing twice does nothing. */
   dispose(): void {
-    if (this.#released) return;
-    this.#released = true;
+    if (this.#tag === RELEASED) return;
+    this.#tag = RELEASED;
     // Scope-owned handles have no record: their scope drops its list when it ends.
     const record = this.#leak;
     if (record !== undefined) this.#host.forget(record);
@@ -161,7 +167,7 @@ export class Handle {
 
   /** CPython's default repr: `<Node object at 0x…>`. */
   toString(): string {
-    if (this.#released) return "<released handle>";
+    if (this.#tag === RELEASED) return "<released handle>";
     return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
   }
 }
