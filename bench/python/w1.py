@@ -4,7 +4,7 @@ Usage:
   python3 w1.py --n 100000 --rounds 10 --warmup 1   # timings (one repetition), JSON on stdout
   python3 w1.py --sizes                             # bytes per instance, JSON on stdout
 
-bench/run.ts starts this once per repetition, so CPython's samples are interleaved in time with
+src/bench/run.ts starts this once per repetition, so CPython's samples are interleaved in time with
 the JavaScript variants'. Times are sums over the rounds, in nanoseconds.
 """
 

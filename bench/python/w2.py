@@ -12,7 +12,7 @@ pause: a list of n instances of the __slots__ class (field unset), automatic col
 `warmup` untimed gc.collect(2) calls first (the first moves everything to generation 2), then
 each round times one gc.collect(2) that finds no garbage.
 
-bench/run.ts starts this once per repetition and part, so CPython's samples are interleaved in
+src/bench/run.ts starts this once per repetition and part, so CPython's samples are interleaved in
 time with the JavaScript variants'. Times are in nanoseconds, one entry per round.
 """
 
@@ -76,7 +76,7 @@ def pause(n, rounds, warmup):
     gc.collect()
     gc.disable()
     baseline = len(gc.get_objects())
-    lst = [Slots() for _ in range(n)]  # the same structure as bench/w2.ts: one list of n instances
+    lst = [Slots() for _ in range(n)]  # the same structure as src/bench/w2.ts: one list of n instances
     for _ in range(warmup):
         gc.collect(2)
     times = []

@@ -13,7 +13,7 @@ Ops, each timed over `ops` operations per round (ns per op = round time / ops):
 
 The values are instances of `class Img: __slots__ = ("n", "__weakref__")`, a fixed-field class
 with a weakref list, the closest layout to refheap's `fields: { n: "number" }, weakrefable`.
-Automatic collection is off while timing, as timeit does. bench/run.ts starts this once per
+Automatic collection is off while timing, as timeit does. src/bench/run.ts starts this once per
 repetition, so CPython's samples are interleaved in time with the JavaScript variants'.
 """
 

@@ -3,7 +3,7 @@
  * and unchecked engines) and for plain V8 objects; bench/python/w1.py is the CPython side.
  * Only the package's public entry is imported, so this measures what users get from dist/.
  *
- * Each variant is built on its own (makeVariant) so that bench/run.ts can run it alone in a
+ * Each variant is built on its own (makeVariant) so that src/bench/run.ts can run it alone in a
  * child process: V8 then optimises refheap's functions for that one variant's types.
  */
 

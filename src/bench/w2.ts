@@ -1,6 +1,6 @@
 /**
  * W2: the cycle collector, on refheap's engine (unchecked); bench/python/w2.py is the CPython
- * side. Two parts, each a variant that bench/run.ts runs alone in a child process:
+ * side. Two parts, each a variant that src/bench/run.ts runs alone in a child process:
  *
  * - "garbage": make N/2 two-object cycles of a one-field class (a.other = b, b.other = a, both
  *   dropped) with automatic collection off, then time ONE `gc.collect()`.

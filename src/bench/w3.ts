@@ -1,7 +1,7 @@
 /**
  * W3: a weak-value cache, and an object with one callback weakref dying. bench/python/w3.py is
  * the CPython side (weakref.WeakValueDictionary, weakref.ref(o, cb)). Each variant below is built
- * on its own (makeW3Variant) so that bench/run.ts can run it alone in a child process.
+ * on its own (makeW3Variant) so that src/bench/run.ts can run it alone in a child process.
  *
  * Ops, each timed over `loops × 1,000` operations per round (ns per op = round time / ops):
  *

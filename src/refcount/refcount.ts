@@ -120,7 +120,7 @@ export function getrefcount(h: RefcountHeap, o: number): number {
  * Instances (CPython's subtype_dealloc) are handled inline here, on purpose: this function is
  * then too large for V8 to inline into decref's callers. Inlining it everywhere spent V8's
  * per-function inlining budget on code that rarely runs in that caller and left the hot small
- * helpers as calls; W1's build phase was twice as slow (measured with bench/w1.ts).
+ * helpers as calls; W1's build phase was twice as slow (measured with src/bench/w1.ts).
  */
 export function dealloc(h: RefcountHeap, o: number): void {
   const id = typeIdOf(h, o);
