@@ -2,7 +2,17 @@
  * The demos: CPython programs from refheap's seed, run on refheap. Each prints what CPython 3.11
  * prints for the same program (test/cli checks that against python3 when it is installed).
  */
-import { decref, Engine, gc, listAppend, listSize, newInstance, newList, setField, statsText } from "../core.js";
+import {
+  decref,
+  Engine,
+  gc,
+  listAppend,
+  listSize,
+  newInstance,
+  newList,
+  setField,
+  statsText,
+} from "../core.js";
 import { type Handle, Heap, type Instance } from "../index.js";
 import type { Io } from "./io.js";
 
