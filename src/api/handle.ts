@@ -46,12 +46,13 @@ export interface LeakRecord {
 /** Gives a program-owned handle its leak record (HeapContext.adopt). */
 export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
 
+/** A released handle's tag: no object has it (reuse tags are 16-bit, from 0). */
+const RELEASED = -1;
+
 /**
  * The base of every handle: owns one reference to a heap object until dispose() (or the end of
  * its `using` block, or of the scope it was made in) releases it.
  */
-/** A released handle's tag: no object has it (reuse tags are 16-bit, from 0). */
-const RELEASED = -1;
 
 export class Handle {
   readonly #host: HandleHost;
