@@ -9,6 +9,7 @@
 export {
   Engine,
   type EngineOptions,
+  finalizeWeakref,
   gcUntrack,
   stats,
   statsText,

@@ -79,6 +79,7 @@ function registryOf(ctx: HeapContext): Registry {
 }
 
 let create: <R, A extends Value[]>(reg: Registry, index: number, info: Info<R, A>) => Finalize<R, A>;
+let weakrefOf: <R, A extends Value[]>(f: Finalize<R, A>) => number;
 
 /**
  * weakref.finalize: made by `heap.weakref.finalize(obj, func, ...args)`. `call()` (Python's
@@ -99,6 +100,7 @@ export class Finalize<R = unknown, A extends Value[] = Value[]> {
 
   static {
     create = (reg, index, info) => new Finalize(reg, index, info);
+    weakrefOf = (f) => f.#info?.weakref ?? 0;
   }
 
   /** Removes this finalizer from the registry (CPython's `_registry.pop(self, None)`). */
@@ -192,6 +194,15 @@ export class Finalize<R = unknown, A extends Value[] = Value[]> {
     const e = this.#reg.ctx.engine;
     return `${self}; for '${typeInfo(e, typeIdOf(e, o)).name}' at ${hex(o)}>`;
   }
+}
+
+/**
+ * The address of a live finalizer's weakref (borrowed: the finalizer owns one reference,
+ * dropped after `func` runs, or at detach), or 0 once it is dead. The oracle's runner uses it:
+ * its mirror of CPython's `_Info` holds that weakref as CPython's does (docs/oracle.md).
+ */
+export function finalizeWeakref<R, A extends Value[]>(f: Finalize<R, A>): number {
+  return weakrefOf(f);
 }
 
 /** Drops a dead finalizer's state: its weakref first, then its arguments last to first (as CPython's _Info). */

@@ -13,7 +13,7 @@ export {
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
 export { Engine, type EngineOptions, gcUntrack, stats, statsText, sysGetrefcount, verify } from "./engine.js";
-export { Finalize, type FinalizeInfo } from "./finalize.js";
+export { Finalize, type FinalizeInfo, finalizeWeakref } from "./finalize.js";
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";

@@ -17,6 +17,7 @@
  * and were checked against python3 with the gen-0 count and the freelists' occupancy read after
  * every line.
  */
+
 import {
   clearField,
   decref,
@@ -31,6 +32,7 @@ import {
   FALSE,
   FieldKind,
   fieldItemSlot,
+  finalizeWeakref,
   type GcCallback,
   gc as gcm,
   getAttrSlot,
@@ -134,13 +136,16 @@ interface ContainerRec {
   disposed: boolean;
 }
 
-/** A `finalize` object: its stand-in, the refheap finalizer, and the mirrors of its _Info. */
+/** A `finalize` object: its stand-in, the refheap finalizer, and the mirror of its _Info. */
 interface FinRec {
   readonly name: string;
   readonly fin: Finalize;
-  /** Mirrors of finalize._Info and of its `args` tuple, while the finalizer is alive. */
+  /**
+   * Mirror of finalize._Info while the finalizer is alive (borrowed: the registry holds it): an
+   * instance whose fields hold the `args` tuple and the finalizer's weakref (the reference
+   * refheap's Finalize owns, taken over).
+   */
   info: number;
-  args: number;
 }
 
 type IterKind = "wvd" | "wkd" | "wset" | "dict" | "list" | "tuple";
@@ -228,6 +233,7 @@ class Runner {
   // Private classes.
   #mirrorType = 0;
   #finalizeType = 0;
+  #infoType = 0;
   #generatorType = 0;
   #dictIterType = 0;
   #listIterType = 0;
@@ -302,6 +308,15 @@ class Runner {
     };
     this.#typeNames.set(e.typeObject[this.#mirrorType]!, "object");
     this.#finalizeType = def("finalize");
+    // finalize._Info: __slots__ ("weakref", "func", "args", "kwargs", "atexit", "index"), which
+    // CPython sorts: traversed and cleared in that order. func (a module-level function), kwargs
+    // (None), atexit and index (untracked) are not modelled.
+    this.#infoType = def("_Info", {
+      fields: [
+        { name: "args", kind: FieldKind.Any },
+        { name: "weakref", kind: FieldKind.Any },
+      ],
+    });
     this.#generatorType = def("generator", {
       weakrefable: true,
       fields: [{ name: "gi_frame", kind: FieldKind.Any }],
@@ -1286,10 +1301,12 @@ class Runner {
       f = newInstance(e, this.#finalizeType);
       m.call(() => {
         const kwargs = m.dict();
+        // *args: ('F',), untracked by its first collection (an item is a str)
         const args = m.tuple(1);
+        tupleSetItem(e, args, 0, this.#str(fTok), true);
         let info = 0;
         try {
-          info = m.obj(); // self._Info()
+          info = newInstance(e, this.#infoType); // self._Info()
           const t2 = m.tuple(2); // ref(obj, self)
           try {
             if (!x.r || !wrm.isWeakrefable(e, x.v)) {
@@ -1298,17 +1315,24 @@ class Runner {
             const fin = this.#scoped(() =>
               this.heap.weakref.finalize(this.heap.wrap(x.v), () => this.#finalizeCalled(f)),
             );
-            this.#fins.set(f, { name: fTok, fin, info, args });
-            // self._registry[self] = info (the registry dict is tracked again by the store)
+            // info.weakref = ref(obj, self): the weakref is held by _Info, not from outside the
+            // heap (so a collection moves it as CPython's); the Finalize's reference is handed to
+            // the mirror, and given back before the mirror dies (#finalizeCalled). info.args = args
+            const wr = finalizeWeakref(fin);
+            setField(e, info, 1, wr, true);
+            decref(e, wr);
+            setField(e, info, 0, args, true);
+            this.#fins.set(f, { name: fTok, fin, info });
+            // self._registry[self] = info (the registry dict is tracked again by the store); the
+            // registry holds the only reference to info, as CPython's once __init__ returns
             dictSetItem(e, this.#registry, f, true, info, true);
+            decref(e, info);
           } finally {
             m.free(t2);
           }
-        } catch (err) {
-          m.free(info);
-          m.free(args);
-          throw err;
         } finally {
+          m.free(info === 0 || this.#fins.has(f) ? 0 : info);
+          m.free(args);
           m.free(kwargs);
         }
       });
@@ -1326,26 +1350,38 @@ class Runner {
     const rec = this.#fins.get(f)!;
     const m = this.m;
     this.#fins.delete(f);
-    // info = self._registry.pop(self, None)
+    // info = self._registry.pop(self, None): the registry's reference becomes the local's
+    incref(this.e, rec.info);
     dictDelItem(this.e, this.#registry, f, true);
     // As its weakref's callback, the finalize object is called with the weakref: an instance's
     // __call__ gets its arguments as a tuple (slot_tp_call); `F()` passes none.
     const args = this.#finCalledDirectly ? 0 : m.tuple(1);
     this.#finCalledDirectly = false;
-    m.call(() => {
-      // info.func(*info.args, **(info.kwargs or {})): two dicts
-      const d1 = m.dict();
-      const d2 = m.dict();
-      m.call(() => this.#emit(`finalize ${rec.name}`));
-      m.free(d2);
-      m.free(d1);
-      // `info` dies at the end of __call__: its slots (args first), then itself.
-      m.free(rec.args);
-      rec.args = 0;
+    // `info` dies at the end of __call__: its slots (args first, then the weakref), then itself.
+    // The weakref's reference goes back to refheap's Finalize first, which drops it after this.
+    const dropInfo = (): void => {
       const info = rec.info;
+      if (info === 0) return;
       rec.info = 0;
+      incref(this.e, slotRef(this.e, fieldItemSlot(this.e, info, 1)));
       m.free(info);
-    });
+    };
+    try {
+      m.call(() => {
+        try {
+          // info.func(*info.args, **(info.kwargs or {})): two dicts
+          const d1 = m.dict();
+          const d2 = m.dict();
+          m.call(() => this.#emit(`finalize ${rec.name}`));
+          m.free(d2);
+          m.free(d1);
+        } finally {
+          dropInfo();
+        }
+      });
+    } finally {
+      dropInfo();
+    }
     m.free(args);
   }
 
