@@ -190,4 +190,19 @@ describe("npm pack", () => {
     expect(out).toMatch(/^Usage: refheap /);
     expect(out).toContain("demo");
   });
+
+  it("installs: refheap bench runs from the package (its child processes and CPython scripts ship)", () => {
+    const bin = join(project, "node_modules", ".bin", "refheap");
+    const out = JSON.parse(run(bin, ["bench", "--workloads", "w4", "--json"], project)) as {
+      w4: { results: { shape: string; refheapUnchecked: number; v8: { median: number } }[]; notes: string[] };
+    };
+    expect(out.w4.results).toHaveLength(3);
+    for (const r of out.w4.results) {
+      expect(r.refheapUnchecked).toBeGreaterThan(0);
+      expect(r.v8.median).toBeGreaterThan(0); // measured in dist/bench/child.js, a child process
+    }
+    // The CPython side is bench/python/w4.py inside the package: if python3 runs, so must the script.
+    const python = spawnSync("python3", ["--version"]).status === 0;
+    if (python) expect(out.w4.notes.some((n) => n.startsWith("CPython skipped"))).toBe(false);
+  });
 });
