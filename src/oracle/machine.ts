@@ -177,6 +177,7 @@ export class Machine {
     const held = err.held.splice(0);
     for (let i = held.length - 1; i >= 0; i--) this.free(held[i]!);
     this.free(instance);
+    for (const fn of err.onRelease.splice(0)) fn();
   }
 
   /**

@@ -27,6 +27,11 @@ export class PyError extends Error {
   instance = 0;
   /** The mirrors of the traceback entries and frame objects it holds, in allocation order. */
   readonly held: number[] = [];
+  /**
+   * Run when it dies, after its traceback: what the frame objects it took over still hold (a
+   * generator's locals).
+   */
+  readonly onRelease: (() => void)[] = [];
   /** Set once the model allocated what raising it allocates. */
   raised = false;
   /** The frame its last traceback entry was made for (a re-raise in the same frame adds none). */

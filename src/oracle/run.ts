@@ -174,12 +174,37 @@ interface IterRec {
   guard: number;
   dataIter: number;
   dataResult: number;
-  /**
-   * The object the generator yielded last (refheap's generator holds it, as CPython's frame
-   * local does), or 0. Not owned: on close the runner holds it until CPython's frame object dies.
-   */
-  lastItem: number;
 }
+
+/**
+ * The locals of the weak containers' generators after `self` (generator fields 1..3), in
+ * co_varnames order: WeakValueDictionary.items `k, wr, v`, WeakKeyDictionary.items
+ * `wr, value, key`, WeakSet.__iter__ `itemref, item`.
+ */
+const GEN_LOCALS = 4;
+
+/**
+ * What the runner's generators use of refheap's WeakCore, the weak containers' protected `core`
+ * (src/api/weakdict.ts; src/oracle/ may import only the package entries): the iteration guard
+ * (_IterationGuard's __enter__/__exit__, the last exit committing the removals), the walk over
+ * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator)
+ * and `data`'s address.
+ */
+interface WeakGuard {
+  enter(): void;
+  exit(op: string): void;
+  entries(op: string, changed: string): Generator<number, void, undefined>;
+  data(op: string): number;
+}
+
+/**
+ * The key's and the value's slots in a dict entry (refheap's layout, src/object/dicttable.ts),
+ * checked against dictGetSlot at each step of a WeakValueDictionary generator.
+ */
+const E_KEY = 8;
+const E_VALUE = 16;
+const DICT_CHANGED = "dictionary changed size during iteration";
+const SET_CHANGED = "Set changed size during iteration";
 
 /** CPython's __name__ of the scenario-visible types that are not scenario classes. */
 const WEAKREF_TYPE_NAMES: Readonly<Record<string, string>> = {
@@ -317,9 +342,16 @@ class Runner {
         { name: "weakref", kind: FieldKind.Any },
       ],
     });
+    // The generator's frame: its locals in co_varnames order (self, then GEN_LOCALS), traversed
+    // and cleared in that order, as _PyFrame_Traverse and _PyFrame_Clear do.
     this.#generatorType = def("generator", {
       weakrefable: true,
-      fields: [{ name: "gi_frame", kind: FieldKind.Any }],
+      fields: [
+        { name: "gi_frame", kind: FieldKind.Any },
+        { name: "f_local1", kind: FieldKind.Any },
+        { name: "f_local2", kind: FieldKind.Any },
+        { name: "f_local3", kind: FieldKind.Any },
+      ],
       finalize: (o) => this.#genFinalize(o),
     });
     this.#dictIterType = def("dict_itemiterator", {
@@ -1617,7 +1649,6 @@ class Runner {
       guard: 0,
       dataIter: 0,
       dataResult: 0,
-      lastItem: 0,
     };
   }
 
@@ -1630,13 +1661,9 @@ class Runner {
     let it: number;
     if (c !== undefined) {
       // X.items() (or iter(X) for a WeakSet): a generator, not started
-      const gen =
-        c.kind === "wset"
-          ? (c.obj as WeakSetContainer)[Symbol.iterator]()
-          : (c.obj as WeakValueDictionary | WeakKeyDictionary).items();
       it = newInstance(e, this.#generatorType);
       setField(e, it, 0, x.v, true);
-      this.#iters.set(it, this.#newIterRec(c.kind, c, gen as Generator<unknown, void, undefined>));
+      this.#iters.set(it, this.#newIterRec(c.kind, c, this.#weakGen(c, it)));
     } else if (x.r && this.#kind(x.v) === Kind.Dict) {
       // iter(X.items()): the view, the iterator and its result tuple, then the view dies
       const view = m.obj();
@@ -1696,7 +1723,7 @@ class Runner {
         this.#nextDict(x.v, rec, pre);
         return;
       default:
-        this.#nextGen(rec, pre);
+        this.#nextGen(x.v, rec, pre);
         return;
     }
   }
@@ -1760,9 +1787,73 @@ class Runner {
     }
   }
 
+  /**
+   * The body of the weak containers' generators, run by the runner so that the generator's frame
+   * locals are heap references held by the generator object (fields 1..3, GEN_LOCALS), rebound
+   * as CPython rebinds them (Lib/weakref.py, Lib/_weakrefset.py; refheap's own generators hold
+   * only the item they yielded last, from JS):
+   *
+   *     with _IterationGuard(self):            # WeakValueDictionary.items
+   *         for k, wr in self.data.items():    # the dict iterator's result tuple takes k, wr
+   *             v = wr()
+   *             if v is not None:
+   *                 yield k, v
+   *
+   * (WeakKeyDictionary.items: `for wr, value in ...: key = wr()`, WeakSet.__iter__:
+   * `for itemref in self.data: item = itemref()`.) Every entry of `data` is visited, dead ones
+   * too, so the frame holds the last entry's key and weakref while `__exit__` commits the
+   * removals. The guard and the size check are refheap's (WeakCore). Yields nothing: the runner
+   * reads the locals.
+   */
+  *#weakGen(c: ContainerRec, it: number): Generator<unknown, void, undefined> {
+    const e = this.e;
+    const core = (c.obj as unknown as { readonly core: WeakGuard }).core;
+    const op = c.kind === "wset" ? "__iter__" : "items";
+    core.enter();
+    try {
+      for (const entry of core.entries(op, c.kind === "wset" ? SET_CHANGED : DICT_CHANGED)) {
+        const k = this.#slotVal(entry + E_KEY);
+        const rec = this.#iters.get(it);
+        if (c.kind === "wset") {
+          // itemref = next(set iterator); item = itemref()
+          setField(e, it, 1, k.v, k.r);
+          const o = wrm.weakrefGet(e, k.v);
+          setField(e, it, 2, o, true);
+          if (o !== NONE) yield undefined;
+          continue;
+        }
+        const v = this.#slotVal(entry + E_VALUE);
+        if (c.kind === "wvd" && dictGetSlot(e, core.data(op), k.v, k.r) !== entry + E_VALUE)
+          throw new Error("oracle runner: refheap's dict entry layout changed (E_KEY, E_VALUE)");
+        // FOR_ITER: the dict iterator reuses its result tuple (new items in, old ones released)
+        if (rec !== undefined && rec.dataResult > 0) {
+          tupleSetItem(e, rec.dataResult, 0, k.v, k.r);
+          tupleSetItem(e, rec.dataResult, 1, v.v, v.r);
+        }
+        // UNPACK_SEQUENCE, STORE_FAST, STORE_FAST; then `v = wr()` / `key = wr()`
+        setField(e, it, 1, k.v, k.r);
+        setField(e, it, 2, v.v, v.r);
+        const o = wrm.weakrefGet(e, c.kind === "wvd" ? v.v : k.v);
+        setField(e, it, 3, o, true);
+        if (o !== NONE) yield undefined;
+      }
+    } finally {
+      core.exit(op);
+    }
+  }
+
+  /**
+   * The generator's frame is cleared (_PyFrame_Clear, or the frame object that took it over
+   * dies): its locals are released in co_varnames order, `self` first.
+   */
+  #genClearLocals(it: number): void {
+    for (let i = 0; i < GEN_LOCALS; i++) clearField(this.e, it, i);
+  }
+
   /** The weak containers' generators: items() of the dictionaries, __iter__ of WeakSet. */
-  #nextGen(rec: IterRec, pre: string): void {
+  #nextGen(it: number, rec: IterRec, pre: string): void {
     const m = this.m;
+    const e = this.e;
     if (rec.state === "done") {
       this.#emit(`${pre}end`);
       return;
@@ -1776,25 +1867,19 @@ class Runner {
           try {
             s = this.#api(() => rec.gen!.next());
           } catch (err) {
-            if (err instanceof PyError) this.#genRaised(rec, err);
+            if (err instanceof PyError) this.#genRaised(it, rec, err);
             throw err;
           }
           if (s.done !== true) {
             // yield k, v: the tuple, formatted and dropped by the runner
             const t = rec.pairs ? m.tuple(2) : 0;
-            const val = s.value;
-            const held =
-              rec.kind === "wvd"
-                ? (val as [HValue, HValue])[1]
-                : rec.kind === "wkd"
-                  ? (val as [HValue, HValue])[0]
-                  : val;
-            const hv = this.#fromHv(held as HValue);
-            rec.lastItem = hv.r ? hv.v : 0;
+            const local = (i: number): Val => this.#slotVal(fieldItemSlot(e, it, i));
             this.#emit(
-              rec.pairs
-                ? `${pre}(${this.#fmt(this.#fromHv((val as [HValue, HValue])[0]))}, ${this.#fmt(this.#fromHv((val as [HValue, HValue])[1]))})`
-                : `${pre}${this.#fmt(this.#fromHv(val as HValue))}`,
+              rec.kind === "wvd"
+                ? `${pre}(${this.#fmt(local(1))}, ${this.#fmt(local(3))})`
+                : rec.kind === "wkd"
+                  ? `${pre}(${this.#fmt(local(3))}, ${this.#fmt(local(2))})`
+                  : `${pre}${this.#fmt(local(2))}`,
             );
             m.free(t);
           }
@@ -1803,13 +1888,17 @@ class Runner {
         if (step.done === true) {
           rec.state = "done";
           this.#genEnd(rec, false);
-          this.#emit(`${pre}end`);
         }
       },
       rec.frame,
       true,
     );
-    if ((rec.state as IterRec["state"]) === "done") m.releaseFrame(rec.frame);
+    if ((rec.state as IterRec["state"]) === "done") {
+      // returned: gen_send_ex2 clears the frame (its object, then the locals), then `end`
+      m.releaseFrame(rec.frame);
+      this.#genClearLocals(it);
+      this.#emit(`${pre}end`);
+    }
   }
 
   /**
@@ -1866,9 +1955,15 @@ class Runner {
    * exception normalized there, __exit__ (its _commit_removals' IndexError is raised while the
    * exception is handled), then RERAISE ends the generator.
    */
-  #genRaised(rec: IterRec, err: PyError): void {
+  #genRaised(it: number, rec: IterRec, err: PyError): void {
     const m = this.m;
     rec.state = "done";
+    // the frame object the traceback took over holds the locals until the error dies
+    incref(this.e, it);
+    err.onRelease.push(() => {
+      this.#genClearLocals(it);
+      decref(this.e, it);
+    });
     m.traceback(err, rec.frame, true);
     m.free(rec.dataResult);
     m.free(rec.dataIter);
@@ -1901,7 +1996,6 @@ class Runner {
       return;
     }
     const err = new PyError("GeneratorExit", "", "noargs");
-    let held = 0;
     m.frames.push(rec.frame);
     m.traceback(err, rec.frame, true);
     if (rec.state === "suspended") {
@@ -1910,10 +2004,7 @@ class Runner {
       rec.dataResult = 0;
       rec.dataIter = 0;
       m.normalize(err);
-      // refheap's generator: its finally commits the removals and drops the item it held, which
-      // CPython's frame keeps until the frame object dies (at the end: the runner holds it)
-      held = rec.lastItem;
-      if (held !== 0) incref(this.e, held);
+      // the runner's generator body: its finally exits the guard (refheap commits the removals)
       this.#scoped(() => rec.gen?.return(undefined));
       m.call(() => this.#commitRemovals(rec.container!.kind, null, "early"));
       m.free(rec.exitMethod);
@@ -1926,7 +2017,8 @@ class Runner {
     rec.state = "done";
     m.frames.pop();
     m.release(err);
-    if (held !== 0) decref(this.e, held);
+    // the frame object (take_ownership) dies with the traceback: then the locals, self first
+    this.#genClearLocals(o);
   }
 
   /** At the end (runner.py's _close_all, a Python function): `del I` for every iterator name still open, oldest first. */
