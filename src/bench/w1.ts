@@ -36,6 +36,9 @@ export interface W1Variant extends W1Spec {
 
 const now = (): bigint => process.hrtime.bigint();
 
+/** The W1Spec part of a fuller spec (what the parent process and the table need). */
+const specOf = ({ id, name, runtime, shape }: W1Spec): W1Spec => ({ id, name, runtime, shape });
+
 // --- refheap ---------------------------------------------------------------------------------
 
 /** listAppend + decref: the append takes its own reference, then the builder drops its own. */
@@ -125,10 +128,7 @@ function timedVariant<L>(
 ): W1Variant {
   const baseline = liveBlocks(h);
   return {
-    id: spec.id,
-    name: spec.name,
-    runtime: spec.runtime,
-    shape: spec.shape,
+    ...specOf(spec),
     round(n) {
       const t0 = now();
       const l = build(n);
@@ -282,10 +282,7 @@ const V8_SPECS: readonly V8Spec[] = [
 function v8Variant(spec: V8Spec): W1Variant {
   const { build } = spec;
   return {
-    id: spec.id,
-    name: spec.name,
-    runtime: spec.runtime,
-    shape: spec.shape,
+    ...specOf(spec),
     round(n) {
       const t0 = now();
       let a: readonly object[] | null = build(n);
@@ -304,14 +301,7 @@ function v8Variant(spec: V8Spec): W1Variant {
 // --- registry --------------------------------------------------------------------------------
 
 /** Every JavaScript variant, in table order. Describing one builds nothing. */
-export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...HANDLE_SPECS, ...V8_SPECS].map(
-  ({ id, name, runtime, shape }) => ({
-    id,
-    name,
-    runtime,
-    shape,
-  }),
-);
+export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...HANDLE_SPECS, ...V8_SPECS].map(specOf);
 
 /** Builds the variant with this id, and nothing else (no other engine, no other class). */
 export function makeVariant(id: string): W1Variant {

@@ -3,19 +3,18 @@ import { SingleBar } from "cli-progress";
 import { InvalidArgumentError } from "commander";
 import type { Io } from "./io.js";
 
-export function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n))
-    throw new InvalidArgumentError("expected an integer >= 0.");
-  return n;
+/** An argument parser for whole numbers of at least `min`; the message says what was expected. */
+function integerAtLeast(min: number, expected: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected ${expected}.`);
+    return n;
+  };
 }
 
-export function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
-    throw new InvalidArgumentError("expected a positive integer.");
-  return n;
-}
+export const nonNegativeInt = integerAtLeast(0, "an integer >= 0");
+export const positiveInt = integerAtLeast(1, "a positive integer");
 
 export interface ProgressBar {
   update(n: number, extra?: string): void;
