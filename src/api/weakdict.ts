@@ -147,6 +147,12 @@ function entryPairs<K, V>(entries: WeakEntries<K, V>): Iterable<readonly [K | st
  * The state of one weak container: its `data` dict, its `_pending_removals` list, its
  * `_iterating` count, and how one pending removal is committed. Internal to the API.
  */
+/**
+ * How a container's _commit_removals removes one pending key from `data`: true when the key was
+ * absent (CPython raised a KeyError there and swallowed it; see WeakCore.onKeyGone).
+ */
+type RemoveOne = (e: Engine, d: number, k: number, isRef: boolean) => boolean;
+
 export class WeakCore {
   readonly ctx: HeapContext;
   readonly engine: Engine;
@@ -156,15 +162,21 @@ export class WeakCore {
   readonly #pending: ListHandle;
   /** How many guards (running iterators, copies) are active: CPython's len(_iterating). */
   iterating = 0;
+  /**
+   * WeakKeyDictionary's _dirty_len: set by delete, pop and popitem, so that the next len() first
+   * drops the pending removals no longer in `data` (see WeakKeyDictionary.size).
+   */
+  dirtyLen = false;
+  /**
+   * @internal Called when a removal (the `_remove` callback, or _commit_removals) finds its key
+   * gone from `data` already. CPython raises a KeyError there and swallows it, which allocates:
+   * the differential oracle's runner mirrors that (src/oracle/run.ts).
+   */
+  onKeyGone: ((where: "remove" | "commit") => void) | null = null;
   #disposed = false;
-  readonly #removeOne: (e: Engine, d: number, k: number, isRef: boolean) => void;
+  readonly #removeOne: RemoveOne;
 
-  constructor(
-    ctx: HeapContext,
-    name: string,
-    removeOne: (e: Engine, d: number, k: number, isRef: boolean) => void,
-    dataIsSet = false,
-  ) {
+  constructor(ctx: HeapContext, name: string, removeOne: RemoveOne, dataIsSet = false) {
     ctx.ensureOpen(name);
     this.ctx = ctx;
     this.engine = ctx.engine;
@@ -250,7 +262,7 @@ export class WeakCore {
       if (isRef) incref(e, k);
       try {
         listDelItem(e, l, -1);
-        this.#removeOne(e, this.data(op), k, isRef);
+        if (this.#removeOne(e, this.data(op), k, isRef)) this.onKeyGone?.("commit");
       } finally {
         if (isRef) decref(e, k);
       }
@@ -439,13 +451,16 @@ export function containsWeakly(core: WeakCore, key: Value, op: string): boolean 
 
 /**
  * _remove_dead_weakref(data, key): removes `key` only if its value is a dead weakref (so a key
- * that was assigned a new value meanwhile stays); an absent key is not an error.
+ * that was assigned a new value meanwhile stays). An absent key is not an error to the caller
+ * (CPython raises a KeyError and clears it): true then.
  */
-function removeDeadWeakref(e: Engine, d: number, k: number, isRef: boolean): void {
+function removeDeadWeakref(e: Engine, d: number, k: number, isRef: boolean): boolean {
   const p = dictGetSlot(e, d, k, isRef);
-  if (p === 0 || !slotIsRef(e, p)) return;
+  if (p === 0) return true;
+  if (!slotIsRef(e, p)) return false;
   const wr = slotRef(e, p);
   if (isWeakref(e, wr) && weakrefReferent(e, wr) === 0) dictDelItem(e, d, k, isRef);
+  return false;
 }
 
 /**
@@ -466,7 +481,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
       const e = core.engine;
       const [k, isRef] = slotValue(e, wr + WR_KEY);
       if (core.iterating > 0) core.addPending(k, isRef);
-      else removeDeadWeakref(e, core.data("_remove"), k, isRef);
+      else if (removeDeadWeakref(e, core.data("_remove"), k, isRef)) core.onKeyGone?.("remove");
     });
     if (entries !== undefined) this.update(entries);
   }
@@ -735,9 +750,15 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
 // WeakKeyDictionary
 // ---------------------------------------------------------------------------------------------
 
-/** `del data[k]`, ignoring a missing key (WeakKeyDictionary's and WeakSet's removal). */
-export function discardKey(e: Engine, d: number, k: number, isRef: boolean): void {
+/** `data.discard(k)`, WeakSet's removal: a missing key is no error in CPython either (false). */
+export function discardKey(e: Engine, d: number, k: number, isRef: boolean): boolean {
   dictDelItem(e, d, k, isRef);
+  return false;
+}
+
+/** `del data[k]`: true when `k` was absent (CPython's KeyError, which the callers swallow). */
+function deleteKey(e: Engine, d: number, k: number, isRef: boolean): boolean {
+  return !dictDelItem(e, d, k, isRef);
 }
 
 /** Python's `ref(obj)` for a lookup: runs `fn` with a temporary basic weakref to `obj`, then releases it. */
@@ -758,15 +779,13 @@ export function withTempRef<T>(core: WeakCore, obj: Value, op: string, fn: (wr: 
  */
 export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer {
   readonly #remove: WeakrefCallback;
-  /** CPython's _dirty_len: set by delete, pop and popitem (see size). */
-  #dirtyLen = false;
 
   /** @internal Made by heap.weakref.WeakKeyDictionary(). */
   constructor(ctx: HeapContext, entries?: Iterable<readonly [K, Value]>) {
-    super(new WeakCore(ctx, "WeakKeyDictionary", discardKey), true);
+    super(new WeakCore(ctx, "WeakKeyDictionary", deleteKey), true);
     this.#remove = WeakCore.callback(this.core, "remove", (core, wr) => {
       if (core.iterating > 0) core.addPending(wr, true);
-      else discardKey(core.engine, core.data("_remove"), wr, true);
+      else if (deleteKey(core.engine, core.data("_remove"), wr, true)) core.onKeyGone?.("remove");
     });
     if (entries !== undefined) this.update(entries);
   }
@@ -804,7 +823,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   /** del d[key]: throws `KeyError: <weakref at …>` if absent. */
   delete(key: K): void {
     const core = this.core;
-    this.#dirtyLen = true;
+    this.core.dirtyLen = true;
     withTempRef(core, key, "WeakKeyDictionary.delete", (wr) => {
       if (!dictDelItem(core.engine, core.data("delete"), wr, true)) {
         throw keyError(weakrefRepr(core.engine, wr));
@@ -824,13 +843,13 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   get size(): number {
     const core = this.core;
     const e = core.engine;
-    if (this.#dirtyLen && core.pendingCount("size") > 0) {
+    if (core.dirtyLen && core.pendingCount("size") > 0) {
       const l = core.pending("size");
       const d = core.data("size");
       for (let i = listSize(e, l) - 1; i >= 0; i--) {
         if (dictGetSlot(e, d, slotRef(e, listItemSlot(e, l, i)), true) === 0) listDelItem(e, l, i);
       }
-      this.#dirtyLen = false;
+      core.dirtyLen = false;
     }
     return dictSize(e, core.data("size")) - core.pendingCount("size");
   }
@@ -841,7 +860,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   pop<D>(key: K, ...rest: [] | [D]): Value | D {
     const core = this.core;
     const e = core.engine;
-    this.#dirtyLen = true;
+    this.core.dirtyLen = true;
     return withTempRef(core, key, "WeakKeyDictionary.pop", (wr) => {
       const d = core.data("pop");
       const p = dictGetSlot(e, d, wr, true);
@@ -858,7 +877,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   /** d.popitem(): removes the last entry whose key lives; `KeyError: 'popitem(): dictionary is empty'`. */
   popitem(): [K, Value] {
     const core = this.core;
-    this.#dirtyLen = true;
+    this.core.dirtyLen = true;
     for (;;) {
       const item = core.popEntry("popitem");
       if (item === null) throw keyError(EMPTY_POPITEM);
@@ -927,7 +946,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   /** MutableMapping.clear(): popitem() until the dictionary is empty. */
   clear(): void {
     const core = this.core;
-    this.#dirtyLen = true;
+    this.core.dirtyLen = true;
     for (;;) {
       const item = core.popEntry("clear");
       if (item === null) return;

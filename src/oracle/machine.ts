@@ -20,6 +20,35 @@ import { PyError } from "./pyerror.js";
 /** A Python frame: `obj` is the mirror of its frame object, 0 until materialised (-1: not modelled). */
 export interface PyFrame {
   obj: number;
+  /**
+   * Releases what the frame's local variables hold, in co_varnames order, for a frame whose
+   * locals the runner mirrors: at its return, after its object (_PyFrame_Clear), or, once an
+   * exception took its object along, when that object dies (frame_dealloc).
+   */
+  clearLocals?: (() => void) | undefined;
+}
+
+/** _PyCode_Warmup: how many RESUMEs and JUMP_BACKWARDs a code object runs before it is quickened. */
+const QUICKENING_WARMUP_DELAY = 8;
+
+/**
+ * A code object's warmup (CPython 3.11's co_warmup): each RESUME and JUMP_BACKWARD it runs counts,
+ * and the eighth quickens it (_PyCode_Quicken). Until then its UNPACK_SEQUENCE is the generic one,
+ * which unpacks through an iterator, a GC object; once quickened, the first run specializes it
+ * (UNPACK_SEQUENCE_TWO_TUPLE), which allocates nothing. Shared by every call of the function, for
+ * the life of the interpreter.
+ */
+export class Code {
+  #ticks = 0;
+
+  /** A RESUME (the function starts, or its generator resumes) or a JUMP_BACKWARD (a loop turns). */
+  tick(n = 1): void {
+    this.#ticks += n;
+  }
+
+  get quickened(): boolean {
+    return this.#ticks >= QUICKENING_WARMUP_DELAY;
+  }
 }
 
 export class Machine {
@@ -62,6 +91,14 @@ export class Machine {
   /** Releases a mirror (0: nothing). */
   free(o: number): void {
     if (o > 0) decref(this.e, o);
+  }
+
+  /**
+   * UNPACK_SEQUENCE of a 2-tuple in `code`: the generic instruction's unpack_iterable makes a tuple
+   * iterator (an automatic collection can start there) and frees it; the specialized one nothing.
+   */
+  unpack(code: Code): void {
+    if (!code.quickened) this.free(this.obj());
   }
 
   /** Allocates and frees a tuple of `n` items (an argument tuple that lives only during a call). */
@@ -118,6 +155,7 @@ export class Machine {
       frame.obj = 0;
       this.free(o);
     }
+    frame.clearLocals?.();
   }
 
   /**
@@ -135,6 +173,10 @@ export class Machine {
     }
     if (exiting && frame !== this.frames[0] && frame.obj > 0) {
       err.held.push(frame.obj);
+      if (frame.clearLocals !== undefined) {
+        err.frameLocals.set(frame.obj, frame.clearLocals);
+        frame.clearLocals = undefined;
+      }
       frame.obj = 0;
     }
   }
@@ -174,8 +216,7 @@ export class Machine {
     err.args = 0;
     err.instance = 0;
     this.free(args);
-    const held = err.held.splice(0);
-    for (let i = held.length - 1; i >= 0; i--) this.free(held[i]!);
+    this.#freeHeld(err);
     this.free(instance);
     for (const fn of err.onRelease.splice(0)) fn();
   }
@@ -196,8 +237,21 @@ export class Machine {
     err.instance = 0;
     this.free(args);
     this.free(instance);
+    this.#freeHeld(err);
+  }
+
+  /** Frees the traceback entries and frame objects `err` holds (a frame's locals just before it). */
+  #freeHeld(err: PyError): void {
     const held = err.held.splice(0);
-    for (let i = held.length - 1; i >= 0; i--) this.free(held[i]!);
+    for (let i = held.length - 1; i >= 0; i--) {
+      const o = held[i]!;
+      const clearLocals = err.frameLocals.get(o);
+      if (clearLocals !== undefined) {
+        err.frameLocals.delete(o);
+        clearLocals();
+      }
+      this.free(o);
+    }
   }
 
   /**

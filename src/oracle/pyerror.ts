@@ -32,6 +32,8 @@ export class PyError extends Error {
    * generator's locals).
    */
   readonly onRelease: (() => void)[] = [];
+  /** What a frame object in `held` does to its locals when it dies (see PyFrame.clearLocals). */
+  readonly frameLocals = new Map<number, () => void>();
   /** Set once the model allocated what raising it allocates. */
   raised = false;
   /** The frame its last traceback entry was made for (a re-raise in the same frame adds none). */

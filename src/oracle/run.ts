@@ -76,7 +76,7 @@ import {
   type WeakSet as WeakSetContainer,
   type WeakValueDictionary,
 } from "../index.js";
-import { Machine, type PyFrame } from "./machine.js";
+import { Code, Machine, type PyFrame } from "./machine.js";
 import { attributeError, fromRefheap, nameError, PyError, referenceError, typeError } from "./pyerror.js";
 import { type ClassDecl, type Op, parseScenario, type Scenario } from "./scenario.js";
 
@@ -184,17 +184,27 @@ interface IterRec {
 const GEN_LOCALS = 4;
 
 /**
- * What the runner's generators use of refheap's WeakCore, the weak containers' protected `core`
+ * What the runner uses of refheap's WeakCore, the weak containers' protected `core`
  * (src/api/weakdict.ts; src/oracle/ may import only the package entries): the iteration guard
  * (_IterationGuard's __enter__/__exit__, the last exit committing the removals), the walk over
- * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator)
- * and `data`'s address.
+ * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator),
+ * `data`'s address, dict.popitem on `data` (the key and the value, each owning a reference when it
+ * is an object), WeakKeyDictionary's _dirty_len, and the hook called when a removal finds its key
+ * gone.
  */
-interface WeakGuard {
+interface WeakCoreView {
   enter(): void;
   exit(op: string): void;
   entries(op: string, changed: string): Generator<number, void, undefined>;
   data(op: string): number;
+  popEntry(op: string): [number, boolean, number, boolean] | null;
+  dirtyLen: boolean;
+  onKeyGone: ((where: "remove" | "commit") => void) | null;
+}
+
+/** The weak container's `core` (see WeakCoreView). */
+function coreOf(c: ContainerRec): WeakCoreView {
+  return (c.obj as unknown as { readonly core: WeakCoreView }).core;
 }
 
 /**
@@ -260,6 +270,13 @@ class Runner {
   #finalizeType = 0;
   #infoType = 0;
   #generatorType = 0;
+  /** The code objects of Lib/weakref.py with an UNPACK_SEQUENCE: their warmup (see Code). */
+  readonly #code = {
+    wvdPopitem: new Code(),
+    wkdPopitem: new Code(),
+    wvdItems: new Code(),
+    wkdItems: new Code(),
+  };
   #dictIterType = 0;
   #listIterType = 0;
   #tupleIterType = 0;
@@ -385,10 +402,25 @@ class Runner {
       // `ref(self)`, the selfref its `_remove` function keeps (and runner.py's _WCR), for ever
       this.#selfRefs.add(wrm.newRef(e, o));
       const machinery = [this.m.obj(), this.m.tuple(c.kind === "wvd" ? 2 : 1), this.m.obj()] as const;
-      this.#containers.set(o, { kind: c.kind, name: c.name, obj, machinery, disposed: false });
+      const rec: ContainerRec = { kind: c.kind, name: c.name, obj, machinery, disposed: false };
+      this.#containers.set(o, rec);
+      coreOf(rec).onKeyGone = (where) => this.#keyGone(c.kind, where);
       this.#labels.set(o, c.name);
       this.#bindSteal(c.name, o);
     }
+  }
+
+  /**
+   * A removal found its key gone from `data` (WeakCore.onKeyGone). WeakValueDictionary's
+   * _remove_dead_weakref raised a KeyError (its args 1-tuple) and cleared it, in C.
+   * WeakKeyDictionary's `del self.data[k]` raised one that its Python code catches
+   * (`except KeyError: pass`): in the `_remove` callback's own frame, or in _commit_removals'.
+   */
+  #keyGone(kind: ContainerKind, where: "remove" | "commit"): void {
+    const m = this.m;
+    if (kind === "wvd") m.tupleBlip(1);
+    else if (where === "remove") m.call(() => m.caughtHere("key"));
+    else m.caughtHere("key");
   }
 
   #defineClass(c: ClassDecl): void {
@@ -1176,48 +1208,89 @@ class Runner {
     return "?ReferenceType";
   }
 
-  /** MutableMapping.clear(): popitem() until KeyError (WeakValueDictionary, WeakKeyDictionary). */
+  /** MutableMapping.clear(): `while True: self.popitem()` until KeyError, which it catches. */
   #mappingClear(c: ContainerRec): void {
     const m = this.m;
-    const w = c.obj as WeakValueDictionary | WeakKeyDictionary;
     m.call(() => {
       for (;;) {
-        let item: [HValue, HValue] | null = null;
         let t = 0;
         try {
-          m.call(() => {
-            if (c.kind === "wvd") this.#commitIfPending(c, () => void w.size);
-            // key, wr = self.data.popitem(): dict.popitem makes its result tuple before it looks
-            // at the dict (PyErr_SetString(KeyError, ...) when empty); unpacked at once
-            const res = m.tuple(2);
-            try {
-              item = this.heap.scope((s) => {
-                const [k, v] = w.popitem();
-                return [k instanceof Handle ? s.escape(k) : k, v instanceof Handle ? s.escape(v) : v];
-              });
-            } catch (err) {
-              if (fromRefheap(err)?.pyType !== "KeyError") throw err;
-              throw m.raise(new PyError("KeyError", "'popitem(): dictionary is empty'", "late"));
-            } finally {
-              m.free(res);
-            }
-            t = m.tuple(2); // return key, o
-          });
+          t = this.#popitem(c);
         } catch (err) {
           if (!(err instanceof PyError) || err.pyType !== "KeyError") throw err;
           m.catch(err);
           m.release(err);
           return;
         }
-        // clear() drops the returned tuple: its items last to first
-        const pair = item as [HValue, HValue] | null;
-        if (pair !== null) {
-          if (pair[1] instanceof Handle) pair[1].dispose();
-          if (pair[0] instanceof Handle) pair[0].dispose();
-        }
-        m.free(t);
+        m.free(t); // POP_TOP: the returned tuple dies
       }
     });
+  }
+
+  /**
+   * d.popitem() of the weak dictionaries (Lib/weakref.py), run in its own frame:
+   *
+   *     while True:                             # WeakKeyDictionary: self._dirty_len = True first
+   *         key, wr = self.data.popitem()       # WeakKeyDictionary: key, value = ...
+   *         o = wr()                            # WeakKeyDictionary: o = key()
+   *         if o is not None:
+   *             return key, o                   # WeakKeyDictionary: return o, value
+   *
+   * The frame's locals (key, wr, o) are heap references the runner holds, rebound as STORE_FAST
+   * rebinds them: a dead entry's stay until the next entry replaces them, or, when the dict runs
+   * out, in the frame object the KeyError takes along. The unpacking is the generic instruction's
+   * until popitem's code is quickened. Returns the mirror of the result tuple (which holds the
+   * pair); throws the PyError KeyError when `data` is empty.
+   */
+  #popitem(c: ContainerRec): number {
+    const m = this.m;
+    const e = this.e;
+    const wvd = c.kind === "wvd";
+    const core = coreOf(c);
+    const code = wvd ? this.#code.wvdPopitem : this.#code.wkdPopitem;
+    const locals = [0, 0, 0]; // key, wr, o (WeakKeyDictionary: key, value, o): references, or 0
+    const store = (i: number, v: number, isRef: boolean): void => {
+      const old = locals[i]!;
+      locals[i] = isRef && v !== NONE ? v : 0;
+      if (old !== 0) decref(e, old);
+    };
+    const frame: PyFrame = {
+      obj: 0,
+      clearLocals: () => {
+        for (let i = 0; i < locals.length; i++) store(i, 0, false);
+      },
+    };
+    return m.call(() => {
+      code.tick(); // RESUME
+      if (wvd) this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
+      else core.dirtyLen = true;
+      for (let turn = 0; ; turn++) {
+        if (turn > 0) code.tick(); // JUMP_BACKWARD
+        // dict.popitem makes its result tuple before it looks at the dict
+        const res = m.tuple(2);
+        const item = core.popEntry("popitem");
+        if (item === null) {
+          m.free(res);
+          throw m.raise(new PyError("KeyError", "'popitem(): dictionary is empty'", "late"));
+        }
+        const [k, kIsRef, v, vIsRef] = item;
+        m.unpack(code);
+        m.free(res);
+        store(0, k, kIsRef);
+        store(1, v, vIsRef);
+        const o = wrm.weakrefGet(e, wvd ? v : k);
+        if (o !== NONE) incref(e, o);
+        store(2, o, true);
+        if (o === NONE) continue;
+        // BUILD_TUPLE; the frame is cleared when it returns
+        const t = m.tuple(2);
+        const first: Val = wvd ? { v: k, r: kIsRef } : { v: o, r: true };
+        const second: Val = wvd ? { v: o, r: true } : { v, r: vIsRef };
+        tupleSetItem(e, t, 0, first.v, first.r);
+        tupleSetItem(e, t, 1, second.v, second.r);
+        return t;
+      }
+    }, frame);
   }
 
   #wsetAdd(c: ContainerRec, v: Val): void {
@@ -1807,7 +1880,7 @@ class Runner {
    */
   *#weakGen(c: ContainerRec, it: number): Generator<unknown, void, undefined> {
     const e = this.e;
-    const core = (c.obj as unknown as { readonly core: WeakGuard }).core;
+    const core = coreOf(c);
     const op = c.kind === "wset" ? "__iter__" : "items";
     core.enter();
     try {
@@ -1831,11 +1904,14 @@ class Runner {
           tupleSetItem(e, rec.dataResult, 1, v.v, v.r);
         }
         // UNPACK_SEQUENCE, STORE_FAST, STORE_FAST; then `v = wr()` / `key = wr()`
+        const code = this.#itemsCode(c.kind)!;
+        this.m.unpack(code);
         setField(e, it, 1, k.v, k.r);
         setField(e, it, 2, v.v, v.r);
         const o = wrm.weakrefGet(e, c.kind === "wvd" ? v.v : k.v);
         setField(e, it, 3, o, true);
-        if (o !== NONE) yield undefined;
+        if (o !== NONE) yield undefined; // the RESUME after it: #nextGen
+        code.tick(); // JUMP_BACKWARD
       }
     } finally {
       core.exit(op);
@@ -1850,6 +1926,11 @@ class Runner {
     for (let i = 0; i < GEN_LOCALS; i++) clearField(this.e, it, i);
   }
 
+  /** The code object of a weak dictionary's items() (WeakSet.__iter__ unpacks nothing: null). */
+  #itemsCode(kind: IterRec["kind"]): Code | null {
+    return kind === "wvd" ? this.#code.wvdItems : kind === "wkd" ? this.#code.wkdItems : null;
+  }
+
   /** The weak containers' generators: items() of the dictionaries, __iter__ of WeakSet. */
   #nextGen(it: number, rec: IterRec, pre: string): void {
     const m = this.m;
@@ -1861,6 +1942,7 @@ class Runner {
     m.call(
       () => {
         if (rec.state === "new") this.#genStart(rec);
+        else this.#itemsCode(rec.kind)?.tick(); // RESUME after the yield
         rec.state = "suspended";
         const step = this.#scoped(() => {
           let s: IteratorResult<unknown, void>;
@@ -1910,6 +1992,7 @@ class Runner {
   #genStart(rec: IterRec): void {
     const m = this.m;
     const c = rec.container!;
+    this.#itemsCode(c.kind)?.tick(); // RESUME
     if (c.kind === "wvd") this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
     const args = m.tuple(1); // _IterationGuard(self): type_call's argument tuple
     rec.guard = m.obj();
@@ -2374,10 +2457,14 @@ class Runner {
           if (c.kind === "wset") {
             for (const it of c.obj as WeakSetContainer) parts.push(this.#fmt(this.#fromHv(it)));
           } else {
+            // with the collector off (a query), the unpacking's iterators change no count: only
+            // the code's warmup is mirrored, a JUMP_BACKWARD per entry and a RESUME per yield
+            const entries = dictSize(e, coreOf(c).data("items"));
             for (const [k, v] of (c.obj as WeakValueDictionary | WeakKeyDictionary).items()) {
               tuples.push(m.tuple(2)); // yield k, v
               parts.push(pair(k, v));
             }
+            this.#itemsCode(c.kind)!.tick(entries + tuples.length);
           }
         });
         this.#genEnd(rec, false);
