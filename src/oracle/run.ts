@@ -189,8 +189,8 @@ const GEN_LOCALS = 4;
  * (_IterationGuard's __enter__/__exit__, the last exit committing the removals), the walk over
  * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator),
  * `data`'s address, dict.popitem on `data` (the key and the value, each owning a reference when it
- * is an object), WeakKeyDictionary's _dirty_len, and the hook called when a removal finds its key
- * gone.
+ * is an object), how many removals are pending, WeakKeyDictionary's _dirty_len, and the hook
+ * called when a removal finds its key gone.
  */
 interface WeakCoreView {
   enter(): void;
@@ -198,6 +198,7 @@ interface WeakCoreView {
   entries(op: string, changed: string): Generator<number, void, undefined>;
   data(op: string): number;
   popEntry(op: string): [number, boolean, number, boolean] | null;
+  pendingCount(op: string): number;
   dirtyLen: boolean;
   onKeyGone: ((where: "remove" | "commit") => void) | null;
 }
@@ -2274,6 +2275,37 @@ class Runner {
     return this.#cbRefs.has(wr) && wrm.weakrefGet(this.e, wr) !== NONE;
   }
 
+  /**
+   * WeakKeyDictionary._scrub_removals, which len() runs after a delete, pop or popitem while
+   * removals are pending:
+   *
+   *     d = self.data                                   # a cell: the comprehension uses it
+   *     self._pending_removals = [k for k in self._pending_removals if k in d]
+   *     self._dirty_len = False
+   *
+   * The cell, the closure 1-tuple, the comprehension's function and the pending list's iterator,
+   * then its frame: the new list (BUILD_LIST). It returns: the iterator dies with its frame, then
+   * the function (its closure tuple with it). The store drops the old list, its dead weakrefs
+   * first (refheap scrubs its own list in place: the mirror list dies in its place), and the
+   * frame's return drops the cell.
+   */
+  #scrubRemovals(c: ContainerRec): void {
+    const m = this.m;
+    m.call(() => {
+      const cell = m.obj();
+      const closure = m.tuple(1);
+      const fn = m.obj();
+      const it = m.obj();
+      const fresh = m.call(() => m.list());
+      m.free(it);
+      m.free(closure);
+      m.free(fn);
+      this.#scoped(() => void c.obj.size);
+      m.free(fresh);
+      m.free(cell);
+    });
+  }
+
   #len(x0: Val): number {
     const e = this.e;
     const x = this.#deproxy(x0);
@@ -2284,6 +2316,13 @@ class Runner {
         return this.m.call(() => {
           this.#commitIfPending(c, () => void w.size);
           return w.size;
+        });
+      }
+      if (c.kind === "wkd") {
+        const core = coreOf(c);
+        return this.m.call(() => {
+          if (core.dirtyLen && core.pendingCount("len") > 0) this.#scrubRemovals(c);
+          return this.#scoped(() => c.obj.size);
         });
       }
       return this.m.call(() => this.#scoped(() => c.obj.size));
