@@ -10,10 +10,12 @@
  * Iteration is guarded as by CPython's _IterationGuard: while an iterator runs (from its first
  * next() until it finishes, throws, or is closed with return(), which `for…of` does on `break`),
  * a dying entry only records its key in the pending removals, and dead entries are skipped; the
- * removals are committed when the last guard exits. Like a Python generator, an iterator holds a
- * strong reference to the object it yielded last until it is resumed or closed. An iterator that
- * is dropped unfinished and never closed keeps its guard (a JS generator is not closed when it is
- * dropped): close such iterators with return().
+ * removals are committed when the last guard exits. A suspended iterator holds what CPython's
+ * suspended generator holds: its frame's locals (`k, wr, v` for WeakValueDictionary.items) and its
+ * dict iterator's result tuple (`k, wr`), rebound at each step as CPython rebinds them and released
+ * when it finishes or is closed (WeakCore.walk, GeneratorWalk). An iterator that is dropped
+ * unfinished and never closed keeps its guard and those references (a JS generator is not closed
+ * when it is dropped): close such iterators with return().
  *
  * Reads return JS values for numbers, booleans, strings and None, and new handles for objects
  * (owned by the current heap.scope, if any), as DictHandle's do. Python's KeyError is a
@@ -147,6 +149,72 @@ function entryPairs<K, V>(entries: WeakEntries<K, V>): Iterable<readonly [K | st
  * The state of one weak container: its `data` dict, its `_pending_removals` list, its
  * `_iterating` count, and how one pending removal is committed. Internal to the API.
  */
+/**
+ * How one of the containers' generators loops over `data`, which decides what its suspended frame
+ * holds. `loop`: `for a, b in self.data.items()` (the dict iterator's result tuple holds the
+ * entry's key and value, and so do the frame's first two locals), `for a in self.data` (`keys`:
+ * the key) or `for a in self.data.values()` (the value). `weakAt`: where the entry's weakref is
+ * (E_KEY, E_VALUE). `keepsReferent`: whether its referent is stored in a local (`v = wr()`) or
+ * only tested (`if wr() is not None`). The locals, in co_varnames order after `self`:
+ * WeakValueDictionary.items `k, wr, v`, .keys `k, wr`, .values `wr, obj`; WeakKeyDictionary.items
+ * `wr, value, key`, .keys `wr, obj`, .values `wr, value`; WeakSet.__iter__ `itemref, item`.
+ */
+export interface GeneratorWalk {
+  readonly loop: "items" | "keys" | "values";
+  readonly weakAt: number;
+  readonly keepsReferent: boolean;
+}
+
+/**
+ * References a generator holds from JS (its frame's locals, its dict iterator's result tuple):
+ * slots of addresses that each own one reference, or 0.
+ */
+class HeldRefs {
+  readonly #e: Engine;
+  readonly #refs: number[];
+
+  constructor(e: Engine, n: number) {
+    this.#e = e;
+    this.#refs = new Array<number>(n).fill(0);
+  }
+
+  /** STORE_FAST: the new value is stored, then the old one released. */
+  set(i: number, v: number, isRef: boolean): void {
+    if (isRef) incref(this.#e, v);
+    const old = this.#refs[i]!;
+    this.#refs[i] = isRef ? v : 0;
+    if (old !== 0) decref(this.#e, old);
+  }
+
+  /** A reused result tuple (dictiter_iternextitem): both items stored, then the old ones released. */
+  setPair(i: number, a: number, aIsRef: boolean, b: number, bIsRef: boolean): void {
+    if (aIsRef) incref(this.#e, a);
+    if (bIsRef) incref(this.#e, b);
+    const oldA = this.#refs[i]!;
+    const oldB = this.#refs[i + 1]!;
+    this.#refs[i] = aIsRef ? a : 0;
+    this.#refs[i + 1] = bIsRef ? b : 0;
+    if (oldA !== 0) decref(this.#e, oldA);
+    if (oldB !== 0) decref(this.#e, oldB);
+  }
+
+  /** Releases slots from..from+n-1 in order (a frame's locals). */
+  releaseForward(from: number, n: number): void {
+    for (let i = from; i < from + n && i < this.#refs.length; i++) this.#release(i);
+  }
+
+  /** Releases slots from+n-1 down to from (a tuple's items). */
+  releaseBackward(from: number, n: number): void {
+    for (let i = Math.min(from + n, this.#refs.length) - 1; i >= from; i--) this.#release(i);
+  }
+
+  #release(i: number): void {
+    const old = this.#refs[i]!;
+    this.#refs[i] = 0;
+    if (old !== 0) decref(this.#e, old);
+  }
+}
+
 /**
  * How a container's _commit_removals removes one pending key from `data`: true when the key was
  * absent (CPython raised a KeyError there and swallowed it; see WeakCore.onKeyGone).
@@ -296,31 +364,48 @@ export class WeakCore {
   }
 
   /**
-   * The live referents of the weakrefs at `offset` (E_KEY or E_VALUE) of each entry, as new
-   * handles, guarded like every iterator here. The one yielded last is held until the iterator
-   * resumes or closes, as the local variable of CPython's generator holds it.
+   * The loop of the containers' generators (Lib/weakref.py, Lib/_weakrefset.py), guarded, over
+   * every entry of `data`, dead ones too: yields each entry whose weakref (at `walk.weakAt`) lives,
+   * with its referent. Meanwhile it holds what CPython's suspended generator holds, rebound as
+   * CPython rebinds it (see GeneratorWalk); the dict iterator's tuple dies when the loop ends, then
+   * the guard exits (committing the removals), then the frame's locals die, in order.
    */
-  *liveReferents<T extends Handle>(
-    offset: number,
-    op: string,
-    changed: string,
-  ): Generator<T, void, undefined> {
+  *walk(op: string, changed: string, walk: GeneratorWalk): Generator<[number, number], void, undefined> {
     const e = this.engine;
+    const held = new HeldRefs(e, walk.loop === "items" ? 5 : 2);
+    const referent = walk.loop === "items" ? 2 : 1;
     this.enter();
-    let held = 0;
     try {
       for (const entry of this.entries(op, changed)) {
-        const o = weakrefReferent(e, slotRef(e, entry + offset));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield this.ctx.wrap(o, false) as T;
+        const [k, kIsRef] = slotValue(e, entry + E_KEY);
+        const [v, vIsRef] = slotValue(e, entry + E_VALUE);
+        if (walk.loop === "items") {
+          held.setPair(3, k, kIsRef, v, vIsRef); // FOR_ITER refills the result tuple
+          held.set(0, k, kIsRef); // STORE_FAST, STORE_FAST
+          held.set(1, v, vIsRef);
+        } else if (walk.loop === "keys") {
+          held.set(0, k, kIsRef);
+        } else {
+          held.set(0, v, vIsRef);
+        }
+        const o = weakrefReferent(e, slotRef(e, entry + walk.weakAt));
+        if (walk.keepsReferent) held.set(referent, o, o !== 0);
+        if (o !== 0) yield [entry, o];
       }
     } finally {
+      held.releaseBackward(3, 2); // the dict iterator dies: its tuple's items, last first
       this.exit(op);
-      if (held !== 0) decref(e, held);
+      held.releaseForward(0, referent + 1);
     }
+  }
+
+  /** The live referents of the weakrefs at `weakAt` (E_KEY or E_VALUE), as new handles (see walk). */
+  *liveReferents<T extends Handle>(
+    op: string,
+    changed: string,
+    walk: GeneratorWalk,
+  ): Generator<T, void, undefined> {
+    for (const [, o] of this.walk(op, changed, walk)) yield this.ctx.wrap(o, false) as T;
   }
 
   /**
@@ -398,6 +483,16 @@ function scoped(core: WeakCore, fn: () => void): void {
 }
 
 const DICT_CHANGED = "dictionary changed size during iteration";
+
+// The generators' loops (see GeneratorWalk).
+const WVD_ITEMS: GeneratorWalk = { loop: "items", weakAt: E_VALUE, keepsReferent: true };
+const WVD_KEYS: GeneratorWalk = { loop: "items", weakAt: E_VALUE, keepsReferent: false };
+const WVD_VALUES: GeneratorWalk = { loop: "values", weakAt: E_VALUE, keepsReferent: true };
+const WKD_ITEMS: GeneratorWalk = { loop: "items", weakAt: E_KEY, keepsReferent: true };
+const WKD_KEYS: GeneratorWalk = { loop: "keys", weakAt: E_KEY, keepsReferent: true };
+const WKD_VALUES: GeneratorWalk = { loop: "items", weakAt: E_KEY, keepsReferent: false };
+/** WeakSet.__iter__: `for itemref in self.data: item = itemref()`. */
+export const WSET_ITER: GeneratorWalk = { loop: "keys", weakAt: E_KEY, keepsReferent: true };
 const EMPTY_POPITEM = "'popitem(): dictionary is empty'";
 
 // ---------------------------------------------------------------------------------------------
@@ -667,44 +762,23 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   /** d.items(): [key, value] for each live entry (guarded; see the module comment). */
   *items(): Generator<[Value, V], void, undefined> {
     const core = this.core;
-    const e = core.engine;
     core.commitIfPending("items");
-    core.enter();
-    let held = 0; // CPython's local `v`
-    try {
-      for (const entry of core.entries("items", DICT_CHANGED)) {
-        const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield [core.ctx.decode(entry + E_KEY), this.#wrap(o)];
-      }
-    } finally {
-      core.exit("items");
-      if (held !== 0) decref(e, held);
+    for (const [entry, o] of core.walk("items", DICT_CHANGED, WVD_ITEMS)) {
+      yield [core.ctx.decode(entry + E_KEY), this.#wrap(o)];
     }
   }
 
   /** d.keys(): the keys of the live entries (guarded). */
   *keys(): Generator<Value, void, undefined> {
     const core = this.core;
-    const e = core.engine;
     core.commitIfPending("keys");
-    core.enter();
-    try {
-      for (const entry of core.entries("keys", DICT_CHANGED)) {
-        if (weakrefReferent(e, slotRef(e, entry + E_VALUE)) !== 0) yield core.ctx.decode(entry + E_KEY);
-      }
-    } finally {
-      core.exit("keys");
-    }
+    for (const [entry] of core.walk("keys", DICT_CHANGED, WVD_KEYS)) yield core.ctx.decode(entry + E_KEY);
   }
 
   /** d.values(): the live values (guarded). */
   *values(): Generator<V, void, undefined> {
     this.core.commitIfPending("values");
-    yield* this.core.liveReferents<V>(E_VALUE, "values", DICT_CHANGED);
+    yield* this.core.liveReferents<V>("values", DICT_CHANGED, WVD_VALUES);
   }
 
   /** Map-style alias of items(). */
@@ -958,41 +1032,21 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   /** d.items(): [key, value] for each entry whose key lives (guarded). */
   *items(): Generator<[K, Value], void, undefined> {
     const core = this.core;
-    const e = core.engine;
-    core.enter();
-    let held = 0; // CPython's local `key`
-    try {
-      for (const entry of core.entries("items", DICT_CHANGED)) {
-        const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
-        if (o === 0) continue;
-        incref(e, o);
-        if (held !== 0) decref(e, held);
-        held = o;
-        yield [core.ctx.wrap(o, false) as K, core.ctx.decode(entry + E_VALUE)];
-      }
-    } finally {
-      core.exit("items");
-      if (held !== 0) decref(e, held);
+    for (const [entry, o] of core.walk("items", DICT_CHANGED, WKD_ITEMS)) {
+      yield [core.ctx.wrap(o, false) as K, core.ctx.decode(entry + E_VALUE)];
     }
   }
 
   /** d.keys(): the live keys (guarded). */
   *keys(): Generator<K, void, undefined> {
-    yield* this.core.liveReferents<K>(E_KEY, "keys", DICT_CHANGED);
+    yield* this.core.liveReferents<K>("keys", DICT_CHANGED, WKD_KEYS);
   }
 
   /** d.values(): the values of the entries whose key lives (guarded). */
   *values(): Generator<Value, void, undefined> {
     const core = this.core;
-    const e = core.engine;
-    core.enter();
-    try {
-      for (const entry of core.entries("values", DICT_CHANGED)) {
-        if (weakrefReferent(e, slotRef(e, entry + E_KEY)) !== 0) yield core.ctx.decode(entry + E_VALUE);
-      }
-    } finally {
-      core.exit("values");
-    }
+    for (const [entry] of core.walk("values", DICT_CHANGED, WKD_VALUES))
+      yield core.ctx.decode(entry + E_VALUE);
   }
 
   /** Map-style alias of items(). */

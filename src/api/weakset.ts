@@ -10,7 +10,15 @@ import { decref, dictClear, dictDelItem, dictSetItem } from "../refcount/index.j
 import { weakrefModule } from "../weakref/index.js";
 import type { HeapContext } from "./context.js";
 import type { Handle, Value } from "./handle.js";
-import { containsWeakly, discardKey, keyError, WeakContainer, WeakCore, withTempRef } from "./weakdict.js";
+import {
+  containsWeakly,
+  discardKey,
+  keyError,
+  WeakContainer,
+  WeakCore,
+  WSET_ITER,
+  withTempRef,
+} from "./weakdict.js";
 import { type WeakRefHandle, weakReferent, weakrefRepr } from "./weakhandle.js";
 
 const SET_CHANGED = "Set changed size during iteration";
@@ -139,11 +147,12 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
 
   /**
    * The live items (guarded like the weak dictionaries' iterators: items dying meanwhile are
-   * recorded as pending removals and skipped). The iterator holds the item it yielded last until
-   * it is resumed or closed, as CPython's does.
+   * recorded as pending removals and skipped). A suspended iterator holds the locals of CPython's
+   * generator, `itemref, item` (the weakref it reached last and the item it yielded last), until
+   * it is resumed or closed.
    */
   *[Symbol.iterator](): Generator<T, void, undefined> {
-    yield* this.core.liveReferents<T>(E_KEY, "__iter__", SET_CHANGED);
+    yield* this.core.liveReferents<T>("__iter__", SET_CHANGED, WSET_ITER);
   }
 
   /** Set-style alias of the iterator. */

@@ -1865,7 +1865,7 @@ class Runner {
    * The body of the weak containers' generators, run by the runner so that the generator's frame
    * locals are heap references held by the generator object (fields 1..3, GEN_LOCALS), rebound
    * as CPython rebinds them (Lib/weakref.py, Lib/_weakrefset.py; refheap's own generators hold
-   * only the item they yielded last, from JS):
+   * the same references from JS, with no generator object in the heap):
    *
    *     with _IterationGuard(self):            # WeakValueDictionary.items
    *         for k, wr in self.data.items():    # the dict iterator's result tuple takes k, wr

@@ -109,6 +109,45 @@ describe("WeakValueDictionary", () => {
     sound(h);
   });
 
+  it("a suspended items() holds its frame's locals k, wr, v and its dict iterator's tuple k, wr (refcounts as CPython's)", async () => {
+    const h = heap();
+    const C = classC(h);
+    const d = h.weakref.WeakValueDictionary();
+    const k1 = C.new();
+    const k2 = C.new();
+    const v1 = C.new();
+    const v2 = C.new();
+    d.set(k1, v1).set(k2, v2);
+    const [wr1, wr2] = d.valuerefs();
+    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getrefcount(x) - 1).join(" ");
+    const lines: string[] = [];
+    const iter = d.items();
+    const first = iter.next();
+    if (!first.done) disposeAll(...first.value); // the program drops the pair it was given
+    lines.push(rc(k1, wr1!, v1, k2, wr2!, v2));
+    d.clear(); // pops both entries: the suspended frame keeps k1 and its KeyedRef
+    lines.push(rc(k1, wr1!, k2, wr2!));
+    lines.push(pyError(() => [...iter])); // the dict changed size: the frame dies
+    lines.push(rc(k1, wr1!, v1));
+    expect(lines.join("\n")).toBe(
+      await python(
+        [
+          "import sys, weakref; C=type('C',(),{}); d=weakref.WeakValueDictionary()",
+          "k1=C(); k2=C(); v1=C(); v2=C(); d[k1]=v1; d[k2]=v2; wr1, wr2 = d.valuerefs()",
+          "rc=lambda *xs: ' '.join(str(sys.getrefcount(x) - 3) for x in xs)",
+          "it=d.items(); p=next(it); del p",
+          "print(rc(k1, wr1, v1, k2, wr2, v2))",
+          "d.clear(); print(rc(k1, wr1, k2, wr2))",
+          "try:\n    list(it)\nexcept RuntimeError as e:\n    print('RuntimeError: ' + str(e))",
+          "print(rc(k1, wr1, v1))",
+        ].join("\n"),
+      ),
+    );
+    disposeAll(k1, k2, v1, v2, wr1, wr2);
+    d.dispose();
+    sound(h);
+  });
+
   it("an early return() of the iterator (for…of break) commits the pending removals", () => {
     const h = heap();
     const C = classC(h);
@@ -444,6 +483,44 @@ describe("weak containers under automatic collections", () => {
 });
 
 describe("WeakKeyDictionary", () => {
+  it("suspended items() and values() hold their frames' locals and dict iterators' tuples (refcounts as CPython's)", async () => {
+    const h = heap();
+    const C = classC(h);
+    const d = h.weakref.WeakKeyDictionary();
+    const k1 = C.new();
+    const k2 = C.new();
+    const v1 = C.new();
+    const v2 = C.new();
+    d.set(k1, v1).set(k2, v2);
+    const [wr1] = d.keyrefs();
+    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getrefcount(x) - 1).join(" ");
+    const items = d.items();
+    const first = items.next();
+    if (!first.done) disposeAll(...first.value);
+    const values = d.values();
+    const v = values.next();
+    if (!v.done) disposeAll(v.value);
+    const lines = [rc(k1, wr1!, v1)];
+    items.return();
+    lines.push(rc(k1, wr1!, v1));
+    values.return();
+    lines.push(rc(k1, wr1!, v1));
+    expect(lines.join("\n")).toBe(
+      await python(
+        [
+          "import sys, weakref; C=type('C',(),{}); d=weakref.WeakKeyDictionary()",
+          "k1=C(); k2=C(); v1=C(); v2=C(); d[k1]=v1; d[k2]=v2; wr1, wr2 = d.keyrefs()",
+          "rc=lambda *xs: ' '.join(str(sys.getrefcount(x) - 3) for x in xs)",
+          "it=d.items(); p=next(it); del p; vs=d.values(); p=next(vs); del p",
+          "print(rc(k1, wr1, v1)); it.close(); print(rc(k1, wr1, v1)); vs.close(); print(rc(k1, wr1, v1))",
+        ].join("\n"),
+      ),
+    );
+    disposeAll(k1, k2, v1, v2, wr1);
+    d.dispose();
+    sound(h);
+  });
+
   it("looks keys up through a temporary ref, as CPython does", async () => {
     const h = heap();
     const C = classC(h);
