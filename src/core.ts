@@ -10,6 +10,7 @@ export {
   Engine,
   type EngineOptions,
   finalizeWeakref,
+  gcTrack,
   gcUntrack,
   stats,
   statsText,

@@ -13,6 +13,7 @@ import {
   defineClass,
   isTracked,
   type TypeInfo,
+  gcTrack as trackRaw,
   typeIdOf,
   gcUntrack as untrackRaw,
   type VerifyReport,
@@ -54,6 +55,15 @@ export function sysGetrefcount(h: Engine, o: number): number {
  */
 export function gcUntrack(h: Engine, o: number): void {
   if (h.typeIsGc[typeIdOf(h, o)] === 1 && isTracked(h, o)) untrackRaw(h, o);
+}
+
+/**
+ * PyObject_GC_Track(o): container `o` joins generation 0 again, at its end, as a new object does
+ * (for one untracked with gcUntrack). Does nothing for an object that is tracked already (or not a
+ * container). Not to be called while a collection runs (from a finalizer or callback).
+ */
+export function gcTrack(h: Engine, o: number): void {
+  if (h.typeIsGc[typeIdOf(h, o)] === 1 && !isTracked(h, o)) trackRaw(h, o);
 }
 
 /** Walks the whole heap and checks its invariants (listed in src/object/verify.ts). */

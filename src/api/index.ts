@@ -12,7 +12,16 @@ export {
 } from "./classes.js";
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
-export { Engine, type EngineOptions, gcUntrack, stats, statsText, sysGetrefcount, verify } from "./engine.js";
+export {
+  Engine,
+  type EngineOptions,
+  gcTrack,
+  gcUntrack,
+  stats,
+  statsText,
+  sysGetrefcount,
+  verify,
+} from "./engine.js";
 export { Finalize, type FinalizeInfo, finalizeWeakref } from "./finalize.js";
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";

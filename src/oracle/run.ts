@@ -35,7 +35,10 @@ import {
   finalizeWeakref,
   type GcCallback,
   gc as gcm,
+  gcTrack,
+  gcUntrack,
   getAttrSlot,
+  HeapTypeError,
   incref,
   Kind,
   listAppend,
@@ -237,8 +240,15 @@ class Runner {
   readonly e: Engine;
   readonly m: Machine;
 
-  /** The scenario's globals. */
+  /** The scenario's globals, as read (each reference is owned by #globals). */
   readonly #vars = new Map<string, Val>();
+  /**
+   * Mirror of the python runner's globals dict, which owns the scenario's names (`S_name`): older
+   * than every scenario object and tracked from the start (it holds the prelude's functions), so a
+   * full collection that meets an object before it (after `freeze` and `unfreeze` merged the
+   * young generations in front) finds that object only through it and moves it behind.
+   */
+  #globals = 0;
   /** Object address → label, dropped when the object's memory is freed. */
   readonly #labels = new Map<number, string>();
   readonly #classes = new Map<string, ClassRec>();
@@ -344,6 +354,10 @@ class Runner {
 
   #declare(): void {
     const e = this.e;
+    this.#globals = newDict(e);
+    const prelude = this.m.obj();
+    dictSetItem(e, this.#globals, this.#str("_prelude"), true, prelude, true);
+    decref(e, prelude);
     const def = (name: string, extra: Partial<Parameters<Engine["defineClass"]>[0]> = {}): number => {
       const id = e.defineClass({ name, ...extra }).id;
       this.#typeNames.set(e.typeObject[id]!, name);
@@ -439,8 +453,7 @@ class Runner {
     this.#classes.set(c.name, { decl: c, info });
     const t = e.typeObject[info.id]!;
     this.#typeNames.set(t, c.name);
-    incref(e, t);
-    this.#vars.set(c.name, { v: t, r: true });
+    this.#bind(c.name, { v: t, r: true });
   }
 
   #baseline(): void {
@@ -490,26 +503,28 @@ class Runner {
     return this.#lookup(tok);
   }
 
-  /** name = value (the new value is stored before the old one is released, as a dict store). */
+  /** name = value: a store into the globals dict (the new value is stored, then the old one released). */
   #bind(name: string, val: Val): void {
-    if (val.r) incref(this.e, val.v);
-    const old = this.#vars.get(name);
     this.#vars.set(name, val);
-    if (old?.r === true) decref(this.e, old.v);
+    dictSetItem(this.e, this.#globals, this.#str(name), true, val.v, val.r);
   }
 
   /** Binds a new object, taking over the caller's reference. */
   #bindSteal(name: string, o: number): void {
-    const old = this.#vars.get(name);
-    this.#vars.set(name, { v: o, r: true });
-    if (old?.r === true) decref(this.e, old.v);
+    this.#bindOwned(name, { v: o, r: true });
   }
 
+  /** Binds a value, taking over the caller's reference. */
+  #bindOwned(name: string, val: Val): void {
+    this.#bind(name, val);
+    if (val.r) decref(this.e, val.v);
+  }
+
+  /** del name */
   #unbind(name: string): boolean {
-    const old = this.#vars.get(name);
-    if (old === undefined) return false;
+    if (!this.#vars.has(name)) return false;
     this.#vars.delete(name);
-    if (old.r) decref(this.e, old.v);
+    dictDelItem(this.e, this.#globals, this.#str(name), true);
     return true;
   }
 
@@ -1109,15 +1124,50 @@ class Runner {
     }
   }
 
+  /**
+   * `self.data[key] = KeyedRef(value, self._remove, key)`. CPython stores once the KeyedRef is
+   * built (after its __init__ and the call's argument tuple): only then is the KeyedRef it
+   * replaces released, or an untracked `data` tracked (joining generation 0). refheap's set()
+   * stores at once, so until that moment a replaced KeyedRef is held and `data` kept untracked.
+   */
   #wvdSetitem(c: ContainerRec, k: Val, v: Val): void {
     const w = c.obj as WeakValueDictionary;
+    const e = this.e;
     this.m.call(() => {
       this.#commitIfPending(c, () => void w.size);
-      this.#keyedRef(() => {
-        this.#checkWeakrefable(v);
-        this.#scoped(() => this.#api(() => w.set(this.#hv(k), this.#hv(v) as Handle)));
-      });
+      const data = coreOf(c).data("set");
+      const wasTracked = gcm.isTracked(e, data);
+      let replaced = 0;
+      let track = false;
+      try {
+        this.#keyedRef(() => {
+          this.#checkWeakrefable(v);
+          replaced = this.#wvdEntry(c, k);
+          if (replaced !== 0) incref(e, replaced);
+          this.#scoped(() => this.#api(() => w.set(this.#hv(k), this.#hv(v) as Handle)));
+          if (!wasTracked && gcm.isTracked(e, data)) {
+            gcUntrack(e, data);
+            track = true;
+          }
+        });
+      } finally {
+        if (track) gcTrack(e, data);
+        if (replaced !== 0) decref(e, replaced);
+      }
     });
+  }
+
+  /** The KeyedRef stored under `k` in a WeakValueDictionary's data, or 0 (also for an unhashable `k`). */
+  #wvdEntry(c: ContainerRec, k: Val): number {
+    const e = this.e;
+    let p = 0;
+    try {
+      p = dictGetSlot(e, coreOf(c).data("set"), k.v, k.r);
+    } catch (err) {
+      if (err instanceof HeapTypeError) return 0; // unhashable: set() raises CPython's TypeError
+      throw err;
+    }
+    return p !== 0 && slotIsRef(e, p) ? slotRef(e, p) : 0;
   }
 
   #wkdSetitem(c: ContainerRec, k: Val, v: Val): void {
@@ -1547,13 +1597,6 @@ class Runner {
     const r = this.#call(this.#lookup(cTok));
     if (r.r) this.#labels.set(r.v, xTok);
     this.#bindOwned(xTok, r);
-  }
-
-  /** Binds a value, taking over the caller's reference. */
-  #bindOwned(name: string, val: Val): void {
-    const old = this.#vars.get(name);
-    this.#vars.set(name, val);
-    if (old?.r === true) decref(this.e, old.v);
   }
 
   // --- callbacks and finalizers (Python functions of the runner) ---

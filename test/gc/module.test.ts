@@ -517,6 +517,23 @@ describe("§3.6 freeze", () => {
 });
 
 describe("§4.16 / §4.17 introspection", () => {
+  it("gcUntrack and gcTrack (PyObject_GC_UnTrack/Track): a re-tracked container joins generation 0 at its end", () => {
+    const h = newHeap();
+    const a = core.newList(h);
+    const b = core.newList(h);
+    expect(objects(h, 0).slice(-2)).toEqual([a, b]);
+    core.gcUntrack(h, a);
+    expect(core.gc.isTracked(h, a)).toBe(false);
+    expect(objects(h, 0)).not.toContain(a);
+    core.gcTrack(h, a);
+    core.gcTrack(h, a); // tracked already: nothing
+    expect(core.gc.isTracked(h, a)).toBe(true);
+    expect(objects(h, 0).slice(-2)).toEqual([b, a]);
+    drop(h, a);
+    drop(h, b);
+    expectSound(h);
+  });
+
   it("#46: get_referents visits in CPython's traverse order", async () => {
     const h = newHeap();
     const outerList = core.newList(h);
