@@ -1302,7 +1302,7 @@ class Runner {
     const locals = [0, 0, 0]; // key, wr, o (WeakKeyDictionary: key, value, o): references, or 0
     const store = (i: number, v: number, isRef: boolean): void => {
       const old = locals[i]!;
-      locals[i] = isRef && v !== NONE ? v : 0;
+      locals[i] = isRef ? v : 0;
       if (old !== 0) decref(e, old);
     };
     const frame: PyFrame = {
@@ -1330,7 +1330,7 @@ class Runner {
         store(0, k, kIsRef);
         store(1, v, vIsRef);
         const o = wrm.weakrefGet(e, wvd ? v : k);
-        if (o !== NONE) incref(e, o);
+        incref(e, o); // wr() returns a new reference (None for a dead referent)
         store(2, o, true);
         if (o === NONE) continue;
         // BUILD_TUPLE; the frame is cleared when it returns
