@@ -173,6 +173,7 @@ export class Machine {
     }
     if (exiting && frame !== this.frames[0] && frame.obj > 0) {
       err.held.push(frame.obj);
+      err.frames.add(frame.obj);
       if (frame.clearLocals !== undefined) {
         err.frameLocals.set(frame.obj, frame.clearLocals);
         frame.clearLocals = undefined;
@@ -216,7 +217,8 @@ export class Machine {
     err.args = 0;
     err.instance = 0;
     this.free(args);
-    this.#freeHeld(err);
+    this.#freeHeld(err, err.held);
+    this.#freeHeld(err, err.context);
     this.free(instance);
     for (const fn of err.onRelease.splice(0)) fn();
   }
@@ -237,21 +239,39 @@ export class Machine {
     err.instance = 0;
     this.free(args);
     this.free(instance);
-    this.#freeHeld(err);
+    this.#freeHeld(err, err.held);
+    this.#freeHeld(err, err.context);
   }
 
-  /** Frees the traceback entries and frame objects `err` holds (a frame's locals just before it). */
-  #freeHeld(err: PyError): void {
-    const held = err.held.splice(0);
-    for (let i = held.length - 1; i >= 0; i--) {
-      const o = held[i]!;
-      const clearLocals = err.frameLocals.get(o);
-      if (clearLocals !== undefined) {
-        err.frameLocals.delete(o);
-        clearLocals();
+  /**
+   * Frees `list` (err.held or err.context) in CPython's order: tb_dealloc releases its tb_next
+   * first, so the innermost entry goes first, each after the frame object it took over (whose
+   * locals die just before it, frame_dealloc).
+   */
+  #freeHeld(err: PyError, list: number[]): void {
+    const held = list.splice(0);
+    for (let i = 0; i < held.length; i++) {
+      const next = held[i + 1];
+      if (next !== undefined && err.frames.has(next)) {
+        this.#freeFrame(err, next);
+        this.free(held[i]!);
+        i++;
+      } else if (err.frames.has(held[i]!)) {
+        this.#freeFrame(err, held[i]!);
+      } else {
+        this.free(held[i]!);
       }
-      this.free(o);
     }
+  }
+
+  #freeFrame(err: PyError, f: number): void {
+    err.frames.delete(f);
+    const clearLocals = err.frameLocals.get(f);
+    if (clearLocals !== undefined) {
+      err.frameLocals.delete(f);
+      clearLocals();
+    }
+    this.free(f);
   }
 
   /**

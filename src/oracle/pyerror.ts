@@ -25,8 +25,15 @@ export class PyError extends Error {
   /** The mirrors of the exception's args tuple and instance, once allocated (0 before). */
   args = 0;
   instance = 0;
-  /** The mirrors of the traceback entries and frame objects it holds, in allocation order. */
+  /**
+   * The mirrors of the traceback entries it holds, each followed by the frame object it took
+   * over, if any (`frames`), innermost first; before them, what its args tuple holds.
+   */
   readonly held: number[] = [];
+  /** Which of `held` are frame objects. */
+  readonly frames = new Set<number>();
+  /** What its __context__ exception holds (args, traceback entries and frames, instance), released after the rest. */
+  readonly context: number[] = [];
   /**
    * Run when it dies, after its traceback: what the frame objects it took over still hold (a
    * generator's locals).

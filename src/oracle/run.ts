@@ -1395,10 +1395,15 @@ class Runner {
           // KeyError('pop from empty WeakSet'): its argument tuple and instance, made by a call
           const second = new PyError("KeyError", "'pop from empty WeakSet'", "early");
           m.raise(second);
-          second.held.push(first.args, first.instance, ...first.held);
+          // its __context__: released after its own traceback (args, traceback, instance)
+          second.context.push(first.args, ...first.held, first.instance);
+          for (const f of first.frames) second.frames.add(f);
+          for (const [f, fn] of first.frameLocals) second.frameLocals.set(f, fn);
           first.args = 0;
           first.instance = 0;
           first.held.length = 0;
+          first.frames.clear();
+          first.frameLocals.clear();
           m.traceback(second, m.top);
           throw second;
         }
