@@ -200,12 +200,12 @@ class HeldRefs {
 
   /** Releases slots from..from+n-1 in order (a frame's locals). */
   releaseForward(from: number, n: number): void {
-    for (let i = from; i < from + n && i < this.#refs.length; i++) this.#release(i);
+    for (let i = from; i < from + n; i++) this.#release(i);
   }
 
   /** Releases slots from+n-1 down to from (a tuple's items). */
   releaseBackward(from: number, n: number): void {
-    for (let i = Math.min(from + n, this.#refs.length) - 1; i >= from; i--) this.#release(i);
+    for (let i = from + n - 1; i >= from; i--) this.#release(i);
   }
 
   #release(i: number): void {
@@ -372,28 +372,30 @@ export class WeakCore {
    */
   *walk(op: string, changed: string, walk: GeneratorWalk): Generator<[number, number], void, undefined> {
     const e = this.engine;
-    const held = new HeldRefs(e, walk.loop === "items" ? 5 : 2);
-    const referent = walk.loop === "items" ? 2 : 1;
+    // Slots: the frame's locals (the loop's variables, then the referent), then the result tuple.
+    const pair = walk.loop === "items";
+    const referent = pair ? 2 : 1;
+    const tuple = referent + 1;
+    const held = new HeldRefs(e, pair ? tuple + 2 : tuple);
     this.enter();
     try {
       for (const entry of this.entries(op, changed)) {
-        const [k, kIsRef] = slotValue(e, entry + E_KEY);
-        const [v, vIsRef] = slotValue(e, entry + E_VALUE);
-        if (walk.loop === "items") {
-          held.setPair(3, k, kIsRef, v, vIsRef); // FOR_ITER refills the result tuple
+        if (pair) {
+          const [k, kIsRef] = slotValue(e, entry + E_KEY);
+          const [v, vIsRef] = slotValue(e, entry + E_VALUE);
+          held.setPair(tuple, k, kIsRef, v, vIsRef); // FOR_ITER refills the result tuple
           held.set(0, k, kIsRef); // STORE_FAST, STORE_FAST
           held.set(1, v, vIsRef);
-        } else if (walk.loop === "keys") {
-          held.set(0, k, kIsRef);
         } else {
-          held.set(0, v, vIsRef);
+          const [x, xIsRef] = slotValue(e, entry + (walk.loop === "keys" ? E_KEY : E_VALUE));
+          held.set(0, x, xIsRef);
         }
         const o = weakrefReferent(e, slotRef(e, entry + walk.weakAt));
         if (walk.keepsReferent) held.set(referent, o, o !== 0);
         if (o !== 0) yield [entry, o];
       }
     } finally {
-      held.releaseBackward(3, 2); // the dict iterator dies: its tuple's items, last first
+      if (pair) held.releaseBackward(tuple, 2); // the dict iterator dies: its tuple's items, last first
       this.exit(op);
       held.releaseForward(0, referent + 1);
     }

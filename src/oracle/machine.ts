@@ -173,11 +173,8 @@ export class Machine {
     }
     if (exiting && frame !== this.frames[0] && frame.obj > 0) {
       err.held.push(frame.obj);
-      err.frames.add(frame.obj);
-      if (frame.clearLocals !== undefined) {
-        err.frameLocals.set(frame.obj, frame.clearLocals);
-        frame.clearLocals = undefined;
-      }
+      err.frames.set(frame.obj, frame.clearLocals ?? null);
+      frame.clearLocals = undefined;
       frame.obj = 0;
     }
   }
@@ -265,12 +262,9 @@ export class Machine {
   }
 
   #freeFrame(err: PyError, f: number): void {
+    const clearLocals = err.frames.get(f);
     err.frames.delete(f);
-    const clearLocals = err.frameLocals.get(f);
-    if (clearLocals !== undefined) {
-      err.frameLocals.delete(f);
-      clearLocals();
-    }
+    clearLocals?.();
     this.free(f);
   }
 

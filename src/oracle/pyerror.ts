@@ -30,8 +30,11 @@ export class PyError extends Error {
    * over, if any (`frames`), innermost first; before them, what its args tuple holds.
    */
   readonly held: number[] = [];
-  /** Which of `held` are frame objects. */
-  readonly frames = new Set<number>();
+  /**
+   * The frame objects among `held` (and `context`), each with what it does to the frame's locals
+   * when it dies, if the runner mirrors them (PyFrame.clearLocals).
+   */
+  readonly frames = new Map<number, (() => void) | null>();
   /** What its __context__ exception holds (args, traceback entries and frames, instance), released after the rest. */
   readonly context: number[] = [];
   /**
@@ -39,8 +42,6 @@ export class PyError extends Error {
    * generator's locals).
    */
   readonly onRelease: (() => void)[] = [];
-  /** What a frame object in `held` does to its locals when it dies (see PyFrame.clearLocals). */
-  readonly frameLocals = new Map<number, () => void>();
   /** Set once the model allocated what raising it allocates. */
   raised = false;
   /** The frame its last traceback entry was made for (a re-raise in the same frame adds none). */

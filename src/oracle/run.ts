@@ -3,8 +3,8 @@
  * refheap Heap and returns its event log, line for line what oracle/runner.py prints when CPython
  * 3.11 runs the same scenario.
  *
- * The scenario's global names are a Map from name to value (an object address owning one
- * reference, or an inline int). The weak containers are the Heap API's (`heap.weakref`), each
+ * The scenario's global names live in a heap dict, as in the python runner's globals dict (name
+ * str → an object it holds a reference to, or an inline int). The weak containers are the Heap API's (`heap.weakref`), each
  * with a stand-in instance for the Python object (the name's value); everything else goes through
  * the engine API. Labels are kept exactly: a trace sink sees every block freed, so a freed
  * object's label is dropped at once.
@@ -240,10 +240,8 @@ class Runner {
   readonly e: Engine;
   readonly m: Machine;
 
-  /** The scenario's globals, as read (each reference is owned by #globals). */
-  readonly #vars = new Map<string, Val>();
   /**
-   * Mirror of the python runner's globals dict, which owns the scenario's names (`S_name`): older
+   * The scenario's globals: a mirror of the python runner's globals dict (`S_name`), older
    * than every scenario object and tracked from the start (it holds the prelude's functions), so a
    * full collection that meets an object before it (after `freeze` and `unfreeze` merged the
    * young generations in front) finds that object only through it and moves it behind.
@@ -488,9 +486,9 @@ class Runner {
   }
 
   #lookup(name: string): Val {
-    const v = this.#vars.get(name);
-    if (v === undefined) throw this.m.raise(nameError(name));
-    return v;
+    const p = dictGetSlot(this.e, this.#globals, this.#str(name), true);
+    if (p === 0) throw this.m.raise(nameError(name));
+    return this.#slotVal(p);
   }
 
   /** A value token as a value (borrowed). */
@@ -505,7 +503,6 @@ class Runner {
 
   /** name = value: a store into the globals dict (the new value is stored, then the old one released). */
   #bind(name: string, val: Val): void {
-    this.#vars.set(name, val);
     dictSetItem(this.e, this.#globals, this.#str(name), true, val.v, val.r);
   }
 
@@ -520,12 +517,9 @@ class Runner {
     if (val.r) decref(this.e, val.v);
   }
 
-  /** del name */
+  /** del name: false if it is not bound. */
   #unbind(name: string): boolean {
-    if (!this.#vars.has(name)) return false;
-    this.#vars.delete(name);
-    dictDelItem(this.e, this.#globals, this.#str(name), true);
-    return true;
+    return dictDelItem(this.e, this.#globals, this.#str(name), true);
   }
 
   #kind(o: number): number {
@@ -1142,7 +1136,7 @@ class Runner {
       try {
         this.#keyedRef(() => {
           this.#checkWeakrefable(v);
-          replaced = this.#wvdEntry(c, k);
+          replaced = this.#entryValue(data, k);
           if (replaced !== 0) incref(e, replaced);
           this.#scoped(() => this.#api(() => w.set(this.#hv(k), this.#hv(v) as Handle)));
           if (!wasTracked && gcm.isTracked(e, data)) {
@@ -1157,12 +1151,12 @@ class Runner {
     });
   }
 
-  /** The KeyedRef stored under `k` in a WeakValueDictionary's data, or 0 (also for an unhashable `k`). */
-  #wvdEntry(c: ContainerRec, k: Val): number {
+  /** The object stored under `k` in dict `d`, or 0 (also for an unhashable `k`). */
+  #entryValue(d: number, k: Val): number {
     const e = this.e;
     let p = 0;
     try {
-      p = dictGetSlot(e, coreOf(c).data("set"), k.v, k.r);
+      p = dictGetSlot(e, d, k.v, k.r);
     } catch (err) {
       if (err instanceof HeapTypeError) return 0; // unhashable: set() raises CPython's TypeError
       throw err;
@@ -1333,12 +1327,10 @@ class Runner {
         incref(e, o); // wr() returns a new reference (None for a dead referent)
         store(2, o, true);
         if (o === NONE) continue;
-        // BUILD_TUPLE; the frame is cleared when it returns
+        // BUILD_TUPLE (key, o) / (o, value); the frame is cleared when it returns
         const t = m.tuple(2);
-        const first: Val = wvd ? { v: k, r: kIsRef } : { v: o, r: true };
-        const second: Val = wvd ? { v: o, r: true } : { v, r: vIsRef };
-        tupleSetItem(e, t, 0, first.v, first.r);
-        tupleSetItem(e, t, 1, second.v, second.r);
+        tupleSetItem(e, t, 0, wvd ? k : o, wvd ? kIsRef : true);
+        tupleSetItem(e, t, 1, wvd ? o : v, wvd ? true : vIsRef);
         return t;
       }
     }, frame);
@@ -1397,13 +1389,11 @@ class Runner {
           m.raise(second);
           // its __context__: released after its own traceback (args, traceback, instance)
           second.context.push(first.args, ...first.held, first.instance);
-          for (const f of first.frames) second.frames.add(f);
-          for (const [f, fn] of first.frameLocals) second.frameLocals.set(f, fn);
+          for (const [f, clearLocals] of first.frames) second.frames.set(f, clearLocals);
           first.args = 0;
           first.instance = 0;
           first.held.length = 0;
           first.frames.clear();
-          first.frameLocals.clear();
           m.traceback(second, m.top);
           throw second;
         }
@@ -2156,7 +2146,7 @@ class Runner {
   /** At the end (runner.py's _close_all, a Python function): `del I` for every iterator name still open, oldest first. */
   #closeAll(): void {
     this.m.call(() => {
-      for (const name of this.#open) if (this.#vars.has(name)) this.#unbind(name);
+      for (const name of this.#open) this.#unbind(name);
     });
     this.#open.length = 0;
   }
