@@ -25,7 +25,7 @@ import { strEquals, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
-import { WR_HASH, WR_OBJECT, weakrefsEqual } from "./weakref.js";
+import { WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
 
 export const T_SIZE = 0;
 export const T_USABLE = 4;
@@ -110,7 +110,7 @@ export function keyHash(h: ObjectHeap, v: number, isRef: boolean): number {
 function weakrefHash(h: ObjectHeap, wr: number): number {
   const cached = read32(h, wr + WR_HASH);
   if (cached !== -1) return cached;
-  const o = read32(h, wr + WR_OBJECT);
+  const o = weakrefReferent(h, wr);
   if (o === 0) throw new HeapTypeError("weak object has gone away");
   // Referents are instances and type objects, hashed by identity (never -1).
   const hash = keyHash(h, o, true);

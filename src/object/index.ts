@@ -168,6 +168,7 @@ export {
   weakrefInsertAfter,
   weakrefInsertHead,
   weakrefNext,
+  weakrefObjectSlot,
   weakrefReferent,
   weakrefsEqual,
 } from "./weakref.js";

@@ -40,7 +40,7 @@ import { sharedKeyStr } from "./sharedkeys.js";
 import { strEquals, strHash } from "./str.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
 import { REF_TAG } from "./value.js";
-import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefReferent } from "./weakref.js";
+import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefObjectSlot } from "./weakref.js";
 
 /** What verify(h) returns. */
 export interface VerifyReport {
@@ -278,14 +278,14 @@ function verifyWeakrefLists(
         break;
       }
       listed.add(wr);
-      if (weakrefReferent(h, wr) !== o)
+      if (weakrefObjectSlot(h, wr) !== o)
         bad(`weakref ${hex(wr)} is on the list of ${hex(o)} but refers elsewhere`);
       if (read32(h, wr + WR_PREV) !== prev) bad(`weakref ${hex(wr)} has a wrong prev link`);
       prev = wr;
     }
   }
   for (const wr of objects) {
-    if (!isWeakref(h, wr) || weakrefReferent(h, wr) === 0 || listed.has(wr)) continue;
-    bad(`weakref ${hex(wr)} refers to ${hex(weakrefReferent(h, wr))} but is not on its weakref list`);
+    if (!isWeakref(h, wr) || weakrefObjectSlot(h, wr) === 0 || listed.has(wr)) continue;
+    bad(`weakref ${hex(wr)} refers to ${hex(weakrefObjectSlot(h, wr))} but is not on its weakref list`);
   }
 }

@@ -63,7 +63,18 @@ function setWeaklistHead(h: ObjectHeap, o: number, wr: number): void {
   write32(h, o + h.typeWeaklistOffset[typeIdOf(h, o)]!, wr);
 }
 
+/**
+ * The referent as code outside the heap may see it (CPython's PyWeakref_GET_OBJECT): 0 once the
+ * weakref is cleared, and also while the referent's refcount is 0 but its weakrefs are not cleared
+ * yet — an object the trashcan deferred during a long deallocation chain (bpo-16602, gh-60806).
+ * Handing that object out would let a caller take a reference to something already being freed.
+ */
 export function weakrefReferent(h: ObjectHeap, wr: number): number {
+  const o = read32(h, wr + WR_OBJECT);
+  return o !== 0 && read32(h, o) > 0 ? o : 0;
+}
+/** The raw wr_object word: the referent until the weakref is cleared, whatever its refcount. */
+export function weakrefObjectSlot(h: ObjectHeap, wr: number): number {
   return read32(h, wr + WR_OBJECT);
 }
 export function weakrefNext(h: ObjectHeap, wr: number): number {
@@ -165,8 +176,8 @@ export function clearWeakrefList(h: ObjectHeap, o: number): void {
  */
 export function weakrefsEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (a === b) return true;
-  const ra = read32(h, a + WR_OBJECT);
-  return ra !== 0 && ra === read32(h, b + WR_OBJECT);
+  const ra = weakrefReferent(h, a);
+  return ra !== 0 && ra === weakrefReferent(h, b);
 }
 
 /**
