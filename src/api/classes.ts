@@ -17,6 +17,8 @@
  */
 import type { FieldSpec } from "../object/index.js";
 import {
+  E_KEY,
+  E_VALUE,
   FALSE,
   FieldKind,
   NONE,
@@ -29,10 +31,19 @@ import {
   TRUE,
   typeIdOf,
 } from "../object/index.js";
-import { decref, delAttr, fieldItemSlot, getAttrSlot, incref, setAttr, setField } from "../refcount/index.js";
+import {
+  decref,
+  delAttr,
+  delAttrString,
+  fieldItemSlot,
+  getAttrSlotString,
+  incref,
+  setAttr,
+  setField,
+} from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { HeapContext } from "./context.js";
-import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
+import { addressOf, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -119,37 +130,52 @@ export class InstanceHandle extends Handle {
   /** getattr(o, name): the attribute's value, or undefined when absent. Dynamic classes only. */
   getAttr(name: string): Value | undefined {
     const host = hostOf(this);
-    const key = newStr(host.engine, name);
-    try {
-      const p = getAttrSlot(host.engine, addressOf(this, "getAttr"), key);
-      return p === 0 ? undefined : host.decode(p);
-    } finally {
-      decref(host.engine, key);
-    }
+    const o = addressOf(this, "getAttr");
+    const p = getAttrSlotString(host.engine, o, attrName(name, "getAttr"));
+    return p === 0 ? undefined : host.decode(p);
   }
 
   /** setattr(o, name, value). Dynamic classes only. */
   setAttr(name: string, value: Value): void {
     const host = hostOf(this);
+    const e = host.engine;
     const o = addressOf(this, "setAttr");
-    const key = newStr(host.engine, name);
+    // An existing attribute's name str is reused: replacing a value needs no memory.
+    const p = getAttrSlotString(e, o, attrName(name, "setAttr"));
+    if (p !== 0) {
+      const key = slotRef(e, p - E_VALUE + E_KEY);
+      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, key, v, isRef));
+      return;
+    }
+    const key = newStr(e, name);
     try {
-      withValue(host, value, "setAttr", (v, isRef) => setAttr(host.engine, o, key, v, isRef));
+      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, key, v, isRef));
     } finally {
-      decref(host.engine, key);
+      decref(e, key);
     }
   }
 
   /** delattr(o, name); returns false if there was no such attribute. */
   delAttr(name: string): boolean {
     const host = hostOf(this);
-    const key = newStr(host.engine, name);
+    const e = host.engine;
+    const o = addressOf(this, "delAttr");
+    if (delAttrString(e, o, attrName(name, "delAttr"))) return true; // present: no memory needed
+    const key = newStr(e, name);
     try {
-      return delAttr(host.engine, addressOf(this, "delAttr"), key);
+      return delAttr(e, o, key);
     } finally {
-      decref(host.engine, key);
+      decref(e, key);
     }
   }
+}
+
+/** Checks an attribute name argument: a string (WRONG_TYPE, naming the argument, otherwise). */
+function attrName(name: unknown, op: string): string {
+  if (typeof name !== "string") {
+    throw new HeapTypeError(`${op}: the attribute name must be a string; got ${jsDescription(name)}`);
+  }
+  return name;
 }
 
 /** Names a field may not take: the members every instance handle already has. */
@@ -254,9 +280,7 @@ function accessor(
   const op = `${className}.${field}`;
   const slot = (h: Handle): number => fieldItemSlot(e, addressOf(h, op), i);
   const wrongType = (value: unknown, expected: string): HeapTypeError =>
-    new HeapTypeError(
-      `${op} holds ${expected}; got ${value instanceof Handle ? value.toString() : typeof value}`,
-    );
+    new HeapTypeError(`${op} holds ${expected}; got ${jsDescription(value)}`);
 
   if (t === "number") {
     return {
@@ -320,10 +344,11 @@ function accessor(
     },
     set(this: Handle, v: unknown) {
       const o = addressOf(this, op);
-      if (t !== "any" && v !== null && !(v instanceof Handle))
-        throw wrongType(v, "objects (handles) or null");
-      if (target !== null && v !== null && !target().isInstance(v))
-        throw wrongType(v, `${target().name} instances`);
+      if (t !== "any" && v !== null) {
+        // Any object: a handle, or a weak proxy (stored as the proxy object, as in CPython).
+        const h = ctx.handleArg(v, op, "the value");
+        if (target !== null && !target().isInstance(h)) throw wrongType(v, `${target().name} instances`);
+      }
       withValue(ctx, v as Value, op, (value, isRef) => setField(e, o, i, value, isRef));
     },
   };

@@ -11,6 +11,7 @@ import {
   E_VALUE,
   entryIsLive,
   listSize,
+  slotRef,
   tableEntry,
   tableNEntries,
   tupleSize,
@@ -18,7 +19,9 @@ import {
 import {
   dictClear,
   dictDelItem,
+  dictDelItemString,
   dictGetSlot,
+  dictGetSlotString,
   dictSetItem,
   listAppend,
   listClear,
@@ -28,10 +31,23 @@ import {
   tupleItemSlot,
 } from "../refcount/index.js";
 import { HeapValueError } from "../util/index.js";
-import { addressOf, Handle, hostOf, type Value, withValue } from "./handle.js";
+import { addressOf, Handle, type HandleHost, hostOf, type Value, withValue } from "./handle.js";
 
 /** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
 export type Key = Value;
+
+/**
+ * The value slot for `key` in dict `d`, or 0. A string key is looked up as is (no str is made), so
+ * reading a dict works on a full heap.
+ */
+export function dictValueSlot(host: HandleHost, d: number, key: Key, op: string): number {
+  if (typeof key === "string") return dictGetSlotString(host.engine, d, key);
+  let p = 0;
+  withValue(host, key, op, (k, kIsRef) => {
+    p = dictGetSlot(host.engine, d, k, kIsRef);
+  });
+  return p;
+}
 
 /** A handle to a list: array-like (length, get/set, push/pop, iteration). */
 export class ListHandle extends Handle {
@@ -135,31 +151,32 @@ export class DictHandle extends Handle {
   /** dict.get(key): the value, or undefined when the key is absent. */
   get(key: Key): Value | undefined {
     const host = hostOf(this);
-    const d = addressOf(this, "get");
-    let p = 0;
-    withValue(host, key, "get", (k, kIsRef) => {
-      p = dictGetSlot(host.engine, d, k, kIsRef);
-    });
+    const p = dictValueSlot(host, addressOf(this, "get"), key, "get");
     return p === 0 ? undefined : host.decode(p);
   }
 
   /** key in dict */
   has(key: Key): boolean {
     const host = hostOf(this);
-    const d = addressOf(this, "has");
-    let found = false;
-    withValue(host, key, "has", (k, kIsRef) => {
-      found = dictGetSlot(host.engine, d, k, kIsRef) !== 0;
-    });
-    return found;
+    return dictValueSlot(host, addressOf(this, "has"), key, "has") !== 0;
   }
 
   /** dict[key] = value */
   set(key: Key, value: Value): this {
     const host = hostOf(this);
+    const e = host.engine;
     const d = addressOf(this, "set");
+    if (typeof key === "string") {
+      // An existing str key is reused: replacing a value needs no new str (nor memory).
+      const p = dictGetSlotString(e, d, key);
+      if (p !== 0) {
+        const k = slotRef(e, p - E_VALUE + E_KEY);
+        withValue(host, value, "set", (v, vIsRef) => dictSetItem(e, d, k, true, v, vIsRef));
+        return this;
+      }
+    }
     withValue(host, key, "set", (k, kIsRef) =>
-      withValue(host, value, "set", (v, vIsRef) => dictSetItem(host.engine, d, k, kIsRef, v, vIsRef)),
+      withValue(host, value, "set", (v, vIsRef) => dictSetItem(e, d, k, kIsRef, v, vIsRef)),
     );
     return this;
   }
@@ -168,6 +185,7 @@ export class DictHandle extends Handle {
   delete(key: Key): boolean {
     const host = hostOf(this);
     const d = addressOf(this, "delete");
+    if (typeof key === "string") return dictDelItemString(host.engine, d, key);
     let found = false;
     withValue(host, key, "delete", (k, kIsRef) => {
       found = dictDelItem(host.engine, d, k, kIsRef);

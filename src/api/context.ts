@@ -24,6 +24,7 @@ import {
   Handle,
   type HandleHost,
   hostOf,
+  jsDescription,
   type LeakRecord,
   setLeakRecord,
   type Value,
@@ -78,6 +79,25 @@ export class HeapContext implements HandleHost {
 
   ensureOpen(op: string): void {
     if (this.closed) throw new HandleError(ErrorCode.HeapClosed, `${op}: the heap was closed`);
+  }
+
+  handleOf(value: unknown): Handle | undefined {
+    return value instanceof Handle ? value : this.faceHandle(value);
+  }
+
+  /**
+   * The handle argument `arg` of `op` stands for (a Handle of this heap, or a proxy's face):
+   * WRONG_HEAP for another heap's, WRONG_TYPE, naming the argument, for anything else.
+   */
+  handleArg(value: unknown, op: string, arg: string): Handle {
+    const h = this.handleOf(value);
+    if (h === undefined) {
+      throw new HeapTypeError(`${op}: ${arg} must be a handle to a heap object; got ${jsDescription(value)}`);
+    }
+    if (hostOf(h) !== this) {
+      throw new HandleError(ErrorCode.WrongHeap, `${op}: ${arg} is a handle of another heap`);
+    }
+    return h;
   }
 
   // --- handles ---
@@ -189,6 +209,10 @@ export class HeapContext implements HandleHost {
           return addressOf(value, op);
         }
         break;
+      case "bigint":
+      case "symbol":
+      case "function":
+        break;
       case "undefined":
         this.encIsRef = true;
         return NONE;
@@ -196,7 +220,7 @@ export class HeapContext implements HandleHost {
     const proxy = this.faceHandle(value);
     if (proxy !== undefined) return this.encode(proxy, op);
     throw new HeapTypeError(
-      `${op}: cannot store a ${typeof value} in the heap (use a number, boolean, string, null or a handle)`,
+      `${op}: cannot store ${jsDescription(value)} in the heap (use a number, boolean, string, null or a handle)`,
     );
   }
 
@@ -281,12 +305,14 @@ export class Scope {
    * this is the outermost scope); `h` itself is still released with this scope.
    */
   escape<H extends Handle>(h: H): H {
-    const scopes = this.#ctx.scopes;
+    const ctx = this.#ctx;
+    const scopes = ctx.scopes;
     const i = scopes.indexOf(this.#handles);
     if (i < 0) throw new HandleError(ErrorCode.HandleReleased, "escape: this scope has already ended");
+    const a = addressOf(ctx.handleArg(h, "escape", "the argument"), "escape");
     const inner = scopes.splice(i);
     try {
-      return this.#ctx.wrap(addressOf(h, "escape"), false) as H;
+      return ctx.wrap(a, false) as H;
     } finally {
       scopes.push(...inner);
     }

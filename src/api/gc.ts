@@ -6,11 +6,10 @@
  */
 import { type GcCallback, GcDebug, type GcGenerationStats, gcModule } from "../gc/index.js";
 import { FALSE, NONE, TRUE } from "../object/index.js";
-import { HeapTypeError } from "../util/index.js";
 import type { ListHandle } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { addressOf, Handle, hostOf, type Value } from "./handle.js";
+import { addressOf, type Value } from "./handle.js";
 
 /** heap.gc: Python's `gc` module over handles, with CPython's names in camelCase (docs/api.md). */
 export class GcFacade {
@@ -89,11 +88,15 @@ export class GcFacade {
   }
   /** gc.is_tracked(x): false for numbers, strings, None and booleans. */
   isTracked(value: Value): boolean {
-    return value instanceof Handle && gcModule.isTracked(this.#e, this.#address(value, "gc.isTracked"));
+    this.#ctx.ensureOpen("gc.isTracked");
+    const a = this.#objectOrZero(value, "gc.isTracked");
+    return a !== 0 && gcModule.isTracked(this.#e, a);
   }
   /** gc.is_finalized(x): whether x's finalizer already ran. */
   isFinalized(value: Value): boolean {
-    return value instanceof Handle && gcModule.isFinalized(this.#e, this.#address(value, "gc.isFinalized"));
+    this.#ctx.ensureOpen("gc.isFinalized");
+    const a = this.#objectOrZero(value, "gc.isFinalized");
+    return a !== 0 && gcModule.isFinalized(this.#e, a);
   }
   /** gc.freeze(): moves every tracked object to the permanent generation (never collected). */
   freeze(): void {
@@ -128,19 +131,24 @@ export class GcFacade {
     return this.#ctx.wrap(address, steal) as ListHandle;
   }
 
-  #address(h: Handle, op: string): number {
-    if (hostOf(h) !== this.#ctx) throw new HeapTypeError(`${op}: the handle belongs to another heap`);
-    return addressOf(h, op);
+  /**
+   * The object `value` is (a handle of this heap, a proxy's face, or None/True/False), or 0 for a
+   * number or string (a JS copy, not a heap object). WRONG_HEAP for another heap's handle.
+   */
+  #objectOrZero(value: unknown, op: string): number {
+    if (value === null) return NONE;
+    if (value === true) return TRUE;
+    if (value === false) return FALSE;
+    if (typeof value === "number" || typeof value === "string") return 0;
+    return addressOf(this.#ctx.handleArg(value, op, "the argument"), op);
   }
 
   /** The objects among `values` (numbers and strings are values here, not objects). */
   #addresses(values: readonly Value[], op: string): number[] {
     const out: number[] = [];
     for (const v of values) {
-      if (v instanceof Handle) out.push(this.#address(v, op));
-      else if (v === null) out.push(NONE);
-      else if (v === true) out.push(TRUE);
-      else if (v === false) out.push(FALSE);
+      const a = this.#objectOrZero(v, op);
+      if (a !== 0) out.push(a);
     }
     return out;
   }

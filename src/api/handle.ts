@@ -5,7 +5,7 @@
  * or when its object was freed behind its back and the memory now holds another object.
  */
 
-import { checkObject, describe, reuseTagOf, typeIdOf, typeInfo } from "../object/index.js";
+import { checkObject, describe, FALSE, NONE, reuseTagOf, TRUE, typeIdOf, typeInfo } from "../object/index.js";
 import { decref } from "../refcount/index.js";
 import { ErrorCode, HandleError, hex, RefheapError } from "../util/index.js";
 import type { Engine } from "./engine.js";
@@ -20,6 +20,8 @@ export interface HandleHost {
   readonly closed: boolean;
   /** Throws HEAP_CLOSED after close(). */
   ensureOpen(op: string): void;
+  /** The handle a value stands for: a Handle, or the proxy handle behind a proxy's face; else undefined. */
+  handleOf(value: unknown): Handle | undefined;
   /** A new handle of the right class for `addr`, owning one reference (taken over if `steal`). */
   wrap(addr: number, steal: boolean): Handle;
   /** Bookkeeping when a program-owned handle (one with a leak record) is released. */
@@ -139,11 +141,19 @@ export class Handle {
     return typeInfo(this.#host.engine, typeIdOf(this.#host.engine, a)).name;
   }
 
-  /** Identity: true if both handles refer to the same object (Python's `is`). */
-  is(other: Handle): boolean {
-    // A weak proxy's face is not a Handle (api/weakref.ts): ask it, it unwraps its argument.
-    if (!(#host in other)) return (other as unknown as { is(h: Handle): boolean }).is(this);
-    return other.#host === this.#host && other.#use("is") === this.#use("is");
+  /**
+   * Identity (Python's `is`): true if `other` refers to the same object. A handle of another heap,
+   * or a JS value that is not a heap object (a number, a string), is never the same object;
+   * `null`, `true` and `false` are None, True and False.
+   */
+  is(other: unknown): boolean {
+    const a = this.#use("is");
+    const h = this.#host.handleOf(other);
+    if (h !== undefined) return h.#host === this.#host && h.#use("is") === a;
+    if (other === null) return a === NONE;
+    if (other === true) return a === TRUE;
+    if (other === false) return a === FALSE;
+    return false;
   }
 
   /** A second handle to the same object, owning its own reference. */
@@ -151,14 +161,32 @@ export class Handle {
     return this.#host.wrap(this.#use("dup"), false) as this;
   }
 
-  /** Releases this handle's reference. Idempotent: releasing twice does nothing. */
+  /**
+   * Releases this handle's reference. Idempotent: releasing twice does nothing. After the heap was
+   * closed it only marks the handle released (a closed heap frees nothing). A stale handle (its
+   * object was freed behind its back and the memory reused) throws STALE_HANDLE and releases
+   * nothing: the reference it owned is already gone.
+   */
   dispose(): void {
     if (this.#tag === RELEASED) return;
+    const host = this.#host;
+    if (!host.closed) {
+      const e = host.engine;
+      if (e.checked) {
+        try {
+          checkObject(e, this.#addr, "dispose");
+        } catch (err) {
+          if (err instanceof RefheapError) throw this.#stale("dispose");
+          throw err;
+        }
+      }
+      if (reuseTagOf(e, this.#addr) !== this.#tag) throw this.#stale("dispose");
+    }
     this.#tag = RELEASED;
     // Scope-owned handles have no record: their scope drops its list when it ends.
     const record = this.#leak;
-    if (record !== undefined) this.#host.forget(record);
-    decref(this.#host.engine, this.#addr);
+    if (record !== undefined) host.forget(record);
+    if (!host.closed) decref(host.engine, this.#addr);
   }
 
   /** Same as dispose(), for `using` declarations. */
@@ -170,6 +198,28 @@ export class Handle {
   toString(): string {
     if (this.#tag === RELEASED) return "<released handle>";
     return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
+  }
+}
+
+/** How a JS value is named in an error message: its type, and the value itself when short. */
+export function jsDescription(value: unknown): string {
+  switch (typeof value) {
+    case "number":
+    case "bigint":
+    case "boolean":
+      return `the ${typeof value} ${String(value)}`;
+    case "string":
+      return value.length <= 20 ? `the string ${JSON.stringify(value)}` : "a string";
+    case "undefined":
+      return "undefined";
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+    default:
+      if (value === null) return "null";
+      if (value instanceof Handle) return value.released ? "a released handle" : String(value);
+      return Array.isArray(value) ? "an array" : "an object that is not a handle";
   }
 }
 

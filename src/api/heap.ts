@@ -33,7 +33,7 @@ import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
-import { addressOf, Handle, type Value, withValue } from "./handle.js";
+import { addressOf, type Handle, jsDescription, type Value, withValue } from "./handle.js";
 import {
   KeyedRefHandle,
   ProxyHandle,
@@ -156,10 +156,18 @@ export class Heap {
    * A handle it returns is handed to the caller as a new handle.
    */
   call<A extends Value[], R>(fn: (...args: A) => R, ...args: A): R {
-    return this.#ctx.scope((scope) => {
-      const held = args.map((a) => (a instanceof Handle ? a.dup() : a)) as A;
+    const ctx = this.#ctx;
+    ctx.ensureOpen("call");
+    if (typeof fn !== "function") {
+      throw new HeapTypeError(`call: the first argument must be a function; got ${jsDescription(fn)}`);
+    }
+    return ctx.scope((scope) => {
+      // Each argument that is an object (a handle, or a proxy's face) is held by a new handle.
+      const held = args.map((a, i) =>
+        ctx.handleOf(a) === undefined ? a : ctx.handleArg(a, "call", `argument ${i + 1}`).dup(),
+      ) as A;
       const result = fn(...held);
-      return result instanceof Handle ? scope.escape(result) : result;
+      return ctx.handleOf(result) === undefined ? result : (scope.escape(result as Handle) as R);
     });
   }
 

@@ -45,6 +45,7 @@ import {
 import {
   decref,
   dictDelItem,
+  dictDelItemString,
   dictGetSlot,
   dictSetItem,
   incref,
@@ -54,7 +55,7 @@ import {
 } from "../refcount/index.js";
 import { ErrorCode, HandleError, HeapValueError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
-import type { DictHandle, Key, ListHandle } from "./containers.js";
+import { type DictHandle, dictValueSlot, type Key, type ListHandle } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { addressOf, type Handle, type Value, withValue } from "./handle.js";
@@ -600,13 +601,8 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   /** The KeyedRef stored for `key` (borrowed), or 0. */
   #lookup(key: Key, op: string): number {
     const core = this.core;
-    const e = core.engine;
-    const d = core.data(op);
-    let p = 0;
-    withValue(core.ctx, key, op, (k, kIsRef) => {
-      p = dictGetSlot(e, d, k, kIsRef);
-    });
-    return p === 0 ? 0 : slotRef(e, p);
+    const p = dictValueSlot(core.ctx, core.data(op), key, `WeakValueDictionary.${op}`);
+    return p === 0 ? 0 : slotRef(core.engine, p);
   }
 
   #wrap(o: number): V {
@@ -638,9 +634,13 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     core.commitIfPending("delete");
     const d = core.data("delete");
     let found = false;
-    withValue(core.ctx, key, "WeakValueDictionary.delete", (k, kIsRef) => {
-      found = dictDelItem(core.engine, d, k, kIsRef);
-    });
+    if (typeof key === "string") {
+      found = dictDelItemString(core.engine, d, key); // no str made: works on a full heap
+    } else {
+      withValue(core.ctx, key, "WeakValueDictionary.delete", (k, kIsRef) => {
+        found = dictDelItem(core.engine, d, k, kIsRef);
+      });
+    }
     if (!found) throw keyError(pyRepr(key));
   }
 
@@ -667,13 +667,20 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     core.commitIfPending("pop");
     const d = core.data("pop");
     let value: V | undefined;
-    withValue(core.ctx, key, "WeakValueDictionary.pop", (k, kIsRef) => {
-      const p = dictGetSlot(e, d, k, kIsRef);
-      if (p === 0) return;
+    const p = dictValueSlot(core.ctx, d, key, "WeakValueDictionary.pop");
+    if (p !== 0) {
       const o = weakrefReferent(e, slotRef(e, p));
       if (o !== 0) value = this.#wrap(o);
-      dictDelItem(e, d, k, kIsRef);
-    });
+      // The entry's own key object: deleting by it needs no new str.
+      const k = slotRef(e, p - E_VALUE + E_KEY);
+      const kIsRef = slotIsRef(e, p - E_VALUE + E_KEY);
+      try {
+        dictDelItem(e, d, kIsRef ? k : slotNumber(e, p - E_VALUE + E_KEY), kIsRef);
+      } catch (err) {
+        value?.dispose();
+        throw err;
+      }
+    }
     if (value !== undefined) return value;
     if (rest.length > 0) return rest[0] as D;
     throw keyError(pyRepr(key));

@@ -14,10 +14,10 @@ import {
   weakrefReferent,
   weakrefsEqual,
 } from "../object/index.js";
-import { ErrorCode, HandleError, hex } from "../util/index.js";
+import { ErrorCode, HandleError, HeapTypeError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { Engine } from "./engine.js";
-import { addressOf, Handle, type HandleHost, hostOf, type Value } from "./handle.js";
+import { addressOf, Handle, type HandleHost, hostOf, jsDescription, type Value } from "./handle.js";
 
 /** A weakref callback: receives the weakref (already dead: `deref()` gives null). */
 export type WeakCallback<W = WeakRefHandle> = (wr: W) => void;
@@ -106,11 +106,12 @@ export interface ReferentHost extends HandleHost {
  */
 export function weakReferentOrZero(host: ReferentHost, value: Value, op: string): number {
   host.ensureOpen(op);
-  if (!(value instanceof Handle)) return 0; // a proxy's face is not a Handle either
-  if (hostOf(value) !== host) {
+  const h = host.handleOf(value);
+  if (h === undefined) return 0;
+  if (hostOf(h) !== host) {
     throw new HandleError(ErrorCode.WrongHeap, `${op}: the handle belongs to another heap`);
   }
-  const o = addressOf(value, op);
+  const o = addressOf(h, op);
   return weakrefModule.isWeakrefable(host.engine, o) ? o : 0;
 }
 
@@ -121,8 +122,13 @@ export function weakReferentOrZero(host: ReferentHost, value: Value, op: string)
 export function weakReferent(host: ReferentHost, value: Value, op: string): number {
   const o = weakReferentOrZero(host, value, op);
   if (o !== 0) return o;
-  if (host.faceHandle(value) !== undefined) throw weakrefModule.notWeakrefable("weakref.ProxyType");
-  if (!(value instanceof Handle)) throw weakrefModule.notWeakrefable(valueTypeName(value));
+  const h = host.handleOf(value);
+  if (h === undefined) {
+    const t = typeof value;
+    if (value === null || t === "number" || t === "string" || t === "boolean")
+      throw weakrefModule.notWeakrefable(valueTypeName(value));
+    throw new HeapTypeError(`${op}: expected a handle to a heap object; got ${jsDescription(value)}`);
+  }
   const e = host.engine;
-  throw weakrefModule.notWeakrefable(typeInfo(e, typeIdOf(e, addressOf(value, op))).name);
+  throw weakrefModule.notWeakrefable(typeInfo(e, typeIdOf(e, addressOf(h, op))).name);
 }

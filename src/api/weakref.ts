@@ -215,23 +215,29 @@ export class WeakrefFacade {
     return new WeakSetClass<T>(this.#ctx, items);
   }
 
+  /** The object argument `obj` stands for, or 0 for a JS value (those have no weakrefs). */
+  #objectOrZero(obj: unknown, op: string): number {
+    this.#ctx.ensureOpen(op);
+    if (this.#ctx.handleOf(obj) === undefined) return 0;
+    return addressOf(this.#ctx.handleArg(obj, op, "the argument"), op);
+  }
+
   /** weakref.getweakrefcount(obj): the number of weakrefs and proxies to `obj` (0 for values). */
   getweakrefcount(obj: Value): number {
-    this.#ctx.ensureOpen("weakref.getweakrefcount");
-    if (!(obj instanceof Handle)) return 0;
-    return weakrefModule.getweakrefcount(this.#ctx.engine, addressOf(obj, "weakref.getweakrefcount"));
+    const o = this.#objectOrZero(obj, "weakref.getweakrefcount");
+    return o === 0 ? 0 : weakrefModule.getweakrefcount(this.#ctx.engine, o);
   }
 
   /** weakref.getweakrefs(obj): handles to the weakrefs and proxies to `obj`, in CPython's order. */
   getweakrefs(obj: Value): (WeakRefHandle | WeakProxy)[] {
-    this.#ctx.ensureOpen("weakref.getweakrefs");
-    if (!(obj instanceof Handle)) return [];
+    const o = this.#objectOrZero(obj, "weakref.getweakrefs");
+    if (o === 0) return [];
     const e = this.#ctx.engine;
     // CPython makes a list (an allocation the collector counts): so does this.
-    const l = weakrefModule.getweakrefs(e, addressOf(obj, "weakref.getweakrefs"));
+    const l = weakrefModule.getweakrefs(e, o);
     try {
       const out: (WeakRefHandle | WeakProxy)[] = [];
-      const n = weakrefModule.getweakrefcount(e, addressOf(obj, "weakref.getweakrefs"));
+      const n = weakrefModule.getweakrefcount(e, o);
       for (let i = 0; i < n; i++)
         out.push(this.#ctx.wrap(slotRef(e, listItemSlot(e, l, i)), false) as WeakRefHandle);
       return out;

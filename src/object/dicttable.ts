@@ -21,7 +21,7 @@ import { HeapTypeError } from "../util/index.js";
 import { typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
-import { strEquals, strHash } from "./str.js";
+import { strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
@@ -218,6 +218,32 @@ export function tableLookup(h: ObjectHeap, t: number, v: number, isRef: boolean,
         const k = e + E_KEY;
         if (isRef && slotIsRef(h, k) && slotRef(h, k) === v) return ix;
         if (keyEqualsSlot(h, k, v, isRef)) return ix;
+      }
+    }
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+
+/**
+ * tableLookup for a str key given as the JS string `s` (with its hashString `hash`): finds an
+ * equal str key without making a str object, so a lookup never allocates (a full heap can still
+ * be read and drained). Only str objects can equal a string key.
+ */
+export function tableLookupString(h: ObjectHeap, t: number, s: string, hash: number): number {
+  const size = read32(h, t + T_SIZE);
+  const mask = size - 1;
+  const entries = t + T_INDICES + 4 * size;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  for (;;) {
+    const ix = read32(h, t + T_INDICES + 4 * i);
+    if (ix === EMPTY) return -1;
+    if (ix >= 0) {
+      const e = entries + ENTRY_SIZE * ix;
+      if (read32(h, e + E_HASH) === hash && slotIsRef(h, e + E_KEY)) {
+        const k = slotRef(h, e + E_KEY);
+        if (k !== 0 && h.typeKind[typeIdOf(h, k)] === Kind.Str && strEqualsString(h, k, s, hash)) return ix;
       }
     }
     perturb >>>= 5;

@@ -42,6 +42,7 @@ export {
   tableEntry,
   tableIsFull,
   tableLookup,
+  tableLookupString,
   tableNEntries,
   tableNew,
   tableResize,
@@ -125,7 +126,7 @@ export {
   splitTableOrdered,
   splitTableSorted,
 } from "./sharedkeys.js";
-export { hashString, newStr, strEquals, strHash, strValue } from "./str.js";
+export { hashString, newStr, strEquals, strEqualsString, strHash, strValue } from "./str.js";
 export { dictMaybeUntrack, markDictAsSet, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";

@@ -3,7 +3,7 @@
  *
  *   >obj +0  [refcnt]  +4 [type]  +8 [length in code units]  +12 [hash]  +16 code units…
  */
-import { equalUtf16, read32, readUtf16, write32, writeUtf16 } from "../memory/index.js";
+import { equalUtf16, read16, read32, readUtf16, write32, writeUtf16 } from "../memory/index.js";
 import { allocObject } from "./alloc.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -44,4 +44,11 @@ export function strEquals(h: ObjectHeap, a: number, b: number): boolean {
     read32(h, a + STR_HASH) === read32(h, b + STR_HASH) &&
     equalUtf16(h, a + STR_DATA, b + STR_DATA, n)
   );
+}
+/** True if str object `o` holds exactly the code units of `s` (a lookup by a JS string, with no str made). */
+export function strEqualsString(h: ObjectHeap, o: number, s: string, hash: number): boolean {
+  const n = s.length;
+  if (read32(h, o + STR_LENGTH) !== n || read32(h, o + STR_HASH) !== hash) return false;
+  for (let i = 0; i < n; i++) if (read16(h, o + STR_DATA + 2 * i) !== s.charCodeAt(i)) return false;
+  return true;
 }

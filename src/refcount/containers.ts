@@ -28,6 +28,7 @@ import {
   FieldKind,
   fieldSlot,
   gcTrack,
+  hashString,
   increfRaw,
   isTracked,
   Kind,
@@ -62,6 +63,7 @@ import {
   tableEntry,
   tableIsFull,
   tableLookup,
+  tableLookupString,
   tableNEntries,
   tableNew,
   tableResize,
@@ -283,7 +285,11 @@ function tableGet(h: RefcountHeap, t: number, k: number, kIsRef: boolean): numbe
 function tableDel(h: RefcountHeap, t: number, k: number, kIsRef: boolean): boolean {
   if (t === 0) return false;
   const hash = keyHash(h, k, kIsRef);
-  const ix = tableLookup(h, t, k, kIsRef, hash);
+  return tableDelAt(h, t, tableLookup(h, t, k, kIsRef, hash), hash);
+}
+
+/** Removes entry `ix` (found with `hash`; -1: absent, returns false), releasing key then value. */
+function tableDelAt(h: RefcountHeap, t: number, ix: number, hash: number): boolean {
   if (ix < 0) return false;
   const e = tableEntry(h, t, ix);
   const oldK = slotRefOrZero(h, e + E_KEY);
@@ -292,6 +298,16 @@ function tableDel(h: RefcountHeap, t: number, k: number, kIsRef: boolean): boole
   if (oldK !== 0) decref(h, oldK);
   if (oldV !== 0) decref(h, oldV);
   return true;
+}
+
+/** The entry number of str key `s` (a JS string) in table `t` (0: none), or -1. Never allocates. */
+function tableFindString(h: RefcountHeap, t: number, s: string): number {
+  return t === 0 ? -1 : tableLookupString(h, t, s, hashString(s));
+}
+
+/** Checked heaps: `s` must be a JS string (a key or attribute name given by value). */
+function checkString(s: unknown, op: string): void {
+  if (typeof s !== "string") throw new HeapTypeError(`${op}: the key must be a string; got a ${typeof s}`);
 }
 
 /** d[k] = v. Tracks an untracked dict when the key or value may be tracked (MAINTAIN_TRACKING). */
@@ -320,6 +336,30 @@ export function dictGetSlot(h: RefcountHeap, d: number, k: number, kIsRef: boole
     if (kIsRef) checkObject(h, k, "dictGet");
   }
   return tableGet(h, dictTable(h, d), k, kIsRef);
+}
+
+/**
+ * Address of the value slot for d[s], where `s` is a JS string standing for a str key, or 0 when
+ * absent. Unlike dictGetSlot with a new str, it allocates nothing: it works on a full heap.
+ */
+export function dictGetSlotString(h: RefcountHeap, d: number, s: string): number {
+  if (h.checked) {
+    checkKind(h, d, Kind.Dict, "a dict", "dictGetString");
+    checkString(s, "dictGetString");
+  }
+  const t = dictTable(h, d);
+  const ix = tableFindString(h, t, s);
+  return ix < 0 ? 0 : tableEntry(h, t, ix) + E_VALUE;
+}
+
+/** del d[s] for a str key given as the JS string `s`; false if absent. Allocates nothing. */
+export function dictDelItemString(h: RefcountHeap, d: number, s: string): boolean {
+  if (h.checked) {
+    checkKind(h, d, Kind.Dict, "a dict", "dictDelItemString");
+    checkString(s, "dictDelItemString");
+  }
+  const t = dictTable(h, d);
+  return tableDelAt(h, t, tableFindString(h, t, s), hashString(s));
 }
 
 /** del d[k]; returns false if the key was absent. */
@@ -496,8 +536,15 @@ function setAttrSlow(h: RefcountHeap, o: number, w: number, name: number, v: num
     dictSetItem(h, w, name, true, v, isRef);
     return;
   }
+  // Room for one more entry first (an invisible resize), so that nothing below allocates after
+  // the class registered the name: a failed setattr leaves the class's shared keys as they were.
+  const room = w === 0 ? tableNew(h, 1) : tableIsFull(h, w) ? tableResize(h, w) : w;
+  if (room !== w) {
+    setAttrsWord(h, o, room);
+    w = room;
+  }
   // Only now is the class's set of names consulted.
-  const index = sharedKeyIndex(h, typeIdOf(h, o), name, w === 0 ? 0 : tableNEntries(h, w));
+  const index = sharedKeyIndex(h, typeIdOf(h, o), name, tableNEntries(h, w));
   if (index < 0) {
     dictSetItem(h, materializeAttrs(h, o), name, true, v, isRef);
     return;
@@ -514,6 +561,33 @@ export function getAttrSlot(h: RefcountHeap, o: number, name: number): number {
   }
   const w = attrsWord(h, o);
   return tableGet(h, attrsIsDict(w) ? dictTable(h, w) : w, name, true);
+}
+
+/** Address of attribute `name`'s value slot (`name` a JS string), or 0. Allocates nothing. */
+export function getAttrSlotString(h: RefcountHeap, o: number, name: string): number {
+  if (h.checked) {
+    checkDynamic(h, o, "getAttr");
+    checkString(name, "getAttr");
+  }
+  const w = attrsWord(h, o);
+  const t = attrsIsDict(w) ? dictTable(h, w) : w;
+  const ix = tableFindString(h, t, name);
+  return ix < 0 ? 0 : tableEntry(h, t, ix) + E_VALUE;
+}
+
+/**
+ * delattr(o, name) for an attribute that exists (`name` a JS string): removes it and returns true,
+ * allocating nothing. Returns false, changing nothing, when o has no such attribute: delAttr (with
+ * a str) then does what CPython does for an absent name (it may register or materialise).
+ */
+export function delAttrString(h: RefcountHeap, o: number, name: string): boolean {
+  if (h.checked) {
+    checkDynamic(h, o, "delAttr");
+    checkString(name, "delAttr");
+  }
+  const w = attrsWord(h, o);
+  const t = attrsIsDict(w) ? dictTable(h, w) : w;
+  return tableDelAt(h, t, tableFindString(h, t, name), hashString(name));
 }
 
 /**
