@@ -43,7 +43,7 @@ import {
 } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import type { HeapContext } from "./context.js";
-import { addressOf, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
+import { addressOf, allOrNothing, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -250,13 +250,22 @@ export function defineHeapClass<F extends FieldsSpec>(
       if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
       const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F>;
-      if (init !== undefined) {
-        for (const [k, v] of Object.entries(init)) {
-          if (!(k in spec)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);
-          (h as unknown as Record<string, unknown>)[k] = v;
-        }
-      }
-      return h;
+      if (init === undefined) return h;
+      return allOrNothing(
+        () => {
+          if (typeof init !== "object" || init === null) {
+            throw new HeapTypeError(
+              `${name}.new(): init must be an object of field values; got ${jsDescription(init)}`,
+            );
+          }
+          for (const [k, v] of Object.entries(init)) {
+            if (!Object.hasOwn(spec, k)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);
+            (h as unknown as Record<string, unknown>)[k] = v;
+          }
+          return h;
+        },
+        () => h.dispose(),
+      );
     },
     isInstance(value: unknown): value is Instance<F> {
       return (

@@ -30,11 +30,60 @@ import {
   listSetItem,
   tupleItemSlot,
 } from "../refcount/index.js";
-import { HeapValueError } from "../util/index.js";
-import { addressOf, Handle, type HandleHost, hostOf, type Value, withValue } from "./handle.js";
+import { HeapTypeError, HeapValueError } from "../util/index.js";
+import {
+  addressOf,
+  Handle,
+  type HandleHost,
+  hostOf,
+  jsDescription,
+  type Value,
+  withValue,
+} from "./handle.js";
 
 /** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
 export type Key = Value;
+
+/** A Python dict iterator's errors (dictiter_iternextitem): the dict changed under the iterator. */
+export const DICT_CHANGED_SIZE = "dictionary changed size during iteration";
+export const DICT_KEYS_CHANGED = "dictionary keys changed during iteration";
+
+/**
+ * The [key, value] pairs of `entries` (an iterable of pairs, or an object's own string-keyed
+ * properties), each checked as dict(iterable) checks it: an item that is not iterable is CPython's
+ * TypeError "cannot convert dictionary update sequence element #i to a sequence", one of another
+ * length its ValueError "… has length n; 2 is required".
+ */
+export function* entryPairs<K, V>(
+  entries: Iterable<readonly [K, V]> | Readonly<Record<string, V>>,
+  op: string,
+): Generator<readonly [K | string, V], void, undefined> {
+  if (typeof entries !== "object" || entries === null) {
+    throw new HeapTypeError(
+      `${op}: expected an iterable of [key, value] pairs or an object; got ${jsDescription(entries)}`,
+    );
+  }
+  if (!(Symbol.iterator in entries)) {
+    yield* Object.entries(entries) as [string, V][];
+    return;
+  }
+  let i = 0;
+  for (const item of entries as Iterable<unknown>) {
+    const isIterable =
+      typeof item === "string" || (typeof item === "object" && item !== null && Symbol.iterator in item);
+    if (!isIterable) {
+      throw new HeapTypeError(`${op}: cannot convert dictionary update sequence element #${i} to a sequence`);
+    }
+    const pair = Array.from(item as Iterable<unknown>);
+    if (pair.length !== 2) {
+      throw new HeapValueError(
+        `${op}: dictionary update sequence element #${i} has length ${pair.length}; 2 is required`,
+      );
+    }
+    yield pair as unknown as readonly [K, V];
+    i++;
+  }
+}
 
 /**
  * The value slot for `key` in dict `d`, or 0. A string key is looked up as is (no str is made), so
@@ -198,18 +247,27 @@ export class DictHandle extends Handle {
     dictClear(hostOf(this).engine, addressOf(this, "clear"));
   }
 
-  /** [key, value] pairs in insertion order. Throws if the dict changes size meanwhile, as Python does. */
+  /**
+   * [key, value] pairs in insertion order. As a Python dict iterator, throws "dictionary changed
+   * size during iteration" if the dict's size changes meanwhile, and "dictionary keys changed
+   * during iteration" if keys were replaced at the same size. Each step re-validates this handle:
+   * once it is released (or the heap closed) the iterator throws that typed error, it never reads
+   * memory the dict no longer owns.
+   */
   *entries(): IterableIterator<[Value, Value]> {
     const host = hostOf(this);
     const e = host.engine;
-    const d = addressOf(this, "entries");
-    const size = dictSize(e, d);
+    const size = dictSize(e, addressOf(this, "entries"));
+    let remaining = size; // CPython's di->len: the entries still expected
     for (let i = 0; ; i++) {
-      if (dictSize(e, d) !== size) throw new HeapValueError("dictionary changed size during iteration");
+      const d = addressOf(this, "entries");
+      if (dictSize(e, d) !== size) throw new HeapValueError(DICT_CHANGED_SIZE);
       const t = dictTable(e, d);
       if (t === 0 || i >= tableNEntries(e, t)) return;
       const entry = tableEntry(e, t, i);
       if (!entryIsLive(e, entry)) continue;
+      if (remaining === 0) throw new HeapValueError(DICT_KEYS_CHANGED);
+      remaining--;
       yield [host.decode(entry + E_KEY), host.decode(entry + E_VALUE)];
     }
   }

@@ -223,6 +223,19 @@ export function jsDescription(value: unknown): string {
   }
 }
 
+/**
+ * Runs `build`; if it throws, runs `undo` (which releases what was made so far) and rethrows: a
+ * constructor whose item fails leaves nothing behind for the program to leak.
+ */
+export function allOrNothing<T>(build: () => T, undo: () => void): T {
+  try {
+    return build();
+  } catch (err) {
+    undo();
+    throw err;
+  }
+}
+
 /** Runs a store with an encoded value, then drops the temporary reference a string needed. */
 export function withValue(
   host: HandleHost,

@@ -28,12 +28,12 @@ import {
 import { tupleSetItem } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
-import { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
+import { DictHandle, entryPairs, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
-import { addressOf, type Handle, jsDescription, type Value, withValue } from "./handle.js";
+import { addressOf, allOrNothing, type Handle, jsDescription, type Value, withValue } from "./handle.js";
 import {
   KeyedRefHandle,
   ProxyHandle,
@@ -103,9 +103,17 @@ export class Heap {
   /** A new list holding `items`. */
   list(items: Iterable<Value> = []): ListHandle {
     this.#ctx.ensureOpen("list");
+    if (typeof items !== "object" || items === null || !(Symbol.iterator in items)) {
+      throw new HeapTypeError(`list: expected an iterable of values; got ${jsDescription(items)}`);
+    }
     const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle;
-    for (const item of items) l.append(item);
-    return l;
+    return allOrNothing(
+      () => {
+        for (const item of items) l.append(item);
+        return l;
+      },
+      () => l.dispose(),
+    );
   }
 
   /** A new tuple of `items`. */
@@ -114,20 +122,28 @@ export class Heap {
     ctx.ensureOpen("tuple");
     const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle;
     const a = addressOf(t, "tuple");
-    items.forEach((item, i) => {
-      withValue(ctx, item, "tuple", (v, isRef) => tupleSetItem(this.engine, a, i, v, isRef));
-    });
-    return t;
+    return allOrNothing(
+      () => {
+        items.forEach((item, i) => {
+          withValue(ctx, item, "tuple", (v, isRef) => tupleSetItem(this.engine, a, i, v, isRef));
+        });
+        return t;
+      },
+      () => t.dispose(),
+    );
   }
 
   /** A new dict from [key, value] pairs or an object's own string-keyed properties. */
   dict(entries: Iterable<readonly [Key, Value]> | Readonly<Record<string, Value>> = []): DictHandle {
     this.#ctx.ensureOpen("dict");
     const d = this.#ctx.wrap(newDict(this.engine), true) as DictHandle;
-    const pairs =
-      Symbol.iterator in entries ? (entries as Iterable<readonly [Key, Value]>) : Object.entries(entries);
-    for (const [k, v] of pairs) d.set(k, v);
-    return d;
+    return allOrNothing(
+      () => {
+        for (const [k, v] of entryPairs(entries, "dict")) d.set(k, v);
+        return d;
+      },
+      () => d.dispose(),
+    );
   }
 
   /** A str object (strings stored into containers and fields are converted automatically). */

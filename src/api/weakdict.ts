@@ -55,10 +55,18 @@ import {
 } from "../refcount/index.js";
 import { ErrorCode, HandleError, HeapValueError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
-import { type DictHandle, dictValueSlot, type Key, type ListHandle } from "./containers.js";
+import {
+  DICT_CHANGED_SIZE,
+  DICT_KEYS_CHANGED,
+  type DictHandle,
+  dictValueSlot,
+  entryPairs,
+  type Key,
+  type ListHandle,
+} from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { addressOf, type Handle, type Value, withValue } from "./handle.js";
+import { addressOf, allOrNothing, type Handle, type Value, withValue } from "./handle.js";
 import {
   type KeyedRefHandle,
   userCallbacks,
@@ -140,11 +148,6 @@ function slotValue(e: Engine, p: number): [number, boolean] {
 
 /** What the containers iterate over: [key, value] pairs, or an object's own string keys. */
 export type WeakEntries<K, V> = Iterable<readonly [K, V]> | Readonly<Record<string, V>>;
-
-/** The [key, value] pairs of `entries`. */
-function entryPairs<K, V>(entries: WeakEntries<K, V>): Iterable<readonly [K | string, V]> {
-  return Symbol.iterator in entries ? (entries as Iterable<readonly [K, V]>) : Object.entries(entries);
-}
 
 /**
  * The state of one weak container: its `data` dict, its `_pending_removals` list, its
@@ -256,7 +259,14 @@ export class WeakCore {
     // it holds something trackable): where its weakrefs sit in the generations depends on it.
     if (dataIsSet) markDictAsSet(ctx.engine, d);
     this.#data = programOwned(ctx, d);
-    this.#pending = programOwned(ctx, newList(ctx.engine));
+    let pending: number;
+    try {
+      pending = newList(ctx.engine);
+    } catch (err) {
+      this.#data.dispose(); // all or nothing: a container that cannot be made owns nothing
+      throw err;
+    }
+    this.#pending = programOwned(ctx, pending);
   }
 
   /** Makes the container's `_remove` callback: `body(core, wr)` runs while the container lives. */
@@ -414,18 +424,24 @@ export class WeakCore {
   /**
    * Iterates `data`'s live entries (their addresses, valid until the next step) as a dict
    * iterator does: throws `changed` ("dictionary changed size during iteration") if its size
-   * changes meanwhile.
+   * changes meanwhile, and for a dict also "dictionary keys changed during iteration" when more
+   * entries turn up than it had (keys replaced at the same size).
    */
   *entries(op: string, changed: string): Generator<number, void, undefined> {
     const e = this.engine;
     const size = dictSize(e, this.data(op));
+    let remaining = size; // the dict iterator's di->len (see DictHandle.entries)
     for (let i = 0; ; i++) {
       const d = this.data(op);
       if (dictSize(e, d) !== size) throw new HeapValueError(changed);
       const t = dictTable(e, d);
       if (t === 0 || i >= tableNEntries(e, t)) return;
       const entry = tableEntry(e, t, i);
-      if (entryIsLive(e, entry)) yield entry;
+      if (!entryIsLive(e, entry)) continue;
+      // A set's iterator has no such check (setiter_iternext): a WeakSet's data stands for a set.
+      if (remaining === 0 && changed === DICT_CHANGED) throw new HeapValueError(DICT_KEYS_CHANGED);
+      remaining--;
+      yield entry;
     }
   }
 
@@ -485,7 +501,7 @@ function scoped(core: WeakCore, fn: () => void): void {
   core.ctx.scope(() => fn());
 }
 
-const DICT_CHANGED = "dictionary changed size during iteration";
+const DICT_CHANGED = DICT_CHANGED_SIZE;
 
 // The generators' loops (see GeneratorWalk).
 const WVD_ITEMS: GeneratorWalk = { loop: "items", weakAt: E_VALUE, keepsReferent: true };
@@ -581,7 +597,11 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
       if (core.iterating > 0) core.addPending(k, isRef);
       else if (removeDeadWeakref(e, core.data("_remove"), k, isRef)) core.onKeyGone?.("remove");
     });
-    if (entries !== undefined) this.update(entries);
+    if (entries !== undefined)
+      allOrNothing(
+        () => this.update(entries),
+        () => this.dispose(),
+      );
   }
 
   /** data[key] = KeyedRef(o, self._remove, key), with the key encoded. */
@@ -721,7 +741,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     const core = this.core;
     core.commitIfPending("update");
     scoped(core, () => {
-      for (const [key, value] of entryPairs(entries)) {
+      for (const [key, value] of entryPairs(entries, "WeakValueDictionary.update")) {
         const o = weakReferent(core.ctx, value, "WeakValueDictionary.update");
         this.#store(core.data("update"), key, o, "WeakValueDictionary.update");
       }
@@ -870,7 +890,11 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
       if (core.iterating > 0) core.addPending(wr, true);
       else if (deleteKey(core.engine, core.data("_remove"), wr, true)) core.onKeyGone?.("remove");
     });
-    if (entries !== undefined) this.update(entries);
+    if (entries !== undefined)
+      allOrNothing(
+        () => this.update(entries),
+        () => this.dispose(),
+      );
   }
 
   /** data[ref(key, self._remove)] = value */
@@ -995,7 +1019,9 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   /** d.update(entries): [key, value] pairs (another WeakKeyDictionary, a Map…). */
   update(entries: Iterable<readonly [K, Value]>): void {
     scoped(this.core, () => {
-      for (const [key, value] of entries) this.#store(key, value, "WeakKeyDictionary.update");
+      for (const [key, value] of entryPairs(entries, "WeakKeyDictionary.update")) {
+        this.#store(key as Value, value, "WeakKeyDictionary.update");
+      }
     });
   }
 

@@ -9,7 +9,7 @@ import { dictSize, E_KEY, NONE, slotRef, type WeakrefCallback, weakrefReferent }
 import { decref, dictClear, dictDelItem, dictSetItem } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { HeapContext } from "./context.js";
-import type { Handle, Value } from "./handle.js";
+import { allOrNothing, type Handle, type Value } from "./handle.js";
 import {
   containsWeakly,
   discardKey,
@@ -39,7 +39,11 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
       if (core.iterating > 0) core.addPending(wr, true);
       else discardKey(core.engine, core.data("_remove"), wr, true);
     });
-    if (items !== undefined) this.update(items);
+    if (items !== undefined)
+      allOrNothing(
+        () => this.update(items),
+        () => this.dispose(),
+      );
   }
 
   /** s.add(item): `item` must support weak references (else CPython's TypeError). */

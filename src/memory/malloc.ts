@@ -3,7 +3,7 @@
  * large-block path. In checked mode every free is validated against the block-state map and the
  * freed bytes are poisoned.
  */
-import { ErrorCode, HeapAccessError, HeapValueError, hex } from "../util/index.js";
+import { ErrorCode, HeapAccessError, HeapMemoryError, hex } from "../util/index.js";
 import { ALIGNMENT_MASK, CHUNK_BITS, classSize, SMALL_REQUEST_THRESHOLD, sizeClassOf } from "./constants.js";
 import { allocLarge, freeLarge, largeUsableSize, moveToLarge, reallocLargeInPlace } from "./large.js";
 import { BlockState, ChunkKind, copyBytes, fillBytes, type Memory, POISON_BYTE, read32 } from "./memory.js";
@@ -19,7 +19,11 @@ export function malloc(m: Memory, n: number): number {
     p = allocSmall(m, sizeClassOf(n > 0 ? n : 1));
   } else {
     if (!(n < m.maxBytes)) {
-      throw new HeapValueError(`cannot allocate ${n} bytes: larger than the heap's maxBytes (${m.maxBytes})`);
+      // CPython's MemoryError: a request no heap of this size can serve is out of memory too.
+      throw new HeapMemoryError(
+        `out of heap memory: cannot allocate ${n} bytes, more than the heap's maxBytes (${m.maxBytes}). ` +
+          "Create the heap with a larger maxBytes.",
+      );
     }
     p = allocLarge(m, n);
   }
