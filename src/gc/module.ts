@@ -16,7 +16,7 @@ import {
   traverseValues,
   typeIdOf,
 } from "../object/index.js";
-import { listAppend } from "../refcount/index.js";
+import { decref, listAppend } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { collectWithCallbacks, generationHead, NUM_GENERATIONS, setCollecting } from "./collect.js";
 import { type GcGenerationStats, type GcState, INT32_MAX } from "./heap.js";
@@ -142,11 +142,26 @@ export function getObjects(h: GcState, generation: unknown = null): number {
   const result = newList(h);
   const first = g === -1 ? 0 : g;
   const last = g === -1 ? NUM_GENERATIONS - 1 : g;
-  for (let i = first; i <= last; i++) {
-    const head = generationHead(i);
-    for (let x = read32(h, head); x !== head; x = read32(h, x)) {
-      if (x + 8 !== result) listAppend(h, result, x + 8, true);
+  return filled(h, result, () => {
+    for (let i = first; i <= last; i++) {
+      const head = generationHead(i);
+      for (let x = read32(h, head); x !== head; x = read32(h, x)) {
+        if (x + 8 !== result) listAppend(h, result, x + 8, true);
+      }
     }
+  });
+}
+
+/**
+ * Runs `fill` on the new list `result` and returns it; if it fails (the heap ran out of memory),
+ * the half-built list is released, with the references it took, before the error goes on.
+ */
+function filled(h: GcState, result: number, fill: () => void): number {
+  try {
+    fill();
+  } catch (e) {
+    decref(h, result);
+    throw e;
   }
   return result;
 }
@@ -158,20 +173,21 @@ export function getObjects(h: GcState, generation: unknown = null): number {
 export function getReferrers(h: GcState, objs: readonly number[]): number {
   const targets = new Set(objs);
   const result = newList(h);
-  for (let head = GEN0_HEAD; head <= GEN2_HEAD; head += 16) {
-    for (let x = read32(h, head); x !== head; x = read32(h, x)) {
-      const o = x + 8;
-      if (o === result) continue;
-      const n = traverse(h, o);
-      for (let i = 0; i < n; i++) {
-        if (targets.has(h.edges[i]!)) {
-          listAppend(h, result, o, true);
-          break;
+  return filled(h, result, () => {
+    for (let head = GEN0_HEAD; head <= GEN2_HEAD; head += 16) {
+      for (let x = read32(h, head); x !== head; x = read32(h, x)) {
+        const o = x + 8;
+        if (o === result) continue;
+        const n = traverse(h, o);
+        for (let i = 0; i < n; i++) {
+          if (targets.has(h.edges[i]!)) {
+            listAppend(h, result, o, true);
+            break;
+          }
         }
       }
     }
-  }
-  return result;
+  });
 }
 
 /**
@@ -180,18 +196,19 @@ export function getReferrers(h: GcState, objs: readonly number[]): number {
  */
 export function getReferents(h: GcState, objs: readonly number[]): number {
   const result = newList(h);
-  for (const o of objs) {
-    if (h.typeIsGc[typeIdOf(h, o)] === 0) continue;
-    const n = traverseValues(h, o);
-    // Copy first: appending can run a collection (which reuses the edge buffer).
-    const refs = h.edges.slice(0, n);
-    const numbers = h.edgeNumbers.slice(0, n);
-    for (let i = 0; i < n; i++) {
-      if (refs[i] !== 0) listAppend(h, result, refs[i]!, true);
-      else listAppend(h, result, numbers[i]!, false);
+  return filled(h, result, () => {
+    for (const o of objs) {
+      if (h.typeIsGc[typeIdOf(h, o)] === 0) continue;
+      const n = traverseValues(h, o);
+      // Copy first: appending can run a collection (which reuses the edge buffer).
+      const refs = h.edges.slice(0, n);
+      const numbers = h.edgeNumbers.slice(0, n);
+      for (let i = 0; i < n; i++) {
+        if (refs[i] !== 0) listAppend(h, result, refs[i]!, true);
+        else listAppend(h, result, numbers[i]!, false);
+      }
     }
-  }
-  return result;
+  });
 }
 
 /** gc.is_tracked(obj): false for objects that are not containers. */

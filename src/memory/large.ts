@@ -28,7 +28,7 @@ import {
   LARGE_SL_COUNT,
   LARGE_SMALL_FL_SHIFT,
 } from "./constants.js";
-import { ChunkKind, claimChunks, copyBytes, type Memory, read32, releaseChunks, write32 } from "./memory.js";
+import { ChunkKind, claimChunks, type Memory, read32, releaseChunks, write32 } from "./memory.js";
 
 export const LARGE_HEADER = 16;
 const FREE = 1;
@@ -245,11 +245,25 @@ function maybeReleaseSegment(m: Memory, b: number): void {
   releaseChunks(m, first, chunks);
 }
 
-/** Moves a block's contents into a new large block (used by realloc). */
-export function moveToLarge(m: Memory, src: number, oldBytes: number, n: number): number {
-  const p = allocLarge(m, n);
-  copyBytes(m, p, src, Math.min(oldBytes, n));
-  return p;
+/**
+ * Gives back the wholly free one-chunk segment maybeReleaseSegment keeps, if there is one: its
+ * chunk can then serve an arena or a larger segment. Called only when the heap is otherwise out
+ * of room. Returns whether one was released.
+ */
+export function releaseIdleSegment(m: Memory): boolean {
+  for (let c = 1; c < m.chunkTop; c++) {
+    if (m.chunkKind[c] !== ChunkKind.LargeHead) continue;
+    const b = c << CHUNK_BITS;
+    const chunks = m.segmentChunks[c]!;
+    if (!isFree(m, b) || blockSize(m, b) !== chunks * CHUNK_SIZE - LARGE_HEADER) continue;
+    removeFree(m, b, blockSize(m, b));
+    m.segmentChunks[c] = 0;
+    m.largeSegments--;
+    m.largeSegmentChunks -= chunks;
+    releaseChunks(m, c, chunks);
+    return true;
+  }
+  return false;
 }
 
 /** Calls `visit(payload, payloadBytes, free)` for every block of every segment, in address order. */

@@ -5,9 +5,9 @@
  */
 import { ErrorCode, HeapAccessError, HeapMemoryError, hex } from "../util/index.js";
 import { ALIGNMENT_MASK, CHUNK_BITS, classSize, SMALL_REQUEST_THRESHOLD, sizeClassOf } from "./constants.js";
-import { allocLarge, freeLarge, largeUsableSize, moveToLarge, reallocLargeInPlace } from "./large.js";
+import { allocLarge, freeLarge, largeUsableSize, reallocLargeInPlace, releaseIdleSegment } from "./large.js";
 import { BlockState, ChunkKind, copyBytes, fillBytes, type Memory, POISON_BYTE, read32 } from "./memory.js";
-import { allocSmall, freeSmall, POOL_SZIDX, poolOf } from "./pymalloc.js";
+import { allocSmall, freeSmall, POOL_SZIDX, poolOf, releaseIdleArena } from "./pymalloc.js";
 
 /**
  * Allocates at least `n` bytes (n >= 1), 16-byte aligned. Throws HeapMemoryError, with the heap
@@ -16,7 +16,7 @@ import { allocSmall, freeSmall, POOL_SZIDX, poolOf } from "./pymalloc.js";
 export function malloc(m: Memory, n: number): number {
   let p: number;
   if (n <= SMALL_REQUEST_THRESHOLD) {
-    p = allocSmall(m, sizeClassOf(n > 0 ? n : 1));
+    p = allocSmallOrReclaim(m, sizeClassOf(n > 0 ? n : 1));
   } else {
     if (!(n < m.maxBytes)) {
       // CPython's MemoryError: a request no heap of this size can serve is out of memory too.
@@ -25,7 +25,7 @@ export function malloc(m: Memory, n: number): number {
           "Create the heap with a larger maxBytes.",
       );
     }
-    p = allocLarge(m, n);
+    p = allocLargeOrReclaim(m, n);
   }
   if (m.checked) markAllocated(m, p);
   if (m.trace !== null) m.trace({ kind: "alloc", addr: p, size: n });
@@ -40,7 +40,7 @@ export function malloc(m: Memory, n: number): number {
 function markAllocated(m: Memory, p: number): void {
   const first = p >> 4;
   m.blockState[first] = BlockState.Raw;
-  m.blockState.fill(BlockState.None, first + 1, (p + usableSize(m, p)) >> 4);
+  m.blockState.fill(BlockState.None, first + 1, (p + usableSize(m, p)) >>> 4); // the end may be 2^31
 }
 
 /** Frees a block returned by malloc/realloc. */
@@ -94,8 +94,34 @@ export function realloc(m: Memory, p: number, n: number): number {
   return q;
 }
 
+/**
+ * The two allocators each keep one idle chunk for reuse (an empty arena, an empty large segment).
+ * When the heap has no room left, those are given back and the request tried again: memory the
+ * heap holds but does not use never makes an allocation fail.
+ */
+function allocSmallOrReclaim(m: Memory, c: number): number {
+  try {
+    return allocSmall(m, c);
+  } catch (e) {
+    if (!(e instanceof HeapMemoryError) || !releaseIdleSegment(m)) throw e;
+    return allocSmall(m, c);
+  }
+}
+
+function allocLargeOrReclaim(m: Memory, n: number): number {
+  try {
+    return allocLarge(m, n);
+  } catch (e) {
+    if (!(e instanceof HeapMemoryError)) throw e;
+    const arena = releaseIdleArena(m);
+    if (!releaseIdleSegment(m) && !arena) throw e;
+    return allocLarge(m, n);
+  }
+}
+
 function mallocLargeMoved(m: Memory, p: number, oldBytes: number, n: number): number {
-  const q = moveToLarge(m, p, oldBytes, n);
+  const q = allocLargeOrReclaim(m, n);
+  copyBytes(m, q, p, Math.min(oldBytes, n));
   if (m.checked) markAllocated(m, q);
   if (m.trace !== null) m.trace({ kind: "alloc", addr: q, size: n });
   return q;

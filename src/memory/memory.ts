@@ -183,7 +183,11 @@ export function writeUtf16(m: Memory, addr: number, s: string): void {
   const base = addr >> 1;
   for (let i = 0; i < s.length; i++) u16[base + i] = s.charCodeAt(i);
 }
-/** Reads `length` UTF-16 code units at `addr` as a JS string. */
+/**
+ * Reads `length` UTF-16 code units at `addr` as a JS string, unit for unit: lone surrogates stay
+ * as they are (a TextDecoder would replace them with U+FFFD, and refuses very long inputs), so
+ * every JS string written with writeUtf16 reads back identical.
+ */
 export function readUtf16(m: Memory, addr: number, length: number): string {
   const base = addr >> 1;
   const u16 = m.u16;
@@ -192,9 +196,15 @@ export function readUtf16(m: Memory, addr: number, length: number): string {
     for (let i = 0; i < length; i++) s += String.fromCharCode(u16[base + i]!);
     return s;
   }
-  return utf16Decoder.decode(u16.subarray(base, base + length));
+  // fromCharCode over slices: one call per UTF16_CHUNK units keeps the argument count bounded.
+  let s = "";
+  for (let i = 0; i < length; i += UTF16_CHUNK) {
+    const units = u16.subarray(base + i, base + Math.min(length, i + UTF16_CHUNK));
+    s += String.fromCharCode.apply(null, units as unknown as number[]);
+  }
+  return s;
 }
-const utf16Decoder = new TextDecoder("utf-16le");
+const UTF16_CHUNK = 8192;
 
 /** True if the code units at `a` and `b` (both `length` long) are equal. */
 export function equalUtf16(m: Memory, a: number, b: number, length: number): boolean {
@@ -274,10 +284,17 @@ function ensureBuffer(m: Memory, bytes: number): void {
   replaceBuffer(m, Math.min(m.maxBytes, Math.max(bytes, have * 2)));
 }
 
+/**
+ * Moves the heap into a new buffer of `bytes`. All or nothing: every new array is made before
+ * anything is switched, so a refusal (HeapMemoryError) leaves the heap exactly as it was.
+ */
 function replaceBuffer(m: Memory, bytes: number): void {
   let next: ArrayBuffer;
+  let states: Uint8Array;
   try {
     next = new ArrayBuffer(bytes);
+    // One state per 16-byte granule (bytes may be 2^31: divide, a signed shift would go negative).
+    states = new Uint8Array(m.checked ? bytes / 16 : 0);
   } catch {
     throw new HeapMemoryError(
       `out of memory: the JS engine refused a ${bytes}-byte ArrayBuffer for the heap. Lower the workload or maxBytes.`,
@@ -286,16 +303,13 @@ function replaceBuffer(m: Memory, bytes: number): void {
   const keep = Math.min(bytes, m.chunkTop * CHUNK_SIZE, m.buffer.byteLength);
   const u8 = new Uint8Array(next);
   u8.set(m.u8.subarray(0, keep));
+  if (m.checked) states.set(m.blockState.subarray(0, Math.min(states.length, m.blockState.length)));
   m.buffer = next;
   m.i32 = new Int32Array(next);
   m.f64 = new Float64Array(next);
   m.u16 = new Uint16Array(next);
   m.u8 = u8;
-  if (m.checked) {
-    const states = new Uint8Array(bytes >> 4);
-    states.set(m.blockState.subarray(0, Math.min(states.length, m.blockState.length)));
-    m.blockState = states;
-  }
+  m.blockState = states;
 }
 
 /** The chunk holding `addr`. */

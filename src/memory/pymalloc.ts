@@ -246,6 +246,26 @@ function unlinkArena(m: Memory, a: number): void {
   m.arenaPrev[a] = 0;
 }
 
+/**
+ * Frees the wholly free arena that bpo-37257's rule keeps (the last one in usable_arenas), if
+ * there is one: its chunk can then serve a large block. Called only when the heap is otherwise
+ * out of room, so that an idle arena never makes an allocation fail. Returns whether one was freed.
+ */
+export function releaseIdleArena(m: Memory): boolean {
+  for (let a = m.usableArenas; a !== 0; a = m.arenaNext[a]!) {
+    const nf = m.arenaNFreePools[a]!;
+    if (nf !== m.arenaNTotalPools[a]) continue;
+    if (m.nfp2lasta[nf] === a) {
+      const p = m.arenaPrev[a]!;
+      m.nfp2lasta[nf] = p !== 0 && m.arenaNFreePools[p] === nf ? p : 0;
+    }
+    unlinkArena(m, a);
+    freeArena(m, a);
+    return true;
+  }
+  return false;
+}
+
 function freeArena(m: Memory, a: number): void {
   m.arenasCurrent--;
   m.arenaFreePools[a] = 0;

@@ -50,8 +50,8 @@ export const DICT_BASIC_SIZE = 16;
 
 /** Creates an empty, untracked dict (refcount 1). */
 export function newDict(h: ObjectHeap): number {
-  gcLinkPooled(h, FREELIST_DICT);
-  const o = allocGcObject(h, DICT_BASIC_SIZE, Kind.Dict);
+  const link = gcLinkPooled(h, FREELIST_DICT);
+  const o = allocGcObject(h, DICT_BASIC_SIZE, Kind.Dict, FREELIST_DICT, link);
   write32(h, o + DICT_TABLE, 0);
   write32(h, o + DICT_KEYS_KIND, DICT_KEYS_STR);
   return o;

@@ -14,8 +14,8 @@
  * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id]
  *                            +12 [weakref list head or 0] (types are weakrefable, as in CPython).
  */
-import { BlockState, malloc, read32, setBlockState, write32 } from "../memory/index.js";
-import { allocGcObject, gcLink } from "./alloc.js";
+import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
+import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -33,9 +33,17 @@ export const TYPE_OBJECT_CLASS = 8;
 
 /** Registers a class and creates its type object, which the type table keeps alive. */
 export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
-  const info = layoutClass(h, spec);
-  gcLink(h);
-  const t = allocGcObject(h, 16, Kind.Type);
+  // The type object first: if there is no memory for it, no class was registered.
+  const link = gcLink(h);
+  const t = allocGcObject(h, 16, Kind.Type, -1, link);
+  let info: TypeInfo;
+  try {
+    info = layoutClass(h, spec);
+  } catch (e) {
+    free(h, t - GC_HEAD_SIZE); // never tracked, never seen: as if it had not been allocated
+    gcLinkUndo(h, -1, link);
+    throw e;
+  }
   write32(h, t + TYPE_OBJECT_CLASS, info.id);
   write32(h, t + TYPE_OBJECT_WEAKLIST, 0);
   gcTrackNew(h, t);
@@ -49,8 +57,14 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
-  if (++h.gcCount0 > h.gcAutoAbove) h.gcAutomatic(); // gcLink, by hand
-  const block = malloc(h, h.typeAllocSize[typeId]!);
+  const link = gcLink(h);
+  let block: number;
+  try {
+    block = malloc(h, h.typeAllocSize[typeId]!);
+  } catch (e) {
+    gcLinkUndo(h, -1, link);
+    throw e;
+  }
   if (h.checked) setBlockState(h, block, BlockState.GcObject);
   const o = block + GC_HEAD_SIZE;
   initHeader(h, o, typeId);

@@ -5,7 +5,7 @@
  *   items → [slot 0][slot 1]…[slot allocated-1]   (8 bytes each; 0 when allocated == 0)
  */
 import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
-import { allocGcObject, gcLink, gcLinkPooled } from "./alloc.js";
+import { allocGcObject, gcLink, gcLinkPooled, gcLinkUndo } from "./alloc.js";
 import { gcTrackNew } from "./header.js";
 import { FREELIST_LIST, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -23,12 +23,18 @@ export const LIST_BASIC_SIZE = 20;
  * CPython. Either kind goes to the freelist when it dies.
  */
 export function newList(h: ObjectHeap, capacity = 0, fromFreelist = true): number {
-  if (fromFreelist) gcLinkPooled(h, FREELIST_LIST);
-  else gcLink(h);
-  const items = capacity > 0 ? malloc(h, SLOT_SIZE * capacity) : 0;
+  const slot = fromFreelist ? FREELIST_LIST : -1;
+  const link = fromFreelist ? gcLinkPooled(h, FREELIST_LIST) : gcLink(h);
+  let items = 0;
+  try {
+    if (capacity > 0) items = malloc(h, SLOT_SIZE * capacity);
+  } catch (e) {
+    gcLinkUndo(h, slot, link);
+    throw e;
+  }
   let o: number;
   try {
-    o = allocGcObject(h, LIST_BASIC_SIZE, Kind.List);
+    o = allocGcObject(h, LIST_BASIC_SIZE, Kind.List, slot, link);
   } catch (e) {
     if (items !== 0) free(h, items);
     throw e;

@@ -4,7 +4,7 @@
  *   -8 [gc_next] -4 [gc_prev]  >obj +0 [refcnt] +4 [type] +8 [size] +12 (pad) +16 item slots…
  */
 import { read32, write32 } from "../memory/index.js";
-import { allocGcObject, gcLinkTuple } from "./alloc.js";
+import { allocGcObject, gcLinkTuple, tupleFreelistSlot } from "./alloc.js";
 import { gcTrackNew, increfRaw } from "./header.js";
 import { EMPTY_TUPLE, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -22,8 +22,8 @@ export function newTuple(h: ObjectHeap, n: number): number {
     increfRaw(h, EMPTY_TUPLE);
     return EMPTY_TUPLE;
   }
-  gcLinkTuple(h, n);
-  const o = allocGcObject(h, TUPLE_ITEMS + SLOT_SIZE * n, Kind.Tuple);
+  const link = gcLinkTuple(h, n);
+  const o = allocGcObject(h, TUPLE_ITEMS + SLOT_SIZE * n, Kind.Tuple, tupleFreelistSlot(n), link);
   write32(h, o + TUPLE_SIZE, n);
   for (let i = 0; i < n; i++) setSlotNull(h, o + TUPLE_ITEMS + SLOT_SIZE * i);
   gcTrackNew(h, o);

@@ -99,8 +99,8 @@ export function allocWeakref(
   o: number,
   callback: WeakrefCallback | null,
 ): number {
-  gcLink(h);
-  const wr = allocGcObject(h, typeId === KEYED_REF_TYPE ? KEYED_REF_SIZE : WEAKREF_SIZE, typeId);
+  const link = gcLink(h);
+  const wr = allocGcObject(h, typeId === KEYED_REF_TYPE ? KEYED_REF_SIZE : WEAKREF_SIZE, typeId, -1, link);
   write32(h, wr + WR_OBJECT, o);
   write32(h, wr + WR_CALLBACK, callback === null ? 0 : addCallback(h, callback));
   write32(h, wr + WR_PREV, 0);
