@@ -247,10 +247,13 @@ describe("npm pack", () => {
     expect(run(TSC, ["-p", "tsconfig.json"], project)).toBe("");
   });
 
-  it("installs: the refheap bin runs", () => {
-    const out = run(join(project, "node_modules", ".bin", "refheap"), ["--help"], project);
+  it("installs: the refheap bin runs, and --version reads the installed package.json", () => {
+    const bin = join(project, "node_modules", ".bin", "refheap");
+    const out = run(bin, ["--help"], project);
     expect(out).toMatch(/^Usage: refheap /);
     expect(out).toContain("demo");
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(run(bin, ["--version"], project)).toBe(`${version}\n`);
   });
 
   it("installs: refheap bench runs from the package (its child processes and CPython scripts ship)", () => {
