@@ -1,5 +1,5 @@
 /**
- * The layering of DESIGN.md, enforced. Each layer imports only from the layers listed for it;
+ * The layering of README.md ("Layout of the code"), enforced. Each layer imports only from the layers listed for it;
  * nothing may form an import cycle. `npm run check` runs this over src/.
  */
 const layer = (name, allowed) => ({

@@ -91,7 +91,7 @@ export {
   tupleSetItem,
   type UnraisableHook,
 } from "./refcount/index.js";
-export type { GcPhase, GcTraceEvent, TraceEvent, TraceKind, TraceSink } from "./trace/index.js";
+export { GcPhase, type GcTraceEvent, type TraceEvent, TraceKind, type TraceSink } from "./trace/index.js";
 export {
   ErrorCode,
   HeapAccessError,

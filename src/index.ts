@@ -40,7 +40,7 @@ export {
   WeakValueDictionary,
 } from "./api/index.js";
 export type { GcCallback, GcCallbackInfo, GcGenerationStats } from "./gc/index.js";
-export type { GcPhase, GcTraceEvent, TraceEvent, TraceSink } from "./trace/index.js";
+export { GcPhase, type GcTraceEvent, type TraceEvent, type TraceSink } from "./trace/index.js";
 export {
   ErrorCode,
   HandleError,

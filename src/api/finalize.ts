@@ -1,5 +1,5 @@
 /**
- * weakref.finalize (CPython 3.11 Lib/weakref.py, cpython-memory.md §5.9): a callable that runs
+ * weakref.finalize (CPython 3.11 Lib/weakref.py, class finalize): a callable that runs
  * `func(...args)` once, when its object dies, when it is called, or at `heap.shutdown()`.
  *
  * As in CPython, each heap keeps a registry of its live finalizers; a finalizer's state (its

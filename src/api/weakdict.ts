@@ -1,6 +1,6 @@
 /**
- * WeakValueDictionary and WeakKeyDictionary (CPython 3.11's Lib/weakref.py, cpython-memory.md
- * §5.6–5.7) over heap objects, plus the machinery every weak container shares (WeakCore, also used
+ * WeakValueDictionary and WeakKeyDictionary (CPython 3.11's Lib/weakref.py)
+ * over heap objects, plus the machinery every weak container shares (WeakCore, also used
  * by weakset.ts): the container's `data` is a real heap dict it owns through one reference, its
  * `_pending_removals` a heap list (holding the keys, or the dead weakrefs, still to remove), and
  * its `_remove` function an engine weakref callback that, like CPython's, refers to the container

@@ -1,5 +1,6 @@
 /**
- * heap.weakref: Python's `weakref` module over handles (cpython-memory.md §5). A weakref is a
+ * heap.weakref: Python's `weakref` module over handles (CPython's Lib/weakref.py,
+ * Modules/_weakref.c and Objects/weakrefobject.c). A weakref is a
  * heap object like any other, so a WeakRefHandle owns a reference to the weakref, never to its
  * referent. `ref.deref()` is Python's `r()`. A proxy comes back as a "face": a JS Proxy that
  * forwards every field and method it does not know to the live referent, and throws a

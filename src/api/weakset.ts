@@ -1,5 +1,5 @@
 /**
- * weakref.WeakSet (CPython 3.11's Lib/_weakrefset.py, cpython-memory.md §5.8) over heap objects:
+ * weakref.WeakSet (CPython 3.11's Lib/_weakrefset.py) over heap objects:
  * `data` is a heap dict used as a set (`ref(item, _remove)` → None), with the pending removals and
  * iteration guards of the weak dictionaries (see weakdict.ts). CPython's set iterates, and pops, in
  * hash-table order; this one follows the dict's insertion order (pop() takes the newest item).

@@ -1,7 +1,9 @@
 /**
  * The refheap command line. `main(argv, io)` runs one command and returns its exit code; the
- * streams are injected so tests can run it in-process. bin/refheap.js is a three-line shim.
+ * streams are injected so tests can run it in-process. bin/refheap.js is a three-line shim that
+ * passes the process's streams (processIo: a closed pipe ends the command quietly).
  */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { addBenchCommand } from "./bench.js";
 import {
@@ -16,7 +18,19 @@ import type { Io } from "./io.js";
 import { addOracleCommands } from "./oracle.js";
 import { positiveInt } from "./util.js";
 
-export type { Io } from "./io.js";
+export { type Io, processIo } from "./io.js";
+
+/**
+ * The package's version, from its package.json: two folders up both from src/cli/ (the repository)
+ * and from dist/cli/ (the repository's build, or the installed package).
+ */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version?: unknown;
+  };
+  if (typeof manifest.version !== "string") throw new Error("refheap's package.json has no version");
+  return manifest.version;
+}
 
 /** Options of `refheap demo`; the hidden --runs and --cycles size the cycles demo (for tests). */
 type DemoOptions = CyclesOptions;
@@ -34,6 +48,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .description(
       "CPython's memory management — refcounting, the cycle collector, pymalloc — as a TypeScript library",
     )
+    .version(packageVersion(), "-V, --version", "print refheap's version")
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),

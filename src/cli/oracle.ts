@@ -64,7 +64,12 @@ export function addOracleCommands(program: Command, io: Io, setExit: (code: numb
       "CPython's generation-2 size to start from (default: FILE.log's baseline)",
       nonNegativeInt,
     )
-    .action((file: string, options: { longLived?: number }) => {
+    .option(
+      "--verbose",
+      "also print the log's first line, `baseline N` (the N long-lived objects generation 2 starts " +
+        "with), so the output compares line for line with a recorded FILE.log",
+    )
+    .action((file: string, options: { longLived?: number; verbose?: boolean }) => {
       const text = readScenario(run, file);
       let log: string[];
       try {
@@ -72,7 +77,9 @@ export function addOracleCommands(program: Command, io: Io, setExit: (code: numb
       } catch (e) {
         fail(run, e instanceof Error ? e.message : String(e));
       }
-      io.stdout.write(`${log.join("\n")}\n`);
+      // The baseline is the runners' common starting state, not an event of the scenario.
+      const events = options.verbose === true ? log : log.slice(1);
+      io.stdout.write(`${events.join("\n")}\n`);
     });
 
   const diff = oracle

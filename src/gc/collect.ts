@@ -1,6 +1,6 @@
 /**
  * The cycle collector: CPython 3.11's gc_collect_main and its scheduling, step by step
- * (cpython-memory.md §3–4; docs/gc.md walks through it with diagrams). `collectMain` below is
+ * (Modules/gcmodule.c; docs/gc.md walks through it with diagrams). `collectMain` below is
  * the table of contents; each step is a small function in deduce.ts or destroy.ts.
  */
 import { read32 } from "../memory/index.js";
@@ -44,7 +44,7 @@ const SEEN = SCRATCH_HEADS + 32;
 const FINAL_UNREACHABLE = SCRATCH_HEADS + 48;
 const WEAKREF_CALLBACKS = SCRATCH_HEADS + 64;
 
-/** What one collection found: `collected` (m) and `uncollectable` (n) as CPython counts them (§4.13). */
+/** What one collection found, as CPython counts it: gc_collect_main's m (collected), n (uncollectable). */
 export interface CollectResult {
   readonly collected: number;
   readonly uncollectable: number;
@@ -114,7 +114,7 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   return { collected, uncollectable };
 }
 
-/** count[g+1] += 1 (g < 2); count[0..g] = 0 (§3.2). */
+/** count[g+1] += 1 (g < 2); count[0..g] = 0 (as gc_collect_main starts). */
 function updateCounts(h: GcState, generation: number): void {
   if (generation === 0) h.gcCount1++;
   else if (generation === 1) h.gcCount2++;
@@ -123,13 +123,14 @@ function updateCounts(h: GcState, generation: number): void {
   if (generation >= 2) h.gcCount2 = 0;
 }
 
-/** Splices generations 0..g-1, in that order, onto the tail of generation g (§3.5). */
+/** Splices generations 0..g-1, in that order, onto the tail of generation g (as gc_collect_main). */
 function mergeYounger(h: GcState, generation: number): void {
   for (let i = 0; i < generation; i++) gcListMerge(h, generationHead(i), generationHead(generation));
 }
 
 /**
- * Survivors (§4.5): tuples were untracked during the scan (see moveUnreachable); now they are
+ * Survivors (gc_collect_main after deduce_unreachable): tuples were untracked during the scan
+ * (see moveUnreachable); now they are
  * promoted to `old` (counting toward long_lived_pending after a generation-1 collection), or,
  * after a full collection, dicts are untracked and long_lived_total reset. `survivors` is the
  * number the scan left in `young`.
@@ -167,7 +168,7 @@ function phase(h: GcState, name: GcPhase, head: number, run: () => void): void {
   sink({ kind: "gc-phase-end", phase: name, objects: gcListSize(h, head) });
 }
 
-// --- the debug flags' output (§4.15) ---
+// --- the debug flags' output (gc.set_debug; gc_collect_main prints it) ---
 
 function debugStart(h: GcState, generation: number): number {
   if (h.trace !== null) h.trace({ kind: "gc-start", generation });
@@ -196,7 +197,7 @@ function debugObjects(h: GcState, what: string, head: number): void {
   }
 }
 
-// --- entry points (§4.0, §4.14, §3.3) ---
+// --- entry points (gc_collect_with_callback, invoke_gc_callback, gc_collect_generations) ---
 
 /**
  * Calls every gc.callbacks entry with one shared info object; errors go to the unraisable hook.
@@ -240,7 +241,7 @@ export function setCollecting(h: GcState, collecting: boolean): void {
 /**
  * gc_collect_generations: collects the oldest generation whose count exceeds its threshold,
  * except that a full collection waits until the objects promoted since the last one reach a
- * quarter of the long-lived total (§3.3).
+ * quarter of the long-lived total (bpo-4074).
  */
 export function collectGenerations(h: GcState): number {
   const counts = [h.gcCount0, h.gcCount1, h.gcCount2];

@@ -1,5 +1,6 @@
 /**
- * Finding the unreachable (cpython-memory.md §4.2–4.4): which objects of a list are referenced
+ * Finding the unreachable (deduce_unreachable in Modules/gcmodule.c: update_refs, subtract_refs,
+ * move_unreachable): which objects of a list are referenced
  * only from inside it. No roots are needed: an object's refcount minus the references to it from
  * inside the set is the number of references from outside; anything with outside references, and
  * everything it reaches, survives.

@@ -1,5 +1,6 @@
 /**
- * The ordered destruction of what deduce_unreachable found (cpython-memory.md §4.6–4.11):
+ * The ordered destruction of what deduce_unreachable found (gc_collect_main in Modules/gcmodule.c,
+ * move_legacy_finalizers to delete_garbage):
  * legacy finalizers set aside, finalizers run once each, resurrected objects saved, the rest
  * cleared. Between these steps user code runs (finalizers), and any object may be freed by
  * refcounting at any moment; a freed object simply leaves whatever list it was on (its dealloc

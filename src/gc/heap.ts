@@ -1,6 +1,7 @@
 /**
  * GcState: the refcounting heap plus the cycle collector's state — CPython 3.11's GCState
- * (cpython-memory.md §3.1). Generation 0's count lives in ObjectHeap (gcCount0) because the
+ * (struct _gc_runtime_state, Include/internal/pycore_gc.h). Generation 0's count lives in
+ * ObjectHeap (gcCount0) because the
  * allocation path bumps it; everything else is here. The collector's functions take a GcState;
  * GcHeap (gcheap.ts) is the class that also runs automatic collections.
  */
@@ -57,7 +58,7 @@ export class GcState extends WeakrefHeap {
   gcDebug = 0;
   /** Set while a collection runs (and while its callbacks run): re-entrant collections return 0. */
   gcCollecting = false;
-  /** Survivors of the last full collection (the long-lived heuristic, §3.3). */
+  /** Survivors of the last full collection (the long-lived heuristic of gc_collect_generations). */
   longLivedTotal = 0;
   /** Survivors of generation-1 collections since the last full collection. */
   longLivedPending = 0;
@@ -93,7 +94,8 @@ export class GcState extends WeakrefHeap {
 
   /**
    * Keeps ObjectHeap.gcAutoAbove in step with the conditions for an automatic collection
-   * (§3.3): enabled, threshold[0] != 0, not already collecting. Call after changing any of them.
+   * (_PyObject_GC_Link's test): enabled, threshold[0] != 0, not already collecting. Call after
+   * changing any of them.
    */
   refreshAutoTrigger(): void {
     const t0 = this.gcThreshold[0]!;

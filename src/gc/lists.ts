@@ -5,7 +5,7 @@
  * its flag bits (FINALIZED, COLLECTING); list heads never carry flags.
  *
  * The order of a list is semantics: it decides finalizer order, callback order and
- * gc.get_objects() order (cpython-memory.md §10).
+ * gc.get_objects() order, so each list operation does what its namesake in Modules/gcmodule.c does.
  */
 import { read32, write32 } from "../memory/index.js";
 import {

@@ -1,5 +1,5 @@
 /**
- * The `gc` module over raw addresses (cpython-memory.md §4.16), for the engine API; the friendly
+ * The `gc` module over raw addresses (Modules/gcmodule.c), for the engine API; the friendly
  * API wraps these in `heap.gc`. Names are CPython's in camelCase (docs/gc.md has the table).
  * Arguments are validated as CPython validates them, with CPython's messages (and, as there,
  * set_threshold keeps the values parsed before a bad one).

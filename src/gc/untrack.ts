@@ -1,6 +1,7 @@
 /**
  * Untracking survivors of a full collection that cannot be part of a cycle: dicts
- * (cpython-memory.md §4.18). Tuples are untracked during the collector's scan (deduce.ts).
+ * (untrack_dicts in Modules/gcmodule.c, _PyDict_MaybeUntrack). Tuples are untracked during the
+ * collector's scan (deduce.ts).
  */
 import { read32 } from "../memory/index.js";
 import { dictMaybeUntrack, Kind, typeIdOf } from "../object/index.js";

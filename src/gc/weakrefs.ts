@@ -1,5 +1,5 @@
 /**
- * handle_weakrefs (cpython-memory.md §4.8, CPython's gcmodule.c): before any finalizer of this
+ * handle_weakrefs (CPython's Modules/gcmodule.c): before any finalizer of this
  * collection runs, every weakref to the garbage dies; the callbacks of those weakrefs that are
  * not garbage themselves then run. A weakref in the garbage never calls back: its callback may
  * see objects that are being torn down (bpo-38006).

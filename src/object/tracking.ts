@@ -1,5 +1,6 @@
 /**
- * CPython's tracking rules for tuples and dicts (cpython-memory.md §4.18). A container that can
+ * CPython's tracking rules for tuples and dicts (Objects/dictobject.c MAINTAIN_TRACKING and
+ * _PyDict_MaybeUntrack, Objects/tupleobject.c _PyTuple_MaybeUntrack). A container that can
  * never be part of a cycle need not be scanned, so:
  *  - a dict starts untracked and is tracked when a key or value that "may be tracked" is stored
  *    (src/refcount/containers.ts: dictSetItem);

@@ -24,7 +24,8 @@
  *   | 0         | both 0             | cleared (dead): calling it gives None; the callback |
  *   |           |                    | index stays until it is called or the weakref dies |
  *
- * List order (CPython's, cpython-memory.md §5.1): the basic ref (an exact ref without callback)
+ * List order (CPython's get_basic_refs and insert_head/insert_after in Objects/weakrefobject.c):
+ * the basic ref (an exact ref without callback)
  * first, then the basic proxy (a proxy without callback), then every other weakref newest first.
  */
 import { read32, write32 } from "../memory/index.js";

@@ -25,7 +25,8 @@ export interface TraceEvent {
 }
 
 /**
- * The collector's phases, in the order a collection runs them (cpython-memory.md §4). Each is
+ * The collector's phases, in the order a collection runs them (gc_collect_main in CPython's
+ * Modules/gcmodule.c). Each is
  * reported when it starts and when it ends; see GcTraceEvent.
  */
 export const GcPhase = {

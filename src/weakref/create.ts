@@ -1,5 +1,6 @@
 /**
- * The weakref module's functions over raw addresses (cpython-memory.md §5.1–5.2, §5.5): creating
+ * The weakref module's functions over raw addresses (Modules/_weakref.c,
+ * Objects/weakrefobject.c): creating
  * refs, proxies and KeyedRefs in CPython's list order, reading them, and listing an object's
  * weakrefs. Weakrefs are ordinary GC objects: the caller owns the reference each constructor
  * returns and releases it with decref.

@@ -1,6 +1,6 @@
 /**
  * WeakrefHeap: the refcounting heap whose deallocations clear weak references as CPython's
- * PyObject_ClearWeakRefs does (cpython-memory.md §5.3). src/refcount/ calls the `clearWeakrefs`
+ * PyObject_ClearWeakRefs (Objects/weakrefobject.c) does. src/refcount/ calls the `clearWeakrefs`
  * hook from a deallocator, after the finalizer, when the dying object has weakrefs.
  */
 import {

@@ -1,5 +1,5 @@
 /**
- * weakref.finalize and heap.shutdown() (cpython-memory.md §5.9; section-8 items #71, #72),
+ * weakref.finalize and heap.shutdown() (Lib/weakref.py, class finalize and its _exitfunc),
  * compared with CPython where the output matters. CPython's interpreter exit is reproduced in the
  * snippets with `atexit._run_exitfuncs()` (the reference runner exits without shutdown).
  */
@@ -267,7 +267,7 @@ describe("weakref.finalize", () => {
     const out = [`[${L.join(", ")}] ${py(f.alive)}`];
     const n = h.gc.collect();
     out.push(`${n} [${L.join(", ")}] ${py(f.alive)}`);
-    // 2: the cycle, plus the finalizer's weakref, freed by its own callback (§4.8).
+    // 2: the cycle, plus the finalizer's weakref, freed by its own callback (handle_weakrefs counts it).
     expect(out.join("\n")).toBe(
       await python(
         "import gc, weakref; gc.disable(); gc.collect(); C=type('C',(),{}); o=C(); o.me=o; L=[]; f=weakref.finalize(o, L.append, 'fin'); del o; print(L, f.alive); print(gc.collect(), L, f.alive)",

@@ -1,6 +1,6 @@
 /**
- * heap.weakref.WeakValueDictionary / WeakKeyDictionary / WeakSet (cpython-memory.md §5.6–5.8;
- * section-8 items #59 and #73), compared with CPython 3.11 where the output matters. Each snippet
+ * heap.weakref.WeakValueDictionary / WeakKeyDictionary / WeakSet (Lib/weakref.py,
+ * Lib/_weakrefset.py), compared with CPython 3.11 where the output matters. Each snippet
  * prints what the refheap side builds, line by line, in Python's formatting.
  */
 import { describe, expect, it } from "vitest";

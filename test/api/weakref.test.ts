@@ -1,6 +1,6 @@
 /**
- * heap.weakref, the handle facade of Python's weakref module (cpython-memory.md §5.1–5.5;
- * section-8 items #53–#70), compared with CPython where the output matters.
+ * heap.weakref, the handle facade of Python's weakref module (Objects/weakrefobject.c,
+ * Modules/_weakref.c), compared with CPython where the output matters.
  */
 import { describe, expect, it } from "vitest";
 import {

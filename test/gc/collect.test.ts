@@ -1,6 +1,7 @@
 /**
- * What a collection finds and where everything goes afterwards (cpython-memory.md §3.4, §3.5,
- * §4.2–4.5, §4.11, §4.13, §4.18; section-8 items #1–#4, #6, #7, #41–#45).
+ * What a collection finds and where everything goes afterwards (gc_collect_main in
+ * Modules/gcmodule.c: deduce_unreachable, delete_garbage, the survivors' generation, and the
+ * tuple and dict tracking rules).
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
@@ -27,7 +28,7 @@ function heapWithA() {
   return { h, A };
 }
 
-describe("cycles: how many objects a collection reports (§4.13)", () => {
+describe("cycles: how many objects a collection reports", () => {
   it("#1: a list containing itself → 1", () => {
     const h = newHeap();
     settle(h);
@@ -134,7 +135,7 @@ describe("cycles: how many objects a collection reports (§4.13)", () => {
     expectSound(h);
   });
 
-  it("counts objects that tp_clear cannot free; they stay alive in the old generation (§4.11)", () => {
+  it("counts objects that tp_clear cannot free; they stay alive in the old generation (delete_garbage)", () => {
     // Tuples have no clear: a cycle of two tuples cannot be broken by the collector. Both are
     // counted (m is taken before clearing) and then moved to the old generation.
     const h = newHeap();
@@ -163,7 +164,7 @@ describe("cycles: how many objects a collection reports (§4.13)", () => {
   });
 });
 
-describe("§3.5 where survivors go", () => {
+describe("where survivors go", () => {
   it("survivors of generation g join g + 1; a full collection keeps them in 2", () => {
     const { h, A } = heapWithA();
     const a = core.newInstance(h, A.id);
@@ -243,7 +244,7 @@ describe("§3.5 where survivors go", () => {
   });
 });
 
-describe("§3.4 / §4.18 tracking", () => {
+describe("tracking", () => {
   it("#45: containers are tracked at creation, strs never; is_finalized is false for non-containers", async () => {
     const h = newHeap();
     const T = h.defineClass({ name: "T" });

@@ -1,7 +1,7 @@
 /**
- * Generations, counts, thresholds and automatic scheduling (cpython-memory.md §3.1–3.3, §2.7, and
- * section-8 items #16–#21, #23, #24). Expected values are CPython 3.11's, hard-coded from the
- * spec or computed by running the same program under python3.
+ * Generations, counts, thresholds and automatic scheduling (Modules/gcmodule.c _PyObject_GC_Link,
+ * gc_collect_generations; the list, dict and tuple freelists). Expected values are CPython
+ * 3.11's, hard-coded from its output or computed by running the same program under python3.
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
@@ -13,7 +13,7 @@ function fill(h: core.Engine, l: number, id: number, n: number): void {
   for (let i = 0; i < n; i++) appendOwned(h, l, core.newInstance(h, id));
 }
 
-describe("§3.1 the collector's initial state", () => {
+describe("the collector's initial state", () => {
   it("thresholds (700, 10, 10), counts zero, enabled, no debug flags, empty stats/garbage/callbacks", () => {
     const h = newHeap();
     expect(core.gc.getThreshold(h)).toEqual([700, 10, 10]);
@@ -47,7 +47,7 @@ describe("§3.1 the collector's initial state", () => {
   });
 });
 
-describe("§3.2 what the counts count", () => {
+describe("what the counts count", () => {
   it("#16: collecting generation g bumps count[g+1] and zeroes count[0..g], also for explicit collect(g)", () => {
     const h = newHeap();
     const C = h.defineClass({ name: "C" });
@@ -112,7 +112,7 @@ describe("§3.2 what the counts count", () => {
   });
 });
 
-describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
+describe("freelists change count[0] deltas (#17–#19)", () => {
   // Each mirrors the CPython snippet step by step: build x, del x, read the count, build x again,
   // read the count again. pyGetCount allocates get_count's result tuple as CPython does, which is
   // why CPython's answers are one more than the objects it allocated.
@@ -248,7 +248,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
     expectSound(h);
   });
 
-  it("freelists are emptied by full collections only (§4.12 clear_freelists)", async () => {
+  it("freelists are emptied by full collections only (clear_freelists)", async () => {
     const h = newHeap();
     settle(h);
     const lists = (n: number) => {
@@ -274,7 +274,7 @@ describe("§2.7 freelists change count[0] deltas (#17–#19)", () => {
   });
 });
 
-describe("§3.3 automatic collections", () => {
+describe("automatic collections", () => {
   it("#21: a gen-0 collection on every 701st allocation, gen 1 on every 12th trigger (000000000001)", async () => {
     const h = newHeap();
     const C = h.defineClass({ name: "C" });

@@ -1,6 +1,7 @@
 /**
  * Finalizers, resurrection, legacy finalizers and DEBUG_SAVEALL in the collector
- * (cpython-memory.md §2.4, §4.6, §4.9–4.12; section-8 items #8–#15, #29, #31, #81).
+ * (PEP 442; Modules/gcmodule.c finalize_garbage, handle_resurrected_objects,
+ * handle_legacy_finalizers; Objects/object.c PyObject_CallFinalizerFromDealloc).
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
@@ -64,7 +65,7 @@ function selfCycle(h: core.Engine, id: number): number {
   return o;
 }
 
-describe("§4.9 finalize_garbage: every unreachable finalizer runs once, in list order", () => {
+describe("finalize_garbage: every unreachable finalizer runs once, in list order", () => {
   it("#8: a 2-cycle is finalized in creation order and both are freed", async () => {
     const { h, out, d } = finalizerHeap();
     const a = d(1);
@@ -113,7 +114,7 @@ describe("§4.9 finalize_garbage: every unreachable finalizer runs once, in list
     expectSound(h);
   });
 
-  it("the collector sets FINALIZED before calling the finalizer; deallocation sets it after (§2.4)", async () => {
+  it("the collector sets FINALIZED before calling the finalizer; deallocation sets it after (PyObject_CallFinalizer)", async () => {
     const seen: boolean[] = [];
     const { h, D } = finalizerHeap((h, o) => seen.push(core.gc.isFinalized(h, o)));
     selfCycle(h, D.id);
@@ -213,7 +214,7 @@ describe("§4.9 finalize_garbage: every unreachable finalizer runs once, in list
   });
 });
 
-describe("§4.10 resurrection", () => {
+describe("resurrection (handle_resurrected_objects)", () => {
   it("#11: a finalizer that stores its object saves it (0 collected); it is collected next time, unfinalized again", async () => {
     let calls = 0;
     const { h, D } = finalizerHeap((h, o) => {
@@ -365,7 +366,7 @@ describe("§4.10 resurrection", () => {
   });
 });
 
-describe("§4.6 / §4.12 legacy finalizers (tp_del): uncollectable", () => {
+describe("legacy finalizers (tp_del): uncollectable", () => {
   /** A heap with a dynamic class U that has a legacy finalizer (CPython's _testcapi.with_tp_del). */
   function legacyHeap() {
     const h = newHeap();
@@ -479,7 +480,7 @@ describe("§4.6 / §4.12 legacy finalizers (tp_del): uncollectable", () => {
   });
 });
 
-describe("§4.11 DEBUG_SAVEALL", () => {
+describe("DEBUG_SAVEALL", () => {
   it("#29: unreachable objects are appended to gc.garbage instead of being cleared", async () => {
     const h = newHeap();
     settle(h);

@@ -1,7 +1,7 @@
 /**
  * Regression: gc.get_objects(True) is gc.get_objects(1) in CPython (a bool is an int), as
- * gc.collect(True) already is in refheap (cpython-memory.md §4.16: get_objects takes an integer
- * or None).
+ * gc.collect(True) already is in refheap (gc_get_objects_impl in Modules/gcmodule.c takes an
+ * integer or None).
  */
 import { expect, it } from "vitest";
 import * as core from "../../src/core.js";

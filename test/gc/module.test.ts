@@ -1,6 +1,5 @@
 /**
- * The gc module's functions over addresses (cpython-memory.md §3.6, §4.0, §4.14–4.17; section-8
- * items #24–#30, #32–#40, #46, #78, #79): argument errors, statistics, callbacks, debug output,
+ * The gc module's functions over addresses (CPython's Modules/gcmodule.c): argument errors, statistics, callbacks, debug output,
  * freeze, and the introspection functions.
  */
 import { describe, expect, it } from "vitest";
@@ -50,7 +49,7 @@ function garbageList(h: core.Engine): number {
   return a;
 }
 
-describe("§4.16 argument errors (#32–#38)", () => {
+describe("argument errors (#32–#38)", () => {
   it("collect() rejects generations outside 0..2 and non-integers with CPython's messages", async () => {
     const h = newHeap();
     expect(thrown(() => core.gc.collect(h, 3))).toBe(await pythonError("import gc; gc.collect(3)")); // #32
@@ -111,7 +110,7 @@ describe("§4.16 argument errors (#32–#38)", () => {
   });
 });
 
-describe("§4.15 debug flags and their output", () => {
+describe("debug flags and their output", () => {
   it("#30: the flag values", async () => {
     const ours = [
       core.GcDebug.STATS,
@@ -166,7 +165,7 @@ describe("§4.15 debug flags and their output", () => {
     expectSound(h);
   });
 
-  it("#79: DEBUG_COLLECTABLE names each unreachable object, resurrected ones included (§4.7)", async () => {
+  it("#79: DEBUG_COLLECTABLE names each unreachable object, resurrected ones included", async () => {
     const h = newHeap();
     const K = h.defineClass({ name: "K", dynamic: true });
     const saved = core.newList(h);
@@ -252,7 +251,7 @@ describe("§4.15 debug flags and their output", () => {
   });
 });
 
-describe("§4.12 statistics", () => {
+describe("statistics", () => {
   it("#25: each collection counts one collection for its generation", async () => {
     const h = newHeap();
     settle(h);
@@ -299,7 +298,7 @@ describe("§4.12 statistics", () => {
   });
 });
 
-describe("§4.14 gc.callbacks", () => {
+describe("gc.callbacks", () => {
   it("#26: start and stop, with generation, collected and uncollectable", async () => {
     const h = newHeap();
     settle(h);
@@ -433,7 +432,7 @@ describe("§4.14 gc.callbacks", () => {
   });
 });
 
-describe("§3.6 freeze", () => {
+describe("freeze", () => {
   it("#39: frozen objects are never collected, until unfreeze()", async () => {
     const h = newHeap();
     settle(h);
@@ -516,7 +515,7 @@ describe("§3.6 freeze", () => {
   });
 });
 
-describe("§4.16 / §4.17 introspection", () => {
+describe("introspection", () => {
   it("gcUntrack and gcTrack (PyObject_GC_UnTrack/Track): a re-tracked container joins generation 0 at its end", () => {
     const h = newHeap();
     const a = core.newList(h);

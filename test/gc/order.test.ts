@@ -1,6 +1,6 @@
 /**
- * Orders the collector makes observable (cpython-memory.md §3.5, §4.4, §4.9, §4.11, §4.14;
- * section-8 items #47, #48): finalization order across generations and after move-back
+ * Orders the collector makes observable (gc_collect_main in Modules/gcmodule.c: the merge,
+ * move_unreachable, finalize_garbage, delete_garbage, the callbacks): finalization order across generations and after move-back
  * reordering, finalizers that free other garbage, deallocation order in delete_garbage, and work
  * done by callbacks and finalizers in the middle of a collection.
  */
@@ -122,7 +122,7 @@ describe("finalization order", () => {
   });
 });
 
-describe("delete_garbage (§4.11)", () => {
+describe("delete_garbage", () => {
   it("clears the head first: in a 2-cycle the second object is freed during the first one's clear", () => {
     // Deallocation order, seen through a host field released by each object's deallocation.
     const h = newHeap();

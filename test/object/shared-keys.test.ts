@@ -285,7 +285,7 @@ print(*r)`);
     expectSound(h);
   });
 
-  it("gc.collect() counts the dict: an instance cycle through a materialised dict → 2 (§8 #5)", async () => {
+  it("gc.collect() counts the dict: an instance cycle through a materialised dict → 2 (#5)", async () => {
     const h = newHeap();
     const A = h.defineClass({ name: "A", dynamic: true });
     settle(h);

@@ -25,7 +25,7 @@ const noPython = pythonProblem() !== null;
 
 /** Scenarios whose refheap log must equal CPython's, line for line (gen-0 counts included). */
 const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
-  "self cycles are collected (§8 #1–#4, #6)": [
+  "self cycles are collected (#1–#4, #6)": [
     "class C",
     "class S slots other",
     "list a",
@@ -42,7 +42,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "show count",
     "show stats",
   ],
-  "finalizer order, resurrection, SAVEALL (§8 #8–#15, #29)": [
+  "finalizer order, resurrection, SAVEALL (#8–#15, #29)": [
     "class D del log",
     "class R del log resurrect:K",
     "disable",
@@ -69,7 +69,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "cleargarbage",
     "collect",
   ],
-  "legacy finalizers are uncollectable (§8 #31)": [
+  "legacy finalizers are uncollectable (#31)": [
     "class U tpdel log",
     "new u U",
     "set u.me u",
@@ -103,7 +103,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "gccb clear",
     "show count",
   ],
-  "automatic collections, freeze, tracking (§8 #39, #41–#45)": [
+  "automatic collections, freeze, tracking (#39, #41–#45)": [
     "class C",
     "threshold 5",
     "loop 30 C",
@@ -122,7 +122,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "unfreeze",
     "show stats",
   ],
-  "weakrefs and the collector (§8 #53–#59)": [
+  "weakrefs and the collector (#53–#59)": [
     "class C",
     "class D del log",
     "wvd v",
@@ -151,7 +151,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "collect",
     "show len v",
   ],
-  "finalize objects (§8 #71, #72)": [
+  "finalize objects (#71, #72)": [
     "class C",
     "new a C",
     "new b C",
@@ -165,7 +165,7 @@ const SCENARIOS: Readonly<Record<string, readonly string[]>> = {
     "del a b c",
     "show count",
   ],
-  "iterating the weak containers (§8 #73)": [
+  "iterating the weak containers (#73)": [
     "class C",
     "wvd wv",
     "wkd wk",

@@ -1,9 +1,11 @@
 /**
- * The published package, as a user gets it: `npm pack` (whose `prepare` runs the build), then
+ * The published package, as a user gets it: `npm pack` (whose `prepack` runs the build), then
  * `npm install <tarball>` into an empty ESM project, where the two entries ("refheap",
  * "refheap/core") must load and work, typecheck through their `types` conditions under
  * moduleResolution nodenext, and the `refheap` bin must run. The tarball's file list is checked
- * for what must and must not ship.
+ * for what must and must not ship. Installing must run no script of the package: a `prepare`
+ * script ran on consumers' installs (npm warned about it, and inside the installed copy it
+ * deleted dist/ and failed with `tsc: not found`).
  *
  * The pack runs in a copy of the repository without dist/ (node_modules linked), so the build
  * starts clean, and the repository's own dist/ is not rewritten while other test files (the
@@ -15,9 +17,18 @@
  * cache (ENOTCACHED); the registry is asked only for what the cache lacks.
  */
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, sep } from "node:path";
+import { join, posix, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -32,7 +43,7 @@ interface PackResult {
 }
 
 /** Runs a command to completion; throws with its output when it fails. */
-function run(cmd: string, args: readonly string[], cwd: string): string {
+function runBoth(cmd: string, args: readonly string[], cwd: string): { stdout: string; stderr: string } {
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 170_000 });
   if (r.error !== undefined || r.status !== 0) {
     throw new Error(
@@ -40,7 +51,17 @@ function run(cmd: string, args: readonly string[], cwd: string): string {
         `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`,
     );
   }
-  return r.stdout;
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command to completion and returns its stdout; throws with its output when it fails. */
+function run(cmd: string, args: readonly string[], cwd: string): string {
+  return runBoth(cmd, args, cwd).stdout;
+}
+
+/** The targets of a markdown file's inline links `[text](target)`, images included. */
+function markdownLinks(text: string): string[] {
+  return [...text.matchAll(/\]\(([^()\s]+)(?:\s+"[^"]*")?\)/g)].map((m) => m[1]!);
 }
 
 /** An ESM program using both entries the way the README does. Prints "ok" when every check passes. */
@@ -111,6 +132,8 @@ describe("npm pack", () => {
   let tmp = "";
   let project = "";
   let pack: PackResult;
+  /** What `npm install <tarball>` printed, stdout and stderr. */
+  let installOutput = "";
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), "refheap-pack-"));
@@ -129,7 +152,12 @@ describe("npm pack", () => {
     project = join(tmp, "project");
     mkdirSync(project);
     writeFileSync(join(project, "package.json"), `${JSON.stringify({ type: "module" })}\n`);
-    run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", join(tmp, pack.filename)], project);
+    const install = runBoth(
+      "npm",
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", join(tmp, pack.filename)],
+      project,
+    );
+    installOutput = `${install.stdout}${install.stderr}`;
   }, 180_000);
 
   afterAll(() => {
@@ -174,6 +202,40 @@ describe("npm pack", () => {
     expect(misplaced).toEqual([]);
   });
 
+  it("installs without running a script of the package, and the installed copy has its dist/", () => {
+    const installed = join(project, "node_modules", "refheap");
+    const manifest = JSON.parse(readFileSync(join(installed, "package.json"), "utf8")) as {
+      scripts?: Record<string, string>;
+    };
+    // The scripts npm runs when a package is installed (prepare too, for some install sources).
+    const installScripts = ["preinstall", "install", "postinstall", "prepare"].filter(
+      (s) => manifest.scripts?.[s] !== undefined,
+    );
+    expect(installScripts).toEqual([]);
+    // npm 11 lists a dependency's install scripts ("refheap@0.1.0 (prepare: npm run build)").
+    expect(installOutput).not.toMatch(/refheap@\S+ \(/);
+    expect(installOutput).not.toMatch(/prepare/);
+    for (const f of ["dist/index.js", "dist/core.js", "dist/cli/main.js"]) {
+      expect(existsSync(join(installed, f)), `${f} is installed`).toBe(true);
+    }
+  });
+
+  it("every relative link in a shipped markdown file (README, CHANGELOG, docs) reaches a shipped file", () => {
+    const paths = new Set(pack.files.map((f) => f.path));
+    const shippedMarkdown = [...paths].filter((p) => p.endsWith(".md"));
+    expect(shippedMarkdown).toEqual(expect.arrayContaining(["README.md", "CHANGELOG.md", "docs/api.md"]));
+    const broken: string[] = [];
+    for (const md of shippedMarkdown) {
+      const text = readFileSync(join(project, "node_modules", "refheap", md), "utf8");
+      for (const target of markdownLinks(text)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("#")) continue; // absolute, or this page
+        const file = posix.normalize(posix.join(posix.dirname(md), target.split("#")[0]!));
+        if (!paths.has(file)) broken.push(`${md}: ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it("installs: both entries load and work from an ESM program", () => {
     writeFileSync(join(project, "use-entries.mjs"), USE_ENTRIES_MJS);
     expect(run(process.execPath, ["use-entries.mjs"], project)).toBe("ok\n");
@@ -185,10 +247,13 @@ describe("npm pack", () => {
     expect(run(TSC, ["-p", "tsconfig.json"], project)).toBe("");
   });
 
-  it("installs: the refheap bin runs", () => {
-    const out = run(join(project, "node_modules", ".bin", "refheap"), ["--help"], project);
+  it("installs: the refheap bin runs, and --version reads the installed package.json", () => {
+    const bin = join(project, "node_modules", ".bin", "refheap");
+    const out = run(bin, ["--help"], project);
     expect(out).toMatch(/^Usage: refheap /);
     expect(out).toContain("demo");
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(run(bin, ["--version"], project)).toBe(`${version}\n`);
   });
 
   it("installs: refheap bench runs from the package (its child processes and CPython scripts ship)", () => {

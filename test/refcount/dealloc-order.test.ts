@@ -1,6 +1,7 @@
 /**
  * Deallocation order: each expectation below is what CPython 3.11.7 prints for the same
- * program (cpython-memory.md §2.5 and §2.6; the programs are quoted beside each test).
+ * program (each type's tp_dealloc and the trashcan, Include/cpython/object.h
+ * Py_TRASHCAN_BEGIN; the programs are quoted beside each test).
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";

@@ -1,6 +1,6 @@
 /**
  * Weak references whose referents die in the cycle collector, against CPython 3.11
- * (cpython-memory.md §4.8 handle_weakrefs, §5.4; section-8 items #54, #56–#59): every weakref
+ * (handle_weakrefs in Modules/gcmodule.c): every weakref
  * to the garbage dies before any finalizer of the collection runs, only weakrefs that are not
  * garbage themselves call back (in the garbage's list order, each referent's weakrefs newest
  * first), a weakref its callback frees counts as collected, and a resurrected object has lost
@@ -30,7 +30,7 @@ import {
 
 const { newRef, newProxy, newKeyedRef, weakrefGet, getweakrefcount } = core.weakref;
 
-describe("§4.8 handle_weakrefs: the referent is cyclic garbage", () => {
+describe("handle_weakrefs: the referent is cyclic garbage", () => {
   it("#54: callbacks of the weakrefs to a collected object run newest first", async () => {
     const { h, C } = weakHeap();
     const o = core.newInstance(h, C.id);

@@ -1,6 +1,6 @@
 /**
- * Weak references at the engine level against CPython 3.11 (cpython-memory.md §5.1–5.3, §5.5;
- * section-8 items #53, #55, #60–#68, #80): the per-object list order, reuse of the basic ref and
+ * Weak references at the engine level against CPython 3.11 (Objects/weakrefobject.c,
+ * Modules/_weakref.c): the per-object list order, reuse of the basic ref and
  * proxy, hashing and equality through dicts, the errors, and what happens when a referent dies
  * by reference counting — callbacks newest first, after the finalizer, each failure reported as
  * unraisable; weakrefs made while an automatic collection runs; deep (trashcan) deallocations.
@@ -33,7 +33,7 @@ import {
 
 const { newRef, newProxy, newKeyedRef, weakrefGet, proxyReferent, getweakrefcount } = core.weakref;
 
-describe("§5.1 the weakref list: order, getweakrefcount, getweakrefs", () => {
+describe("the weakref list (get_basic_refs): order, getweakrefcount, getweakrefs", () => {
   it("#53: three callback refs, then the basic ref and basic proxy: [b, p, r2, r1, r0]; callbacks [2, 1, 0]", async () => {
     const { h, C } = weakHeap();
     const o = core.newInstance(h, C.id);
@@ -158,7 +158,7 @@ describe("§5.1 the weakref list: order, getweakrefcount, getweakrefs", () => {
   });
 });
 
-describe("§5.1/§5.5 the reference objects", () => {
+describe("the reference objects", () => {
   it("#60: ref(c) and proxy(c) without callback are shared; with a callback, or a KeyedRef, never", async () => {
     const { h, C } = weakHeap();
     const c = core.newInstance(h, C.id);
@@ -304,7 +304,7 @@ describe("§5.1/§5.5 the reference objects", () => {
   });
 });
 
-describe("§5.5 hashing and equality (through dict keys)", () => {
+describe("hashing and equality (through dict keys)", () => {
   it("#64: a weakref that was never hashed cannot be hashed once its referent is gone", async () => {
     const { h, C } = weakHeap();
     const dying = core.newInstance(h, C.id);
@@ -383,7 +383,7 @@ describe("§5.5 hashing and equality (through dict keys)", () => {
   });
 });
 
-describe("§3.2 weakrefs are GC objects: generation 0's count", () => {
+describe("weakrefs are GC objects: generation 0's count", () => {
   it("a new weakref counts 1, a reused basic ref 0, a freed one -1; a referent dying with several weakrefs nets 0 (its 4-tuple +1, itself -1)", async () => {
     const h = newHeap();
     const C = weakClass(h, "C");
@@ -460,7 +460,7 @@ function recordUnraisable(h: core.Engine, L: PyVal[]): void {
 const PY_RECORD_UNRAISABLE =
   "sys.unraisablehook = lambda u: L.append(f'unraisable {type(u.exc_value).__name__} {u.object.__name__}')";
 
-describe("§5.3 the referent dies by refcount (PyObject_ClearWeakRefs)", () => {
+describe("the referent dies by refcount (PyObject_ClearWeakRefs)", () => {
   it("#55: the finalizer runs first and still sees the weakref alive; then the callback gets the dead weakref", async () => {
     const { h } = weakHeap();
     const L: PyVal[] = [];
