@@ -3,7 +3,7 @@
  * is guarded by `h.checked`), so they cost nothing there.
  */
 import { BlockState, blockStateAt, CHUNK_SIZE } from "../memory/index.js";
-import { ErrorCode, HeapAccessError, HeapTypeError, hex } from "../util/index.js";
+import { ErrorCode, HeapAccessError, HeapTypeError, HeapValueError, hex } from "../util/index.js";
 import { refcnt, typeIdOf } from "./header.js";
 import { isStaticObject, type ObjectHeap } from "./heap.js";
 import type { Kind } from "./kinds.js";
@@ -41,6 +41,17 @@ export function checkKind(h: ObjectHeap, o: number, kind: Kind, expected: string
     throw new HeapTypeError(`${op} expects ${expected}, got ${describe(h, o)}`);
   }
 }
+
+/** Checked heaps: a size or count argument must be an integer in 0..2^28 (INVALID_ARGUMENT). */
+export function checkCount(n: unknown, op: string, what: string): void {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 0 || n > MAX_COUNT) {
+    throw new HeapValueError(
+      `${op}: the ${what} must be an integer from 0 to ${MAX_COUNT}; got ${String(n)}`,
+    );
+  }
+}
+/** No container in a 2 GiB heap of 8-byte slots can hold more items than this. */
+const MAX_COUNT = 2 ** 28;
 
 /** "'list' object at 0x…" */
 export function describe(h: ObjectHeap, o: number): string {

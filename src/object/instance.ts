@@ -15,6 +15,7 @@
  *                            +12 [weakref list head or 0] (types are weakrefable, as in CPython).
  */
 import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
+import { HeapValueError } from "../util/index.js";
 import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
@@ -56,6 +57,7 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
  * fields start NULL and number fields 0.
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
+  if (h.checked) checkInstanceType(h, typeId);
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
   const link = gcLink(h);
   let block: number;
@@ -82,6 +84,23 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
   increfRaw(h, h.typeObject[typeId]!);
   gcTrackNew(h, o);
   return o;
+}
+
+/** Checked heaps: `typeId` must be a class defined with defineClass (TypeInfo.id). */
+function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
+  if (
+    typeof typeId !== "number" ||
+    !Number.isInteger(typeId) ||
+    typeId < 0 ||
+    typeId >= h.types.length ||
+    h.typeKind[typeId] !== Kind.Instance
+  ) {
+    const what =
+      typeof typeId === "number" && h.types[typeId] !== undefined
+        ? `the built-in type '${h.types[typeId]!.name}'`
+        : String(typeId);
+    throw new HeapValueError(`newInstance: ${what} is not a class id (use the id defineClass returned)`);
+  }
 }
 
 function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {

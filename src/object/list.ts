@@ -6,6 +6,7 @@
  */
 import { free, malloc, read32, realloc, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink, gcLinkPooled, gcLinkUndo } from "./alloc.js";
+import { checkCount } from "./check.js";
 import { gcTrackNew } from "./header.js";
 import { FREELIST_LIST, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -23,6 +24,7 @@ export const LIST_BASIC_SIZE = 20;
  * CPython. Either kind goes to the freelist when it dies.
  */
 export function newList(h: ObjectHeap, capacity = 0, fromFreelist = true): number {
+  if (h.checked) checkCount(capacity, "newList", "capacity");
   const slot = fromFreelist ? FREELIST_LIST : -1;
   const link = fromFreelist ? gcLinkPooled(h, FREELIST_LIST) : gcLink(h);
   let items = 0;

@@ -4,7 +4,9 @@
  *   >obj +0  [refcnt]  +4 [type]  +8 [length in code units]  +12 [hash]  +16 code units…
  */
 import { equalUtf16, read16, read32, readUtf16, write32, writeUtf16 } from "../memory/index.js";
+import { HeapTypeError } from "../util/index.js";
 import { allocObject } from "./alloc.js";
+import { checkKind } from "./check.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 
@@ -21,6 +23,9 @@ export function hashString(s: string): number {
 
 /** Creates a str object (refcount 1). */
 export function newStr(h: ObjectHeap, s: string): number {
+  if (h.checked && typeof s !== "string") {
+    throw new HeapTypeError(`newStr: expected a string; got a ${typeof s}`);
+  }
   const o = allocObject(h, STR_DATA + 2 * s.length, Kind.Str);
   write32(h, o + STR_LENGTH, s.length);
   write32(h, o + STR_HASH, hashString(s));
@@ -33,6 +38,7 @@ export function strHash(h: ObjectHeap, o: number): number {
 }
 /** The str's contents as a JS string. */
 export function strValue(h: ObjectHeap, o: number): string {
+  if (h.checked) checkKind(h, o, Kind.Str, "a str", "strValue");
   return readUtf16(h, o + STR_DATA, read32(h, o + STR_LENGTH));
 }
 /** Content equality of two str objects. */

@@ -5,6 +5,7 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLinkTuple, tupleFreelistSlot } from "./alloc.js";
+import { checkCount } from "./check.js";
 import { gcTrackNew, increfRaw } from "./header.js";
 import { EMPTY_TUPLE, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
@@ -18,6 +19,7 @@ export const TUPLE_ITEMS = 16;
  * tuple is used; `n === 0` returns the shared empty tuple (with a new reference).
  */
 export function newTuple(h: ObjectHeap, n: number): number {
+  if (h.checked) checkCount(n, "newTuple", "size");
   if (n === 0) {
     increfRaw(h, EMPTY_TUPLE);
     return EMPTY_TUPLE;

@@ -40,6 +40,7 @@ import {
   NONE,
   newDict,
   objectMayBeTracked,
+  refcnt,
   SHARED_KEYS_MAX_SIZE,
   SLOT_SIZE,
   setAttrsWord,
@@ -72,7 +73,7 @@ import {
   typeIdOf,
   typeInfo,
 } from "../object/index.js";
-import { HeapTypeError, HeapValueError } from "../util/index.js";
+import { HeapTypeError, HeapValueError, hex } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
 import { decref } from "./refcount.js";
 
@@ -185,13 +186,30 @@ export function listClear(h: RefcountHeap, l: number): void {
 
 // --- tuple ---
 
-/** Sets item i of a tuple that is being filled (its old item, if any, is released). */
+/**
+ * Sets item i of a tuple that is being filled (its old item, if any, is released). As CPython's
+ * PyTuple_SetItem, only while the caller holds the only reference (refcount 1): a tuple that is
+ * shared is immutable, and filling one could close a cycle of tuples, which have no tp_clear, so
+ * the collector could find it every time and never free it. Checked heaps enforce both.
+ */
 export function tupleSetItem(h: RefcountHeap, t: number, i: number, v: number, isRef: boolean): void {
   if (h.checked) {
     checkKind(h, t, Kind.Tuple, "a tuple", "tupleSetItem");
-    if (!(i >= 0 && i < tupleSize(h, t))) throw new HeapValueError(`tupleSetItem: index ${i} out of range`);
+    checkIndex(i, tupleSize(h, t), "tupleSetItem");
+    if (refcnt(h, t) !== 1) {
+      throw new HeapValueError(
+        `tupleSetItem: the tuple at ${hex(t)} is shared (refcount ${refcnt(h, t)}): a tuple may be filled only while its creator holds the only reference (PyTuple_SetItem)`,
+      );
+    }
   }
   replaceSlot(h, tupleSlot(t, i), v, isRef, "tupleSetItem");
+}
+
+/** Checked heaps: `i` must be an integer index in 0..n-1 (INVALID_ARGUMENT otherwise). */
+function checkIndex(i: unknown, n: number, op: string): void {
+  if (typeof i !== "number" || !Number.isInteger(i) || i < 0 || i >= n) {
+    throw new HeapValueError(`${op}: index ${String(i)} is not an integer in 0..${n - 1}`);
+  }
 }
 
 /** Address of a tuple item's slot, bounds-checked. */
@@ -199,7 +217,7 @@ export function tupleItemSlot(h: RefcountHeap, t: number, i: number): number {
   if (h.checked) checkKind(h, t, Kind.Tuple, "a tuple", "tupleItem");
   const n = tupleSize(h, t);
   const j = i < 0 ? i + n : i;
-  if (!(j >= 0 && j < n))
+  if (!(j >= 0 && j < n) || !Number.isInteger(j))
     throw new HeapValueError(`tupleItem: tuple index ${i} out of range for length ${n}`);
   return tupleSlot(t, j);
 }
@@ -408,7 +426,7 @@ function releaseDetachedTable(h: RefcountHeap, t: number, split: boolean): void 
 function fieldIndex(h: RefcountHeap, o: number, i: number, op: string): void {
   checkKind(h, o, Kind.Instance, "an instance", op);
   const info = typeInfo(h, typeIdOf(h, o));
-  if (!(i >= 0 && i < info.fields.length)) {
+  if (!(typeof i === "number" && Number.isInteger(i) && i >= 0 && i < info.fields.length)) {
     throw new HeapValueError(`${op}: ${info.name} has ${info.fields.length} fields; there is no field ${i}`);
   }
 }

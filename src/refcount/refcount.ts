@@ -36,6 +36,7 @@ import {
   describe,
   E_KEY,
   E_VALUE,
+  EMPTY_TUPLE,
   entryIsLive,
   FieldKind,
   type Finalizer,
@@ -301,6 +302,10 @@ function deallocList(h: RefcountHeap, o: number): void {
 }
 
 function deallocTuple(h: RefcountHeap, o: number): void {
+  if (o === EMPTY_TUPLE) {
+    deallocStatic(h, o); // () is a static singleton, like None: never freed
+    return;
+  }
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
   const n = tupleSize(h, o);
