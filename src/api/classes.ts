@@ -221,7 +221,9 @@ export function defineHeapClass<F extends FieldsSpec>(
             incref(e, o);
             const self = new HandleClass(ctx, o) as Instance<F>; // no leak record: released below
             try {
-              finalize(self);
+              // Outside every scope: a handle it keeps (`saved = self.dup()`, a resurrection) is
+              // the program's, wherever the collection or deallocation that runs it started.
+              ctx.detached(() => finalize(self));
             } finally {
               self.dispose();
             }

@@ -169,6 +169,22 @@ export class HeapContext implements HandleHost {
 
   // --- scopes ---
 
+  /**
+   * Runs user code the heap calls on its own (a finalizer, a weakref callback, a weakref.finalize
+   * function, a gc callback, a host value's closer) outside every open scope: a handle it makes
+   * belongs to the program (or to a scope it opens), whichever scope happened to be running when
+   * the collection or deallocation that calls it started.
+   */
+  detached<T>(fn: () => T): T {
+    if (this.scopes.length === 0) return fn();
+    const outer = this.scopes.splice(0);
+    try {
+      return fn();
+    } finally {
+      this.scopes.push(...outer);
+    }
+  }
+
   /** Runs `fn` with a new scope; every handle made inside is released when it returns or throws. */
   scope<T>(fn: (scope: Scope) => T): T {
     this.ensureOpen("scope");

@@ -242,9 +242,11 @@ export function newFinalize<A extends Value[], R>(
   let f: Finalize<R, A> | undefined;
   const callback: WeakrefCallback = () => {
     // CPython's __call__(self, _=None): the weakref argument is ignored.
-    const result = f?.call();
-    if (result instanceof Handle) result.dispose();
-    else ctx.faceHandle(result)?.dispose();
+    ctx.detached(() => {
+      const result = f?.call();
+      if (result instanceof Handle) result.dispose();
+      else ctx.faceHandle(result)?.dispose();
+    });
   };
   const wr = weakrefModule.newRef(e, o, callback);
   for (const r of refs) if (r !== 0) incref(e, r);

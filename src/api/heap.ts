@@ -81,7 +81,8 @@ export class Heap {
     ctx.kindClasses[Kind.WeakProxy] = ProxyHandle;
     ctx.proxyFace = (h) => proxyFace(h as ProxyHandle);
     ctx.faceHandle = proxyOfFace;
-    this.engine.hostRelease = (_o, slot) => ctx.hostClose(slotNumber(this.engine, slot));
+    this.engine.hostRelease = (_o, slot) => ctx.detached(() => ctx.hostClose(slotNumber(this.engine, slot)));
+    this.engine.gcCallbackCall = (cb, phase, info) => ctx.detached(() => cb(phase, info));
     this.gc = new GcFacade(ctx);
     this.weakref = new WeakrefFacade(ctx);
   }

@@ -155,7 +155,8 @@ export class WeakrefFacade {
     if (cached !== undefined) return cached;
     const ctx = this.#ctx;
     const fn: WeakrefCallback = (wr) => {
-      ctx.scope(() => callback(ctx.wrap(wr, false) as W));
+      // Its own scope, outside the ones open where the referent happened to die.
+      ctx.detached(() => ctx.scope(() => callback(ctx.wrap(wr, false) as W)));
     };
     Object.defineProperty(fn, "name", { value: callback.name });
     userCallbacks.set(fn, callback as WeakCallback<never>);

@@ -209,10 +209,12 @@ function invokeCallbacks(h: GcState, phaseName: "start" | "stop", info: GcCallba
   gcLinkPooled(h, FREELIST_DICT);
   const callbacks = h.gcCallbacks;
   // Index loop over the live array, as CPython's: a callback may add or remove callbacks.
+  const call = h.gcCallbackCall;
   for (let i = 0; i < callbacks.length; i++) {
     const cb = callbacks[i]!;
     try {
-      cb(phaseName, info);
+      if (call === null) cb(phaseName, info);
+      else call(cb, phaseName, info);
     } catch (error) {
       h.unraisableHook(error, `<gc callback ${cb.name === "" ? "<anonymous>" : cb.name}>`);
     }

@@ -71,6 +71,11 @@ export class GcState extends WeakrefHeap {
   readonly garbage: number;
   /** gc.callbacks. */
   readonly gcCallbacks: GcCallback[] = [];
+  /**
+   * How a gc.callbacks entry is called (null: directly). The Heap API sets it so that a callback
+   * runs outside every heap.scope, whatever code started the collection.
+   */
+  gcCallbackCall: ((cb: GcCallback, phase: "start" | "stop", info: GcCallbackInfo) => void) | null = null;
   /** Where the debug flags' output goes (CPython writes it to sys.stderr). */
   gcWrite: (text: string) => void = (text) => {
     process.stderr.write(text);
