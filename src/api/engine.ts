@@ -68,7 +68,11 @@ export function gcTrack(h: Engine, o: number): void {
 
 /** Walks the whole heap and checks its invariants (listed in src/object/verify.ts). */
 export function verify(h: Engine): VerifyReport {
-  return verifyHeap(h);
+  return verifyHeap(h, {
+    collecting: h.gcCollecting,
+    deallocating: h.trashNesting > 0 || h.trashLater !== 0,
+    releasing: h.releasing,
+  });
 }
 
 /** Allocator statistics (structured). */

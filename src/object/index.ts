@@ -152,7 +152,7 @@ export {
   slotRef,
   slotRefOrZero,
 } from "./value.js";
-export { type VerifyReport, verifyHeap } from "./verify.js";
+export { type VerifyReport, type VerifyState, verifyHeap } from "./verify.js";
 export {
   allocWeakref,
   basicProxy,

@@ -15,6 +15,11 @@
  *    the index the entry records, each index at most once.
  * Object-level checks need a checked heap (its block-state map says which blocks are objects);
  * on an unchecked heap only the allocator and the generation rings are verified.
+ *
+ * It may be called wherever user code runs (see VerifyState): inside a collection, objects also
+ * sit on the collector's own lists (the scratch rings) with COLLECTING set; inside a deallocation,
+ * dying objects have refcount 0 and may still point at children they already released — they are
+ * accepted then, and their references are not counted.
  */
 import { BlockState, forEachAllocatedBlock, read32, verifyMemory } from "../memory/index.js";
 import { hex } from "../util/index.js";
@@ -30,6 +35,8 @@ import {
   NONE,
   type ObjectHeap,
   PERMANENT_HEAD,
+  SCRATCH_HEAD_COUNT,
+  SCRATCH_HEADS,
   SHARED_KEYS_MAX_SIZE,
   TRUE,
 } from "./heap.js";
@@ -58,16 +65,33 @@ export interface VerifyReport {
 }
 
 const GENERATION_HEADS = [GEN0_HEAD, GEN1_HEAD, GEN2_HEAD, PERMANENT_HEAD];
+const SCRATCH_RING_HEADS = Array.from({ length: SCRATCH_HEAD_COUNT }, (_, i) => SCRATCH_HEADS + 16 * i);
 
-export function verifyHeap(h: ObjectHeap): VerifyReport {
+/** Where the heap is when verify runs (the layers above know; the object layer cannot tell). */
+export interface VerifyState {
+  /** A collection is running: its scratch lists may hold objects, with COLLECTING set. */
+  readonly collecting: boolean;
+  /** A deallocation is running: objects with refcount 0 are dying (mid-teardown or deferred). */
+  readonly deallocating: boolean;
+  /** Storage blocks detached from their object and being released (an instance's attributes). */
+  readonly releasing: readonly number[];
+}
+
+const IDLE: VerifyState = { collecting: false, deallocating: false, releasing: [] };
+
+export function verifyHeap(h: ObjectHeap, state: VerifyState = IDLE): VerifyReport {
   const problems = verifyMemory(h);
   const bad = (msg: string): void => {
     if (problems.length < 100) problems.push(msg);
   };
 
-  // Invariant 2: the generation rings.
+  // Invariant 2: the generation rings (and, during a collection, its own lists).
   const onRing = new Set<number>();
-  for (const head of GENERATION_HEADS) {
+  for (const head of [...GENERATION_HEADS, ...SCRATCH_RING_HEADS]) {
+    const scratch = head >= SCRATCH_HEADS;
+    if (scratch && !state.collecting && read32(h, head) !== head) {
+      bad(`the collector's list at ${hex(head)} holds objects outside a collection`);
+    }
     let prev = head;
     for (let g = read32(h, head); g !== head; g = read32(h, g)) {
       if (onRing.has(g) || g <= 0 || g >= h.buffer.byteLength) {
@@ -78,8 +102,8 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
       const prevWord = read32(h, g + 4);
       if ((prevWord & PREV_MASK) !== prev)
         bad(`GC head ${hex(g)} has prev ${hex(prevWord & PREV_MASK)}, expected ${hex(prev)}`);
-      if ((prevWord & PREV_MASK_COLLECTING) !== 0)
-        bad(`object ${hex(g + GC_HEAD_SIZE)} has COLLECTING set outside a collection`);
+      if ((prevWord & PREV_MASK_COLLECTING) !== 0 && !scratch)
+        bad(`object ${hex(g + GC_HEAD_SIZE)} has COLLECTING set outside the collector's lists`);
       prev = g;
     }
     if ((read32(h, head + 4) & PREV_MASK) !== prev)
@@ -108,6 +132,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
 
   // Invariant 3: count references from heap objects.
   const internal = new Map<number, number>();
+  const dying = new Set<number>();
   for (const o of objects) {
     const id = typeIdOf(h, o);
     const kind = h.typeKind[id];
@@ -115,7 +140,10 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
       bad(`object ${hex(o)} has unknown type id ${id}`);
       continue;
     }
-    if (refcnt(h, o) < 1) bad(`live object ${hex(o)} has refcount ${refcnt(h, o)}`);
+    // Being torn down (or deferred by the trashcan): what it still points at may be gone.
+    const isDying = refcnt(h, o) === 0 && state.deallocating;
+    if (isDying) dying.add(o);
+    else if (refcnt(h, o) < 1) bad(`live object ${hex(o)} has refcount ${refcnt(h, o)}`);
     if (kindIsGc(kind) && o !== EMPTY_TUPLE) {
       const tracked = read32(h, o - GC_HEAD_SIZE) !== 0;
       if (tracked !== onRing.has(o - GC_HEAD_SIZE)) {
@@ -150,6 +178,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
         if (rawBlocks.has(w)) verifySplitTable(h, o, w, id, live, bad);
       }
     }
+    if (isDying) continue;
     for (const refs of [traverse, heldKeyRefs]) {
       const n = refs(h, o);
       for (let i = 0; i < n; i++) {
@@ -162,6 +191,8 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
       }
     }
   }
+  // Storage a deallocation detached and is releasing now (freed when it is done).
+  for (const b of state.releasing) owned.add(b);
   for (const b of rawBlocks)
     if (!owned.has(b)) bad(`storage block ${hex(b)} is owned by no live object (leaked)`);
   verifySharedKeys(h, live, bad);
@@ -194,7 +225,7 @@ export function verifyHeap(h: ObjectHeap): VerifyReport {
       }
     }
   }
-  const unreachable = objects.filter((o) => !reached.has(o));
+  const unreachable = objects.filter((o) => !reached.has(o) && !dying.has(o));
   return { problems, objects: objects.length, externalRefs: external, unreachable };
 }
 

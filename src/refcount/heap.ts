@@ -36,6 +36,11 @@ export class RefcountHeap extends ObjectHeap {
   hostRelease: ((obj: number, slot: number) => void) | null = null;
   /** Checked heaps: objects whose finalizer is running (their count of 1 is on loan to it). */
   readonly finalizing: number[] = [];
+  /**
+   * Checked heaps: attribute tables an instance's teardown detached and is releasing (freed when
+   * done). User code run by those releases may call the verifier, which must know they are owned.
+   */
+  readonly releasing: number[] = [];
 
   constructor(options: MemoryOptions = {}) {
     super(options);

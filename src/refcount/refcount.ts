@@ -251,8 +251,13 @@ export function clearInstance(h: RefcountHeap, o: number, id: number): void {
     const w = read32(h, o + attrsOff);
     if (w !== 0) {
       write32(h, o + attrsOff, 0);
-      if ((w & ATTRS_DICT_BIT) !== 0) decref(h, w);
-      else releaseSplitTable(h, w);
+      if ((w & ATTRS_DICT_BIT) !== 0) {
+        decref(h, w);
+      } else {
+        if (h.checked) h.releasing.push(w);
+        releaseSplitTable(h, w);
+        if (h.checked) h.releasing.pop();
+      }
     }
   }
 }
@@ -394,7 +399,12 @@ function callFromDealloc(h: RefcountHeap, o: number, finalizer: Finalizer | null
 
 function deallocType(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
+  if (weaklistHead(h, o) !== 0) {
+    // Weakref callbacks run while the type has refcount 0: a deallocation is in progress.
+    h.trashNesting++;
+    h.clearWeakrefs(o);
+    trashEnd(h);
+  }
   const cls = typeObjectClass(h, o);
   if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
   freeUntracked(h, o);
