@@ -42,6 +42,7 @@ import {
   setField,
 } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
+import { argObject, argOptionalFunction } from "./args.js";
 import type { HeapContext } from "./context.js";
 import { addressOf, allOrNothing, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
 
@@ -201,6 +202,8 @@ export function defineHeapClass<F extends FieldsSpec>(
   options: ClassOptions<F>,
 ): HeapClass<F> {
   const spec = options.fields ?? ({} as F);
+  argObject(spec, "defineClass", "options.fields");
+  argOptionalFunction(options.finalize, "defineClass", "options.finalize");
   for (const field of Object.keys(spec)) {
     if (RESERVED.has(field))
       throw new HeapValueError(`class ${name}: a field cannot be named '${field}' (a handle method)`);

@@ -31,6 +31,7 @@ import {
   tupleItemSlot,
 } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
+import { argIndex } from "./args.js";
 import {
   addressOf,
   Handle,
@@ -108,13 +109,14 @@ export class ListHandle extends Handle {
   /** list[i]; negative indexes count from the end. */
   get(i: number): Value {
     const host = hostOf(this);
-    return host.decode(listItemSlot(host.engine, addressOf(this, "get"), i));
+    return host.decode(listItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "list")));
   }
 
   /** list[i] = value */
   set(i: number, value: Value): void {
     const host = hostOf(this);
     const l = addressOf(this, "set");
+    argIndex(i, "set", "list");
     withValue(host, value, "set", (v, isRef) => listSetItem(host.engine, l, i, v, isRef));
   }
 
@@ -139,6 +141,7 @@ export class ListHandle extends Handle {
   pop(i = -1): Value {
     const host = hostOf(this);
     const l = addressOf(this, "pop");
+    argIndex(i, "pop", "list");
     if (listSize(host.engine, l) === 0) throw new HeapValueError("pop from empty list");
     const value = host.decode(listItemSlot(host.engine, l, i));
     listDelItem(host.engine, l, i);
@@ -147,7 +150,7 @@ export class ListHandle extends Handle {
 
   /** del list[i] */
   delete(i: number): void {
-    listDelItem(hostOf(this).engine, addressOf(this, "delete"), i);
+    listDelItem(hostOf(this).engine, addressOf(this, "delete"), argIndex(i, "delete", "list"));
   }
 
   /** list.clear() */
@@ -176,7 +179,7 @@ export class TupleHandle extends Handle {
   /** tuple[i]; negative indexes count from the end. */
   get(i: number): Value {
     const host = hostOf(this);
-    return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), i));
+    return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "tuple")));
   }
 
   /** The items in order. */

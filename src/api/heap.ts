@@ -16,6 +16,7 @@
 import type { MallocStats, MemoryOptions } from "../memory/index.js";
 import type { VerifyReport } from "../object/index.js";
 import {
+  checkObject,
   KEYED_REF_TYPE,
   Kind,
   newDict,
@@ -27,6 +28,7 @@ import {
 } from "../object/index.js";
 import { tupleSetItem } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
+import { argFunction, argIterable, argObject, argString } from "./args.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
 import { DictHandle, entryPairs, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
@@ -98,15 +100,15 @@ export class Heap {
     options: ClassOptions<F> = {},
   ): HeapClass<F> {
     this.#ctx.ensureOpen("defineClass");
+    argString(name, "defineClass", "the class name");
+    argObject(options, "defineClass", "options");
     return defineHeapClass(this.#ctx, name, options);
   }
 
   /** A new list holding `items`. */
   list(items: Iterable<Value> = []): ListHandle {
     this.#ctx.ensureOpen("list");
-    if (typeof items !== "object" || items === null || !(Symbol.iterator in items)) {
-      throw new HeapTypeError(`list: expected an iterable of values; got ${jsDescription(items)}`);
-    }
+    argIterable(items, "list", "the items");
     const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle;
     return allOrNothing(
       () => {
@@ -150,12 +152,19 @@ export class Heap {
   /** A str object (strings stored into containers and fields are converted automatically). */
   str(s: string): Handle {
     this.#ctx.ensureOpen("str");
+    argString(s, "str", "the argument");
     return this.#ctx.wrap(newStr(this.engine, s), true);
   }
 
   /** A new handle to an engine object (takes a new reference; the caller keeps its own). */
   wrap(address: number): Handle {
     this.#ctx.ensureOpen("wrap");
+    if (typeof address !== "number" || !Number.isInteger(address) || address <= 0) {
+      throw new HeapTypeError(
+        `wrap: the address must be a positive integer (an engine object); got ${jsDescription(address)}`,
+      );
+    }
+    if (this.engine.checked) checkObject(this.engine, address, "wrap");
     return this.#ctx.wrap(address, false);
   }
 
@@ -164,6 +173,8 @@ export class Heap {
    * when it returns or throws, like V8's HandleScope. Use `scope.escape(h)` to keep one.
    */
   scope<T>(fn: (scope: Scope) => T): T {
+    this.#ctx.ensureOpen("scope");
+    argFunction(fn, "scope", "the scope's body");
     return this.#ctx.scope(fn);
   }
 
@@ -175,9 +186,7 @@ export class Heap {
   call<A extends Value[], R>(fn: (...args: A) => R, ...args: A): R {
     const ctx = this.#ctx;
     ctx.ensureOpen("call");
-    if (typeof fn !== "function") {
-      throw new HeapTypeError(`call: the first argument must be a function; got ${jsDescription(fn)}`);
-    }
+    argFunction(fn, "call", "the first argument");
     return ctx.scope((scope) => {
       // Each argument that is an object (a handle, or a proxy's face) is held by a new handle.
       const held = args.map((a, i) =>

@@ -89,8 +89,10 @@ export function pyRepr(value: Value): string {
       return floatRepr(value);
     case "boolean":
       return value ? "True" : "False";
+    case "undefined":
+      return "None"; // stored as None
     default:
-      return value === null ? "None" : value.toString();
+      return value === null ? "None" : String(value);
   }
 }
 

@@ -5,6 +5,7 @@
  * weakref handles without an import cycle.
  */
 import {
+  isWeakref,
   keyHash,
   typeIdOf,
   typeInfo,
@@ -58,9 +59,17 @@ export class WeakRefHandle extends Handle {
     return keyHash(hostOf(this).engine, addressOf(this, "hash"), true);
   }
 
-  /** r1 == r2: while both referents live, whether they are the same object; afterwards identity. */
-  equals(other: WeakRefHandle): boolean {
-    return weakrefsEqual(hostOf(this).engine, addressOf(this, "equals"), addressOf(other, "equals"));
+  /**
+   * r1 == r2: while both referents live, whether they are the same object; afterwards identity.
+   * Anything that is not a weakref of this heap is unequal (Python's `r == 3` is False).
+   */
+  equals(other: unknown): boolean {
+    const host = hostOf(this);
+    const a = addressOf(this, "equals");
+    const h = host.handleOf(other);
+    if (h === undefined || hostOf(h) !== host) return false;
+    const b = addressOf(h, "equals");
+    return isWeakref(host.engine, b) && weakrefsEqual(host.engine, a, b);
   }
 
   /** CPython's repr: `<weakref at 0x…; to 'C' at 0x…>` or `<weakref at 0x…; dead>`. */

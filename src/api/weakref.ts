@@ -13,6 +13,7 @@ import { NONE, slotRef, typeIdOf, typeInfo, type WeakrefCallback, weakrefReferen
 import { decref, listItemSlot } from "../refcount/index.js";
 import { hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
+import { argFunction, argOptionalFunction } from "./args.js";
 import type { Key } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import { type Finalize, newFinalize } from "./finalize.js";
@@ -73,6 +74,10 @@ export function proxyOfFace(value: unknown): ProxyHandle | undefined {
 export function proxyFace(p: ProxyHandle): ProxyHandle {
   const face = new Proxy(Object.create(ProxyFace.prototype) as object, {
     get(_t, name) {
+      // JS protocols the runtime probes on any object: a proxy is never a thenable (so `await`
+      // and Promise.resolve take it as a value), and it serialises as its repr, dead or alive.
+      if (name === "then") return undefined;
+      if (name === "toJSON") return () => p.toString();
       if (name in p) {
         const v = Reflect.get(p, name, p) as unknown;
         if (typeof v !== "function") return v;
@@ -148,7 +153,7 @@ export class WeakrefFacade {
   }
 
   /** An engine callback that calls `callback` with a handle to the weakref (released after). */
-  engineCallback<W>(callback: WeakCallback<W>): WeakrefCallback {
+  #engineCallback<W>(callback: WeakCallback<W>): WeakrefCallback {
     // One engine callback per user callback, made once: a fresh closure (renamed, and entered in
     // userCallbacks) per weakref cost over a microsecond each in W3 (docs/performance.md).
     const cached = this.#engineCallbacks.get(callback as WeakCallback<never>);
@@ -170,17 +175,19 @@ export class WeakrefFacade {
    * to the same weakref (`wr1.is(wr2)`), as `ref(o) is ref(o)` in Python.
    */
   ref<T extends Handle>(obj: T, callback: WeakCallback | null = null): WeakRefHandle {
+    argOptionalFunction(callback, "weakref.ref", "the callback");
     const o = weakReferent(this.#ctx, obj, "weakref.ref");
     const e = this.#ctx.engine;
-    const wr = weakrefModule.newRef(e, o, callback === null ? null : this.engineCallback(callback));
+    const wr = weakrefModule.newRef(e, o, callback === null ? null : this.#engineCallback(callback));
     return this.#ctx.wrap(wr, true) as WeakRefHandle;
   }
 
   /** weakref.proxy(obj, callback): a proxy to `obj` (see WeakProxy); the basic proxy is shared. */
   proxy<T extends Handle>(obj: T, callback: WeakCallback<WeakProxy<T>> | null = null): WeakProxy<T> {
+    argOptionalFunction(callback, "weakref.proxy", "the callback");
     const o = weakReferent(this.#ctx, obj, "weakref.proxy");
     const e = this.#ctx.engine;
-    const wr = weakrefModule.newProxy(e, o, callback === null ? null : this.engineCallback(callback));
+    const wr = weakrefModule.newProxy(e, o, callback === null ? null : this.#engineCallback(callback));
     return this.#ctx.wrap(wr, true) as WeakProxy<T>;
   }
 
@@ -190,6 +197,7 @@ export class WeakrefFacade {
    * held strongly; `obj` is not.
    */
   finalize<A extends Value[], R>(obj: Handle, func: (...args: A) => R, ...args: A): Finalize<R, A> {
+    argFunction(func, "weakref.finalize", "func");
     return newFinalize(this.#ctx, weakReferent(this.#ctx, obj, "weakref.finalize"), func, args);
   }
 

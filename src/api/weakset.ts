@@ -8,6 +8,7 @@
 import { dictSize, E_KEY, NONE, slotRef, type WeakrefCallback, weakrefReferent } from "../object/index.js";
 import { decref, dictClear, dictDelItem, dictSetItem } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
+import { argIterable } from "./args.js";
 import type { HeapContext } from "./context.js";
 import { allOrNothing, type Handle, type Value } from "./handle.js";
 import {
@@ -118,6 +119,7 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
   /** s.update(items): adds each item. */
   update(items: Iterable<T>): void {
     const core = this.core;
+    argIterable(items, "WeakSet.update", "the items");
     core.commitIfPending("update");
     core.ctx.scope(() => {
       for (const item of items) this.add(item);
