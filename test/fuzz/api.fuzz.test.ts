@@ -132,7 +132,8 @@ function run(ops: readonly Op[]): void {
         break;
       case "dict": {
         const entries: unknown[] = [[`k${a % 5}`, value(b)]];
-        if (c % 4 === 0) entries.push(["x", 1, 2]); // not a pair
+        if (c % 4 === 0)
+          entries.push(["x", 1, 2]); // not a pair
         else entries.push([`k${c % 5}`, maybeBad(c)]);
         keep(heap.dict(entries as never));
         break;
