@@ -1915,7 +1915,8 @@ class Runner {
    * `for itemref in self.data: item = itemref()`.) Every entry of `data` is visited, dead ones
    * too, so the frame holds the last entry's key and weakref while `__exit__` commits the
    * removals. The guard and the size check are refheap's (WeakCore). Yields nothing: the runner
-   * reads the locals.
+   * reads the locals. Its first step only enters the guard: #genStart takes it at
+   * `_IterationGuard.__enter__` (`w._iterating.add(self)`), before the data's iterator exists.
    */
   *#weakGen(c: ContainerRec, it: number): Generator<unknown, void, undefined> {
     const e = this.e;
@@ -1923,6 +1924,7 @@ class Runner {
     const op = c.kind === "wset" ? "__iter__" : "items";
     core.enter();
     try {
+      yield undefined; // entered: #genStart goes on to the data's iterator
       for (const entry of core.entries(op, c.kind === "wset" ? SET_CHANGED : DICT_CHANGED)) {
         const k = this.#slotVal(entry + E_KEY);
         const rec = this.#iters.get(it);
@@ -2025,8 +2027,11 @@ class Runner {
   /**
    * The generator's first run up to its loop: `if self._pending_removals: self._commit_removals()`
    * (WeakValueDictionary.items), `with _IterationGuard(self):` (the guard, the `ref(self)` call,
-   * the bound __enter__ and __exit__), then the data's iterator (dict: the items view, dropped at
-   * once, the iterator and its result tuple; WeakSet: the set iterator).
+   * the bound __enter__ and __exit__, then __enter__ adds the guard to `_iterating`), then the
+   * data's iterator (dict: the items view, dropped at once, the iterator and its result tuple;
+   * WeakSet: the set iterator). The guard is entered before those are allocated
+   * (Lib/_weakrefset.py `_IterationGuard.__enter__`), so a collection one of them starts only
+   * records a dying entry in `_pending_removals`.
    */
   #genStart(rec: IterRec): void {
     const m = this.m;
@@ -2039,7 +2044,8 @@ class Runner {
     m.free(args);
     const enter = m.obj();
     rec.exitMethod = m.obj();
-    m.call(() => {}); // __enter__
+    // __enter__: the runner's generator body enters the guard (a query's walk enters its own)
+    m.call(() => void this.#scoped(() => rec.gen?.next()));
     m.free(enter);
     if (c.kind === "wset") {
       rec.dataIter = m.obj();
