@@ -204,6 +204,7 @@ interface WeakCoreView {
   entries(op: string, changed: string): Generator<number, void, undefined>;
   data(op: string): number;
   popEntry(op: string): [number, boolean, number, boolean] | null;
+  pending(op: string): number;
   pendingCount(op: string): number;
   dirtyLen: boolean;
   onKeyGone: ((where: "remove" | "commit") => void) | null;
@@ -1071,18 +1072,38 @@ class Runner {
    * self._commit_removals(): `pop = self._pending_removals.pop` (a bound method; WeakSet's also
    * binds `discard = self.data.discard`), the removals (refheap's, when `commit` runs), then
    * `pop()` raises IndexError, caught there (normalized at once when raised while another
-   * exception is handled).
+   * exception is handled). The local `key` (WeakSet: `item`) still holds the last key popped,
+   * the first of the pending list, while the IndexError is raised and handled; the frame's
+   * return frees its object, then its locals in co_varnames order: `pop`, (`discard`,) `key`.
    */
   #commitRemovals(c: ContainerRec, commit: () => void, norm: "late" | "early"): void {
     const m = this.m;
+    const e = this.e;
+    const core = coreOf(c);
+    let pop = 0;
+    let discard = 0;
+    let key = 0; // an object held as `key`, or 0
+    const frame: PyFrame = {
+      obj: 0,
+      clearLocals: () => {
+        m.free(pop);
+        m.free(discard);
+        if (key !== 0) decref(e, key);
+      },
+    };
     m.call(() => {
-      const pop = m.obj();
-      const discard = c.kind === "wset" ? m.obj() : 0;
+      pop = m.obj();
+      discard = c.kind === "wset" ? m.obj() : 0;
+      if (core.pendingCount("_commit_removals") > 0) {
+        const k = this.#slotVal(listItemSlot(e, core.pending("_commit_removals"), 0));
+        if (k.r) {
+          key = k.v;
+          incref(e, key);
+        }
+      }
       commit();
       m.caughtHere(norm);
-      m.free(pop);
-      m.free(discard);
-    });
+    }, frame);
   }
 
   /** KeyedRef(value, self._remove, key): Python __new__ and __init__, around refheap's KeyedRef. */
