@@ -1060,12 +1060,14 @@ class Runner {
   }
 
   /**
-   * `if self._pending_removals: self._commit_removals()` (WeakValueDictionary, WeakSet): refheap
-   * commits when `commit` runs; CPython's loop ends with the IndexError of popping an empty list.
+   * `if self._pending_removals: self._commit_removals()` (WeakValueDictionary, WeakSet): refheap's
+   * commit runs inside the mirror of _commit_removals, before the refheap call that follows (a
+   * WeakSet's `size` does not commit, and its add, discard, clear and pop would commit later, after
+   * the IndexError and the stand-ins allocated between).
    */
-  #commitIfPending(c: ContainerRec, commit: () => void): void {
+  #commitIfPending(c: ContainerRec): void {
     if (!this.#pending(c)) return;
-    this.#commitRemovals(c, commit, "late");
+    this.#commitRemovals(c, () => coreOf(c).commit("_commit_removals"), "late");
   }
 
   /**
@@ -1152,7 +1154,7 @@ class Runner {
     const w = c.obj as WeakValueDictionary;
     const e = this.e;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       const data = coreOf(c).data("set");
       const wasTracked = gcm.isTracked(e, data);
       let replaced = 0;
@@ -1213,7 +1215,7 @@ class Runner {
   #wvdDelitem(c: ContainerRec, k: Val): void {
     const w = c.obj as WeakValueDictionary;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#scoped(() =>
         this.#api(
           () => w.delete(this.#hv(k)),
@@ -1331,7 +1333,7 @@ class Runner {
     };
     return m.call(() => {
       code.tick(); // RESUME
-      if (wvd) this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
+      if (wvd) this.#commitIfPending(c);
       else core.dirtyLen = true;
       for (let turn = 0; ; turn++) {
         if (turn > 0) code.tick(); // JUMP_BACKWARD
@@ -1363,7 +1365,7 @@ class Runner {
   #wsetAdd(c: ContainerRec, v: Val): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#withRefArgs(v, () => w.add(this.#hv(v) as Handle));
     });
   }
@@ -1371,7 +1373,7 @@ class Runner {
   #wsetDiscard(c: ContainerRec, v: Val): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       // self.data.discard(ref(item))
       const r = this.#basicRef(v);
       try {
@@ -1385,7 +1387,7 @@ class Runner {
   #wsetClear(c: ContainerRec): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       w.clear();
     });
   }
@@ -1398,7 +1400,7 @@ class Runner {
     const w = c.obj as WeakSetContainer;
     const m = this.m;
     m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#scoped(() => {
         let item: Handle;
         try {
@@ -2055,7 +2057,7 @@ class Runner {
     const m = this.m;
     const c = rec.container!;
     this.#itemsCode(c.kind)?.tick(); // RESUME
-    if (c.kind === "wvd") this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
+    if (c.kind === "wvd") this.#commitIfPending(c);
     const args = m.tuple(1); // _IterationGuard(self): type_call's argument tuple
     rec.guard = m.obj();
     m.call(() => m.tupleBlip(1)); // __init__: self.weakcontainer = ref(weakcontainer)
@@ -2381,7 +2383,7 @@ class Runner {
       if (c.kind === "wvd") {
         const w = c.obj as WeakValueDictionary;
         return this.m.call(() => {
-          this.#commitIfPending(c, () => void w.size);
+          this.#commitIfPending(c);
           return w.size;
         });
       }
@@ -2415,7 +2417,7 @@ class Runner {
     if (c !== undefined && c.kind === "wvd") {
       const w = c.obj as WeakValueDictionary;
       m.call(() => {
-        this.#commitIfPending(c, () => void w.size);
+        this.#commitIfPending(c);
         this.#scoped(() => {
           const has = this.#api(() => this.#wvdHasKey(w, k));
           if (!has) m.caughtHere("key");
@@ -2482,7 +2484,7 @@ class Runner {
     if (c !== undefined && c.kind === "wvd") {
       const w = c.obj as WeakValueDictionary;
       m.call(() => {
-        this.#commitIfPending(c, () => void w.size);
+        this.#commitIfPending(c);
         this.#scoped(() => {
           const has = this.#api(() => this.#wvdHasKey(w, k));
           if (!has) m.caughtHere("key");
