@@ -87,7 +87,11 @@ export function fromRefheap(e: unknown, keyText?: string): PyError | null {
       if (m[1] === "KeyError") return new PyError("KeyError", keyText ?? m[2]!, "key");
       return new PyError(m[1]!, m[2]!, "late");
     }
-    if (e.message === "dictionary changed size during iteration") {
+    // dictiter_iternextitem's and setiter_iternext's RuntimeError (Objects/dictobject.c, setobject.c)
+    if (
+      e.message === "dictionary changed size during iteration" ||
+      e.message === "Set changed size during iteration"
+    ) {
       return new PyError("RuntimeError", e.message, "late");
     }
     return new PyError("ValueError", e.message, "late");

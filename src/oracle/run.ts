@@ -189,18 +189,22 @@ const GEN_LOCALS = 4;
 /**
  * What the runner uses of refheap's WeakCore, the weak containers' protected `core`
  * (src/api/weakdict.ts; src/oracle/ may import only the package entries): the iteration guard
- * (_IterationGuard's __enter__/__exit__, the last exit committing the removals), the walk over
+ * (the count of guards in `_iterating`, __enter__, and _commit_removals, which the runner calls
+ * as the last guard's __exit__ does), the walk over
  * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator),
  * `data`'s address, dict.popitem on `data` (the key and the value, each owning a reference when it
  * is an object), how many removals are pending, WeakKeyDictionary's _dirty_len, and the hook
  * called when a removal finds its key gone.
  */
 interface WeakCoreView {
+  iterating: number;
+  readonly alive: boolean;
   enter(): void;
-  exit(op: string): void;
+  commit(op: string): void;
   entries(op: string, changed: string): Generator<number, void, undefined>;
   data(op: string): number;
   popEntry(op: string): [number, boolean, number, boolean] | null;
+  pending(op: string): number;
   pendingCount(op: string): number;
   dirtyLen: boolean;
   onKeyGone: ((where: "remove" | "commit") => void) | null;
@@ -1056,30 +1060,52 @@ class Runner {
   }
 
   /**
-   * `if self._pending_removals: self._commit_removals()` (WeakValueDictionary, WeakSet): refheap
-   * commits when `commit` runs; CPython's loop ends with the IndexError of popping an empty list.
+   * `if self._pending_removals: self._commit_removals()` (WeakValueDictionary, WeakSet): refheap's
+   * commit runs inside the mirror of _commit_removals, before the refheap call that follows (a
+   * WeakSet's `size` does not commit, and its add, discard, clear and pop would commit later, after
+   * the IndexError and the stand-ins allocated between).
    */
-  #commitIfPending(c: ContainerRec, commit: () => void): void {
+  #commitIfPending(c: ContainerRec): void {
     if (!this.#pending(c)) return;
-    this.#commitRemovals(c.kind, commit, "late");
+    this.#commitRemovals(c, () => coreOf(c).commit("_commit_removals"), "late");
   }
 
   /**
    * self._commit_removals(): `pop = self._pending_removals.pop` (a bound method; WeakSet's also
    * binds `discard = self.data.discard`), the removals (refheap's, when `commit` runs), then
    * `pop()` raises IndexError, caught there (normalized at once when raised while another
-   * exception is handled).
+   * exception is handled). The local `key` (WeakSet: `item`) still holds the last key popped,
+   * the first of the pending list, while the IndexError is raised and handled; the frame's
+   * return frees its object, then its locals in co_varnames order: `pop`, (`discard`,) `key`.
    */
-  #commitRemovals(kind: ContainerKind, commit: (() => void) | null, norm: "late" | "early"): void {
+  #commitRemovals(c: ContainerRec, commit: () => void, norm: "late" | "early"): void {
     const m = this.m;
+    const e = this.e;
+    const core = coreOf(c);
+    let pop = 0;
+    let discard = 0;
+    let key = 0; // an object held as `key`, or 0
+    const frame: PyFrame = {
+      obj: 0,
+      clearLocals: () => {
+        m.free(pop);
+        m.free(discard);
+        if (key !== 0) decref(e, key);
+      },
+    };
     m.call(() => {
-      const pop = m.obj();
-      const discard = kind === "wset" ? m.obj() : 0;
-      commit?.();
+      pop = m.obj();
+      discard = c.kind === "wset" ? m.obj() : 0;
+      if (core.pendingCount("_commit_removals") > 0) {
+        const k = this.#slotVal(listItemSlot(e, core.pending("_commit_removals"), 0));
+        if (k.r) {
+          key = k.v;
+          incref(e, key);
+        }
+      }
+      commit();
       m.caughtHere(norm);
-      m.free(pop);
-      m.free(discard);
-    });
+    }, frame);
   }
 
   /** KeyedRef(value, self._remove, key): Python __new__ and __init__, around refheap's KeyedRef. */
@@ -1128,7 +1154,7 @@ class Runner {
     const w = c.obj as WeakValueDictionary;
     const e = this.e;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       const data = coreOf(c).data("set");
       const wasTracked = gcm.isTracked(e, data);
       let replaced = 0;
@@ -1189,7 +1215,7 @@ class Runner {
   #wvdDelitem(c: ContainerRec, k: Val): void {
     const w = c.obj as WeakValueDictionary;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#scoped(() =>
         this.#api(
           () => w.delete(this.#hv(k)),
@@ -1307,7 +1333,7 @@ class Runner {
     };
     return m.call(() => {
       code.tick(); // RESUME
-      if (wvd) this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
+      if (wvd) this.#commitIfPending(c);
       else core.dirtyLen = true;
       for (let turn = 0; ; turn++) {
         if (turn > 0) code.tick(); // JUMP_BACKWARD
@@ -1339,7 +1365,7 @@ class Runner {
   #wsetAdd(c: ContainerRec, v: Val): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#withRefArgs(v, () => w.add(this.#hv(v) as Handle));
     });
   }
@@ -1347,7 +1373,7 @@ class Runner {
   #wsetDiscard(c: ContainerRec, v: Val): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       // self.data.discard(ref(item))
       const r = this.#basicRef(v);
       try {
@@ -1361,7 +1387,7 @@ class Runner {
   #wsetClear(c: ContainerRec): void {
     const w = c.obj as WeakSetContainer;
     this.m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       w.clear();
     });
   }
@@ -1374,7 +1400,7 @@ class Runner {
     const w = c.obj as WeakSetContainer;
     const m = this.m;
     m.call(() => {
-      this.#commitIfPending(c, () => void w.size);
+      this.#commitIfPending(c);
       this.#scoped(() => {
         let item: Handle;
         try {
@@ -1914,48 +1940,42 @@ class Runner {
    * (WeakKeyDictionary.items: `for wr, value in ...: key = wr()`, WeakSet.__iter__:
    * `for itemref in self.data: item = itemref()`.) Every entry of `data` is visited, dead ones
    * too, so the frame holds the last entry's key and weakref while `__exit__` commits the
-   * removals. The guard and the size check are refheap's (WeakCore). Yields nothing: the runner
-   * reads the locals. Its first step only enters the guard: #genStart takes it at
-   * `_IterationGuard.__enter__` (`w._iterating.add(self)`), before the data's iterator exists.
+   * removals. The size check is refheap's (WeakCore); the guard is entered and left by
+   * #genStart and #guardExit, around this loop, where CPython's `with` statement does. Yields
+   * nothing: the runner reads the locals.
    */
   *#weakGen(c: ContainerRec, it: number): Generator<unknown, void, undefined> {
     const e = this.e;
     const core = coreOf(c);
     const op = c.kind === "wset" ? "__iter__" : "items";
-    core.enter();
-    try {
-      yield undefined; // entered: #genStart goes on to the data's iterator
-      for (const entry of core.entries(op, c.kind === "wset" ? SET_CHANGED : DICT_CHANGED)) {
-        const k = this.#slotVal(entry + E_KEY);
-        const rec = this.#iters.get(it);
-        if (c.kind === "wset") {
-          // itemref = next(set iterator); item = itemref()
-          setField(e, it, 1, k.v, k.r);
-          const o = wrm.weakrefGet(e, k.v);
-          setField(e, it, 2, o, true);
-          if (o !== NONE) yield undefined;
-          continue;
-        }
-        const v = this.#slotVal(entry + E_VALUE);
-        if (c.kind === "wvd" && dictGetSlot(e, core.data(op), k.v, k.r) !== entry + E_VALUE)
-          throw new Error("oracle runner: refheap's dict entry layout changed (E_KEY, E_VALUE)");
-        // FOR_ITER: the dict iterator reuses its result tuple (new items in, old ones released)
-        if (rec !== undefined && rec.dataResult > 0) {
-          tupleSetItem(e, rec.dataResult, 0, k.v, k.r);
-          tupleSetItem(e, rec.dataResult, 1, v.v, v.r);
-        }
-        // UNPACK_SEQUENCE, STORE_FAST, STORE_FAST; then `v = wr()` / `key = wr()`
-        const code = this.#itemsCode(c.kind)!;
-        this.m.unpack(code);
+    for (const entry of core.entries(op, c.kind === "wset" ? SET_CHANGED : DICT_CHANGED)) {
+      const k = this.#slotVal(entry + E_KEY);
+      const rec = this.#iters.get(it);
+      if (c.kind === "wset") {
+        // itemref = next(set iterator); item = itemref()
         setField(e, it, 1, k.v, k.r);
-        setField(e, it, 2, v.v, v.r);
-        const o = wrm.weakrefGet(e, c.kind === "wvd" ? v.v : k.v);
-        setField(e, it, 3, o, true);
-        if (o !== NONE) yield undefined; // the RESUME after it: #nextGen
-        code.tick(); // JUMP_BACKWARD
+        const o = wrm.weakrefGet(e, k.v);
+        setField(e, it, 2, o, true);
+        if (o !== NONE) yield undefined;
+        continue;
       }
-    } finally {
-      core.exit(op);
+      const v = this.#slotVal(entry + E_VALUE);
+      if (c.kind === "wvd" && dictGetSlot(e, core.data(op), k.v, k.r) !== entry + E_VALUE)
+        throw new Error("oracle runner: refheap's dict entry layout changed (E_KEY, E_VALUE)");
+      // FOR_ITER: the dict iterator reuses its result tuple (new items in, old ones released)
+      if (rec !== undefined && rec.dataResult > 0) {
+        tupleSetItem(e, rec.dataResult, 0, k.v, k.r);
+        tupleSetItem(e, rec.dataResult, 1, v.v, v.r);
+      }
+      // UNPACK_SEQUENCE, STORE_FAST, STORE_FAST; then `v = wr()` / `key = wr()`
+      const code = this.#itemsCode(c.kind)!;
+      this.m.unpack(code);
+      setField(e, it, 1, k.v, k.r);
+      setField(e, it, 2, v.v, v.r);
+      const o = wrm.weakrefGet(e, c.kind === "wvd" ? v.v : k.v);
+      setField(e, it, 3, o, true);
+      if (o !== NONE) yield undefined; // the RESUME after it: #nextGen
+      code.tick(); // JUMP_BACKWARD
     }
   }
 
@@ -2010,7 +2030,7 @@ class Runner {
         });
         if (step.done === true) {
           rec.state = "done";
-          this.#genEnd(rec, false);
+          this.#genEnd(rec);
         }
       },
       rec.frame,
@@ -2037,15 +2057,14 @@ class Runner {
     const m = this.m;
     const c = rec.container!;
     this.#itemsCode(c.kind)?.tick(); // RESUME
-    if (c.kind === "wvd") this.#commitIfPending(c, () => void (c.obj as WeakValueDictionary).size);
+    if (c.kind === "wvd") this.#commitIfPending(c);
     const args = m.tuple(1); // _IterationGuard(self): type_call's argument tuple
     rec.guard = m.obj();
     m.call(() => m.tupleBlip(1)); // __init__: self.weakcontainer = ref(weakcontainer)
     m.free(args);
     const enter = m.obj();
     rec.exitMethod = m.obj();
-    // __enter__: the runner's generator body enters the guard (a query's walk enters its own)
-    m.call(() => void this.#scoped(() => rec.gen?.next()));
+    m.call(() => coreOf(c).enter()); // __enter__: w._iterating.add(self)
     m.free(enter);
     if (c.kind === "wset") {
       rec.dataIter = m.obj();
@@ -2058,19 +2077,34 @@ class Runner {
   }
 
   /**
-   * The end of the generator's `with` block: the data iterator dies (the loop ended, or the
-   * stack was unwound by close()), then __exit__ commits the removals (`_commit_removals` ends
-   * with its IndexError), then the bound __exit__ and the guard die.
+   * The end of the generator's `with` block when its loop ended: the data iterator dies, then
+   * __exit__ (#guardExit).
    */
-  #genEnd(rec: IterRec, closing: boolean): void {
+  #genEnd(rec: IterRec): void {
     const m = this.m;
     m.free(rec.dataResult);
     m.free(rec.dataIter);
     rec.dataResult = 0;
     rec.dataIter = 0;
-    // __exit__; its IndexError is normalized at once when GeneratorExit is being handled
-    const kind = rec.container!.kind;
-    m.call(() => this.#commitRemovals(kind, null, closing ? "early" : "late"));
+    this.#guardExit(rec, "late");
+  }
+
+  /**
+   * `_IterationGuard.__exit__` (Lib/_weakrefset.py): `s.remove(self)`, then `if not s:
+   * w._commit_removals()`: only the last guard to leave commits, and `_iterating` is already
+   * empty while `_commit_removals` binds `pop` (a collection that allocation starts removes a
+   * dying entry at once), which it does before the removals. Its IndexError is normalized at once
+   * (`early`) when GeneratorExit or another exception is being handled. Then the bound __exit__
+   * and the guard die.
+   */
+  #guardExit(rec: IterRec, norm: "late" | "early"): void {
+    const m = this.m;
+    const c = rec.container!;
+    const core = coreOf(c);
+    m.call(() => {
+      core.iterating--;
+      if (core.iterating === 0 && core.alive) this.#commitRemovals(c, () => core.commit("__exit__"), norm);
+    });
     m.free(rec.exitMethod);
     m.free(rec.guard);
     rec.exitMethod = 0;
@@ -2098,11 +2132,7 @@ class Runner {
     rec.dataResult = 0;
     rec.dataIter = 0;
     m.normalize(err);
-    m.call(() => this.#commitRemovals(rec.container!.kind, null, "early"));
-    m.free(rec.exitMethod);
-    m.free(rec.guard);
-    rec.exitMethod = 0;
-    rec.guard = 0;
+    this.#guardExit(rec, "early");
   }
 
   /**
@@ -2132,13 +2162,8 @@ class Runner {
       rec.dataResult = 0;
       rec.dataIter = 0;
       m.normalize(err);
-      // the runner's generator body: its finally exits the guard (refheap commits the removals)
       this.#scoped(() => rec.gen?.return(undefined));
-      m.call(() => this.#commitRemovals(rec.container!.kind, null, "early"));
-      m.free(rec.exitMethod);
-      m.free(rec.guard);
-      rec.exitMethod = 0;
-      rec.guard = 0;
+      this.#guardExit(rec, "early");
     } else {
       this.#scoped(() => rec.gen?.return(undefined));
     }
@@ -2358,7 +2383,7 @@ class Runner {
       if (c.kind === "wvd") {
         const w = c.obj as WeakValueDictionary;
         return this.m.call(() => {
-          this.#commitIfPending(c, () => void w.size);
+          this.#commitIfPending(c);
           return w.size;
         });
       }
@@ -2392,7 +2417,7 @@ class Runner {
     if (c !== undefined && c.kind === "wvd") {
       const w = c.obj as WeakValueDictionary;
       m.call(() => {
-        this.#commitIfPending(c, () => void w.size);
+        this.#commitIfPending(c);
         this.#scoped(() => {
           const has = this.#api(() => this.#wvdHasKey(w, k));
           if (!has) m.caughtHere("key");
@@ -2459,7 +2484,7 @@ class Runner {
     if (c !== undefined && c.kind === "wvd") {
       const w = c.obj as WeakValueDictionary;
       m.call(() => {
-        this.#commitIfPending(c, () => void w.size);
+        this.#commitIfPending(c);
         this.#scoped(() => {
           const has = this.#api(() => this.#wvdHasKey(w, k));
           if (!has) m.caughtHere("key");
@@ -2525,7 +2550,8 @@ class Runner {
       `(${this.#fmt(this.#fromHv(k))}, ${this.#fmt(this.#fromHv(v))})`;
     if (c !== undefined) {
       // list(X.items()): the generator, then the list; list(X): the list, then iter(X)'s
-      // generator; then the generator's run to the end
+      // generator; then the generator's run to the end (refheap's own walk takes a guard inside
+      // the runner's, so the removals are committed at #guardExit, as CPython's __exit__ does)
       const wset = c.kind === "wset";
       const first = wset ? m.list(false) : m.obj();
       const second = wset ? m.obj() : m.list(false);
@@ -2550,7 +2576,7 @@ class Runner {
             this.#itemsCode(c.kind)!.tick(entries + tuples.length);
           }
         });
-        this.#genEnd(rec, false);
+        this.#genEnd(rec);
       });
       m.free(gen);
       if (c.kind === "wset") parts.sort();
