@@ -609,15 +609,29 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   /** data[key] = KeyedRef(o, self._remove, key), with the key encoded. */
   #store(d: number, key: Key, o: number, op: string): void {
     const core = this.core;
-    const e = core.engine;
     withValue(core.ctx, key, op, (k, kIsRef) => {
-      const kr = weakrefModule.newKeyedRef(e, o, this.#remove, k, kIsRef);
+      const kr = this.newKeyedRef(o, k, kIsRef);
       try {
-        dictSetItem(e, d, k, kIsRef, kr, true);
+        this.storeKeyedRef(d, k, kIsRef, kr);
       } finally {
-        decref(e, kr);
+        decref(core.engine, kr);
       }
     });
+  }
+
+  /**
+   * @internal `KeyedRef(o, self._remove, key)` over raw values: a new reference to a new KeyedRef
+   * (its allocation may start a collection, before anything is stored). With storeKeyedRef, the
+   * two halves of `data[key] = KeyedRef(...)`, for the differential oracle's runner, which mirrors
+   * what CPython allocates between them (KeyedRef.__init__, the call's argument tuple).
+   */
+  newKeyedRef(o: number, k: number, kIsRef: boolean): number {
+    return weakrefModule.newKeyedRef(this.core.engine, o, this.#remove, k, kIsRef);
+  }
+
+  /** @internal `data[key] = kr` (data is `d`, the container's dict): see newKeyedRef. */
+  storeKeyedRef(d: number, k: number, kIsRef: boolean, kr: number): void {
+    dictSetItem(this.core.engine, d, k, kIsRef, kr, true);
   }
 
   /** The KeyedRef stored for `key` (borrowed), or 0. */

@@ -35,10 +35,7 @@ import {
   finalizeWeakref,
   type GcCallback,
   gc as gcm,
-  gcTrack,
-  gcUntrack,
   getAttrSlot,
-  HeapTypeError,
   incref,
   Kind,
   listAppend,
@@ -1147,47 +1144,26 @@ class Runner {
   /**
    * `self.data[key] = KeyedRef(value, self._remove, key)`. CPython stores once the KeyedRef is
    * built (after its __init__ and the call's argument tuple): only then is the KeyedRef it
-   * replaces released, or an untracked `data` tracked (joining generation 0). refheap's set()
-   * stores at once, so until that moment a replaced KeyedRef is held and `data` kept untracked.
+   * replaces released, or an untracked `data` tracked (joining generation 0), and a collection
+   * started while it is built still finds the old KeyedRef in `data`. The runner builds it with
+   * refheap's newKeyedRef at __new__'s moment and stores it with storeKeyedRef at CPython's.
    */
   #wvdSetitem(c: ContainerRec, k: Val, v: Val): void {
     const w = c.obj as WeakValueDictionary;
     const e = this.e;
     this.m.call(() => {
       this.#commitIfPending(c);
-      const data = coreOf(c).data("set");
-      const wasTracked = gcm.isTracked(e, data);
-      let replaced = 0;
-      let track = false;
+      let kr = 0;
       try {
         this.#keyedRef(() => {
           this.#checkWeakrefable(v);
-          replaced = this.#entryValue(data, k);
-          if (replaced !== 0) incref(e, replaced);
-          this.#scoped(() => this.#api(() => w.set(this.#hv(k), this.#hv(v) as Handle)));
-          if (!wasTracked && gcm.isTracked(e, data)) {
-            gcUntrack(e, data);
-            track = true;
-          }
+          kr = this.#api(() => w.newKeyedRef(v.v, k.v, k.r));
         });
+        this.#api(() => w.storeKeyedRef(coreOf(c).data("set"), k.v, k.r, kr));
       } finally {
-        if (track) gcTrack(e, data);
-        if (replaced !== 0) decref(e, replaced);
+        if (kr !== 0) decref(e, kr);
       }
     });
-  }
-
-  /** The object stored under `k` in dict `d`, or 0 (also for an unhashable `k`). */
-  #entryValue(d: number, k: Val): number {
-    const e = this.e;
-    let p = 0;
-    try {
-      p = dictGetSlot(e, d, k.v, k.r);
-    } catch (err) {
-      if (err instanceof HeapTypeError) return 0; // unhashable: set() raises CPython's TypeError
-      throw err;
-    }
-    return p !== 0 && slotIsRef(e, p) ? slotRef(e, p) : 0;
   }
 
   #wkdSetitem(c: ContainerRec, k: Val, v: Val): void {
