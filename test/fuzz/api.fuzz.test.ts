@@ -19,15 +19,15 @@ import { describe, expect, it } from "vitest";
 import {
   type Handle,
   Heap,
+  type WeakSet as HeapWeakSet,
   type ListHandle,
   RefheapError,
   type Value,
   type WeakKeyDictionary,
-  type WeakSet,
   type WeakValueDictionary,
 } from "../../src/index.js";
 
-type Container = WeakValueDictionary | WeakKeyDictionary | WeakSet;
+type Container = WeakValueDictionary | WeakKeyDictionary | HeapWeakSet;
 type Op = readonly [number, number, number, number];
 
 const opsArb = fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000), fc.nat(1000)), {
