@@ -86,8 +86,24 @@ import { TRASH_UNWIND_LEVEL } from "./heap.js";
 
 /** Takes a new reference to `o`. */
 export function incref(h: RefcountHeap, o: number): void {
-  if (h.checked) checkObject(h, o, "incref");
+  if (h.checked) checkIncref(h, o);
   increfRaw(h, o);
+}
+
+/**
+ * Checked heaps: `o` must be a live object with references. One whose count is 0 is being
+ * deallocated (or waits in the trashcan): a new reference to it would outlive it, and its release
+ * would free it a second time.
+ */
+function checkIncref(h: RefcountHeap, o: number): void {
+  checkObject(h, o, "incref");
+  if (refcnt(h, o) <= 0) {
+    throw new HeapAccessError(
+      ErrorCode.UseAfterFree,
+      `incref of ${describe(h, o)}, whose reference count is ${refcnt(h, o)}: it is being deallocated. ` +
+        "Take references only to objects you hold one to (a weakref to a dying object reads as dead).",
+    );
+  }
 }
 
 /** Releases a reference to `o`; deallocates it when that was the last one. */

@@ -48,9 +48,16 @@ it("deref(), proxies, WeakValueDictionary.get and weakrefGet see a deferred obje
   };
   const refs: Handle[] = [];
   let probeRan = false;
+  let deferredIncref: unknown;
   const Probe = heap.defineClass("Probe", {
     finalize: () => {
       probeRan = true;
+      // The deferred node (index 50) itself: checked mode refuses a new reference to it.
+      try {
+        core.incref(heap.engine, addresses[50]!);
+      } catch (e) {
+        deferredIncref = e;
+      }
       for (let i = 0; i < N; i++) {
         const r = refs[2 * i] as ReturnType<typeof heap.weakref.ref>;
         const target = r.deref();
@@ -73,6 +80,7 @@ it("deref(), proxies, WeakValueDictionary.get and weakrefGet see a deferred obje
   using cache = heap.weakref.WeakValueDictionary<InstanceType>();
   type InstanceType = ReturnType<typeof Node.new>;
   const nodes = Array.from({ length: N }, () => Node.new());
+  const addresses = nodes.map((n) => n.address);
   for (let i = 0; i < N - 1; i++) nodes[i]!.a = nodes[i + 1]!;
   for (let i = 0; i < N; i++) {
     refs.push(heap.weakref.ref(nodes[i]!), heap.weakref.proxy(nodes[i]!));
@@ -84,6 +92,7 @@ it("deref(), proxies, WeakValueDictionary.get and weakrefGet see a deferred obje
   // Only node 0's handle keeps the chain alive: releasing it frees all 100 nodes in one chain.
   for (let i = N - 1; i >= 0; i--) nodes[i]!.dispose();
   expect(probeRan).toBe(true);
+  expect(deferredIncref).toMatchObject({ code: "USE_AFTER_FREE" });
   const dead = Array.from({ length: 51 }, (_, i) => i);
   expect(seen).toEqual({ deref: dead, proxy: dead, cache: dead, engine: dead });
   expect(heap.verify().problems).toEqual([]);
