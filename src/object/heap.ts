@@ -111,6 +111,12 @@ export class ObjectHeap extends Memory {
    */
   readonly weakrefCallbacks: (((wr: number) => void) | undefined)[] = [undefined];
   readonly weakrefCallbackFree: number[] = [];
+  /**
+   * Whether the generated fast paths serve this heap: unchecked heaps, as they skip the checks.
+   * Fixed for the heap's life; tests that compare the fast paths with the general ones set it
+   * false before defining any class. @internal
+   */
+  fastPaths: boolean;
   /** Source of reuse tags (see header.ts). */
   reuseCounter = 0;
 
@@ -150,6 +156,11 @@ export class ObjectHeap extends Memory {
   typeHasNumberFields: Uint8Array = new Uint8Array(64);
   /** Per type: 1 if some declared field holds a host value (see FieldKind.Host). */
   typeHasHostFields: Uint8Array = new Uint8Array(64);
+  /**
+   * Per type: 1 if dealloc may try the generated fast path for its instances (fastPaths is on, and
+   * the class has no finalizer, legacy finalizer or host field, and pymalloc serves it).
+   */
+  typeFastDealloc: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */
   readonly types: TypeInfoLike[] = [];
 
@@ -160,6 +171,7 @@ export class ObjectHeap extends Memory {
 
   constructor(options: MemoryOptions = {}) {
     super(options);
+    this.fastPaths = !this.checked;
     for (let head = GEN0_HEAD; head < SCRATCH_HEADS + 16 * SCRATCH_HEAD_COUNT; head += 16)
       gcListInit(this, head);
     write32(this, NONE, STATIC_REFCNT);

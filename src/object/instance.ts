@@ -57,7 +57,17 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
  * fields start NULL and number fields 0.
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
-  if (h.checked) checkInstanceType(h, typeId);
+  if (h.fastPaths) {
+    const o = newInstanceFast(h, typeId);
+    if (o !== 0) return o;
+  } else if (h.checked) {
+    checkInstanceType(h, typeId);
+  }
+  return newInstanceGeneral(h, typeId);
+}
+
+/** newInstance's general path, which serves every request (and is the fast path's reference). */
+function newInstanceGeneral(h: ObjectHeap, typeId: number): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
   const link = gcLink(h);
   let block: number;
@@ -102,6 +112,70 @@ function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
     throw new HeapValueError(`newInstance: ${what} is not a class id (use the id defineClass returned)`);
   }
 }
+
+// #region generated: newInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * newInstance's fast path, for unchecked heaps: pymalloc's usedpools fast
+ * path (allocSmall without extendPool's pool retirement), the header, the fields, the type
+ * reference and the generation-0 link, in the general path's order (the trace event where malloc
+ * sends it), flat over the heap's words.
+ * Returns 0, having changed nothing, when the general path must serve the request: a collection
+ * is due, the size class has no used pool or its pool would become full, or the instance is
+ * larger than pymalloc serves.
+ */
+export function newInstanceFast(h: ObjectHeap, t: number): number {
+  const size = h.typeAllocSize[t]!;
+  if (!(size <= 512) || h.gcCount0 >= h.gcAutoAbove) return 0;
+  const c = (size - 1) >> 4;
+  const pool = h.usedPools[c]!;
+  if (pool === 0) return 0;
+  const i32 = h.i32;
+  const pw = pool >> 2;
+  const bp = i32[pw + 1]!;
+  const next = i32[bp >> 2]!;
+  if (next !== 0) {
+    i32[pw + 1] = next;
+  } else {
+    const off = i32[pw + 6]!;
+    if (off > i32[pw + 7]!) return 0;
+    const fb = pool + off;
+    i32[pw + 1] = fb;
+    i32[pw + 6] = off + ((c + 1) << 4);
+    i32[fb >> 2] = 0;
+  }
+  i32[pw] = i32[pw]! + 1;
+  h.gcCount0++;
+  if (h.trace !== null) h.trace({ kind: "alloc", addr: bp, size });
+  const o = bp + 8;
+  const ow = o >> 2;
+  i32[ow] = 1;
+  const tag = (h.reuseCounter + 1) & 0xffff;
+  h.reuseCounter = tag;
+  i32[ow + 1] = t | (tag << 16);
+  const fo = h.typeFieldsOffset[t]!;
+  if (fo !== 8) {
+    i32[ow + 2] = 0;
+    i32[ow + 3] = 0;
+    const usable = h.typeSharedUsable[t]!;
+    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
+  }
+  const nf = h.typeFieldCount[t]!;
+  for (let i = 0, p = ow + (fo >> 2); i < nf; i++, p += 2) {
+    i32[p] = 0;
+    i32[p + 1] = -65536;
+  }
+  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, o, t);
+  const tw = h.typeObject[t]! >> 2;
+  i32[tw] = i32[tw]! + 1;
+  const head = h.gen0 >> 2;
+  const last = i32[head + 1]! & -4;
+  i32[last >> 2] = bp;
+  i32[(bp >> 2) + 1] = last;
+  i32[bp >> 2] = h.gen0;
+  i32[head + 1] = bp;
+  return o;
+}
+// #endregion generated: newInstanceFast
 
 function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
   const fields = typeInfo(h, typeId).fields;

@@ -22,7 +22,7 @@
  * destroys the deferred objects one by one (LIFO), each with a fresh budget. So freeing a
  * 10-million-long chain uses a bounded JS stack, and the order of finalizers matches CPython's.
  */
-import { free, read32, write32 } from "../memory/index.js";
+import { free, freeSmall, read32, write32 } from "../memory/index.js";
 import {
   ATTRS_DICT_BIT,
   checkDecref,
@@ -143,6 +143,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
   const id = typeIdOf(h, o);
   const kind = h.typeKind[id];
   if (kind === Kind.Instance) {
+    if (h.typeFastDealloc[id] === 1 && deallocInstanceFast(h, o, id)) return;
     if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
     if (!trashBegin(h, o)) return;
     if (h.typeHasFinalizer[id] === 1) {
@@ -208,6 +209,73 @@ export function dealloc(h: RefcountHeap, o: number): void {
       deallocStatic(h, o);
   }
 }
+
+// #region generated: deallocInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
+ * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
+ * below the trashcan's depth limit: the general path's steps in its order (untrack, enter the
+ * trashcan, release the fields, uncount and free the block with free's trace event, release the
+ * type, leave the trashcan),
+ * flat over the heap's words. Returns false, having changed nothing, when the general path must
+ * do it. Releasing a field can run user code that grows the heap, so the view is read again after.
+ */
+function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+  const ao = h.typeAttrsOffset[id]!;
+  if (ao >= 0 && i32[ow + (ao >> 2)] !== 0) return false;
+  const g = o - 8;
+  const gw = g >> 2;
+  const next = i32[gw]!;
+  if (next !== 0) {
+    const prevWord = i32[gw + 1]!;
+    const prev = prevWord & -4;
+    i32[prev >> 2] = next;
+    const nw = (next >> 2) + 1;
+    i32[nw] = (i32[nw]! & 3) | prev;
+    i32[gw] = 0;
+    i32[gw + 1] = prevWord & 1;
+  }
+  h.trashNesting++;
+  const nf = h.typeFieldCount[id]!;
+  if (nf !== 0) {
+    for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + 2 * nf; p < end; p += 2) {
+      i32 = h.i32;
+      if (i32[p + 1] !== -65536) continue;
+      const v = i32[p]!;
+      if (v === 0) continue;
+      i32[p] = 0;
+      decref(h, v);
+    }
+    i32 = h.i32;
+  }
+  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) h.trace({ kind: "free", addr: g, size: 0 });
+  const pw = (g & -16384) >> 2;
+  const last = i32[pw + 1]!;
+  const count = i32[pw]! - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[pw + 1] = g;
+    i32[pw] = count;
+  } else {
+    freeSmall(h, g);
+  }
+  const t = h.typeObject[id]!;
+  const tw = t >> 2;
+  i32 = h.i32;
+  const trc = i32[tw]! - 1;
+  i32[tw] = trc;
+  if (trc === 0) dealloc(h, t);
+  h.trashNesting--;
+  if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
+  return true;
+}
+// #endregion generated: deallocInstanceFast
 
 /**
  * Py_TRASHCAN_BEGIN: enter one more level and return true, or, at the depth limit, defer `o`
@@ -306,6 +374,20 @@ function releaseTable(h: RefcountHeap, t: number): void {
   free(h, t);
 }
 
+/**
+ * decref for an item of a list or tuple being deallocated: an instance the generated fast path can
+ * free skips dealloc's dispatch (measured: W1 0.9x with it).
+ */
+function decrefItem(h: RefcountHeap, v: number): void {
+  if (h.checked) checkDecrefDuringFinalizer(h, v);
+  const rc = refcnt(h, v) - 1;
+  setRefcnt(h, v, rc);
+  if (rc !== 0) return;
+  const id = typeIdOf(h, v);
+  if (h.typeFastDealloc[id] === 1 && deallocInstanceFast(h, v, id)) return;
+  dealloc(h, v);
+}
+
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
@@ -314,7 +396,7 @@ function deallocList(h: RefcountHeap, o: number): void {
   for (let p = items + SLOT_SIZE * (listSize(h, o) - 1); p >= items; p -= SLOT_SIZE) {
     if (read32(h, p + 4) === REF_TAG) {
       const v = read32(h, p);
-      if (v !== 0) decref(h, v);
+      if (v !== 0) decrefItem(h, v);
     }
   }
   if (items !== 0) free(h, items);
@@ -334,7 +416,7 @@ function deallocTuple(h: RefcountHeap, o: number): void {
     const p = tupleSlot(o, i);
     if (read32(h, p + 4) === REF_TAG) {
       const v = read32(h, p);
-      if (v !== 0) decref(h, v);
+      if (v !== 0) decrefItem(h, v);
     }
   }
   if (n <= FREELIST_TUPLE_MAX_SIZE) freeUntrackedPooled(h, o, FREELIST_TUPLE_BASE + n);

@@ -1,0 +1,227 @@
+/**
+ * Writes refheap's flat hot paths from the layout constants: the word offsets of the pool header
+ * (src/memory/pymalloc.ts), the object header and GC head (src/object/header.ts), value slots
+ * (src/object/value.ts) and the allocator's size classes (src/memory/constants.ts), which
+ * docs/layout.md draws. Each hot path is a region of a hand-written file, between
+ *
+ *   // #region generated: NAME (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+ *   // #endregion generated: NAME
+ *
+ * and reads and writes the heap's Int32Array directly, with every offset a literal computed here
+ * from those constants, so that V8 sees one flat function per path (see docs/performance.md, "The
+ * generated hot paths"). The general path beside each region is the reference it must match;
+ * test/object/hot-paths.test.ts runs both on random programs and compares the heaps byte for byte.
+ *
+ *   npx tsx scripts/gen-hot.ts           rewrite the regions
+ *   npx tsx scripts/gen-hot.ts --check   exit 1 if a region differs from what would be written
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ALIGNMENT_SHIFT, POOL_MASK, SMALL_REQUEST_THRESHOLD } from "../src/memory/constants.js";
+import { POOL_COUNT, POOL_FREEBLOCK, POOL_MAXNEXTOFFSET, POOL_NEXTOFFSET } from "../src/memory/pymalloc.js";
+import {
+  GC_HEAD_SIZE,
+  GC_NEXT,
+  GC_PREV,
+  OB_HEAD_SIZE,
+  OB_REFCNT,
+  OB_TYPE,
+  PREV_MASK,
+  PREV_MASK_FINALIZED,
+  REUSE_TAG_SHIFT,
+} from "../src/object/header.js";
+import { REF_TAG, SLOT_SIZE } from "../src/object/value.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The word index of byte offset `bytes` (which must be a multiple of 4), as `+ n` or nothing. */
+function w(bytes: number): string {
+  if (bytes % 4 !== 0) throw new Error(`offset ${bytes} is not word-aligned`);
+  const n = bytes / 4;
+  return n === 0 ? "" : n > 0 ? ` + ${n}` : ` - ${-n}`;
+}
+
+/** PREV_MASK's complement: the flag bits of gc_prev. */
+const PREV_FLAGS = ~PREV_MASK;
+
+interface Region {
+  readonly file: string;
+  readonly name: string;
+  readonly code: string;
+}
+
+const newInstanceFast = `
+/**
+ * newInstance's fast path, for unchecked heaps: pymalloc's usedpools fast
+ * path (allocSmall without extendPool's pool retirement), the header, the fields, the type
+ * reference and the generation-0 link, in the general path's order (the trace event where malloc
+ * sends it), flat over the heap's words.
+ * Returns 0, having changed nothing, when the general path must serve the request: a collection
+ * is due, the size class has no used pool or its pool would become full, or the instance is
+ * larger than pymalloc serves.
+ */
+export function newInstanceFast(h: ObjectHeap, t: number): number {
+  const size = h.typeAllocSize[t]!;
+  if (!(size <= ${SMALL_REQUEST_THRESHOLD}) || h.gcCount0 >= h.gcAutoAbove) return 0;
+  const c = (size - 1) >> ${ALIGNMENT_SHIFT};
+  const pool = h.usedPools[c]!;
+  if (pool === 0) return 0;
+  const i32 = h.i32;
+  const pw = pool >> 2;
+  const bp = i32[pw${w(POOL_FREEBLOCK)}]!;
+  const next = i32[bp >> 2]!;
+  if (next !== 0) {
+    i32[pw${w(POOL_FREEBLOCK)}] = next;
+  } else {
+    const off = i32[pw${w(POOL_NEXTOFFSET)}]!;
+    if (off > i32[pw${w(POOL_MAXNEXTOFFSET)}]!) return 0;
+    const fb = pool + off;
+    i32[pw${w(POOL_FREEBLOCK)}] = fb;
+    i32[pw${w(POOL_NEXTOFFSET)}] = off + ((c + 1) << ${ALIGNMENT_SHIFT});
+    i32[fb >> 2] = 0;
+  }
+  i32[pw${w(POOL_COUNT)}] = i32[pw${w(POOL_COUNT)}]! + 1;
+  h.gcCount0++;
+  if (h.trace !== null) h.trace({ kind: "alloc", addr: bp, size });
+  const o = bp + ${GC_HEAD_SIZE};
+  const ow = o >> 2;
+  i32[ow${w(OB_REFCNT)}] = 1;
+  const tag = (h.reuseCounter + 1) & 0xffff;
+  h.reuseCounter = tag;
+  i32[ow${w(OB_TYPE)}] = t | (tag << ${REUSE_TAG_SHIFT});
+  const fo = h.typeFieldsOffset[t]!;
+  if (fo !== ${OB_HEAD_SIZE}) {
+    i32[ow${w(OB_HEAD_SIZE)}] = 0;
+    i32[ow${w(OB_HEAD_SIZE + 4)}] = 0;
+    const usable = h.typeSharedUsable[t]!;
+    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
+  }
+  const nf = h.typeFieldCount[t]!;
+  for (let i = 0, p = ow + (fo >> 2); i < nf; i++, p += ${SLOT_SIZE / 4}) {
+    i32[p] = 0;
+    i32[p + 1] = ${REF_TAG};
+  }
+  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, o, t);
+  const tw = h.typeObject[t]! >> 2;
+  i32[tw${w(OB_REFCNT)}] = i32[tw${w(OB_REFCNT)}]! + 1;
+  const head = h.gen0 >> 2;
+  const last = i32[head${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
+  i32[last >> 2] = bp;
+  i32[(bp >> 2)${w(GC_PREV - GC_NEXT)}] = last;
+  i32[bp >> 2] = h.gen0;
+  i32[head${w(GC_PREV - GC_NEXT)}] = bp;
+  return o;
+}
+`;
+
+const deallocInstanceFast = `
+/**
+ * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
+ * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
+ * below the trashcan's depth limit: the general path's steps in its order (untrack, enter the
+ * trashcan, release the fields, uncount and free the block with free's trace event, release the
+ * type, leave the trashcan),
+ * flat over the heap's words. Returns false, having changed nothing, when the general path must
+ * do it. Releasing a field can run user code that grows the heap, so the view is read again after.
+ */
+function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
+  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+  const ao = h.typeAttrsOffset[id]!;
+  if (ao >= 0 && i32[ow + (ao >> 2)] !== 0) return false;
+  const g = o - ${GC_HEAD_SIZE};
+  const gw = g >> 2;
+  const next = i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}]!;
+  if (next !== 0) {
+    const prevWord = i32[gw${w(GC_PREV + GC_HEAD_SIZE)}]!;
+    const prev = prevWord & ${PREV_MASK};
+    i32[prev >> 2] = next;
+    const nw = (next >> 2)${w(GC_PREV - GC_NEXT)};
+    i32[nw] = (i32[nw]! & ${PREV_FLAGS}) | prev;
+    i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] = 0;
+    i32[gw${w(GC_PREV + GC_HEAD_SIZE)}] = prevWord & ${PREV_MASK_FINALIZED};
+  }
+  h.trashNesting++;
+  const nf = h.typeFieldCount[id]!;
+  if (nf !== 0) {
+    for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + ${SLOT_SIZE / 4} * nf; p < end; p += ${SLOT_SIZE / 4}) {
+      i32 = h.i32;
+      if (i32[p + 1] !== ${REF_TAG}) continue;
+      const v = i32[p]!;
+      if (v === 0) continue;
+      i32[p] = 0;
+      decref(h, v);
+    }
+    i32 = h.i32;
+  }
+  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) h.trace({ kind: "free", addr: g, size: 0 });
+  const pw = (g & ${~POOL_MASK}) >> 2;
+  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
+  const count = i32[pw${w(POOL_COUNT)}]! - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[pw${w(POOL_FREEBLOCK)}] = g;
+    i32[pw${w(POOL_COUNT)}] = count;
+  } else {
+    freeSmall(h, g);
+  }
+  const t = h.typeObject[id]!;
+  const tw = t >> 2;
+  i32 = h.i32;
+  const trc = i32[tw${w(OB_REFCNT)}]! - 1;
+  i32[tw${w(OB_REFCNT)}] = trc;
+  if (trc === 0) dealloc(h, t);
+  h.trashNesting--;
+  if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
+  return true;
+}
+`;
+
+const REGIONS: readonly Region[] = [
+  { file: "src/object/instance.ts", name: "newInstanceFast", code: newInstanceFast },
+  { file: "src/refcount/refcount.ts", name: "deallocInstanceFast", code: deallocInstanceFast },
+];
+
+function begin(name: string): string {
+  return `// #region generated: ${name} (scripts/gen-hot.ts; edit the generator, then \`npm run gen\`)`;
+}
+function end(name: string): string {
+  return `// #endregion generated: ${name}`;
+}
+
+/** `text` with each region's body replaced, formatted as Biome formats the file. */
+function render(file: string, text: string): string {
+  for (const r of REGIONS.filter((x) => x.file === file)) {
+    const a = text.indexOf(begin(r.name));
+    const b = text.indexOf(end(r.name));
+    if (a < 0 || b < a) throw new Error(`${file}: no region "${r.name}" (add the two marker lines)`);
+    text = `${text.slice(0, a + begin(r.name).length)}\n${r.code.trim()}\n${text.slice(b)}`;
+  }
+  const biome = path.join(ROOT, "node_modules", ".bin", "biome");
+  const out = spawnSync(biome, ["format", `--stdin-file-path=${file}`], { input: text, encoding: "utf8" });
+  if (out.status !== 0) throw new Error(`biome could not format ${file}:\n${out.stderr}`);
+  return out.stdout;
+}
+
+const check = process.argv.includes("--check");
+let stale = 0;
+for (const file of [...new Set(REGIONS.map((r) => r.file))]) {
+  const full = path.join(ROOT, file);
+  const now = readFileSync(full, "utf8");
+  const want = render(file, now);
+  if (want === now) continue;
+  if (check) {
+    console.error(`${file}: generated code is out of date (run \`npm run gen\`)`);
+    stale++;
+  } else {
+    writeFileSync(full, want);
+    console.log(`wrote ${file}`);
+  }
+}
+if (stale > 0) process.exit(1);

@@ -1,0 +1,218 @@
+/**
+ * The generated hot paths (scripts/gen-hot.ts: newInstanceFast, deallocInstanceFast) against the
+ * general paths they shortcut. The same random engine program runs on two unchecked heaps, one
+ * served by the fast paths and one with them switched off; after every step the two heaps must be
+ * byte for byte the same (every word: pool headers, free lists, object headers, generation links,
+ * reuse tags) with the same counts, the same finalizer, callback and trace-event order (allocations
+ * and frees), and the fast heap must
+ * pass the verifier. The classes cover every reason a fast path declines: finalizers, weakrefs,
+ * attribute tables, host fields, instances larger than pymalloc serves, automatic collections
+ * and the trashcan's depth limit.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import * as core from "../../src/core.js";
+
+const OPS = [
+  "new",
+  "new",
+  "new",
+  "drop",
+  "drop",
+  "link",
+  "append",
+  "tuple",
+  "chain",
+  "weakref",
+  "attr",
+  "number",
+  "collect",
+] as const;
+type Op = readonly [number, number, number];
+
+const opsArb = fc.array(fc.tuple(fc.nat(1000), fc.nat(1000), fc.nat(1000)), {
+  minLength: 5,
+  maxLength: 120,
+  size: "max",
+});
+
+/** One heap and its program state; `fast` says whether the generated paths serve it. */
+function world(fast: boolean, log: string[]) {
+  const h = new core.Engine({
+    checked: false,
+    maxBytes: 64 * 1024 * 1024,
+    trace: (ev) => {
+      if (ev.kind === "alloc" || ev.kind === "free") log.push(`${ev.kind} ${ev.addr}`);
+    },
+  });
+  h.fastPaths = fast;
+  core.gc.setThreshold(h, 50, 3, 3);
+  const refs = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `f${i}`, kind: "any" as const }));
+  const classes = [
+    h.defineClass({ name: "Empty" }),
+    h.defineClass({ name: "Node", fields: refs(1) }),
+    h.defineClass({ name: "Pair", fields: [...refs(2), { name: "n", kind: "number" }] }),
+    h.defineClass({ name: "Weak", fields: refs(1), weakrefable: true }),
+    h.defineClass({ name: "Dyn", fields: refs(1), dynamic: true }),
+    h.defineClass({
+      name: "Del",
+      fields: refs(1),
+      finalize: (o) => log.push(`del ${core.reuseTagOf(h, o)}`),
+    }),
+    h.defineClass({ name: "Big", fields: refs(70) }), // 8 + 8 + 560 bytes: the large-block path
+    h.defineClass({ name: "Host", fields: [{ name: "x", kind: "host" }] }),
+  ];
+  /** How many leading fields of each class hold any value (what "link" may set). */
+  const linkable = new Map(classes.map((c) => [c.id, c.fields.filter((f) => f.kind === "any").length]));
+  const name = core.newStr(h, "attr");
+  const held: number[] = [];
+  return { h, classes, linkable, name, held };
+}
+
+type World = ReturnType<typeof world>;
+
+function step(w: World, [code, a, b]: Op, log: string[]): void {
+  const { h, classes, held } = w;
+  const pick = (n: number) => (held.length === 0 ? 0 : held[n % held.length]!);
+  const instances = () => held.filter((o) => h.typeKind[core.typeIdOf(h, o)] === core.Kind.Instance);
+  switch (OPS[code % OPS.length]!) {
+    case "new":
+      held.push(core.newInstance(h, classes[a % classes.length]!.id));
+      break;
+    case "drop":
+      if (held.length > 0) core.decref(h, held.splice(a % held.length, 1)[0]!);
+      break;
+    case "link": {
+      const xs = instances();
+      if (xs.length > 0) {
+        const o = xs[a % xs.length]!;
+        const nf = w.linkable.get(core.typeIdOf(h, o)) ?? 0;
+        const v = pick(b);
+        if (nf > 0 && v !== 0) core.setField(h, o, b % nf, v, true);
+      }
+      break;
+    }
+    case "append": {
+      const l = held.find((o) => core.typeIdOf(h, o) === core.Kind.List) ?? core.newList(h);
+      if (!held.includes(l)) held.push(l);
+      for (let i = 0; i < 1 + (a % 40); i++)
+        core.listAppendSteal(h, l, core.newInstance(h, classes[(b + i) % 3]!.id));
+      break;
+    }
+    case "tuple": {
+      const n = a % 5;
+      const t = core.newTuple(h, n);
+      for (let i = 0; i < n; i++) {
+        const o = core.newInstance(h, classes[(b + i) % classes.length]!.id);
+        core.tupleSetItem(h, t, i, o, true);
+        core.decref(h, o);
+      }
+      held.push(t);
+      break;
+    }
+    case "chain": {
+      // A chain deeper than the trashcan's limit (50), freed from its head when dropped.
+      const head = core.newInstance(h, classes[1]!.id);
+      let last = head;
+      for (let i = 0; i < 60 + (a % 80); i++) {
+        const n = core.newInstance(h, classes[(b + i) % 2 === 0 ? 1 : 5]!.id);
+        core.setField(h, last, 0, n, true);
+        core.decref(h, n);
+        last = n;
+      }
+      held.push(head);
+      break;
+    }
+    case "weakref": {
+      const xs = instances().filter((o) => core.typeIdOf(h, o) === classes[3]!.id);
+      if (xs.length > 0) {
+        const o = xs[a % xs.length]!;
+        held.push(core.weakref.newRef(h, o, b % 2 === 0 ? null : () => log.push(`callback ${b}`)));
+      }
+      break;
+    }
+    case "attr": {
+      const xs = instances().filter((o) => core.typeIdOf(h, o) === classes[4]!.id);
+      if (xs.length > 0) core.setAttr(h, xs[a % xs.length]!, w.name, b, false);
+      break;
+    }
+    case "number": {
+      const xs = instances().filter((o) => core.typeIdOf(h, o) === classes[2]!.id);
+      if (xs.length > 0) core.setField(h, xs[a % xs.length]!, 2, b / 3, false);
+      break;
+    }
+    case "collect":
+      core.gc.collect(h, a % 3);
+      break;
+  }
+}
+
+function sameHeaps(fast: World, slow: World): void {
+  const a = fast.h;
+  const b = slow.h;
+  expect(a.buffer.byteLength).toBe(b.buffer.byteLength);
+  const diff = Buffer.compare(new Uint8Array(a.buffer), new Uint8Array(b.buffer));
+  if (diff !== 0) {
+    const i = a.u8.findIndex((x, k) => x !== b.u8[k]);
+    expect.fail(`the heaps differ first at byte 0x${i.toString(16)}`);
+  }
+  expect([a.gcCount0, a.reuseCounter, a.trashNesting, a.trashLater]).toEqual([
+    b.gcCount0,
+    b.reuseCounter,
+    b.trashNesting,
+    b.trashLater,
+  ]);
+  expect(Array.from(a.usedPools)).toEqual(Array.from(b.usedPools));
+  expect(fast.held).toEqual(slow.held);
+}
+
+function run(ops: readonly Op[]): void {
+  const fastLog: string[] = [];
+  const slowLog: string[] = [];
+  const fast = world(true, fastLog);
+  const slow = world(false, slowLog);
+  for (const op of ops) {
+    step(fast, op, fastLog);
+    step(slow, op, slowLog);
+    sameHeaps(fast, slow);
+    expect(fastLog).toEqual(slowLog);
+    expect(core.verify(fast.h).problems).toEqual([]);
+  }
+  for (const w of [fast, slow]) for (const o of w.held.splice(0).reverse()) core.decref(w.h, o);
+  core.gc.collect(fast.h);
+  core.gc.collect(slow.h);
+  sameHeaps(fast, slow);
+  expect(fastLog).toEqual(slowLog);
+}
+
+describe("the generated hot paths", () => {
+  it("leave the heap exactly as the general paths do, on random programs (seeded)", () => {
+    fc.assert(
+      fc.property(opsArb, (ops) => run(ops)),
+      { seed: 16_2026, numRuns: 150 },
+    );
+  });
+
+  it("serve plain instances on unchecked heaps only", () => {
+    const unchecked = new core.Engine({ checked: false });
+    const checked = new core.Engine({ checked: true });
+    expect([unchecked.fastPaths, checked.fastPaths]).toEqual([true, false]);
+    const plain = unchecked.defineClass({ name: "P", fields: [{ name: "a", kind: "any" }] });
+    const del = unchecked.defineClass({ name: "D", finalize: () => {} });
+    const big = unchecked.defineClass({
+      name: "B",
+      fields: Array.from({ length: 70 }, (_, i) => ({ name: `f${i}`, kind: "any" as const })),
+    });
+    expect([plain, del, big].map((c) => unchecked.typeFastDealloc[c.id])).toEqual([1, 0, 0]);
+    expect(checked.typeFastDealloc[checked.defineClass({ name: "P" }).id]).toBe(0);
+  });
+
+  it("are what scripts/gen-hot.ts writes (the regions are up to date)", async () => {
+    const { spawnSync } = await import("node:child_process");
+    const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/gen-hot.ts", "--check"], {
+      encoding: "utf8",
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+});
