@@ -63,7 +63,10 @@ export function subtractRefs(h: GcState, head: number): void {
         const r = plainInstanceEdge(h, o, id, i);
         if (r !== 0) visitDecref(h, r);
       }
-      visitDecref(h, h.typeObject[id]!);
+      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+      const t = h.typeObject[id]! - 4;
+      const tw = read32(h, t);
+      if ((tw & PREV_MASK_COLLECTING) !== 0) write32(h, t, tw - ONE_REF);
       continue;
     }
     const n = traverse(h, o);
@@ -144,7 +147,9 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
           const r = plainInstanceEdge(h, o, id, i);
           if (r !== 0) visitReachable(h, r, young);
         }
-        visitReachable(h, h.typeObject[id]!, young);
+        // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
+        const t = h.typeObject[id]!;
+        if ((read32(h, t - 4) & PREV_MASK_COLLECTING) !== 0) visitReachable(h, t, young);
       } else {
         const n = traverse(h, o);
         const edges = h.edges;
