@@ -19,7 +19,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ALIGNMENT_SHIFT, POOL_MASK, SMALL_REQUEST_THRESHOLD } from "../src/memory/constants.js";
+import { ALIGNMENT_SHIFT, POOL_MASK } from "../src/memory/constants.js";
 import { POOL_COUNT, POOL_FREEBLOCK, POOL_MAXNEXTOFFSET, POOL_NEXTOFFSET } from "../src/memory/pymalloc.js";
 import {
   GC_HEAD_SIZE,
@@ -29,9 +29,9 @@ import {
   OB_REFCNT,
   OB_TYPE,
   PREV_MASK,
-  PREV_MASK_FINALIZED,
   REUSE_TAG_SHIFT,
 } from "../src/object/header.js";
+import { GEN0_HEAD } from "../src/object/heap.js";
 import { REF_TAG, SLOT_SIZE } from "../src/object/value.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -42,9 +42,6 @@ function w(bytes: number): string {
   const n = bytes / 4;
   return n === 0 ? "" : n > 0 ? ` + ${n}` : ` - ${-n}`;
 }
-
-/** PREV_MASK's complement: the flag bits of gc_prev. */
-const PREV_FLAGS = ~PREV_MASK;
 
 interface Region {
   readonly file: string;
@@ -60,59 +57,82 @@ const newInstanceFast = `
  * sends it), flat over the heap's words.
  * Returns 0, having changed nothing, when the general path must serve the request: a collection
  * is due, the size class has no used pool or its pool would become full, or the instance is
- * larger than pymalloc serves.
+ * larger than pymalloc serves (typeSizeClass -1).
  */
 export function newInstanceFast(h: ObjectHeap, t: number): number {
-  const size = h.typeAllocSize[t]!;
-  if (!(size <= ${SMALL_REQUEST_THRESHOLD}) || h.gcCount0 >= h.gcAutoAbove) return 0;
-  const c = (size - 1) >> ${ALIGNMENT_SHIFT};
+  const c = h.typeSizeClass[t]!;
+  if (c < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
   const pool = h.usedPools[c]!;
   if (pool === 0) return 0;
-  const i32 = h.i32;
+  let i32 = h.i32;
   const pw = pool >> 2;
   const bp = i32[pw${w(POOL_FREEBLOCK)}]!;
   const next = i32[bp >> 2]!;
-  if (next !== 0) {
-    i32[pw${w(POOL_FREEBLOCK)}] = next;
-  } else {
-    const off = i32[pw${w(POOL_NEXTOFFSET)}]!;
-    if (off > i32[pw${w(POOL_MAXNEXTOFFSET)}]!) return 0;
-    const fb = pool + off;
-    i32[pw${w(POOL_FREEBLOCK)}] = fb;
-    i32[pw${w(POOL_NEXTOFFSET)}] = off + ((c + 1) << ${ALIGNMENT_SHIFT});
-    i32[fb >> 2] = 0;
-  }
+  if (next !== 0) i32[pw${w(POOL_FREEBLOCK)}] = next;
+  else if (!carveNextBlock(h, pool, c)) return 0;
   i32[pw${w(POOL_COUNT)}] = i32[pw${w(POOL_COUNT)}]! + 1;
   h.gcCount0++;
-  if (h.trace !== null) h.trace({ kind: "alloc", addr: bp, size });
-  const o = bp + ${GC_HEAD_SIZE};
-  const ow = o >> 2;
+  if (h.trace !== null) {
+    traceAlloc(h, bp, t);
+    i32 = h.i32;
+  }
+  const ow = (bp + ${GC_HEAD_SIZE}) >> 2;
   i32[ow${w(OB_REFCNT)}] = 1;
   const tag = (h.reuseCounter + 1) & 0xffff;
   h.reuseCounter = tag;
   i32[ow${w(OB_TYPE)}] = t | (tag << ${REUSE_TAG_SHIFT});
-  const fo = h.typeFieldsOffset[t]!;
-  if (fo !== ${OB_HEAD_SIZE}) {
-    i32[ow${w(OB_HEAD_SIZE)}] = 0;
-    i32[ow${w(OB_HEAD_SIZE + 4)}] = 0;
-    const usable = h.typeSharedUsable[t]!;
-    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
-  }
   const nf = h.typeFieldCount[t]!;
-  for (let i = 0, p = ow + (fo >> 2); i < nf; i++, p += ${SLOT_SIZE / 4}) {
+  for (let i = 0, p = ow + (h.typeFieldsOffset[t]! >> 2); i < nf; i++, p += ${SLOT_SIZE / 4}) {
     i32[p] = 0;
     i32[p + 1] = ${REF_TAG};
   }
-  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, o, t);
+  if (h.typeInitExtras[t] === 1) initInstanceExtras(h, ow, t);
   const tw = h.typeObject[t]! >> 2;
   i32[tw${w(OB_REFCNT)}] = i32[tw${w(OB_REFCNT)}]! + 1;
-  const head = h.gen0 >> 2;
-  const last = i32[head${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
+  const last = i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
   i32[last >> 2] = bp;
   i32[(bp >> 2)${w(GC_PREV - GC_NEXT)}] = last;
-  i32[bp >> 2] = h.gen0;
-  i32[head${w(GC_PREV - GC_NEXT)}] = bp;
-  return o;
+  i32[bp >> 2] = ${GEN0_HEAD};
+  i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}] = bp;
+  return bp + ${GC_HEAD_SIZE};
+}
+
+/**
+ * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
+ * changing nothing, when the pool would become full (the general path then retires it).
+ */
+function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
+  const i32 = h.i32;
+  const pw = pool >> 2;
+  const off = i32[pw${w(POOL_NEXTOFFSET)}]!;
+  if (off > i32[pw${w(POOL_MAXNEXTOFFSET)}]!) return false;
+  const fb = pool + off;
+  i32[pw${w(POOL_FREEBLOCK)}] = fb;
+  i32[pw${w(POOL_NEXTOFFSET)}] = off + ((c + 1) << ${ALIGNMENT_SHIFT});
+  i32[fb >> 2] = 0;
+  return true;
+}
+
+/** The trace event malloc sends for the block. */
+function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
+  h.trace!({ kind: "alloc", addr: bp, size: h.typeAllocSize[t]! });
+}
+
+/**
+ * What only some classes' instances need (typeInitExtras): the attribute-table and weakref-list
+ * words of a dynamic or weakrefable class, and 0 in number and host fields. The words it writes
+ * are not the ones the fast path wrote, so the heap ends as the general path leaves it.
+ */
+function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
+  if (h.typeFieldsOffset[t] !== ${OB_HEAD_SIZE}) {
+    const i32 = h.i32;
+    i32[ow${w(OB_HEAD_SIZE)}] = 0;
+    i32[ow${w(OB_HEAD_SIZE + 4)}] = 0;
+    // init_inline_values: many instances predict few names (0 for classes without shared keys).
+    const usable = h.typeSharedUsable[t]!;
+    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
+  }
+  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, ow << 2, t);
 }
 `;
 
@@ -120,7 +140,8 @@ const deallocInstanceFast = `
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
  * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
- * below the trashcan's depth limit: the general path's steps in its order (untrack, enter the
+ * below the trashcan's depth limit: the general path's steps in its order (untrack with
+ * header.ts's gcUntrack, enter the
  * trashcan, release the fields, uncount and free the block with free's trace event, release the
  * type, leave the trashcan),
  * flat over the heap's words. Returns false, having changed nothing, when the general path must
@@ -130,22 +151,10 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
   let i32 = h.i32;
   const ow = o >> 2;
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
-  const ao = h.typeAttrsOffset[id]!;
-  if (ao >= 0 && i32[ow + (ao >> 2)] !== 0) return false;
+  if (h.typeFieldsOffset[id] !== ${OB_HEAD_SIZE} && !optionalWordsEmpty(h, ow, id)) return false;
   const g = o - ${GC_HEAD_SIZE};
   const gw = g >> 2;
-  const next = i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}]!;
-  if (next !== 0) {
-    const prevWord = i32[gw${w(GC_PREV + GC_HEAD_SIZE)}]!;
-    const prev = prevWord & ${PREV_MASK};
-    i32[prev >> 2] = next;
-    const nw = (next >> 2)${w(GC_PREV - GC_NEXT)};
-    i32[nw] = (i32[nw]! & ${PREV_FLAGS}) | prev;
-    i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] = 0;
-    i32[gw${w(GC_PREV + GC_HEAD_SIZE)}] = prevWord & ${PREV_MASK_FINALIZED};
-  }
+  if (i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] !== 0) gcUntrack(h, o);
   h.trashNesting++;
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
@@ -160,7 +169,10 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
     i32 = h.i32;
   }
   if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) h.trace({ kind: "free", addr: g, size: 0 });
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
   const pw = (g & ${~POOL_MASK}) >> 2;
   const last = i32[pw${w(POOL_FREEBLOCK)}]!;
   const count = i32[pw${w(POOL_COUNT)}]! - 1;
@@ -183,9 +195,29 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
 }
 `;
 
+const deallocInstanceHelpers = `
+/** Whether a dynamic or weakrefable class's instance has no weakrefs and no attribute table. */
+function optionalWordsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
+  const i32 = h.i32;
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+  const ao = h.typeAttrsOffset[id]!;
+  return ao < 0 || i32[ow + (ao >> 2)] === 0;
+}
+
+/** The trace event free sends for the block. */
+function traceFree(h: RefcountHeap, g: number): void {
+  h.trace!({ kind: "free", addr: g, size: 0 });
+}
+`;
+
 const REGIONS: readonly Region[] = [
   { file: "src/object/instance.ts", name: "newInstanceFast", code: newInstanceFast },
-  { file: "src/refcount/refcount.ts", name: "deallocInstanceFast", code: deallocInstanceFast },
+  {
+    file: "src/refcount/refcount.ts",
+    name: "deallocInstanceFast",
+    code: deallocInstanceFast + deallocInstanceHelpers,
+  },
 ];
 
 function begin(name: string): string {

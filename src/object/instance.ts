@@ -121,59 +121,82 @@ function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
  * sends it), flat over the heap's words.
  * Returns 0, having changed nothing, when the general path must serve the request: a collection
  * is due, the size class has no used pool or its pool would become full, or the instance is
- * larger than pymalloc serves.
+ * larger than pymalloc serves (typeSizeClass -1).
  */
 export function newInstanceFast(h: ObjectHeap, t: number): number {
-  const size = h.typeAllocSize[t]!;
-  if (!(size <= 512) || h.gcCount0 >= h.gcAutoAbove) return 0;
-  const c = (size - 1) >> 4;
+  const c = h.typeSizeClass[t]!;
+  if (c < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
   const pool = h.usedPools[c]!;
   if (pool === 0) return 0;
-  const i32 = h.i32;
+  let i32 = h.i32;
   const pw = pool >> 2;
   const bp = i32[pw + 1]!;
   const next = i32[bp >> 2]!;
-  if (next !== 0) {
-    i32[pw + 1] = next;
-  } else {
-    const off = i32[pw + 6]!;
-    if (off > i32[pw + 7]!) return 0;
-    const fb = pool + off;
-    i32[pw + 1] = fb;
-    i32[pw + 6] = off + ((c + 1) << 4);
-    i32[fb >> 2] = 0;
-  }
+  if (next !== 0) i32[pw + 1] = next;
+  else if (!carveNextBlock(h, pool, c)) return 0;
   i32[pw] = i32[pw]! + 1;
   h.gcCount0++;
-  if (h.trace !== null) h.trace({ kind: "alloc", addr: bp, size });
-  const o = bp + 8;
-  const ow = o >> 2;
+  if (h.trace !== null) {
+    traceAlloc(h, bp, t);
+    i32 = h.i32;
+  }
+  const ow = (bp + 8) >> 2;
   i32[ow] = 1;
   const tag = (h.reuseCounter + 1) & 0xffff;
   h.reuseCounter = tag;
   i32[ow + 1] = t | (tag << 16);
-  const fo = h.typeFieldsOffset[t]!;
-  if (fo !== 8) {
-    i32[ow + 2] = 0;
-    i32[ow + 3] = 0;
-    const usable = h.typeSharedUsable[t]!;
-    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
-  }
   const nf = h.typeFieldCount[t]!;
-  for (let i = 0, p = ow + (fo >> 2); i < nf; i++, p += 2) {
+  for (let i = 0, p = ow + (h.typeFieldsOffset[t]! >> 2); i < nf; i++, p += 2) {
     i32[p] = 0;
     i32[p + 1] = -65536;
   }
-  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, o, t);
+  if (h.typeInitExtras[t] === 1) initInstanceExtras(h, ow, t);
   const tw = h.typeObject[t]! >> 2;
   i32[tw] = i32[tw]! + 1;
-  const head = h.gen0 >> 2;
-  const last = i32[head + 1]! & -4;
+  const last = i32[4 + 1]! & -4;
   i32[last >> 2] = bp;
   i32[(bp >> 2) + 1] = last;
-  i32[bp >> 2] = h.gen0;
-  i32[head + 1] = bp;
-  return o;
+  i32[bp >> 2] = 16;
+  i32[4 + 1] = bp;
+  return bp + 8;
+}
+
+/**
+ * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
+ * changing nothing, when the pool would become full (the general path then retires it).
+ */
+function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
+  const i32 = h.i32;
+  const pw = pool >> 2;
+  const off = i32[pw + 6]!;
+  if (off > i32[pw + 7]!) return false;
+  const fb = pool + off;
+  i32[pw + 1] = fb;
+  i32[pw + 6] = off + ((c + 1) << 4);
+  i32[fb >> 2] = 0;
+  return true;
+}
+
+/** The trace event malloc sends for the block. */
+function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
+  h.trace!({ kind: "alloc", addr: bp, size: h.typeAllocSize[t]! });
+}
+
+/**
+ * What only some classes' instances need (typeInitExtras): the attribute-table and weakref-list
+ * words of a dynamic or weakrefable class, and 0 in number and host fields. The words it writes
+ * are not the ones the fast path wrote, so the heap ends as the general path leaves it.
+ */
+function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
+  if (h.typeFieldsOffset[t] !== 8) {
+    const i32 = h.i32;
+    i32[ow + 2] = 0;
+    i32[ow + 3] = 0;
+    // init_inline_values: many instances predict few names (0 for classes without shared keys).
+    const usable = h.typeSharedUsable[t]!;
+    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
+  }
+  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, ow << 2, t);
 }
 // #endregion generated: newInstanceFast
 

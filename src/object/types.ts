@@ -4,7 +4,7 @@
  * the finalizer. A user class also has a type object in the heap that each instance references,
  * as CPython's heap types do, so `getrefcount(Class)` and `getReferents(instance)` behave alike.
  */
-import { SMALL_REQUEST_THRESHOLD } from "../memory/index.js";
+import { SMALL_REQUEST_THRESHOLD, sizeClassOf } from "../memory/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
@@ -103,6 +103,8 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.typeHasHostFields = grow8(h.typeHasHostFields);
   h.typeFastDealloc = grow8(h.typeFastDealloc);
   h.typeAllocSize = grow32(h.typeAllocSize);
+  h.typeSizeClass = grow32(h.typeSizeClass);
+  h.typeInitExtras = grow8(h.typeInitExtras);
   h.typeObject = grow32(h.typeObject);
   h.typeFieldsOffset = grow32(h.typeFieldsOffset);
   h.typeFieldCount = grow32(h.typeFieldCount);
@@ -137,13 +139,17 @@ function register(h: ObjectHeap, info: TypeInfo): void {
     : 0;
   h.typeHasHostFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Host) ? 1 : 0;
   h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
+  h.typeInitExtras[info.id] =
+    info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
+  const size = h.typeAllocSize[info.id]!;
+  h.typeSizeClass[info.id] = size <= SMALL_REQUEST_THRESHOLD ? sizeClassOf(size) : -1;
   h.typeFastDealloc[info.id] =
     h.fastPaths &&
     info.kind === Kind.Instance &&
     info.finalize === null &&
     info.legacyFinalize === null &&
     h.typeHasHostFields[info.id] === 0 &&
-    h.typeAllocSize[info.id]! <= SMALL_REQUEST_THRESHOLD
+    size <= SMALL_REQUEST_THRESHOLD
       ? 1
       : 0;
 }

@@ -214,7 +214,8 @@ export function dealloc(h: RefcountHeap, o: number): void {
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
  * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
- * below the trashcan's depth limit: the general path's steps in its order (untrack, enter the
+ * below the trashcan's depth limit: the general path's steps in its order (untrack with
+ * header.ts's gcUntrack, enter the
  * trashcan, release the fields, uncount and free the block with free's trace event, release the
  * type, leave the trashcan),
  * flat over the heap's words. Returns false, having changed nothing, when the general path must
@@ -224,22 +225,10 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
   let i32 = h.i32;
   const ow = o >> 2;
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
-  const ao = h.typeAttrsOffset[id]!;
-  if (ao >= 0 && i32[ow + (ao >> 2)] !== 0) return false;
+  if (h.typeFieldsOffset[id] !== 8 && !optionalWordsEmpty(h, ow, id)) return false;
   const g = o - 8;
   const gw = g >> 2;
-  const next = i32[gw]!;
-  if (next !== 0) {
-    const prevWord = i32[gw + 1]!;
-    const prev = prevWord & -4;
-    i32[prev >> 2] = next;
-    const nw = (next >> 2) + 1;
-    i32[nw] = (i32[nw]! & 3) | prev;
-    i32[gw] = 0;
-    i32[gw + 1] = prevWord & 1;
-  }
+  if (i32[gw] !== 0) gcUntrack(h, o);
   h.trashNesting++;
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
@@ -254,7 +243,10 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
     i32 = h.i32;
   }
   if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) h.trace({ kind: "free", addr: g, size: 0 });
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
   const pw = (g & -16384) >> 2;
   const last = i32[pw + 1]!;
   const count = i32[pw]! - 1;
@@ -274,6 +266,20 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   h.trashNesting--;
   if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
   return true;
+}
+
+/** Whether a dynamic or weakrefable class's instance has no weakrefs and no attribute table. */
+function optionalWordsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
+  const i32 = h.i32;
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+  const ao = h.typeAttrsOffset[id]!;
+  return ao < 0 || i32[ow + (ao >> 2)] === 0;
+}
+
+/** The trace event free sends for the block. */
+function traceFree(h: RefcountHeap, g: number): void {
+  h.trace!({ kind: "free", addr: g, size: 0 });
 }
 // #endregion generated: deallocInstanceFast
 
