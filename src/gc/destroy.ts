@@ -10,6 +10,7 @@ import { read32, write32 } from "../memory/index.js";
 import {
   describe,
   increfRaw,
+  isWeakref,
   NEXT_MASK_UNREACHABLE,
   PREV_MASK_COLLECTING,
   PREV_MASK_FINALIZED,
@@ -27,21 +28,39 @@ function clearCollecting(h: GcState, g: number): void {
   write32(h, g + 4, read32(h, g + 4) & ~PREV_MASK_COLLECTING);
 }
 
+/** What moveLegacyFinalizers saw on the list: some object may have weakrefs to clear. */
+export const MAY_HAVE_WEAKREFS = 1;
+/** What moveLegacyFinalizers saw on the list: some object has a finalizer that has not run. */
+export const MAY_FINALIZE = 2;
+
 /**
  * move_legacy_finalizers: makes `unreachable` an ordinary list again (clears the UNREACHABLE
  * tags) and moves every object with a legacy finalizer to `finalizers`, COLLECTING cleared.
+ *
+ * The same walk notes whether any object is a weakref or has weakrefs (MAY_HAVE_WEAKREFS) or
+ * has a finalizer that has not run (MAY_FINALIZE), so that handle_weakrefs and finalize_garbage
+ * need not walk a list on which they would find nothing. The flags may say "maybe" for an object
+ * that leaves the list later; they never miss one, because until those steps only this
+ * collection's own code runs, and later no object joins the list.
  */
-export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): void {
+export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
+  let seen = 0;
   let g = read32(h, unreachable);
   while (g !== unreachable) {
     const next = read32(h, g) & ~NEXT_MASK_UNREACHABLE;
     write32(h, g, next);
-    if (h.typeHasLegacyFinalizer[typeIdOf(h, g + 8)] === 1) {
+    const o = g + 8;
+    const id = typeIdOf(h, o);
+    const wl = h.typeWeaklistOffset[id]!;
+    if ((wl >= 0 && read32(h, o + wl) !== 0) || isWeakref(h, o)) seen |= MAY_HAVE_WEAKREFS;
+    if (h.typeHasFinalizer[id] === 1 && (read32(h, g + 4) & PREV_MASK_FINALIZED) === 0) seen |= MAY_FINALIZE;
+    if (h.typeHasLegacyFinalizer[id] === 1) {
       clearCollecting(h, g);
       gcListMove(h, g, finalizers);
     }
     g = next;
   }
+  return seen;
 }
 
 /**
