@@ -30,8 +30,17 @@ const CHILD = fileURLToPath(
   new URL(`./child${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
-/** Node flags of a child: tsx's loader for the TypeScript child, and gc() for every variant. */
-const CHILD_FLAGS = [...(CHILD.endsWith(".ts") ? ["--import", "tsx"] : []), "--expose-gc"];
+/**
+ * The V8 flags of every node child. --expose-gc: the children collect between their warm-up and
+ * their timed rounds (and W4 measures across collections). --no-concurrent-recompilation: V8
+ * optimises a hot function on the main thread, when it asks for it, instead of on a background
+ * thread whose result is installed whenever it is ready; otherwise when that happens decides
+ * which code a round runs, and processes of the same variant settle in faster or slower states.
+ */
+export const CHILD_NODE_FLAGS = ["--expose-gc", "--no-concurrent-recompilation"] as const;
+
+/** Node flags of a child: tsx's loader for the TypeScript child, then CHILD_NODE_FLAGS. */
+const CHILD_FLAGS = [...(CHILD.endsWith(".ts") ? ["--import", "tsx"] : []), ...CHILD_NODE_FLAGS];
 
 /**
  * Repetition `rep`'s order of `items`: rotated by `rep`, so every variant runs first, second, …

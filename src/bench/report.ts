@@ -4,7 +4,8 @@
  * text or JSON. Each workload builds its own section (run-w1.ts … run-w4.ts); html.ts draws them.
  */
 import os from "node:os";
-import type { PythonInfo } from "./children.js";
+import { CHILD_NODE_FLAGS, type PythonInfo } from "./children.js";
+import { CPU_CLOCK_RESOLUTION_NS } from "./clock.js";
 import type { Workload } from "./config.js";
 
 /** One workload's part of the output: its JSON section and its text lines. */
@@ -116,6 +117,50 @@ export function sectionHeader(title: string, machine: Machine, reps: string): st
     `${new Date().toISOString()}  ${machine.cpu} (${machine.cores} cores), ${machine.platform}`,
     `node ${machine.node}, ${machine.python ?? "no CPython"}${reps === "" ? "" : `; ${reps}`}`,
   ];
+}
+
+// --- how the times were taken ----------------------------------------------------------------
+
+/**
+ * The shortest timed region a figure may rest on: 1,000 times the node clock's resolution, so
+ * that rounding to a microsecond moves it by at most 0.1 %.
+ */
+export const MIN_TIMED_NS = 1000 * CPU_CLOCK_RESOLUTION_NS;
+
+/** A timed section's `timing` JSON: the clocks, the children's flags, the shortest region timed in node. */
+export function timingJson(shortestJsNs: number) {
+  return {
+    clock: "process CPU time (user + system), not wall-clock",
+    node: "process.cpuUsage()",
+    python: "time.process_time_ns()",
+    resolutionNs: { node: CPU_CLOCK_RESOLUTION_NS, python: 1 },
+    childNodeFlags: [...CHILD_NODE_FLAGS],
+    shortestTimedRegionNs: Number.isFinite(shortestJsNs) ? shortestJsNs : null,
+  };
+}
+
+/**
+ * The notes every timed section shares: what the clock is, the children's V8 flags, and a
+ * warning when a node child timed a region too short for the clock (`shortestJsNs`).
+ */
+export function timingNotes(shortestJsNs: number): string[] {
+  const notes = [
+    "times are CPU time, not wall-clock time (the machine may be shared, and another process's load " +
+      "does not count): node children read process.cpuUsage() (user + system of all the process's threads, " +
+      "1 µs resolution), python time.process_time_ns(); V8's scavenges during a timed region are in its " +
+      "time, and so is the CPU time V8's helper threads spend meanwhile.",
+    `every node child runs with ${CHILD_NODE_FLAGS.join(" ")}: V8 compiles optimised code on the main ` +
+      "thread when it asks for it, so which code a timed round runs does not depend on when a background " +
+      "compile happens to finish.",
+  ];
+  if (shortestJsNs < MIN_TIMED_NS) {
+    notes.push(
+      `a node child timed a region of only ${(shortestJsNs / 1000).toFixed(0)} µs of CPU time, under the ` +
+        `${MIN_TIMED_NS / 1e6} ms that keeps the clock's 1 µs resolution within 0.1 %: larger sizes ` +
+        "(--n, --w3-ops) give figures to quote.",
+    );
+  }
+  return notes;
 }
 
 // --- the whole report -------------------------------------------------------------------------

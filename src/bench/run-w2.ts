@@ -18,6 +18,8 @@ import {
   summarize,
   summaryDataset,
   times,
+  timingJson,
+  timingNotes,
   withRange,
 } from "./report.js";
 import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
@@ -94,6 +96,8 @@ interface W2Measured {
   python: { version: string; implementation: string } | null;
   pythonBaseline: number | null;
   exposeGc: boolean;
+  /** The shortest region a node child timed (making cycles, or a collection), in ns. */
+  shortestJsNs: number;
   notes: string[];
 }
 
@@ -166,6 +170,7 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
   let pythonBaseline: number | null = null;
   let pythonFailed = false;
   let exposeGc = true;
+  let shortestJsNs = Number.POSITIVE_INFINITY;
   const notes: string[] = [];
   for (let rep = 0; rep < cfg.w2Reps; rep++) {
     const tasks = tasksFor(cfg, rep);
@@ -188,6 +193,8 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
         },
       );
       exposeGc &&= child.exposeGc;
+      for (const r of child.rounds)
+        shortestJsNs = Math.min(shortestJsNs, r.collectNs, t.part === "garbage" ? r.makeNs : r.collectNs);
       add({ name: JS_NAME, runtime: "refheap", part: t.part, objects: t.objects, rounds: child.rounds });
     }
     // CPython: the same parts, each in a process of its own (startup and warm-up untimed).
@@ -205,7 +212,7 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
       for (const s of samples) add({ ...s, objects: t.objects });
     }
   }
-  return { rows, python, pythonBaseline, exposeGc, notes };
+  return { rows, python, pythonBaseline, exposeGc, shortestJsNs, notes };
 }
 
 // --- CPython ---------------------------------------------------------------------------------
@@ -258,7 +265,7 @@ function returnedCell(returned: readonly number[], expected: number): { text: st
 
 function reportW2(
   { cfg }: BenchContext,
-  { rows, python, pythonBaseline, exposeGc, notes }: W2Measured,
+  { rows, python, pythonBaseline, exposeGc, shortestJsNs, notes }: W2Measured,
 ): Section {
   const machine = machineInfo(python, exposeGc);
   const perObj = (row: W2Row): Summary => summarize(row.collectNs.map((ns) => ns / row.objects));
@@ -352,6 +359,7 @@ function reportW2(
     notes.push("CHECK FAILED: some collect() call did not return what the workload leaves (marked ✗).");
   }
   notes.push(
+    ...timingNotes(shortestJsNs),
     "refheap rows: the engine API on an unchecked heap, automatic collection off (gc.disable); each part runs in a " +
       "fresh node process per repetition, whose one heap is reused for the warm-up and the timed rounds " +
       "(its arenas are already in place); V8's own GC runs once, before the warm-up (a forced V8 GC between " +
@@ -395,6 +403,7 @@ function reportW2(
       pause: W2_PAUSE.map((p) => ({ ...p, warmupCollections: pauseWarmup(p.objects) })),
       processPerVariantPerRep: true,
     },
+    timing: timingJson(shortestJsNs),
     garbage: garbage.map((r) => ({
       ...rowJson(r, pySlots),
       ratioVsCPythonPlain: ratio(perObj(r).median, median(pyPlain)),

@@ -16,6 +16,8 @@ import {
   summarize,
   summaryDataset,
   times,
+  timingJson,
+  timingNotes,
   withRange,
 } from "./report.js";
 import { makeW3Variant, W3_KEYS, W3_OPS, type W3Finalization, type W3Op, w3Specs } from "./w3.js";
@@ -91,6 +93,8 @@ interface W3Measured {
   python: { version: string; implementation: string } | null;
   exposeGc: boolean;
   finalization: { dropped: number; atDrop: number; afterGc: number };
+  /** The shortest round a node child timed (one op's round), in ns. */
+  shortestJsNs: number;
   notes: string[];
 }
 
@@ -137,6 +141,7 @@ function measureW3({ cfg, progress }: BenchContext): W3Measured {
   let python: W3Measured["python"] = null;
   let pythonFailed = false;
   let exposeGc = true;
+  let shortestJsNs = Number.POSITIVE_INFINITY;
   const finalization = { dropped: 0, atDrop: 0, afterGc: 0 };
   const notes: string[] = [];
   const common = ["--w3-ops", String(opsPerRound), "--w3-rounds", String(cfg.w3Rounds)];
@@ -182,6 +187,10 @@ function measureW3({ cfg, progress }: BenchContext): W3Measured {
         },
       );
       exposeGc &&= child.exposeGc;
+      for (const op of spec.ops) {
+        for (const nsPerOp of child.nsPerOp[op] ?? [])
+          shortestJsNs = Math.min(shortestJsNs, nsPerOp * opsPerRound);
+      }
       add(spec.name, spec.runtime, child.nsPerOp);
       if (child.finalization !== null) {
         finalization.dropped += child.finalization.dropped;
@@ -190,14 +199,14 @@ function measureW3({ cfg, progress }: BenchContext): W3Measured {
       }
     }
   }
-  return { rows: [...rows.values()], python, exposeGc, finalization, notes };
+  return { rows: [...rows.values()], python, exposeGc, finalization, shortestJsNs, notes };
 }
 
 // --- report ----------------------------------------------------------------------------------
 
 function reportW3(
   { cfg }: BenchContext,
-  { rows, python, exposeGc, finalization, notes }: W3Measured,
+  { rows, python, exposeGc, finalization, shortestJsNs, notes }: W3Measured,
 ): Section {
   const machine = machineInfo(python, exposeGc);
   const measured = rows.filter((r) => r.samples.length > 0);
@@ -229,6 +238,7 @@ function reportW3(
   ];
   const fin = finalization;
   notes.push(
+    ...timingNotes(shortestJsNs),
     'refheap (handles): new Heap({ leaks: "off" }) (unchecked, no leak registry), automatic collection off; ' +
       "heap.weakref.WeakValueDictionary() with JS string keys (stored as str objects); get() of a hit returns a " +
       "new handle, disposed at once (inside the timed loop); death = Img.new(), heap.weakref.ref(o, cb), " +
@@ -266,6 +276,7 @@ function reportW3(
       warmupRounds: W3_WARMUP,
       processPerVariantPerRep: true,
     },
+    timing: timingJson(shortestJsNs),
     results: results.map((r) => ({
       op: r.op,
       variant: r.name,

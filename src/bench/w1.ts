@@ -3,12 +3,13 @@
  * and unchecked engines) and for plain V8 objects; bench/python/w1.py is the CPython side.
  * Only the package's public entry is imported, so this measures what users get from dist/.
  *
- * Each variant is built on its own (makeVariant) so that src/bench/run.ts can run it alone in a
- * child process: V8 then optimises refheap's functions for that one variant's types.
+ * Each variant is built on its own (makeVariant) so that src/bench/run-w1.ts can run it alone in
+ * a child process: V8 then optimises refheap's functions for that one variant's types.
  */
 
 import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "../core.js";
 import { Heap, type ListHandle } from "../index.js";
+import { cpuNs } from "./clock.js";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";
@@ -33,8 +34,6 @@ export interface W1Variant extends W1Spec {
   /** Throws if the variant left objects behind (a leak would make later rounds cheaper or dearer). */
   checkClean(): void;
 }
-
-const now = (): bigint => process.hrtime.bigint();
 
 /** The W1Spec part of a fuller spec (what the parent process and the table need). */
 const specOf = ({ id, name, runtime, shape }: W1Spec): W1Spec => ({ id, name, runtime, shape });
@@ -130,12 +129,12 @@ function timedVariant<L>(
   return {
     ...specOf(spec),
     round(n) {
-      const t0 = now();
+      const t0 = cpuNs();
       const l = build(n);
-      const t1 = now();
+      const t1 = cpuNs();
       drop(l);
-      const t2 = now();
-      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
+      const t2 = cpuNs();
+      return { buildNs: t1 - t0, dropNs: t2 - t1 };
     },
     checkClean() {
       const live = liveBlocks(h) - baseline;
@@ -284,15 +283,15 @@ function v8Variant(spec: V8Spec): W1Variant {
   return {
     ...specOf(spec),
     round(n) {
-      const t0 = now();
+      const t0 = cpuNs();
       let a: readonly object[] | null = build(n);
       v8Sink += a.length;
-      const t1 = now();
+      const t1 = cpuNs();
       // Dropping is only forgetting the reference: the collector reclaims the objects later,
       // mostly outside this region (scavenges triggered while building are inside "build").
       a = null;
-      const t2 = now();
-      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
+      const t2 = cpuNs();
+      return { buildNs: t1 - t0, dropNs: t2 - t1 };
     },
     checkClean() {},
   };

@@ -1,6 +1,6 @@
 /**
  * W2: the cycle collector, on refheap's engine (unchecked); bench/python/w2.py is the CPython
- * side. Two parts, each a variant that src/bench/run.ts runs alone in a child process:
+ * side. Two parts, each a variant that src/bench/run-w2.ts runs alone in a child process:
  *
  * - "garbage": make N/2 two-object cycles of a one-field class (a.other = b, b.other = a, both
  *   dropped) with automatic collection off, then time ONE `gc.collect()`.
@@ -13,6 +13,7 @@
  * Only the package's public entry is imported, so this measures what users get from dist/.
  */
 import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
+import { cpuNs } from "./clock.js";
 import { liveBlocks } from "./w1.js";
 
 export type W2Part = "garbage" | "pause";
@@ -40,8 +41,6 @@ export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
   garbage: "w2-garbage",
   pause: "w2-pause",
 };
-
-const now = (): bigint => process.hrtime.bigint();
 
 /** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
 function nodeEngine(): { h: Engine; typeId: number } {
@@ -73,12 +72,12 @@ function garbageVariant(objects: number): W2Variant {
   const { h, typeId } = nodeEngine();
   const baseline = liveBlocks(h);
   const round = (): CollectTime => {
-    const t0 = now();
+    const t0 = cpuNs();
     makeCycles(h, typeId, objects / 2);
-    const t1 = now();
+    const t1 = cpuNs();
     const returned = gc.collect(h);
-    const t2 = now();
-    return { makeNs: Number(t1 - t0), collectNs: Number(t2 - t1), returned };
+    const t2 = cpuNs();
+    return { makeNs: t1 - t0, collectNs: t2 - t1, returned };
   };
   return {
     warmUp: () => void round(),
@@ -97,10 +96,10 @@ function pauseVariant(objects: number): W2Variant {
   return {
     warmUp: () => void collectFull(), // the first one moves everything to generation 2
     round() {
-      const t0 = now();
+      const t0 = cpuNs();
       const returned = collectFull();
-      const t1 = now();
-      return { makeNs: 0, collectNs: Number(t1 - t0), returned };
+      const t1 = cpuNs();
+      return { makeNs: 0, collectNs: t1 - t0, returned };
     },
     finish() {
       decref(h, list);
