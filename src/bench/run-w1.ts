@@ -21,7 +21,15 @@ import {
   timingNotes,
   withRange,
 } from "./report.js";
-import { makeVariant, type RoundTime, refheapBlockSize, type Shape, type W1Spec, w1Specs } from "./w1.js";
+import {
+  makeVariant,
+  type RoundTime,
+  refheapBlockSize,
+  type Shape,
+  W1_GC_THRESHOLDS,
+  type W1Spec,
+  w1Specs,
+} from "./w1.js";
 
 // With --expose-gc, collect before the timed rounds so the warm-up's garbage is not collected on
 // their clock. V8's scavenges during its own builds stay timed.
@@ -68,6 +76,8 @@ function isW1ChildResult(x: unknown): x is W1ChildResult {
 
 interface PyRound {
   name: string;
+  /** Whether automatic collection was on (absent from older scripts: off). */
+  gc?: boolean;
   buildNs: number;
   dropNs: number;
 }
@@ -93,7 +103,13 @@ const PY_SHAPES: Record<string, Shape> = {
   "plain class": "empty",
   "__slots__ class": "one-field",
   "object()": "empty",
+  "plain class (gc on)": "empty",
+  "__slots__ class (gc on)": "one-field",
 };
+
+/** The row each row's "× CPython plain" compares with: CPython's plain class, automatic collection as the row's. */
+const cpythonPlainName = (automaticCollection: boolean | null): string =>
+  automaticCollection === true ? "CPython plain class (gc on)" : "CPython plain class";
 
 // --- the run ---------------------------------------------------------------------------------
 
@@ -101,6 +117,8 @@ interface Row {
   name: string;
   runtime: "refheap" | "V8" | "CPython";
   shape: Shape;
+  /** Whether the heap's automatic cycle collection was on (null: V8, whose collector always is). */
+  automaticCollection: boolean | null;
   /** Per repetition: ns per object over that repetition's rounds. */
   total: number[];
   drop: number[];
@@ -120,15 +138,21 @@ interface W1Measured {
 
 function measureW1({ cfg, progress }: BenchContext): W1Measured {
   const rows = new Map<string, Row>();
-  const rowFor = (name: string, runtime: Row["runtime"], shape: Shape): Row => {
+  const rowFor = (
+    name: string,
+    runtime: Row["runtime"],
+    shape: Shape,
+    automaticCollection: boolean | null,
+  ): Row => {
     let row = rows.get(name);
     if (row === undefined) {
-      row = { name, runtime, shape, total: [], drop: [] };
+      row = { name, runtime, shape, automaticCollection, total: [], drop: [] };
       rows.set(name, row);
     }
     return row;
   };
-  for (const v of w1Specs) rowFor(v.name, v.runtime, v.shape); // table order = declaration order
+  // Table order = declaration order.
+  for (const v of w1Specs) rowFor(v.name, v.runtime, v.shape, v.automaticCollection);
 
   progress.begin(
     `W1: ${cfg.n} objects × ${cfg.rounds} rounds × ${cfg.reps} repetitions; ` +
@@ -173,12 +197,14 @@ function measureW1({ cfg, progress }: BenchContext): W1Measured {
         String(cfg.rounds),
         "--warmup",
         "1",
+        "--gc-threshold",
+        W1_GC_THRESHOLDS.join(","),
       ]);
       if (py.ok) {
         python = { version: py.version, implementation: py.implementation };
         const rounds = Array.isArray(py.json.variants) ? py.json.variants.filter(isPyRound) : [];
         for (const p of rounds) {
-          const row = rowFor(`CPython ${p.name}`, "CPython", PY_SHAPES[p.name] ?? "empty");
+          const row = rowFor(`CPython ${p.name}`, "CPython", PY_SHAPES[p.name] ?? "empty", p.gc === true);
           row.total.push((p.buildNs + p.dropNs) / (cfg.rounds * cfg.n));
           row.drop.push(p.dropNs / (cfg.rounds * cfg.n));
         }
@@ -209,7 +235,8 @@ function reportW1(
     totalS: summarize(row.total),
     dropS: summarize(row.drop),
   }));
-  const cpythonPlain = results.find((r) => r.name === "CPython plain class");
+  const cpythonPlain = (r: Row): number | undefined =>
+    results.find((p) => p.name === cpythonPlainName(r.automaticCollection))?.totalS.median;
   const v8ByShape = new Map(results.filter((r) => r.runtime === "V8").map((r) => [r.shape, r]));
 
   const machine = machineInfo(python, exposeGc);
@@ -221,12 +248,18 @@ function reportW1(
       "LIST_APPEND does); the others use listAppend + decref, one extra incref/decref pair per object.",
     "V8 rows: dropping an array only forgets a reference; the collector frees the objects later, " +
       "mostly outside the timed region (scavenges during a build are timed).",
-    "× V8 compares with the V8 variant of the same shape (empty class, or one reference field).",
+    "× V8 compares with the V8 variant of the same shape (empty class, or one reference field); " +
+      "× CPython plain with CPython's plain class under the same collection setting (gc on or off).",
+    `gc on rows: automatic cycle collection on, at thresholds ${W1_GC_THRESHOLDS.join(", ")} (CPython's ` +
+      "default), on refheap's heap (gc.enable) and in CPython (gc.enable() for those rounds only): every 700 net " +
+      "allocations a young collection walks the new objects, all alive in the list, and older generations " +
+      "follow at their thresholds; CPython's full collections also walk the interpreter's own objects, " +
+      "which refheap's heap does not have. The other rows have it off.",
   );
   if (python !== null) {
     notes.push(
-      "CPython rows: gc.disable() while timing (refcounting + pymalloc only, as refheap here); " +
-        "plain class = `class C: pass`, __slots__ class = `__slots__ = ('other',)`, unset.",
+      "CPython rows: gc.disable() while timing (refcounting + pymalloc only, as refheap here), except the gc on " +
+        "rows; plain class = `class C: pass`, __slots__ class = `__slots__ = ('other',)`, unset.",
     );
   }
   if (!machine.exposeGc)
@@ -239,6 +272,7 @@ function reportW1(
       reps: cfg.reps,
       rounds: cfg.rounds,
       warmupRounds: JS_WARMUP_ROUNDS,
+      gcThresholds: [...W1_GC_THRESHOLDS],
       processPerVariantPerRep: true,
     },
     timing: timingJson(shortestJsNs),
@@ -246,9 +280,10 @@ function reportW1(
       name: r.name,
       runtime: r.runtime,
       shape: r.shape,
+      automaticCollection: r.automaticCollection,
       totalNsPerObj: { ...r.totalS, samples: r.total },
       dropNsPerObj: { ...r.dropS, samples: r.drop },
-      ratioVsCPythonPlain: ratio(r.totalS.median, cpythonPlain?.totalS.median),
+      ratioVsCPythonPlain: ratio(r.totalS.median, cpythonPlain(r)),
       ratioVsV8SameShape: ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median),
     })),
     bytesPerInstance: { refheap: refheapSizes, cpython: pySizes },
@@ -261,7 +296,7 @@ function reportW1(
       r.name,
       ns(r.totalS),
       ns(r.dropS),
-      times(ratio(r.totalS.median, cpythonPlain?.totalS.median)),
+      times(ratio(r.totalS.median, cpythonPlain(r))),
       times(ratio(r.totalS.median, v8ByShape.get(r.shape)?.totalS.median)),
     ]),
   ];
