@@ -1,7 +1,7 @@
 /**
  * W2's runs and report: the cycle collector on refheap (w2.ts, in node children) and CPython
- * (bench/python/w2.py) — one collect() of cyclic garbage, and the pause of a full collection
- * with N live objects — interleaved over the repetitions.
+ * (bench/python/w2.py) — one collect() of cyclic garbage, the pause of a full collection with N
+ * live objects, and (W2b) that pause on a fragmented heap — interleaved over the repetitions.
  */
 import { numbers, PY_SCRIPTS, type PyResult, rotated, runPython, spawnJsChild } from "./children.js";
 import { type BenchConfig, type BenchContext, JS_WARMUP_ROUNDS } from "./config.js";
@@ -22,6 +22,7 @@ import {
   timingNotes,
   withRange,
 } from "./report.js";
+import { SHUFFLE_SEED } from "./shuffle.js";
 import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
 
 /** Two-object cycles: 500,000 pairs. */
@@ -37,6 +38,12 @@ const W2_PAUSE: readonly { readonly objects: number; readonly rounds: number }[]
   { objects: 4_000_000, rounds: 2 },
 ];
 const W2_PAUSE_SIZES = W2_PAUSE.map((p) => p.objects);
+/** W2b: the same pause on a fragmented heap (w2.ts's fragmentedList), at these sizes. */
+const W2_FRAGMENTED: readonly { readonly objects: number; readonly rounds: number }[] = [
+  { objects: 1_000_000, rounds: 3 },
+  { objects: 4_000_000, rounds: 2 },
+];
+const W2_FRAGMENTED_SIZES = W2_FRAGMENTED.map((p) => p.objects);
 /** The pause size measured only in the first --w2-big-reps repetitions (it is the slow one). */
 const W2_BIG = 4_000_000;
 const w2BigReps = (cfg: BenchConfig): number => Math.min(cfg.w2BigReps, cfg.w2Reps);
@@ -49,6 +56,8 @@ interface W2ChildResult {
   id: string;
   exposeGc: boolean;
   rounds: CollectTime[];
+  /** "fragmented" only: live objects that took the block the shuffle meant for them. */
+  placed: number | null;
 }
 
 function isCollectTime(x: unknown): x is CollectTime {
@@ -69,7 +78,7 @@ export function runW2Child(cfg: BenchConfig, id: string): void {
   const rounds: CollectTime[] = [];
   for (let r = 0; r < cfg.rounds; r++) rounds.push(v.round());
   v.finish();
-  const out: W2ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds };
+  const out: W2ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds, placed: v.placed };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -82,13 +91,15 @@ interface W2Row {
   name: string;
   runtime: "refheap" | "CPython";
   part: W2Part;
-  /** Objects made per round (garbage) or live objects (pause). */
+  /** Objects made per round (garbage) or live objects (pause, fragmented). */
   objects: number;
   /** Per repetition: the mean over its rounds. */
   collectNs: number[];
   makeNs: number[];
   /** Every round's collect() result. */
   returned: number[];
+  /** Fragmented only, per repetition: live objects at the address the shuffle meant for them. */
+  placed: number[];
 }
 
 interface W2Measured {
@@ -108,6 +119,7 @@ interface W2Sample {
   part: W2Part;
   objects: number;
   rounds: readonly CollectTime[];
+  placed: number | null;
 }
 
 interface W2Task {
@@ -117,52 +129,51 @@ interface W2Task {
   warmup: number;
 }
 
-/** Repetition `rep`'s tasks: every part and size, the big pause only in the first big reps. */
-const tasksFor = (cfg: BenchConfig, rep: number): W2Task[] => [
-  { part: "garbage", objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmup: W2_GARBAGE_WARMUP },
-  ...W2_PAUSE.filter((p) => p.objects < W2_BIG || rep < w2BigReps(cfg)).map(
-    ({ objects, rounds }): W2Task => ({ part: "pause", objects, rounds, warmup: pauseWarmup(objects) }),
-  ),
-];
+/** Repetition `rep`'s tasks: every part and size, the big pauses only in the first big reps. */
+function tasksFor(cfg: BenchConfig, rep: number): W2Task[] {
+  const pauses = (part: W2Part, sizes: typeof W2_PAUSE): W2Task[] =>
+    sizes
+      .filter((p) => p.objects < W2_BIG || rep < w2BigReps(cfg))
+      .map(({ objects, rounds }) => ({ part, objects, rounds, warmup: pauseWarmup(objects) }));
+  return [
+    { part: "garbage", objects: W2_GARBAGE_OBJECTS, rounds: W2_GARBAGE_ROUNDS, warmup: W2_GARBAGE_WARMUP },
+    ...pauses("pause", W2_PAUSE),
+    ...pauses("fragmented", W2_FRAGMENTED),
+  ];
+}
 
 const JS_NAME = "refheap Node (unchecked)";
 
 function measureW2({ cfg, progress }: BenchContext): W2Measured {
   const rows = new Map<string, W2Row>();
   const key = (part: W2Part, objects: number, name: string): string => `${part} ${objects} ${name}`;
-  const add = ({ name, runtime, part, objects, rounds }: W2Sample): void => {
+  const rowFor = (name: string, runtime: W2Row["runtime"], part: W2Part, objects: number): W2Row => {
     const k = key(part, objects, name);
     let row = rows.get(k);
     if (row === undefined) {
-      row = { name, runtime, part, objects, collectNs: [], makeNs: [], returned: [] };
+      row = { name, runtime, part, objects, collectNs: [], makeNs: [], returned: [], placed: [] };
       rows.set(k, row);
     }
+    return row;
+  };
+  const add = ({ name, runtime, part, objects, rounds, placed }: W2Sample): void => {
+    const row = rowFor(name, runtime, part, objects);
     row.collectNs.push(mean(rounds.map((r) => r.collectNs)));
     row.makeNs.push(mean(rounds.map((r) => r.makeNs)));
     row.returned.push(...rounds.map((r) => r.returned));
+    if (placed !== null) row.placed.push(placed);
   };
   // Table order: per part and size, refheap first (CPython's rows follow as they first report).
-  const seeds: [W2Part, number][] = [
-    ["garbage", W2_GARBAGE_OBJECTS],
-    ...W2_PAUSE_SIZES.map((n) => ["pause", n] as [W2Part, number]),
-  ];
-  for (const [part, objects] of seeds) {
-    rows.set(key(part, objects, JS_NAME), {
-      name: JS_NAME,
-      runtime: "refheap",
-      part,
-      objects,
-      collectNs: [],
-      makeNs: [],
-      returned: [],
-    });
-  }
+  for (const objects of [W2_GARBAGE_OBJECTS]) rowFor(JS_NAME, "refheap", "garbage", objects);
+  for (const objects of W2_PAUSE_SIZES) rowFor(JS_NAME, "refheap", "pause", objects);
+  for (const objects of W2_FRAGMENTED_SIZES) rowFor(JS_NAME, "refheap", "fragmented", objects);
 
   let processes = 0;
   for (let rep = 0; rep < cfg.w2Reps; rep++) processes += 2 * tasksFor(cfg, rep).length;
   progress.begin(
     `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
-      `(${W2_PAUSE_SIZES.join(", ")} live objects); ${cfg.w2Reps} repetitions ` +
+      `(${W2_PAUSE_SIZES.join(", ")} live objects; fragmented: ${W2_FRAGMENTED_SIZES.join(", ")}); ` +
+      `${cfg.w2Reps} repetitions ` +
       `(${w2BigReps(cfg)} for ${W2_BIG}), one node and one python process per part per repetition`,
     processes,
   );
@@ -188,14 +199,16 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
             typeof o.exposeGc === "boolean" &&
             Array.isArray(o.rounds) &&
             o.rounds.length === t.rounds &&
-            o.rounds.every(isCollectTime)
+            o.rounds.every(isCollectTime) &&
+            (t.part === "fragmented" ? typeof o.placed === "number" : o.placed === null)
           );
         },
       );
       exposeGc &&= child.exposeGc;
       for (const r of child.rounds)
         shortestJsNs = Math.min(shortestJsNs, r.collectNs, t.part === "garbage" ? r.makeNs : r.collectNs);
-      add({ name: JS_NAME, runtime: "refheap", part: t.part, objects: t.objects, rounds: child.rounds });
+      const { rounds, placed } = child;
+      add({ name: JS_NAME, runtime: "refheap", part: t.part, objects: t.objects, rounds, placed });
     }
     // CPython: the same parts, each in a process of its own (startup and warm-up untimed).
     for (const t of tasks) {
@@ -208,7 +221,7 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
       }
       python = { version: py.version, implementation: py.implementation };
       if (typeof py.json.baselineTracked === "number") pythonBaseline = py.json.baselineTracked;
-      const samples = t.part === "garbage" ? pyGarbageSamples(py.json) : pyPauseSamples(py.json);
+      const samples = t.part === "garbage" ? pyGarbageSamples(py.json) : pyPauseSamples(py.json, t.part);
       for (const s of samples) add({ ...s, objects: t.objects });
     }
   }
@@ -221,7 +234,7 @@ function runW2Python(cfg: BenchConfig, progress: BenchContext["progress"], t: W2
   const args =
     t.part === "garbage"
       ? ["garbage", "--pairs", String(t.objects / 2), "--rounds", String(t.rounds)]
-      : ["pause", "--n", String(t.objects), "--rounds", String(t.rounds)];
+      : [t.part, "--n", String(t.objects), "--rounds", String(t.rounds)];
   const warmup = t.part === "garbage" ? W2_GARBAGE_WARMUP_PY : t.warmup;
   return runPython(progress, cfg.python, PY_SCRIPTS.w2, [...args, "--warmup", String(warmup)]);
 }
@@ -239,16 +252,20 @@ function pyGarbageSamples(json: Record<string, unknown>): Omit<W2Sample, "object
     runtime: "CPython",
     part: "garbage",
     rounds: zipRounds(numbers(v.makeNs), numbers(v.collectNs), numbers(v.returned)),
+    placed: null,
   }));
 }
 
-function pyPauseSamples(json: Record<string, unknown>): Omit<W2Sample, "objects">[] {
+function pyPauseSamples(json: Record<string, unknown>, part: W2Part): Omit<W2Sample, "objects">[] {
+  if (part === "fragmented" && (typeof json.placed !== "number" || json.seed !== SHUFFLE_SEED))
+    throw new Error("w2.py: a fragmented pause without its placement count, or with another seed");
   return [
     {
       name: "CPython __slots__ class",
       runtime: "CPython",
-      part: "pause",
+      part,
       rounds: zipRounds([], numbers(json.collectNs), numbers(json.returned)),
+      placed: part === "fragmented" ? (json.placed as number) : null,
     },
   ];
 }
@@ -354,6 +371,43 @@ function reportW2(
       )
       .join(", ");
 
+  // W2b: the full-collection pause on a fragmented heap.
+  const fragmented = all.filter((r) => r.part === "fragmented").sort((a, b) => a.objects - b.objects);
+  const pyFragmented = (n: number): W2Row | undefined =>
+    fragmented.find((r) => r.runtime === "CPython" && r.objects === n);
+  const inOrder = (r: W2Row): W2Row | undefined =>
+    pause.find((p) => p.name === r.name && p.objects === r.objects);
+  let allPlaced = true;
+  const placed = (row: W2Row): string => {
+    const c = returnedCell(row.placed, row.objects);
+    allPlaced &&= c.ok;
+    return c.text;
+  };
+  const fragmentedTable = [
+    [
+      "variant",
+      "live objects",
+      "reps",
+      "pause ms median (min–max)",
+      "ns/live obj median (min–max)",
+      "collect(2) returned",
+      "placed as shuffled",
+      "× CPython",
+      "× in order",
+    ],
+    ...fragmented.map((r) => [
+      r.name,
+      r.objects.toLocaleString("en-US"),
+      String(r.collectNs.length),
+      withRange(ms(r), 2),
+      withRange(perObj(r)),
+      returned(r),
+      placed(r),
+      times(ratio(perObj(r).median, median(pyFragmented(r.objects)))),
+      times(ratio(perObj(r).median, median(inOrder(r)))),
+    ]),
+  ];
+
   if (!allReturnedOk) {
     process.exitCode = 1;
     notes.push("CHECK FAILED: some collect() call did not return what the workload leaves (marked ✗).");
@@ -376,7 +430,22 @@ function reportW2(
       `timed collect(2) calls that find no garbage (${W2_PAUSE.map(
         (p) => `${p.rounds} for ${p.objects.toLocaleString("en-US")}`,
       ).join(", ")}), averaged per repetition; ns per live object = pause / N.`,
+    "fragmented (W2b): the pause's heap and timing, but its N live instances were allocated in a shuffled " +
+      "address order, the same way in both: first N instances, which fresh pools hand out in address order; " +
+      "then, for i = 0 … N−1, the one at position order[i] is freed and at once a new instance is made and " +
+      "appended to the list, where order is a permutation of 0 … N−1 drawn by a Fisher–Yates shuffle from " +
+      `xorshift32 (seed 0x${SHUFFLE_SEED.toString(16).toUpperCase()}), the same code in src/bench/shuffle.ts ` +
+      "and bench/python/w2.py. pymalloc's free lists are LIFO and a full pool that regains a block goes to the " +
+      "front of its class's used pools, so each new instance takes the block just freed: the i-th object on " +
+      "the list and on the collector's generation list sits at the order[i]-th block. The heap is as densely " +
+      "packed as the in-order pause's (N blocks filling the same number of pools); only the order the " +
+      "collector walks them in is random. placed as shuffled = live objects found at their intended address (id() in CPython), per " +
+      `repetition; timed collect(2) calls: ${W2_FRAGMENTED.map(
+        (p) => `${p.rounds} for ${p.objects.toLocaleString("en-US")}`,
+      ).join(", ")}; × in order = this pause ÷ the same runtime's in-order pause at the same N, same run.`,
   );
+  if (!allPlaced)
+    notes.push("some live objects of a fragmented heap were not where the shuffle put them (marked ✗).");
   if (!machine.exposeGc) notes.push("node ran without --expose-gc: no V8 collection before the warm-up.");
 
   const rowJson = (r: W2Row, base: W2Row | undefined) => ({
@@ -401,6 +470,11 @@ function reportW2(
         warmupRoundsCPython: W2_GARBAGE_WARMUP_PY,
       },
       pause: W2_PAUSE.map((p) => ({ ...p, warmupCollections: pauseWarmup(p.objects) })),
+      fragmented: {
+        sizes: W2_FRAGMENTED.map((p) => ({ ...p, warmupCollections: pauseWarmup(p.objects) })),
+        shuffle: "Fisher–Yates, xorshift32",
+        seed: SHUFFLE_SEED,
+      },
       processPerVariantPerRep: true,
     },
     timing: timingJson(shortestJsNs),
@@ -409,6 +483,11 @@ function reportW2(
       ratioVsCPythonPlain: ratio(perObj(r).median, median(pyPlain)),
     })),
     pause: pause.map((r) => rowJson(r, pyPause(r.objects))),
+    fragmentedPause: fragmented.map((r) => ({
+      ...rowJson(r, pyFragmented(r.objects)),
+      placed: r.placed,
+      ratioVsInOrder: ratio(perObj(r).median, median(inOrder(r))),
+    })),
     goals: [garbageGoal, pauseGoal],
     notes,
   };
@@ -433,10 +512,35 @@ function reportW2(
     ...formatTable(pauseTable),
     pauseGoal,
     "",
+    ...sectionHeader(
+      "W2b full-collection pause on a fragmented heap — collect(2) with N live one-field instances " +
+        "allocated in a shuffled address order (see the note) and no garbage",
+      machine,
+      `${cfg.w2Reps} repetitions (${w2BigReps(cfg)} for ${W2_BIG.toLocaleString("en-US")}), interleaved`,
+    ),
+    "",
+    ...formatTable(fragmentedTable),
+    "",
     ...noteLines(notes),
   ];
-  const pauseSizes = [...new Set(pause.map((r) => r.objects))];
-  const pauseNames = [...new Set(pause.map((r) => r.name))];
+  /** One bar per size, one dataset per variant: ns per live object. */
+  const pauseChart = (title: string, rows: readonly W2Row[]): ChartSpec => {
+    const sizes = [...new Set(rows.map((r) => r.objects))];
+    return {
+      title,
+      unit: "ns per live object, median",
+      labels: sizes.map((n) => `${n.toLocaleString("en-US")} live`),
+      datasets: [...new Set(rows.map((r) => r.name))].map((name) =>
+        summaryDataset(
+          name,
+          sizes.map((n) => {
+            const row = rows.find((r) => r.name === name && r.objects === n);
+            return row === undefined ? null : perObj(row);
+          }),
+        ),
+      ),
+    };
+  };
   const charts: ChartSpec[] = [
     {
       title: `W2 cyclic garbage — one collect() freeing ${W2_GARBAGE_OBJECTS.toLocaleString("en-US")} objects in 2-cycles`,
@@ -445,20 +549,8 @@ function reportW2(
       datasets: [summaryDataset("collect ns/obj", garbage.map(perObj))],
       horizontal: true,
     },
-    {
-      title: "W2 full-collection pause — collect(2) with N live objects",
-      unit: "ns per live object, median",
-      labels: pauseSizes.map((n) => `${n.toLocaleString("en-US")} live`),
-      datasets: pauseNames.map((name) =>
-        summaryDataset(
-          name,
-          pauseSizes.map((n) => {
-            const row = pause.find((r) => r.name === name && r.objects === n);
-            return row === undefined ? null : perObj(row);
-          }),
-        ),
-      ),
-    },
+    pauseChart("W2 full-collection pause — collect(2) with N live objects", pause),
+    pauseChart("W2b full-collection pause on a fragmented heap — collect(2) with N live objects", fragmented),
   ];
   return { json, lines, charts };
 }

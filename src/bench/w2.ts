@@ -7,6 +7,8 @@
  * - "pause": a list of N instances of the same class (field unset), automatic collection off;
  *   time `gc.collect(2)` calls that find no garbage (after untimed ones have moved everything
  *   to generation 2).
+ * - "fragmented" (W2b): the same pause, on a heap whose N live instances were allocated in a
+ *   shuffled address order (fragmentedList explains how).
  *
  * One engine per process, reused for the warm-up and every timed round: its arenas are then
  * already in place (a fresh ArrayBuffer per round would mostly time the OS faulting in pages).
@@ -14,9 +16,10 @@
  */
 import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
 import { cpuNs } from "./clock.js";
+import { shuffledOrder } from "./shuffle.js";
 import { liveBlocks } from "./w1.js";
 
-export type W2Part = "garbage" | "pause";
+export type W2Part = "garbage" | "pause" | "fragmented";
 
 /** One timed round. */
 export interface CollectTime {
@@ -34,12 +37,18 @@ export interface W2Variant {
   round(): CollectTime;
   /** Drops what the variant holds and throws if any block is left allocated. */
   finish(): void;
+  /**
+   * "fragmented" only: how many live objects took exactly the block the shuffle meant them to
+   * (all of them, unless something else allocated in their size class meanwhile); null otherwise.
+   */
+  readonly placed: number | null;
 }
 
 /** What a W2 child is: passed as `--child <id>`. */
 export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
   garbage: "w2-garbage",
   pause: "w2-pause",
+  fragmented: "w2-pause-fragmented",
 };
 
 /** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
@@ -83,15 +92,51 @@ function garbageVariant(objects: number): W2Variant {
     warmUp: () => void round(),
     round,
     finish: () => checkClean(h, baseline, "garbage"),
+    placed: null,
   };
 }
 
-function pauseVariant(objects: number): W2Variant {
-  const { h, typeId } = nodeEngine();
-  const baseline = liveBlocks(h);
+/** One list of `objects` new instances, in allocation order (the in-order pause's heap). */
+function inOrderList(h: Engine, typeId: number, objects: number): number {
   // Grows by appends, like CPython's list comprehension; the list takes each new reference.
   const list = newList(h);
   for (let i = 0; i < objects; i++) listAppendSteal(h, list, newInstance(h, typeId));
+  return list;
+}
+
+/**
+ * One list of `objects` instances allocated in a shuffled address order (W2b), built exactly as
+ * bench/python/w2.py builds CPython's: first `objects` instances, which fresh pools hand out in
+ * address order; then, for i = 0 … objects−1, free the one at position order[i] and at once make
+ * a new instance and append it to the list. pymalloc's free lists are LIFO, and a full pool that
+ * regains a block goes to the front of its size class's used pools, so each new instance takes
+ * the block just freed: the i-th live object (on the list, and on the collector's generation
+ * list) sits where the order[i]-th first instance was. Freeing all of them first would not do:
+ * pools and arenas that empty are given back, and new instances would be carved in order again.
+ * Returns the list and how many instances took the block meant for them.
+ */
+function fragmentedList(h: Engine, typeId: number, objects: number): { list: number; placed: number } {
+  const order = shuffledOrder(objects);
+  const first = new Int32Array(objects);
+  for (let i = 0; i < objects; i++) first[i] = newInstance(h, typeId);
+  const list = newList(h);
+  let placed = 0;
+  for (let i = 0; i < objects; i++) {
+    const block = first[order[i]!]!;
+    decref(h, block);
+    const o = newInstance(h, typeId);
+    if (o === block) placed++;
+    listAppendSteal(h, list, o);
+  }
+  return { list, placed };
+}
+
+function pauseVariant(objects: number, fragmented: boolean): W2Variant {
+  const { h, typeId } = nodeEngine();
+  const baseline = liveBlocks(h);
+  const { list, placed } = fragmented
+    ? fragmentedList(h, typeId, objects)
+    : { list: inOrderList(h, typeId, objects), placed: null };
   const collectFull = (): number => gc.collect(h, 2);
   return {
     warmUp: () => void collectFull(), // the first one moves everything to generation 2
@@ -103,14 +148,16 @@ function pauseVariant(objects: number): W2Variant {
     },
     finish() {
       decref(h, list);
-      checkClean(h, baseline, "pause");
+      checkClean(h, baseline, fragmented ? "fragmented pause" : "pause");
     },
+    placed,
   };
 }
 
 /** Builds the W2 variant with this child id, for `objects` objects. */
 export function makeW2Variant(id: string, objects: number): W2Variant {
   if (id === W2_CHILD_IDS.garbage) return garbageVariant(objects);
-  if (id === W2_CHILD_IDS.pause) return pauseVariant(objects);
+  if (id === W2_CHILD_IDS.pause) return pauseVariant(objects, false);
+  if (id === W2_CHILD_IDS.fragmented) return pauseVariant(objects, true);
   throw new Error(`unknown W2 variant ${JSON.stringify(id)}`);
 }
