@@ -1,11 +1,16 @@
 """W1 on CPython: make N instances of a class in a list, then drop the list.
 
 Usage:
-  python3 w1.py --n 100000 --rounds 10 --warmup 1   # timings (one repetition), JSON on stdout
+  python3 w1.py --n 100000 --rounds 10 --warmup 1 --gc-threshold 700,10,10
+                                                    # timings (one repetition), JSON on stdout
   python3 w1.py --sizes                             # bytes per instance, JSON on stdout
 
-src/bench/run.ts starts this once per repetition, so CPython's samples are interleaved in time with
-the JavaScript variants'. Times are sums over the rounds, in nanoseconds.
+Every variant runs with automatic collection off (gc.disable()), and the "gc on" ones again with
+it on (gc.enable(), at --gc-threshold: CPython's default, 700,10,10, unless told otherwise).
+
+src/bench/run-w1.ts starts this once per repetition, so CPython's samples are interleaved in time
+with the JavaScript variants'. Times are sums over the rounds, in nanoseconds of the process's CPU
+time (time.process_time_ns: the machine may be shared, and other load does not count).
 """
 
 import argparse
@@ -28,6 +33,9 @@ class Slots:
 # Same shapes as the JavaScript side: Plain ~ an empty class, Slots ~ one reference field left
 # unset (NULL, like refheap's null slot), object() ~ the smallest object CPython has.
 VARIANTS = {"plain class": Plain, "__slots__ class": Slots, "object()": object}
+# The same builds with automatic collection on: a generation-0 collection every 700 net
+# allocations walks the young objects (all of them alive here, in the list).
+GC_ON_VARIANTS = {"plain class (gc on)": Plain, "__slots__ class (gc on)": Slots}
 
 
 def build(cls, n):
@@ -35,32 +43,42 @@ def build(cls, n):
     return [cls() for _ in range(n)]
 
 
-def one_round(cls, n):
-    t0 = time.perf_counter_ns()
+def one_round(cls, n, gc_on):
+    if gc_on:
+        gc.enable()
+    t0 = time.process_time_ns()
     lst = build(cls, n)
-    t1 = time.perf_counter_ns()
+    t1 = time.process_time_ns()
     del lst  # the last reference: list_dealloc releases the items, last to first
-    t2 = time.perf_counter_ns()
+    t2 = time.process_time_ns()
+    if gc_on:
+        gc.disable()
     return t1 - t0, t2 - t1
 
 
-def timings(n, rounds, warmup):
+def timings(n, rounds, warmup, threshold):
     # Cycle collection off: W1 measures refcounting + pymalloc, which is all refheap does here.
-    # With it on, gen-0 collections every 700 allocations would walk the (all live) new objects.
+    # The "gc on" variants turn it on for their rounds only, at `threshold`.
     gc.collect()
+    gc.set_threshold(*threshold)
     gc.disable()
-    for cls in VARIANTS.values():
+    variants = [(name, cls, False) for name, cls in VARIANTS.items()]
+    variants += [(name, cls, True) for name, cls in GC_ON_VARIANTS.items()]
+    for _, cls, gc_on in variants:
         for _ in range(warmup):
-            one_round(cls, n)
-    totals = {name: [0, 0] for name in VARIANTS}
+            one_round(cls, n, gc_on)
+    totals = {name: [0, 0] for name, _, _ in variants}
     # Round-robin inside the process too, so drift affects every variant alike.
     for _ in range(rounds):
-        for name, cls in VARIANTS.items():
-            b, d = one_round(cls, n)
+        for name, cls, gc_on in variants:
+            b, d = one_round(cls, n, gc_on)
             totals[name][0] += b
             totals[name][1] += d
     gc.enable()
-    return [{"name": k, "buildNs": v[0], "dropNs": v[1]} for k, v in totals.items()]
+    return [
+        {"name": name, "gc": gc_on, "buildNs": totals[name][0], "dropNs": totals[name][1]}
+        for name, _, gc_on in variants
+    ]
 
 
 def traced_bytes_per_instance(cls, n=10000):
@@ -102,8 +120,10 @@ def main():
     p.add_argument("--n", type=int, default=100_000)
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--gc-threshold", default="700,10,10", help="the gc on variants' thresholds")
     p.add_argument("--sizes", action="store_true")
     a = p.parse_args()
+    threshold = tuple(int(t) for t in a.gc_threshold.split(","))
     result = {
         "implementation": platform.python_implementation(),
         "version": platform.python_version(),
@@ -111,7 +131,8 @@ def main():
     if a.sizes:
         result["sizes"] = sizes()
     else:
-        result.update(n=a.n, rounds=a.rounds, variants=timings(a.n, a.rounds, a.warmup))
+        variants = timings(a.n, a.rounds, a.warmup, threshold)
+        result.update(n=a.n, rounds=a.rounds, gcThreshold=list(threshold), variants=variants)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { BenchReport, ChartSpec } from "./run.js";
+import type { BenchReport, ChartSpec } from "./report.js";
 
 /** Chart.js's browser build: next to the file its package entry resolves to. */
 function chartJsSource(): string {

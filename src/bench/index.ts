@@ -1,14 +1,12 @@
 /** The benchmark suite (W1–W4) for the CLI's `refheap bench`: run it, then format the report. */
 
-export { benchHtml } from "./html.js";
 export {
   type BenchConfig,
   type BenchProgress,
-  type BenchReport,
-  benchJson,
-  benchText,
   DEFAULT_BENCH_CONFIG,
-  runBench,
   WORKLOADS,
   type Workload,
-} from "./run.js";
+} from "./config.js";
+export { benchHtml } from "./html.js";
+export { type BenchReport, benchJson, benchText } from "./report.js";
+export { runBench } from "./run.js";

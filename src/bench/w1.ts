@@ -1,14 +1,16 @@
 /**
  * W1: make N instances of a class in a list, then drop the list. Variants for refheap (checked
- * and unchecked engines) and for plain V8 objects; bench/python/w1.py is the CPython side.
+ * and unchecked engines, automatic collection off, and on for two unchecked rows) and for plain
+ * V8 objects; bench/python/w1.py is the CPython side.
  * Only the package's public entry is imported, so this measures what users get from dist/.
  *
- * Each variant is built on its own (makeVariant) so that src/bench/run.ts can run it alone in a
- * child process: V8 then optimises refheap's functions for that one variant's types.
+ * Each variant is built on its own (makeVariant) so that src/bench/run-w1.ts can run it alone in
+ * a child process: V8 then optimises refheap's functions for that one variant's types.
  */
 
 import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "../core.js";
 import { Heap, type ListHandle } from "../index.js";
+import { cpuNs } from "./clock.js";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";
@@ -25,6 +27,8 @@ export interface W1Spec {
   readonly name: string;
   readonly runtime: "refheap" | "V8";
   readonly shape: Shape;
+  /** Whether the heap's automatic cycle collection is on (null for V8, whose collector always is). */
+  readonly automaticCollection: boolean | null;
 }
 
 export interface W1Variant extends W1Spec {
@@ -34,10 +38,17 @@ export interface W1Variant extends W1Spec {
   checkClean(): void;
 }
 
-const now = (): bigint => process.hrtime.bigint();
-
 /** The W1Spec part of a fuller spec (what the parent process and the table need). */
-const specOf = ({ id, name, runtime, shape }: W1Spec): W1Spec => ({ id, name, runtime, shape });
+const specOf = ({ id, name, runtime, shape, automaticCollection }: W1Spec): W1Spec => ({
+  id,
+  name,
+  runtime,
+  shape,
+  automaticCollection,
+});
+
+/** CPython's default gc thresholds (gc.get_threshold() in 3.11): W1's "gc on" rows use them on both sides. */
+export const W1_GC_THRESHOLDS = [700, 10, 10] as const;
 
 // --- refheap ---------------------------------------------------------------------------------
 
@@ -88,6 +99,7 @@ const REFHEAP_SPECS: readonly RefheapSpec[] = [false, true].flatMap((checked) =>
         name: `refheap ${className} (${mode}${steal ? ", steal" : ""})`,
         runtime: "refheap",
         shape,
+        automaticCollection: false,
         checked,
         steal,
         className,
@@ -98,13 +110,38 @@ const REFHEAP_SPECS: readonly RefheapSpec[] = [false, true].flatMap((checked) =>
 );
 
 /**
+ * The same build with the heap's automatic collection on, at W1_GC_THRESHOLDS: every 700 net
+ * allocations a generation-0 collection walks the young objects (all alive here, in the list).
+ * Unchecked, with listAppendSteal, as CPython's list comprehension appends.
+ */
+const REFHEAP_GC_SPECS: readonly RefheapSpec[] = REFHEAP_CLASSES.map(
+  ({ className, fields, shape }): RefheapSpec => ({
+    id: `refheap-${className.toLowerCase()}-unchecked-steal-gc`,
+    name: `refheap ${className} (unchecked, steal, gc on)`,
+    runtime: "refheap",
+    shape,
+    automaticCollection: true,
+    checked: false,
+    steal: true,
+    className,
+    fields,
+  }),
+);
+
+/**
  * A fresh engine holding just this variant's class. The engine is reused for every round: a
  * fresh ArrayBuffer per round would mostly measure the OS faulting in new pages.
  */
 function refheapVariant(spec: RefheapSpec): W1Variant {
   const h = new Engine({ checked: spec.checked });
-  // Cycle collection off, as in bench/python/w1.py: W1 measures refcounting and the allocator.
-  gc.disable(h);
+  // Cycle collection off, as in bench/python/w1.py: W1 measures refcounting and the allocator;
+  // the "gc on" rows add the automatic collections CPython runs by default.
+  if (spec.automaticCollection === true) {
+    gc.enable(h);
+    gc.setThreshold(h, ...W1_GC_THRESHOLDS);
+  } else {
+    gc.disable(h);
+  }
   const typeId = h.defineClass({
     name: spec.className,
     fields: spec.fields.map((name) => ({ name, kind: "ref" as const })),
@@ -130,12 +167,12 @@ function timedVariant<L>(
   return {
     ...specOf(spec),
     round(n) {
-      const t0 = now();
+      const t0 = cpuNs();
       const l = build(n);
-      const t1 = now();
+      const t1 = cpuNs();
       drop(l);
-      const t2 = now();
-      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
+      const t2 = cpuNs();
+      return { buildNs: t1 - t0, dropNs: t2 - t1 };
     },
     checkClean() {
       const live = liveBlocks(h) - baseline;
@@ -174,6 +211,7 @@ const HANDLE_SPECS: readonly HandleSpec[] = (
     name: `refheap Empty (handles, ${style}${leaks === "off" ? ", leaks off" : ""}, ${mode})`,
     runtime: "refheap",
     shape: "empty",
+    automaticCollection: false,
     checked,
     style,
     leaks,
@@ -275,8 +313,22 @@ interface V8Spec extends W1Spec {
 }
 
 const V8_SPECS: readonly V8Spec[] = [
-  { id: "v8-empty", name: "V8 class Empty {}", runtime: "V8", shape: "empty", build: buildEmptyJs },
-  { id: "v8-node", name: "V8 {other: null}", runtime: "V8", shape: "one-field", build: buildNodeJs },
+  {
+    id: "v8-empty",
+    name: "V8 class Empty {}",
+    runtime: "V8",
+    shape: "empty",
+    automaticCollection: null,
+    build: buildEmptyJs,
+  },
+  {
+    id: "v8-node",
+    name: "V8 {other: null}",
+    runtime: "V8",
+    shape: "one-field",
+    automaticCollection: null,
+    build: buildNodeJs,
+  },
 ];
 
 function v8Variant(spec: V8Spec): W1Variant {
@@ -284,15 +336,15 @@ function v8Variant(spec: V8Spec): W1Variant {
   return {
     ...specOf(spec),
     round(n) {
-      const t0 = now();
+      const t0 = cpuNs();
       let a: readonly object[] | null = build(n);
       v8Sink += a.length;
-      const t1 = now();
+      const t1 = cpuNs();
       // Dropping is only forgetting the reference: the collector reclaims the objects later,
       // mostly outside this region (scavenges triggered while building are inside "build").
       a = null;
-      const t2 = now();
-      return { buildNs: Number(t1 - t0), dropNs: Number(t2 - t1) };
+      const t2 = cpuNs();
+      return { buildNs: t1 - t0, dropNs: t2 - t1 };
     },
     checkClean() {},
   };
@@ -301,11 +353,16 @@ function v8Variant(spec: V8Spec): W1Variant {
 // --- registry --------------------------------------------------------------------------------
 
 /** Every JavaScript variant, in table order. Describing one builds nothing. */
-export const w1Specs: readonly W1Spec[] = [...REFHEAP_SPECS, ...HANDLE_SPECS, ...V8_SPECS].map(specOf);
+export const w1Specs: readonly W1Spec[] = [
+  ...REFHEAP_SPECS,
+  ...REFHEAP_GC_SPECS,
+  ...HANDLE_SPECS,
+  ...V8_SPECS,
+].map(specOf);
 
 /** Builds the variant with this id, and nothing else (no other engine, no other class). */
 export function makeVariant(id: string): W1Variant {
-  const r = REFHEAP_SPECS.find((s) => s.id === id);
+  const r = [...REFHEAP_SPECS, ...REFHEAP_GC_SPECS].find((s) => s.id === id);
   if (r !== undefined) return refheapVariant(r);
   const hs = HANDLE_SPECS.find((s) => s.id === id);
   if (hs !== undefined) return handleVariant(hs);

@@ -1,21 +1,25 @@
 /**
  * W2: the cycle collector, on refheap's engine (unchecked); bench/python/w2.py is the CPython
- * side. Two parts, each a variant that src/bench/run.ts runs alone in a child process:
+ * side. Two parts, each a variant that src/bench/run-w2.ts runs alone in a child process:
  *
  * - "garbage": make N/2 two-object cycles of a one-field class (a.other = b, b.other = a, both
  *   dropped) with automatic collection off, then time ONE `gc.collect()`.
  * - "pause": a list of N instances of the same class (field unset), automatic collection off;
  *   time `gc.collect(2)` calls that find no garbage (after untimed ones have moved everything
  *   to generation 2).
+ * - "fragmented" (W2b): the same pause, on a heap whose N live instances were allocated in a
+ *   shuffled address order (fragmentedList explains how).
  *
  * One engine per process, reused for the warm-up and every timed round: its arenas are then
  * already in place (a fresh ArrayBuffer per round would mostly time the OS faulting in pages).
  * Only the package's public entry is imported, so this measures what users get from dist/.
  */
 import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
+import { cpuNs } from "./clock.js";
+import { shuffledOrder } from "./shuffle.js";
 import { liveBlocks } from "./w1.js";
 
-export type W2Part = "garbage" | "pause";
+export type W2Part = "garbage" | "pause" | "fragmented";
 
 /** One timed round. */
 export interface CollectTime {
@@ -33,15 +37,19 @@ export interface W2Variant {
   round(): CollectTime;
   /** Drops what the variant holds and throws if any block is left allocated. */
   finish(): void;
+  /**
+   * "fragmented" only: how many live objects took exactly the block the shuffle meant them to
+   * (all of them, unless something else allocated in their size class meanwhile); null otherwise.
+   */
+  readonly placed: number | null;
 }
 
 /** What a W2 child is: passed as `--child <id>`. */
 export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
   garbage: "w2-garbage",
   pause: "w2-pause",
+  fragmented: "w2-pause-fragmented",
 };
-
-const now = (): bigint => process.hrtime.bigint();
 
 /** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
 function nodeEngine(): { h: Engine; typeId: number } {
@@ -73,45 +81,83 @@ function garbageVariant(objects: number): W2Variant {
   const { h, typeId } = nodeEngine();
   const baseline = liveBlocks(h);
   const round = (): CollectTime => {
-    const t0 = now();
+    const t0 = cpuNs();
     makeCycles(h, typeId, objects / 2);
-    const t1 = now();
+    const t1 = cpuNs();
     const returned = gc.collect(h);
-    const t2 = now();
-    return { makeNs: Number(t1 - t0), collectNs: Number(t2 - t1), returned };
+    const t2 = cpuNs();
+    return { makeNs: t1 - t0, collectNs: t2 - t1, returned };
   };
   return {
     warmUp: () => void round(),
     round,
     finish: () => checkClean(h, baseline, "garbage"),
+    placed: null,
   };
 }
 
-function pauseVariant(objects: number): W2Variant {
-  const { h, typeId } = nodeEngine();
-  const baseline = liveBlocks(h);
+/** One list of `objects` new instances, in allocation order (the in-order pause's heap). */
+function inOrderList(h: Engine, typeId: number, objects: number): number {
   // Grows by appends, like CPython's list comprehension; the list takes each new reference.
   const list = newList(h);
   for (let i = 0; i < objects; i++) listAppendSteal(h, list, newInstance(h, typeId));
+  return list;
+}
+
+/**
+ * One list of `objects` instances allocated in a shuffled address order (W2b), built exactly as
+ * bench/python/w2.py builds CPython's: first `objects` instances, which fresh pools hand out in
+ * address order; then, for i = 0 … objects−1, free the one at position order[i] and at once make
+ * a new instance and append it to the list. pymalloc's free lists are LIFO, and a full pool that
+ * regains a block goes to the front of its size class's used pools, so each new instance takes
+ * the block just freed: the i-th live object (on the list, and on the collector's generation
+ * list) sits where the order[i]-th first instance was. Freeing all of them first would not do:
+ * pools and arenas that empty are given back, and new instances would be carved in order again.
+ * Returns the list and how many instances took the block meant for them.
+ */
+function fragmentedList(h: Engine, typeId: number, objects: number): { list: number; placed: number } {
+  const order = shuffledOrder(objects);
+  const first = new Int32Array(objects);
+  for (let i = 0; i < objects; i++) first[i] = newInstance(h, typeId);
+  const list = newList(h);
+  let placed = 0;
+  for (let i = 0; i < objects; i++) {
+    const block = first[order[i]!]!;
+    decref(h, block);
+    const o = newInstance(h, typeId);
+    if (o === block) placed++;
+    listAppendSteal(h, list, o);
+  }
+  return { list, placed };
+}
+
+function pauseVariant(objects: number, fragmented: boolean): W2Variant {
+  const { h, typeId } = nodeEngine();
+  const baseline = liveBlocks(h);
+  const { list, placed } = fragmented
+    ? fragmentedList(h, typeId, objects)
+    : { list: inOrderList(h, typeId, objects), placed: null };
   const collectFull = (): number => gc.collect(h, 2);
   return {
     warmUp: () => void collectFull(), // the first one moves everything to generation 2
     round() {
-      const t0 = now();
+      const t0 = cpuNs();
       const returned = collectFull();
-      const t1 = now();
-      return { makeNs: 0, collectNs: Number(t1 - t0), returned };
+      const t1 = cpuNs();
+      return { makeNs: 0, collectNs: t1 - t0, returned };
     },
     finish() {
       decref(h, list);
-      checkClean(h, baseline, "pause");
+      checkClean(h, baseline, fragmented ? "fragmented pause" : "pause");
     },
+    placed,
   };
 }
 
 /** Builds the W2 variant with this child id, for `objects` objects. */
 export function makeW2Variant(id: string, objects: number): W2Variant {
   if (id === W2_CHILD_IDS.garbage) return garbageVariant(objects);
-  if (id === W2_CHILD_IDS.pause) return pauseVariant(objects);
+  if (id === W2_CHILD_IDS.pause) return pauseVariant(objects, false);
+  if (id === W2_CHILD_IDS.fragmented) return pauseVariant(objects, true);
   throw new Error(`unknown W2 variant ${JSON.stringify(id)}`);
 }

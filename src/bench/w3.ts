@@ -1,7 +1,7 @@
 /**
  * W3: a weak-value cache, and an object with one callback weakref dying. bench/python/w3.py is
  * the CPython side (weakref.WeakValueDictionary, weakref.ref(o, cb)). Each variant below is built
- * on its own (makeW3Variant) so that src/bench/run.ts can run it alone in a child process.
+ * on its own (makeW3Variant) so that src/bench/run-w3.ts can run it alone in a child process.
  *
  * Ops, each timed over `loops × 1,000` operations per round (ns per op = round time / ops):
  *
@@ -23,6 +23,7 @@
 
 import { decref, Engine, gc, newInstance, weakref } from "../core.js";
 import { Heap } from "../index.js";
+import { cpuNs } from "./clock.js";
 import { liveBlocks } from "./w1.js";
 
 /** Keys per pool; every timed loop cycles through one pool. */
@@ -60,8 +61,7 @@ export interface W3Variant extends W3Spec {
   finish(): Promise<W3Finalization | null>;
 }
 
-const now = (): bigint => process.hrtime.bigint();
-const elapsed = (t0: bigint): number => Number(now() - t0);
+const elapsed = (t0: number): number => cpuNs() - t0;
 
 const KEYS: readonly string[] = Array.from({ length: W3_KEYS }, (_, i) => `k${i}`);
 const MISSING: readonly string[] = Array.from({ length: W3_KEYS }, (_, i) => `m${i}`);
@@ -101,7 +101,7 @@ function refheapVariant(): W3Variant {
     switch (op) {
       case "hit": {
         let missed = 0;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           for (let i = 0; i < W3_KEYS; i++) {
             const v = d.get(KEYS[i]!);
@@ -115,7 +115,7 @@ function refheapVariant(): W3Variant {
       }
       case "miss": {
         let hit = 0;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           for (let i = 0; i < W3_KEYS; i++) {
             if (d.get(MISSING[i]!) != null) hit++;
@@ -126,7 +126,7 @@ function refheapVariant(): W3Variant {
         return ns;
       }
       case "set": {
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           const vs = (r & 1) === 0 ? others : values; // alternate, so each set replaces a value
           for (let i = 0; i < W3_KEYS; i++) d.set(KEYS[i]!, vs[i]!);
@@ -136,7 +136,7 @@ function refheapVariant(): W3Variant {
       case "death": {
         const before = calls;
         const n = loops * W3_KEYS;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let i = 0; i < n; i++) {
           const o = Img.new();
           const wr = heap.weakref.ref(o, callback);
@@ -149,7 +149,7 @@ function refheapVariant(): W3Variant {
       }
       case "create": {
         const n = loops * W3_KEYS;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let i = 0; i < n; i++) Img.new().dispose();
         return elapsed(t0);
       }
@@ -218,13 +218,13 @@ function refheapCoreVariant(): W3Variant {
     time(op, loops) {
       const n = loops * W3_KEYS;
       if (op === "create") {
-        const t0 = now();
+        const t0 = cpuNs();
         for (let i = 0; i < n; i++) decref(h, newInstance(h, typeId));
         return elapsed(t0);
       }
       if (op !== "death") throw new Error(`${name} does not measure ${op}`);
       const before = calls;
-      const t0 = now();
+      const t0 = cpuNs();
       for (let i = 0; i < n; i++) {
         const o = newInstance(h, typeId);
         const wr = weakref.newRef(h, o, callback);
@@ -311,7 +311,7 @@ function jsVariant(): W3Variant {
     switch (op) {
       case "hit": {
         let missed = 0;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           for (let i = 0; i < W3_KEYS; i++) if (d.get(KEYS[i]!) === undefined) missed++;
         }
@@ -321,7 +321,7 @@ function jsVariant(): W3Variant {
       }
       case "miss": {
         let hit = 0;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           for (let i = 0; i < W3_KEYS; i++) if (d.get(MISSING[i]!) !== undefined) hit++;
         }
@@ -330,7 +330,7 @@ function jsVariant(): W3Variant {
         return ns;
       }
       case "set": {
-        const t0 = now();
+        const t0 = cpuNs();
         for (let r = 0; r < loops; r++) {
           const vs = (r & 1) === 0 ? others : values;
           for (let i = 0; i < W3_KEYS; i++) d.set(KEYS[i]!, vs[i]!);
@@ -340,7 +340,7 @@ function jsVariant(): W3Variant {
       case "death": {
         const n = loops * W3_KEYS;
         const before = calls;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let i = 0; i < n; i++) registry.register(new JsImg(), i);
         const ns = elapsed(t0);
         // Callbacks are tasks V8 posts after a collection found the objects dead: none can have
@@ -351,7 +351,7 @@ function jsVariant(): W3Variant {
       }
       case "create": {
         const n = loops * W3_KEYS;
-        const t0 = now();
+        const t0 = cpuNs();
         for (let i = 0; i < n; i++) w3Sink = new JsImg();
         return elapsed(t0);
       }

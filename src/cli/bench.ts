@@ -124,9 +124,10 @@ export function addBenchCommand(program: Command, io: Io): void {
     .addOption(new Option("--n <n>", "W1 objects per round").argParser(positiveInt))
     .addOption(new Option("--w2-reps <n>", "W2 repetitions").argParser(positiveInt))
     .addOption(
-      new Option("--w2-big-reps <n>", "W2 repetitions that include the 4,000,000-object pause").argParser(
-        nonNegativeInt,
-      ),
+      new Option(
+        "--w2-big-reps <n>",
+        "W2 repetitions that include the 4,000,000-object pauses (in order and fragmented)",
+      ).argParser(nonNegativeInt),
     )
     .addOption(new Option("--w3-reps <n>", "W3 repetitions").argParser(positiveInt))
     .addOption(new Option("--w3-rounds <n>", "W3 timed rounds per op").argParser(positiveInt))

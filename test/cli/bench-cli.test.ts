@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { SHUFFLE_SEED } from "../../src/bench/shuffle.js";
 import { refheapBytesPerObject, W4_SHAPES } from "../../src/bench/w4.js";
 import { main } from "../../src/cli/main.js";
 import { capture } from "./cli-helpers.js";
@@ -14,7 +15,31 @@ import { capture } from "./cli-helpers.js";
 const hasPython = spawnSync("python3", ["--version"]).status === 0;
 
 interface W1Json {
-  results: { name: string; runtime: string; totalNsPerObj: { median: number; samples: number[] } }[];
+  config: { gcThresholds: number[] };
+  timing: { clock: string; childNodeFlags: string[]; shortestTimedRegionNs: number | null };
+  results: {
+    name: string;
+    runtime: string;
+    automaticCollection: boolean | null;
+    totalNsPerObj: { median: number; samples: number[] };
+    ratioVsCPythonPlain: number | null;
+  }[];
+  notes: string[];
+}
+interface W2PauseJson {
+  name: string;
+  runtime: string;
+  objects: number;
+  collectNsPerObj: { median: number; samples: number[] };
+  returned: number[];
+  ratioVsCPython: number | null;
+}
+interface W2Json {
+  config: { bigReps: number; fragmented: { seed: number; sizes: { objects: number }[] } };
+  timing: { childNodeFlags: string[] };
+  pause: W2PauseJson[];
+  fragmentedPause: (W2PauseJson & { placed: number[]; ratioVsInOrder: number | null })[];
+  notes: string[];
 }
 interface W4Json {
   results: {
@@ -85,6 +110,57 @@ describe("refheap bench", () => {
     expect(charts[0]!.labels).toEqual(out.w1.results.map((r) => r.name));
     expect(c.err()).toContain(`wrote ${html}`);
   }, 120_000);
+
+  it("--quick prints W1's gc on rows and W2b's fragmented pause, timed in CPU time", async () => {
+    const c = capture();
+    // --n after --quick: W1 small, to keep the test short; W2's sizes are fixed (1,000,000 here).
+    const argv = ["bench", "--quick", "--workloads", "w1,w2", "--n", "2000", "--json"];
+    expect(await main(argv, c.io)).toBe(0);
+    const out = JSON.parse(c.out()) as { w1: W1Json; w2: W2Json };
+
+    const gcOn = out.w1.results.filter((r) => r.automaticCollection === true);
+    expect(gcOn.map((r) => r.name)).toEqual([
+      "refheap Empty (unchecked, steal, gc on)",
+      "refheap Node (unchecked, steal, gc on)",
+      ...(hasPython ? ["CPython plain class (gc on)", "CPython __slots__ class (gc on)"] : []),
+    ]);
+    for (const r of gcOn) {
+      expect(r.totalNsPerObj.samples).toHaveLength(1);
+      expect(r.totalNsPerObj.median).toBeGreaterThan(0);
+      // Compared with CPython's plain class with automatic collection on too.
+      if (hasPython) expect(r.ratioVsCPythonPlain).toBeGreaterThan(0);
+    }
+    expect(out.w1.results.find((r) => r.name === "CPython plain class (gc on)")?.ratioVsCPythonPlain).toBe(
+      hasPython ? 1 : undefined,
+    );
+    expect(out.w1.config.gcThresholds).toEqual([700, 10, 10]);
+    for (const section of [out.w1, out.w2]) {
+      expect(section.timing.childNodeFlags).toEqual(["--expose-gc", "--no-concurrent-recompilation"]);
+      expect(section.notes.join("\n")).toMatch(/CPU time, not wall-clock/);
+    }
+    expect(out.w1.timing.clock).toMatch(/CPU time/);
+    expect(out.w1.timing.shortestTimedRegionNs).toBeGreaterThan(0);
+
+    // --quick has no big repetition: W2b at 1,000,000 only.
+    expect(out.w2.config.bigReps).toBe(0);
+    expect(out.w2.config.fragmented.seed).toBe(SHUFFLE_SEED);
+    const fragmented = out.w2.fragmentedPause;
+    expect(fragmented.map((r) => [r.runtime, r.objects])).toEqual([
+      ["refheap", 1_000_000],
+      ...(hasPython ? [["CPython", 1_000_000]] : []),
+    ]);
+    for (const r of fragmented) {
+      expect(r.placed).toEqual([1_000_000]);
+      expect(r.returned.every((x) => x === 0)).toBe(true);
+      expect(r.collectNsPerObj.median).toBeGreaterThan(0);
+      expect(r.ratioVsInOrder).toBeGreaterThan(0);
+      if (hasPython) expect(r.ratioVsCPython).toBeGreaterThan(0);
+    }
+    // The in-order pause is still there, as before.
+    expect(out.w2.pause.filter((r) => r.runtime === "refheap").map((r) => r.objects)).toEqual([
+      100_000, 1_000_000,
+    ]);
+  }, 400_000);
 
   it("without CPython the tables say it was skipped, and refheap's rows are still there", async () => {
     const c = capture();
