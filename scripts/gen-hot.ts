@@ -57,11 +57,11 @@ const newInstanceFast = `
  * sends it), flat over the heap's words.
  * Returns 0, having changed nothing, when the general path must serve the request: a collection
  * is due, the size class has no used pool or its pool would become full, or the instance is
- * larger than pymalloc serves (typeSizeClass -1).
+ * larger than pymalloc serves (typeSizeClass -1; an unknown type id also declines).
  */
 export function newInstanceFast(h: ObjectHeap, t: number): number {
   const c = h.typeSizeClass[t]!;
-  if (c < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
+  if (!(c >= 0) || h.gcCount0 >= h.gcAutoAbove) return 0;
   const pool = h.usedPools[c]!;
   if (pool === 0) return 0;
   let i32 = h.i32;

@@ -207,6 +207,23 @@ describe("the generated hot paths", () => {
     expect(checked.typeFastDealloc[checked.defineClass({ name: "P" }).id]).toBe(0);
   });
 
+  it("decline an unknown type id, which the general path refuses with a typed error", () => {
+    const h = new core.Engine({ checked: false });
+    const P = h.defineClass({ name: "P" });
+    const kept = core.newInstance(h, P.id);
+    core.decref(h, core.newInstance(h, P.id)); // size class 0 now has a used pool with a free block
+    expect(h.usedPools[h.typeSizeClass[P.id]!]).not.toBe(0);
+    const before = h.u8.slice();
+    const count = h.gcCount0;
+    for (const id of [9999, -1, 2.5]) {
+      expect(() => core.newInstance(h, id)).toThrow(core.RefheapError);
+    }
+    expect(Buffer.compare(before, h.u8)).toBe(0);
+    expect(h.gcCount0).toBe(count);
+    expect(core.verify(h).problems).toEqual([]);
+    core.decref(h, kept);
+  });
+
   it("are what scripts/gen-hot.ts writes (the regions are up to date)", async () => {
     const { spawnSync } = await import("node:child_process");
     const r = spawnSync(process.execPath, ["--import", "tsx", "scripts/gen-hot.ts", "--check"], {
