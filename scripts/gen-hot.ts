@@ -139,11 +139,11 @@ function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
 const deallocInstanceFast = `
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
- * below the trashcan's depth limit: the general path's steps in its order (untrack with
- * header.ts's gcUntrack, enter the
- * trashcan, release the fields, uncount and free the block with free's trace event, release the
- * type, leave the trashcan),
+ * fields that pymalloc serves (typeFastDealloc), whose attribute table is empty, below the
+ * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
+ * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
+ * uncount and free the block with free's trace event, release the type, leave the trashcan with
+ * trashEnd),
  * flat over the heap's words. Returns false, having changed nothing, when the general path must
  * do it. Releasing a field can run user code that grows the heap, so the view is read again after.
  */
@@ -151,11 +151,13 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
   let i32 = h.i32;
   const ow = o >> 2;
-  if (h.typeFieldsOffset[id] !== ${OB_HEAD_SIZE} && !optionalWordsEmpty(h, ow, id)) return false;
+  const optional = h.typeFieldsOffset[id] !== ${OB_HEAD_SIZE};
+  if (optional && !attrsEmpty(h, ow, id)) return false;
   const g = o - ${GC_HEAD_SIZE};
   const gw = g >> 2;
   if (i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] !== 0) gcUntrack(h, o);
   h.trashNesting++;
+  if (optional) clearWeaklist(h, o, id);
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
     for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + ${SLOT_SIZE / 4} * nf; p < end; p += ${SLOT_SIZE / 4}) {
@@ -189,20 +191,26 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   const trc = i32[tw${w(OB_REFCNT)}]! - 1;
   i32[tw${w(OB_REFCNT)}] = trc;
   if (trc === 0) dealloc(h, t);
-  h.trashNesting--;
-  if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
+  trashEnd(h);
   return true;
 }
 `;
 
 const deallocInstanceHelpers = `
-/** Whether a dynamic or weakrefable class's instance has no weakrefs and no attribute table. */
-function optionalWordsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
-  const i32 = h.i32;
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+/** Whether a dynamic class's instance has no attribute table (always true for other classes). */
+function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
   const ao = h.typeAttrsOffset[id]!;
-  return ao < 0 || i32[ow + (ao >> 2)] === 0;
+  return ao < 0 || h.i32[ow + (ao >> 2)] === 0;
+}
+
+/**
+ * The weakrefs to a weakrefable class's instance die here, their callbacks run (as in the general
+ * path, after the finalizer, which a fast-path class does not have). No callback can reach the
+ * instance: its weakrefs are cleared before any runs.
+ */
+function clearWeaklist(h: RefcountHeap, o: number, id: number): void {
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && h.i32[(o + wl) >> 2] !== 0) h.clearWeakrefs(o);
 }
 
 /** The trace event free sends for the block. */

@@ -213,11 +213,11 @@ export function dealloc(h: RefcountHeap, o: number): void {
 // #region generated: deallocInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), whose weakref list and attribute table are empty,
- * below the trashcan's depth limit: the general path's steps in its order (untrack with
- * header.ts's gcUntrack, enter the
- * trashcan, release the fields, uncount and free the block with free's trace event, release the
- * type, leave the trashcan),
+ * fields that pymalloc serves (typeFastDealloc), whose attribute table is empty, below the
+ * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
+ * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
+ * uncount and free the block with free's trace event, release the type, leave the trashcan with
+ * trashEnd),
  * flat over the heap's words. Returns false, having changed nothing, when the general path must
  * do it. Releasing a field can run user code that grows the heap, so the view is read again after.
  */
@@ -225,11 +225,13 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
   let i32 = h.i32;
   const ow = o >> 2;
-  if (h.typeFieldsOffset[id] !== 8 && !optionalWordsEmpty(h, ow, id)) return false;
+  const optional = h.typeFieldsOffset[id] !== 8;
+  if (optional && !attrsEmpty(h, ow, id)) return false;
   const g = o - 8;
   const gw = g >> 2;
   if (i32[gw] !== 0) gcUntrack(h, o);
   h.trashNesting++;
+  if (optional) clearWeaklist(h, o, id);
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
     for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + 2 * nf; p < end; p += 2) {
@@ -263,18 +265,24 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   const trc = i32[tw]! - 1;
   i32[tw] = trc;
   if (trc === 0) dealloc(h, t);
-  h.trashNesting--;
-  if (h.trashLater !== 0 && h.trashNesting <= 0) destroyChain(h);
+  trashEnd(h);
   return true;
 }
 
-/** Whether a dynamic or weakrefable class's instance has no weakrefs and no attribute table. */
-function optionalWordsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
-  const i32 = h.i32;
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && i32[ow + (wl >> 2)] !== 0) return false;
+/** Whether a dynamic class's instance has no attribute table (always true for other classes). */
+function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
   const ao = h.typeAttrsOffset[id]!;
-  return ao < 0 || i32[ow + (ao >> 2)] === 0;
+  return ao < 0 || h.i32[ow + (ao >> 2)] === 0;
+}
+
+/**
+ * The weakrefs to a weakrefable class's instance die here, their callbacks run (as in the general
+ * path, after the finalizer, which a fast-path class does not have). No callback can reach the
+ * instance: its weakrefs are cleared before any runs.
+ */
+function clearWeaklist(h: RefcountHeap, o: number, id: number): void {
+  const wl = h.typeWeaklistOffset[id]!;
+  if (wl >= 0 && h.i32[(o + wl) >> 2] !== 0) h.clearWeakrefs(o);
 }
 
 /** The trace event free sends for the block. */
