@@ -219,7 +219,8 @@ export function dealloc(h: RefcountHeap, o: number): void {
  * uncount and free the block with free's trace event, release the type, leave the trashcan with
  * trashEnd),
  * flat over the heap's words. Returns false, having changed nothing, when the general path must
- * do it. Releasing a field can run user code that grows the heap, so the view is read again after.
+ * do it. Weakref callbacks and field releases can run user code that grows the heap, so the view
+ * is read again after each.
  */
 function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
@@ -231,18 +232,20 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   const gw = g >> 2;
   if (i32[gw] !== 0) gcUntrack(h, o);
   h.trashNesting++;
-  if (optional) clearWeaklist(h, o, id);
+  if (optional) {
+    clearWeaklist(h, o, id);
+    i32 = h.i32;
+  }
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
     for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + 2 * nf; p < end; p += 2) {
-      i32 = h.i32;
       if (i32[p + 1] !== -65536) continue;
       const v = i32[p]!;
       if (v === 0) continue;
       i32[p] = 0;
       decref(h, v);
+      i32 = h.i32;
     }
-    i32 = h.i32;
   }
   if (h.gcCount0 > 0) h.gcCount0--;
   if (h.trace !== null) {

@@ -207,6 +207,33 @@ describe("the generated hot paths", () => {
     expect(checked.typeFastDealloc[checked.defineClass({ name: "P" }).id]).toBe(0);
   });
 
+  it("free an instance whose weakref callback grows the heap into the new buffer", () => {
+    // A field-less weakrefable instance: nothing but the callback runs between clearing its
+    // weakrefs and freeing its block, so the free must write through the grown heap's view.
+    const run = (fast: boolean) => {
+      const h = new core.Engine({ checked: false });
+      h.fastPaths = fast;
+      const W = h.defineClass({ name: "W", weakrefable: true });
+      const grown: number[] = [];
+      const o = core.newInstance(h, W.id);
+      const wr = core.weakref.newRef(h, o, () => {
+        const l = core.newList(h);
+        for (let i = 0; i < 300_000; i++) core.listAppend(h, l, i, false);
+        grown.push(l, h.buffer.byteLength);
+      });
+      const before = h.buffer.byteLength;
+      core.decref(h, o);
+      expect(grown[1]).toBeGreaterThan(before);
+      expect(core.verify(h).problems).toEqual([]);
+      core.decref(h, grown[0]!);
+      core.decref(h, wr);
+      return h;
+    };
+    const fast = run(true);
+    const slow = run(false);
+    expect(Buffer.compare(fast.u8, slow.u8)).toBe(0);
+  });
+
   it("decline an unknown type id, which the general path refuses with a typed error", () => {
     const h = new core.Engine({ checked: false });
     const P = h.defineClass({ name: "P" });
