@@ -74,9 +74,9 @@ export function collectMain(h: GcState, generation: number): CollectResult {
 
   // Legacy finalizers (tp_del) and what they reach are uncollectable.
   gcListInit(h, FINALIZERS);
-  let seen = 0;
+  let garbageHas = 0;
   phase(h, "legacy-finalizers", FINALIZERS, () => {
-    seen = moveLegacyFinalizers(h, UNREACHABLE, FINALIZERS);
+    garbageHas = moveLegacyFinalizers(h, UNREACHABLE, FINALIZERS);
     moveLegacyFinalizerReachable(h, FINALIZERS);
   });
   if ((h.gcDebug & GcDebug.COLLECTABLE) !== 0) debugObjects(h, "collectable", UNREACHABLE);
@@ -85,14 +85,14 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   let userCodeRan = false;
   gcListInit(h, WEAKREF_CALLBACKS);
   phase(h, "weakrefs", UNREACHABLE, () => {
-    if ((seen & MAY_HAVE_WEAKREFS) === 0) return;
+    if ((garbageHas & MAY_HAVE_WEAKREFS) === 0) return;
     if (clearWeakrefsToGarbage(h, UNREACHABLE, WEAKREF_CALLBACKS) === 0) return;
     userCodeRan = true;
     collected += callWeakrefCallbacks(h, WEAKREF_CALLBACKS, old);
   });
   gcListInit(h, FINAL_UNREACHABLE);
   phase(h, "finalize", UNREACHABLE, () => {
-    if ((seen & MAY_FINALIZE) !== 0 && finalizeGarbage(h, UNREACHABLE, SEEN)) userCodeRan = true;
+    if ((garbageHas & MAY_FINALIZE) !== 0 && finalizeGarbage(h, UNREACHABLE, SEEN)) userCodeRan = true;
   });
   phase(h, "resurrection", FINAL_UNREACHABLE, () => {
     // Only user code (finalizers, weakref callbacks) can resurrect anything: when none ran, the

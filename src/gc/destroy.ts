@@ -44,7 +44,7 @@ export const MAY_FINALIZE = 2;
  * collection's own code runs, and later no object joins the list.
  */
 export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
-  let seen = 0;
+  let found = 0;
   let g = read32(h, unreachable);
   while (g !== unreachable) {
     const next = read32(h, g) & ~NEXT_MASK_UNREACHABLE;
@@ -52,15 +52,15 @@ export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers
     const o = g + 8;
     const id = typeIdOf(h, o);
     const wl = h.typeWeaklistOffset[id]!;
-    if ((wl >= 0 && read32(h, o + wl) !== 0) || isWeakref(h, o)) seen |= MAY_HAVE_WEAKREFS;
-    if (h.typeHasFinalizer[id] === 1 && (read32(h, g + 4) & PREV_MASK_FINALIZED) === 0) seen |= MAY_FINALIZE;
+    if ((wl >= 0 && read32(h, o + wl) !== 0) || isWeakref(h, o)) found |= MAY_HAVE_WEAKREFS;
+    if (h.typeHasFinalizer[id] === 1 && (read32(h, g + 4) & PREV_MASK_FINALIZED) === 0) found |= MAY_FINALIZE;
     if (h.typeHasLegacyFinalizer[id] === 1) {
       clearCollecting(h, g);
       gcListMove(h, g, finalizers);
     }
     g = next;
   }
-  return seen;
+  return found;
 }
 
 /**

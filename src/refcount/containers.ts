@@ -577,8 +577,13 @@ export function getAttrSlot(h: RefcountHeap, o: number, name: number): number {
     checkDynamic(h, o, "getAttr");
     checkKind(h, name, Kind.Str, "a str name", "getAttr");
   }
+  return tableGet(h, attrsTable(h, o), name, true);
+}
+
+/** The table holding o's attributes: its split table, or its materialised dict's table. */
+function attrsTable(h: RefcountHeap, o: number): number {
   const w = attrsWord(h, o);
-  return tableGet(h, attrsIsDict(w) ? dictTable(h, w) : w, name, true);
+  return attrsIsDict(w) ? dictTable(h, w) : w;
 }
 
 /** Address of attribute `name`'s value slot (`name` a JS string), or 0. Allocates nothing. */
@@ -587,8 +592,7 @@ export function getAttrSlotString(h: RefcountHeap, o: number, name: string): num
     checkDynamic(h, o, "getAttr");
     checkString(name, "getAttr");
   }
-  const w = attrsWord(h, o);
-  const t = attrsIsDict(w) ? dictTable(h, w) : w;
+  const t = attrsTable(h, o);
   const ix = tableFindString(h, t, name);
   return ix < 0 ? 0 : tableEntry(h, t, ix) + E_VALUE;
 }
@@ -603,8 +607,7 @@ export function delAttrString(h: RefcountHeap, o: number, name: string): boolean
     checkDynamic(h, o, "delAttr");
     checkString(name, "delAttr");
   }
-  const w = attrsWord(h, o);
-  const t = attrsIsDict(w) ? dictTable(h, w) : w;
+  const t = attrsTable(h, o);
   return tableDelAt(h, t, tableFindString(h, t, name), hashString(name));
 }
 
