@@ -1,8 +1,9 @@
 /**
  * Writes refheap's flat hot paths from the layout constants: the word offsets of the pool header
  * (src/memory/pymalloc.ts), the object header and GC head (src/object/header.ts), value slots
- * (src/object/value.ts) and the allocator's size classes (src/memory/constants.ts), which
- * docs/layout.md draws. Each hot path is a region of a hand-written file, between
+ * (src/object/value.ts), list and tuple (src/object/list.ts, tuple.ts) and the allocator's size
+ * classes (src/memory/constants.ts), which docs/layout.md draws. The collector's passes are in
+ * scripts/hot-collector.ts. Each hot path is a region of a hand-written file, between
  *
  *   // #region generated: NAME (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
  *   // #endregion generated: NAME
@@ -32,16 +33,11 @@ import {
   REUSE_TAG_SHIFT,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
-import { REF_TAG, SLOT_SIZE } from "../src/object/value.js";
+import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
+import { collectorPasses } from "./hot-collector.js";
+import { w } from "./hot-words.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-/** The word index of byte offset `bytes` (which must be a multiple of 4), as `+ n` or nothing. */
-function w(bytes: number): string {
-  if (bytes % 4 !== 0) throw new Error(`offset ${bytes} is not word-aligned`);
-  const n = bytes / 4;
-  return n === 0 ? "" : n > 0 ? ` + ${n}` : ` - ${-n}`;
-}
 
 interface Region {
   readonly file: string;
@@ -84,7 +80,7 @@ export function newInstanceFast(h: ObjectHeap, t: number): number {
   const nf = h.typeFieldCount[t]!;
   for (let i = 0, p = ow + (h.typeFieldsOffset[t]! >> 2); i < nf; i++, p += ${SLOT_SIZE / 4}) {
     i32[p] = 0;
-    i32[p + 1] = ${REF_TAG};
+    i32[p${w(SLOT_TAG)}] = ${REF_TAG};
   }
   if (h.typeInitExtras[t] === 1) initInstanceExtras(h, ow, t);
   const tw = h.typeObject[t]! >> 2;
@@ -165,7 +161,7 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   const nf = h.typeFieldCount[id]!;
   if (nf !== 0) {
     for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + ${SLOT_SIZE / 4} * nf; p < end; p += ${SLOT_SIZE / 4}) {
-      if (i32[p + 1] !== ${REF_TAG}) continue;
+      if (i32[p${w(SLOT_TAG)}] !== ${REF_TAG}) continue;
       const v = i32[p]!;
       if (v === 0) continue;
       i32[p] = 0;
@@ -229,6 +225,7 @@ const REGIONS: readonly Region[] = [
     name: "deallocInstanceFast",
     code: deallocInstanceFast + deallocInstanceHelpers,
   },
+  { file: "src/gc/deduce.ts", name: "collectorPasses", code: collectorPasses },
 ];
 
 function begin(name: string): string {

@@ -10,19 +10,17 @@
  *   gc_prev  [ gc_refs (bits 2..31)                    | COL=1 | FIN ]
  *   gc_next  [ next head — bit 0 set (UNREACHABLE) while on the unreachable list ]
  *
- * Each pass is a loop over the list with a small visitor applied to every reference that the
- * object's one `traverse` reports.
+ * Each pass is a loop over the list with a small visitor applied to every reference of each
+ * object. The three passes are generated (scripts/hot-collector.ts) flat over the heap's words:
+ * they read the slots of slotted instances, lists and tuples in place, in traverse's order, and
+ * hand every other kind to `traverse`. test/gc/passes.test.ts checks them against passes written
+ * over traverse alone.
  */
 import { read32, write32 } from "../memory/index.js";
 import {
-  Kind,
   NEXT_MASK_UNREACHABLE,
-  PREV_MASK,
   PREV_MASK_COLLECTING,
-  PREV_MASK_FINALIZED,
   PREV_SHIFT,
-  REF_TAG,
-  SLOT_SIZE,
   traverse,
   tupleCanUntrack,
   typeIdOf,
@@ -30,19 +28,7 @@ import {
 import type { GcState } from "./heap.js";
 import { gcListInit } from "./lists.js";
 
-const FLAGS = PREV_MASK_COLLECTING | PREV_MASK_FINALIZED;
 const ONE_REF = 1 << PREV_SHIFT;
-
-/** update_refs: gc_refs := refcount and COLLECTING set, for every object of the list. */
-export function updateRefs(h: GcState, head: number): void {
-  for (let g = read32(h, head); g !== head; g = read32(h, g)) {
-    write32(
-      h,
-      g + 4,
-      (read32(h, g + 4) & PREV_MASK_FINALIZED) | PREV_MASK_COLLECTING | (read32(h, g + 8) << PREV_SHIFT),
-    );
-  }
-}
 
 /** visit_decref: a reference from inside the set does not keep its target alive. */
 function visitDecref(h: GcState, op: number): void {
@@ -51,68 +37,87 @@ function visitDecref(h: GcState, op: number): void {
   if ((w & PREV_MASK_COLLECTING) !== 0) write32(h, op - 4, w - ONE_REF);
 }
 
-/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
-export function subtractRefs(h: GcState, head: number): void {
-  for (let g = read32(h, head); g !== head; g = read32(h, g)) {
-    const o = g + 8;
-    const id = typeIdOf(h, o);
-    if (h.typeKind[id] === Kind.Instance && h.typeAttrsOffset[id]! < 0) {
-      // Slotted instances, the commonest objects, without the edge buffer (see plainInstanceEdge).
-      const nf = h.typeFieldCount[id]!;
-      for (let i = 0; i < nf; i++) {
-        const r = plainInstanceEdge(h, o, id, i);
-        if (r !== 0) visitDecref(h, r);
-      }
-      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
-      const t = h.typeObject[id]! - 4;
-      const tw = read32(h, t);
-      if ((tw & PREV_MASK_COLLECTING) !== 0) write32(h, t, tw - ONE_REF);
-      continue;
-    }
-    const n = traverse(h, o);
-    const edges = h.edges;
-    for (let i = 0; i < n; i++) visitDecref(h, edges[i]!);
+// #region generated: collectorPasses (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/** update_refs: gc_refs := refcount and COLLECTING set, for every object of the list. */
+export function updateRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const gw = g >> 2;
+    i32[gw + 1] = (i32[gw + 1]! & 1) | 2 | (i32[gw + 2]! << 2);
   }
 }
 
-/**
- * Reference field `i` of an instance without an attribute table, or 0: what traverse reports for
- * such an instance is exactly these fields in order, then the type object. The two hottest loops
- * of the collector read them directly: through traverse's buffer a full collection of 1M live
- * instances took 83 ns per object instead of 70 (docs/performance.md); test/fuzz/gc.fuzz.test.ts
- * checks both paths against the verifier.
- */
-function plainInstanceEdge(h: GcState, o: number, id: number, i: number): number {
-  const s = o + h.typeFieldsOffset[id]! + SLOT_SIZE * i;
-  return read32(h, s + 4) === REF_TAG ? read32(h, s) : 0;
+/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
+export function subtractRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  const typeIsGc = h.typeIsGc;
+  const typeKind = h.typeKind;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const o = g + 8;
+    const id = i32[(g >> 2) + 3]! & 65535;
+    const kind = typeKind[id];
+    let p = 0;
+    let n = 0;
+    if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+      p = o + h.typeFieldsOffset[id]!;
+      n = h.typeFieldCount[id]!;
+      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+      const tw = (h.typeObject[id]! >> 2) - 1;
+      const tp = i32[tw]!;
+      if ((tp & 2) !== 0) i32[tw] = tp - 4;
+    } else if (kind === 5) {
+      p = i32[(o + 12) >> 2]!;
+      n = i32[(o + 8) >> 2]!;
+    } else if (kind === 4) {
+      p = o + 16;
+      n = i32[(o + 8) >> 2]!;
+    } else {
+      const m = traverse(h, o);
+      const edges = h.edges;
+      for (let i = 0; i < m; i++) visitDecref(h, edges[i]!);
+      continue;
+    }
+    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    for (let s = p >> 2, end = s + 2 * n; s < end; s += 2) {
+      if (i32[s + 1] !== -65536) continue;
+      const r = i32[s]!;
+      if (r === 0 || typeIsGc[i32[(r >> 2) + 1]! & 65535] === 0) continue;
+      const rw = (r >> 2) - 1;
+      const rp = i32[rw]!;
+      if ((rp & 2) !== 0) i32[rw] = rp - 4;
+    }
+  }
 }
 
 /**
  * visit_reachable: `op` is referenced by a reachable object. If it was tentatively moved to the
  * unreachable list, move it back to the tail of `young` (the scan will reach it again); if the
- * scan has not reached it yet, mark it reachable (gc_refs := 1).
+ * scan has not reached it yet, mark it reachable (gc_refs := 1). `i32` is the heap's words: no
+ * pass of a collection grows the heap.
  */
-function visitReachable(h: GcState, op: number, young: number): void {
-  if (h.typeIsGc[typeIdOf(h, op)] === 0) return;
+function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): void {
+  if (h.typeIsGc[i32[(op >> 2) + 1]! & 65535] === 0) return;
   const g = op - 8;
-  const w = read32(h, g + 4);
+  const gw = g >> 2;
+  const prevWord = i32[gw + 1]!;
   // Not in the set, or already scanned and found reachable.
-  if ((w & PREV_MASK_COLLECTING) === 0) return;
-  const next = read32(h, g);
-  if ((next & NEXT_MASK_UNREACHABLE) !== 0) {
+  if ((prevWord & 2) === 0) return;
+  const next = i32[gw]!;
+  if ((next & 1) !== 0) {
     // Unlink from the unreachable list by hand: its next words carry the UNREACHABLE bit.
-    const prev = w & PREV_MASK;
-    const nextHead = next & ~NEXT_MASK_UNREACHABLE;
-    write32(h, prev, next);
-    write32(h, nextHead + 4, (read32(h, nextHead + 4) & FLAGS) | prev);
+    const prev = prevWord & -4;
+    const nw = (next & -2) >> 2;
+    i32[prev >> 2] = next;
+    i32[nw + 1] = (i32[nw + 1]! & 3) | prev;
     // Append to young, gc_refs = 1.
-    const last = read32(h, young + 4);
-    write32(h, last, g);
-    write32(h, g, young);
-    write32(h, young + 4, g);
-    write32(h, g + 4, (w & FLAGS) | ONE_REF);
-  } else if (w >>> PREV_SHIFT === 0) {
-    write32(h, g + 4, w | ONE_REF);
+    const yw = young >> 2;
+    const last = i32[yw + 1]!;
+    i32[last >> 2] = g;
+    i32[gw] = young;
+    i32[yw + 1] = g;
+    i32[gw + 1] = (prevWord & 3) | 4;
+  } else if (prevWord >>> 2 === 0) {
+    i32[gw + 1] = prevWord | 4;
   }
 }
 
@@ -121,7 +126,9 @@ function visitReachable(h: GcState, op: number, young: number): void {
  * referents are marked reachable, its prev pointer is restored and COLLECTING cleared. An object
  * with gc_refs == 0 moves, for now, to the tail of `unreachable` (singly linked, next words
  * tagged UNREACHABLE); a later reachable object may bring it back. The next object is always
- * re-read from the cursor, because visits append to young.
+ * re-read from the cursor, because visits append to young. Slots are visited in traverse's order
+ * (an instance's fields first to last, then its type; a list's or tuple's items last to first):
+ * it decides the order in which objects move back.
  *
  * With `survivors` set (the collection's first pass, not the resurrection check) the scan also
  * does untrack_tuples: a reachable tuple whose items cannot be tracked is untracked as the cursor
@@ -131,56 +138,68 @@ function visitReachable(h: GcState, op: number, young: number): void {
  * counts the dicts among them.
  */
 export function moveUnreachable(h: GcState, young: number, unreachable: number, survivors: boolean): number {
+  const i32 = h.i32;
+  const typeKind = h.typeKind;
+  const uw = unreachable >> 2;
   let prev = young;
   let kept = 0;
   let dicts = 0;
-  let g = read32(h, young);
+  let g = i32[young >> 2]!;
   while (g !== young) {
-    const w = read32(h, g + 4);
-    if (w >>> PREV_SHIFT !== 0) {
+    const gw = g >> 2;
+    const prevWord = i32[gw + 1]!;
+    if (prevWord >>> 2 !== 0) {
       const o = g + 8;
-      const id = typeIdOf(h, o);
-      const kind = h.typeKind[id];
-      if (kind === Kind.Instance && h.typeAttrsOffset[id]! < 0) {
-        const nf = h.typeFieldCount[id]!;
-        for (let i = 0; i < nf; i++) {
-          const r = plainInstanceEdge(h, o, id, i);
-          if (r !== 0) visitReachable(h, r, young);
+      const id = i32[gw + 3]! & 65535;
+      const kind = typeKind[id];
+      if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+        const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
+        for (let s = s0, end = s0 + 2 * h.typeFieldCount[id]!; s < end; s += 2) {
+          const r = i32[s]!;
+          if (r !== 0 && i32[s + 1] === -65536) visitReachable(h, i32, r, young);
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;
-        if ((read32(h, t - 4) & PREV_MASK_COLLECTING) !== 0) visitReachable(h, t, young);
+        if ((i32[(t >> 2) - 1]! & 2) !== 0) visitReachable(h, i32, t, young);
+      } else if (kind === 5 || kind === 4) {
+        const s0 = (kind === 5 ? i32[(o + 12) >> 2]! : o + 16) >> 2;
+        const n = i32[(o + (kind === 5 ? 8 : 8)) >> 2]!;
+        for (let s = s0 + 2 * (n - 1); s >= s0; s -= 2) {
+          const r = i32[s]!;
+          if (r !== 0 && i32[s + 1] === -65536) visitReachable(h, i32, r, young);
+        }
       } else {
         const n = traverse(h, o);
         const edges = h.edges;
-        for (let i = 0; i < n; i++) visitReachable(h, edges[i]!, young);
+        for (let i = 0; i < n; i++) visitReachable(h, i32, edges[i]!, young);
       }
-      if (survivors && kind === Kind.Tuple && tupleCanUntrack(h, g + 8)) {
+      if (survivors && kind === 4 && tupleCanUntrack(h, o)) {
         // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
-        write32(h, prev, read32(h, g));
-        write32(h, g, 0);
-        write32(h, g + 4, read32(h, g + 4) & PREV_MASK_FINALIZED);
+        i32[prev >> 2] = i32[gw]!;
+        i32[gw] = 0;
+        i32[gw + 1] = i32[gw + 1]! & 1;
       } else {
-        write32(h, g + 4, (read32(h, g + 4) & PREV_MASK_FINALIZED) | prev);
+        i32[gw + 1] = (i32[gw + 1]! & 1) | prev;
         prev = g;
         kept++;
-        if (kind === Kind.Dict) dicts++;
+        if (kind === 6) dicts++;
       }
     } else {
-      write32(h, prev, read32(h, g));
-      const last = read32(h, unreachable + 4);
-      write32(h, last, NEXT_MASK_UNREACHABLE | g);
-      write32(h, g + 4, (w & FLAGS) | last);
-      write32(h, g, NEXT_MASK_UNREACHABLE | unreachable);
-      write32(h, unreachable + 4, g);
+      i32[prev >> 2] = i32[gw]!;
+      const last = i32[uw + 1]!;
+      i32[last >> 2] = 1 | g;
+      i32[gw + 1] = (prevWord & 3) | last;
+      i32[gw] = 1 | unreachable;
+      i32[uw + 1] = g;
     }
-    g = read32(h, prev);
+    g = i32[prev >> 2]!;
   }
-  write32(h, young + 4, prev);
-  write32(h, unreachable, read32(h, unreachable) & ~NEXT_MASK_UNREACHABLE);
+  i32[(young >> 2) + 1] = prev;
+  i32[uw] = i32[uw]! & -2;
   h.gcDictSurvivors = dicts;
   return kept;
 }
+// #endregion generated: collectorPasses
 
 /** Reports gc_refs of every object (after subtract_refs) to the trace sink. */
 export function traceRefs(h: GcState, head: number): void {

@@ -18,6 +18,8 @@ import type { ObjectHeap } from "./heap.js";
 /** The high word of a reference slot (as a signed int32). */
 export const REF_TAG = 0xffff0000 | 0;
 export const SLOT_SIZE = 8;
+/** Byte offset of a slot's high word, which holds REF_TAG for a reference. */
+export const SLOT_TAG = 4;
 const CANONICAL_NAN_HI = 0x7ff80000;
 
 /** True if the slot at `p` holds a reference (or NULL), false if it holds a number. */

@@ -1,0 +1,204 @@
+/**
+ * The collector's three passes over a generation (update_refs, subtract_refs, move_unreachable
+ * in Modules/gcmodule.c), written flat over the heap's words for scripts/gen-hot.ts. Slotted
+ * instances, lists and tuples have their slots read in place; every other kind goes through
+ * traverse's edge buffer. The offsets are literals computed from the layout constants: V8 does
+ * not fold module-level constants into optimised code, and reading them cost the pause about 8 %.
+ */
+import {
+  GC_HEAD_SIZE,
+  GC_NEXT,
+  GC_PREV,
+  NEXT_MASK_UNREACHABLE,
+  OB_REFCNT,
+  OB_TYPE,
+  PREV_MASK,
+  PREV_MASK_COLLECTING,
+  PREV_MASK_FINALIZED,
+  PREV_SHIFT,
+  TYPE_ID_MASK,
+} from "../src/object/header.js";
+import { Kind } from "../src/object/kinds.js";
+import { LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
+import { TUPLE_ITEMS, TUPLE_SIZE } from "../src/object/tuple.js";
+import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
+import { w } from "./hot-words.js";
+
+const COL = PREV_MASK_COLLECTING;
+const FIN = PREV_MASK_FINALIZED;
+const FLAGS = COL | FIN;
+const ONE_REF = 1 << PREV_SHIFT;
+const SW = SLOT_SIZE / 4;
+/** Word offsets from a GC head's word index `gw`. */
+const G_NEXT = "";
+const G_PREV = w(GC_PREV - GC_NEXT);
+const G_REFCNT = w(GC_HEAD_SIZE + OB_REFCNT);
+const G_TYPE = w(GC_HEAD_SIZE + OB_TYPE);
+/** Word offsets from an object's word index. */
+const O_PREV = w(GC_PREV);
+const O_TYPE = w(OB_TYPE);
+const S_TAG = w(SLOT_TAG);
+
+export const collectorPasses = `
+/** update_refs: gc_refs := refcount and COLLECTING set, for every object of the list. */
+export function updateRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const gw = g >> 2;
+    i32[gw${G_PREV}] = (i32[gw${G_PREV}]! & ${FIN}) | ${COL} | (i32[gw${G_REFCNT}]! << ${PREV_SHIFT});
+  }
+}
+
+/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
+export function subtractRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  const typeIsGc = h.typeIsGc;
+  const typeKind = h.typeKind;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const o = g + ${GC_HEAD_SIZE};
+    const id = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
+    const kind = typeKind[id];
+    let p = 0;
+    let n = 0;
+    if (kind === ${Kind.Instance} && h.typeAttrsOffset[id]! < 0) {
+      p = o + h.typeFieldsOffset[id]!;
+      n = h.typeFieldCount[id]!;
+      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+      const tw = (h.typeObject[id]! >> 2)${O_PREV};
+      const tp = i32[tw]!;
+      if ((tp & ${COL}) !== 0) i32[tw] = tp - ${ONE_REF};
+    } else if (kind === ${Kind.List}) {
+      p = i32[(o + ${LIST_ITEMS}) >> 2]!;
+      n = i32[(o + ${LIST_SIZE}) >> 2]!;
+    } else if (kind === ${Kind.Tuple}) {
+      p = o + ${TUPLE_ITEMS};
+      n = i32[(o + ${TUPLE_SIZE}) >> 2]!;
+    } else {
+      const m = traverse(h, o);
+      const edges = h.edges;
+      for (let i = 0; i < m; i++) visitDecref(h, edges[i]!);
+      continue;
+    }
+    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    for (let s = p >> 2, end = s + ${SW} * n; s < end; s += ${SW}) {
+      if (i32[s${S_TAG}] !== ${REF_TAG}) continue;
+      const r = i32[s]!;
+      if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
+      const rw = (r >> 2)${O_PREV};
+      const rp = i32[rw]!;
+      if ((rp & ${COL}) !== 0) i32[rw] = rp - ${ONE_REF};
+    }
+  }
+}
+
+/**
+ * visit_reachable: \`op\` is referenced by a reachable object. If it was tentatively moved to the
+ * unreachable list, move it back to the tail of \`young\` (the scan will reach it again); if the
+ * scan has not reached it yet, mark it reachable (gc_refs := 1). \`i32\` is the heap's words: no
+ * pass of a collection grows the heap.
+ */
+function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): void {
+  if (h.typeIsGc[i32[(op >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) return;
+  const g = op - ${GC_HEAD_SIZE};
+  const gw = g >> 2;
+  const prevWord = i32[gw${G_PREV}]!;
+  // Not in the set, or already scanned and found reachable.
+  if ((prevWord & ${COL}) === 0) return;
+  const next = i32[gw${G_NEXT}]!;
+  if ((next & ${NEXT_MASK_UNREACHABLE}) !== 0) {
+    // Unlink from the unreachable list by hand: its next words carry the UNREACHABLE bit.
+    const prev = prevWord & ${PREV_MASK};
+    const nw = (next & ${~NEXT_MASK_UNREACHABLE}) >> 2;
+    i32[(prev >> 2)${G_NEXT}] = next;
+    i32[nw${G_PREV}] = (i32[nw${G_PREV}]! & ${FLAGS}) | prev;
+    // Append to young, gc_refs = 1.
+    const yw = young >> 2;
+    const last = i32[yw${G_PREV}]!;
+    i32[(last >> 2)${G_NEXT}] = g;
+    i32[gw${G_NEXT}] = young;
+    i32[yw${G_PREV}] = g;
+    i32[gw${G_PREV}] = (prevWord & ${FLAGS}) | ${ONE_REF};
+  } else if (prevWord >>> ${PREV_SHIFT} === 0) {
+    i32[gw${G_PREV}] = prevWord | ${ONE_REF};
+  }
+}
+
+/**
+ * move_unreachable: walks \`young\` head to tail. An object with gc_refs > 0 is reachable: its
+ * referents are marked reachable, its prev pointer is restored and COLLECTING cleared. An object
+ * with gc_refs == 0 moves, for now, to the tail of \`unreachable\` (singly linked, next words
+ * tagged UNREACHABLE); a later reachable object may bring it back. The next object is always
+ * re-read from the cursor, because visits append to young. Slots are visited in traverse's order
+ * (an instance's fields first to last, then its type; a list's or tuple's items last to first):
+ * it decides the order in which objects move back.
+ *
+ * With \`survivors\` set (the collection's first pass, not the resurrection check) the scan also
+ * does untrack_tuples: a reachable tuple whose items cannot be tracked is untracked as the cursor
+ * passes it. The cursor passes survivors in their final list order, and an item's tracking can
+ * only change when the cursor passes that item, so this is exactly CPython's separate pass over
+ * the survivors afterwards. Returns the number of survivors left in \`young\`; \`h.gcDictSurvivors\`
+ * counts the dicts among them.
+ */
+export function moveUnreachable(h: GcState, young: number, unreachable: number, survivors: boolean): number {
+  const i32 = h.i32;
+  const typeKind = h.typeKind;
+  const uw = unreachable >> 2;
+  let prev = young;
+  let kept = 0;
+  let dicts = 0;
+  let g = i32[young >> 2]!;
+  while (g !== young) {
+    const gw = g >> 2;
+    const prevWord = i32[gw${G_PREV}]!;
+    if (prevWord >>> ${PREV_SHIFT} !== 0) {
+      const o = g + ${GC_HEAD_SIZE};
+      const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
+      const kind = typeKind[id];
+      if (kind === ${Kind.Instance} && h.typeAttrsOffset[id]! < 0) {
+        const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
+        for (let s = s0, end = s0 + ${SW} * h.typeFieldCount[id]!; s < end; s += ${SW}) {
+          const r = i32[s]!;
+          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) visitReachable(h, i32, r, young);
+        }
+        // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
+        const t = h.typeObject[id]!;
+        if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) visitReachable(h, i32, t, young);
+      } else if (kind === ${Kind.List} || kind === ${Kind.Tuple}) {
+        const s0 = (kind === ${Kind.List} ? i32[(o + ${LIST_ITEMS}) >> 2]! : o + ${TUPLE_ITEMS}) >> 2;
+        const n = i32[(o + (kind === ${Kind.List} ? ${LIST_SIZE} : ${TUPLE_SIZE})) >> 2]!;
+        for (let s = s0 + ${SW} * (n - 1); s >= s0; s -= ${SW}) {
+          const r = i32[s]!;
+          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) visitReachable(h, i32, r, young);
+        }
+      } else {
+        const n = traverse(h, o);
+        const edges = h.edges;
+        for (let i = 0; i < n; i++) visitReachable(h, i32, edges[i]!, young);
+      }
+      if (survivors && kind === ${Kind.Tuple} && tupleCanUntrack(h, o)) {
+        // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
+        i32[(prev >> 2)${G_NEXT}] = i32[gw${G_NEXT}]!;
+        i32[gw${G_NEXT}] = 0;
+        i32[gw${G_PREV}] = i32[gw${G_PREV}]! & ${FIN};
+      } else {
+        i32[gw${G_PREV}] = (i32[gw${G_PREV}]! & ${FIN}) | prev;
+        prev = g;
+        kept++;
+        if (kind === ${Kind.Dict}) dicts++;
+      }
+    } else {
+      i32[(prev >> 2)${G_NEXT}] = i32[gw${G_NEXT}]!;
+      const last = i32[uw${G_PREV}]!;
+      i32[(last >> 2)${G_NEXT}] = ${NEXT_MASK_UNREACHABLE} | g;
+      i32[gw${G_PREV}] = (prevWord & ${FLAGS}) | last;
+      i32[gw${G_NEXT}] = ${NEXT_MASK_UNREACHABLE} | unreachable;
+      i32[uw${G_PREV}] = g;
+    }
+    g = i32[(prev >> 2)${G_NEXT}]!;
+  }
+  i32[(young >> 2)${G_PREV}] = prev;
+  i32[uw${G_NEXT}] = i32[uw${G_NEXT}]! & ${~NEXT_MASK_UNREACHABLE};
+  h.gcDictSurvivors = dicts;
+  return kept;
+}
+`;
