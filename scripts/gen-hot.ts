@@ -34,7 +34,7 @@ import {
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
-import { collectorPasses } from "./hot-collector.js";
+import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
 import { w } from "./hot-words.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -226,6 +226,7 @@ const REGIONS: readonly Region[] = [
     code: deallocInstanceFast + deallocInstanceHelpers,
   },
   { file: "src/gc/deduce.ts", name: "collectorPasses", code: collectorPasses },
+  { file: "src/gc/destroy.ts", name: "legacyFinalizers", code: legacyFinalizers },
 ];
 
 function begin(name: string): string {

@@ -5,6 +5,8 @@
  * traverse's edge buffer. The offsets are literals computed from the layout constants: V8 does
  * not fold module-level constants into optimised code, and reading them cost the pause about 8 %.
  */
+
+import { MAY_FINALIZE, MAY_HAVE_WEAKREFS } from "../src/gc/flags.js";
 import {
   GC_HEAD_SIZE,
   GC_NEXT,
@@ -95,15 +97,15 @@ export function subtractRefs(h: GcState, head: number): void {
  * visit_reachable: \`op\` is referenced by a reachable object. If it was tentatively moved to the
  * unreachable list, move it back to the tail of \`young\` (the scan will reach it again); if the
  * scan has not reached it yet, mark it reachable (gc_refs := 1). \`i32\` is the heap's words: no
- * pass of a collection grows the heap.
+ * pass of a collection grows the heap. Returns 1 if it moved \`op\` back, else 0.
  */
-function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): void {
-  if (h.typeIsGc[i32[(op >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) return;
+function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): number {
+  if (h.typeIsGc[i32[(op >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) return 0;
   const g = op - ${GC_HEAD_SIZE};
   const gw = g >> 2;
   const prevWord = i32[gw${G_PREV}]!;
   // Not in the set, or already scanned and found reachable.
-  if ((prevWord & ${COL}) === 0) return;
+  if ((prevWord & ${COL}) === 0) return 0;
   const next = i32[gw${G_NEXT}]!;
   if ((next & ${NEXT_MASK_UNREACHABLE}) !== 0) {
     // Unlink from the unreachable list by hand: its next words carry the UNREACHABLE bit.
@@ -118,9 +120,10 @@ function visitReachable(h: GcState, i32: Int32Array, op: number, young: number):
     i32[gw${G_NEXT}] = young;
     i32[yw${G_PREV}] = g;
     i32[gw${G_PREV}] = (prevWord & ${FLAGS}) | ${ONE_REF};
-  } else if (prevWord >>> ${PREV_SHIFT} === 0) {
-    i32[gw${G_PREV}] = prevWord | ${ONE_REF};
+    return 1;
   }
+  if (prevWord >>> ${PREV_SHIFT} === 0) i32[gw${G_PREV}] = prevWord | ${ONE_REF};
+  return 0;
 }
 
 /**
@@ -137,7 +140,7 @@ function visitReachable(h: GcState, i32: Int32Array, op: number, young: number):
  * passes it. The cursor passes survivors in their final list order, and an item's tracking can
  * only change when the cursor passes that item, so this is exactly CPython's separate pass over
  * the survivors afterwards. Returns the number of survivors left in \`young\`; \`h.gcDictSurvivors\`
- * counts the dicts among them.
+ * counts the dicts among them, \`h.gcUnreachable\` the objects left in \`unreachable\`.
  */
 export function moveUnreachable(h: GcState, young: number, unreachable: number, survivors: boolean): number {
   const i32 = h.i32;
@@ -146,6 +149,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let prev = young;
   let kept = 0;
   let dicts = 0;
+  let moved = 0;
+  let back = 0;
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
@@ -158,22 +163,22 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
         const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
         for (let s = s0, end = s0 + ${SW} * h.typeFieldCount[id]!; s < end; s += ${SW}) {
           const r = i32[s]!;
-          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) visitReachable(h, i32, r, young);
+          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;
-        if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) visitReachable(h, i32, t, young);
+        if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) back += visitReachable(h, i32, t, young);
       } else if (kind === ${Kind.List} || kind === ${Kind.Tuple}) {
         const s0 = (kind === ${Kind.List} ? i32[(o + ${LIST_ITEMS}) >> 2]! : o + ${TUPLE_ITEMS}) >> 2;
         const n = i32[(o + (kind === ${Kind.List} ? ${LIST_SIZE} : ${TUPLE_SIZE})) >> 2]!;
         for (let s = s0 + ${SW} * (n - 1); s >= s0; s -= ${SW}) {
           const r = i32[s]!;
-          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) visitReachable(h, i32, r, young);
+          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
         }
       } else {
         const n = traverse(h, o);
         const edges = h.edges;
-        for (let i = 0; i < n; i++) visitReachable(h, i32, edges[i]!, young);
+        for (let i = 0; i < n; i++) back += visitReachable(h, i32, edges[i]!, young);
       }
       if (survivors && kind === ${Kind.Tuple} && tupleCanUntrack(h, o)) {
         // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
@@ -193,12 +198,49 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       i32[gw${G_PREV}] = (prevWord & ${FLAGS}) | last;
       i32[gw${G_NEXT}] = ${NEXT_MASK_UNREACHABLE} | unreachable;
       i32[uw${G_PREV}] = g;
+      moved++;
     }
     g = i32[(prev >> 2)${G_NEXT}]!;
   }
   i32[(young >> 2)${G_PREV}] = prev;
   i32[uw${G_NEXT}] = i32[uw${G_NEXT}]! & ${~NEXT_MASK_UNREACHABLE};
   h.gcDictSurvivors = dicts;
+  h.gcUnreachable = moved - back;
   return kept;
+}
+`;
+
+export const legacyFinalizers = `
+/**
+ * move_legacy_finalizers: makes \`unreachable\` an ordinary list again (clears the UNREACHABLE
+ * tags) and moves every object with a legacy finalizer to \`finalizers\`, COLLECTING cleared.
+ *
+ * The same walk notes whether any object is a weakref or has weakrefs (MAY_HAVE_WEAKREFS) or
+ * has a finalizer that has not run (MAY_FINALIZE), so that handle_weakrefs and finalize_garbage
+ * need not walk a list on which they would find nothing. The flags may say "maybe" for an object
+ * that leaves the list later; they never miss one, because until those steps only this
+ * collection's own code runs, and later no object joins the list.
+ */
+export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
+  const i32 = h.i32;
+  let found = 0;
+  let g = i32[unreachable >> 2]!;
+  while (g !== unreachable) {
+    const gw = g >> 2;
+    const next = i32[gw${G_NEXT}]! & ${~NEXT_MASK_UNREACHABLE};
+    i32[gw${G_NEXT}] = next;
+    const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
+    const wl = h.typeWeaklistOffset[id]!;
+    const kind = h.typeKind[id];
+    if ((wl >= 0 && i32[(g + ${GC_HEAD_SIZE} + wl) >> 2] !== 0) || kind === ${Kind.Weakref} || kind === ${Kind.WeakProxy})
+      found |= ${MAY_HAVE_WEAKREFS};
+    if (h.typeHasFinalizer[id] === 1 && (i32[gw${G_PREV}]! & ${FIN}) === 0) found |= ${MAY_FINALIZE};
+    if (h.typeHasLegacyFinalizer[id] === 1) {
+      i32[gw${G_PREV}] = i32[gw${G_PREV}]! & ${~COL};
+      gcListMove(h, g, finalizers);
+    }
+    g = next;
+  }
+  return found;
 }
 `;

@@ -15,18 +15,17 @@ import {
   typeInfo,
 } from "../object/index.js";
 import type { GcPhase } from "../trace/index.js";
-import { hex } from "../util/index.js";
+import { assert, hex } from "../util/index.js";
 import { moveUnreachable, subtractRefs, traceRefs, updateRefs } from "./deduce.js";
 import {
   deleteGarbage,
   finalizeGarbage,
   handleLegacyFinalizers,
   handleResurrectedObjects,
-  MAY_FINALIZE,
-  MAY_HAVE_WEAKREFS,
   moveLegacyFinalizerReachable,
   moveLegacyFinalizers,
 } from "./destroy.js";
+import { MAY_FINALIZE, MAY_HAVE_WEAKREFS } from "./flags.js";
 import { type GcCallbackInfo, GcDebug, type GcState } from "./heap.js";
 import { gcListInit, gcListMerge, gcListSize } from "./lists.js";
 import { untrackDicts } from "./untrack.js";
@@ -70,6 +69,7 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   phase(h, "move-unreachable", UNREACHABLE, () => {
     survivors = moveUnreachable(h, young, UNREACHABLE, true);
   });
+  const unreachable = h.gcUnreachable;
   phase(h, "survivors", old, () => promoteSurvivors(h, generation, young, old, survivors));
 
   // Legacy finalizers (tp_del) and what they reach are uncollectable.
@@ -101,7 +101,7 @@ export function collectMain(h: GcState, generation: number): CollectResult {
     else gcListMerge(h, UNREACHABLE, FINAL_UNREACHABLE);
   });
 
-  collected += gcListSize(h, FINAL_UNREACHABLE);
+  collected += userCodeRan ? gcListSize(h, FINAL_UNREACHABLE) : finalUnreachable(h, unreachable);
   phase(h, "delete", FINAL_UNREACHABLE, () => deleteGarbage(h, FINAL_UNREACHABLE, old));
 
   const uncollectable = gcListSize(h, FINALIZERS);
@@ -116,6 +116,16 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   stats.uncollectable += uncollectable;
   if (h.trace !== null) h.trace({ kind: "gc-end", generation, collected, uncollectable });
   return { collected, uncollectable };
+}
+
+/**
+ * The size of FINAL_UNREACHABLE when no user code ran since move_unreachable: what that scan left
+ * unreachable, less what went to FINALIZERS (a walk of the list, as gc_list_size, on checked heaps).
+ */
+function finalUnreachable(h: GcState, unreachable: number): number {
+  const n = unreachable - gcListSize(h, FINALIZERS);
+  if (h.checked) assert(n === gcListSize(h, FINAL_UNREACHABLE), "the unreachable count is off");
+  return n;
 }
 
 /** count[g+1] += 1 (g < 2); count[0..g] = 0 (as gc_collect_main starts). */

@@ -93,15 +93,15 @@ export function subtractRefs(h: GcState, head: number): void {
  * visit_reachable: `op` is referenced by a reachable object. If it was tentatively moved to the
  * unreachable list, move it back to the tail of `young` (the scan will reach it again); if the
  * scan has not reached it yet, mark it reachable (gc_refs := 1). `i32` is the heap's words: no
- * pass of a collection grows the heap.
+ * pass of a collection grows the heap. Returns 1 if it moved `op` back, else 0.
  */
-function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): void {
-  if (h.typeIsGc[i32[(op >> 2) + 1]! & 65535] === 0) return;
+function visitReachable(h: GcState, i32: Int32Array, op: number, young: number): number {
+  if (h.typeIsGc[i32[(op >> 2) + 1]! & 65535] === 0) return 0;
   const g = op - 8;
   const gw = g >> 2;
   const prevWord = i32[gw + 1]!;
   // Not in the set, or already scanned and found reachable.
-  if ((prevWord & 2) === 0) return;
+  if ((prevWord & 2) === 0) return 0;
   const next = i32[gw]!;
   if ((next & 1) !== 0) {
     // Unlink from the unreachable list by hand: its next words carry the UNREACHABLE bit.
@@ -116,9 +116,10 @@ function visitReachable(h: GcState, i32: Int32Array, op: number, young: number):
     i32[gw] = young;
     i32[yw + 1] = g;
     i32[gw + 1] = (prevWord & 3) | 4;
-  } else if (prevWord >>> 2 === 0) {
-    i32[gw + 1] = prevWord | 4;
+    return 1;
   }
+  if (prevWord >>> 2 === 0) i32[gw + 1] = prevWord | 4;
+  return 0;
 }
 
 /**
@@ -135,7 +136,7 @@ function visitReachable(h: GcState, i32: Int32Array, op: number, young: number):
  * passes it. The cursor passes survivors in their final list order, and an item's tracking can
  * only change when the cursor passes that item, so this is exactly CPython's separate pass over
  * the survivors afterwards. Returns the number of survivors left in `young`; `h.gcDictSurvivors`
- * counts the dicts among them.
+ * counts the dicts among them, `h.gcUnreachable` the objects left in `unreachable`.
  */
 export function moveUnreachable(h: GcState, young: number, unreachable: number, survivors: boolean): number {
   const i32 = h.i32;
@@ -144,6 +145,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let prev = young;
   let kept = 0;
   let dicts = 0;
+  let moved = 0;
+  let back = 0;
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
@@ -156,22 +159,22 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
         const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
         for (let s = s0, end = s0 + 2 * h.typeFieldCount[id]!; s < end; s += 2) {
           const r = i32[s]!;
-          if (r !== 0 && i32[s + 1] === -65536) visitReachable(h, i32, r, young);
+          if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;
-        if ((i32[(t >> 2) - 1]! & 2) !== 0) visitReachable(h, i32, t, young);
+        if ((i32[(t >> 2) - 1]! & 2) !== 0) back += visitReachable(h, i32, t, young);
       } else if (kind === 5 || kind === 4) {
         const s0 = (kind === 5 ? i32[(o + 12) >> 2]! : o + 16) >> 2;
         const n = i32[(o + (kind === 5 ? 8 : 8)) >> 2]!;
         for (let s = s0 + 2 * (n - 1); s >= s0; s -= 2) {
           const r = i32[s]!;
-          if (r !== 0 && i32[s + 1] === -65536) visitReachable(h, i32, r, young);
+          if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
         }
       } else {
         const n = traverse(h, o);
         const edges = h.edges;
-        for (let i = 0; i < n; i++) visitReachable(h, i32, edges[i]!, young);
+        for (let i = 0; i < n; i++) back += visitReachable(h, i32, edges[i]!, young);
       }
       if (survivors && kind === 4 && tupleCanUntrack(h, o)) {
         // Unlink it (prev words in young hold gc_refs; only next links matter until the end).
@@ -191,12 +194,14 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       i32[gw + 1] = (prevWord & 3) | last;
       i32[gw] = 1 | unreachable;
       i32[uw + 1] = g;
+      moved++;
     }
     g = i32[prev >> 2]!;
   }
   i32[(young >> 2) + 1] = prev;
   i32[uw] = i32[uw]! & -2;
   h.gcDictSurvivors = dicts;
+  h.gcUnreachable = moved - back;
   return kept;
 }
 // #endregion generated: collectorPasses

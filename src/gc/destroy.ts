@@ -10,8 +10,6 @@ import { read32, write32 } from "../memory/index.js";
 import {
   describe,
   increfRaw,
-  isWeakref,
-  NEXT_MASK_UNREACHABLE,
   PREV_MASK_COLLECTING,
   PREV_MASK_FINALIZED,
   setFinalized,
@@ -28,11 +26,7 @@ function clearCollecting(h: GcState, g: number): void {
   write32(h, g + 4, read32(h, g + 4) & ~PREV_MASK_COLLECTING);
 }
 
-/** What moveLegacyFinalizers saw on the list: some object may have weakrefs to clear. */
-export const MAY_HAVE_WEAKREFS = 1;
-/** What moveLegacyFinalizers saw on the list: some object has a finalizer that has not run. */
-export const MAY_FINALIZE = 2;
-
+// #region generated: legacyFinalizers (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * move_legacy_finalizers: makes `unreachable` an ordinary list again (clears the UNREACHABLE
  * tags) and moves every object with a legacy finalizer to `finalizers`, COLLECTING cleared.
@@ -44,24 +38,27 @@ export const MAY_FINALIZE = 2;
  * collection's own code runs, and later no object joins the list.
  */
 export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
+  const i32 = h.i32;
   let found = 0;
-  let g = read32(h, unreachable);
+  let g = i32[unreachable >> 2]!;
   while (g !== unreachable) {
-    const next = read32(h, g) & ~NEXT_MASK_UNREACHABLE;
-    write32(h, g, next);
-    const o = g + 8;
-    const id = typeIdOf(h, o);
+    const gw = g >> 2;
+    const next = i32[gw]! & -2;
+    i32[gw] = next;
+    const id = i32[gw + 3]! & 65535;
     const wl = h.typeWeaklistOffset[id]!;
-    if ((wl >= 0 && read32(h, o + wl) !== 0) || isWeakref(h, o)) found |= MAY_HAVE_WEAKREFS;
-    if (h.typeHasFinalizer[id] === 1 && (read32(h, g + 4) & PREV_MASK_FINALIZED) === 0) found |= MAY_FINALIZE;
+    const kind = h.typeKind[id];
+    if ((wl >= 0 && i32[(g + 8 + wl) >> 2] !== 0) || kind === 9 || kind === 10) found |= 1;
+    if (h.typeHasFinalizer[id] === 1 && (i32[gw + 1]! & 1) === 0) found |= 2;
     if (h.typeHasLegacyFinalizer[id] === 1) {
-      clearCollecting(h, g);
+      i32[gw + 1] = i32[gw + 1]! & -3;
       gcListMove(h, g, finalizers);
     }
     g = next;
   }
   return found;
 }
+// #endregion generated: legacyFinalizers
 
 /**
  * move_legacy_finalizer_reachable: everything reachable from a legacy-finalizer object is

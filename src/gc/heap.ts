@@ -84,6 +84,8 @@ export class GcState extends WeakrefHeap {
   traceGcRefs = false;
   /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */
   gcDictSurvivors = 0;
+  /** Objects the last move_unreachable scan left on the unreachable list (what gc_list_size would count). */
+  gcUnreachable = 0;
 
   constructor(options: MemoryOptions = {}) {
     super(options);

@@ -6,7 +6,8 @@
  * attribute tables, lists, tuples that can and cannot be untracked, dicts with str and general
  * keys, weakrefs and KeyedRefs), with cycles and outside references; then each pass runs on a
  * copy of the heap's words both ways, and the words (gc_refs, links, flags, the unreachable list
- * and its order), the survivor count and the dict count must come out the same.
+ * and its order), the survivor count, the dict count and the unreachable count must come out the
+ * same.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -107,7 +108,9 @@ function refMoveUnreachable(h: H, young: number, unreachable: number, survivors:
   }
   write32(h, young + 4, prev);
   write32(h, unreachable, read32(h, unreachable) & ~NEXT_MASK_UNREACHABLE);
-  return [kept, dicts];
+  let left = 0;
+  for (let u = read32(h, unreachable); u !== unreachable; u = read32(h, u) & ~NEXT_MASK_UNREACHABLE) left++;
+  return [kept, dicts, left];
 }
 
 // --- random heaps ---
@@ -268,7 +271,7 @@ function compare(h: H, survivors: boolean): void {
   expectSameWords(s1, s2, "subtract_refs");
   const [m1, r1] = after(h, s1, () => {
     gcListInit(h, unreachable);
-    return [moveUnreachable(h, young, unreachable, survivors), h.gcDictSurvivors];
+    return [moveUnreachable(h, young, unreachable, survivors), h.gcDictSurvivors, h.gcUnreachable];
   });
   const [m2, r2] = after(h, s1, () => {
     gcListInit(h, unreachable);
