@@ -17,7 +17,7 @@ import {
   typeIdOf,
   typeInfo,
 } from "../object/index.js";
-import { clearObject, decref, kindHasClear, listAppend } from "../refcount/index.js";
+import { clearObject, decref, decrefFast, kindHasClear, listAppend } from "../refcount/index.js";
 import { clearUnreachableMask, deduceUnreachable } from "./deduce.js";
 import { GcDebug, type GcState } from "./heap.js";
 import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
@@ -153,7 +153,7 @@ export function deleteGarbage(h: GcState, collectable: number, old: number): voi
       } catch (error) {
         h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
       }
-      decref(h, o);
+      decrefFast(h, o);
     }
     if (read32(h, collectable) === g) {
       clearCollecting(h, g);
