@@ -41,23 +41,41 @@ const O_PREV = w(GC_PREV);
 const O_TYPE = w(OB_TYPE);
 const S_TAG = w(SLOT_TAG);
 
-export const collectorPasses = `
-/** update_refs: gc_refs := refcount and COLLECTING set, for every object of the list. */
-export function updateRefs(h: GcState, head: number): void {
-  const i32 = h.i32;
-  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
-    const gw = g >> 2;
-    i32[gw${G_PREV}] = (i32[gw${G_PREV}]! & ${FIN}) | ${COL} | (i32[gw${G_REFCNT}]! << ${PREV_SHIFT});
-  }
-}
-
-/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
-export function subtractRefs(h: GcState, head: number): void {
+/**
+ * subtract_refs, or (fused) update_refs and subtract_refs in one walk for a full collection:
+ * there every tracked object is in the set (the permanent generation being empty), so an object
+ * whose COLLECTING bit is clear but that is tracked has simply not been counted yet; it gets
+ * gc_refs := refcount at the first reference to it, or when the walk reaches it.
+ */
+function subtractRefs(fused: boolean): string {
+  /** The visit of reference \`r\`'s prev word at word index \`rw\`, value \`rp\`. */
+  const visit = (rw: string, rp: string): string =>
+    fused
+      ? `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${ONE_REF};
+        else if (i32[${rw}${w(GC_NEXT - GC_PREV)}] !== 0)
+          i32[${rw}] = (${rp} & ${FIN}) | ${COL} | ((i32[${rw}${w(OB_REFCNT - GC_PREV)}]! - 1) << ${PREV_SHIFT});`
+      : `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${ONE_REF};`;
+  const doc = fused
+    ? `/**
+ * update_refs and subtract_refs fused, for a full collection with an empty permanent generation
+ * (see collect.ts): every tracked object is then in the set, so a tracked object without
+ * COLLECTING has not been counted yet and is counted (gc_refs := refcount) at its first visit.
+ */`
+    : "/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */";
+  return `
+${doc}
+export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, head: number): void {
   const i32 = h.i32;
   const typeIsGc = h.typeIsGc;
   const typeKind = h.typeKind;
   for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
-    const o = g + ${GC_HEAD_SIZE};
+    const o = g + ${GC_HEAD_SIZE};${
+      fused
+        ? `
+    const gp = i32[(g >> 2)${G_PREV}]!;
+    if ((gp & ${COL}) === 0) i32[(g >> 2)${G_PREV}] = (gp & ${FIN}) | ${COL} | (i32[(g >> 2)${G_REFCNT}]! << ${PREV_SHIFT});`
+        : ""
+    }
     const id = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
     const kind = typeKind[id];
     let p = 0;
@@ -68,7 +86,7 @@ export function subtractRefs(h: GcState, head: number): void {
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2)${O_PREV};
       const tp = i32[tw]!;
-      if ((tp & ${COL}) !== 0) i32[tw] = tp - ${ONE_REF};
+      ${visit("tw", "tp")}
     } else if (kind === ${Kind.List}) {
       p = i32[(o + ${LIST_ITEMS}) >> 2]!;
       n = i32[(o + ${LIST_SIZE}) >> 2]!;
@@ -78,7 +96,7 @@ export function subtractRefs(h: GcState, head: number): void {
     } else {
       const m = traverse(h, o);
       const edges = h.edges;
-      for (let i = 0; i < m; i++) visitDecref(h, edges[i]!);
+      for (let i = 0; i < m; i++) ${fused ? "visitDecrefCounting" : "visitDecref"}(h, edges[i]!);
       continue;
     }
     // The slots in place; subtract_refs only counts, so the order of visits does not matter.
@@ -88,11 +106,25 @@ export function subtractRefs(h: GcState, head: number): void {
       if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
       const rw = (r >> 2)${O_PREV};
       const rp = i32[rw]!;
-      if ((rp & ${COL}) !== 0) i32[rw] = rp - ${ONE_REF};
+      ${visit("rw", "rp")}
     }
   }
 }
+`;
+}
 
+export const collectorPasses = `
+/** update_refs: gc_refs := refcount and COLLECTING set, for every object of the list. */
+export function updateRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const gw = g >> 2;
+    i32[gw${G_PREV}] = (i32[gw${G_PREV}]! & ${FIN}) | ${COL} | (i32[gw${G_REFCNT}]! << ${PREV_SHIFT});
+  }
+}
+
+${subtractRefs(false)}
+${subtractRefs(true)}
 /**
  * visit_reachable: \`op\` is referenced by a reachable object. If it was tentatively moved to the
  * unreachable list, move it back to the tail of \`young\` (the scan will reach it again); if the

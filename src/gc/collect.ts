@@ -10,13 +10,14 @@ import {
   GEN0_HEAD,
   gcLinkPooled,
   gcUnlinkPooled,
+  PERMANENT_HEAD,
   SCRATCH_HEADS,
   typeIdOf,
   typeInfo,
 } from "../object/index.js";
 import type { GcPhase } from "../trace/index.js";
 import { assert, hex } from "../util/index.js";
-import { moveUnreachable, subtractRefs, traceRefs, updateRefs } from "./deduce.js";
+import { moveUnreachable, subtractRefs, traceRefs, updateRefs, updateSubtractRefs } from "./deduce.js";
 import {
   deleteGarbage,
   finalizeGarbage,
@@ -61,8 +62,17 @@ export function collectMain(h: GcState, generation: number): CollectResult {
   phase(h, "merge", young, () => mergeYounger(h, generation));
 
   // deduce_unreachable: what is reachable from outside `young` stays; the rest moves to UNREACHABLE.
-  phase(h, "update-refs", young, () => updateRefs(h, young));
-  phase(h, "subtract-refs", young, () => subtractRefs(h, young));
+  if (
+    generation === NUM_GENERATIONS - 1 &&
+    h.trace === null &&
+    read32(h, PERMANENT_HEAD) === PERMANENT_HEAD
+  ) {
+    // Every tracked object is in the set: the two passes fuse into one walk (deduce.ts).
+    updateSubtractRefs(h, young);
+  } else {
+    phase(h, "update-refs", young, () => updateRefs(h, young));
+    phase(h, "subtract-refs", young, () => subtractRefs(h, young));
+  }
   if (h.traceGcRefs) traceRefs(h, young);
   gcListInit(h, UNREACHABLE);
   let survivors = 0;

@@ -20,6 +20,7 @@ import { read32, write32 } from "../memory/index.js";
 import {
   NEXT_MASK_UNREACHABLE,
   PREV_MASK_COLLECTING,
+  PREV_MASK_FINALIZED,
   PREV_SHIFT,
   traverse,
   tupleCanUntrack,
@@ -35,6 +36,23 @@ function visitDecref(h: GcState, op: number): void {
   if (h.typeIsGc[typeIdOf(h, op)] === 0) return;
   const w = read32(h, op - 4);
   if ((w & PREV_MASK_COLLECTING) !== 0) write32(h, op - 4, w - ONE_REF);
+}
+
+/**
+ * visit_decref for the fused pass (updateSubtractRefs): a tracked object without COLLECTING is in
+ * the set but not yet counted, so it is counted first (gc_refs := refcount), then decremented.
+ */
+function visitDecrefCounting(h: GcState, op: number): void {
+  if (h.typeIsGc[typeIdOf(h, op)] === 0) return;
+  const w = read32(h, op - 4);
+  if ((w & PREV_MASK_COLLECTING) !== 0) write32(h, op - 4, w - ONE_REF);
+  else if (read32(h, op - 8) !== 0) {
+    write32(
+      h,
+      op - 4,
+      (w & PREV_MASK_FINALIZED) | PREV_MASK_COLLECTING | ((read32(h, op) - 1) << PREV_SHIFT),
+    );
+  }
 }
 
 // #region generated: collectorPasses (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
@@ -85,6 +103,56 @@ export function subtractRefs(h: GcState, head: number): void {
       const rw = (r >> 2) - 1;
       const rp = i32[rw]!;
       if ((rp & 2) !== 0) i32[rw] = rp - 4;
+    }
+  }
+}
+
+/**
+ * update_refs and subtract_refs fused, for a full collection with an empty permanent generation
+ * (see collect.ts): every tracked object is then in the set, so a tracked object without
+ * COLLECTING has not been counted yet and is counted (gc_refs := refcount) at its first visit.
+ */
+export function updateSubtractRefs(h: GcState, head: number): void {
+  const i32 = h.i32;
+  const typeIsGc = h.typeIsGc;
+  const typeKind = h.typeKind;
+  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+    const o = g + 8;
+    const gp = i32[(g >> 2) + 1]!;
+    if ((gp & 2) === 0) i32[(g >> 2) + 1] = (gp & 1) | 2 | (i32[(g >> 2) + 2]! << 2);
+    const id = i32[(g >> 2) + 3]! & 65535;
+    const kind = typeKind[id];
+    let p = 0;
+    let n = 0;
+    if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+      p = o + h.typeFieldsOffset[id]!;
+      n = h.typeFieldCount[id]!;
+      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+      const tw = (h.typeObject[id]! >> 2) - 1;
+      const tp = i32[tw]!;
+      if ((tp & 2) !== 0) i32[tw] = tp - 4;
+      else if (i32[tw - 1] !== 0) i32[tw] = (tp & 1) | 2 | ((i32[tw + 1]! - 1) << 2);
+    } else if (kind === 5) {
+      p = i32[(o + 12) >> 2]!;
+      n = i32[(o + 8) >> 2]!;
+    } else if (kind === 4) {
+      p = o + 16;
+      n = i32[(o + 8) >> 2]!;
+    } else {
+      const m = traverse(h, o);
+      const edges = h.edges;
+      for (let i = 0; i < m; i++) visitDecrefCounting(h, edges[i]!);
+      continue;
+    }
+    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    for (let s = p >> 2, end = s + 2 * n; s < end; s += 2) {
+      if (i32[s + 1] !== -65536) continue;
+      const r = i32[s]!;
+      if (r === 0 || typeIsGc[i32[(r >> 2) + 1]! & 65535] === 0) continue;
+      const rw = (r >> 2) - 1;
+      const rp = i32[rw]!;
+      if ((rp & 2) !== 0) i32[rw] = rp - 4;
+      else if (i32[rw - 1] !== 0) i32[rw] = (rp & 1) | 2 | ((i32[rw + 1]! - 1) << 2);
     }
   }
 }
