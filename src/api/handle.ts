@@ -36,6 +36,12 @@ export interface HandleHost {
 
 /** Reads a handle's object address, validating the handle (for the API's own modules). */
 export let addressOf: (h: Handle, op: string) => number;
+/**
+ * A handle's object address when the handle is usable as it stands (not released, not stale, its
+ * heap open and unchecked), else 0; then addressOf, given the operation's name, says what is wrong.
+ * For callers whose operation name would have to be built (a template string per call).
+ */
+export let addressIfUsable: (h: Handle) => number;
 /** The heap a handle belongs to. */
 export let hostOf: (h: Handle) => HandleHost;
 /**
@@ -75,6 +81,7 @@ export class Handle {
 
   static {
     addressOf = (h, op) => h.#use(op);
+    addressIfUsable = (h) => h.#usable();
     hostOf = (h) => h.#host;
     setLeakRecord = (h, record) => {
       h.#leak = record;
@@ -93,6 +100,12 @@ export class Handle {
       return this.#useSlow(op);
     }
     return this.#addr;
+  }
+
+  #usable(): number {
+    const host = this.#host;
+    const e = host.engine;
+    return reuseTagOf(e, this.#addr) !== this.#tag || host.closed || e.checked ? 0 : this.#addr;
   }
 
   #useSlow(op: string): number {
