@@ -264,6 +264,20 @@ describe("the W2b floor", () => {
     floorW1Drop(b, list);
   });
 
+  it("its check catches a prev pointer left holding gc_refs and a lost object", () => {
+    const i32 = newFloorHeap(100);
+    const list = floorW1Build(i32, 100);
+    floorCollectPause(i32);
+    checkFloorPause(i32, list, 100);
+    const o = i32[(i32[(list >> 2) + 3]! >> 2) + 2 * 50]!;
+    const saved = i32[(o >> 2) - 1]!;
+    i32[(o >> 2) - 1] = (1 << 2) | 2; // gc_refs 1, COLLECTING
+    expect(() => checkFloorPause(i32, list, 100)).toThrow(/not its predecessor/);
+    i32[(o >> 2) - 1] = saved;
+    checkFloorPause(i32, list, 100);
+    expect(() => checkFloorPause(i32, list, 101)).toThrow(/size or count/);
+  });
+
   it("throws, rather than pretend, when there is garbage", () => {
     const i32 = newFloorHeap(10);
     floorMakeCycles(i32, 1);
