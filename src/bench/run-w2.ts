@@ -187,7 +187,7 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
     `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
       `(${W2_PAUSE_SIZES.join(", ")} live objects; fragmented: ${W2_FRAGMENTED_SIZES.join(", ")}); ` +
       `${cfg.w2Reps} repetitions ` +
-      `(${w2BigReps(cfg)} for ${W2_BIG}), one node and one python process per part per repetition`,
+      `(${w2BigReps(cfg)} for ${W2_BIG}), one node process per variant (refheap, and the floor where it runs) and one python process per part per repetition`,
     processes,
   );
   let python: W2Measured["python"] = null;
