@@ -121,7 +121,7 @@ const cpythonPlainName = (automaticCollection: boolean | null): string =>
 
 interface Row {
   name: string;
-  runtime: "refheap" | "V8" | "CPython";
+  runtime: "refheap" | "V8" | "floor" | "CPython";
   shape: Shape;
   /** Whether the heap's automatic cycle collection was on (null: V8, whose collector always is). */
   automaticCollection: boolean | null;
@@ -261,6 +261,15 @@ function reportW1(
       "allocations a young collection walks the new objects, all alive in the list, and older generations " +
       "follow at their thresholds; CPython's full collections also walk the interpreter's own objects, " +
       "which refheap's heap does not have. The other rows have it off.",
+  );
+  notes.push(
+    "floor row: NOT refheap. Hand-written flat TypeScript (src/bench/floor-flat.ts) over an Int32Array of its " +
+      "own, laid out as refheap's heap, doing the work of the refheap Node (unchecked, steal) row and nothing " +
+      "else: pymalloc allocation and free with the pool and arena transitions, the header, the NULL field, the " +
+      "type's refcount, the generation-0 link and count, the list's appends (list_resize's growth copies the " +
+      "items), then list_dealloc last to first. It knows its one class: no API, handles, checked mode, trace " +
+      "hooks, weakref or finalizer tests, per-type tables or trashcan. It shows how fast an exact " +
+      "implementation can be on this machine; each round checks its heap is back where it started.",
   );
   if (python !== null) {
     notes.push(

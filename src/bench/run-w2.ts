@@ -23,7 +23,8 @@ import {
   withRange,
 } from "./report.js";
 import { SHUFFLE_SEED } from "./shuffle.js";
-import { type CollectTime, makeW2Variant, W2_CHILD_IDS, type W2Part } from "./w2.js";
+import { FLOOR_NAME } from "./w1.js";
+import { type CollectTime, makeW2Variant, W2_CHILD_IDS, W2_FLOOR_CHILD_IDS, type W2Part } from "./w2.js";
 
 /** Two-object cycles: 500,000 pairs. */
 const W2_GARBAGE_OBJECTS = 1_000_000;
@@ -83,13 +84,19 @@ export function runW2Child(cfg: BenchConfig, id: string): void {
 }
 
 /** Whether `id` names a W2 child. */
-export const isW2ChildId = (id: string): boolean => (Object.values(W2_CHILD_IDS) as string[]).includes(id);
+export const isW2ChildId = (id: string): boolean =>
+  [...Object.values(W2_CHILD_IDS), ...Object.values(W2_FLOOR_CHILD_IDS)].includes(id);
+
+/** The floor runs next to refheap for the garbage and for the pauses of at least this many objects. */
+const FLOOR_MIN_PAUSE = 1_000_000;
+const hasFloor = (t: { part: W2Part; objects: number }): boolean =>
+  t.part === "garbage" || t.objects >= FLOOR_MIN_PAUSE;
 
 // --- the run ---------------------------------------------------------------------------------
 
 interface W2Row {
   name: string;
-  runtime: "refheap" | "CPython";
+  runtime: "refheap" | "floor" | "CPython";
   part: W2Part;
   /** Objects made per round (garbage) or live objects (pause, fragmented). */
   objects: number;
@@ -164,17 +171,23 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
     if (placed !== null) row.placed.push(placed);
   };
   // Table order: per part and size, refheap first (CPython's rows follow as they first report).
-  for (const objects of [W2_GARBAGE_OBJECTS]) rowFor(JS_NAME, "refheap", "garbage", objects);
-  for (const objects of W2_PAUSE_SIZES) rowFor(JS_NAME, "refheap", "pause", objects);
-  for (const objects of W2_FRAGMENTED_SIZES) rowFor(JS_NAME, "refheap", "fragmented", objects);
+  // The floor's row right after refheap's, where it runs.
+  const declare = (part: W2Part, objects: number): void => {
+    rowFor(JS_NAME, "refheap", part, objects);
+    if (hasFloor({ part, objects })) rowFor(FLOOR_NAME, "floor", part, objects);
+  };
+  for (const objects of [W2_GARBAGE_OBJECTS]) declare("garbage", objects);
+  for (const objects of W2_PAUSE_SIZES) declare("pause", objects);
+  for (const objects of W2_FRAGMENTED_SIZES) declare("fragmented", objects);
 
   let processes = 0;
-  for (let rep = 0; rep < cfg.w2Reps; rep++) processes += 2 * tasksFor(cfg, rep).length;
+  for (let rep = 0; rep < cfg.w2Reps; rep++)
+    for (const t of tasksFor(cfg, rep)) processes += hasFloor(t) ? 3 : 2;
   progress.begin(
     `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
       `(${W2_PAUSE_SIZES.join(", ")} live objects; fragmented: ${W2_FRAGMENTED_SIZES.join(", ")}); ` +
       `${cfg.w2Reps} repetitions ` +
-      `(${w2BigReps(cfg)} for ${W2_BIG}), one node and one python process per part per repetition`,
+      `(${w2BigReps(cfg)} for ${W2_BIG}), one node process per variant (refheap, and the floor where it runs) and one python process per part per repetition`,
     processes,
   );
   let python: W2Measured["python"] = null;
@@ -186,29 +199,37 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
   for (let rep = 0; rep < cfg.w2Reps; rep++) {
     const tasks = tasksFor(cfg, rep);
     for (const t of rotated(tasks, rep)) {
-      const id = W2_CHILD_IDS[t.part];
-      const args = ["--child", id, "--n", String(t.objects), "--rounds", String(t.rounds)];
-      const child = spawnJsChild(
-        progress,
-        `W2 ${t.part} ${t.objects}`,
-        [...args, "--warmup", String(t.warmup)],
-        (json): json is W2ChildResult => {
-          const o = json as Partial<W2ChildResult> | null;
-          return (
-            o?.id === id &&
-            typeof o.exposeGc === "boolean" &&
-            Array.isArray(o.rounds) &&
-            o.rounds.length === t.rounds &&
-            o.rounds.every(isCollectTime) &&
-            (t.part === "fragmented" ? typeof o.placed === "number" : o.placed === null)
+      // refheap, then the floor (where it runs); the other way round in odd repetitions.
+      const variants: [string, W2Row["runtime"], string][] = [[JS_NAME, "refheap", W2_CHILD_IDS[t.part]]];
+      if (hasFloor(t)) variants.push([FLOOR_NAME, "floor", W2_FLOOR_CHILD_IDS[t.part]]);
+      for (const [name, runtime, id] of rep % 2 === 0 ? variants : variants.reverse()) {
+        const args = ["--child", id, "--n", String(t.objects), "--rounds", String(t.rounds)];
+        const child = spawnJsChild(
+          progress,
+          `W2 ${runtime === "floor" ? "floor " : ""}${t.part} ${t.objects}`,
+          [...args, "--warmup", String(t.warmup)],
+          (json): json is W2ChildResult => {
+            const o = json as Partial<W2ChildResult> | null;
+            return (
+              o?.id === id &&
+              typeof o.exposeGc === "boolean" &&
+              Array.isArray(o.rounds) &&
+              o.rounds.length === t.rounds &&
+              o.rounds.every(isCollectTime) &&
+              (t.part === "fragmented" ? typeof o.placed === "number" : o.placed === null)
+            );
+          },
+        );
+        exposeGc &&= child.exposeGc;
+        for (const r of child.rounds)
+          shortestJsNs = Math.min(
+            shortestJsNs,
+            r.collectNs,
+            t.part === "garbage" && runtime === "refheap" ? r.makeNs : r.collectNs,
           );
-        },
-      );
-      exposeGc &&= child.exposeGc;
-      for (const r of child.rounds)
-        shortestJsNs = Math.min(shortestJsNs, r.collectNs, t.part === "garbage" ? r.makeNs : r.collectNs);
-      const { rounds, placed } = child;
-      add({ name: JS_NAME, runtime: "refheap", part: t.part, objects: t.objects, rounds, placed });
+        const { rounds, placed } = child;
+        add({ name, runtime, part: t.part, objects: t.objects, rounds, placed });
+      }
     }
     // CPython: the same parts, each in a process of its own (startup and warm-up untimed).
     for (const t of tasks) {
@@ -315,7 +336,7 @@ function reportW2(
       r.name,
       withRange(perObj(r)),
       ms(r).median.toFixed(1),
-      (summarize(r.makeNs).median / r.objects).toFixed(1),
+      r.runtime === "floor" ? "—" : (summarize(r.makeNs).median / r.objects).toFixed(1),
       returned(r),
       times(ratio(perObj(r).median, median(pySlots))),
       times(ratio(perObj(r).median, median(pyPlain))),
@@ -418,6 +439,17 @@ function reportW2(
       "fresh node process per repetition, whose one heap is reused for the warm-up and the timed rounds " +
       "(its arenas are already in place); V8's own GC runs once, before the warm-up (a forced V8 GC between " +
       "rounds slowed the next collect() calls).",
+    "floor rows: NOT refheap. Hand-written flat TypeScript (src/bench/floor-flat.ts) over an Int32Array of " +
+      "its own, laid out as refheap's heap, doing the work the collection must do and nothing else, in a node " +
+      "child of its own like refheap's: garbage = the younger generations merged, update_refs, subtract_refs, " +
+      "move_unreachable, the unreachable tags cleared, delete_garbage (each head cleared, its partner and then " +
+      "itself deallocated, blocks freed to pymalloc); pause = merge, update_refs, subtract_refs, " +
+      "move_unreachable over the same heap (built the same way, the fragmented one with the same shuffle). It " +
+      "knows its one class and the list: no per-type tables, traverse dispatch, weakref, finalizer or " +
+      "legacy-finalizer passes, statistics, callbacks or trace hooks. Its cycles are made (untimed) by plain " +
+      "helpers, so its make column is empty; after every timed collection it checks its heap (all blocks freed, " +
+      "or every link and count restored) and throws if not. Run at " +
+      `${FLOOR_MIN_PAUSE.toLocaleString("en-US")} live objects and more only.`,
     "CPython rows: gc.disable() (automatic collection off), the same parts each in its own python3 process; " +
       `its collect() also walks the interpreter's own live tracked objects (${pythonBaseline ?? "?"} of them ` +
       "at start), which refheap's heap does not have.",
@@ -454,7 +486,8 @@ function reportW2(
     objects: r.objects,
     collectNsPerObj: { ...perObj(r), samples: r.collectNs.map((ns) => ns / r.objects) },
     collectMs: ms(r),
-    makeNsPerObj: r.part === "garbage" ? summarize(r.makeNs.map((ns) => ns / r.objects)) : null,
+    makeNsPerObj:
+      r.part === "garbage" && r.runtime !== "floor" ? summarize(r.makeNs.map((ns) => ns / r.objects)) : null,
     returned: r.returned,
     ratioVsCPython: ratio(perObj(r).median, median(base)),
   });

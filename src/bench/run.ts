@@ -5,7 +5,8 @@
  * set, and an object with one callback weakref dying) on refheap, CPython and a JavaScript
  * Map+WeakRef+FinalizationRegistry cache; W4 (bytes per object). Each is interleaved: every
  * repetition runs each variant once, in a rotating order, so machine drift (thermal, other load)
- * spreads over all variants alike.
+ * spreads over all variants alike. W1 and W2 also have a floor row: hand-written flat code over a
+ * heap of its own doing exactly the workload's work (floor.ts, floor-flat.ts), not refheap.
  *
  * The parts: config.ts (what to run), children.ts (the child processes: node children running
  * child.ts with `--child <id>`, python3 running bench/python/), run-w1.ts … run-w4.ts (each

@@ -11,6 +11,8 @@
 import { decref, Engine, gc, listAppend, listAppendSteal, newInstance, newList, stats } from "../core.js";
 import { Heap, type ListHandle } from "../index.js";
 import { cpuNs } from "./clock.js";
+import { checkFloorEmpty, newFloorHeap } from "./floor.js";
+import { floorW1Build, floorW1Drop } from "./floor-flat.js";
 
 /** The object's layout, so each variant can be compared with its counterpart elsewhere. */
 export type Shape = "empty" | "one-field";
@@ -25,7 +27,7 @@ export interface W1Spec {
   /** Passed to a child process as `--child <id>`. */
   readonly id: string;
   readonly name: string;
-  readonly runtime: "refheap" | "V8";
+  readonly runtime: "refheap" | "V8" | "floor";
   readonly shape: Shape;
   /** Whether the heap's automatic cycle collection is on (null for V8, whose collector always is). */
   readonly automaticCollection: boolean | null;
@@ -350,11 +352,56 @@ function v8Variant(spec: V8Spec): W1Variant {
   };
 }
 
+// --- the floor: hand-written exact work (floor.ts) -------------------------------------------
+
+/** The floor rows' name, in W1's and W2's tables. */
+export const FLOOR_NAME = "floor: hand-written exact work (this machine)";
+
+const FLOOR_SPEC: W1Spec = {
+  id: "floor-node",
+  name: FLOOR_NAME,
+  runtime: "floor",
+  shape: "one-field",
+  automaticCollection: false,
+};
+
+/**
+ * W1's floor: the refheap Node (unchecked, steal) row's work, flat over a floor heap of its own
+ * (floor-flat.ts). Each round checks the heap is back where it started, after its timed part.
+ */
+function floorVariant(): W1Variant {
+  let i32: Int32Array | null = null;
+  let sized = 0;
+  return {
+    ...FLOOR_SPEC,
+    round(n) {
+      if (i32 === null || n > sized) {
+        i32 = newFloorHeap(n);
+        sized = n;
+      }
+      const heap = i32;
+      const t0 = cpuNs();
+      const l = floorW1Build(heap, n);
+      const t1 = cpuNs();
+      floorW1Drop(heap, l);
+      const t2 = cpuNs();
+      checkFloorEmpty(heap, "W1");
+      return { buildNs: t1 - t0, dropNs: t2 - t1 };
+    },
+    checkClean() {
+      if (i32 !== null) checkFloorEmpty(i32, "W1");
+    },
+  };
+}
+
 // --- registry --------------------------------------------------------------------------------
 
 /** Every JavaScript variant, in table order. Describing one builds nothing. */
 export const w1Specs: readonly W1Spec[] = [
-  ...REFHEAP_SPECS,
+  // The floor's row right below the row whose work it does.
+  ...REFHEAP_SPECS.flatMap((s): W1Spec[] =>
+    s.id === "refheap-node-unchecked-steal" ? [s, FLOOR_SPEC] : [s],
+  ),
   ...REFHEAP_GC_SPECS,
   ...HANDLE_SPECS,
   ...V8_SPECS,
@@ -368,5 +415,6 @@ export function makeVariant(id: string): W1Variant {
   if (hs !== undefined) return handleVariant(hs);
   const v = V8_SPECS.find((s) => s.id === id);
   if (v !== undefined) return v8Variant(v);
+  if (id === FLOOR_SPEC.id) return floorVariant();
   throw new Error(`unknown W1 variant ${JSON.stringify(id)} (known: ${w1Specs.map((s) => s.id).join(", ")})`);
 }

@@ -16,6 +16,14 @@
  */
 import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
 import { cpuNs } from "./clock.js";
+import {
+  checkFloorEmpty,
+  checkFloorPause,
+  floorFragmentedList,
+  floorMakeCycles,
+  newFloorHeap,
+} from "./floor.js";
+import { floorCollectGarbage, floorCollectPause, floorW1Build, floorW1Drop } from "./floor-flat.js";
 import { shuffledOrder } from "./shuffle.js";
 import { liveBlocks } from "./w1.js";
 
@@ -49,6 +57,13 @@ export const W2_CHILD_IDS: Readonly<Record<W2Part, string>> = {
   garbage: "w2-garbage",
   pause: "w2-pause",
   fragmented: "w2-pause-fragmented",
+};
+
+/** The floors' child ids (floor.ts, floor-flat.ts): the same parts, hand-written exact work. */
+export const W2_FLOOR_CHILD_IDS: Readonly<Record<W2Part, string>> = {
+  garbage: "w2-floor-garbage",
+  pause: "w2-floor-pause",
+  fragmented: "w2-floor-pause-fragmented",
 };
 
 /** An unchecked engine with `Node` (one reference field, `other`) and automatic collection off. */
@@ -154,8 +169,63 @@ function pauseVariant(objects: number, fragmented: boolean): W2Variant {
   };
 }
 
+/**
+ * W2a's floor: the same cycles made (untimed, by floor.ts's helpers), then ONE full collection by
+ * floorCollectGarbage, timed; after it, the heap must be back where it started.
+ */
+function floorGarbageVariant(objects: number): W2Variant {
+  if (objects % 2 !== 0)
+    throw new Error(`W2 floor garbage: ${objects} objects do not make two-object cycles`);
+  const i32 = newFloorHeap(objects);
+  const round = (): CollectTime => {
+    floorMakeCycles(i32, objects / 2);
+    const t0 = cpuNs();
+    const returned = floorCollectGarbage(i32);
+    const t1 = cpuNs();
+    checkFloorEmpty(i32, "W2a");
+    if (returned !== objects)
+      throw new Error(`floor W2a: found ${returned} unreachable, expected ${objects}`);
+    return { makeNs: 0, collectNs: t1 - t0, returned };
+  };
+  return { warmUp: () => void round(), round, finish: () => checkFloorEmpty(i32, "W2a"), placed: null };
+}
+
+/**
+ * W2b's floor: the same heap as pauseVariant's (in allocation order by floorW1Build, or
+ * fragmented with the same shuffle by floorFragmentedList), then full collections by
+ * floorCollectPause; after each timed one, the links and counts must be restored.
+ */
+function floorPauseVariant(objects: number, fragmented: boolean): W2Variant {
+  const i32 = newFloorHeap(objects);
+  const { list, placed } = fragmented
+    ? floorFragmentedList(i32, shuffledOrder(objects))
+    : { list: floorW1Build(i32, objects), placed: null };
+  const check = (): void => checkFloorPause(i32, list, objects);
+  return {
+    warmUp() {
+      floorCollectPause(i32);
+      check();
+    },
+    round() {
+      const t0 = cpuNs();
+      const returned = floorCollectPause(i32);
+      const t1 = cpuNs();
+      check();
+      return { makeNs: 0, collectNs: t1 - t0, returned };
+    },
+    finish() {
+      floorW1Drop(i32, list);
+      checkFloorEmpty(i32, fragmented ? "W2b fragmented" : "W2b");
+    },
+    placed,
+  };
+}
+
 /** Builds the W2 variant with this child id, for `objects` objects. */
 export function makeW2Variant(id: string, objects: number): W2Variant {
+  if (id === W2_FLOOR_CHILD_IDS.garbage) return floorGarbageVariant(objects);
+  if (id === W2_FLOOR_CHILD_IDS.pause) return floorPauseVariant(objects, false);
+  if (id === W2_FLOOR_CHILD_IDS.fragmented) return floorPauseVariant(objects, true);
   if (id === W2_CHILD_IDS.garbage) return garbageVariant(objects);
   if (id === W2_CHILD_IDS.pause) return pauseVariant(objects, false);
   if (id === W2_CHILD_IDS.fragmented) return pauseVariant(objects, true);

@@ -37,6 +37,7 @@ interface W2PauseJson {
 interface W2Json {
   config: { bigReps: number; fragmented: { seed: number; sizes: { objects: number }[] } };
   timing: { childNodeFlags: string[] };
+  garbage: W2PauseJson[];
   pause: W2PauseJson[];
   fragmentedPause: (W2PauseJson & { placed: number[]; ratioVsInOrder: number | null })[];
   notes: string[];
@@ -82,7 +83,9 @@ describe("refheap bench", () => {
     const out = JSON.parse(c.out()) as { date: string; w1: W1Json; w4: W4Json };
 
     const runtimes = new Set(out.w1.results.map((r) => r.runtime));
-    expect(runtimes).toEqual(new Set(hasPython ? ["refheap", "V8", "CPython"] : ["refheap", "V8"]));
+    expect(runtimes).toEqual(
+      new Set(hasPython ? ["refheap", "floor", "V8", "CPython"] : ["refheap", "floor", "V8"]),
+    );
     for (const r of out.w1.results) {
       expect(r.totalNsPerObj.samples).toHaveLength(1);
       expect(r.totalNsPerObj.median).toBeGreaterThan(0);
@@ -147,6 +150,7 @@ describe("refheap bench", () => {
     const fragmented = out.w2.fragmentedPause;
     expect(fragmented.map((r) => [r.runtime, r.objects])).toEqual([
       ["refheap", 1_000_000],
+      ["floor", 1_000_000],
       ...(hasPython ? [["CPython", 1_000_000]] : []),
     ]);
     for (const r of fragmented) {
@@ -160,6 +164,24 @@ describe("refheap bench", () => {
     expect(out.w2.pause.filter((r) => r.runtime === "refheap").map((r) => r.objects)).toEqual([
       100_000, 1_000_000,
     ]);
+    // The floor rows: W1's below refheap Node (unchecked, steal), W2's next to refheap's; not refheap.
+    const w1Names = out.w1.results.map((r) => r.name);
+    const floorName = "floor: hand-written exact work (this machine)";
+    expect(w1Names[w1Names.indexOf("refheap Node (unchecked, steal)") + 1]).toBe(floorName);
+    const w1Floor = out.w1.results.find((r) => r.runtime === "floor")!;
+    expect(w1Floor.totalNsPerObj.median).toBeGreaterThan(0);
+    if (hasPython) expect(w1Floor.ratioVsCPythonPlain).toBeGreaterThan(0);
+    for (const rows of [out.w2.garbage, out.w2.pause, out.w2.fragmentedPause]) {
+      const floor = rows.filter((r) => r.runtime === "floor");
+      expect(floor.map((r) => [r.name, r.objects])).toEqual([[floorName, 1_000_000]]);
+      expect(floor[0]!.collectNsPerObj.median).toBeGreaterThan(0);
+      if (hasPython) expect(floor[0]!.ratioVsCPython).toBeGreaterThan(0);
+    }
+    expect(out.w2.garbage.find((r) => r.runtime === "floor")!.returned.every((x) => x === 1_000_000)).toBe(
+      true,
+    );
+    for (const section of [out.w1, out.w2])
+      expect(section.notes.join("\n")).toMatch(/floor rows?: NOT refheap/);
   }, 400_000);
 
   it("without CPython the tables say it was skipped, and refheap's rows are still there", async () => {
