@@ -30,6 +30,7 @@ import {
   OB_REFCNT,
   OB_TYPE,
   PREV_MASK,
+  PREV_MASK_FINALIZED,
   REUSE_TAG_SHIFT,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
@@ -152,7 +153,7 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (optional && !attrsEmpty(h, ow, id)) return false;
   const g = o - ${GC_HEAD_SIZE};
   const gw = g >> 2;
-  if (i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] !== 0) gcUntrack(h, o);
+  if (i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] !== 0) untrackWords(i32, gw);
   h.trashNesting++;
   if (optional) {
     clearWeaklist(h, o, id);
@@ -196,6 +197,21 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
 `;
 
 const deallocInstanceHelpers = `
+/**
+ * gcUntrack over the words, for the fast path: through the accessors it cost the path V8's
+ * inlining budget (own and inlined bytecodes must stay under its cumulative limit for the path to
+ * be inlined into decrefFast's callers).
+ */
+function untrackWords(i32: Int32Array, gw: number): void {
+  const pv = i32[gw${w(GC_PREV - GC_NEXT)}]!;
+  const prev = pv & ${PREV_MASK};
+  const next = i32[gw]!;
+  i32[prev >> 2] = next;
+  i32[(next >> 2)${w(GC_PREV - GC_NEXT)}] = (i32[(next >> 2)${w(GC_PREV - GC_NEXT)}]! & ${~PREV_MASK}) | prev;
+  i32[gw] = 0;
+  i32[gw${w(GC_PREV - GC_NEXT)}] = pv & ${PREV_MASK_FINALIZED};
+}
+
 /** Whether a dynamic class's instance has no attribute table (always true for other classes). */
 function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
   const ao = h.typeAttrsOffset[id]!;

@@ -230,7 +230,7 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (optional && !attrsEmpty(h, ow, id)) return false;
   const g = o - 8;
   const gw = g >> 2;
-  if (i32[gw] !== 0) gcUntrack(h, o);
+  if (i32[gw] !== 0) untrackWords(i32, gw);
   h.trashNesting++;
   if (optional) {
     clearWeaklist(h, o, id);
@@ -270,6 +270,21 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
   if (trc === 0) dealloc(h, t);
   trashEnd(h);
   return true;
+}
+
+/**
+ * gcUntrack over the words, for the fast path: through the accessors it cost the path V8's
+ * inlining budget (own and inlined bytecodes must stay under its cumulative limit for the path to
+ * be inlined into decrefFast's callers).
+ */
+function untrackWords(i32: Int32Array, gw: number): void {
+  const pv = i32[gw + 1]!;
+  const prev = pv & -4;
+  const next = i32[gw]!;
+  i32[prev >> 2] = next;
+  i32[(next >> 2) + 1] = (i32[(next >> 2) + 1]! & 3) | prev;
+  i32[gw] = 0;
+  i32[gw + 1] = pv & 1;
 }
 
 /** Whether a dynamic class's instance has no attribute table (always true for other classes). */
