@@ -47,7 +47,6 @@ import {
   dictDelItem,
   dictDelItemString,
   dictGetSlot,
-  dictGetSlotString,
   dictSetItem,
   incref,
   listAppend,
@@ -303,17 +302,19 @@ export class WeakCore {
 
   /** The address of `data` (validated). */
   data(op: string): number {
-    this.#check(op);
-    // The name for an error message is built only when there is an error (W3's hits: 0.85x).
-    const a = addressIfUsable(this.#data);
-    return a !== 0 ? a : addressOf(this.#data, `${this.name}.${op}`);
+    return this.#address(this.#data, op);
   }
 
   /** The address of the pending removals list (validated). */
   pending(op: string): number {
+    return this.#address(this.#pending, op);
+  }
+
+  /** `h`'s address; the name for an error message is built only when there is one (W3's hits: 0.85x). */
+  #address(h: Handle, op: string): number {
     this.#check(op);
-    const a = addressIfUsable(this.#pending);
-    return a !== 0 ? a : addressOf(this.#pending, `${this.name}.${op}`);
+    const a = addressIfUsable(h);
+    return a !== 0 ? a : addressOf(h, `${this.name}.${op}`);
   }
 
   pendingCount(op: string): number {
@@ -638,14 +639,10 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     dictSetItem(this.core.engine, d, k, kIsRef, kr, true);
   }
 
-  /** The KeyedRef stored for `key` (borrowed), or 0. */
-  #lookup(key: Key, op: string): number {
+  /** The KeyedRef stored for `key` (borrowed), or 0. `label` names the operation in errors. */
+  #lookup(key: Key, op: string, label: string): number {
     const core = this.core;
-    const d = core.data(op);
-    const p =
-      typeof key === "string"
-        ? dictGetSlotString(core.engine, d, key)
-        : dictValueSlot(core.ctx, d, key, `WeakValueDictionary.${op}`);
+    const p = dictValueSlot(core.ctx, core.data(op), key, label);
     return p === 0 ? 0 : slotRef(core.engine, p);
   }
 
@@ -658,7 +655,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   get<D>(key: Key, defaultValue: D): V | D;
   get<D>(key: Key, defaultValue?: D): V | D | undefined {
     this.core.commitIfPending("get");
-    const wr = this.#lookup(key, "get");
+    const wr = this.#lookup(key, "get", "WeakValueDictionary.get");
     const o = wr === 0 ? 0 : weakrefReferent(this.core.engine, wr);
     return o === 0 ? defaultValue : this.#wrap(o);
   }
@@ -691,7 +688,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   /** key in d: true if present with a live value. */
   has(key: Key): boolean {
     this.core.commitIfPending("has");
-    const wr = this.#lookup(key, "has");
+    const wr = this.#lookup(key, "has", "WeakValueDictionary.has");
     return wr !== 0 && weakrefReferent(this.core.engine, wr) !== 0;
   }
 
@@ -751,7 +748,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   /** d.setdefault(key, default): the live value for `key`, else stores `defaultValue` and returns it. */
   setdefault(key: Key, defaultValue: V): V {
     const core = this.core;
-    const wr = this.#lookup(key, "setdefault");
+    const wr = this.#lookup(key, "setdefault", "WeakValueDictionary.setdefault");
     const o = wr === 0 ? 0 : weakrefReferent(core.engine, wr);
     if (o !== 0) return this.#wrap(o);
     core.commitIfPending("setdefault");

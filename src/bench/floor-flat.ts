@@ -1,7 +1,9 @@
 /**
  * The floors' timed functions: W1's build and drop, W2a's collection of cyclic garbage, W2b's
  * full collection that finds nothing. Each is flat over the floor heap's words (floor.ts draws
- * them): no helper call inside a loop, every word offset a literal. The literals:
+ * them): no helper call inside a loop except on pymalloc's slow paths (a new pool, a pool that
+ * was full or becomes empty: once per pool, where refheap calls out too), every word offset a
+ * literal. The literals:
  *
  *   4/5 generation 0 head (0x10)   8/9 generation 1 (0x20)   12/13 generation 2 (0x30)
  *   20/21 the unreachable list (0x50)   128/129 the type object's GC head, 130 its refcount
@@ -16,7 +18,7 @@
  *     field (+4 address, +5 tag) or a list's size (+4), items (+5), allocated (+6)
  *   -65536 = REF_TAG (0xFFFF0000); 0xef0 has a bit set for each GC type id below 16 (4-7, 9-11)
  */
-import { freeBlock, newFloorList } from "./floor.js";
+import { freeBlock, newFloorList, newPool } from "./floor.js";
 
 /**
  * W1's build: a new list, then n times: a Node (pymalloc allocation, header, NULL field, type
@@ -32,54 +34,8 @@ export function floorW1Build(i32: Int32Array, n: number): number {
   for (let i = 0; i < n; i++) {
     if (i32[194]! >= i32[196]!) throw new Error("floor W1: a collection is due");
     let pool = i32[192]!;
-    if (pool === 0) {
-      // allocate_from_new_pool: a pool of the head of usable_arenas (a new arena if none).
-      let a = i32[193]!;
-      if (a === 0) {
-        const limit = i32[197]!;
-        a = 1;
-        while (a < limit && i32[32768 + a] !== 0) a++;
-        if (a >= limit) throw new Error("floor: out of arena chunks");
-        i32[32768 + a] = 2;
-        const nw = 1024 + 8 * a;
-        i32[nw] = 64;
-        i32[nw + 1] = a << 20;
-        i32[nw + 2] = 0;
-        i32[nw + 3] = 0;
-        i32[nw + 4] = 0;
-        i32[193] = a;
-      }
-      const aw = 1024 + 8 * a;
-      const nf = i32[aw]!;
-      pool = i32[aw + 2]!;
-      if (pool !== 0) {
-        i32[aw + 2] = i32[(pool >> 2) + 2]!;
-      } else {
-        pool = i32[aw + 1]!;
-        i32[aw + 1] = pool + 16384;
-        i32[(pool >> 2) + 4] = a;
-        i32[(pool >> 2) + 5] = 0xffff;
-      }
-      i32[aw] = nf - 1;
-      if (nf === 1) {
-        const next = i32[aw + 3]!;
-        i32[193] = next;
-        if (next !== 0) i32[1024 + 8 * next + 4] = 0;
-        i32[aw + 3] = 0;
-      }
-      const nw = pool >> 2;
-      i32[nw + 2] = 0;
-      i32[nw + 3] = 0;
-      i32[192] = pool;
-      i32[nw] = 0;
-      if (i32[nw + 5] !== 1) {
-        i32[nw + 5] = 1;
-        i32[nw + 6] = 80;
-        i32[nw + 7] = 16352;
-        i32[nw + 1] = pool + 48;
-        i32[nw + 12] = 0;
-      }
-    }
+    // allocate_from_new_pool, once per pool: pymalloc's slow path, a call as in refheap.
+    if (pool === 0) pool = newPool(i32);
     // pymalloc_alloc: pop the pool's free list; carve the next block when it runs dry.
     const pw = pool >> 2;
     i32[pw] = i32[pw]! + 1;
@@ -193,71 +149,17 @@ export function floorW1Drop(i32: Int32Array, list: number): void {
       }
     }
     if (i32[194]! > 0) i32[194] = i32[194]! - 1;
-    // pymalloc_free.
-    const pool = g & -16384;
-    const pw = pool >> 2;
+    // pymalloc_free: push the block on its pool's free list. A pool that was full or becomes
+    // empty takes pymalloc's slow path (freeBlock), as refheap's fast path hands it to freeSmall.
+    const pw = (g & -16384) >> 2;
     const lastFree = i32[pw + 1]!;
-    i32[gw] = lastFree;
-    i32[pw + 1] = g;
     const count = i32[pw]! - 1;
-    i32[pw] = count;
-    if (lastFree === 0 || count === 0) {
-      if (lastFree === 0) {
-        // It was full: used again, at the front of usedpools.
-        const head = i32[192]!;
-        i32[pw + 2] = head;
-        i32[pw + 3] = 0;
-        if (head !== 0) i32[(head >> 2) + 3] = pool;
-        i32[192] = pool;
-      }
-      if (count === 0) {
-        // Empty: off usedpools, onto its arena's freepools (insert_to_freepool).
-        const nx = i32[pw + 2]!;
-        const pv = i32[pw + 3]!;
-        if (pv === 0) i32[192] = nx;
-        else i32[(pv >> 2) + 2] = nx;
-        if (nx !== 0) i32[(nx >> 2) + 3] = pv;
-        const a = i32[pw + 4]!;
-        const aw = 1024 + 8 * a;
-        i32[pw + 2] = i32[aw + 2]!;
-        i32[aw + 2] = pool;
-        const nf = i32[aw]! + 1;
-        i32[aw] = nf;
-        const an = i32[aw + 3]!;
-        if (nf === 64 && an !== 0) {
-          // Wholly free and not the last usable arena: give it back.
-          const ap = i32[aw + 4]!;
-          if (ap === 0) i32[193] = an;
-          else i32[1024 + 8 * ap + 3] = an;
-          i32[1024 + 8 * an + 4] = ap;
-          i32[aw + 3] = 0;
-          i32[aw + 4] = 0;
-          i32[32768 + a] = 0;
-          i32[aw] = 0;
-          i32[aw + 2] = 0;
-        } else if (nf === 1) {
-          // It had no free pool: it becomes the head of usable_arenas.
-          const head = i32[193]!;
-          i32[aw + 3] = head;
-          i32[aw + 4] = 0;
-          if (head !== 0) i32[1024 + 8 * head + 4] = a;
-          i32[193] = a;
-        } else if (an !== 0 && i32[1024 + 8 * an]! < nf) {
-          // Keep usable_arenas sorted: slide it past the arenas with fewer free pools.
-          let after = an;
-          while (i32[1024 + 8 * after + 3] !== 0 && i32[1024 + 8 * i32[1024 + 8 * after + 3]!]! < nf)
-            after = i32[1024 + 8 * after + 3]!;
-          const ap = i32[aw + 4]!;
-          if (ap === 0) i32[193] = an;
-          else i32[1024 + 8 * ap + 3] = an;
-          i32[1024 + 8 * an + 4] = ap;
-          const after2 = i32[1024 + 8 * after + 3]!;
-          i32[aw + 4] = after;
-          i32[aw + 3] = after2;
-          if (after2 !== 0) i32[1024 + 8 * after2 + 4] = a;
-          i32[1024 + 8 * after + 3] = a;
-        }
-      }
+    if (lastFree !== 0 && count !== 0) {
+      i32[gw] = lastFree;
+      i32[pw + 1] = g;
+      i32[pw] = count;
+    } else {
+      freeBlock(i32, g);
     }
     const trc = i32[130]! - 1;
     i32[130] = trc;
@@ -448,66 +350,16 @@ export function floorCollectGarbage(i32: Int32Array): number {
         }
       }
       if (i32[194]! > 0) i32[194] = i32[194]! - 1;
-      // pymalloc_free.
-      const pool = dg & -16384;
-      const pw = pool >> 2;
+      // pymalloc_free, its slow path in freeBlock (as in W1's drop).
+      const pw = (dg & -16384) >> 2;
       const lastFree = i32[pw + 1]!;
-      i32[dgw] = lastFree;
-      i32[pw + 1] = dg;
       const count = i32[pw]! - 1;
-      i32[pw] = count;
-      if (lastFree === 0 || count === 0) {
-        if (lastFree === 0) {
-          const head = i32[192]!;
-          i32[pw + 2] = head;
-          i32[pw + 3] = 0;
-          if (head !== 0) i32[(head >> 2) + 3] = pool;
-          i32[192] = pool;
-        }
-        if (count === 0) {
-          const nx = i32[pw + 2]!;
-          const pv = i32[pw + 3]!;
-          if (pv === 0) i32[192] = nx;
-          else i32[(pv >> 2) + 2] = nx;
-          if (nx !== 0) i32[(nx >> 2) + 3] = pv;
-          const a = i32[pw + 4]!;
-          const aw = 1024 + 8 * a;
-          i32[pw + 2] = i32[aw + 2]!;
-          i32[aw + 2] = pool;
-          const nf = i32[aw]! + 1;
-          i32[aw] = nf;
-          const an = i32[aw + 3]!;
-          if (nf === 64 && an !== 0) {
-            const ap = i32[aw + 4]!;
-            if (ap === 0) i32[193] = an;
-            else i32[1024 + 8 * ap + 3] = an;
-            i32[1024 + 8 * an + 4] = ap;
-            i32[aw + 3] = 0;
-            i32[aw + 4] = 0;
-            i32[32768 + a] = 0;
-            i32[aw] = 0;
-            i32[aw + 2] = 0;
-          } else if (nf === 1) {
-            const head = i32[193]!;
-            i32[aw + 3] = head;
-            i32[aw + 4] = 0;
-            if (head !== 0) i32[1024 + 8 * head + 4] = a;
-            i32[193] = a;
-          } else if (an !== 0 && i32[1024 + 8 * an]! < nf) {
-            let after = an;
-            while (i32[1024 + 8 * after + 3] !== 0 && i32[1024 + 8 * i32[1024 + 8 * after + 3]!]! < nf)
-              after = i32[1024 + 8 * after + 3]!;
-            const ap = i32[aw + 4]!;
-            if (ap === 0) i32[193] = an;
-            else i32[1024 + 8 * ap + 3] = an;
-            i32[1024 + 8 * an + 4] = ap;
-            const after2 = i32[1024 + 8 * after + 3]!;
-            i32[aw + 4] = after;
-            i32[aw + 3] = after2;
-            if (after2 !== 0) i32[1024 + 8 * after2 + 4] = a;
-            i32[1024 + 8 * after + 3] = a;
-          }
-        }
+      if (lastFree !== 0 && count !== 0) {
+        i32[dgw] = lastFree;
+        i32[pw + 1] = dg;
+        i32[pw] = count;
+      } else {
+        freeBlock(i32, dg);
       }
       const trc = i32[130]! - 1;
       i32[130] = trc;

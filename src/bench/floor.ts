@@ -10,7 +10,8 @@
  * a general implementation would branch to code it does not have.
  *
  * The timed functions (floorW1Build, floorW1Drop, floorCollectGarbage, floorCollectPause) are flat:
- * no helper calls in their loops, every word offset a literal (V8 does not fold module-level
+ * no helper calls in their loops except pymalloc's slow paths (newPool, freeBlock: once per pool,
+ * where refheap calls out too), every word offset a literal (V8 does not fold module-level
  * constants into optimised code). The helpers below them (allocBlock, freeBlock, newNode, ...) do
  * the same steps with names, for the untimed set-up and for the tests, which compare the two.
  *
@@ -135,7 +136,7 @@ function newArena(i32: Int32Array): number {
  * (an empty one of the arena, else the next uncarved one), links it as usedpools' only pool and
  * leaves it with count 0 and its first block on the free list.
  */
-function newPool(i32: Int32Array): number {
+export function newPool(i32: Int32Array): number {
   let a = i32[W_USABLE]!;
   if (a === 0) {
     a = newArena(i32);
