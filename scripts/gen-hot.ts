@@ -136,7 +136,7 @@ function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
 const deallocInstanceFast = `
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), whose attribute table is empty, below the
+ * fields that pymalloc serves (typeFastDealloc), that have no attributes, below the
  * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
  * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
  * uncount and free the block with free's trace event, release the type, leave the trashcan with
@@ -212,7 +212,7 @@ function untrackWords(i32: Int32Array, gw: number): void {
   i32[gw${w(GC_PREV - GC_NEXT)}] = pv & ${PREV_MASK_FINALIZED};
 }
 
-/** Whether a dynamic class's instance has no attribute table (always true for other classes). */
+/** Whether a dynamic class's instance has no values array or dict (always true for other classes). */
 function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
   const ao = h.typeAttrsOffset[id]!;
   return ao < 0 || h.i32[ow + (ao >> 2)] === 0;

@@ -17,8 +17,6 @@
  */
 import type { FieldSpec } from "../object/index.js";
 import {
-  E_KEY,
-  E_VALUE,
   FALSE,
   FieldKind,
   NONE,
@@ -32,6 +30,7 @@ import {
   typeIdOf,
 } from "../object/index.js";
 import {
+  attrNameString,
   decref,
   delAttr,
   delAttrString,
@@ -142,10 +141,9 @@ export class InstanceHandle extends Handle {
     const e = host.engine;
     const o = addressOf(this, "setAttr");
     // An existing attribute's name str is reused: replacing a value needs no memory.
-    const p = getAttrSlotString(e, o, attrName(name, "setAttr"));
-    if (p !== 0) {
-      const key = slotRef(e, p - E_VALUE + E_KEY);
-      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, key, v, isRef));
+    const existing = attrNameString(e, o, attrName(name, "setAttr"));
+    if (existing !== 0) {
+      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, existing, v, isRef));
       return;
     }
     const key = newStr(e, name);

@@ -161,6 +161,14 @@ export function readF64(m: Memory, addr: number): number {
 export function writeF64(m: Memory, addr: number, value: number): void {
   m.f64[addr >> 3] = value;
 }
+/** Reads the byte at `addr`. */
+export function read8(m: Memory, addr: number): number {
+  return m.u8[addr]!;
+}
+/** Writes the byte at `addr` (the low 8 bits of `value`). */
+export function write8(m: Memory, addr: number, value: number): void {
+  m.u8[addr] = value;
+}
 /** Reads the 16-bit code unit at `addr` (2-aligned). */
 export function read16(m: Memory, addr: number): number {
   return m.u16[addr >> 1]!;

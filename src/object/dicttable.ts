@@ -1,5 +1,5 @@
 /**
- * The insertion-ordered hash table behind dicts and instance attribute tables (CPython's
+ * The insertion-ordered hash table behind dicts (CPython's
  * "compact dict": an index array into a dense entry array). It lives in one raw block owned by
  * its dict or instance. This file never changes refcounts: callers incref what they store and
  * decref what they remove.
@@ -9,9 +9,8 @@
  *   +16 indices: size × int32 (EMPTY = -1, DUMMY = -2, else an entry number)
  *   then entries: usable × 24 bytes = [hash int32][index int32][key slot][value slot]
  *
- * The index word (E_INDEX) is used by *split* tables only — an instance's attribute table and a
- * split dict's table (sharedkeys.ts) — where it holds the entry's shared-key index; other
- * tables leave it unwritten.
+ * The index word (E_INDEX) is used by the tables of *split* dicts only (sharedkeys.ts), where it
+ * holds the entry's shared-key index; other tables leave it unwritten.
  *
  * A deleted entry keeps its place with a NULL key (so iteration order is insertion order) until
  * the table is rebuilt by a resize.

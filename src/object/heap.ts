@@ -129,7 +129,7 @@ export class ObjectHeap extends Memory {
   /** Per type: offset of the first field slot (instances). */
   typeFieldsOffset: Int32Array = new Int32Array(64);
   typeFieldCount: Int32Array = new Int32Array(64);
-  /** Per type: offset of the dynamic-attribute table pointer, or -1. */
+  /** Per type: offset of the attrs word (values array or dict), or -1. */
   typeAttrsOffset: Int32Array = new Int32Array(64);
   /**
    * Per type: the budget of its shared keys (CPython's dk_usable of the class's cached keys):

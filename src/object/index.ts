@@ -122,6 +122,7 @@ export {
   sharedKeyIndex,
   sharedKeyIs,
   sharedKeyLookup,
+  sharedKeyLookupString,
   sharedKeyStr,
   splitTableOrdered,
   splitTableSorted,
@@ -152,6 +153,17 @@ export {
   slotRef,
   slotRefOrZero,
 } from "./value.js";
+export {
+  valuesAddOrder,
+  valuesBytes,
+  valuesCapacity,
+  valuesCount,
+  valuesGrow,
+  valuesNew,
+  valuesOrderAt,
+  valuesRemoveOrder,
+  valuesSlot,
+} from "./values.js";
 export { type VerifyReport, type VerifyState, verifyHeap } from "./verify.js";
 export {
   allocWeakref,

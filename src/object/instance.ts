@@ -6,7 +6,7 @@
  *
  *   -8 [gc_next] -4 [gc_prev]
  *   >obj +0 [refcnt] +4 [type]
- *        +8 [attrs: split table, dict, or 0] +12 [weakref list head or 0]     (optional)
+ *        +8 [attrs: values array, dict, or 0] +12 [weakref list head or 0]    (optional)
  *        then one 8-byte value slot per declared field, alphabetical
  *
  * A one-field instance of a class with neither option is 24 bytes, a 32-byte block (CPython: 48).
@@ -222,7 +222,7 @@ export function fieldSlot(h: ObjectHeap, o: number, i: number): number {
  *             3                   2                   1
  *           1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0 9 8 7 6 5 4 3 2 1 0  bits
  *          ├─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┴─┼─┼─┴─┴─┤
- *       +8 │      split table address (raw block: 16-aligned)      │0│0 0 0│  values state
+ *       +8 │      values array address (raw block: 16-aligned)     │0│0 0 0│  values state
  *          ├───────────────────────────────────────────────────────┼─┼─────┤
  *       +8 │      dict object address (GC object: block + 8)       │1│0 0 0│  materialised
  *          └───────────────────────────────────────────────────────┴─┴─────┘
@@ -234,23 +234,24 @@ export function fieldSlot(h: ObjectHeap, o: number, i: number): number {
  *   |-------------|--------------|--------------------------------------|--------------------------|
  *   | 0           | values       | nowhere: none stored yet, or         | values array, dict NULL  |
  *   |             |              | released by dealloc / clear          |                          |
- *   | table       | values       | the instance's split table; each     | values array indexed by  |
- *   | (bit 3 = 0) |              | entry records its shared-key index   | the shared keys          |
+ *   | array       | values       | the instance's values array          | values array indexed by  |
+ *   | (bit 3 = 0) |              | (values.ts), slot i = shared name i  | the shared keys          |
  *   | dict        | materialised | a dict object the instance owns one  | values NULL, managed     |
  *   | (bit 3 = 1) |              | reference to (a split dict at first) | dict pointer set         |
  *
- * Transitions: 0 → table at the first setAttr of a shared name; table → bigger table on a
- * resize; 0 or table → dict when setAttr or delAttr meets a name that does not fit (the table
- * becomes the new dict's table unchanged: make_dict_from_instance_attributes); table or dict → 0
- * when dealloc or the collector's clear releases them. A dict never goes back to a table.
+ * Transitions: 0 → array at the first setAttr of a shared name; array → bigger array when the
+ * instance stores a name the class learned after the array was made; 0 or array → dict when
+ * setAttr or delAttr meets a name that does not fit (the dict's table is built from the array in
+ * insertion order: make_dict_from_instance_attributes); array or dict → 0 when dealloc or the
+ * collector's clear releases them. A dict never goes back to an array.
  */
 
 /** Offset of the attrs word in instances of dynamic classes (their typeAttrsOffset). */
 export const INSTANCE_ATTRS = 8;
-/** Set in the attrs word when it holds a dict object rather than a split table. */
+/** Set in the attrs word when it holds a dict object rather than a values array. */
 export const ATTRS_DICT_BIT = 8;
 
-/** The attrs word: 0, a split table, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only. */
+/** The attrs word: 0, a values array, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only. */
 export function attrsWord(h: ObjectHeap, o: number): number {
   return read32(h, o + INSTANCE_ATTRS);
 }

@@ -21,18 +21,18 @@
  * removed (`del a.x` leaves x shared), and `usable` never grows, so once one instance has been
  * materialised every later new name materialises the instance it is stored on.
  *
- * An instance's own attribute table (a dict table, dicttable.ts) is a *split table*: each live
- * entry records its name's shared-key index in the entry's E_INDEX word. CPython keeps the
- * values in an array indexed by that number, so traverse, clear and dealloc see them in
- * shared-key order, whatever order this instance stored them in; iteration (and the dict a
- * materialisation builds) follows the instance's insertion order. `splitTableOrdered` and
- * `splitTableSorted` give the first order; the table's entry order is the second.
+ * An instance's values array (values.ts) holds shared name i's value in slot i, so traverse,
+ * clear and dealloc see the values in shared-key order, whatever order this instance stored them
+ * in; iteration (and the dict a materialisation builds) follows the instance's insertion order,
+ * which the array records. A materialised dict starts *split*: each entry of its table records
+ * its name's shared-key index (E_INDEX), and `splitTableOrdered` and `splitTableSorted` give
+ * the shared-key order of such a table.
  */
 import { read32 } from "../memory/index.js";
 import { E_INDEX, E_KEY, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { increfRaw } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
-import { strEquals } from "./str.js";
+import { strEquals, strEqualsString } from "./str.js";
 import { REF_TAG } from "./value.js";
 
 /** The str object holding shared name `i` of class `id` (the class owns a reference to it). */
@@ -58,6 +58,14 @@ export function sharedKeyLookup(h: ObjectHeap, id: number, name: number): number
     const s = h.sharedKeyStrs[base + i]!;
     if (s === name || strEquals(h, name, s)) return i;
   }
+  return -1;
+}
+
+/** sharedKeyLookup for a name given as a JS string (`hash` = hashString(name)); allocates nothing. */
+export function sharedKeyLookupString(h: ObjectHeap, id: number, name: string, hash: number): number {
+  const n = h.typeSharedCount[id]!;
+  const base = id * SHARED_KEYS_MAX_SIZE;
+  for (let i = 0; i < n; i++) if (strEqualsString(h, h.sharedKeyStrs[base + i]!, name, hash)) return i;
   return -1;
 }
 

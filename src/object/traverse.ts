@@ -41,6 +41,7 @@ import { splitTableOrdered, splitTableSorted } from "./sharedkeys.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { FieldKind, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
+import { valuesCapacity, valuesSlot } from "./values.js";
 import { WR_KEY } from "./weakref.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
@@ -98,6 +99,14 @@ function splitSlots(h: ObjectHeap, t: number, n: number, numbers: boolean): numb
   return n;
 }
 
+/** Visits a values array's slots in order (CPython's values-array order); leaves room for one more edge. */
+function valuesSlots(h: ObjectHeap, v: number, n: number, numbers: boolean): number {
+  const cap = valuesCapacity(h, v);
+  const out = ensureEdges(h, n + cap + 1);
+  for (let i = 0, p = valuesSlot(h, v, 0); i < cap; i++, p += SLOT_SIZE) n = visitSlot(h, p, out, n, numbers);
+  return n;
+}
+
 function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
@@ -122,8 +131,8 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
           out = ensureEdges(h, n + 2);
           out[n++] = w; // the materialised dict
         } else if (w !== 0) {
-          n = splitSlots(h, w, n, numbers);
-          out = ensureEdges(h, n + 1);
+          n = valuesSlots(h, w, n, numbers);
+          out = h.edges;
         }
       }
       out[n++] = h.typeObject[id]!;
@@ -160,8 +169,8 @@ export function traverseValues(h: ObjectHeap, o: number): number {
 
 /**
  * The references `o` holds that traverse does not visit: the str keys of an all-str-key or split
- * dict and of an instance's split table, and the shared names a class's type object holds
- * (sharedkeys.ts). Fills h.edges; returns the count.
+ * dict, and the shared names a class's type object holds (sharedkeys.ts; an instance's values
+ * array holds no names). Fills h.edges; returns the count.
  */
 export function heldKeyRefs(h: ObjectHeap, o: number): number {
   const id = typeIdOf(h, o);
@@ -169,10 +178,7 @@ export function heldKeyRefs(h: ObjectHeap, o: number): number {
   let t = 0;
   if (kind === Kind.Dict && read32(h, o + DICT_KEYS_KIND) !== DICT_KEYS_GENERAL)
     t = read32(h, o + DICT_TABLE);
-  else if (kind === Kind.Instance && h.typeAttrsOffset[id]! >= 0) {
-    const w = read32(h, o + h.typeAttrsOffset[id]!);
-    if ((w & ATTRS_DICT_BIT) === 0) t = w; // a materialised dict is an object: traverse visits it
-  } else if (kind === Kind.Type) {
+  else if (kind === Kind.Type) {
     const cls = read32(h, o + TYPE_OBJECT_CLASS);
     const n = h.typeSharedCount[cls]!;
     const out = ensureEdges(h, n);

@@ -1,6 +1,6 @@
 /**
  * The type table. A type names a kind (its layout family, see kinds.ts) and, for user classes,
- * the declared fields, whether instances carry a dynamic attribute table and a weakref list, and
+ * the declared fields, whether instances carry dynamic attributes and a weakref list, and
  * the finalizer. A user class also has a type object in the heap that each instance references,
  * as CPython's heap types do, so `getrefcount(Class)` and `getReferents(instance)` behave alike.
  */

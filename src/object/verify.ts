@@ -10,9 +10,10 @@
  *  - weakref lists: each is a consistent doubly linked list of live weakrefs to its owner, and
  *    every live weakref either is dead (referent 0) or is on its referent's list;
  *  - shared keys (sharedkeys.ts): a class's budget and names fit SHARED_KEYS_MAX_SIZE; an
- *    instance's attrs word holds 0, a split table it owns, or a live dict; every live entry of a
- *    split table (an instance's, or a split dict's) is a str whose name the class shares at
- *    the index the entry records, each index at most once.
+ *    instance's attrs word holds 0, a values array it owns (values.ts: its order lists exactly
+ *    the non-NULL slots, each a name the class shares), or a live dict; every live entry of a
+ *    split dict's table is a str whose name the class shares at the index the entry records,
+ *    each index at most once.
  * Object-level checks need a checked heap (its block-state map says which blocks are objects);
  * on an unchecked heap only the allocator and the generation rings are verified.
  *
@@ -21,7 +22,7 @@
  * dying objects have refcount 0 and may still point at children they already released — they are
  * accepted then, and their references are not counted.
  */
-import { BlockState, forEachAllocatedBlock, read32, verifyMemory } from "../memory/index.js";
+import { BlockState, forEachAllocatedBlock, read32, usableSize, verifyMemory } from "../memory/index.js";
 import { hex } from "../util/index.js";
 import { DICT_KEYS_KIND, DICT_KEYS_KIND_MASK, DICT_KEYS_SPLIT, DICT_TABLE, splitKeysClass } from "./dict.js";
 import { E_INDEX, E_KEY, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
@@ -47,6 +48,7 @@ import { sharedKeyStr } from "./sharedkeys.js";
 import { strEquals, strHash } from "./str.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
 import { REF_TAG } from "./value.js";
+import { valuesBytes, valuesCapacity, valuesCount, valuesOrderAt, valuesSlot } from "./values.js";
 import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefObjectSlot } from "./weakref.js";
 
 /** What verify(h) returns. */
@@ -174,8 +176,8 @@ export function verifyHeap(h: ObjectHeap, state: VerifyState = IDLE): VerifyRepo
         if (!live.has(w) || h.typeKind[typeIdOf(h, w)] !== Kind.Dict)
           bad(`instance ${hex(o)}: its attrs word holds ${hex(w)}, which is not a live dict`);
       } else if (w !== 0) {
-        own(o, w, "attribute table");
-        if (rawBlocks.has(w)) verifySplitTable(h, o, w, id, live, bad);
+        own(o, w, "values array");
+        if (rawBlocks.has(w)) verifyValues(h, o, w, id, bad);
       }
     }
     if (isDying) continue;
@@ -254,7 +256,44 @@ function verifySharedKeys(h: ObjectHeap, live: ReadonlySet<number>, bad: (msg: s
   }
 }
 
-/** The live entries of split table `t` (owned by `o`) match class `cls`'s shared keys. */
+/**
+ * Values array `v` of instance `o` (class `cls`) is well formed: its capacity fits its block and
+ * the shared keys' cap, and its order lists each non-NULL slot once, every one a name the class
+ * shares. (The values themselves are checked as traverse's edges.)
+ */
+function verifyValues(h: ObjectHeap, o: number, v: number, cls: number, bad: (msg: string) => void): void {
+  const cap = valuesCapacity(h, v);
+  const count = valuesCount(h, v);
+  if (
+    cap < 1 ||
+    cap > SHARED_KEYS_MAX_SIZE ||
+    usableSize(h, v) < valuesBytes(cap) ||
+    count > cap ||
+    read32(h, v) >>> 16 !== 0
+  ) {
+    bad(
+      `values array of ${hex(o)}: header word ${hex(read32(h, v))} (capacity ${cap}, count ${count}) is not valid`,
+    );
+    return;
+  }
+  const inOrder = new Set<number>();
+  for (let j = 0; j < count; j++) {
+    const ix = valuesOrderAt(h, v, j);
+    if (ix >= cap || ix >= h.typeSharedCount[cls]! || inOrder.has(ix))
+      bad(`values array of ${hex(o)}: order entry ${j} is ${ix}, not a distinct shared name it has room for`);
+    inOrder.add(ix);
+  }
+  for (let i = 0; i < cap; i++) {
+    const p = valuesSlot(h, v, i);
+    const isNull = read32(h, p + 4) === REF_TAG && read32(h, p) === 0;
+    if (isNull === inOrder.has(i))
+      bad(
+        `values array of ${hex(o)}: slot ${i} is ${isNull ? "NULL but listed" : "set but not listed"} in its order`,
+      );
+  }
+}
+
+/** The live entries of split dict `o`'s table `t` match class `cls`'s shared keys. */
 function verifySplitTable(
   h: ObjectHeap,
   o: number,

@@ -843,7 +843,7 @@ class Runner {
     return this.#classes.get(this.#typeNameOf(o));
   }
 
-  /** Whether `o` is an instance with an attribute table (ordinary classes, weak containers). */
+  /** Whether `o` is an instance with dynamic attributes (ordinary classes, weak containers). */
   #isDynamic(o: number): boolean {
     if (this.#kind(o) !== Kind.Instance) return false;
     const id = typeIdOf(this.e, o);

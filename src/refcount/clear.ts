@@ -9,7 +9,7 @@
  *   | dict     | dict.clear(): detach the table, release each entry (key, value)     |
  *   |          | (a split dict's in shared-key order)                                |
  *   | instance | declared fields in order, each set to NULL then released (Py_CLEAR), |
- *   |          | then the split table (detached, released in shared-key order) or   |
+ *   |          | then the values array (detached, released in slot order) or         |
  *   |          | the materialised dict (the attrs word set to 0, then released).     |
  *   |          | The reference to the type stays until deallocation.                 |
  *   | tuple    | nothing: tuples have no tp_clear (a cycle through one is broken     |

@@ -52,6 +52,9 @@ import {
   sharedKeyIndex,
   sharedKeyIs,
   sharedKeyLookup,
+  sharedKeyLookupString,
+  sharedKeyStr,
+  slotIsRef,
   slotRefOrZero,
   splitKeysClass,
   splitKeysKind,
@@ -72,6 +75,13 @@ import {
   tupleSlot,
   typeIdOf,
   typeInfo,
+  valuesAddOrder,
+  valuesCapacity,
+  valuesCount,
+  valuesGrow,
+  valuesOrderAt,
+  valuesRemoveOrder,
+  valuesSlot,
 } from "../object/index.js";
 import { HeapTypeError, HeapValueError, hex } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
@@ -222,7 +232,7 @@ export function tupleItemSlot(h: RefcountHeap, t: number, i: number): number {
   return tupleSlot(t, j);
 }
 
-// --- dict and attribute tables ---
+// --- dict tables ---
 
 /** CPython's _PyObject_GC_MAY_BE_TRACKED for a value given as (v, isRef). */
 function mayBeTracked(h: RefcountHeap, v: number, isRef: boolean): boolean {
@@ -476,26 +486,53 @@ function checkDynamic(h: RefcountHeap, o: number, op: string): void {
   const info = typeInfo(h, typeIdOf(h, o));
   if (!info.dynamic)
     throw new HeapTypeError(
-      `${op}: ${info.name} instances have no attribute table (declare the class dynamic)`,
+      `${op}: ${info.name} instances have no dynamic attributes (declare the class dynamic)`,
     );
 }
 
-/** True if some value in table `t` may be tracked (what make_dict_from_instance_attributes counts). */
-function valuesMayBeTracked(h: RefcountHeap, t: number): boolean {
-  const n = tableNEntries(h, t);
-  for (let i = 0; i < n; i++) {
-    const r = slotRefOrZero(h, tableEntry(h, t, i) + E_VALUE);
-    if (r !== 0 && objectMayBeTracked(h, r)) return true;
+/** True if the slot at `p` is NULL (a values array's slot for a name the instance does not have). */
+function slotIsNull(h: RefcountHeap, p: number): boolean {
+  return slotRefOrZero(h, p) === 0 && slotIsRef(h, p);
+}
+
+/** Address of the value slot of shared name `ix` (−1: not shared) in values array `w`, or 0 if unset. */
+function valueSlotAt(h: RefcountHeap, w: number, ix: number): number {
+  if (ix < 0 || ix >= valuesCapacity(h, w)) return 0;
+  const p = valuesSlot(h, w, ix);
+  return slotIsNull(h, p) ? 0 : p;
+}
+
+/** Stores a value in slot `ix` of values array `w` (which has room for it): added, or replaced. */
+function valuesStore(h: RefcountHeap, w: number, ix: number, v: number, isRef: boolean): void {
+  const p = valuesSlot(h, w, ix);
+  if (slotIsNull(h, p)) {
+    take(h, v, isRef, "setAttr");
+    setSlot(h, p, v, isRef);
+    valuesAddOrder(h, w, ix);
+  } else {
+    replaceSlot(h, p, v, isRef, "setAttr");
   }
-  return false;
+}
+
+/** Removes the value of shared name `ix` from values array `w`; false if there is none. */
+function valuesDelAt(h: RefcountHeap, w: number, ix: number): boolean {
+  const p = valueSlotAt(h, w, ix);
+  if (p === 0) return false;
+  const old = slotRefOrZero(h, p);
+  setSlotNull(h, p);
+  valuesRemoveOrder(h, w, ix);
+  if (old !== 0) decref(h, old);
+  return true;
 }
 
 /**
  * Materialises o's attributes (make_dict_from_instance_attributes, when a name does not fit the
- * class's shared keys): a new dict object takes over o's split table unchanged, so it is a split
- * dict in o's insertion order, and o's attrs word then holds the dict, which o owns. The dict is
+ * class's shared keys): a new dict object gets a split table built from o's values array, in
+ * o's insertion order, each entry recording its shared-key index; the values move, the dict takes
+ * a reference to each name, and o's attrs word then holds the dict, which o owns. The dict is
  * allocated like any dict (the freelist, or a counted allocation that may start a collection) and
- * tracked only if one of the values may be tracked. Returns the dict (borrowed).
+ * tracked only if one of the values may be tracked. If the table cannot be allocated, o is as it
+ * was. Returns the dict (borrowed).
  */
 function materializeAttrs(h: RefcountHeap, o: number): number {
   const d = newDict(h);
@@ -505,9 +542,34 @@ function materializeAttrs(h: RefcountHeap, o: number): number {
     decref(h, d);
     return w;
   }
-  setDictTable(h, d, w);
-  write32(h, d + DICT_KEYS_KIND, splitKeysKind(typeIdOf(h, o)));
-  if (w !== 0 && valuesMayBeTracked(h, w)) gcTrack(h, d);
+  const id = typeIdOf(h, o);
+  const n = w === 0 ? 0 : valuesCount(h, w);
+  if (n > 0) {
+    let t: number;
+    try {
+      t = tableNew(h, n);
+    } catch (e) {
+      decref(h, d);
+      throw e;
+    }
+    let tracked = false;
+    for (let j = 0; j < n; j++) {
+      const ix = valuesOrderAt(h, w, j);
+      const k = sharedKeyStr(h, id, ix);
+      increfRaw(h, k);
+      const e = tableAppend(h, t, strHash(h, k));
+      write32(h, e + E_INDEX, ix);
+      setSlotRef(h, e + E_KEY, k);
+      const p = valuesSlot(h, w, ix);
+      copySlot(h, e + E_VALUE, p);
+      const r = slotRefOrZero(h, p);
+      if (r !== 0 && objectMayBeTracked(h, r)) tracked = true;
+    }
+    setDictTable(h, d, t);
+    if (tracked) gcTrack(h, d);
+  }
+  if (w !== 0) free(h, w);
+  write32(h, d + DICT_KEYS_KIND, splitKeysKind(id));
   setAttrsWord(h, o, d);
   return d;
 }
@@ -517,8 +579,8 @@ function materializeAttrs(h: RefcountHeap, o: number): number {
  * the class's shared keys (src/object/sharedkeys.ts); when the keys have no room left, o's
  * attributes move to a dict object first (see the attrs word in src/object/instance.ts).
  *
- * Kept small for V8: the two common cases (replace a value; add the name the class shares next)
- * are here, everything else is setAttrSlow.
+ * Kept small for V8: the common case (a name the class shares, whose slot o's values array has)
+ * is here, everything else is setAttrSlow.
  */
 export function setAttr(h: RefcountHeap, o: number, name: number, v: number, isRef: boolean): void {
   if (h.checked) {
@@ -527,48 +589,43 @@ export function setAttr(h: RefcountHeap, o: number, name: number, v: number, isR
     checkValue(h, v, isRef, "setAttr");
   }
   const w = attrsWord(h, o);
-  if (!attrsIsDict(w)) {
-    const hash = strHash(h, name);
-    let hint = 0;
-    if (w !== 0) {
-      const ix = tableLookup(h, w, name, true, hash);
-      if (ix >= 0) {
-        replaceSlot(h, tableEntry(h, w, ix) + E_VALUE, v, isRef, "setAttr");
-        return;
-      }
-      hint = tableNEntries(h, w);
-    }
-    // New to o, and probably the class's next name (instances store names in the same order).
-    if (sharedKeyIs(h, typeIdOf(h, o), hint, name)) {
-      const nt = tableAdd(h, w, hash, name, true, v, isRef, hint);
-      if (nt !== w) setAttrsWord(h, o, nt);
+  if (w !== 0 && !attrsIsDict(w)) {
+    // Instances store their names in the same order: a name new to o is usually the class's next.
+    const id = typeIdOf(h, o);
+    const hint = valuesCount(h, w);
+    const ix = sharedKeyIs(h, id, hint, name) ? hint : sharedKeyLookup(h, id, name);
+    if (ix >= 0 && ix < valuesCapacity(h, w)) {
+      valuesStore(h, w, ix, v, isRef);
       return;
     }
   }
   setAttrSlow(h, o, w, name, v, isRef);
 }
 
-/** setAttr when o's attributes are in a dict, or the name is not the class's predicted next one. */
+/** setAttr when o has no values array, its array has no slot for the name, or the name is not shared. */
 function setAttrSlow(h: RefcountHeap, o: number, w: number, name: number, v: number, isRef: boolean): void {
   if (attrsIsDict(w)) {
     dictSetItem(h, w, name, true, v, isRef);
     return;
   }
-  // Room for one more entry first (an invisible resize), so that nothing below allocates after
-  // the class registered the name: a failed setattr leaves the class's shared keys as they were.
-  const room = w === 0 ? tableNew(h, 1) : tableIsFull(h, w) ? tableResize(h, w) : w;
-  if (room !== w) {
-    setAttrsWord(h, o, room);
-    w = room;
-  }
-  // Only now is the class's set of names consulted.
-  const index = sharedKeyIndex(h, typeIdOf(h, o), name, tableNEntries(h, w));
-  if (index < 0) {
+  const id = typeIdOf(h, o);
+  let ix = sharedKeyLookup(h, id, name);
+  if (ix < 0 && h.typeSharedUsable[id]! <= 0) {
+    // insert_into_dictkeys fails: the name does not fit, and o moves to a dict of its own.
     dictSetItem(h, materializeAttrs(h, o), name, true, v, isRef);
     return;
   }
-  const nt = tableAdd(h, w, strHash(h, name), name, true, v, isRef, index);
-  if (nt !== w) setAttrsWord(h, o, nt);
+  // Room first (an invisible reallocation), so that nothing below allocates after the class
+  // registered the name: a failed setattr leaves the class's shared keys as they were. A new
+  // array is as large as the class's keys, which the instance will probably fill.
+  const count = h.typeSharedCount[id]!;
+  const need = (ix >= 0 ? ix : count) + 1;
+  if (w === 0 || valuesCapacity(h, w) < need) {
+    w = valuesGrow(h, w, Math.max(need, count));
+    setAttrsWord(h, o, w);
+  }
+  if (ix < 0) ix = sharedKeyIndex(h, id, name, count);
+  valuesStore(h, w, ix, v, isRef);
 }
 
 /** Address of attribute `name`'s value slot, or 0. */
@@ -577,13 +634,14 @@ export function getAttrSlot(h: RefcountHeap, o: number, name: number): number {
     checkDynamic(h, o, "getAttr");
     checkKind(h, name, Kind.Str, "a str name", "getAttr");
   }
-  return tableGet(h, attrsTable(h, o), name, true);
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) return tableGet(h, dictTable(h, w), name, true);
+  return w === 0 ? 0 : valueSlotAt(h, w, sharedKeyLookup(h, typeIdOf(h, o), name));
 }
 
-/** The table holding o's attributes: its split table, or its materialised dict's table. */
-function attrsTable(h: RefcountHeap, o: number): number {
-  const w = attrsWord(h, o);
-  return attrsIsDict(w) ? dictTable(h, w) : w;
+/** The index of shared name `name` (a JS string) in o's class's keys, or −1. */
+function sharedIndexString(h: RefcountHeap, o: number, name: string): number {
+  return sharedKeyLookupString(h, typeIdOf(h, o), name, hashString(name));
 }
 
 /** Address of attribute `name`'s value slot (`name` a JS string), or 0. Allocates nothing. */
@@ -592,9 +650,29 @@ export function getAttrSlotString(h: RefcountHeap, o: number, name: string): num
     checkDynamic(h, o, "getAttr");
     checkString(name, "getAttr");
   }
-  const t = attrsTable(h, o);
-  const ix = tableFindString(h, t, name);
-  return ix < 0 ? 0 : tableEntry(h, t, ix) + E_VALUE;
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) return dictGetSlotString(h, w, name);
+  return w === 0 ? 0 : valueSlotAt(h, w, sharedIndexString(h, o, name));
+}
+
+/**
+ * The str object naming o's attribute `name` (a JS string), or 0 when o has no such attribute:
+ * what a caller passes to setAttr to replace a value without making a str. Allocates nothing.
+ */
+export function attrNameString(h: RefcountHeap, o: number, name: string): number {
+  if (h.checked) {
+    checkDynamic(h, o, "setAttr");
+    checkString(name, "setAttr");
+  }
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) {
+    const t = dictTable(h, w);
+    const ix = tableFindString(h, t, name);
+    return ix < 0 ? 0 : slotRefOrZero(h, tableEntry(h, t, ix) + E_KEY);
+  }
+  if (w === 0) return 0;
+  const ix = sharedIndexString(h, o, name);
+  return valueSlotAt(h, w, ix) === 0 ? 0 : sharedKeyStr(h, typeIdOf(h, o), ix);
 }
 
 /**
@@ -607,8 +685,12 @@ export function delAttrString(h: RefcountHeap, o: number, name: string): boolean
     checkDynamic(h, o, "delAttr");
     checkString(name, "delAttr");
   }
-  const t = attrsTable(h, o);
-  return tableDelAt(h, t, tableFindString(h, t, name), hashString(name));
+  const w = attrsWord(h, o);
+  if (attrsIsDict(w)) {
+    const t = dictTable(h, w);
+    return tableDelAt(h, t, tableFindString(h, t, name), hashString(name));
+  }
+  return w !== 0 && valuesDelAt(h, w, sharedIndexString(h, o, name));
 }
 
 /**
@@ -623,7 +705,8 @@ export function delAttr(h: RefcountHeap, o: number, name: number): boolean {
   }
   const w = attrsWord(h, o);
   if (attrsIsDict(w)) return dictDelItem(h, w, name, true);
-  if (tableDel(h, w, name, true)) return true;
-  if (sharedKeyIndex(h, typeIdOf(h, o), name, 0) < 0) materializeAttrs(h, o);
+  const id = typeIdOf(h, o);
+  if (w !== 0 && valuesDelAt(h, w, sharedKeyLookup(h, id, name))) return true;
+  if (sharedKeyIndex(h, id, name, 0) < 0) materializeAttrs(h, o);
   return false;
 }

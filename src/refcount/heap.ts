@@ -37,7 +37,7 @@ export class RefcountHeap extends ObjectHeap {
   /** Checked heaps: objects whose finalizer is running (their count of 1 is on loan to it). */
   readonly finalizing: number[] = [];
   /**
-   * Checked heaps: attribute tables an instance's teardown detached and is releasing (freed when
+   * Checked heaps: values arrays an instance's teardown detached and is releasing (freed when
    * done). User code run by those releases may call the verifier, which must know they are owned.
    */
   readonly releasing: number[] = [];

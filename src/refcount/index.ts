@@ -5,6 +5,7 @@
 
 export { clearObject, kindHasClear } from "./clear.js";
 export {
+  attrNameString,
   clearField,
   delAttr,
   delAttrString,

@@ -11,8 +11,8 @@
  *   |          | in shared-key order, as CPython frees a values array)               |
  *   | instance | finalizer first; then its weakrefs die and their callbacks run;    |
  *   |          | fields in layout (alphabetical) order; then the attributes: the     |
- *   |          | split table in shared-key order (key, then value), or the reference |
- *   |          | to the materialised dict (which then releases its entries); then    |
+ *   |          | values array in slot (shared-key) order, or the reference to the    |
+ *   |          | materialised dict (which then releases its entries); then          |
  *   |          | the reference to the type                                           |
  *   | KeyedRef | the key (then the weakref leaves its referent's list)               |
  *
@@ -77,6 +77,8 @@ import {
   typeIdOf,
   typeInfo,
   typeObjectClass,
+  valuesCapacity,
+  valuesSlot,
   WR_KEY,
   weaklistHead,
 } from "../object/index.js";
@@ -213,7 +215,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
 // #region generated: deallocInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), whose attribute table is empty, below the
+ * fields that pymalloc serves (typeFastDealloc), that have no attributes, below the
  * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
  * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
  * uncount and free the block with free's trace event, release the type, leave the trashcan with
@@ -287,7 +289,7 @@ function untrackWords(i32: Int32Array, gw: number): void {
   i32[gw + 1] = pv & 1;
 }
 
-/** Whether a dynamic class's instance has no attribute table (always true for other classes). */
+/** Whether a dynamic class's instance has no values array or dict (always true for other classes). */
 function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
   const ao = h.typeAttrsOffset[id]!;
   return ao < 0 || h.i32[ow + (ao >> 2)] === 0;
@@ -351,8 +353,8 @@ export function clearSlot(h: RefcountHeap, p: number): void {
 
 /**
  * Releases what an instance holds: each declared field in order (set to NULL, then released),
- * then its attributes: the split table (detached, then released in shared-key order, as
- * CPython releases the values array) or the materialised dict (detached, then its reference
+ * then its attributes: the values array (detached, then released in slot order, as CPython
+ * releases its values array) or the materialised dict (detached, then its reference
  * released: Py_DECREF in subtype_dealloc, Py_CLEAR in subtype_clear). Shared by dealloc and the
  * collector's clear (subtype_clear); the reference to the type is not touched.
  */
@@ -371,14 +373,21 @@ export function clearInstance(h: RefcountHeap, o: number, id: number): void {
         decref(h, w);
       } else {
         if (h.checked) h.releasing.push(w);
-        releaseSplitTable(h, w);
+        releaseValues(h, w);
         if (h.checked) h.releasing.pop();
       }
     }
   }
 }
 
-/** releaseTable for a split table: its live entries in shared-key order. */
+/** Releases a detached values array's values in slot order (CPython's values-array order), then frees it. */
+function releaseValues(h: RefcountHeap, v: number): void {
+  const n = valuesCapacity(h, v);
+  for (let i = 0; i < n; i++) clearSlot(h, valuesSlot(h, v, i));
+  free(h, v);
+}
+
+/** releaseTable for a split dict's table: its live entries in shared-key order. */
 function releaseSplitTable(h: RefcountHeap, t: number): void {
   if (splitTableOrdered(h, t)) {
     releaseTable(h, t);
@@ -395,7 +404,7 @@ function releaseSplitTable(h: RefcountHeap, t: number): void {
   free(h, t);
 }
 
-/** Releases every entry of a dict or attribute table, in insertion order (key, then value), and frees it. */
+/** Releases every entry of a dict table, in insertion order (key, then value), and frees it. */
 function releaseTable(h: RefcountHeap, t: number): void {
   for (let i = 0; i < tableNEntries(h, t); i++) {
     const e = tableEntry(h, t, i);
