@@ -44,6 +44,7 @@ export { GcPhase, type GcTraceEvent, type TraceEvent, type TraceSink } from "./t
 export {
   ErrorCode,
   HandleError,
+  type HandleReport,
   HeapAccessError,
   HeapMemoryError,
   HeapReferenceError,

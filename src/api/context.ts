@@ -7,6 +7,7 @@ import {
   Kind,
   NONE,
   newStr,
+  refcnt,
   reuseTagOf,
   slotIsRef,
   slotNumber,
@@ -17,7 +18,15 @@ import {
   typeInfo,
 } from "../object/index.js";
 import { decref, incref } from "../refcount/index.js";
-import { ErrorCode, HandleError, HeapTypeError, hex, LeakError } from "../util/index.js";
+import {
+  ErrorCode,
+  HandleError,
+  type HandleReport,
+  HeapTypeError,
+  HeapValueError,
+  hex,
+  LeakError,
+} from "../util/index.js";
 import type { Engine } from "./engine.js";
 import {
   addressOf,
@@ -35,8 +44,10 @@ export type LeakPolicy = "warn" | "release" | "throw" | "off";
 
 /**
  * What the leak detector keeps per program-owned handle. `released` is set by dispose(), so the
- * registry never needs an unregister (a hash lookup per release); `made` is an Error created with
- * the handle in checked mode: V8 records its frames cheaply and formats them only if reported.
+ * registry never needs an unregister (a hash lookup per release); `slot` is its index in the
+ * heap's list of unreleased handles (removed by swapping the last one in: no search); `made` is
+ * an Error created with the handle when stacks are tracked: V8 records its frames cheaply and
+ * formats them only if reported.
  */
 interface LeakInfo extends LeakRecord {
   readonly addr: number;
@@ -58,6 +69,10 @@ export class HeapContext implements HandleHost {
   readonly leaks: string[] = [];
   /** Handles owned by the program (not a scope) and not yet released. */
   liveUnscoped = 0;
+  /** Whether each program-owned handle records where it was made (HeapOptions.trackStacks). */
+  readonly trackStacks: boolean;
+  /** The records of those handles (unless the policy is "off"), in no particular order. */
+  readonly #open: LeakInfo[] = [];
   readonly #registry: FinalizationRegistry<LeakInfo>;
   /** Handle classes of the built-in types (by type id) and of user classes (typeClasses). */
   readonly kindClasses: (HandleClass | undefined)[] = [];
@@ -71,9 +86,10 @@ export class HeapContext implements HandleHost {
   readonly hostClosers: (((value: unknown) => void) | undefined)[] = [undefined];
   readonly hostFree: number[] = [];
 
-  constructor(engine: Engine, policy: LeakPolicy) {
+  constructor(engine: Engine, policy: LeakPolicy, trackStacks: boolean) {
     this.engine = engine;
     this.policy = policy;
+    this.trackStacks = trackStacks;
     this.#registry = new FinalizationRegistry((info) => this.#dropped(info));
   }
 
@@ -132,9 +148,11 @@ export class HeapContext implements HandleHost {
     const info: LeakInfo = {
       addr,
       tag: reuseTagOf(this.engine, addr),
-      made: this.engine.checked ? madeHere() : undefined,
+      made: this.trackStacks ? madeHere() : undefined,
       released: false,
+      slot: this.#open.length,
     };
+    this.#open.push(info);
     setLeakRecord(h, info);
     this.#registry.register(h, info);
   }
@@ -142,15 +160,44 @@ export class HeapContext implements HandleHost {
   forget(record: LeakRecord): void {
     record.released = true;
     this.liveUnscoped--;
+    if (record.slot >= 0) this.#unlist(record as LeakInfo);
+  }
+
+  /** Takes a record off the list of unreleased handles. */
+  #unlist(info: LeakInfo): void {
+    const last = this.#open.pop()!;
+    if (last !== info) {
+      this.#open[info.slot] = last;
+      last.slot = info.slot;
+    }
+    info.slot = -1;
+  }
+
+  /** The object a record's handle refers to: its type name and refcount, or '(freed)' and 0. */
+  #describe(info: LeakInfo): { typeName: string; refcount: number } {
+    const e = this.engine;
+    if (this.closed || reuseTagOf(e, info.addr) !== info.tag) return { typeName: "(freed)", refcount: 0 };
+    return { typeName: typeInfo(e, typeIdOf(e, info.addr)).name, refcount: refcnt(e, info.addr) };
+  }
+
+  /** Every unreleased program-owned handle (HEAP_CLOSED after close; INVALID_ARGUMENT if untracked). */
+  unreleased(op: string): HandleReport[] {
+    if (this.policy === "off") {
+      throw new HeapValueError(
+        `${op}: this heap does not track its handles (leaks: "off"); make it with another leak policy`,
+      );
+    }
+    return this.#open.map((info) => ({ ...this.#describe(info), address: info.addr, made: madeAt(info) }));
   }
 
   /** The FinalizationRegistry callback: a handle was collected by V8; was it ever released? */
   #dropped(info: LeakInfo): void {
     if (info.released) return;
     this.liveUnscoped--;
-    const alive = reuseTagOf(this.engine, info.addr) === info.tag;
-    const typeName = alive ? typeInfo(this.engine, typeIdOf(this.engine, info.addr)).name : "(freed)";
-    const stack = info.made?.stack?.split("\n").slice(4).join("\n");
+    this.#unlist(info);
+    const { typeName } = this.#describe(info);
+    const alive = typeName !== "(freed)";
+    const stack = madeAt(info);
     const where = stack === undefined ? "" : `; it was made at\n${stack}`;
     const msg = `a handle to a '${typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;
     this.leaks.push(msg);
@@ -158,12 +205,7 @@ export class HeapContext implements HandleHost {
     if (this.policy === "release") {
       if (alive) decref(this.engine, info.addr);
     } else if (this.policy === "warn") {
-      process.emitWarning(
-        `refheap: ${msg}; its reference is leaked. Release handles with dispose() or \`using\`.`,
-        {
-          code: "REFHEAP_LEAKED_HANDLE",
-        },
-      );
+      emitWarning(`refheap: ${msg}; its reference is leaked. Release handles with dispose() or \`using\`.`);
     }
   }
 
@@ -278,25 +320,60 @@ export class HeapContext implements HandleHost {
 
   // --- closing ---
 
+  /**
+   * Closes the heap. The unreleased program-owned handles are listed now, before anything is
+   * marked closed, so the report is the same whenever V8 collects: "throw" throws a LeakError
+   * with them and the dropped handles' reports, "warn" emits one warning listing them.
+   */
   close(): void {
     if (this.closed) return;
+    const open = this.policy === "off" ? [] : this.unreleased("close");
     this.closed = true;
-    const open = this.liveUnscoped;
-    if (this.policy === "throw" && (this.leaks.length > 0 || open > 0)) {
-      const details = [...this.leaks];
-      if (open > 0) details.push(`${open} handle(s) were still unreleased at close()`);
-      throw new LeakError(`heap.close(): ${details.length} leak report(s):\n${details.join("\n")}`, details);
+    const lines = open.map(unreleasedLine);
+    if (this.policy === "throw" && (this.leaks.length > 0 || open.length > 0)) {
+      const details = [...this.leaks, ...lines];
+      throw new LeakError(
+        `heap.close(): ${details.length} leak report(s):\n${details.join("\n")}`,
+        details,
+        open,
+      );
     }
-    if (this.policy === "warn" && open > 0) {
-      process.emitWarning(`refheap: ${open} handle(s) were still unreleased at heap.close()`, {
-        code: "REFHEAP_LEAKED_HANDLE",
-      });
+    if (this.policy === "warn" && open.length > 0) {
+      const shown = lines.slice(0, MAX_WARNED);
+      if (lines.length > MAX_WARNED)
+        shown.push(`… and ${lines.length - MAX_WARNED} more (heap.unreleasedHandles() lists them)`);
+      emitWarning(
+        `refheap: ${open.length} handle(s) were still unreleased at heap.close():\n${shown.join("\n")}`,
+      );
     }
   }
 }
 
+/** How many unreleased handles a close() warning lists one by one. */
+const MAX_WARNED = 10;
+
+/** One line of a close() report: the handle's object, and where it was made when known. */
+function unreleasedLine(r: HandleReport): string {
+  const where = r.made === undefined ? "" : `; it was made at\n${r.made}`;
+  return `a handle to a '${r.typeName}' object at ${hex(r.address)} (refcount ${r.refcount}) was not released before close()${where}`;
+}
+
+/** The stack a record was made with, without the Error's own line and the heap's frames. */
+function madeAt(info: LeakInfo): string | undefined {
+  return info.made?.stack?.split("\n").slice(4).join("\n");
+}
+
+/** A process warning (Node), or console.warn where there is no `process` (a browser). */
+function emitWarning(message: string): void {
+  if (typeof process !== "undefined" && typeof process.emitWarning === "function") {
+    process.emitWarning(message, { code: "REFHEAP_LEAKED_HANDLE" });
+  } else {
+    console.warn(`${message} [REFHEAP_LEAKED_HANDLE]`);
+  }
+}
+
 /** The record of every program-owned handle when leaks are not watched (its flag is never read). */
-const UNWATCHED: LeakRecord = { released: false };
+const UNWATCHED: LeakRecord = { released: false, slot: -1 };
 
 /** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */
 function madeHere(): Error {

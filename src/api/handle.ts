@@ -50,6 +50,8 @@ export let hostOf: (h: Handle) => HandleHost;
  */
 export interface LeakRecord {
   released: boolean;
+  /** Its place in the heap's list of unreleased program-owned handles (−1: not listed). */
+  slot: number;
 }
 /** Gives a program-owned handle its leak record (HeapContext.adopt). */
 export let setLeakRecord: (h: Handle, record: LeakRecord) => void;

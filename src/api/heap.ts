@@ -27,7 +27,7 @@ import {
   slotNumber,
 } from "../object/index.js";
 import { tupleSetItem } from "../refcount/index.js";
-import { HeapTypeError } from "../util/index.js";
+import { type HandleReport, HeapTypeError } from "../util/index.js";
 import { argFunction, argIterable, argObject, argString } from "./args.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
 import { DictHandle, entryPairs, type Key, ListHandle, TupleHandle } from "./containers.js";
@@ -47,18 +47,25 @@ import {
 
 /**
  * Options for `new Heap(options)`, all optional: the engine's (`checked`, `maxBytes`, `trace`;
- * see EngineOptions in "refheap/core") and `leaks`.
+ * see EngineOptions in "refheap/core"), `leaks` and `trackStacks`.
  */
 export interface HeapOptions extends MemoryOptions {
   /**
-   * What to do with a handle the program drops without releasing it (found by a
-   * FinalizationRegistry, some time after V8 collects the handle): "warn" (default: a process
-   * warning naming the type, and in checked mode where the handle was made), "release" (release
-   * its reference then), "throw" (heap.close() throws a LeakError listing them), or "off" (no
-   * FinalizationRegistry: registering every program-owned handle is the single largest cost of
-   * handles made outside a scope, see docs/performance.md).
+   * How handles the program owns and never releases are reported. At `close()`, the handles still
+   * unreleased (the list `unreleasedHandles()` gives at any time): "warn" (default) emits one
+   * process warning naming them, "throw" throws a LeakError listing them. When V8 collects a
+   * handle that was never released (a FinalizationRegistry, some time later): "warn" warns then
+   * too, "release" releases its reference then, "throw" adds it to close()'s LeakError. "off"
+   * tracks nothing (no list, no FinalizationRegistry: registering every program-owned handle is
+   * the single largest cost of handles made outside a scope, see docs/performance.md).
    */
   readonly leaks?: LeakPolicy;
+  /**
+   * Whether each handle the program owns records where it was made (a stack trace), for leak
+   * reports: `heap.unreleasedHandles()`, `heap.close()`'s report, a dropped handle's warning.
+   * Costs an Error per handle. Default: the value of `checked`.
+   */
+  readonly trackStacks?: boolean;
 }
 
 /**
@@ -73,7 +80,11 @@ export class Heap {
 
   constructor(options: HeapOptions = {}) {
     this.engine = new Engine(options);
-    this.#ctx = new HeapContext(this.engine, options.leaks ?? "warn");
+    this.#ctx = new HeapContext(
+      this.engine,
+      options.leaks ?? "warn",
+      options.trackStacks ?? this.engine.checked,
+    );
     const ctx = this.#ctx;
     ctx.kindClasses[Kind.List] = ListHandle;
     ctx.kindClasses[Kind.Tuple] = TupleHandle;
@@ -234,6 +245,18 @@ export class Heap {
   }
 
   /**
+   * Every handle the program owns (made outside any scope) and has not released yet: its object's
+   * type, address and refcount, and where the handle was made when the heap tracks stacks
+   * (HeapOptions.trackStacks). The same list `close()` reports, at any moment: it does not depend
+   * on when V8 collects. Throws INVALID_ARGUMENT on a heap made with `leaks: "off"`, which does
+   * not track its handles.
+   */
+  unreleasedHandles(): HandleReport[] {
+    this.#ctx.ensureOpen("unreleasedHandles");
+    return this.#ctx.unreleased("unreleasedHandles");
+  }
+
+  /**
    * What CPython does to weakref.finalize objects at interpreter exit (finalize._exitfunc): runs
    * the live finalizers whose `atexit` is true, newest first (re-selecting them when finalizers
    * are made meanwhile), with the collector disabled during the calls; an exception a finalizer
@@ -247,8 +270,9 @@ export class Heap {
   }
 
   /**
-   * Closes the heap: every later use of it or its handles throws HEAP_CLOSED. Under the "throw"
-   * leak policy, throws a LeakError if handles were dropped or are still unreleased.
+   * Closes the heap: every later use of it or its handles throws HEAP_CLOSED. The handles still
+   * unreleased are reported by the leak policy (HeapOptions.leaks): "warn" emits a warning
+   * listing them, "throw" throws a LeakError if handles were dropped or are still unreleased.
    */
   close(): void {
     this.#ctx.close();

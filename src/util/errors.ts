@@ -95,13 +95,30 @@ export class HandleError extends RefheapError {
   }
 }
 
-/** Thrown by `heap.close()` under the "throw" leak policy; `leaks` describes each handle. */
+/** One unreleased program-owned handle, as `heap.unreleasedHandles()` and a LeakError report it. */
+export interface HandleReport {
+  /** The object's type ('Node', 'list', …), or '(freed)' if references were over-released behind the handle's back. */
+  readonly typeName: string;
+  /** The object's address (`handle.address`). */
+  readonly address: number;
+  /** The object's reference count now (the handle's own reference included); 0 if freed. */
+  readonly refcount: number;
+  /** Where the handle was made (a stack trace), when the heap tracks stacks; else undefined. */
+  readonly made: string | undefined;
+}
+
+/**
+ * Thrown by `heap.close()` under the "throw" leak policy: `leaks` describes each handle (dropped
+ * ones, then the unreleased), `unreleased` lists the handles still unreleased at close().
+ */
 export class LeakError extends RefheapError {
   readonly leaks: readonly string[];
-  constructor(message: string, leaks: readonly string[]) {
+  readonly unreleased: readonly HandleReport[];
+  constructor(message: string, leaks: readonly string[], unreleased: readonly HandleReport[] = []) {
     super(ErrorCode.LeakedHandles, message);
     this.name = "LeakError";
     this.leaks = leaks;
+    this.unreleased = unreleased;
   }
 }
 

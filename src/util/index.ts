@@ -2,6 +2,7 @@ export { assert, DEBUG } from "./assert.js";
 export {
   ErrorCode,
   HandleError,
+  type HandleReport,
   HeapAccessError,
   HeapMemoryError,
   HeapReferenceError,

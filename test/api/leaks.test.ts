@@ -75,7 +75,17 @@ describe("leak reports", () => {
     expect(error).toMatchObject({ code: ErrorCode.LeakedHandles });
     expect((error as LeakError).leaks).toEqual([
       expect.stringMatching(/'list' object .* dropped/),
-      "1 handle(s) were still unreleased at close()",
+      expect.stringMatching(
+        /^a handle to a 'dict' object at 0x[0-9a-f]+ \(refcount 1\) was not released before close\(\); it was made at\n/,
+      ),
+    ]);
+    expect((error as LeakError).unreleased).toEqual([
+      {
+        typeName: "dict",
+        address: expect.any(Number),
+        refcount: 1,
+        made: expect.stringContaining("leaks.test"),
+      },
     ]);
     expect(() => open.size).toThrow(expect.objectContaining({ code: ErrorCode.HeapClosed }));
   });
@@ -85,6 +95,110 @@ describe("leak reports", () => {
     heap.scope(() => dropAList(heap));
     await collectUntil(() => false);
     expect(heap.leaks).toEqual([]);
+    heap.close();
+  });
+});
+
+describe("unreleased handles, listed deterministically", () => {
+  /** A linked list a -> b -> c made through handles, every handle kept. */
+  function chain(heap: Heap) {
+    const Node = heap.defineClass("Node", { fields: { next: "self", n: "number" } });
+    const c = Node.new({ n: 3 });
+    const b = Node.new({ n: 2, next: c });
+    const a = Node.new({ n: 1, next: b });
+    return { Node, a, b, c };
+  }
+
+  it("unreleasedHandles() names each program-owned handle's class, address and refcount", () => {
+    const heap = new Heap({ checked: false, leaks: "warn" });
+    const { a, b, c } = chain(heap);
+    const list = heap.list([a]);
+    const byAddress = (r: { address: number }, s: { address: number }): number => r.address - s.address;
+    expect(heap.unreleasedHandles().sort(byAddress)).toEqual(
+      [
+        { typeName: "Node", address: c.address, refcount: 2, made: undefined }, // c's handle, b.next
+        { typeName: "Node", address: b.address, refcount: 2, made: undefined },
+        { typeName: "Node", address: a.address, refcount: 2, made: undefined }, // a's handle, the list
+        { typeName: "list", address: list.address, refcount: 1, made: undefined },
+      ].sort(byAddress),
+    );
+    b.dispose();
+    list.dispose();
+    expect(
+      heap
+        .unreleasedHandles()
+        .map((r) => r.address)
+        .sort(),
+    ).toEqual([a.address, c.address].sort());
+    const next = a.next; // a read makes a program-owned handle too
+    expect(heap.unreleasedHandles()).toHaveLength(3);
+    next?.dispose();
+    a.dispose();
+    c.dispose();
+    expect(heap.unreleasedHandles()).toEqual([]);
+    heap.close();
+  });
+
+  it("handles a scope owns are not listed; trackStacks records where each one was made, unchecked too", () => {
+    const heap = new Heap({ checked: false, trackStacks: true });
+    heap.scope(() => {
+      heap.list();
+      expect(heap.unreleasedHandles()).toEqual([]);
+    });
+    const d = heap.dict();
+    const [report] = heap.unreleasedHandles();
+    expect(report).toMatchObject({ typeName: "dict", address: d.address, refcount: 1 });
+    expect(report!.made).toMatch(/leaks\.test/);
+    d.dispose();
+    heap.close();
+  });
+
+  it("close() under 'warn' lists them in one warning, without waiting for V8", () => {
+    const heap = new Heap({ checked: true });
+    const kept = Array.from({ length: 12 }, (_, i) => heap.list([i]));
+    const emitWarning = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    let warnings: unknown[][] = [];
+    try {
+      heap.close();
+    } finally {
+      warnings = [...emitWarning.mock.calls];
+      emitWarning.mockRestore();
+    }
+    expect(warnings).toHaveLength(1);
+    const [message, options] = warnings[0] as [string, unknown];
+    expect(options).toEqual({ code: "REFHEAP_LEAKED_HANDLE" });
+    expect(message).toMatch(/^refheap: 12 handle\(s\) were still unreleased at heap\.close\(\):\n/);
+    expect(message.match(/a handle to a 'list' object at 0x[0-9a-f]+ \(refcount 1\)/g)).toHaveLength(10);
+    expect(message).toMatch(/… and 2 more \(heap\.unreleasedHandles\(\) lists them\)$/);
+    expect(kept[0]!.released).toBe(false);
+  });
+
+  it("close() under 'throw' reports the same list whether or not V8 has collected anything", () => {
+    const heap = new Heap({ checked: false, leaks: "throw" });
+    const { a } = chain(heap);
+    const address = a.address;
+    const listed = heap.unreleasedHandles();
+    let error: unknown;
+    try {
+      heap.close();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(LeakError);
+    expect((error as LeakError).unreleased).toEqual(listed);
+    expect((error as LeakError).leaks).toHaveLength(3);
+    expect((error as LeakError).message).toContain(`'Node' object at 0x${address.toString(16)} (refcount 1)`);
+  });
+
+  it("a heap with leaks: 'off' tracks nothing and says so", () => {
+    const heap = new Heap({ leaks: "off" });
+    heap.list();
+    expect(() => heap.unreleasedHandles()).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.InvalidArgument,
+        message: expect.stringMatching(/leaks: "off"/),
+      }),
+    );
     heap.close();
   });
 });

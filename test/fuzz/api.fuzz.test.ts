@@ -9,10 +9,11 @@
  *  - the heap verifier finds no problem;
  *  - the references held from outside the heap are exactly the handles the test holds (one each;
  *    a weak container holds two: its dict and its pending-removals list) plus the heap's own: so
- *    a failed or successful operation leaked nothing and released nothing it did not own.
+ *    a failed or successful operation leaked nothing and released nothing it did not own;
+ *  - `heap.unreleasedHandles()` lists exactly those handles.
  *
- * At the end everything is released and a collection leaves exactly the objects the heap began
- * with.
+ * At the end everything is released, a collection leaves exactly the objects the heap began
+ * with, and `close()` under the "throw" leak policy reports nothing.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -61,7 +62,7 @@ const OPS = [
 ] as const;
 
 function run(ops: readonly Op[]): void {
-  const heap = new Heap({ checked: true, leaks: "off", maxBytes: 2 * 1024 * 1024 });
+  const heap = new Heap({ checked: true, leaks: "throw", trackStacks: false, maxBytes: 2 * 1024 * 1024 });
   const other = new Heap({ leaks: "off" });
   const foreign = other.defineClass("F", { weakrefable: true }).new();
   const C = heap.defineClass("C", {
@@ -286,6 +287,14 @@ function run(ops: readonly Op[]): void {
     const report = heap.verify();
     expect(report.problems, op).toEqual([]);
     expect(report.externalRefs, op).toBe(baseline.externalRefs + held.length + 2 * containers.length);
+    // The heap's own list of the handles the program owns: the test's, and two per container.
+    const listed = heap.unreleasedHandles().map((r) => r.address);
+    expect(listed.length, op).toBe(held.length + 2 * containers.length);
+    for (const h of held) {
+      const i = listed.indexOf(h.address);
+      expect(i, op).toBeGreaterThanOrEqual(0);
+      listed.splice(i, 1);
+    }
   }
   for (const h of held.splice(0)) h.dispose();
   for (const w of containers.splice(0)) w.dispose();
@@ -294,6 +303,8 @@ function run(ops: readonly Op[]): void {
   expect(end.problems).toEqual([]);
   expect(end.externalRefs).toBe(baseline.externalRefs);
   expect(end.objects).toBe(baseline.objects);
+  expect(heap.unreleasedHandles()).toEqual([]);
+  heap.close(); // "throw": a handle the program lost track of would fail here
 }
 
 describe("random public-API operations on a small heap (seeded)", () => {
