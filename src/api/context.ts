@@ -227,19 +227,38 @@ export class HeapContext implements HandleHost {
     }
   }
 
-  /** Runs `fn` with a new scope; every handle made inside is released when it returns or throws. */
-  scope<T>(fn: (scope: Scope) => T): T {
-    this.ensureOpen("scope");
+  /**
+   * Runs `fn` with a new scope; every handle made inside is released when it returns or throws,
+   * except the handle it returns, which passes to the enclosing owner (the next scope out, or the
+   * program), as a Python function's return value outlives its frame. Synchronous code only: a
+   * scope ends when `fn` returns, so an async function is refused before it runs, and a promise
+   * returned by another function ends the scope with an error (see refuseAsync).
+   */
+  scope<T>(fn: (scope: Scope) => T, op = "scope"): T {
+    this.ensureOpen(op);
+    refuseAsync(fn, op);
     const handles: Handle[] = [];
     this.scopes.push(handles);
     const scope = new Scope(this, handles);
+    let result: T;
+    let returned: Handle | undefined;
     try {
-      return fn(scope);
+      result = fn(scope);
+      returned = typeof result === "object" && result !== null ? this.handleOf(result) : undefined;
+      if (returned !== undefined) {
+        // Taken off the list before anything is released: it must survive the scope's end.
+        const i = handles.lastIndexOf(returned);
+        if (i >= 0) handles.splice(i, 1);
+        else returned = undefined; // not this scope's: its owner stays as it was
+      }
     } finally {
       this.scopes.pop();
       // Release in creation order, as a CPython frame clears its locals first to last.
       for (const h of handles) h.dispose();
     }
+    if (returned !== undefined) this.adopt(returned, addressOf(returned, op));
+    if (isThenable(result)) throw asyncScopeError(op, "returned a promise");
+    return result;
   }
 
   // --- values ---
@@ -347,6 +366,34 @@ export class HeapContext implements HandleHost {
       );
     }
   }
+}
+
+/** True for a promise or any other thenable. */
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
+}
+
+/**
+ * A scope's function must be synchronous: refuses an async function (or async generator function)
+ * before it runs. A scope cannot follow an async function across its awaits: it would release at
+ * the first await what was made before it, and own nothing made after it (another task may be
+ * running its own scope by then).
+ */
+export function refuseAsync(fn: unknown, op: string): void {
+  const name = (fn as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+  if (name === "AsyncFunction" || name === "AsyncGeneratorFunction") throw asyncScopeError(op, "is async");
+}
+
+function asyncScopeError(op: string, what: string): HeapValueError {
+  return new HeapValueError(
+    `${op}: the function ${what}, but a scope ends when its function returns, so it cannot own handles ` +
+      "across an await. In async code, own handles with `using` or `await using` declarations, or release " +
+      "them with dispose(); a handle made before an await stays valid until then.",
+  );
 }
 
 /** How many unreleased handles a close() warning lists one by one. */

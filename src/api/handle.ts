@@ -114,8 +114,10 @@ export class Handle {
     if (this.#tag === RELEASED) {
       throw new HandleError(
         ErrorCode.HandleReleased,
-        `${op}: this handle (to the object at ${hex(this.#addr)}) was already released; ` +
-          "keep a handle (or dup() one) for as long as you use the object.",
+        `${op}: this handle (to the object at ${hex(this.#addr)}) was already released: by dispose(), the end ` +
+          "of its `using` block, or the end of the heap.scope it was made in. To keep an object, keep a handle " +
+          "you have not released: return it from the scope (or scope.escape(h) it), or dup() one before " +
+          "releasing this one.",
       );
     }
     const e = this.#host.engine;
@@ -207,6 +209,12 @@ export class Handle {
   /** Same as dispose(), for `using` declarations. */
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  /** Same as dispose(), for `await using` declarations (the release itself is synchronous). */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+    return Promise.resolve();
   }
 
   /** CPython's default repr: `<Node object at 0x…>`. */

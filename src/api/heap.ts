@@ -31,7 +31,7 @@ import { type HandleReport, HeapTypeError } from "../util/index.js";
 import { argFunction, argIterable, argObject, argString } from "./args.js";
 import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
 import { DictHandle, entryPairs, type Key, ListHandle, TupleHandle } from "./containers.js";
-import { HeapContext, type LeakPolicy, type Scope } from "./context.js";
+import { HeapContext, type LeakPolicy, refuseAsync, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
@@ -181,7 +181,10 @@ export class Heap {
 
   /**
    * Runs `fn` in a new scope: every handle made inside (by constructors, reads, dup) is released
-   * when it returns or throws, like V8's HandleScope. Use `scope.escape(h)` to keep one.
+   * when it returns or throws, like V8's HandleScope, except the handle `fn` returns, which is
+   * handed to the caller (owned by the enclosing scope, or the program). `scope.escape(h)` keeps
+   * another one. `fn` must be synchronous: an async function is refused with INVALID_ARGUMENT
+   * before it runs (in async code, use `using`/`await using` or dispose()).
    */
   scope<T>(fn: (scope: Scope) => T): T {
     this.#ctx.ensureOpen("scope");
@@ -192,12 +195,14 @@ export class Heap {
   /**
    * Calls `fn` as CPython calls a function: the call holds a reference to each argument for its
    * duration (fn receives its own handles), and whatever fn makes is released when it returns.
-   * A handle it returns is handed to the caller as a new handle.
+   * A handle it returns is handed to the caller as a new handle. `fn` must be synchronous (an
+   * async function is refused, as by scope()).
    */
   call<A extends Value[], R>(fn: (...args: A) => R, ...args: A): R {
     const ctx = this.#ctx;
     ctx.ensureOpen("call");
     argFunction(fn, "call", "the first argument");
+    refuseAsync(fn, "call");
     return ctx.scope((scope) => {
       // Each argument that is an object (a handle, or a proxy's face) is held by a new handle.
       const held = args.map((a, i) =>
@@ -281,5 +286,11 @@ export class Heap {
   /** Same as close(), for `using` declarations. */
   [Symbol.dispose](): void {
     this.close();
+  }
+
+  /** Same as close(), for `await using` declarations. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
   }
 }

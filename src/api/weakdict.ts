@@ -560,6 +560,12 @@ export abstract class WeakContainer {
   [Symbol.dispose](): void {
     this.dispose();
   }
+
+  /** Same as dispose(), for `await using` declarations. */
+  [Symbol.asyncDispose](): Promise<void> {
+    this.dispose();
+    return Promise.resolve();
+  }
 }
 
 /** `key in container` for the weakly keyed ones: false (not a TypeError) for values without weakrefs. */
