@@ -5,7 +5,10 @@
  * moduleResolution nodenext, and the `refheap` bin must run. The tarball's file list is checked
  * for what must and must not ship. Installing must run no script of the package: a `prepare`
  * script ran on consumers' installs (npm warned about it, and inside the installed copy it
- * deleted dist/ and failed with `tsc: not found`).
+ * deleted dist/ and failed with `tsc: not found`). The README's API tour is compiled there with
+ * the compiler options the README gives, under the project's TypeScript and the newest one
+ * (installed by the test), and run: `"module": "nodenext"` alone leaves `using` as is, which
+ * Node 20 cannot parse.
  *
  * The pack runs in a copy of the repository without dist/ (node_modules linked), so the build
  * starts clean, and the repository's own dist/ is not rewritten while other test files (the
@@ -113,6 +116,37 @@ export const wrong: string = getrefcount(e, l);
 export { Heap as Deep } from "refheap/dist/api/heap.js";
 `;
 
+/** The README's compiler options (its "Quick start"), for a program that runs (outDir set by the test). */
+const README_TSCONFIG = {
+  compilerOptions: {
+    target: "ES2022",
+    lib: ["ES2022", "ESNext.Disposable"],
+    module: "nodenext",
+    moduleResolution: "nodenext",
+    strict: true,
+    // The tour imports node:fs; the repository's @types/node stands in for the user's.
+    typeRoots: [join(ROOT, "node_modules", "@types")],
+    types: ["node"],
+  },
+  files: ["tour.ts"],
+};
+
+/**
+ * The newest TypeScript when this test was written, installed by the test into a directory of its
+ * own: as a devDependency of the repository its `tsc` bin would replace the project's in
+ * node_modules/.bin (both packages are named typescript).
+ */
+const NEWEST_TYPESCRIPT = "7.0.2";
+
+/** The README's first ```ts block under "## API tour". */
+function readmeTour(): string {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const tour = readme.slice(readme.indexOf("## API tour"));
+  const m = /```ts\n([\s\S]*?)```/.exec(tour);
+  if (m === null) throw new Error("README.md: no ```ts block under ## API tour");
+  return m[1]!;
+}
+
 const TSCONFIG = {
   compilerOptions: {
     target: "ES2022",
@@ -134,6 +168,8 @@ describe("npm pack", () => {
   let pack: PackResult;
   /** What `npm install <tarball>` printed, stdout and stderr. */
   let installOutput = "";
+  /** The newest TypeScript's tsc (NEWEST_TYPESCRIPT), installed in beforeAll. */
+  let newestTsc = "";
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), "refheap-pack-"));
@@ -158,7 +194,17 @@ describe("npm pack", () => {
       project,
     );
     installOutput = `${install.stdout}${install.stderr}`;
-  }, 180_000);
+
+    const newest = join(tmp, "ts-newest");
+    mkdirSync(newest);
+    writeFileSync(join(newest, "package.json"), "{}\n");
+    run(
+      "npm",
+      ["install", "--prefer-offline", "--no-audit", "--no-fund", `typescript@${NEWEST_TYPESCRIPT}`],
+      newest,
+    );
+    newestTsc = join(newest, "node_modules", "typescript", "bin", "tsc");
+  }, 240_000);
 
   afterAll(() => {
     if (tmp !== "") rmSync(tmp, { recursive: true, force: true });
@@ -246,6 +292,38 @@ describe("npm pack", () => {
     writeFileSync(join(project, "tsconfig.json"), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
     expect(run(TSC, ["-p", "tsconfig.json"], project)).toBe("");
   });
+
+  for (const [which, version] of [
+    ["the project's TypeScript", "5.9"],
+    ["the newest TypeScript", NEWEST_TYPESCRIPT],
+  ] as const) {
+    it(`installs: the README's tour compiles with its compiler options under ${which} (${version}), and runs`, () => {
+      const tsc = version === NEWEST_TYPESCRIPT ? newestTsc : TSC;
+      expect(run(tsc, ["--version"], project).startsWith(`Version ${version}`)).toBe(true);
+      const dir = join(project, `tour-${version}`);
+      mkdirSync(dir);
+      // Inside the project, so that "refheap" resolves to the installed package.
+      writeFileSync(join(dir, "tour.ts"), readmeTour());
+      const config = {
+        ...README_TSCONFIG,
+        compilerOptions: { ...README_TSCONFIG.compilerOptions, outDir: "out" },
+      };
+      writeFileSync(join(dir, "tsconfig.json"), `${JSON.stringify(config, null, 2)}\n`);
+      expect(run(tsc, ["-p", "tsconfig.json"], dir)).toBe("");
+      expect(readFileSync(join(dir, "out", "tour.js"), "utf8")).not.toMatch(/^\s*using /m); // lowered
+      // What the tour's comments say it prints, in that order; "__del__ n" when the module ends.
+      expect(run(process.execPath, [join("out", "tour.js")], dir).split("\n")).toEqual([
+        "__del__ a",
+        "__del__ b",
+        "__del__ x",
+        "__del__ y",
+        "finalized",
+        "gone",
+        "__del__ n",
+        "",
+      ]);
+    });
+  }
 
   it("installs: the refheap bin runs, and --version reads the installed package.json", () => {
     const bin = join(project, "node_modules", ".bin", "refheap");
