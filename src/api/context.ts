@@ -231,12 +231,14 @@ export class HeapContext implements HandleHost {
    * Runs `fn` with a new scope; every handle made inside is released when it returns or throws,
    * except the handle it returns, which passes to the enclosing owner (the next scope out, or the
    * program), as a Python function's return value outlives its frame. Synchronous code only: a
-   * scope ends when `fn` returns, so an async function is refused before it runs, and a promise
-   * returned by another function ends the scope with an error (see refuseAsync).
+   * scope ends when `fn` returns. With `refuse` (the program's own scopes: heap.scope, heap.call)
+   * an async function is refused before it runs, and a promise returned by another function ends
+   * the scope with an error (see refuseAsync); the heap's own scopes around callbacks pass any
+   * result through, as CPython ignores what a weakref callback returns.
    */
-  scope<T>(fn: (scope: Scope) => T, op = "scope"): T {
+  scope<T>(fn: (scope: Scope) => T, op = "scope", refuse = false): T {
     this.ensureOpen(op);
-    refuseAsync(fn, op);
+    if (refuse) refuseAsync(fn, op);
     const handles: Handle[] = [];
     this.scopes.push(handles);
     const scope = new Scope(this, handles);
@@ -257,7 +259,7 @@ export class HeapContext implements HandleHost {
       for (const h of handles) h.dispose();
     }
     if (returned !== undefined) this.adopt(returned, addressOf(returned, op));
-    if (isThenable(result)) throw asyncScopeError(op, "returned a promise");
+    if (refuse && isThenable(result)) throw asyncScopeError(op, "returned a promise");
     return result;
   }
 

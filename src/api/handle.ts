@@ -7,8 +7,9 @@
 
 import { checkObject, describe, FALSE, NONE, reuseTagOf, TRUE, typeIdOf, typeInfo } from "../object/index.js";
 import { decref } from "../refcount/index.js";
-import { ErrorCode, HandleError, hex, RefheapError } from "../util/index.js";
+import { ErrorCode, HandleError, HeapValueError, hex, RefheapError } from "../util/index.js";
 import type { Engine } from "./engine.js";
+import { inspectObject } from "./inspect.js";
 
 /** What a heap value looks like in JS: numbers, booleans, strings and None map to JS values. */
 export type Value = number | boolean | string | null | Handle;
@@ -217,12 +218,47 @@ export class Handle {
     return Promise.resolve();
   }
 
+  /**
+   * What console.log and util.inspect show: type, address, refcount and contents (a class's
+   * fields, a list's items, a dict's entries), read without making a handle or changing a count.
+   */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    if (this.#tag === RELEASED) return "<released handle>";
+    const host = this.#host;
+    if (host.closed) return `<handle to ${hex(this.#addr)} of a closed heap>`;
+    const e = host.engine;
+    if (reuseTagOf(e, this.#addr) !== this.#tag) return `<stale handle to ${hex(this.#addr)}>`;
+    return inspectObject(e, this.#addr);
+  }
+
   /** CPython's default repr: `<Node object at 0x…>`. */
   toString(): string {
     if (this.#tag === RELEASED) return "<released handle>";
     return `<${describe(this.#host.engine, this.#use("toString")).replace(/^'([^']*)' object/, "$1 object")}>`;
   }
 }
+
+/**
+ * A write to a property no handle has (`node.nxt = b`, a misspelt field; `list.size = 3`) is an
+ * error, not a JS property the heap never sees. The end of every handle's prototype chain is a
+ * Proxy over Object.prototype: a [[Set]] reaches it only after the handle's own class, the
+ * handle classes above it and their accessors did not have the name, and its trap refuses it.
+ * Reads, and writes of declared fields, never reach it (found on the way up), so they cost the same.
+ */
+Object.setPrototypeOf(
+  Handle.prototype,
+  new Proxy(Object.prototype, {
+    set(target, name, value, receiver) {
+      if (name in target) return Reflect.set(target, name, value, receiver);
+      const cls = (receiver as { constructor?: { name?: string } }).constructor?.name ?? "";
+      const kind = cls.replace(/Handle$/, "") || "Handle";
+      throw new HeapValueError(
+        `cannot set '${String(name)}' on a ${kind} handle: it has no such field or property ` +
+          "(declared fields are set as handle.field = value; a dynamic class's attributes with setAttr)",
+      );
+    },
+  }),
+);
 
 /** How a JS value is named in an error message: its type, and the value itself when short. */
 export function jsDescription(value: unknown): string {

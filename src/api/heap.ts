@@ -189,7 +189,7 @@ export class Heap {
   scope<T>(fn: (scope: Scope) => T): T {
     this.#ctx.ensureOpen("scope");
     argFunction(fn, "scope", "the scope's body");
-    return this.#ctx.scope(fn);
+    return this.#ctx.scope(fn, "scope", true);
   }
 
   /**
@@ -203,14 +203,18 @@ export class Heap {
     ctx.ensureOpen("call");
     argFunction(fn, "call", "the first argument");
     refuseAsync(fn, "call");
-    return ctx.scope((scope) => {
-      // Each argument that is an object (a handle, or a proxy's face) is held by a new handle.
-      const held = args.map((a, i) =>
-        ctx.handleOf(a) === undefined ? a : ctx.handleArg(a, "call", `argument ${i + 1}`).dup(),
-      ) as A;
-      const result = fn(...held);
-      return ctx.handleOf(result) === undefined ? result : (scope.escape(result as Handle) as R);
-    });
+    return ctx.scope(
+      (scope) => {
+        // Each argument that is an object (a handle, or a proxy's face) is held by a new handle.
+        const held = args.map((a, i) =>
+          ctx.handleOf(a) === undefined ? a : ctx.handleArg(a, "call", `argument ${i + 1}`).dup(),
+        ) as A;
+        const result = fn(...held);
+        return ctx.handleOf(result) === undefined ? result : (scope.escape(result as Handle) as R);
+      },
+      "call",
+      true,
+    );
   }
 
   /** Python-compatible `sys` functions. */

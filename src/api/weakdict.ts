@@ -675,8 +675,11 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     return this;
   }
 
-  /** del d[key]: throws `KeyError: key` if absent (an entry whose value died is still removed). */
-  delete(key: Key): void {
+  /**
+   * del d[key], as Map.delete: true if the key was there (an entry whose value died is still
+   * removed, as CPython's `del` removes it), false if absent. `pop(key)` throws CPython's KeyError.
+   */
+  delete(key: Key): boolean {
     const core = this.core;
     core.commitIfPending("delete");
     const d = core.data("delete");
@@ -688,7 +691,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
         found = dictDelItem(core.engine, d, k, kIsRef);
       });
     }
-    if (!found) throw keyError(pyRepr(key));
+    return found;
   }
 
   /** key in d: true if present with a live value. */
@@ -954,15 +957,18 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     return this;
   }
 
-  /** del d[key]: throws `KeyError: <weakref at …>` if absent. */
-  delete(key: K): void {
+  /**
+   * del d[key], as Map.delete: true if the key was there, false if absent, and false for a value
+   * that cannot be weakly referenced (as has() answers; CPython's `del` raises TypeError there).
+   * `pop(key)` throws CPython's KeyError.
+   */
+  delete(key: K): boolean {
     const core = this.core;
+    if (weakReferentOrZero(core.ctx, key, "WeakKeyDictionary.delete") === 0) return false;
     this.core.dirtyLen = true;
-    withTempRef(core, key, "WeakKeyDictionary.delete", (wr) => {
-      if (!dictDelItem(core.engine, core.data("delete"), wr, true)) {
-        throw keyError(weakrefRepr(core.engine, wr));
-      }
-    });
+    return withTempRef(core, key, "WeakKeyDictionary.delete", (wr) =>
+      dictDelItem(core.engine, core.data("delete"), wr, true),
+    );
   }
 
   /** key in d: false (not a TypeError) for values that cannot be weakly referenced. */

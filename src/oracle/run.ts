@@ -1193,10 +1193,10 @@ class Runner {
     this.m.call(() => {
       this.#commitIfPending(c);
       this.#scoped(() =>
-        this.#api(
-          () => w.delete(this.#hv(k)),
-          () => this.#fmt(k),
-        ),
+        this.#api(() => {
+          // del d[k]: the API's delete is Map's (false when absent); CPython raises KeyError.
+          if (!w.delete(this.#hv(k))) throw new PyError("KeyError", this.#fmt(k), "key");
+        }),
       );
     });
   }
@@ -1209,10 +1209,9 @@ class Runner {
       const r = this.#basicRef(k);
       try {
         this.#scoped(() =>
-          this.#api(
-            () => w.delete(this.#hv(k) as Handle),
-            () => basic,
-          ),
+          this.#api(() => {
+            if (!w.delete(this.#hv(k) as Handle)) throw new PyError("KeyError", basic, "key");
+          }),
         );
       } catch (err) {
         if (err instanceof PyError) {

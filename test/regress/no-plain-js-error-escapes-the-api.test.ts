@@ -9,7 +9,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { type Handle, Heap, RefheapError } from "../../src/index.js";
+import { Handle, Heap, RefheapError } from "../../src/index.js";
 
 const other = new Heap({ leaks: "off" });
 const foreign = other.list();
@@ -59,9 +59,16 @@ function attempt(fn: () => unknown): unknown {
   }
 }
 
+/** Where a handle's own methods end: the guard over Object.prototype (src/api/handle.ts), whose members are JS's. */
+const HANDLE_CHAIN_END: object = Object.getPrototypeOf(Handle.prototype);
+
 function methodsOf(obj: object): string[] {
   const names = new Set<string>();
-  for (let p = obj; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+  for (
+    let p = obj;
+    p !== null && p !== Object.prototype && p !== HANDLE_CHAIN_END;
+    p = Object.getPrototypeOf(p)
+  ) {
     for (const n of Object.getOwnPropertyNames(p)) {
       if (n === "constructor" || n === "dispose" || n === "close" || n === "shutdown") continue;
       const d = Object.getOwnPropertyDescriptor(p, n);
