@@ -17,8 +17,8 @@ const Node = heap.defineClass("Node", {
   using a = Node.new({ value: 1, label: "a" });
   using b = Node.new({ value: 2, label: "b" });
   a.next = b; // a takes a reference to b
-  console.log(`sys.getrefcount(b) = ${heap.sys.getrefcount(b)}`); // 3: b's handle, a.next, the argument
-  assert.equal(heap.sys.getrefcount(b), 3);
+  console.log(`sys.getrefcount(b) = ${heap.sys.getRefCount(b)}`); // 3: b's handle, a.next, the argument
+  assert.equal(heap.sys.getRefCount(b), 3);
 } // b's handle is released first (a still holds b), then a's: a dies, then b
 assert.deepEqual(log, ["__del__ a", "__del__ b"]);
 
@@ -37,8 +37,8 @@ assert.equal(total, 12.5);
 
 // A call holds a reference to each argument while it runs, as a CPython frame does.
 const n = Node.new({ label: "n" });
-const inside = heap.call((p: typeof n) => heap.sys.getrefcount(p), n);
-assert.equal(inside, heap.sys.getrefcount(n) + 1);
+const inside = heap.call((p: typeof n) => heap.sys.getRefCount(p), n);
+assert.equal(inside, heap.sys.getRefCount(n) + 1);
 n.dispose();
 
 heap.close(); // the "throw" policy: any handle still unreleased would be reported here

@@ -34,7 +34,7 @@ said.length = 0;
 const Node = heap.defineClass("Node", {
   fields: { other: "self" },
   weakrefable: true,
-  finalize: (self) => said.push(`__del__ sees ${heap.weakref.getweakrefcount(self)} weakrefs`),
+  finalize: (self) => said.push(`__del__ sees ${heap.weakref.getWeakRefCount(self)} weakrefs`),
 });
 heap.gc.disable();
 const wr = heap.scope((scope) => {

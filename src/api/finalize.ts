@@ -40,13 +40,13 @@ interface Info<R, A extends Value[]> {
   readonly args: readonly Value[];
   /** Per argument: an owned reference to the object argument i refers to, or 0. */
   readonly refs: readonly number[];
-  atexit: boolean;
+  atExit: boolean;
 }
 
 /** What the registry needs of a finalizer, whatever its types. */
 interface Finalizer {
   call(): unknown;
-  readonly atexit: boolean;
+  readonly atExit: boolean;
   toString(): string;
 }
 
@@ -85,7 +85,7 @@ let weakrefOf: <R, A extends Value[]>(f: Finalize<R, A>) => number;
  * weakref.finalize: made by `heap.weakref.finalize(obj, func, ...args)`. `call()` (Python's
  * `f()`) runs `func(...args)` if the finalizer is still alive, and kills it: it runs at most once.
  * The weakref callback calls it when the object dies (exceptions then go to the engine's
- * unraisable hook), and `heap.shutdown()` calls those whose `atexit` is true.
+ * unraisable hook), and `heap.shutdown()` calls those whose `atExit` is true.
  */
 export class Finalize<R = unknown, A extends Value[] = Value[]> {
   readonly #reg: Registry;
@@ -179,11 +179,11 @@ export class Finalize<R = unknown, A extends Value[] = Value[]> {
   }
 
   /** Whether heap.shutdown() runs the finalizer (true by default; false once it is dead). */
-  get atexit(): boolean {
-    return this.#info?.atexit ?? false;
+  get atExit(): boolean {
+    return this.#info?.atExit ?? false;
   }
-  set atexit(value: boolean) {
-    if (this.#info !== null) this.#info.atexit = value;
+  set atExit(value: boolean) {
+    if (this.#info !== null) this.#info.atExit = value;
   }
 
   /** CPython's repr, with the index for the address: `<finalize object at #3; for 'C' at 0x…>` or `…; dead>`. */
@@ -252,14 +252,14 @@ export function newFinalize<A extends Value[], R>(
   for (const r of refs) if (r !== 0) incref(e, r);
   const index = reg.next++;
   Object.defineProperty(callback, "name", { value: `<finalize object at #${index}>` });
-  f = create(reg, index, { weakref: wr, func, args: values, refs, atexit: true });
+  f = create(reg, index, { weakref: wr, func, args: values, refs, atExit: true });
   reg.live.add(f);
   reg.dirty = true;
   return f;
 }
 
 /**
- * CPython's finalize._exitfunc (see Heap.shutdown): runs the live finalizers whose atexit is true,
+ * CPython's finalize._exitfunc (see Heap.shutdown): runs the live finalizers whose atExit is true,
  * newest first, with the collector disabled; then enters shutdown mode. Idempotent.
  */
 export function shutdownFinalizers(ctx: HeapContext): void {
@@ -278,7 +278,7 @@ export function shutdownFinalizers(ctx: HeapContext): void {
       for (;;) {
         if (pending === null || reg.dirty) {
           // _select_for_exit: the live finalizers marked for exit, oldest first.
-          pending = [...reg.live].filter((f) => f.atexit);
+          pending = [...reg.live].filter((f) => f.atExit);
           reg.dirty = false;
         }
         const f = pending.pop();

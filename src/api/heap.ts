@@ -219,17 +219,17 @@ export class Heap {
 
   /** Python-compatible `sys` functions. */
   readonly sys = {
-    /** sys.getrefcount(x): the object's count plus one, for the argument's own reference. */
-    getrefcount: (value: Handle | boolean | null): number => {
+    /** sys.getrefcount(x) (getRefCount): the object's count plus one, for the argument's own reference. */
+    getRefCount: (value: Handle | boolean | null): number => {
       if (typeof value === "number" || typeof value === "string") {
         throw new HeapTypeError(
-          `sys.getrefcount: a ${typeof value} read from the heap is a JS value (a copy), not a counted object; pass a handle`,
+          `sys.getRefCount: a ${typeof value} read from the heap is a JS value (a copy), not a counted object; pass a handle`,
         );
       }
-      return refcnt(this.engine, this.#ctx.encode(value, "sys.getrefcount")) + 1;
+      return refcnt(this.engine, this.#ctx.encode(value, "sys.getRefCount")) + 1;
     },
-    /** sys._debugmallocstats(): the allocator's statistics as text. */
-    _debugmallocstats: (): string => statsText(this.engine),
+    /** sys._debugmallocstats() (debugMallocStats): the allocator's statistics as text. */
+    debugMallocStats: (): string => statsText(this.engine),
   };
 
   /** Python's `gc` module for this heap (see GcFacade; docs/api.md maps the names to CPython's). */

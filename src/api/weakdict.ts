@@ -737,11 +737,11 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   }
 
   /** d.popitem(): removes the last entry with a live value; `KeyError: 'popitem(): dictionary is empty'`. */
-  popitem(): [Value, V] {
+  popItem(): [Value, V] {
     const core = this.core;
-    core.commitIfPending("popitem");
+    core.commitIfPending("popItem");
     for (;;) {
-      const item = core.popEntry("popitem");
+      const item = core.popEntry("popItem");
       if (item === null) throw keyError(EMPTY_POPITEM);
       const [k, kIsRef, wr] = item;
       try {
@@ -755,14 +755,14 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   }
 
   /** d.setdefault(key, default): the live value for `key`, else stores `defaultValue` and returns it. */
-  setdefault(key: Key, defaultValue: V): V {
+  setDefault(key: Key, defaultValue: V): V {
     const core = this.core;
-    const wr = this.#lookup(key, "setdefault", "WeakValueDictionary.setdefault");
+    const wr = this.#lookup(key, "setDefault", "WeakValueDictionary.setDefault");
     const o = wr === 0 ? 0 : weakrefReferent(core.engine, wr);
     if (o !== 0) return this.#wrap(o);
-    core.commitIfPending("setdefault");
-    const v = weakReferent(core.ctx, defaultValue, "WeakValueDictionary.setdefault");
-    this.#store(core.data("setdefault"), key, v, "WeakValueDictionary.setdefault");
+    core.commitIfPending("setDefault");
+    const v = weakReferent(core.ctx, defaultValue, "WeakValueDictionary.setDefault");
+    this.#store(core.data("setDefault"), key, v, "WeakValueDictionary.setDefault");
     return this.#wrap(v);
   }
 
@@ -851,23 +851,23 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   }
 
   /** d.itervaluerefs(): the KeyedRefs of every entry, dead ones included (guarded). */
-  *itervaluerefs(): Generator<KeyedRefHandle, void, undefined> {
+  *iterValueRefs(): Generator<KeyedRefHandle, void, undefined> {
     const core = this.core;
     const e = core.engine;
-    core.commitIfPending("itervaluerefs");
+    core.commitIfPending("iterValueRefs");
     core.enter();
     try {
-      for (const entry of core.entries("itervaluerefs", DICT_CHANGED)) {
+      for (const entry of core.entries("iterValueRefs", DICT_CHANGED)) {
         yield core.ctx.wrap(slotRef(e, entry + E_VALUE), false) as KeyedRefHandle;
       }
     } finally {
-      core.exit("itervaluerefs");
+      core.exit("iterValueRefs");
     }
   }
 
   /** d.valuerefs(): a list of the KeyedRefs of every entry, dead ones included. */
-  valuerefs(): KeyedRefHandle[] {
-    return [...this.itervaluerefs()];
+  valueRefs(): KeyedRefHandle[] {
+    return [...this.iterValueRefs()];
   }
 
   /**
@@ -1015,11 +1015,11 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   }
 
   /** d.popitem(): removes the last entry whose key lives; `KeyError: 'popitem(): dictionary is empty'`. */
-  popitem(): [K, Value] {
+  popItem(): [K, Value] {
     const core = this.core;
     this.core.dirtyLen = true;
     for (;;) {
-      const item = core.popEntry("popitem");
+      const item = core.popEntry("popItem");
       if (item === null) throw keyError(EMPTY_POPITEM);
       const [wr, , v, vIsRef] = item;
       try {
@@ -1033,13 +1033,13 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   }
 
   /** d.setdefault(key, default): the value for `key`, else stores `defaultValue` (null) and returns it. */
-  setdefault(key: K, defaultValue: Value = null): Value {
+  setDefault(key: K, defaultValue: Value = null): Value {
     const core = this.core;
     const e = core.engine;
-    const op = "WeakKeyDictionary.setdefault";
+    const op = "WeakKeyDictionary.setDefault";
     const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
     try {
-      const d = core.data("setdefault");
+      const d = core.data("setDefault");
       const p = dictGetSlot(e, d, wr, true);
       if (p !== 0) return core.ctx.decode(p);
       withValue(core.ctx, defaultValue, op, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
@@ -1128,11 +1128,11 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   }
 
   /** d.keyrefs(): a list of the weakrefs to the keys, dead ones included. */
-  keyrefs(): WeakRefHandle[] {
+  keyRefs(): WeakRefHandle[] {
     const core = this.core;
     const e = core.engine;
     const out: WeakRefHandle[] = [];
-    for (const entry of core.entries("keyrefs", DICT_CHANGED)) {
+    for (const entry of core.entries("keyRefs", DICT_CHANGED)) {
       out.push(core.ctx.wrap(slotRef(e, entry + E_KEY), false) as WeakRefHandle);
     }
     return out;

@@ -233,14 +233,14 @@ export class WeakrefFacade {
   }
 
   /** weakref.getweakrefcount(obj): the number of weakrefs and proxies to `obj` (0 for values). */
-  getweakrefcount(obj: Value): number {
-    const o = this.#objectOrZero(obj, "weakref.getweakrefcount");
+  getWeakRefCount(obj: Value): number {
+    const o = this.#objectOrZero(obj, "weakref.getWeakRefCount");
     return o === 0 ? 0 : weakrefModule.getweakrefcount(this.#ctx.engine, o);
   }
 
   /** weakref.getweakrefs(obj): handles to the weakrefs and proxies to `obj`, in CPython's order. */
-  getweakrefs(obj: Value): (WeakRefHandle | WeakProxy)[] {
-    const o = this.#objectOrZero(obj, "weakref.getweakrefs");
+  getWeakRefs(obj: Value): (WeakRefHandle | WeakProxy)[] {
+    const o = this.#objectOrZero(obj, "weakref.getWeakRefs");
     if (o === 0) return [];
     const e = this.#ctx.engine;
     // CPython makes a list (an allocation the collector counts): so does this.

@@ -37,13 +37,13 @@ export function demoRefcount(io: Io): void {
   const Node = heap.defineClass("Node");
   const rows: [string, number][] = [];
   const a = Node.new();
-  rows.push(["a = Node()", heap.sys.getrefcount(a)]);
+  rows.push(["a = Node()", heap.sys.getRefCount(a)]);
   const b = a.dup();
-  rows.push(["b = a", heap.sys.getrefcount(a)]);
+  rows.push(["b = a", heap.sys.getRefCount(a)]);
   b.dispose();
-  rows.push(["del b", heap.sys.getrefcount(a)]);
-  heap.call((p: Handle, _q: Handle) => rows.push(["inside f(a, a)", heap.sys.getrefcount(p)]), a, a);
-  rows.push(["after f(a, a) returns", heap.sys.getrefcount(a)]);
+  rows.push(["del b", heap.sys.getRefCount(a)]);
+  heap.call((p: Handle, _q: Handle) => rows.push(["inside f(a, a)", heap.sys.getRefCount(p)]), a, a);
+  rows.push(["after f(a, a) returns", heap.sys.getRefCount(a)]);
   a.dispose();
   heap.close();
 

@@ -2427,7 +2427,7 @@ class Runner {
 
   /** Whether a WeakValueDictionary's data has `k` (dead or not): `self.data[key]` succeeds. */
   #wvdHasKey(w: WeakValueDictionary, k: Val): boolean {
-    for (const r of w.valuerefs()) {
+    for (const r of w.valueRefs()) {
       const key = this.#fromHv(r.key);
       r.dispose();
       if (this.#keyEquals(key, k)) return true;

@@ -22,7 +22,7 @@ describe("weakref.finalize", () => {
     const out: string[] = [];
     const o = C.new();
     const f = h.weakref.finalize(o, (s: string) => void out.push(s), "finalized");
-    out.push(`${py(f.alive)} ${py(f.atexit)}`);
+    out.push(`${py(f.alive)} ${py(f.atExit)}`);
     o.dispose();
     out.push(`${py(f.alive)} ${py(f.call())}`);
     expect(out.join("\n")).toBe(
@@ -49,7 +49,7 @@ describe("weakref.finalize", () => {
     );
     expect(f.call()).toBe("42");
     expect(f.alive).toBe(false);
-    expect(f.atexit).toBe(false);
+    expect(f.atExit).toBe(false);
     expect(f.call()).toBeUndefined();
     o.dispose();
     h.shutdown();
@@ -62,7 +62,7 @@ describe("weakref.finalize", () => {
     const C = h.defineClass("C", { weakrefable: true });
     const o = C.new();
     const l = h.list([1]);
-    const before = h.sys.getrefcount(l);
+    const before = h.sys.getRefCount(l);
     const f = h.weakref.finalize(
       o,
       (x: ListHandle) => {
@@ -72,12 +72,12 @@ describe("weakref.finalize", () => {
       },
       l,
     );
-    expect(h.sys.getrefcount(l)).toBe(before + 1); // the finalizer holds its arguments
+    expect(h.sys.getRefCount(l)).toBe(before + 1); // the finalizer holds its arguments
     const r = f.call();
     expect(r?.is(l)).toBe(true);
     r?.dispose();
     // The finalizer's reference and func's handle are gone; only the result was extra.
-    expect(h.sys.getrefcount(l)).toBe(before);
+    expect(h.sys.getRefCount(l)).toBe(before);
     o.dispose();
     l.dispose();
     sound(h);
@@ -131,7 +131,7 @@ describe("weakref.finalize", () => {
     const append = (x: Handle) => void L.push(x.dup());
     const o = C.new();
     const a = C.new();
-    const n = h.sys.getrefcount(a);
+    const n = h.sys.getRefCount(a);
     const f = h.weakref.finalize(o, append, a);
     const p = f.peek()!;
     out.push(`${py(p.obj.is(o))} ${py(p.func === append)} ${py(p.args[0].is(a))} ${py(f.alive)}`);
@@ -145,7 +145,7 @@ describe("weakref.finalize", () => {
         "import weakref; C=type('C',(),{}); o=C(); L=[]; a=C(); f=weakref.finalize(o, L.append, a); p=f.peek(); print(p[0] is o, p[1] == L.append, p[2][0] is a, f.alive); d=f.detach(); print(d[0] is o, f.alive, f.detach(), f.peek(), f()); del o, p, d; print(L)",
       ),
     );
-    expect(h.sys.getrefcount(a)).toBe(n); // the detached finalizer released its argument
+    expect(h.sys.getRefCount(a)).toBe(n); // the detached finalizer released its argument
     a.dispose();
     sound(h);
   });
@@ -158,8 +158,8 @@ describe("weakref.finalize", () => {
     o.dispose();
     expect(f.peek()).toBeNull();
     expect(f.detach()).toBeNull();
-    f.atexit = true; // no effect on a dead finalizer
-    expect(f.atexit).toBe(false);
+    f.atExit = true; // no effect on a dead finalizer
+    expect(f.atExit).toBe(false);
     sound(h);
   });
 
@@ -186,7 +186,7 @@ describe("weakref.finalize", () => {
     const C = h.defineClass("C");
     const c = C.new();
     const l = h.list();
-    const n = h.sys.getrefcount(l);
+    const n = h.sys.getRefCount(l);
     expect(() => h.weakref.finalize(1 as unknown as Handle, () => null)).toThrow(
       await python("import weakref\ntry: weakref.finalize(1, print)\nexcept TypeError as e: print(e)"),
     );
@@ -194,14 +194,14 @@ describe("weakref.finalize", () => {
       "cannot create weak reference to 'C' object",
     );
     expect(() => h.weakref.finalize(l, () => null)).toThrow("cannot create weak reference to 'list' object");
-    expect(h.sys.getrefcount(l)).toBe(n); // nothing was kept of the refused finalizer's arguments
+    expect(h.sys.getRefCount(l)).toBe(n); // nothing was kept of the refused finalizer's arguments
     // A released handle as an argument is refused before anything is registered.
     const W = h.defineClass("W", { weakrefable: true });
     const w = W.new();
     const gone = h.list();
     gone.dispose();
     expect(() => h.weakref.finalize(w, (_x: Handle) => null, gone)).toThrow(/already released/);
-    expect(h.weakref.getweakrefcount(w)).toBe(0);
+    expect(h.weakref.getWeakRefCount(w)).toBe(0);
     w.dispose();
     c.dispose();
     l.dispose();
@@ -236,7 +236,7 @@ describe("weakref.finalize", () => {
     const C = h.defineClass("C", { weakrefable: true });
     const o = C.new();
     const a = C.new();
-    const n = h.sys.getrefcount(a);
+    const n = h.sys.getRefCount(a);
     const f = h.weakref.finalize(
       o,
       (_x: Handle) => {
@@ -246,8 +246,8 @@ describe("weakref.finalize", () => {
     );
     expect(() => f.call()).toThrow("boom");
     expect(f.alive).toBe(false);
-    expect(h.sys.getrefcount(a)).toBe(n);
-    expect(h.weakref.getweakrefcount(o)).toBe(0); // its weakref is gone too
+    expect(h.sys.getRefCount(a)).toBe(n);
+    expect(h.weakref.getWeakRefCount(o)).toBe(0); // its weakref is gone too
     o.dispose();
     expect(reports).toEqual([]);
     a.dispose();
@@ -334,8 +334,8 @@ describe("heap.shutdown()", () => {
     const b = C.new();
     const f1 = h.weakref.finalize(a, push, "a");
     const f2 = h.weakref.finalize(b, push, "b");
-    f2.atexit = false;
-    const out = [py(f2.atexit)];
+    f2.atExit = false;
+    const out = [py(f2.atExit)];
     h.shutdown();
     const list = () => `[${L.join(", ")}]`;
     out.push(`${list()} ${py(f1.alive)} ${py(f2.alive)} ${py(f2.call())} ${py(f2.alive)} ${list()}`);
@@ -361,7 +361,7 @@ describe("heap.shutdown()", () => {
     let runs = 0;
     h.weakref.finalize(a, () => runs++);
     const kept = h.weakref.finalize(b, () => runs++);
-    kept.atexit = false;
+    kept.atExit = false;
     h.shutdown();
     h.shutdown();
     expect(runs).toBe(1);

@@ -14,17 +14,17 @@ describe("handles", () => {
     const h = heap();
     const Node = h.defineClass("Node");
     const a = Node.new();
-    expect(h.sys.getrefcount(a)).toBe(2); // like a Python local: one binding + the argument
+    expect(h.sys.getRefCount(a)).toBe(2); // like a Python local: one binding + the argument
     const b = a.dup();
-    expect(h.sys.getrefcount(a)).toBe(3);
+    expect(h.sys.getRefCount(a)).toBe(3);
     expect(b.is(a)).toBe(true);
     b.dispose();
     b.dispose(); // idempotent
     {
       using c = a.dup();
-      expect(h.sys.getrefcount(c)).toBe(3);
+      expect(h.sys.getRefCount(c)).toBe(3);
     }
-    expect(h.sys.getrefcount(a)).toBe(2);
+    expect(h.sys.getRefCount(a)).toBe(2);
     a.dispose();
     sound(h);
     h.close();
@@ -74,7 +74,7 @@ describe("classes with typed fields", () => {
     const a = Node.new({ n: 1, label: "a" });
     const b = Node.new({ n: 2 });
     a.next = b;
-    expect(h.sys.getrefcount(b)).toBe(3);
+    expect(h.sys.getRefCount(b)).toBe(3);
     const next = a.next;
     expect(next?.is(b)).toBe(true);
     expect(next?.n).toBe(2);
@@ -88,7 +88,7 @@ describe("classes with typed fields", () => {
     a.any = 3.5;
     expect(a.any).toBe(3.5);
     a.next = null;
-    expect(h.sys.getrefcount(b)).toBe(2);
+    expect(h.sys.getRefCount(b)).toBe(2);
     expect(Node.fieldNames).toEqual(["any", "flag", "label", "n", "next"]);
     a.dispose();
     b.dispose();
@@ -281,7 +281,7 @@ describe("scopes and calls", () => {
     expect(h.stats().sizeClasses.reduce((n, c) => n + c.blocksInUse, 0)).toBe(before);
     const kept = h.scope((scope) => scope.escape(Node.new()));
     expect(kept.released).toBe(false);
-    expect(h.sys.getrefcount(kept)).toBe(2);
+    expect(h.sys.getRefCount(kept)).toBe(2);
     kept.dispose();
     sound(h);
     h.close();
@@ -291,11 +291,11 @@ describe("scopes and calls", () => {
     const h = heap();
     const Node = h.defineClass("Node");
     const a = Node.new();
-    const seen = h.call((p, q) => [h.sys.getrefcount(p as Handle), h.sys.getrefcount(q as Handle)], a, a);
+    const seen = h.call((p, q) => [h.sys.getRefCount(p as Handle), h.sys.getRefCount(q as Handle)], a, a);
     expect(seen).toEqual([4, 4]);
-    expect(h.sys.getrefcount(a)).toBe(2);
+    expect(h.sys.getRefCount(a)).toBe(2);
     const returned = h.call(() => Node.new());
-    expect(h.sys.getrefcount(returned)).toBe(2);
+    expect(h.sys.getRefCount(returned)).toBe(2);
     returned.dispose();
     a.dispose();
     sound(h);

@@ -14,12 +14,12 @@ describe("util.inspect and console.log of a handle", () => {
     const Node = heap.defineClass("Node", { fields: { next: "self", value: "number", label: "str" } });
     const a = Node.new({ value: 1, label: "a" });
     const b = Node.new({ value: 2, next: a });
-    const before = [heap.sys.getrefcount(a), heap.sys.getrefcount(b), heap.unreleasedHandles().length];
+    const before = [heap.sys.getRefCount(a), heap.sys.getRefCount(b), heap.unreleasedHandles().length];
     expect(inspect(b)).toBe(
       `Node at ${hex(b.address)} (refcount 1) { label: null, next: <Node object at ${hex(a.address)}>, value: 2 }`,
     );
     expect(inspect(a)).toBe(`Node at ${hex(a.address)} (refcount 2) { label: "a", next: null, value: 1 }`);
-    expect([heap.sys.getrefcount(a), heap.sys.getrefcount(b), heap.unreleasedHandles().length]).toEqual(
+    expect([heap.sys.getRefCount(a), heap.sys.getRefCount(b), heap.unreleasedHandles().length]).toEqual(
       before,
     );
     expect(inspect([a])).toContain(`Node at ${hex(a.address)}`); // nested, as console.log shows arrays

@@ -24,7 +24,7 @@ describe("a scope's result", () => {
     expect(inner!.released).toBe(true);
     expect(kept.released).toBe(false);
     expect(kept.n).toBe(2);
-    expect(heap.sys.getrefcount(kept)).toBe(2); // the handle's reference, the argument's
+    expect(heap.sys.getRefCount(kept)).toBe(2); // the handle's reference, the argument's
     expect(heap.unreleasedHandles().map((r) => r.address)).toEqual([kept.address]);
     kept.dispose();
     heap.close(); // "throw": nothing is left
@@ -149,7 +149,7 @@ describe("scopes and async code", () => {
     expect(shared.length).toBe(8);
     // Each node is held by the list and by its successor's `next`, except each chain's last.
     const counts = [...shared].map((n) => {
-      const c = heap.sys.getrefcount(n as Handle) - 1; // without the argument's own reference
+      const c = heap.sys.getRefCount(n as Handle) - 1; // without the argument's own reference
       (n as Handle).dispose(); // the iteration's handle
       return c;
     });

@@ -118,8 +118,8 @@ describe("WeakValueDictionary", () => {
     const v1 = C.new();
     const v2 = C.new();
     d.set(k1, v1).set(k2, v2);
-    const [wr1, wr2] = d.valuerefs();
-    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getrefcount(x) - 1).join(" ");
+    const [wr1, wr2] = d.valueRefs();
+    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getRefCount(x) - 1).join(" ");
     const lines: string[] = [];
     const iter = d.items();
     const first = iter.next();
@@ -185,7 +185,7 @@ describe("WeakValueDictionary", () => {
     const a = C.new();
     const b = C.new();
     d.set("k", a);
-    const refs = d.valuerefs();
+    const refs = d.valueRefs();
     const r = refs[0] as KeyedRefHandle;
     d.set("k", b);
     a.dispose(); // r's callback runs: d['k'] is a live KeyedRef now, so it stays
@@ -224,9 +224,9 @@ describe("WeakValueDictionary", () => {
       lines.push(
         `${d.size} ${name(d.get("x"))} ${name(d.get("y"))} ${d.get("y", "dflt")} ${d.has(1)} ${d.has(2)}`,
       );
-      lines.push(`${name(d.setdefault("x", c))} ${name(d.setdefault("z", c))} ${d.size}`);
+      lines.push(`${name(d.setDefault("x", c))} ${name(d.setDefault("z", c))} ${d.size}`);
       lines.push(`${name(d.pop("z"))} ${d.pop("z", "gone")} ${d.size}`);
-      const [k, v] = d.popitem();
+      const [k, v] = d.popItem();
       lines.push(`${py(k)} ${name(v)} ${d.size}`);
       d.update({ p: c, q: a });
       const e = d.copy();
@@ -299,7 +299,7 @@ describe("WeakValueDictionary", () => {
       pyError(() => d.set("x", true as never)),
       pyError(() => d.set("x", l)),
       pyError(() => d.set(l, c)),
-      pyError(() => d.popitem()),
+      pyError(() => d.popItem()),
       pyError(() => d.pop(1.5)),
       pyError(() => d.pop(1e-7)),
       pyError(() => d.pop("it's")),
@@ -329,29 +329,29 @@ describe("WeakValueDictionary", () => {
     const reports: string[] = [];
     h.engine.unraisableHook = (err) => reports.push(String(err));
     const d = h.weakref.WeakValueDictionary([[key, a]]);
-    expect(h.sys.getrefcount(key)).toBe(4); // key, the argument, the dict entry, the KeyedRef
-    const r = d.valuerefs()[0]!;
+    expect(h.sys.getRefCount(key)).toBe(4); // key, the argument, the dict entry, the KeyedRef
+    const r = d.valueRefs()[0]!;
     // Copying through the constructor iterates `d`: the handles that makes are released again.
     const e = h.weakref.WeakValueDictionary(d);
     const got = e.get(key);
     expect(got?.is(a)).toBe(true);
     got?.dispose();
-    expect(h.sys.getrefcount(a)).toBe(2);
-    expect(h.weakref.getweakrefcount(a)).toBe(2);
+    expect(h.sys.getRefCount(a)).toBe(2);
+    expect(h.weakref.getWeakRefCount(a)).toBe(2);
     e.dispose();
-    expect(h.weakref.getweakrefcount(a)).toBe(1);
+    expect(h.weakref.getWeakRefCount(a)).toBe(1);
     expect(String(d)).toMatch(/^<WeakValueDictionary at 0x[0-9a-f]+>$/);
     d.dispose();
     d.dispose(); // idempotent
     expect(d.disposed).toBe(true);
     expect(() => d.size).toThrow(/WeakValueDictionary was disposed/);
-    expect(h.sys.getrefcount(key)).toBe(3); // r still holds it
-    expect(h.weakref.getweakrefcount(a)).toBe(1);
+    expect(h.sys.getRefCount(key)).toBe(3); // r still holds it
+    expect(h.weakref.getWeakRefCount(a)).toBe(1);
     a.dispose(); // r's callback: the dictionary is gone, nothing happens
     expect(reports).toEqual([]);
     expect(r.deref()).toBe(null);
     r.dispose();
-    expect(h.sys.getrefcount(key)).toBe(2);
+    expect(h.sys.getRefCount(key)).toBe(2);
     key.dispose();
     expect(tracked(h)).toBe(base);
     sound(h);
@@ -494,8 +494,8 @@ describe("WeakKeyDictionary", () => {
     const v1 = C.new();
     const v2 = C.new();
     d.set(k1, v1).set(k2, v2);
-    const [wr1] = d.keyrefs();
-    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getrefcount(x) - 1).join(" ");
+    const [wr1] = d.keyRefs();
+    const rc = (...xs: Handle[]): string => xs.map((x) => h.sys.getRefCount(x) - 1).join(" ");
     const items = d.items();
     const first = items.next();
     if (!first.done) disposeAll(...first.value);
@@ -543,8 +543,8 @@ describe("WeakKeyDictionary", () => {
       ),
     );
     // The lookups' temporary refs are gone: only the dictionary's own ref (with its callback) is left.
-    expect(h.weakref.getweakrefcount(a)).toBe(1);
-    const [own] = h.weakref.getweakrefs(a) as WeakRefHandle[];
+    expect(h.weakref.getWeakRefCount(a)).toBe(1);
+    const [own] = h.weakref.getWeakRefs(a) as WeakRefHandle[];
     expect(own?.callback).toBeTypeOf("function"); // the dictionary's _remove
     own?.dispose();
     disposeAll(a);
@@ -572,7 +572,7 @@ describe("WeakKeyDictionary", () => {
     d.pendingRemovals.forEach((r) => {
       r.dispose();
     });
-    const [k, v] = d.popitem();
+    const [k, v] = d.popItem();
     expect(k.is(a)).toBe(true);
     k.dispose();
     lines.push(`${v} ${d.size}`);
@@ -621,10 +621,10 @@ describe("WeakKeyDictionary", () => {
     const b = C.new();
     const d = h.weakref.WeakKeyDictionary<Handle>();
     const lines: string[] = [];
-    lines.push(`${d.setdefault(a, 1)} ${d.setdefault(a, 2)} ${py(d.setdefault(b))} ${d.size}`);
+    lines.push(`${d.setDefault(a, 1)} ${d.setDefault(a, 2)} ${py(d.setDefault(b))} ${d.size}`);
     const e = d.copy();
     lines.push(`${py(d.pop(b))} ${d.pop(b, "gone")} ${d.size} ${e.size}`);
-    const refs = d.keyrefs();
+    const refs = d.keyRefs();
     lines.push(`${refs.length} ${py(refs[0]!.deref()?.is(a) ?? false)}`);
     disposeAll(...refs);
     e.clear();
@@ -634,7 +634,7 @@ describe("WeakKeyDictionary", () => {
       pyError(() => d.pop(b)),
       pyError(() => d.get(1 as never)),
       pyError(() => d.set(1 as never, 2)),
-      pyError(() => e.popitem()),
+      pyError(() => e.popItem()),
     );
     expect(noAddresses(lines.join("\n"))).toBe(
       noAddresses(
@@ -756,10 +756,10 @@ describe("WeakSet", () => {
     const base = tracked(h);
     const a = C.new();
     const s = h.weakref.WeakSet([a]);
-    expect(h.weakref.getweakrefcount(a)).toBe(1);
+    expect(h.weakref.getWeakRefCount(a)).toBe(1);
     expect(String(s)).toMatch(/^\{<weakref at 0x[0-9a-f]+; to 'C' at 0x[0-9a-f]+>\}$/);
     s.dispose();
-    expect(h.weakref.getweakrefcount(a)).toBe(0);
+    expect(h.weakref.getWeakRefCount(a)).toBe(0);
     expect(() => s.add(a)).toThrow(/WeakSet was disposed/);
     a.dispose();
     expect(tracked(h)).toBe(base);

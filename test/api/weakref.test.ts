@@ -57,13 +57,13 @@ describe("weakref.ref", () => {
     const C = weakClass(h);
     const c = C.new({ n: 3 });
     const r = h.weakref.ref(c);
-    const n = h.sys.getrefcount(c);
+    const n = h.sys.getRefCount(c);
     const x = r.deref() as typeof c;
     expect(x.is(c)).toBe(true);
     expect(x.n).toBe(3);
-    expect(h.sys.getrefcount(c)).toBe(n + 1); // the new handle owns a reference
+    expect(h.sys.getRefCount(c)).toBe(n + 1); // the new handle owns a reference
     x.dispose();
-    expect(h.sys.getrefcount(c)).toBe(n); // the weakref itself owns none
+    expect(h.sys.getRefCount(c)).toBe(n); // the weakref itself owns none
     c.dispose();
     expect(r.deref()).toBeNull();
     r.dispose();
@@ -79,9 +79,9 @@ describe("weakref.ref", () => {
     const rs = [0, 1, 2].map((i) => h.weakref.ref(o, () => void L.push(i)));
     const b = h.weakref.ref(o);
     const p = h.weakref.proxy(o);
-    const ws = h.weakref.getweakrefs(o);
+    const ws = h.weakref.getWeakRefs(o);
     const out = [
-      `${h.weakref.getweakrefcount(o)} ${py(ws.slice(0, 2).map((x) => x.is(b)))} ${py(ws[1]!.is(p))} ${py(ws[2]!.is(rs[2]!))}`,
+      `${h.weakref.getWeakRefCount(o)} ${py(ws.slice(0, 2).map((x) => x.is(b)))} ${py(ws[1]!.is(p))} ${py(ws[2]!.is(rs[2]!))}`,
     ];
     for (const w of ws) w.dispose();
     o.dispose();
@@ -99,11 +99,11 @@ describe("weakref.ref", () => {
     const h = heap();
     const l = h.list();
     expect([
-      h.weakref.getweakrefcount(1),
-      h.weakref.getweakrefcount("a"),
-      h.weakref.getweakrefcount(l),
+      h.weakref.getWeakRefCount(1),
+      h.weakref.getWeakRefCount("a"),
+      h.weakref.getWeakRefCount(l),
     ]).toEqual([0, 0, 0]);
-    expect(h.weakref.getweakrefs(null)).toEqual([]);
+    expect(h.weakref.getWeakRefs(null)).toEqual([]);
     l.dispose();
     sound(h);
   });
@@ -125,7 +125,7 @@ describe("weakref.ref", () => {
       ),
     );
     expect(() => h.weakref.proxy(s)).toThrow("cannot create weak reference to 'S' object");
-    expect(h.weakref.getweakrefcount(c)).toBe(2); // the refused calls made nothing
+    expect(h.weakref.getWeakRefCount(c)).toBe(2); // the refused calls made nothing
     for (const x of [c, s, l, r, p]) x.dispose();
     sound(h);
   });
@@ -340,9 +340,9 @@ describe("weakref callbacks", () => {
     );
     const b = C.new();
     const wb = h.weakref.ref(b, () => void L.push("'b'"));
-    expect(h.weakref.getweakrefcount(b)).toBe(1);
+    expect(h.weakref.getWeakRefCount(b)).toBe(1);
     wb.dispose(); // the weakref dies first: it is unlinked
-    expect(h.weakref.getweakrefcount(b)).toBe(0);
+    expect(h.weakref.getWeakRefCount(b)).toBe(0);
     b.dispose();
     expect(L).toEqual([]);
     sound(h);
@@ -512,7 +512,7 @@ describe("weakref.proxy", () => {
     const C = weakClass(h);
     const c = C.new();
     const p = h.weakref.proxy(c);
-    const [w] = h.weakref.getweakrefs(c);
+    const [w] = h.weakref.getWeakRefs(c);
     expect(w!.is(p)).toBe(true);
     expect(p.is(w!)).toBe(true);
     w!.dispose();

@@ -78,7 +78,7 @@ const Node = heap.defineClass("Node", { fields: { next: "self", value: "number" 
 const a = Node.new({ value: 1 });
 const b = Node.new({ value: 2 });
 a.next = b;
-assert.equal(heap.sys.getrefcount(b), 3); // b's handle, a.next, and the call's argument
+assert.equal(heap.sys.getRefCount(b), 3); // b's handle, a.next, and the call's argument
 assert.equal(getrefcount(heap.engine, b.address), 2); // the engine's true count
 assert.equal(a.next.value, 2);
 assert.ok(heap.list([1, 2]) instanceof ListHandle);

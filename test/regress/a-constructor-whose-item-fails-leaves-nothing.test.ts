@@ -71,7 +71,7 @@ describe("a constructor whose item fails", () => {
       expect(report.problems, what).toEqual([]);
       expect(report.objects, what).toBe(objects);
     }
-    expect(heap.sys.getrefcount(c)).toBe(2);
+    expect(heap.sys.getRefCount(c)).toBe(2);
     c.dispose();
     unhashable.dispose();
     heap.close(); // nothing half-built is owned by the program

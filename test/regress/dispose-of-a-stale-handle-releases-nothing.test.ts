@@ -19,7 +19,7 @@ describe.each([true, false])("checked: %s", (checked) => {
     expect(b.address).toBe(addr);
     expect(() => a.dispose()).toThrow(expect.objectContaining({ code: ErrorCode.StaleHandle }));
     expect(a.released).toBe(false); // nothing changed, not even the handle
-    expect(heap.sys.getrefcount(b)).toBe(2);
+    expect(heap.sys.getRefCount(b)).toBe(2);
     expect(b.n).toBe(2);
     b.dispose();
     expect(heap.verify().problems).toEqual([]);

@@ -35,8 +35,8 @@ describe("a handle of another heap", () => {
   const entryPoints: [string, (x: Handle) => unknown][] = [
     ["scope.escape", (x) => here.scope((s) => s.escape(x))],
     ["heap.call", (x) => here.call((_y: Handle) => 0, x)],
-    ["weakref.getweakrefcount", (x) => here.weakref.getweakrefcount(x)],
-    ["weakref.getweakrefs", (x) => here.weakref.getweakrefs(x)],
+    ["weakref.getWeakRefCount", (x) => here.weakref.getWeakRefCount(x)],
+    ["weakref.getWeakRefs", (x) => here.weakref.getWeakRefs(x)],
     ["weakref.ref", (x) => here.weakref.ref(x)],
     ["weakref.proxy", (x) => here.weakref.proxy(x)],
     ["weakref.finalize", (x) => here.weakref.finalize(x, () => 0)],
@@ -44,7 +44,7 @@ describe("a handle of another heap", () => {
     ["gc.isFinalized", (x) => here.gc.isFinalized(x)],
     ["gc.getReferrers", (x) => here.gc.getReferrers(x)],
     ["gc.getReferents", (x) => here.gc.getReferents(x)],
-    ["sys.getrefcount", (x) => here.sys.getrefcount(x)],
+    ["sys.getrefcount", (x) => here.sys.getRefCount(x)],
     ["list.append", (x) => list.append(x)],
     ["list.push", (x) => list.push(x)],
     ["heap.list", (x) => here.list([x])],
@@ -77,10 +77,10 @@ describe("a handle of another heap", () => {
 
   for (const [name, use] of entryPoints) {
     it(`is refused by ${name} with WRONG_HEAP, and changes nothing`, () => {
-      const before = [here.sys.getrefcount(mine), list.length, dict.size];
+      const before = [here.sys.getRefCount(mine), list.length, dict.size];
       wrongHeap(() => use(foreign));
       wrongHeap(() => use(foreignProxy));
-      expect([here.sys.getrefcount(mine), list.length, dict.size]).toEqual(before);
+      expect([here.sys.getRefCount(mine), list.length, dict.size]).toEqual(before);
       expect(here.verify().problems).toEqual([]);
       expect(there.verify().problems).toEqual([]);
     });

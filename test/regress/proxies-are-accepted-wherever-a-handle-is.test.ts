@@ -17,15 +17,15 @@ function setup() {
 
 it("heap.call gives the callee its own reference to a proxy argument", () => {
   const { heap, target, proxy } = setup();
-  const before = heap.sys.getrefcount(proxy);
+  const before = heap.sys.getRefCount(proxy);
   const seen = heap.call((p: WeakProxy) => {
-    const n = heap.sys.getrefcount(p);
+    const n = heap.sys.getRefCount(p);
     p.dispose(); // the callee releases its own handle, not the caller's
     return n;
   }, proxy);
   expect(seen).toBe(before + 1);
   expect(proxy.released).toBe(false);
-  expect(heap.sys.getrefcount(proxy)).toBe(before);
+  expect(heap.sys.getRefCount(proxy)).toBe(before);
   expect((proxy as unknown as { n: number }).n).toBe(7);
   proxy.dispose();
   target.dispose();
@@ -46,18 +46,18 @@ it("scope.escape keeps a proxy made in the scope", () => {
 it("a 'ref' field stores the proxy object, as an 'any' field and a list do", () => {
   const { heap, C, target, proxy } = setup();
   const holder = C.new();
-  const before = heap.sys.getrefcount(proxy);
+  const before = heap.sys.getRefCount(proxy);
   holder.r = proxy;
   holder.a = proxy;
   using l = heap.list([proxy]);
-  expect(heap.sys.getrefcount(proxy)).toBe(before + 3);
+  expect(heap.sys.getRefCount(proxy)).toBe(before + 3);
   const r = holder.r as WeakProxy;
   expect(r.is(proxy)).toBe(true);
   expect(String(r)).toMatch(/^<weakproxy at 0x[0-9a-f]+ to C at 0x[0-9a-f]+>$/);
   r.dispose();
   holder.dispose();
   l.dispose();
-  expect(heap.sys.getrefcount(proxy)).toBe(before);
+  expect(heap.sys.getRefCount(proxy)).toBe(before);
   proxy.dispose();
   target.dispose();
   expect(heap.verify().problems).toEqual([]);
@@ -66,8 +66,8 @@ it("a 'ref' field stores the proxy object, as an 'any' field and a list do", () 
 it("gc, sys and weakref functions see the proxy object, with CPython's answers", () => {
   const { heap, target, proxy } = setup();
   expect(heap.gc.isTracked(proxy)).toBe(true); // gc.is_tracked(proxy): True
-  expect(heap.weakref.getweakrefcount(proxy)).toBe(0); // proxies have no weakrefs
-  expect(heap.weakref.getweakrefs(proxy)).toEqual([]);
+  expect(heap.weakref.getWeakRefCount(proxy)).toBe(0); // proxies have no weakrefs
+  expect(heap.weakref.getWeakRefs(proxy)).toEqual([]);
   expect(() => heap.weakref.ref(proxy)).toThrow("cannot create weak reference to 'weakref.ProxyType' object");
   using d = heap.dict();
   expect(() => d.set(proxy, 1)).toThrow("unhashable type: 'weakref.ProxyType'");

@@ -46,7 +46,7 @@ print(len(made), made[0] is made[1], len(refs), refs[0] is r, refs[1] is made[0]
   heap.gc.setThreshold(1);
   const r = heap.weakref.ref(t);
   heap.gc.setThreshold(700);
-  const refs = heap.weakref.getweakrefs(t);
+  const refs = heap.weakref.getWeakRefs(t);
   const again = heap.weakref.ref(t);
   const py = (b: boolean) => (b ? "True" : "False");
   const got = [
