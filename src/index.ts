@@ -22,6 +22,7 @@ export {
   hostField,
   type Instance,
   InstanceHandle,
+  type InstanceOf,
   type Key,
   KeyedRefHandle,
   type LeakPolicy,

@@ -99,6 +99,13 @@ export type Instance<F extends FieldsSpec> = InstanceHandle & {
   -readonly [K in keyof F]: FieldValue<F[K], F>;
 };
 
+/**
+ * The handle type of an instance of class `C` (what `C.new()` returns), for annotations:
+ * `let head: InstanceOf<typeof Node> | null`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: matches any class; the result is precisely typed
+export type InstanceOf<C extends HeapClass<any>> = C extends HeapClass<infer F> ? Instance<F> : never;
+
 /** The options of `heap.defineClass(name, options)`. */
 export interface ClassOptions<F extends FieldsSpec> {
   /** The declared fields: name to FieldType. */

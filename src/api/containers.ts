@@ -99,21 +99,25 @@ export function dictValueSlot(host: HandleHost, d: number, key: Key, op: string)
   return p;
 }
 
-/** A handle to a list: array-like (length, get/set, push/pop, iteration). */
-export class ListHandle extends Handle {
+/**
+ * A handle to a list: array-like (length, get/set, push/pop, iteration). `T` is what the program
+ * stores in it (`heap.list<Instance<F>>()`), a promise the type checker holds it to, as with a
+ * `Map<K, V>`: the heap itself stores any value.
+ */
+export class ListHandle<T extends Value = Value> extends Handle {
   /** len(list) */
   get length(): number {
     return listSize(hostOf(this).engine, addressOf(this, "length"));
   }
 
   /** list[i]; negative indexes count from the end. */
-  get(i: number): Value {
+  get(i: number): T {
     const host = hostOf(this);
-    return host.decode(listItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "list")));
+    return host.decode(listItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "list"))) as T;
   }
 
   /** list[i] = value */
-  set(i: number, value: Value): void {
+  set(i: number, value: T): void {
     const host = hostOf(this);
     const l = addressOf(this, "set");
     argIndex(i, "set", "list");
@@ -121,7 +125,7 @@ export class ListHandle extends Handle {
   }
 
   /** list.append(value): the single-value form, without push's rest-argument array. */
-  append(value: Value): void {
+  append(value: T): void {
     const host = hostOf(this);
     const l = addressOf(this, "append");
     if (value instanceof Handle && hostOf(value) === host) {
@@ -132,18 +136,18 @@ export class ListHandle extends Handle {
   }
 
   /** list.append for each value, like Array.prototype.push; returns the new length. */
-  push(...values: Value[]): number {
+  push(...values: T[]): number {
     for (const value of values) this.append(value);
     return this.length;
   }
 
   /** list.pop(i): removes and returns the item (default: the last). */
-  pop(i = -1): Value {
+  pop(i = -1): T {
     const host = hostOf(this);
     const l = addressOf(this, "pop");
     argIndex(i, "pop", "list");
     if (listSize(host.engine, l) === 0) throw new HeapValueError("pop from empty list");
-    const value = host.decode(listItemSlot(host.engine, l, i));
+    const value = host.decode(listItemSlot(host.engine, l, i)) as T;
     listDelItem(host.engine, l, i);
     return value;
   }
@@ -159,62 +163,65 @@ export class ListHandle extends Handle {
   }
 
   /** Iterates by index, as Python does: items appended during iteration are visited too. */
-  *[Symbol.iterator](): IterableIterator<Value> {
+  *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
   /** The items as a JS array (objects as new handles). */
-  toArray(): Value[] {
+  toArray(): T[] {
     return [...this];
   }
 }
 
-/** A handle to a tuple: a read-only array-like. */
-export class TupleHandle extends Handle {
+/** A handle to a tuple: a read-only array-like (`T`: its items' type, as for ListHandle). */
+export class TupleHandle<T extends Value = Value> extends Handle {
   /** len(tuple) */
   get length(): number {
     return tupleSize(hostOf(this).engine, addressOf(this, "length"));
   }
 
   /** tuple[i]; negative indexes count from the end. */
-  get(i: number): Value {
+  get(i: number): T {
     const host = hostOf(this);
-    return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "tuple")));
+    return host.decode(tupleItemSlot(host.engine, addressOf(this, "get"), argIndex(i, "get", "tuple"))) as T;
   }
 
   /** The items in order. */
-  *[Symbol.iterator](): IterableIterator<Value> {
+  *[Symbol.iterator](): IterableIterator<T> {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
   /** The items as a JS array (objects as new handles). */
-  toArray(): Value[] {
+  toArray(): T[] {
     return [...this];
   }
 }
 
-/** A handle to a dict: Map-like (size, get/set/has/delete, iteration in insertion order). */
-export class DictHandle extends Handle {
+/**
+ * A handle to a dict: Map-like (size, get/set/has/delete, iteration in insertion order). `K` and
+ * `V` are the key and value types the program keeps to (`heap.dict<string, number>()`).
+ */
+export class DictHandle<K extends Key = Key, V extends Value = Value> extends Handle {
   /** len(dict) */
   get size(): number {
     return dictSize(hostOf(this).engine, addressOf(this, "size"));
   }
 
   /** dict.get(key): the value, or undefined when the key is absent. */
-  get(key: Key): Value | undefined {
+  get(key: K): V | undefined {
     const host = hostOf(this);
     const p = dictValueSlot(host, addressOf(this, "get"), key, "get");
-    return p === 0 ? undefined : host.decode(p);
+    return p === 0 ? undefined : (host.decode(p) as V);
   }
 
   /** key in dict */
-  has(key: Key): boolean {
+  has(key: K): boolean {
     const host = hostOf(this);
     return dictValueSlot(host, addressOf(this, "has"), key, "has") !== 0;
   }
 
   /** dict[key] = value */
-  set(key: Key, value: Value): this {
+  set(key: K, value: V): this {
     const host = hostOf(this);
     const e = host.engine;
     const d = addressOf(this, "set");
@@ -234,7 +241,7 @@ export class DictHandle extends Handle {
   }
 
   /** del dict[key]; returns false if the key was absent. */
-  delete(key: Key): boolean {
+  delete(key: K): boolean {
     const host = hostOf(this);
     const d = addressOf(this, "delete");
     if (typeof key === "string") return dictDelItemString(host.engine, d, key);
@@ -257,7 +264,7 @@ export class DictHandle extends Handle {
    * once it is released (or the heap closed) the iterator throws that typed error, it never reads
    * memory the dict no longer owns.
    */
-  *entries(): IterableIterator<[Value, Value]> {
+  *entries(): IterableIterator<[K, V]> {
     const host = hostOf(this);
     const e = host.engine;
     const size = dictSize(e, addressOf(this, "entries"));
@@ -271,22 +278,22 @@ export class DictHandle extends Handle {
       if (!entryIsLive(e, entry)) continue;
       if (remaining === 0) throw new HeapValueError(DICT_KEYS_CHANGED);
       remaining--;
-      yield [host.decode(entry + E_KEY), host.decode(entry + E_VALUE)];
+      yield [host.decode(entry + E_KEY) as K, host.decode(entry + E_VALUE) as V];
     }
   }
 
   /** The keys in insertion order (as entries()). */
-  *keys(): IterableIterator<Value> {
+  *keys(): IterableIterator<K> {
     for (const [k] of this.entries()) yield k;
   }
 
   /** The values in insertion order (as entries()). */
-  *values(): IterableIterator<Value> {
+  *values(): IterableIterator<V> {
     for (const [, v] of this.entries()) yield v;
   }
 
   /** Same as entries(): [key, value] pairs, as a Map's iterator. */
-  [Symbol.iterator](): IterableIterator<[Value, Value]> {
+  [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
   }
 }

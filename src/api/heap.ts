@@ -116,11 +116,11 @@ export class Heap {
     return defineHeapClass(this.#ctx, name, options);
   }
 
-  /** A new list holding `items`. */
-  list(items: Iterable<Value> = []): ListHandle {
+  /** A new list holding `items`; `heap.list<T>()` types what it holds (see ListHandle). */
+  list<T extends Value = Value>(items: Iterable<NoInfer<T>> = []): ListHandle<T> {
     this.#ctx.ensureOpen("list");
     argIterable(items, "list", "the items");
-    const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle;
+    const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle<T>;
     return allOrNothing(
       () => {
         for (const item of items) l.append(item);
@@ -131,10 +131,10 @@ export class Heap {
   }
 
   /** A new tuple of `items`. */
-  tuple(...items: Value[]): TupleHandle {
+  tuple<T extends Value = Value>(...items: NoInfer<T>[]): TupleHandle<T> {
     const ctx = this.#ctx;
     ctx.ensureOpen("tuple");
-    const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle;
+    const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle<T>;
     const a = addressOf(t, "tuple");
     return allOrNothing(
       () => {
@@ -147,13 +147,18 @@ export class Heap {
     );
   }
 
-  /** A new dict from [key, value] pairs or an object's own string-keyed properties. */
-  dict(entries: Iterable<readonly [Key, Value]> | Readonly<Record<string, Value>> = []): DictHandle {
+  /**
+   * A new dict from [key, value] pairs or an object's own string-keyed properties;
+   * `heap.dict<K, V>()` types its keys and values (see DictHandle).
+   */
+  dict<K extends Key = Key, V extends Value = Value>(
+    entries: Iterable<readonly [NoInfer<K>, NoInfer<V>]> | Readonly<Record<string, NoInfer<V>>> = [],
+  ): DictHandle<K, V> {
     this.#ctx.ensureOpen("dict");
-    const d = this.#ctx.wrap(newDict(this.engine), true) as DictHandle;
+    const d = this.#ctx.wrap(newDict(this.engine), true) as DictHandle<K, V>;
     return allOrNothing(
       () => {
-        for (const [k, v] of entryPairs(entries, "dict")) d.set(k, v);
+        for (const [k, v] of entryPairs(entries, "dict")) d.set(k as K, v);
         return d;
       },
       () => d.dispose(),

@@ -9,6 +9,7 @@ export {
   hostField,
   type Instance,
   InstanceHandle,
+  type InstanceOf,
 } from "./classes.js";
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";

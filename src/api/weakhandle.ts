@@ -36,13 +36,16 @@ export function weakrefRepr(e: Engine, wr: number): string {
   return `<weakref at ${hex(wr)}; to '${typeInfo(e, typeIdOf(e, o)).name}' at ${hex(o)}>`;
 }
 
-/** weakref.ref: `deref()` gives the referent while it lives, then null. */
-export class WeakRefHandle extends Handle {
+/**
+ * weakref.ref: `deref()` gives the referent while it lives, then null. `T` is the referent's
+ * handle type (`heap.weakref.ref(img)` is a `WeakRefHandle<typeof img>`).
+ */
+export class WeakRefHandle<T extends Handle = Handle> extends Handle {
   /** r(): a new handle to the referent, or null once it has died. */
-  deref(): Handle | null {
+  deref(): T | null {
     const host = hostOf(this);
     const o = weakrefReferent(host.engine, addressOf(this, "deref"));
-    return o === 0 ? null : host.wrap(o, false);
+    return o === 0 ? null : (host.wrap(o, false) as T);
   }
 
   /** r.__callback__: the callback given at creation, or null (also null once it was called). */

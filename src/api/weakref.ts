@@ -174,12 +174,12 @@ export class WeakrefFacade {
    * with `weakrefable: true` (or a type object). Without a callback, every call returns a handle
    * to the same weakref (`wr1.is(wr2)`), as `ref(o) is ref(o)` in Python.
    */
-  ref<T extends Handle>(obj: T, callback: WeakCallback | null = null): WeakRefHandle {
+  ref<T extends Handle>(obj: T, callback: WeakCallback<WeakRefHandle<T>> | null = null): WeakRefHandle<T> {
     argOptionalFunction(callback, "weakref.ref", "the callback");
     const o = weakReferent(this.#ctx, obj, "weakref.ref");
     const e = this.#ctx.engine;
     const wr = weakrefModule.newRef(e, o, callback === null ? null : this.#engineCallback(callback));
-    return this.#ctx.wrap(wr, true) as WeakRefHandle;
+    return this.#ctx.wrap(wr, true) as WeakRefHandle<T>;
   }
 
   /** weakref.proxy(obj, callback): a proxy to `obj` (see WeakProxy); the basic proxy is shared. */
