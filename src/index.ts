@@ -6,6 +6,7 @@
  * @module refheap
  */
 export {
+  type BoundMethods,
   type ClassOptions,
   DictHandle,
   type FieldsSpec,
@@ -27,6 +28,7 @@ export {
   KeyedRefHandle,
   type LeakPolicy,
   ListHandle,
+  type MethodsSpec,
   ProxyHandle,
   type Scope,
   TupleHandle,

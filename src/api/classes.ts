@@ -41,8 +41,8 @@ import {
   setField,
 } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
-import { argObject, argOptionalFunction } from "./args.js";
-import type { HeapContext } from "./context.js";
+import { argFunction, argObject, argOptionalFunction } from "./args.js";
+import { type HeapContext, refuseAsync } from "./context.js";
 import { addressOf, allOrNothing, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
@@ -94,22 +94,45 @@ export type FieldValue<T, F extends FieldsSpec> = T extends "number"
                 ? V | null
                 : never;
 
-/** An instance handle of a class with fields F: the handle plus one accessor per field. */
-export type Instance<F extends FieldsSpec> = InstanceHandle & {
-  -readonly [K in keyof F]: FieldValue<F[K], F>;
+/**
+ * A class's methods as `defineClass` takes them: each receives the instance (`self`) first, as a
+ * Python method does, then the caller's arguments.
+ */
+export type MethodsSpec<F extends FieldsSpec> = {
+  /** A method: the instance first, then the caller's arguments. */
+  // biome-ignore lint/suspicious/noExplicitAny: a method's arguments are its own business; calls stay typed (BoundMethods)
+  readonly [name: string]: (self: Instance<F>, ...args: any[]) => unknown;
 };
+
+/** Methods as called on an instance handle: `self` bound, the rest of the parameters and the result kept. */
+export type BoundMethods<M> = {
+  // biome-ignore lint/suspicious/noExplicitAny: matches any method; the bound signature is precise
+  [K in keyof M]: M[K] extends (self: any, ...args: infer A) => infer R ? (...args: A) => R : never;
+};
+
+/** An instance handle of a class with fields F and methods M: one accessor per field, M bound. */
+export type Instance<F extends FieldsSpec, M = Record<never, never>> = InstanceHandle & {
+  -readonly [K in keyof F]: FieldValue<F[K], F>;
+} & BoundMethods<M>;
 
 /**
  * The handle type of an instance of class `C` (what `C.new()` returns), for annotations:
  * `let head: InstanceOf<typeof Node> | null`.
  */
 // biome-ignore lint/suspicious/noExplicitAny: matches any class; the result is precisely typed
-export type InstanceOf<C extends HeapClass<any>> = C extends HeapClass<infer F> ? Instance<F> : never;
+export type InstanceOf<C extends HeapClass<any, any>> =
+  C extends HeapClass<infer F, infer M> ? Instance<F, M> : never;
 
 /** The options of `heap.defineClass(name, options)`. */
-export interface ClassOptions<F extends FieldsSpec> {
+export interface ClassOptions<F extends FieldsSpec, M extends MethodsSpec<F> = Record<never, never>> {
   /** The declared fields: name to FieldType. */
   readonly fields?: F;
+  /**
+   * Methods, called on instance handles: `methods: { area(self) { return self.w * self.h } }`
+   * makes `r.area()`. A call runs in a scope of its own, as a Python call has its own frame: the
+   * handles it makes are released when it returns, except the one it returns (see heap.scope).
+   */
+  readonly methods?: M & MethodsSpec<F>;
   /** Python's __del__: runs once, before the fields are released; may resurrect `self` by storing it. */
   readonly finalize?: (self: Instance<F>) => void;
   /** Instances can be targets of weak references (used by the weakref module). */
@@ -118,8 +141,11 @@ export interface ClassOptions<F extends FieldsSpec> {
   readonly dynamic?: boolean;
 }
 
-/** A class made by `heap.defineClass()`: its instances have one accessor per declared field. */
-export interface HeapClass<F extends FieldsSpec> {
+/**
+ * A class made by `heap.defineClass()`: its instances have one accessor per declared field and
+ * its methods M.
+ */
+export interface HeapClass<F extends FieldsSpec, M = Record<never, never>> {
   /** The class's name, as given to defineClass. */
   readonly name: string;
   /** The engine's type id (for newInstance and friends in "refheap/core"). */
@@ -127,9 +153,9 @@ export interface HeapClass<F extends FieldsSpec> {
   /** Field names in layout (alphabetical) order. */
   readonly fieldNames: readonly string[];
   /** Makes an instance, optionally setting fields. */
-  "new"(init?: { [K in keyof F]?: FieldValue<F[K], F> }): Instance<F>;
+  "new"(init?: { [K in keyof F]?: FieldValue<F[K], F> }): Instance<F, M>;
   /** True if `value` is a handle to an instance of this class. */
-  isInstance(value: unknown): value is Instance<F>;
+  isInstance(value: unknown): value is Instance<F, M>;
 }
 
 /** The base of every instance handle; adds the dynamic-attribute methods. */
@@ -201,17 +227,27 @@ function engineKind(t: FieldType): FieldSpec["kind"] {
 }
 
 /** Defines a class on the heap's engine and builds its handle class with one accessor per field. */
-export function defineHeapClass<F extends FieldsSpec>(
+export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
   ctx: HeapContext,
   name: string,
-  options: ClassOptions<F>,
-): HeapClass<F> {
+  options: ClassOptions<F, M>,
+): HeapClass<F, M> {
   const spec = options.fields ?? ({} as F);
   argObject(spec, "defineClass", "options.fields");
   argOptionalFunction(options.finalize, "defineClass", "options.finalize");
   for (const field of Object.keys(spec)) {
     if (RESERVED.has(field))
       throw new HeapValueError(`class ${name}: a field cannot be named '${field}' (a handle method)`);
+  }
+  const methods: Record<string, unknown> = options.methods ?? {};
+  argObject(methods, "defineClass", "options.methods");
+  for (const [method, fn] of Object.entries(methods)) {
+    argFunction(fn, "defineClass", `options.methods.${method}`);
+    refuseAsync(fn, `defineClass: options.methods.${method}`); // a call's scope ends when it returns
+    if (RESERVED.has(method) || Object.hasOwn(spec, method))
+      throw new HeapValueError(
+        `class ${name}: a method cannot be named '${method}' (${Object.hasOwn(spec, method) ? "a field" : "a handle method"})`,
+      );
   }
   const e = ctx.engine;
   let cls: HeapClass<F> | undefined;
@@ -250,16 +286,29 @@ export function defineHeapClass<F extends FieldsSpec>(
       accessor(ctx, name, f.name, i, t, () => cls!),
     );
   });
+  for (const [method, fn] of Object.entries(methods) as [
+    string,
+    (self: Handle, ...args: unknown[]) => unknown,
+  ][]) {
+    const op = `${name}.${method}`;
+    // A Python call: its own frame (scope), `self` first; what it returns outlives the frame.
+    const call = function (this: Handle, ...args: unknown[]): unknown {
+      addressOf(this, op); // a released or stale handle is refused before the method runs
+      return ctx.scope(() => fn(this, ...args), op, true);
+    };
+    Object.defineProperty(call, "name", { value: method });
+    Object.defineProperty(HandleClass.prototype, method, { value: call });
+  }
   ctx.typeClasses[id] = HandleClass;
 
-  const made: HeapClass<F> = {
+  const made: HeapClass<F, M> = {
     name,
     id,
     fieldNames: info.fields.map((f) => f.name),
     new(init) {
       if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
-      const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F>;
+      const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F, M>;
       if (init === undefined) return h;
       return allOrNothing(
         () => {
@@ -277,7 +326,7 @@ export function defineHeapClass<F extends FieldsSpec>(
         () => h.dispose(),
       );
     },
-    isInstance(value: unknown): value is Instance<F> {
+    isInstance(value: unknown): value is Instance<F, M> {
       return (
         value instanceof Handle && hostOf(value) === ctx && typeIdOf(e, addressOf(value, "isInstance")) === id
       );

@@ -29,7 +29,13 @@ import {
 import { tupleSetItem } from "../refcount/index.js";
 import { type HandleReport, HeapTypeError } from "../util/index.js";
 import { argFunction, argIterable, argObject, argString } from "./args.js";
-import { type ClassOptions, defineHeapClass, type FieldsSpec, type HeapClass } from "./classes.js";
+import {
+  type ClassOptions,
+  defineHeapClass,
+  type FieldsSpec,
+  type HeapClass,
+  type MethodsSpec,
+} from "./classes.js";
 import { DictHandle, entryPairs, type Key, ListHandle, TupleHandle } from "./containers.js";
 import { HeapContext, type LeakPolicy, refuseAsync, type Scope } from "./context.js";
 import { Engine, stats, statsText, verify } from "./engine.js";
@@ -106,10 +112,10 @@ export class Heap {
   }
 
   /** Defines a class with typed fields; see src/api/classes.ts for the field types. */
-  defineClass<F extends FieldsSpec = Record<never, never>>(
+  defineClass<F extends FieldsSpec = Record<never, never>, M extends MethodsSpec<F> = Record<never, never>>(
     name: string,
-    options: ClassOptions<F> = {},
-  ): HeapClass<F> {
+    options: ClassOptions<F, M> = {},
+  ): HeapClass<F, M> {
     this.#ctx.ensureOpen("defineClass");
     argString(name, "defineClass", "the class name");
     argObject(options, "defineClass", "options");

@@ -1,5 +1,6 @@
 /** The public facade: the engine (low level) and the Heap with its handles (main entry). */
 export {
+  type BoundMethods,
   type ClassOptions,
   type FieldsSpec,
   type FieldType,
@@ -10,6 +11,7 @@ export {
   type Instance,
   InstanceHandle,
   type InstanceOf,
+  type MethodsSpec,
 } from "./classes.js";
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
