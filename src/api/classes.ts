@@ -68,15 +68,26 @@ type AnyClass = HeapClass<any>;
  * - "ref": a handle or null (a reference to any object)
  * - "self": an instance of this class, or null
  * - another class (a HeapClass): an instance of that class, or null
+ * - `() => C`, a function returning a class: the same, for a class defined later (two classes whose
+ *   fields refer to each other); it is called when the field is first written
  * - "any": any Value (a number inline, or a reference)
  * - hostField(close): any JS value or null, in a host table; `close` runs when it is dropped
  */
-export type FieldType = "number" | "bool" | "str" | "ref" | "self" | "any" | AnyClass | HostField<never>;
+export type FieldType =
+  | "number"
+  | "bool"
+  | "str"
+  | "ref"
+  | "self"
+  | "any"
+  | AnyClass
+  | (() => AnyClass)
+  | HostField<never>;
 /** A class's fields: name to FieldType. */
 export type FieldsSpec = { readonly [name: string]: FieldType };
 
-/** The JS type of a field of type T in a class with fields F. */
-export type FieldValue<T, F extends FieldsSpec> = T extends "number"
+/** The JS type of a field of type T in a class with fields F and methods M. */
+export type FieldValue<T, F extends FieldsSpec, M = Record<never, never>> = T extends "number"
   ? number
   : T extends "bool"
     ? boolean
@@ -85,14 +96,16 @@ export type FieldValue<T, F extends FieldsSpec> = T extends "number"
       : T extends "ref"
         ? Handle | null
         : T extends "self"
-          ? Instance<F> | null
+          ? Instance<F, M> | null
           : T extends "any"
             ? Value
-            : T extends HeapClass<infer G>
-              ? Instance<G> | null
-              : T extends HostField<infer V>
-                ? V | null
-                : never;
+            : T extends HeapClass<infer G, infer N>
+              ? Instance<G, N> | null
+              : T extends () => HeapClass<infer G, infer N>
+                ? Instance<G, N> | null
+                : T extends HostField<infer V>
+                  ? V | null
+                  : never;
 
 /**
  * A class's methods as `defineClass` takes them: each receives the instance (`self`) first, as a
@@ -112,7 +125,7 @@ export type BoundMethods<M> = {
 
 /** An instance handle of a class with fields F and methods M: one accessor per field, M bound. */
 export type Instance<F extends FieldsSpec, M = Record<never, never>> = InstanceHandle & {
-  -readonly [K in keyof F]: FieldValue<F[K], F>;
+  -readonly [K in keyof F]: FieldValue<F[K], F, M>;
 } & BoundMethods<M>;
 
 /**
@@ -153,7 +166,7 @@ export interface HeapClass<F extends FieldsSpec, M = Record<never, never>> {
   /** Field names in layout (alphabetical) order. */
   readonly fieldNames: readonly string[];
   /** Makes an instance, optionally setting fields. */
-  "new"(init?: { [K in keyof F]?: FieldValue<F[K], F> }): Instance<F, M>;
+  "new"(init?: { [K in keyof F]?: FieldValue<F[K], F, M> }): Instance<F, M>;
   /** True if `value` is a handle to an instance of this class. */
   isInstance(value: unknown): value is Instance<F, M>;
 }
@@ -222,7 +235,7 @@ function isHostField(t: FieldType): t is HostField<never> {
 
 function engineKind(t: FieldType): FieldSpec["kind"] {
   if (isHostField(t)) return FieldKind.Host;
-  if (typeof t === "object" || t === "self") return FieldKind.Ref;
+  if (typeof t === "object" || typeof t === "function" || t === "self") return FieldKind.Ref;
   return t;
 }
 
@@ -336,6 +349,20 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
   return made;
 }
 
+/** A field's class given as a function (`() => Person`): called at the first write, then kept. */
+function lateClass(op: string, get: () => AnyClass): () => AnyClass {
+  let cls: AnyClass | undefined;
+  return () => {
+    if (cls !== undefined) return cls;
+    const c: unknown = get();
+    if (typeof c !== "object" || c === null || typeof (c as AnyClass).isInstance !== "function") {
+      throw new HeapTypeError(`${op}: the field's class function returned ${jsDescription(c)}, not a class`);
+    }
+    cls = c as AnyClass;
+    return cls;
+  };
+}
+
 function accessor(
   ctx: HeapContext,
   className: string,
@@ -404,8 +431,9 @@ function accessor(
       },
     };
   }
-  // References: "ref", "any", "self", or another class.
-  const target = t === "self" ? self : typeof t === "object" ? () => t : null;
+  // References: "ref", "any", "self", another class, or a function giving one (called lazily).
+  const target =
+    t === "self" ? self : typeof t === "object" ? () => t : typeof t === "function" ? lateClass(op, t) : null;
   return {
     get(this: Handle) {
       return ctx.decode(slot(this));

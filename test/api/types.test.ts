@@ -6,7 +6,9 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import {
   type DictHandle,
+  ErrorCode,
   Heap,
+  type HeapClass,
   type InstanceOf,
   type ListHandle,
   type Value,
@@ -56,6 +58,42 @@ describe("types without casts", () => {
     img.dispose();
     expect(r.deref()).toBeNull();
     r.dispose();
+    heap.close();
+  });
+});
+
+describe("two classes whose fields refer to each other", () => {
+  it("a field's class may be given as a function, called when the field is first written", () => {
+    const heap = new Heap({ checked: true });
+    // The annotation breaks TypeScript's circle (Dept's type needs Person's, which needs Dept's).
+    const Dept: HeapClass<{ name: "str"; head: () => typeof Person }> = heap.defineClass("Dept", {
+      fields: { name: "str", head: () => Person },
+    });
+    const Person = heap.defineClass("Person", { fields: { name: "str", dept: Dept } });
+    const d = Dept.new({ name: "R&D" });
+    const p = Person.new({ name: "Ada", dept: d });
+    expectTypeOf(d.head).toEqualTypeOf<InstanceOf<typeof Person> | null>(); // before the write narrows it
+    expectTypeOf(p.dept).toEqualTypeOf<InstanceOf<typeof Dept> | null>();
+    d.head = p;
+    const head = d.head;
+    expect(head?.name).toBe("Ada");
+    expect(() => {
+      d.head = d as never; // a Dept is not a Person
+    }).toThrow(
+      expect.objectContaining({
+        code: ErrorCode.WrongType,
+        message: expect.stringMatching(/Person instances/),
+      }),
+    );
+    const Bad = heap.defineClass("Bad", { fields: { x: (() => 3) as never } });
+    expect(() => {
+      Bad.new().x = d as never;
+    }).toThrow(
+      expect.objectContaining({ code: ErrorCode.WrongType, message: expect.stringMatching(/not a class/) }),
+    );
+    head?.dispose();
+    d.head = null;
+    for (const h of [p, d]) h.dispose();
     heap.close();
   });
 });
