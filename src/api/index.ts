@@ -29,7 +29,8 @@ export { Finalize, type FinalizeInfo, finalizeWeakref } from "./finalize.js";
 export { GcFacade } from "./gc.js";
 export { Handle, type Value } from "./handle.js";
 export { Heap, type HeapOptions } from "./heap.js";
-export { type WeakEntries, WeakKeyDictionary, WeakValueDictionary } from "./weakdict.js";
+export type { WeakEntries } from "./weakcore.js";
+export { WeakKeyDictionary } from "./weakkeydict.js";
 export {
   KeyedRefHandle,
   ProxyHandle,
@@ -39,3 +40,4 @@ export {
   WeakrefFacade,
 } from "./weakref.js";
 export { WeakSet } from "./weakset.js";
+export { WeakValueDictionary } from "./weakvaluedict.js";

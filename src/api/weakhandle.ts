@@ -1,6 +1,6 @@
 /**
  * The handles of weak references (weakref.ref and its KeyedRef subclass) and the argument checks
- * shared by heap.weakref (weakref.ts) and the weak containers (weakdict.ts, weakset.ts). They sit
+ * shared by heap.weakref (weakref.ts) and the weak containers (weakcore.ts, weakvaluedict.ts, weakkeydict.ts, weakset.ts). They sit
  * below both, so that the facade can construct the containers and the containers can return
  * weakref handles without an import cycle.
  */

@@ -18,7 +18,7 @@ import type { Key } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import { type Finalize, newFinalize } from "./finalize.js";
 import { addressOf, Handle, hostOf, type Value } from "./handle.js";
-import { type WeakEntries, WeakKeyDictionary, WeakValueDictionary } from "./weakdict.js";
+import type { WeakEntries } from "./weakcore.js";
 import {
   KeyedRefHandle,
   userCallbacks,
@@ -26,7 +26,9 @@ import {
   WeakRefHandle,
   weakReferent,
 } from "./weakhandle.js";
+import { WeakKeyDictionary } from "./weakkeydict.js";
 import { WeakSet as WeakSetClass } from "./weakset.js";
+import { WeakValueDictionary } from "./weakvaluedict.js";
 
 export { KeyedRefHandle, type WeakCallback, WeakRefHandle };
 

@@ -1,7 +1,7 @@
 /**
  * weakref.WeakSet (CPython 3.11's Lib/_weakrefset.py) over heap objects:
  * `data` is a heap dict used as a set (`ref(item, _remove)` → None), with the pending removals and
- * iteration guards of the weak dictionaries (see weakdict.ts). CPython's set iterates, and pops, in
+ * iteration guards of the weak dictionaries (see weakcore.ts). CPython's set iterates, and pops, in
  * hash-table order; this one follows the dict's insertion order (pop() takes the newest item).
  */
 
@@ -19,7 +19,7 @@ import {
   WeakCore,
   WSET_ITER,
   withTempRef,
-} from "./weakdict.js";
+} from "./weakcore.js";
 import { type WeakRefHandle, weakReferent, weakrefRepr } from "./weakhandle.js";
 
 const SET_CHANGED = "Set changed size during iteration";

@@ -185,7 +185,7 @@ const GEN_LOCALS = 4;
 
 /**
  * What the runner uses of refheap's WeakCore, the weak containers' protected `core`
- * (src/api/weakdict.ts; src/oracle/ may import only the package entries): the iteration guard
+ * (src/api/weakcore.ts; src/oracle/ may import only the package entries): the iteration guard
  * (the count of guards in `_iterating`, __enter__, and _commit_removals, which the runner calls
  * as the last guard's __exit__ does), the walk over
  * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator),
