@@ -8,6 +8,7 @@ import { runW1Child } from "./run-w1.js";
 import { isW2ChildId, runW2Child } from "./run-w2.js";
 import { isW3ChildId, runW3Child } from "./run-w3.js";
 import { isW4ChildId, runW4Child } from "./run-w4.js";
+import { isW5ChildId, runW5Child } from "./run-w5.js";
 
 /** `--child <id>` and the sizes the parent passed; the rest of the configuration is the default. */
 function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig } {
@@ -20,6 +21,7 @@ function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig } {
       warmup: { type: "string" },
       "w3-ops": { type: "string" },
       "w3-rounds": { type: "string" },
+      "w5-nodes": { type: "string" },
     },
   });
   const id = values.child;
@@ -33,6 +35,7 @@ function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig } {
     warmup: num(values.warmup, d.warmup),
     w3Ops: num(values["w3-ops"], d.w3Ops),
     w3Rounds: num(values["w3-rounds"], d.w3Rounds),
+    w5Nodes: num(values["w5-nodes"], d.w5Nodes),
   };
   return { id, cfg };
 }
@@ -42,6 +45,7 @@ async function runChildProcess(argv: readonly string[]): Promise<void> {
   if (isW2ChildId(id)) runW2Child(cfg, id);
   else if (isW3ChildId(id)) await runW3Child(cfg, id);
   else if (isW4ChildId(id)) runW4Child();
+  else if (isW5ChildId(id)) runW5Child(cfg, id);
   else runW1Child(cfg, id); // W1's makeVariant rejects an unknown id
 }
 

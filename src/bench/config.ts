@@ -1,11 +1,11 @@
 /**
  * What a benchmark run measures and how often (the CLI's flags map onto BenchConfig one to one),
- * and how it reports its progress. Every workload's parent side (run-w1.ts … run-w4.ts) takes a
+ * and how it reports its progress. Every workload's parent side (run-w1.ts … run-w5.ts) takes a
  * BenchContext; a child process rebuilds the part of the configuration it needs from its
  * arguments (child.ts).
  */
 
-export const WORKLOADS = ["w1", "w2", "w3", "w4"] as const;
+export const WORKLOADS = ["w1", "w2", "w3", "w4", "w5"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What to run and how often; the CLI's flags map onto it one to one. */
@@ -22,7 +22,10 @@ export interface BenchConfig {
   readonly w3Reps: number;
   readonly w3Rounds: number;
   readonly w3Ops: number;
-  /** Children only: untimed rounds before the timed ones (W2, W3). */
+  /** W5: processes per variant, and nodes in the walked chain. */
+  readonly w5Reps: number;
+  readonly w5Nodes: number;
+  /** Children only: untimed rounds before the timed ones (W2, W3, W5). */
   readonly warmup: number;
   /** The CPython to compare with (skipped, with a note, if it cannot be run). */
   readonly python: string;
@@ -38,6 +41,8 @@ export const DEFAULT_BENCH_CONFIG: BenchConfig = {
   w3Reps: 5,
   w3Rounds: 3,
   w3Ops: 200_000,
+  w5Reps: 3,
+  w5Nodes: 1_000_000,
   warmup: 1,
   python: "python3",
 };

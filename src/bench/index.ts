@@ -1,4 +1,4 @@
-/** The benchmark suite (W1–W4) for the CLI's `refheap bench`: run it, then format the report. */
+/** The benchmark suite (W1–W5) for the CLI's `refheap bench`: run it, then format the report. */
 
 export {
   type BenchConfig,

@@ -1,5 +1,5 @@
 /**
- * `refheap bench`: the benchmark report (W1–W4) as a table, `--json`, or `--html FILE`
+ * `refheap bench`: the benchmark report (W1–W5) as a table, `--json`, or `--html FILE`
  * (src/bench). Progress goes to stderr — a bar per workload on a terminal, a line otherwise —
  * so stdout stays parseable.
  */
@@ -44,6 +44,8 @@ const QUICK: Partial<BenchConfig> = {
   w3Reps: 1,
   w3Rounds: 1,
   w3Ops: 20_000,
+  w5Reps: 1,
+  w5Nodes: 100_000,
 };
 
 function workloadList(value: string): Workload[] {
@@ -107,7 +109,7 @@ export function addBenchCommand(program: Command, io: Io): void {
   program
     .command("bench")
     .description(
-      "benchmark W1–W4 on refheap, plain V8 objects and CPython (python3), interleaved; " +
+      "benchmark W1–W5 on refheap, plain V8 objects and CPython (python3), interleaved; " +
         "prints a table (--json, --html FILE)",
     )
     .addOption(

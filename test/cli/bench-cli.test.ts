@@ -55,7 +55,14 @@ describe("refheap bench", () => {
   it("--help lists the workloads and the output options", async () => {
     const c = capture();
     expect(await main(["bench", "--help"], c.io)).toBe(0);
-    for (const word of ["--workloads", "w1, w2, w3, w4", "--json", "--html <file>", "--quick", "--python"])
+    for (const word of [
+      "--workloads",
+      "w1, w2, w3, w4, w5",
+      "--json",
+      "--html <file>",
+      "--quick",
+      "--python",
+    ])
       expect(c.out()).toContain(word);
   });
 
@@ -183,6 +190,24 @@ describe("refheap bench", () => {
     for (const section of [out.w1, out.w2])
       expect(section.notes.join("\n")).toMatch(/floor rows?: NOT refheap/);
   }, 400_000);
+
+  it("--quick W5 walks the chain in every variant and compares each with V8 objects", async () => {
+    const c = capture();
+    expect(await main(["bench", "--quick", "--workloads", "w5", "--json"], c.io)).toBe(0);
+    const out = JSON.parse(c.out()) as {
+      w5: {
+        config: { n: number; processes: number };
+        results: { id: string; median: number; samples: number[]; ratioVsV8: number }[];
+      };
+    };
+    expect(out.w5.config).toMatchObject({ n: 100_000, processes: 1 });
+    expect(out.w5.results.map((r) => r.id)).toEqual(["w5-v8", "w5-handles", "w5-handles-off", "w5-engine"]);
+    for (const r of out.w5.results) {
+      expect(r.samples).toHaveLength(5); // each child checked every walk's sum
+      expect(r.median).toBeGreaterThan(0);
+    }
+    expect(out.w5.results[0]!.ratioVsV8).toBe(1);
+  }, 120_000);
 
   it("without CPython the tables say it was skipped, and refheap's rows are still there", async () => {
     const c = capture();
