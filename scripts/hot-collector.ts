@@ -1,8 +1,8 @@
 /**
  * The collector's three passes over a generation (update_refs, subtract_refs, move_unreachable
- * in Modules/gcmodule.c), written flat over the heap's words for scripts/gen-hot.ts. Slotted
- * instances, lists and tuples have their slots read in place; every other kind goes through
- * traverse's edge buffer. The offsets are literals computed from the layout constants: V8 does
+ * in Modules/gcmodule.c), written flat over the heap's words for scripts/gen-hot.ts. Instances
+ * (their fields, then a dynamic one's values array or attribute dict, then the type), lists and
+ * tuples have their slots read in place; every other kind goes through traverse's edge buffer. The offsets are literals computed from the layout constants: V8 does
  * not fold module-level constants into optimised code, and reading them cost the pause about 8 %.
  */
 
@@ -20,10 +20,12 @@ import {
   PREV_SHIFT,
   TYPE_ID_MASK,
 } from "../src/object/header.js";
+import { ATTRS_DICT_BIT } from "../src/object/instance.js";
 import { Kind } from "../src/object/kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "../src/object/tuple.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
+import { VALUES_ORDER } from "../src/object/values.js";
 import { w } from "./hot-words.js";
 
 const COL = PREV_MASK_COLLECTING;
@@ -40,6 +42,9 @@ const G_TYPE = w(GC_HEAD_SIZE + OB_TYPE);
 const O_PREV = w(GC_PREV);
 const O_TYPE = w(OB_TYPE);
 const S_TAG = w(SLOT_TAG);
+/** A values array's slot 0, in words from its address `a`, given its header word's capacity: values.ts's slotsOffset. */
+const valuesSlot0 = (a: string): string =>
+  `((${a} + ((${VALUES_ORDER} + (i32[${a} >> 2]! & 255) + 7) & -8)) >> 2)`;
 
 /**
  * subtract_refs, or (fused) update_refs and subtract_refs in one walk for a full collection:
@@ -80,13 +85,31 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
     const kind = typeKind[id];
     let p = 0;
     let n = 0;
-    if (kind === ${Kind.Instance} && h.typeAttrsOffset[id]! < 0) {
+    if (kind === ${Kind.Instance}) {
       p = o + h.typeFieldsOffset[id]!;
       n = h.typeFieldCount[id]!;
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2)${O_PREV};
       const tp = i32[tw]!;
       ${visit("tw", "tp")}
+      const ao = h.typeAttrsOffset[id]!;
+      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      if ((a & ${ATTRS_DICT_BIT}) !== 0) {
+        // The materialised dict: a GC object, counted as any other referent in the set.
+        const dw = (a >> 2)${O_PREV};
+        const dp = i32[dw]!;
+        ${visit("dw", "dp")}
+      } else if (a !== 0) {
+        // The values array's slots, then the fields below.
+        for (let s = ${valuesSlot0("a")}, end = s + ${SW} * (i32[a >> 2]! & 255); s < end; s += ${SW}) {
+          if (i32[s${S_TAG}] !== ${REF_TAG}) continue;
+          const r = i32[s]!;
+          if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
+          const rw = (r >> 2)${O_PREV};
+          const rp = i32[rw]!;
+          ${visit("rw", "rp")}
+        }
+      }
     } else if (kind === ${Kind.List}) {
       p = i32[(o + ${LIST_ITEMS}) >> 2]!;
       n = i32[(o + ${LIST_SIZE}) >> 2]!;
@@ -191,11 +214,22 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + ${GC_HEAD_SIZE};
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
       const kind = typeKind[id];
-      if (kind === ${Kind.Instance} && h.typeAttrsOffset[id]! < 0) {
+      if (kind === ${Kind.Instance}) {
         const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
         for (let s = s0, end = s0 + ${SW} * h.typeFieldCount[id]!; s < end; s += ${SW}) {
           const r = i32[s]!;
           if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
+        }
+        // A dynamic instance's attributes: the values array's slots in order, or the dict.
+        const ao = h.typeAttrsOffset[id]!;
+        const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+        if ((a & ${ATTRS_DICT_BIT}) !== 0) {
+          back += visitReachable(h, i32, a, young);
+        } else if (a !== 0) {
+          for (let s = ${valuesSlot0("a")}, end = s + ${SW} * (i32[a >> 2]! & 255); s < end; s += ${SW}) {
+            const r = i32[s]!;
+            if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
+          }
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;

@@ -76,13 +76,35 @@ export function subtractRefs(h: GcState, head: number): void {
     const kind = typeKind[id];
     let p = 0;
     let n = 0;
-    if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+    if (kind === 8) {
       p = o + h.typeFieldsOffset[id]!;
       n = h.typeFieldCount[id]!;
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2) - 1;
       const tp = i32[tw]!;
       if ((tp & 2) !== 0) i32[tw] = tp - 4;
+      const ao = h.typeAttrsOffset[id]!;
+      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      if ((a & 8) !== 0) {
+        // The materialised dict: a GC object, counted as any other referent in the set.
+        const dw = (a >> 2) - 1;
+        const dp = i32[dw]!;
+        if ((dp & 2) !== 0) i32[dw] = dp - 4;
+      } else if (a !== 0) {
+        // The values array's slots, then the fields below.
+        for (
+          let s = (a + ((4 + (i32[a >> 2]! & 255) + 7) & -8)) >> 2, end = s + 2 * (i32[a >> 2]! & 255);
+          s < end;
+          s += 2
+        ) {
+          if (i32[s + 1] !== -65536) continue;
+          const r = i32[s]!;
+          if (r === 0 || typeIsGc[i32[(r >> 2) + 1]! & 65535] === 0) continue;
+          const rw = (r >> 2) - 1;
+          const rp = i32[rw]!;
+          if ((rp & 2) !== 0) i32[rw] = rp - 4;
+        }
+      }
     } else if (kind === 5) {
       p = i32[(o + 12) >> 2]!;
       n = i32[(o + 8) >> 2]!;
@@ -124,7 +146,7 @@ export function updateSubtractRefs(h: GcState, head: number): void {
     const kind = typeKind[id];
     let p = 0;
     let n = 0;
-    if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+    if (kind === 8) {
       p = o + h.typeFieldsOffset[id]!;
       n = h.typeFieldCount[id]!;
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
@@ -132,6 +154,30 @@ export function updateSubtractRefs(h: GcState, head: number): void {
       const tp = i32[tw]!;
       if ((tp & 2) !== 0) i32[tw] = tp - 4;
       else if (i32[tw - 1] !== 0) i32[tw] = (tp & 1) | 2 | ((i32[tw + 1]! - 1) << 2);
+      const ao = h.typeAttrsOffset[id]!;
+      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      if ((a & 8) !== 0) {
+        // The materialised dict: a GC object, counted as any other referent in the set.
+        const dw = (a >> 2) - 1;
+        const dp = i32[dw]!;
+        if ((dp & 2) !== 0) i32[dw] = dp - 4;
+        else if (i32[dw - 1] !== 0) i32[dw] = (dp & 1) | 2 | ((i32[dw + 1]! - 1) << 2);
+      } else if (a !== 0) {
+        // The values array's slots, then the fields below.
+        for (
+          let s = (a + ((4 + (i32[a >> 2]! & 255) + 7) & -8)) >> 2, end = s + 2 * (i32[a >> 2]! & 255);
+          s < end;
+          s += 2
+        ) {
+          if (i32[s + 1] !== -65536) continue;
+          const r = i32[s]!;
+          if (r === 0 || typeIsGc[i32[(r >> 2) + 1]! & 65535] === 0) continue;
+          const rw = (r >> 2) - 1;
+          const rp = i32[rw]!;
+          if ((rp & 2) !== 0) i32[rw] = rp - 4;
+          else if (i32[rw - 1] !== 0) i32[rw] = (rp & 1) | 2 | ((i32[rw + 1]! - 1) << 2);
+        }
+      }
     } else if (kind === 5) {
       p = i32[(o + 12) >> 2]!;
       n = i32[(o + 8) >> 2]!;
@@ -223,11 +269,26 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + 8;
       const id = i32[gw + 3]! & 65535;
       const kind = typeKind[id];
-      if (kind === 8 && h.typeAttrsOffset[id]! < 0) {
+      if (kind === 8) {
         const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
         for (let s = s0, end = s0 + 2 * h.typeFieldCount[id]!; s < end; s += 2) {
           const r = i32[s]!;
           if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
+        }
+        // A dynamic instance's attributes: the values array's slots in order, or the dict.
+        const ao = h.typeAttrsOffset[id]!;
+        const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+        if ((a & 8) !== 0) {
+          back += visitReachable(h, i32, a, young);
+        } else if (a !== 0) {
+          for (
+            let s = (a + ((4 + (i32[a >> 2]! & 255) + 7) & -8)) >> 2, end = s + 2 * (i32[a >> 2]! & 255);
+            s < end;
+            s += 2
+          ) {
+            const r = i32[s]!;
+            if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
+          }
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;

@@ -38,9 +38,14 @@ import { copyBytes, fillBytes, free, malloc, read8, read32, write8, write32 } fr
 import type { ObjectHeap } from "./heap.js";
 import { SLOT_SIZE, setSlotNull } from "./value.js";
 
-const V_ORDER = 4;
+/** Byte offset of the order bytes (after the header word). */
+export const VALUES_ORDER = 4;
+const V_ORDER = VALUES_ORDER;
 
-/** Byte offset of slot 0 in a values array of `capacity` slots. */
+/**
+ * Byte offset of slot 0 in a values array of `capacity` slots: after the order bytes, 8-aligned.
+ * (scripts/hot-collector.ts writes the same formula into the collector's generated passes.)
+ */
 function slotsOffset(capacity: number): number {
   return (V_ORDER + capacity + 7) & ~7;
 }

@@ -156,6 +156,7 @@ function build(ops: readonly Op[], checked: boolean): H {
   const Host = h.defineClass({ name: "Host", fields: [{ name: "x", kind: "host" }] });
   const D = h.defineClass({ name: "D", fields: [{ name: "a", kind: "any" }], dynamic: true });
   const key = core.newStr(h, "k");
+  const names = Array.from({ length: 40 }, (_, i) => (i === 0 ? key : core.newStr(h, `a${i}`)));
   // The references we hold; only these objects are surely alive, so only these are picked.
   const held: number[] = [];
   const pick = (n: number) => held[n % held.length]!;
@@ -166,8 +167,15 @@ function build(ops: readonly Op[], checked: boolean): H {
         keep(core.newInstance(h, [P, E, Host][a % 3]!.id));
         break;
       case "dyn": {
+        // Attributes in a values array: one to four names from a pool larger than the shared
+        // keys' budget, stored in an order of their own, so arrays differ in capacity and order,
+        // some slots are numbers, and once the budget is spent instances materialise a dict.
         const o = core.newInstance(h, D.id);
-        if (held.length > 0) core.setAttr(h, o, key, pick(b), true);
+        for (let i = 0; i < 1 + (a % 4); i++) {
+          const name = names[(a * 7 + b * (i + 1)) % names.length]!;
+          if (held.length > 0 && (a + i) % 3 !== 0) core.setAttr(h, o, name, pick(b + i), true);
+          else core.setAttr(h, o, name, i, false);
+        }
         keep(o);
         break;
       }
