@@ -43,6 +43,12 @@ const O_PREV = w(GC_PREV);
 const O_TYPE = w(OB_TYPE);
 const S_TAG = w(SLOT_TAG);
 /** A values array's slot 0, in words from its address `a`, given its header word's capacity: values.ts's slotsOffset. */
+/** move_unreachable's visit of `count` slots from word index `start`, first to last (traverse's order). */
+const reachSlots = (start: string, count: string): string =>
+  `for (let s = ${start}, end = s + ${SW} * ${count}; s < end; s += ${SW}) {
+          const r = i32[s]!;
+          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
+        }`;
 const valuesSlot0 = (a: string): string =>
   `((${a} + ((${VALUES_ORDER} + (i32[${a} >> 2]! & 255) + 7) & -8)) >> 2)`;
 
@@ -60,6 +66,18 @@ function subtractRefs(fused: boolean): string {
         else if (i32[${rw}${w(GC_NEXT - GC_PREV)}] !== 0)
           i32[${rw}] = (${rp} & ${FIN}) | ${COL} | ((i32[${rw}${w(OB_REFCNT - GC_PREV)}]! - 1) << ${PREV_SHIFT});`
       : `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${ONE_REF};`;
+  /** Visits `count` slots from word index `start`; subtract_refs only counts, so any order will do. */
+  const slots = (
+    start: string,
+    count: string,
+  ): string => `for (let s = ${start}, end = s + ${SW} * ${count}; s < end; s += ${SW}) {
+      if (i32[s${S_TAG}] !== ${REF_TAG}) continue;
+      const r = i32[s]!;
+      if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
+      const rw = (r >> 2)${O_PREV};
+      const rp = i32[rw]!;
+      ${visit("rw", "rp")}
+    }`;
   const doc = fused
     ? `/**
  * update_refs and subtract_refs fused, for a full collection with an empty permanent generation
@@ -101,14 +119,7 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
         ${visit("dw", "dp")}
       } else if (a !== 0) {
         // The values array's slots, then the fields below.
-        for (let s = ${valuesSlot0("a")}, end = s + ${SW} * (i32[a >> 2]! & 255); s < end; s += ${SW}) {
-          if (i32[s${S_TAG}] !== ${REF_TAG}) continue;
-          const r = i32[s]!;
-          if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
-          const rw = (r >> 2)${O_PREV};
-          const rp = i32[rw]!;
-          ${visit("rw", "rp")}
-        }
+        ${slots(valuesSlot0("a"), "(i32[a >> 2]! & 255)")}
       }
     } else if (kind === ${Kind.List}) {
       p = i32[(o + ${LIST_ITEMS}) >> 2]!;
@@ -123,14 +134,7 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
       continue;
     }
     // The slots in place; subtract_refs only counts, so the order of visits does not matter.
-    for (let s = p >> 2, end = s + ${SW} * n; s < end; s += ${SW}) {
-      if (i32[s${S_TAG}] !== ${REF_TAG}) continue;
-      const r = i32[s]!;
-      if (r === 0 || typeIsGc[i32[(r >> 2)${O_TYPE}]! & ${TYPE_ID_MASK}] === 0) continue;
-      const rw = (r >> 2)${O_PREV};
-      const rp = i32[rw]!;
-      ${visit("rw", "rp")}
-    }
+    ${slots("p >> 2", "n")}
   }
 }
 `;
@@ -215,21 +219,14 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
       const kind = typeKind[id];
       if (kind === ${Kind.Instance}) {
-        const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
-        for (let s = s0, end = s0 + ${SW} * h.typeFieldCount[id]!; s < end; s += ${SW}) {
-          const r = i32[s]!;
-          if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
-        }
+        ${reachSlots("(o + h.typeFieldsOffset[id]!) >> 2", "h.typeFieldCount[id]!")}
         // A dynamic instance's attributes: the values array's slots in order, or the dict.
         const ao = h.typeAttrsOffset[id]!;
         const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
         if ((a & ${ATTRS_DICT_BIT}) !== 0) {
           back += visitReachable(h, i32, a, young);
         } else if (a !== 0) {
-          for (let s = ${valuesSlot0("a")}, end = s + ${SW} * (i32[a >> 2]! & 255); s < end; s += ${SW}) {
-            const r = i32[s]!;
-            if (r !== 0 && i32[s${S_TAG}] === ${REF_TAG}) back += visitReachable(h, i32, r, young);
-          }
+          ${reachSlots(valuesSlot0("a"), "(i32[a >> 2]! & 255)")}
         }
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;

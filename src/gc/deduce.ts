@@ -270,8 +270,11 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const id = i32[gw + 3]! & 65535;
       const kind = typeKind[id];
       if (kind === 8) {
-        const s0 = (o + h.typeFieldsOffset[id]!) >> 2;
-        for (let s = s0, end = s0 + 2 * h.typeFieldCount[id]!; s < end; s += 2) {
+        for (
+          let s = (o + h.typeFieldsOffset[id]!) >> 2, end = s + 2 * h.typeFieldCount[id]!;
+          s < end;
+          s += 2
+        ) {
           const r = i32[s]!;
           if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
         }
