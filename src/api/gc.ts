@@ -119,7 +119,7 @@ export class GcFacade {
   get callbacks(): GcCallback[] {
     return this.#e.gcCallbacks;
   }
-  /** Where the debug flags' output goes (default: process.stderr). */
+  /** Where the debug flags' output goes (default: process.stderr, or console.error where there is no process). */
   get debugOutput(): (text: string) => void {
     return this.#e.gcWrite;
   }

@@ -7,6 +7,7 @@
  */
 import type { MemoryOptions } from "../memory/index.js";
 import { asGc, GEN2_HEAD, gcUntrack, newList } from "../object/index.js";
+import { writeStderr } from "../util/index.js";
 import { WeakrefHeap } from "../weakref/index.js";
 import { gcListAppend } from "./lists.js";
 
@@ -77,9 +78,7 @@ export class GcState extends WeakrefHeap {
    */
   gcCallbackCall: ((cb: GcCallback, phase: "start" | "stop", info: GcCallbackInfo) => void) | null = null;
   /** Where the debug flags' output goes (CPython writes it to sys.stderr). */
-  gcWrite: (text: string) => void = (text) => {
-    process.stderr.write(text);
-  };
+  gcWrite: (text: string) => void = writeStderr;
   /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
   traceGcRefs = false;
   /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */

@@ -5,6 +5,7 @@
  */
 import type { MemoryOptions } from "../memory/index.js";
 import { clearWeakrefList, ObjectHeap, registerBuiltinTypes } from "../object/index.js";
+import { writeStderr } from "../util/index.js";
 
 /**
  * Receives an exception that user code threw where it cannot propagate (inside a deallocation
@@ -16,7 +17,7 @@ export type UnraisableHook = (error: unknown, where: string) => void;
 /** The default hook: CPython's "Exception ignored in: …" report, on stderr. */
 export const printUnraisable: UnraisableHook = (error, where) => {
   const detail = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  process.stderr.write(`Exception ignored in: ${where}\n${detail}\n`);
+  writeStderr(`Exception ignored in: ${where}\n${detail}\n`);
 };
 
 /** CPython's _PyTrash_UNWIND_LEVEL: deallocations nest at most this deep before deferring. */

@@ -12,4 +12,5 @@ export {
   LeakError,
   RefheapError,
 } from "./errors.js";
+export { writeStderr } from "./stderr.js";
 export { type Addr, hex, NULL, type Obj } from "./types.js";
