@@ -173,11 +173,14 @@ export class HeapContext implements HandleHost {
     info.slot = -1;
   }
 
-  /** The object a record's handle refers to: its type name and refcount, or '(freed)' and 0. */
-  #describe(info: LeakInfo): { typeName: string; refcount: number } {
-    const e = this.engine;
-    if (this.closed || reuseTagOf(e, info.addr) !== info.tag) return { typeName: "(freed)", refcount: 0 };
-    return { typeName: typeInfo(e, typeIdOf(e, info.addr)).name, refcount: refcnt(e, info.addr) };
+  /** Whether a record's object still lives (its memory was not freed and reused behind the handle's back). */
+  #alive(info: LeakInfo): boolean {
+    return reuseTagOf(this.engine, info.addr) === info.tag;
+  }
+
+  /** The type name of a record's object, or '(freed)'. */
+  #typeName(info: LeakInfo, alive: boolean): string {
+    return alive ? typeInfo(this.engine, typeIdOf(this.engine, info.addr)).name : "(freed)";
   }
 
   /** Every unreleased program-owned handle (HEAP_CLOSED after close; INVALID_ARGUMENT if untracked). */
@@ -187,7 +190,15 @@ export class HeapContext implements HandleHost {
         `${op}: this heap does not track its handles (leaks: "off"); make it with another leak policy`,
       );
     }
-    return this.#open.map((info) => ({ ...this.#describe(info), address: info.addr, made: madeAt(info) }));
+    return this.#open.map((info) => {
+      const alive = this.#alive(info);
+      return {
+        typeName: this.#typeName(info, alive),
+        address: info.addr,
+        refcount: alive ? refcnt(this.engine, info.addr) : 0,
+        made: madeAt(info),
+      };
+    });
   }
 
   /** The FinalizationRegistry callback: a handle was collected by V8; was it ever released? */
@@ -195,8 +206,8 @@ export class HeapContext implements HandleHost {
     if (info.released) return;
     this.liveUnscoped--;
     this.#unlist(info);
-    const { typeName } = this.#describe(info);
-    const alive = typeName !== "(freed)";
+    const alive = this.#alive(info);
+    const typeName = this.#typeName(info, alive);
     const stack = madeAt(info);
     const where = stack === undefined ? "" : `; it was made at\n${stack}`;
     const msg = `a handle to a '${typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;

@@ -461,6 +461,16 @@ export class WeakCore {
     return [k, kIsRef, v, vIsRef];
   }
 
+  /** MutableMapping.clear(): popEntry() until `data` is empty, releasing each entry (last first). */
+  popAll(op: string): void {
+    for (;;) {
+      const item = this.popEntry(op);
+      if (item === null) return;
+      this.release(item[0], item[1]);
+      this.release(item[2], item[3]);
+    }
+  }
+
   release(v: number, isRef: boolean): void {
     if (isRef) decref(this.engine, v);
   }

@@ -232,12 +232,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   clear(): void {
     const core = this.core;
     this.core.dirtyLen = true;
-    for (;;) {
-      const item = core.popEntry("clear");
-      if (item === null) return;
-      core.release(item[0], item[1]);
-      core.release(item[2], item[3]);
-    }
+    core.popAll("clear");
   }
 
   /** d.items(): [key, value] for each entry whose key lives (guarded). */

@@ -271,12 +271,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   clear(): void {
     const core = this.core;
     core.commitIfPending("clear");
-    for (;;) {
-      const item = core.popEntry("clear");
-      if (item === null) return;
-      core.release(item[0], item[1]);
-      core.release(item[2], item[3]);
-    }
+    core.popAll("clear");
   }
 
   /** d.items(): [key, value] for each live entry (guarded; see the module comment). */

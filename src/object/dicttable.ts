@@ -23,7 +23,7 @@ import { Kind } from "./kinds.js";
 import { strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { typeInfo } from "./types.js";
-import { copySlot, setSlotNull, slotIsRef, slotNumber, slotRef } from "./value.js";
+import { copySlot, setSlotNull, slotIsNull, slotIsRef, slotNumber, slotRef } from "./value.js";
 import { WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
 
 export const T_SIZE = 0;
@@ -71,7 +71,7 @@ export function tableEntry(h: ObjectHeap, t: number, i: number): number {
 }
 /** True if entry `i` holds a live key. */
 export function entryIsLive(h: ObjectHeap, e: number): boolean {
-  return !(slotIsRef(h, e + E_KEY) && slotRef(h, e + E_KEY) === 0);
+  return !slotIsNull(h, e + E_KEY);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -148,6 +148,7 @@ export {
   setSlotNull,
   setSlotNumber,
   setSlotRef,
+  slotIsNull,
   slotIsRef,
   slotNumber,
   slotRef,

@@ -15,7 +15,7 @@ import { GC_HEAD_SIZE, gcTrack, gcUntrack, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
-import { REF_TAG, SLOT_SIZE } from "./value.js";
+import { REF_TAG, SLOT_SIZE, slotIsNull } from "./value.js";
 
 /**
  * _PyObject_GC_MAY_BE_TRACKED for the object `o`: its type is a container type and it is not a
@@ -40,7 +40,7 @@ export function tupleCanUntrack(h: ObjectHeap, t: number): boolean {
   for (let i = 0; i < n; i++) {
     const p = t + TUPLE_ITEMS + SLOT_SIZE * i;
     // A NULL item means the tuple is still being filled: keep it tracked.
-    if (read32(h, p + 4) === REF_TAG && read32(h, p) === 0) return false;
+    if (slotIsNull(h, p)) return false;
     if (slotMayBeTracked(h, p)) return false;
   }
   return true;

@@ -30,6 +30,10 @@ export function slotIsRef(h: ObjectHeap, p: number): boolean {
 export function slotRef(h: ObjectHeap, p: number): number {
   return read32(h, p);
 }
+/** True if the slot at `p` is NULL (a reference slot holding no object). */
+export function slotIsNull(h: ObjectHeap, p: number): boolean {
+  return read32(h, p + 4) === REF_TAG && read32(h, p) === 0;
+}
 /** The object a slot references, or 0 when it holds a number or NULL. */
 export function slotRefOrZero(h: ObjectHeap, p: number): number {
   return read32(h, p + 4) === REF_TAG ? read32(h, p) : 0;

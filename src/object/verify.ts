@@ -47,7 +47,7 @@ import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { sharedKeyStr } from "./sharedkeys.js";
 import { strEquals, strHash } from "./str.js";
 import { heldKeyRefs, traverse } from "./traverse.js";
-import { REF_TAG } from "./value.js";
+import { REF_TAG, slotIsNull } from "./value.js";
 import { valuesBytes, valuesCapacity, valuesCount, valuesOrderAt, valuesSlot } from "./values.js";
 import { isWeakref, WR_PREV, weaklistHead, weakrefNext, weakrefObjectSlot } from "./weakref.js";
 
@@ -285,7 +285,7 @@ function verifyValues(h: ObjectHeap, o: number, v: number, cls: number, bad: (ms
   }
   for (let i = 0; i < cap; i++) {
     const p = valuesSlot(h, v, i);
-    const isNull = read32(h, p + 4) === REF_TAG && read32(h, p) === 0;
+    const isNull = slotIsNull(h, p);
     if (isNull === inOrder.has(i))
       bad(
         `values array of ${hex(o)}: slot ${i} is ${isNull ? "NULL but listed" : "set but not listed"} in its order`,

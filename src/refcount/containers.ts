@@ -54,7 +54,7 @@ import {
   sharedKeyLookup,
   sharedKeyLookupString,
   sharedKeyStr,
-  slotIsRef,
+  slotIsNull,
   slotRefOrZero,
   splitKeysClass,
   splitKeysKind,
@@ -490,11 +490,6 @@ function checkDynamic(h: RefcountHeap, o: number, op: string): void {
     );
 }
 
-/** True if the slot at `p` is NULL (a values array's slot for a name the instance does not have). */
-function slotIsNull(h: RefcountHeap, p: number): boolean {
-  return slotRefOrZero(h, p) === 0 && slotIsRef(h, p);
-}
-
 /** Address of the value slot of shared name `ix` (−1: not shared) in values array `w`, or 0 if unset. */
 function valueSlotAt(h: RefcountHeap, w: number, ix: number): number {
   if (ix < 0 || ix >= valuesCapacity(h, w)) return 0;
@@ -666,9 +661,8 @@ export function attrNameString(h: RefcountHeap, o: number, name: string): number
   }
   const w = attrsWord(h, o);
   if (attrsIsDict(w)) {
-    const t = dictTable(h, w);
-    const ix = tableFindString(h, t, name);
-    return ix < 0 ? 0 : slotRefOrZero(h, tableEntry(h, t, ix) + E_KEY);
+    const p = dictGetSlotString(h, w, name);
+    return p === 0 ? 0 : slotRefOrZero(h, p - E_VALUE + E_KEY);
   }
   if (w === 0) return 0;
   const ix = sharedIndexString(h, o, name);
@@ -686,10 +680,7 @@ export function delAttrString(h: RefcountHeap, o: number, name: string): boolean
     checkString(name, "delAttr");
   }
   const w = attrsWord(h, o);
-  if (attrsIsDict(w)) {
-    const t = dictTable(h, w);
-    return tableDelAt(h, t, tableFindString(h, t, name), hashString(name));
-  }
+  if (attrsIsDict(w)) return dictDelItemString(h, w, name);
   return w !== 0 && valuesDelAt(h, w, sharedIndexString(h, o, name));
 }
 

@@ -383,7 +383,7 @@ export function clearInstance(h: RefcountHeap, o: number, id: number): void {
 /** Releases a detached values array's values in slot order (CPython's values-array order), then frees it. */
 function releaseValues(h: RefcountHeap, v: number): void {
   const n = valuesCapacity(h, v);
-  for (let i = 0; i < n; i++) clearSlot(h, valuesSlot(h, v, i));
+  for (let i = 0, p = valuesSlot(h, v, 0); i < n; i++, p += SLOT_SIZE) clearSlot(h, p);
   free(h, v);
 }
 
