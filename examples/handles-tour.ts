@@ -1,10 +1,12 @@
 /**
- * The main API: handles own one reference each and are released by `using`, dispose() or the
- * scope they were made in.
+ * The main API and its ownership model: reads give borrowed handles (nothing to release), a
+ * constructor's handle floats until its first store hands its reference to the container, and
+ * own() keeps an object explicitly. Handles that own a reference are released by `using`,
+ * dispose() or the scope they were made in.
  * Run: npm run build && npx tsx examples/handles-tour.ts
  */
 import assert from "node:assert/strict";
-import { Heap } from "refheap";
+import { Heap, type InstanceOf } from "refheap";
 
 const heap = new Heap({ checked: true, leaks: "throw" });
 const log: string[] = [];
@@ -14,13 +16,25 @@ const Node = heap.defineClass("Node", {
 });
 
 {
-  using a = Node.new({ value: 1, label: "a" });
-  using b = Node.new({ value: 2, label: "b" });
-  a.next = b; // a takes a reference to b
-  console.log(`sys.getrefcount(b) = ${heap.sys.getRefCount(b)}`); // 3: b's handle, a.next, the argument
-  assert.equal(heap.sys.getRefCount(b), 3);
-} // b's handle is released first (a still holds b), then a's: a dies, then b
+  // b's handle floats until it is stored: a.next takes its reference, as `a.next = Node()` in Python.
+  using a = Node.new({ value: 1, label: "a", next: Node.new({ value: 2, label: "b" }) });
+  let sum = 0;
+  for (let p: InstanceOf<typeof Node> | null = a; p !== null; p = p.next) sum += p.value; // reads borrow
+  assert.equal(sum, 3);
+  console.log(`sys.getrefcount(a.next) = ${heap.sys.getRefCount(a.next!)}`); // 2: a.next, the argument
+  assert.equal(heap.sys.getRefCount(a.next!), 2);
+  assert.deepEqual(heap.unreleasedHandles().length, 1); // only a's handle owns a reference
+} // a's handle is released: a dies, then b
 assert.deepEqual(log, ["__del__ a", "__del__ b"]);
+
+// own(): a handle that keeps its object alive after the container lets go.
+{
+  using list = heap.list<InstanceOf<typeof Node>>([Node.new({ label: "kept" })]);
+  using kept = list.get(0).own();
+  list.clear();
+  assert.equal(kept.label, "kept"); // still alive: kept owns a reference
+}
+assert.deepEqual(log.at(-1), "__del__ kept");
 
 // Containers with JS idioms; numbers, booleans, strings and null convert both ways.
 const total = heap.scope(() => {
@@ -32,7 +46,7 @@ const total = heap.scope(() => {
   for (const x of items) sum += x as number;
   for (const [, p] of prices) sum += p as number;
   return sum;
-}); // every handle made inside the scope is released here
+}); // the scope releases the list and the dict: they were never stored
 assert.equal(total, 12.5);
 
 // A call holds a reference to each argument while it runs, as a CPython frame does.
@@ -41,5 +55,5 @@ const inside = heap.call((p: typeof n) => heap.sys.getRefCount(p), n);
 assert.equal(inside, heap.sys.getRefCount(n) + 1);
 n.dispose();
 
-heap.close(); // the "throw" policy: any handle still unreleased would be reported here
+heap.close(); // the "throw" policy: any handle still owning a reference would be reported here
 console.log("ok");

@@ -1,7 +1,7 @@
 /**
  * User classes with typed fields. `heap.defineClass("Node", { fields: { next: "self", n: "number" } })`
  * returns a class whose `new()` makes instances with generated accessors: `a.next = b` takes a
- * reference to b and releases the old value, `a.next` returns a new handle (or null), `a.n` is a
+ * reference to b and releases the old value, `a.next` returns a borrowed handle (or null), `a.n` is a
  * number stored inline. Field types:
  *
  *   | type            | JS value            | stored as                                   |
@@ -43,7 +43,16 @@ import {
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { argFunction, argObject, argOptionalFunction } from "./args.js";
 import { type HeapContext, refuseAsync } from "./context.js";
-import { addressOf, allOrNothing, Handle, hostOf, jsDescription, type Value, withValue } from "./handle.js";
+import {
+  addressOf,
+  allOrNothing,
+  Handle,
+  hostOf,
+  jsDescription,
+  Ownership,
+  storeValue,
+  type Value,
+} from "./handle.js";
 
 /** A field that owns a host value (a file descriptor, a socket, a GPU buffer). */
 export interface HostField<T> {
@@ -189,12 +198,12 @@ export class InstanceHandle extends Handle {
     // An existing attribute's name str is reused: replacing a value needs no memory.
     const existing = attrNameString(e, o, attrName(name, "setAttr"));
     if (existing !== 0) {
-      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, existing, v, isRef));
+      storeValue(host, value, "setAttr", o, (v, isRef) => setAttr(e, o, existing, v, isRef));
       return;
     }
     const key = newStr(e, name);
     try {
-      withValue(host, value, "setAttr", (v, isRef) => setAttr(e, o, key, v, isRef));
+      storeValue(host, value, "setAttr", o, (v, isRef) => setAttr(e, o, key, v, isRef));
     } finally {
       decref(e, key);
     }
@@ -321,9 +330,11 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
     new(init) {
       if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
-      const h = ctx.adopt(new HandleClass(ctx, o), o) as Instance<F, M>;
+      // Floating: the first store of the handle hands its reference to the field or container.
+      const h = ctx.adopt(new HandleClass(ctx, o, Ownership.Floating), o) as Instance<F, M>;
       if (init === undefined) return h;
       return allOrNothing(
+        ctx,
         () => {
           if (typeof init !== "object" || init === null) {
             throw new HeapTypeError(
@@ -445,7 +456,7 @@ function accessor(
         const h = ctx.handleArg(v, op, "the value");
         if (target !== null && !target().isInstance(h)) throw wrongType(v, `${target().name} instances`);
       }
-      withValue(ctx, v as Value, op, (value, isRef) => setField(e, o, i, value, isRef));
+      storeValue(ctx, v as Value, op, o, (value, isRef) => setField(e, o, i, value, isRef));
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Handle types for the built-in containers, with the JS idioms users expect: lists are
  * array-like (length, get/set, push/pop, iteration), tuples read-only array-likes, dicts
- * Map-like. Every read of an object returns a new handle (owned by the current scope, if any);
- * numbers, booleans, strings and None come back as JS values.
+ * Map-like. A read of an object returns a borrowed handle (no reference to release; valid while
+ * the object lives); numbers, booleans, strings and None come back as JS values. A store of a
+ * floating handle (a constructor's) sinks it: the container takes its reference.
  */
 import {
   dictSize,
@@ -38,6 +39,8 @@ import {
   type HandleHost,
   hostOf,
   jsDescription,
+  sinkStored,
+  storeValue,
   type Value,
   withValue,
 } from "./handle.js";
@@ -121,7 +124,7 @@ export class ListHandle<T extends Value = Value> extends Handle {
     const host = hostOf(this);
     const l = addressOf(this, "set");
     argIndex(i, "set", "list");
-    withValue(host, value, "set", (v, isRef) => listSetItem(host.engine, l, i, v, isRef));
+    storeValue(host, value, "set", l, (v, isRef) => listSetItem(host.engine, l, i, v, isRef));
   }
 
   /** list.append(value): the single-value form, without push's rest-argument array. */
@@ -130,8 +133,9 @@ export class ListHandle<T extends Value = Value> extends Handle {
     const l = addressOf(this, "append");
     if (value instanceof Handle && hostOf(value) === host) {
       listAppend(host.engine, l, addressOf(value, "append"), true); // the common case, without a closure
+      sinkStored(host, value, l);
     } else {
-      withValue(host, value, "append", (v, isRef) => listAppend(host.engine, l, v, isRef));
+      storeValue(host, value, "append", l, (v, isRef) => listAppend(host.engine, l, v, isRef));
     }
   }
 
@@ -141,14 +145,18 @@ export class ListHandle<T extends Value = Value> extends Handle {
     return this.length;
   }
 
-  /** list.pop(i): removes and returns the item (default: the last). */
+  /**
+   * list.pop(i): removes and returns the item (default: the last). An object comes back as a
+   * floating handle: the list's reference passes to it.
+   */
   pop(i = -1): T {
     const host = hostOf(this);
+    const e = host.engine;
     const l = addressOf(this, "pop");
     argIndex(i, "pop", "list");
-    if (listSize(host.engine, l) === 0) throw new HeapValueError("pop from empty list");
-    const value = host.decode(listItemSlot(host.engine, l, i)) as T;
-    listDelItem(host.engine, l, i);
+    if (listSize(e, l) === 0) throw new HeapValueError("pop from empty list");
+    const value = host.decodeOwned(listItemSlot(e, l, i)) as T;
+    listDelItem(e, l, i);
     return value;
   }
 
@@ -167,7 +175,7 @@ export class ListHandle<T extends Value = Value> extends Handle {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
-  /** The items as a JS array (objects as new handles). */
+  /** The items as a JS array (objects as borrowed handles). */
   toArray(): T[] {
     return [...this];
   }
@@ -191,7 +199,7 @@ export class TupleHandle<T extends Value = Value> extends Handle {
     for (let i = 0; i < this.length; i++) yield this.get(i);
   }
 
-  /** The items as a JS array (objects as new handles). */
+  /** The items as a JS array (objects as borrowed handles). */
   toArray(): T[] {
     return [...this];
   }
@@ -230,12 +238,12 @@ export class DictHandle<K extends Key = Key, V extends Value = Value> extends Ha
       const p = dictGetSlotString(e, d, key);
       if (p !== 0) {
         const k = slotRef(e, p - E_VALUE + E_KEY);
-        withValue(host, value, "set", (v, vIsRef) => dictSetItem(e, d, k, true, v, vIsRef));
+        storeValue(host, value, "set", d, (v, vIsRef) => dictSetItem(e, d, k, true, v, vIsRef));
         return this;
       }
     }
-    withValue(host, key, "set", (k, kIsRef) =>
-      withValue(host, value, "set", (v, vIsRef) => dictSetItem(e, d, k, kIsRef, v, vIsRef)),
+    storeValue(host, key, "set", d, (k, kIsRef) =>
+      storeValue(host, value, "set", d, (v, vIsRef) => dictSetItem(e, d, k, kIsRef, v, vIsRef)),
     );
     return this;
   }

@@ -35,6 +35,7 @@ import {
   hostOf,
   jsDescription,
   type LeakRecord,
+  Ownership,
   setLeakRecord,
   type Value,
 } from "./handle.js";
@@ -55,7 +56,7 @@ interface LeakInfo extends LeakRecord {
   readonly made: Error | undefined;
 }
 
-type HandleClass = new (host: HandleHost, addr: number) => Handle;
+type HandleClass = new (host: HandleHost, addr: number, own: Ownership) => Handle;
 
 export class HeapContext implements HandleHost {
   readonly engine: Engine;
@@ -63,6 +64,7 @@ export class HeapContext implements HandleHost {
   closed = false;
   encIsRef = false;
   encTemp = 0;
+  pendingSinks: unknown[] | null = null;
   /** Open scopes, innermost last; each lists the handles it owns. */
   readonly scopes: Handle[][] = [];
   /** Reports of handles that were dropped without being released. */
@@ -118,13 +120,22 @@ export class HeapContext implements HandleHost {
 
   // --- handles ---
 
-  wrap(addr: number, steal: boolean): Handle {
+  wrap(addr: number, steal: boolean, floating = false): Handle {
     const e = this.engine;
     const id = typeIdOf(e, addr);
     const kind = e.typeKind[id]!;
     if (!steal) incref(e, addr);
     const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
-    const h = this.adopt(new C(this, addr), addr);
+    const h = this.adopt(new C(this, addr, floating ? Ownership.Floating : Ownership.Owned), addr);
+    return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
+  }
+
+  borrow(addr: number): Handle {
+    const e = this.engine;
+    const id = typeIdOf(e, addr);
+    const kind = e.typeKind[id]!;
+    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
+    const h = new C(this, addr, Ownership.Borrowed);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
 
@@ -258,6 +269,7 @@ export class HeapContext implements HandleHost {
     try {
       result = fn(scope);
       returned = typeof result === "object" && result !== null ? this.handleOf(result) : undefined;
+      if (returned !== undefined && returned.ownership === "borrowed") returned = undefined; // owns nothing
       if (returned !== undefined) {
         // Taken off the list before anything is released: it must survive the scope's end.
         const i = handles.lastIndexOf(returned);
@@ -320,14 +332,30 @@ export class HeapContext implements HandleHost {
     return this.decodeObject(slotRef(e, p));
   }
 
-  /** The JS value for an object: primitives by value, anything else as a new handle. */
+  /** The JS value for an object: primitives by value, anything else as a borrowed handle. */
   decodeObject(a: number): Value {
     if (a === 0 || a === NONE) return null;
     if (a === TRUE) return true;
     if (a === FALSE) return false;
     const e = this.engine;
     if (e.typeKind[typeIdOf(e, a)] === Kind.Str) return strValue(e, a);
-    return this.wrap(a, false);
+    return this.borrow(a);
+  }
+
+  /**
+   * decode for a value that is about to leave its container (a pop's result): an object comes
+   * back as a floating handle with a new reference, so it outlives the removal.
+   */
+  decodeOwned(p: number): Value {
+    const e = this.engine;
+    if (!slotIsRef(e, p)) return slotNumber(e, p);
+    return this.decodeOwnedObject(slotRef(e, p));
+  }
+
+  /** decodeObject, but an object as a floating handle with a new reference (see decodeOwned). */
+  decodeOwnedObject(a: number): Value {
+    const v = this.decodeObject(a);
+    return v instanceof Handle ? this.wrap(a, false, true) : v;
   }
 
   // --- host values ---

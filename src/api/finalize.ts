@@ -123,7 +123,7 @@ export class Finalize<R = unknown, A extends Value[] = Value[]> {
     const ctx = this.#reg.ctx;
     return info.args.map((v, i) => {
       const r = info.refs[i]!;
-      return r === 0 ? v : ctx.wrap(r, false);
+      return r === 0 ? v : ctx.wrap(r, false, true);
     }) as A;
   }
 
@@ -170,7 +170,7 @@ export class Finalize<R = unknown, A extends Value[] = Value[]> {
     const info = this.#info;
     const o = this.#referent();
     if (info === null || o === 0) return null;
-    return { obj: ctx.wrap(o, false), func: info.func, args: this.#args(info) };
+    return { obj: ctx.wrap(o, false, true), func: info.func, args: this.#args(info) };
   }
 
   /** Whether the finalizer is alive (registered: neither called, detached nor run at death). */

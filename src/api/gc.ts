@@ -1,15 +1,17 @@
 /**
  * heap.gc: Python's `gc` module over handles. Names are CPython's in camelCase (docs/api.md has
- * the table); arguments are checked with CPython's messages. Functions that return objects
- * return new handles, and getObjects/getReferrers/getReferents return real heap lists, as
- * CPython returns lists (so they count as allocations, as there).
+ * the table); arguments are checked with CPython's messages. getObjects/getReferrers/getReferents
+ * build a real heap list, as CPython does (so it counts as an allocation, as there), and return
+ * its items as a JS array of borrowed handles, the list itself freed at once: as
+ * `for r in gc.get_referrers(x)` frees its list after the loop, and with nothing to release.
  */
 import { type GcCallback, GcDebug, type GcGenerationStats, gcModule } from "../gc/index.js";
-import { FALSE, NONE, TRUE } from "../object/index.js";
+import { FALSE, listSize, NONE, TRUE } from "../object/index.js";
+import { decref, listItemSlot } from "../refcount/index.js";
 import type { ListHandle } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { addressOf, type Value } from "./handle.js";
+import { addressOf, type Handle, type Value } from "./handle.js";
 
 /** heap.gc: Python's `gc` module over handles, with CPython's names in camelCase (docs/api.md). */
 export class GcFacade {
@@ -71,20 +73,23 @@ export class GcFacade {
   getStats(): GcGenerationStats[] {
     return gcModule.getStats(this.#e);
   }
-  /** gc.get_objects(generation = null): a new list of the tracked objects (all generations by default). */
-  getObjects(generation: number | null = null): ListHandle {
+  /** gc.get_objects(generation = null): the tracked objects (all generations by default), as borrowed handles. */
+  getObjects(generation: number | null = null): Handle[] {
     this.#ctx.ensureOpen("gc.getObjects");
-    return this.#list(gcModule.getObjects(this.#e, generation), true);
+    return this.#items(gcModule.getObjects(this.#e, generation));
   }
-  /** gc.get_referrers(*objs): a new list of the tracked objects that refer to any of `values`. */
-  getReferrers(...values: Value[]): ListHandle {
+  /** gc.get_referrers(*objs): the tracked objects that refer to any of `values`, as borrowed handles. */
+  getReferrers(...values: Value[]): Handle[] {
     this.#ctx.ensureOpen("gc.getReferrers");
-    return this.#list(gcModule.getReferrers(this.#e, this.#addresses(values, "gc.getReferrers")), true);
+    return this.#items(gcModule.getReferrers(this.#e, this.#addresses(values, "gc.getReferrers")));
   }
-  /** gc.get_referents(*objs): a new list of what the containers among `values` refer to. */
-  getReferents(...values: Value[]): ListHandle {
+  /**
+   * gc.get_referents(*objs): what the containers among `values` refer to. Objects come back as
+   * borrowed handles; strs, None and booleans as JS values (a referent may be any object).
+   */
+  getReferents(...values: Value[]): Value[] {
     this.#ctx.ensureOpen("gc.getReferents");
-    return this.#list(gcModule.getReferents(this.#e, this.#addresses(values, "gc.getReferents")), true);
+    return this.#items(gcModule.getReferents(this.#e, this.#addresses(values, "gc.getReferents")));
   }
   /** gc.is_tracked(x): false for numbers, strings, None and booleans. */
   isTracked(value: Value): boolean {
@@ -110,10 +115,13 @@ export class GcFacade {
   getFreezeCount(): number {
     return gcModule.getFreezeCount(this.#e);
   }
-  /** gc.garbage: the uncollectable objects (all garbage under DEBUG_SAVEALL). A new handle per read. */
+  /**
+   * gc.garbage: the uncollectable objects (all garbage under DEBUG_SAVEALL). A borrowed handle to
+   * the gc module's own list (items read from it are borrowed too).
+   */
   get garbage(): ListHandle {
     this.#ctx.ensureOpen("gc.garbage");
-    return this.#list(this.#e.garbage, false);
+    return this.#ctx.borrow(this.#e.garbage) as ListHandle;
   }
   /** gc.callbacks: each is called with ("start" | "stop", info) around every collection. */
   get callbacks(): GcCallback[] {
@@ -127,8 +135,20 @@ export class GcFacade {
     this.#e.gcWrite = write;
   }
 
-  #list(address: number, steal: boolean): ListHandle {
-    return this.#ctx.wrap(address, steal) as ListHandle;
+  /**
+   * The items of a list the gc module just made (its reference handed over), as borrowed handles;
+   * the list is freed. Its items were alive before it was made, and stay so without it.
+   */
+  #items<T extends Value>(list: number): T[] {
+    const e = this.#e;
+    const out: T[] = [];
+    try {
+      const n = listSize(e, list);
+      for (let i = 0; i < n; i++) out.push(this.#ctx.decode(listItemSlot(e, list, i)) as T);
+    } finally {
+      decref(e, list);
+    }
+    return out;
   }
 
   /**

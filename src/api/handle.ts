@@ -1,11 +1,29 @@
 /**
- * Handles: small JS objects that each own exactly one reference to a heap object. Releasing a
- * handle (`dispose()`, or leaving the block of a `using` declaration) releases that reference,
- * as a Python local going out of scope does. A handle notices when it is used after its release,
- * or when its object was freed behind its back and the memory now holds another object.
+ * Handles: small JS objects that stand for heap objects. A handle is one of three kinds
+ * (docs/decisions.md §30):
+ *
+ * - *borrowed*: what a read gives (a field, a list item, a dict entry, an iteration). It owns no
+ *   reference and needs no release; it stays valid while its object lives, as a C borrowed
+ *   reference does, and once the object is freed every use throws STALE_HANDLE.
+ * - *floating*: what a constructor gives (`C.new()`, `heap.list()`), and any other result that
+ *   carries a new reference (a weakref's referent, `pop()`). It owns that reference until the
+ *   first store of the handle into a field or a container *sinks* it: the container takes the
+ *   reference over and the handle becomes borrowed. Never stored, it is the program's to release.
+ * - *owned*: from `own()`, `dup()` or `heap.wrap()`. It owns one reference until `dispose()`, the
+ *   end of its `using` block, or the end of the scope it was made in.
  */
 
-import { checkObject, describe, FALSE, NONE, reuseTagOf, TRUE, typeIdOf, typeInfo } from "../object/index.js";
+import {
+  checkObject,
+  describe,
+  FALSE,
+  NONE,
+  refcnt,
+  TRUE,
+  typeIdOf,
+  typeInfo,
+  typeWordOf,
+} from "../object/index.js";
 import { decref } from "../refcount/index.js";
 import { ErrorCode, HandleError, HeapValueError, hex, RefheapError } from "../util/index.js";
 import type { Engine } from "./engine.js";
@@ -23,16 +41,28 @@ export interface HandleHost {
   ensureOpen(op: string): void;
   /** The handle a value stands for: a Handle, or the proxy handle behind a proxy's face; else undefined. */
   handleOf(value: unknown): Handle | undefined;
-  /** A new handle of the right class for `addr`, owning one reference (taken over if `steal`). */
-  wrap(addr: number, steal: boolean): Handle;
+  /**
+   * A new handle of the right class for `addr`, owning one reference (taken over if `steal`);
+   * `floating` makes it floating (sunk by its first store), else it is owned.
+   */
+  wrap(addr: number, steal: boolean, floating?: boolean): Handle;
+  /** A new borrowed handle of the right class for `addr`: no reference, nothing to release. */
+  borrow(addr: number): Handle;
   /** Bookkeeping when a program-owned handle (one with a leak record) is released. */
   forget(record: LeakRecord): void;
   /** Encodes a value for a store: returns it and sets encIsRef, and encTemp (a reference to drop after the store, or 0). */
   encode(value: Value, op: string): number;
   encIsRef: boolean;
   encTemp: number;
-  /** Decodes the value slot at `p` (object references become new handles). */
+  /**
+   * While a constructor builds (allOrNothing): the [value, into] pairs of its stores, sunk only
+   * once it succeeds; null otherwise.
+   */
+  pendingSinks: unknown[] | null;
+  /** Decodes the value slot at `p` (object references become borrowed handles). */
   decode(p: number): Value;
+  /** Decodes the value slot at `p`, an object as a floating handle with a new reference (for pops). */
+  decodeOwned(p: number): Value;
 }
 
 /** Reads a handle's object address, validating the handle (for the API's own modules). */
@@ -56,30 +86,48 @@ export interface LeakRecord {
 }
 /** Gives a program-owned handle its leak record (HeapContext.adopt). */
 export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
+/**
+ * After a store of `value` into the object at `into` (a field, an item, an entry): a floating
+ * handle hands its reference to that object, which now holds it, and becomes borrowed (GLib's
+ * g_object_ref_sink). Anything else is left alone, and so is a store of an object into itself
+ * (`o.me = o`), which would leave a cycle nothing outside holds.
+ */
+export let sink: (value: unknown, into: number) => void;
 
-/** A released handle's tag: no object has it (reuse tags are 16-bit, from 0). */
-const RELEASED = -1;
+/** What a handle owns (see the top of this file). */
+export const Ownership = { Borrowed: 0, Owned: 1, Floating: 2 } as const;
+export type Ownership = (typeof Ownership)[keyof typeof Ownership];
+const OWNERSHIP_NAMES = ["borrowed", "owned", "floating"] as const;
+
+/** A released handle's type word: no object has it (type id 0 is never valid). */
+const RELEASED = 0;
 
 /**
- * The base of every handle: owns one reference to a heap object until dispose() (or the end of
- * its `using` block, or of the scope it was made in) releases it.
+ * The base of every handle: a borrowed, floating or owned reference to a heap object (see the
+ * top of this file).
  */
-
 export class Handle {
   readonly #host: HandleHost;
   readonly #addr: number;
   /**
-   * The object's reuse tag when the handle was made (16 bits), or RELEASED after dispose(): one
-   * comparison with the object's current tag then catches both a released handle and a stale one.
+   * The object's type word (reuse tag and type id) when the handle was made, or RELEASED after
+   * dispose(): one comparison with the object's current word catches a released handle, and a
+   * stale one whose block now holds another object (a borrowed handle's object may be freed at
+   * any time). A block reused by an object of the same type whose 16-bit tag wrapped around to
+   * the same value passes; such a handle then acts on a live object of its own type, so the
+   * heap's invariants hold, and checked mode's validation covers the rest.
    */
   #tag: number;
+  /** Ownership.Borrowed, Owned or Floating. */
+  #own: Ownership;
   #leak: LeakRecord | undefined = undefined;
 
   /** @internal Handles are made by the heap (`heap.wrap`, constructors, reads), never directly. */
-  constructor(host: HandleHost, addr: number) {
+  constructor(host: HandleHost, addr: number, own: Ownership = Ownership.Owned) {
     this.#host = host;
     this.#addr = addr;
-    this.#tag = reuseTagOf(host.engine, addr);
+    this.#tag = typeWordOf(host.engine, addr);
+    this.#own = own;
   }
 
   static {
@@ -88,6 +136,20 @@ export class Handle {
     hostOf = (h) => h.#host;
     setLeakRecord = (h, record) => {
       h.#leak = record;
+    };
+    sink = (value, into) => {
+      if (!(value instanceof Handle) || value.#own !== Ownership.Floating || value.#addr === into) return;
+      const host = value.#host;
+      const e = host.engine;
+      // The only reference left is the handle's: the store did not keep the object (a dict keeps
+      // its existing equal key), so the handle stays floating. Otherwise the other references are
+      // real ones, and the handle's is one too many.
+      if (refcnt(e, value.#addr) <= 1) return;
+      value.#own = Ownership.Borrowed;
+      const record = value.#leak;
+      value.#leak = undefined;
+      if (record !== undefined) host.forget(record);
+      decref(e, value.#addr);
     };
   }
 
@@ -99,7 +161,7 @@ export class Handle {
   #use(op: string): number {
     const host = this.#host;
     const e = host.engine;
-    if (reuseTagOf(e, this.#addr) !== this.#tag || host.closed || e.checked) {
+    if (typeWordOf(e, this.#addr) !== this.#tag || host.closed || e.checked) {
       return this.#useSlow(op);
     }
     return this.#addr;
@@ -108,7 +170,7 @@ export class Handle {
   #usable(): number {
     const host = this.#host;
     const e = host.engine;
-    return reuseTagOf(e, this.#addr) !== this.#tag || host.closed || e.checked ? 0 : this.#addr;
+    return typeWordOf(e, this.#addr) !== this.#tag || host.closed || e.checked ? 0 : this.#addr;
   }
 
   #useSlow(op: string): number {
@@ -131,11 +193,19 @@ export class Handle {
         throw err;
       }
     }
-    if (reuseTagOf(e, this.#addr) !== this.#tag) throw this.#stale(op);
+    if (typeWordOf(e, this.#addr) !== this.#tag) throw this.#stale(op);
     return this.#addr;
   }
 
   #stale(op: string): HandleError {
+    if (this.#own === Ownership.Borrowed) {
+      return new HandleError(
+        ErrorCode.StaleHandle,
+        `${op}: the object this borrowed handle referred to (at ${hex(this.#addr)}) was freed. A handle read ` +
+          "from a field or container (or a constructor's handle once stored) does not keep its object alive; " +
+          "call own() on it while the object lives to keep it, and dispose() that handle when done.",
+      );
+    }
     return new HandleError(
       ErrorCode.StaleHandle,
       `${op}: the object this handle referred to (at ${hex(this.#addr)}) was freed and its memory reused, ` +
@@ -148,9 +218,17 @@ export class Handle {
     return this.#use("address");
   }
 
-  /** True once dispose() has run. */
+  /** True once dispose() has released what this handle owned (a borrowed handle is never released). */
   get released(): boolean {
     return this.#tag === RELEASED;
+  }
+
+  /**
+   * What this handle owns: "borrowed" (nothing: read from a field or container), "floating" (a
+   * reference its first store hands to the container) or "owned" (a reference, until dispose()).
+   */
+  get ownership(): "borrowed" | "owned" | "floating" {
+    return OWNERSHIP_NAMES[this.#own];
   }
 
   /** The name of the object's type ('list', 'Node', …). */
@@ -174,19 +252,35 @@ export class Handle {
     return false;
   }
 
-  /** A second handle to the same object, owning its own reference. */
+  /** A second handle to the same object, owning its own reference (an owned handle). */
   dup(): this {
     return this.#host.wrap(this.#use("dup"), false) as this;
   }
 
   /**
-   * Releases this handle's reference. Idempotent: releasing twice does nothing. After the heap was
-   * closed it only marks the handle released (a closed heap frees nothing). A stale handle (its
-   * object was freed behind its back and the memory reused) throws STALE_HANDLE and releases
-   * nothing: the reference it owned is already gone.
+   * A handle that owns a reference to this object, keeping it alive until that handle's
+   * dispose() (or `using` block, or scope) ends: this handle itself when it is floating (it stops
+   * floating, so a store no longer takes its reference), otherwise a new owned handle. For an
+   * object that must outlive the field or container it was read from, or an `await`.
+   */
+  own(): this {
+    const a = this.#use("own");
+    if (this.#own === Ownership.Floating) {
+      this.#own = Ownership.Owned;
+      return this;
+    }
+    return this.#host.wrap(a, false) as this;
+  }
+
+  /**
+   * Releases what this handle owns: its reference if it is owned or floating; nothing if it is
+   * borrowed. Idempotent: releasing twice does nothing. After the heap was closed it only marks
+   * the handle released (a closed heap frees nothing). A stale owning handle (its object was
+   * freed behind its back and the memory reused) throws STALE_HANDLE and releases nothing: the
+   * reference it owned is already gone.
    */
   dispose(): void {
-    if (this.#tag === RELEASED) return;
+    if (this.#tag === RELEASED || this.#own === Ownership.Borrowed) return;
     const host = this.#host;
     if (!host.closed) {
       const e = host.engine;
@@ -198,7 +292,7 @@ export class Handle {
           throw err;
         }
       }
-      if (reuseTagOf(e, this.#addr) !== this.#tag) throw this.#stale("dispose");
+      if (typeWordOf(e, this.#addr) !== this.#tag) throw this.#stale("dispose");
     }
     this.#tag = RELEASED;
     // Scope-owned handles have no record: their scope drops its list when it ends.
@@ -227,7 +321,7 @@ export class Handle {
     const host = this.#host;
     if (host.closed) return `<handle to ${hex(this.#addr)} of a closed heap>`;
     const e = host.engine;
-    if (reuseTagOf(e, this.#addr) !== this.#tag) return `<stale handle to ${hex(this.#addr)}>`;
+    if (typeWordOf(e, this.#addr) !== this.#tag) return `<stale handle to ${hex(this.#addr)}>`;
     return inspectObject(e, this.#addr);
   }
 
@@ -284,18 +378,54 @@ export function jsDescription(value: unknown): string {
 
 /**
  * Runs `build`; if it throws, runs `undo` (which releases what was made so far) and rethrows: a
- * constructor whose item fails leaves nothing behind for the program to leak.
+ * constructor whose item fails leaves nothing behind for the program to leak. The floating
+ * handles it stored are sunk only once it succeeds, so a failure leaves them owning their
+ * references (undo's release cannot free an object the program still holds).
  */
-export function allOrNothing<T>(build: () => T, undo: () => void): T {
+export function allOrNothing<T>(host: HandleHost, build: () => T, undo: () => void): T {
+  const outer = host.pendingSinks;
+  const stored: unknown[] = [];
+  host.pendingSinks = stored;
+  let result: T;
   try {
-    return build();
+    result = build();
   } catch (err) {
+    host.pendingSinks = outer;
     undo();
     throw err;
   }
+  host.pendingSinks = outer;
+  for (let i = 0; i < stored.length; i += 2) sinkStored(host, stored[i], stored[i + 1] as number);
+  return result;
 }
 
-/** Runs a store with an encoded value, then drops the temporary reference a string needed. */
+/**
+ * Runs a store of `value` into the object at `into`, then sinks it (a floating handle's reference passes to the container:
+ * see `sink`). For the stores that keep a strong reference: fields, attributes, items, entries.
+ */
+export function storeValue(
+  host: HandleHost,
+  value: Value,
+  op: string,
+  into: number,
+  store: (v: number, isRef: boolean) => void,
+): void {
+  withValue(host, value, op, store);
+  if (typeof value === "object" && value !== null) sinkStored(host, value, into);
+}
+
+/**
+ * Sinks `value` after its store into `into` (see `sink`), or, while a constructor builds, notes
+ * it to be sunk once the constructor succeeds: a constructor that fails leaves its arguments'
+ * handles as they were, as a failed Python call leaves its arguments.
+ */
+export function sinkStored(host: HandleHost, value: unknown, into: number): void {
+  const pending = host.pendingSinks;
+  if (pending !== null) pending.push(value, into);
+  else sink(host.handleOf(value), into);
+}
+
+/** Runs an operation with an encoded value, then drops the temporary reference a string needed. */
 export function withValue(
   host: HandleHost,
   value: Value,

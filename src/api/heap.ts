@@ -41,7 +41,7 @@ import { HeapContext, type LeakPolicy, refuseAsync, type Scope } from "./context
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
-import { addressOf, allOrNothing, type Handle, jsDescription, type Value, withValue } from "./handle.js";
+import { addressOf, allOrNothing, type Handle, jsDescription, storeValue, type Value } from "./handle.js";
 import {
   KeyedRefHandle,
   ProxyHandle,
@@ -126,8 +126,9 @@ export class Heap {
   list<T extends Value = Value>(items: Iterable<NoInfer<T>> = []): ListHandle<T> {
     this.#ctx.ensureOpen("list");
     argIterable(items, "list", "the items");
-    const l = this.#ctx.wrap(newList(this.engine), true) as ListHandle<T>;
+    const l = this.#ctx.wrap(newList(this.engine), true, true) as ListHandle<T>;
     return allOrNothing(
+      this.#ctx,
       () => {
         for (const item of items) l.append(item);
         return l;
@@ -140,12 +141,13 @@ export class Heap {
   tuple<T extends Value = Value>(...items: NoInfer<T>[]): TupleHandle<T> {
     const ctx = this.#ctx;
     ctx.ensureOpen("tuple");
-    const t = ctx.wrap(newTuple(this.engine, items.length), true) as TupleHandle<T>;
+    const t = ctx.wrap(newTuple(this.engine, items.length), true, true) as TupleHandle<T>;
     const a = addressOf(t, "tuple");
     return allOrNothing(
+      this.#ctx,
       () => {
         items.forEach((item, i) => {
-          withValue(ctx, item, "tuple", (v, isRef) => tupleSetItem(this.engine, a, i, v, isRef));
+          storeValue(ctx, item, "tuple", a, (v, isRef) => tupleSetItem(this.engine, a, i, v, isRef));
         });
         return t;
       },
@@ -161,8 +163,9 @@ export class Heap {
     entries: Iterable<readonly [NoInfer<K>, NoInfer<V>]> | Readonly<Record<string, NoInfer<V>>> = [],
   ): DictHandle<K, V> {
     this.#ctx.ensureOpen("dict");
-    const d = this.#ctx.wrap(newDict(this.engine), true) as DictHandle<K, V>;
+    const d = this.#ctx.wrap(newDict(this.engine), true, true) as DictHandle<K, V>;
     return allOrNothing(
+      this.#ctx,
       () => {
         for (const [k, v] of entryPairs(entries, "dict")) d.set(k as K, v);
         return d;
@@ -175,7 +178,7 @@ export class Heap {
   str(s: string): Handle {
     this.#ctx.ensureOpen("str");
     argString(s, "str", "the argument");
-    return this.#ctx.wrap(newStr(this.engine, s), true);
+    return this.#ctx.wrap(newStr(this.engine, s), true, true);
   }
 
   /** A new handle to an engine object (takes a new reference; the caller keeps its own). */

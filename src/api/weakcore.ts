@@ -400,13 +400,13 @@ export class WeakCore {
     }
   }
 
-  /** The live referents of the weakrefs at `weakAt` (E_KEY or E_VALUE), as new handles (see walk). */
+  /** The live referents of the weakrefs at `weakAt` (E_KEY or E_VALUE), as borrowed handles (see walk). */
   *liveReferents<T extends Handle>(
     op: string,
     changed: string,
     walk: GeneratorWalk,
   ): Generator<T, void, undefined> {
-    for (const [, o] of this.walk(op, changed, walk)) yield this.ctx.wrap(o, false) as T;
+    for (const [, o] of this.walk(op, changed, walk)) yield this.ctx.borrow(o) as T;
   }
 
   /**

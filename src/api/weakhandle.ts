@@ -41,11 +41,14 @@ export function weakrefRepr(e: Engine, wr: number): string {
  * handle type (`heap.weakref.ref(img)` is a `WeakRefHandle<typeof img>`).
  */
 export class WeakRefHandle<T extends Handle = Handle> extends Handle {
-  /** r(): a new handle to the referent, or null once it has died. */
+  /**
+   * r(): the referent, or null once it has died. A floating handle: it owns a new reference, as
+   * `r()` gives one, until it is stored (sunk) or released.
+   */
   deref(): T | null {
     const host = hostOf(this);
     const o = weakrefReferent(host.engine, addressOf(this, "deref"));
-    return o === 0 ? null : (host.wrap(o, false) as T);
+    return o === 0 ? null : (host.wrap(o, false, true) as T);
   }
 
   /** r.__callback__: the callback given at creation, or null (also null once it was called). */

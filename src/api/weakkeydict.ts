@@ -20,7 +20,7 @@ import { weakrefModule } from "../weakref/index.js";
 import { entryPairs } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { allOrNothing, type Handle, type Value, withValue } from "./handle.js";
+import { allOrNothing, type Handle, storeValue, type Value } from "./handle.js";
 import {
   containsWeakly,
   DICT_CHANGED,
@@ -65,6 +65,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     });
     if (entries !== undefined)
       allOrNothing(
+        ctx,
         () => this.update(entries),
         () => this.dispose(),
       );
@@ -77,7 +78,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     const wr = weakrefModule.newRef(e, weakReferent(core.ctx, key, op), this.#remove);
     try {
       const d = core.data(op);
-      withValue(core.ctx, value, op, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
+      storeValue(core.ctx, value, op, d, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
     } finally {
       decref(e, wr);
     }
@@ -151,7 +152,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
         if (rest.length > 0) return rest[0] as D;
         throw keyError(weakrefRepr(e, wr));
       }
-      const value = core.ctx.decode(p);
+      const value = core.ctx.decodeOwned(p); // the entry's reference goes with it
       dictDelItem(e, d, wr, true);
       return value;
     });
@@ -167,7 +168,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
       const [wr, , v, vIsRef] = item;
       try {
         const o = weakrefReferent(core.engine, wr);
-        if (o !== 0) return [core.ctx.wrap(o, false) as K, vIsRef ? core.ctx.decodeObject(v) : v];
+        if (o !== 0) return [core.ctx.wrap(o, false, true) as K, vIsRef ? core.ctx.decodeOwnedObject(v) : v];
       } finally {
         core.release(wr, true);
         core.release(v, vIsRef);
@@ -185,7 +186,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
       const d = core.data("setDefault");
       const p = dictGetSlot(e, d, wr, true);
       if (p !== 0) return core.ctx.decode(p);
-      withValue(core.ctx, defaultValue, op, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
+      storeValue(core.ctx, defaultValue, op, d, (v, vIsRef) => dictSetItem(e, d, wr, true, v, vIsRef));
       return core.ctx.decode(dictGetSlot(e, d, wr, true));
     } finally {
       decref(e, wr);
@@ -239,7 +240,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
   *items(): Generator<[K, Value], void, undefined> {
     const core = this.core;
     for (const [entry, o] of core.walk("items", DICT_CHANGED, WKD_ITEMS)) {
-      yield [core.ctx.wrap(o, false) as K, core.ctx.decode(entry + E_VALUE)];
+      yield [core.ctx.borrow(o) as K, core.ctx.decode(entry + E_VALUE)];
     }
   }
 
@@ -271,7 +272,7 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     const e = core.engine;
     const out: WeakRefHandle[] = [];
     for (const entry of core.entries("keyRefs", DICT_CHANGED)) {
-      out.push(core.ctx.wrap(slotRef(e, entry + E_KEY), false) as WeakRefHandle);
+      out.push(core.ctx.borrow(slotRef(e, entry + E_KEY)) as WeakRefHandle);
     }
     return out;
   }

@@ -83,12 +83,15 @@ export function proxyFace(p: ProxyHandle): ProxyHandle {
       if (name in p) {
         const v = Reflect.get(p, name, p) as unknown;
         if (typeof v !== "function") return v;
-        // Bound to the real handle; a face among the arguments (`face.is(face)`) becomes its handle.
-        return (...args: unknown[]) =>
-          (v as (...a: unknown[]) => unknown).apply(
+        // Bound to the real handle; a face among the arguments (`face.is(face)`) becomes its
+        // handle, and the handle as a result (`face.own()` of a floating proxy) its face.
+        return (...args: unknown[]) => {
+          const r = (v as (...a: unknown[]) => unknown).apply(
             p,
             args.map((a) => proxyOfFace(a) ?? a),
           );
+          return r === p ? face : r;
+        };
       }
       const target = typeof name === "string" ? p.referent(name) : symbolTarget(p);
       if (target === undefined) return undefined;
@@ -181,7 +184,7 @@ export class WeakrefFacade {
     const o = weakReferent(this.#ctx, obj, "weakref.ref");
     const e = this.#ctx.engine;
     const wr = weakrefModule.newRef(e, o, callback === null ? null : this.#engineCallback(callback));
-    return this.#ctx.wrap(wr, true) as WeakRefHandle<T>;
+    return this.#ctx.wrap(wr, true, true) as WeakRefHandle<T>;
   }
 
   /** weakref.proxy(obj, callback): a proxy to `obj` (see WeakProxy); the basic proxy is shared. */
@@ -190,7 +193,7 @@ export class WeakrefFacade {
     const o = weakReferent(this.#ctx, obj, "weakref.proxy");
     const e = this.#ctx.engine;
     const wr = weakrefModule.newProxy(e, o, callback === null ? null : this.#engineCallback(callback));
-    return this.#ctx.wrap(wr, true) as WeakProxy<T>;
+    return this.#ctx.wrap(wr, true, true) as WeakProxy<T>;
   }
 
   /**
@@ -251,7 +254,7 @@ export class WeakrefFacade {
       const out: (WeakRefHandle | WeakProxy)[] = [];
       const n = weakrefModule.getweakrefcount(e, o);
       for (let i = 0; i < n; i++)
-        out.push(this.#ctx.wrap(slotRef(e, listItemSlot(e, l, i)), false) as WeakRefHandle);
+        out.push(this.#ctx.borrow(slotRef(e, listItemSlot(e, l, i))) as WeakRefHandle);
       return out;
     } finally {
       decref(e, l);

@@ -42,6 +42,7 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
     });
     if (items !== undefined)
       allOrNothing(
+        ctx,
         () => this.update(items),
         () => this.dispose(),
       );
@@ -101,7 +102,7 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
       const [wr, , v, vIsRef] = item;
       try {
         const o = weakrefReferent(core.engine, wr);
-        if (o !== 0) return core.ctx.wrap(o, false) as T;
+        if (o !== 0) return core.ctx.wrap(o, false, true) as T;
       } finally {
         core.release(wr, true);
         core.release(v, vIsRef);

@@ -73,6 +73,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     });
     if (entries !== undefined)
       allOrNothing(
+        ctx,
         () => this.update(entries),
         () => this.dispose(),
       );
@@ -113,8 +114,9 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     return p === 0 ? 0 : slotRef(core.engine, p);
   }
 
+  /** A floating handle to a live value: a new reference, as Python's `d[key]` gives one. */
   #wrap(o: number): V {
-    return this.core.ctx.wrap(o, false) as V;
+    return this.core.ctx.wrap(o, false, true) as V;
   }
 
   /** d.get(key, default): the value, or `defaultValue` (undefined) if absent or dead. */
@@ -207,7 +209,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
       const [k, kIsRef, wr] = item;
       try {
         const o = weakrefReferent(core.engine, wr);
-        if (o !== 0) return [kIsRef ? core.ctx.decodeObject(k) : k, this.#wrap(o)];
+        if (o !== 0) return [kIsRef ? core.ctx.decodeOwnedObject(k) : k, this.#wrap(o)];
       } finally {
         core.release(k, kIsRef);
         core.release(wr, true);
@@ -279,7 +281,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     const core = this.core;
     core.commitIfPending("items");
     for (const [entry, o] of core.walk("items", DICT_CHANGED, WVD_ITEMS)) {
-      yield [core.ctx.decode(entry + E_KEY), this.#wrap(o)];
+      yield [core.ctx.decode(entry + E_KEY), core.ctx.borrow(o) as V];
     }
   }
 
@@ -314,7 +316,7 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     core.enter();
     try {
       for (const entry of core.entries("iterValueRefs", DICT_CHANGED)) {
-        yield core.ctx.wrap(slotRef(e, entry + E_VALUE), false) as KeyedRefHandle;
+        yield core.ctx.borrow(slotRef(e, entry + E_VALUE)) as KeyedRefHandle;
       }
     } finally {
       core.exit("iterValueRefs");

@@ -74,6 +74,13 @@ export function typeIdOf(h: ObjectHeap, o: number): number {
 export function reuseTagOf(h: ObjectHeap, o: number): number {
   return read32(h, o + OB_TYPE) >>> REUSE_TAG_SHIFT;
 }
+/**
+ * The whole type word: reuse tag and type id. A handle compares it with the word it saw when it
+ * was made: a freed block reused for an object of another type, or with another tag, differs.
+ */
+export function typeWordOf(h: ObjectHeap, o: number): number {
+  return read32(h, o + OB_TYPE);
+}
 /** Writes a fresh header: refcount 1, the type, and the next reuse tag. */
 export function initHeader(h: ObjectHeap, o: number, typeId: number): void {
   write32(h, o, 1);

@@ -74,6 +74,7 @@ export {
   setGcPrev,
   setRefcnt,
   typeIdOf,
+  typeWordOf,
 } from "./header.js";
 export {
   EMPTY_TUPLE,

@@ -72,7 +72,7 @@ describe("classes with typed fields", () => {
       fields: { next: "self", n: "number", label: "str", flag: "bool", any: "any" },
     });
     const a = Node.new({ n: 1, label: "a" });
-    const b = Node.new({ n: 2 });
+    const b = Node.new({ n: 2 }).own(); // kept by the test, as a Python variable: a store does not take it
     a.next = b;
     expect(h.sys.getRefCount(b)).toBe(3);
     const next = a.next;

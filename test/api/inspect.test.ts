@@ -12,7 +12,7 @@ describe("util.inspect and console.log of a handle", () => {
   it("shows an instance's type, address, refcount and fields, and changes no count", () => {
     const heap = new Heap({ checked: true });
     const Node = heap.defineClass("Node", { fields: { next: "self", value: "number", label: "str" } });
-    const a = Node.new({ value: 1, label: "a" });
+    const a = Node.new({ value: 1, label: "a" }).own(); // kept: storing it in b does not take it
     const b = Node.new({ value: 2, next: a });
     const before = [heap.sys.getRefCount(a), heap.sys.getRefCount(b), heap.unreleasedHandles().length];
     expect(inspect(b)).toBe(

@@ -7,14 +7,20 @@
  *
  *  - whatever was thrown is a RefheapError (never a plain JS error);
  *  - the heap verifier finds no problem;
- *  - the references held from outside the heap are exactly the handles the test holds (one each;
- *    a weak container holds two: its dict and its pending-removals list) plus the heap's own: so
- *    a failed or successful operation leaked nothing and released nothing it did not own;
+ *  - the references held from outside the heap are exactly those of the handles the test holds
+ *    that own one (floating and owned handles: one each; a borrowed one owns none, and a floating
+ *    one becomes borrowed when a store sinks it; a weak container holds two: its dict and its
+ *    pending-removals list) plus the heap's own: so a failed or successful operation leaked
+ *    nothing and released nothing it did not own;
  *  - `heap.unreleasedHandles()` lists exactly those handles.
+ *
+ * Borrowed handles stay in the test's hands after their objects may have died: using one then is a
+ * STALE_HANDLE error, a RefheapError like the others.
  *
  * At the end everything is released, a collection leaves exactly the objects the heap began
  * with, and `close()` under the "throw" leak policy reports nothing.
  */
+import { inspect } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -61,6 +67,9 @@ const OPS = [
   "gcLists",
 ] as const;
 
+/** Across all runs: held handles found borrowed (sunk by a store) and stale, after a step. */
+const seen = { sunk: 0, stale: 0 };
+
 function run(ops: readonly Op[]): void {
   const heap = new Heap({ checked: true, leaks: "throw", trackStacks: false, maxBytes: 2 * 1024 * 1024 });
   const other = new Heap({ leaks: "off" });
@@ -71,14 +80,15 @@ function run(ops: readonly Op[]): void {
     dynamic: true,
   });
   const baseline = heap.verify();
-  const held: Handle[] = []; // each owns one reference
+  const held: Handle[] = []; // floating and owned ones own one reference each; borrowed ones none
+  const owning = () => held.filter((h) => h.ownership !== "borrowed");
   const containers: Container[] = [];
   const filler = heap.list();
   held.push(filler);
   const huge = "h".repeat(1_200_000); // 2.4 MB: never fits
 
   const pick = (n: number): Handle | undefined => (held.length === 0 ? undefined : held[n % held.length]);
-  const instances = () => held.filter((h) => C.isInstance(h));
+  const instances = () => held.filter((h) => h.ownership !== "borrowed" && C.isInstance(h));
   /** A value to store: a number, a string, a held handle (maybe a proxy), or null. */
   const value = (n: number): Value => {
     switch (n % 5) {
@@ -168,7 +178,7 @@ function run(ops: readonly Op[]): void {
         break;
       }
       case "listOp": {
-        const lists = held.filter((h) => h.typeName === "list") as ListHandle[];
+        const lists = owning().filter((h) => h.typeName === "list") as ListHandle[];
         if (lists.length === 0) return;
         const l = lists[a % lists.length]!;
         if (b % 3 === 0) l.append(maybeBad(c) as Value);
@@ -177,7 +187,7 @@ function run(ops: readonly Op[]): void {
         break;
       }
       case "dictOp": {
-        const dicts = held.filter((h) => h.typeName === "dict") as unknown as {
+        const dicts = owning().filter((h) => h.typeName === "dict") as unknown as {
           set(k: Value, v: Value): void;
           get(k: Value): Value | undefined;
           delete(k: Value): boolean;
@@ -270,8 +280,9 @@ function run(ops: readonly Op[]): void {
         keep(heap.str(a % 2 === 0 ? huge : "small"));
         break;
       case "gcLists": {
-        const l = b % 2 === 0 ? heap.gc.getObjects() : heap.gc.getReferrers(...held.slice(0, 3));
-        l.dispose();
+        // Arrays of borrowed handles: the lists the gc module built are already freed.
+        if (b % 2 === 0) heap.gc.getObjects();
+        else heap.gc.getReferrers(...owning().slice(0, 3));
         break;
       }
     }
@@ -286,11 +297,17 @@ function run(ops: readonly Op[]): void {
     }
     const report = heap.verify();
     expect(report.problems, op).toEqual([]);
-    expect(report.externalRefs, op).toBe(baseline.externalRefs + held.length + 2 * containers.length);
+    const owners = owning();
+    for (const h of held) {
+      if (h.ownership !== "borrowed") continue;
+      seen.sunk++;
+      if (inspect(h).startsWith("<stale")) seen.stale++;
+    }
+    expect(report.externalRefs, op).toBe(baseline.externalRefs + owners.length + 2 * containers.length);
     // The heap's own list of the handles the program owns: the test's, and two per container.
     const listed = heap.unreleasedHandles().map((r) => r.address);
-    expect(listed.length, op).toBe(held.length + 2 * containers.length);
-    for (const h of held) {
+    expect(listed.length, op).toBe(owners.length + 2 * containers.length);
+    for (const h of owners) {
       const i = listed.indexOf(h.address);
       expect(i, op).toBeGreaterThanOrEqual(0);
       listed.splice(i, 1);
@@ -313,5 +330,8 @@ describe("random public-API operations on a small heap (seeded)", () => {
       fc.property(opsArb, (ops) => run(ops)),
       { seed: 15_2026, numRuns: 100 },
     );
+    // Evidence that stores sank floating handles the test held, and that some of those went stale.
+    expect(seen.sunk).toBeGreaterThan(0);
+    expect(seen.stale).toBeGreaterThan(0);
   });
 });

@@ -75,11 +75,11 @@ import { decref, Engine, getrefcount, incref, listAppend, listSize, newList, ver
 
 const heap = new Heap();
 const Node = heap.defineClass("Node", { fields: { next: "self", value: "number" } });
-const a = Node.new({ value: 1 });
-const b = Node.new({ value: 2 });
-a.next = b;
-assert.equal(heap.sys.getRefCount(b), 3); // b's handle, a.next, and the call's argument
-assert.equal(getrefcount(heap.engine, b.address), 2); // the engine's true count
+const a = Node.new({ value: 1, next: Node.new({ value: 2 }) }); // the inner node is a's now
+const b = a.next; // a read: borrowed, nothing to release
+assert.equal(heap.sys.getRefCount(b), 2); // a.next, and the call's argument
+assert.equal(getrefcount(heap.engine, b.address), 1); // the engine's true count: a.next only
+assert.equal(b.ownership, "borrowed");
 assert.equal(a.next.value, 2);
 assert.ok(heap.list([1, 2]) instanceof ListHandle);
 
