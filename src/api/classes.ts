@@ -445,18 +445,40 @@ function accessor(
   // References: "ref", "any", "self", another class, or a function giving one (called lazily).
   const target =
     t === "self" ? self : typeof t === "object" ? () => t : typeof t === "function" ? lateClass(op, t) : null;
+  if (target === null) {
+    return {
+      get(this: Handle) {
+        return ctx.decode(slot(this));
+      },
+      set,
+    };
+  }
+  // A field typed with a class: its object is an instance of that class (checked on every write),
+  // so a read makes that class's borrowed handle directly; anything else (a value stored through
+  // the engine API) goes the general way.
+  let targetId = -1;
   return {
     get(this: Handle) {
-      return ctx.decode(slot(this));
+      const p = slot(this);
+      if (!slotIsRef(e, p)) return ctx.decode(p);
+      const a = slotRef(e, p);
+      if (a === 0 || a === NONE) return null;
+      if (targetId < 0) targetId = target().id;
+      if (typeIdOf(e, a) !== targetId) return ctx.decode(p);
+      return new (ctx.typeClasses[targetId] as HandleClassOf)(ctx, a, Ownership.Borrowed);
     },
-    set(this: Handle, v: unknown) {
-      const o = addressOf(this, op);
-      if (t !== "any" && v !== null) {
-        // Any object: a handle, or a weak proxy (stored as the proxy object, as in CPython).
-        const h = ctx.handleArg(v, op, "the value");
-        if (target !== null && !target().isInstance(h)) throw wrongType(v, `${target().name} instances`);
-      }
-      storeValue(ctx, v as Value, op, o, (value, isRef) => setField(e, o, i, value, isRef));
-    },
+    set,
   };
+  function set(this: Handle, v: unknown): void {
+    const o = addressOf(this, op);
+    if (t !== "any" && v !== null) {
+      // Any object: a handle, or a weak proxy (stored as the proxy object, as in CPython).
+      const h = ctx.handleArg(v, op, "the value");
+      if (target !== null && !target().isInstance(h)) throw wrongType(v, `${target().name} instances`);
+    }
+    storeValue(ctx, v as Value, op, o, (value, isRef) => setField(e, o, i, value, isRef));
+  }
 }
+
+/** A user class's handle class, as HeapContext.typeClasses holds it. */
+type HandleClassOf = new (host: HeapContext, addr: number, own: Ownership) => Handle;

@@ -165,7 +165,17 @@ export class HeapContext implements HandleHost {
     };
     this.#open.push(info);
     setLeakRecord(h, info);
-    this.#registry.register(h, info);
+    // A floating handle is watched by V8's collector only where that changes what happens
+    // ("release"): it is listed above and reported at close() under every policy, and most are
+    // sunk within a statement (`list.append(C.new())`), where a registration would cost more than
+    // all the rest of the handle (docs/decisions.md §30).
+    if (h.ownership === "owned" || this.policy === "release") this.#registry.register(h, info);
+  }
+
+  watch(h: Handle, record: LeakRecord): void {
+    if (this.policy !== "off" && this.policy !== "release" && record !== UNWATCHED) {
+      this.#registry.register(h, record as LeakInfo);
+    }
   }
 
   forget(record: LeakRecord): void {

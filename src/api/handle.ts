@@ -50,6 +50,8 @@ export interface HandleHost {
   borrow(addr: number): Handle;
   /** Bookkeeping when a program-owned handle (one with a leak record) is released. */
   forget(record: LeakRecord): void;
+  /** A program-owned floating handle became owned (own()): V8's collector watches it from now on. */
+  watch(h: Handle, record: LeakRecord): void;
   /** Encodes a value for a store: returns it and sets encIsRef, and encTemp (a reference to drop after the store, or 0). */
   encode(value: Value, op: string): number;
   encIsRef: boolean;
@@ -267,6 +269,7 @@ export class Handle {
     const a = this.#use("own");
     if (this.#own === Ownership.Floating) {
       this.#own = Ownership.Owned;
+      if (this.#leak !== undefined) this.#host.watch(this, this.#leak);
       return this;
     }
     return this.#host.wrap(a, false) as this;

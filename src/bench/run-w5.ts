@@ -72,9 +72,9 @@ export function w5Section({ cfg, progress }: BenchContext): Section {
   const notes = [
     `each variant: ${reps} processes × ${W5_ROUNDS} timed walks of the whole chain, after one untimed ` +
       "walk; the chain is built once per process, untimed; every walk's sum is checked.",
-    "refheap handles: each `p.next` read makes a handle that owns a reference, released (dispose) once the " +
-      "walk has moved on, as today's handle API asks; the default leak policy also registers every such " +
-      "handle with a FinalizationRegistry (docs/decisions.md §29, §30).",
+    "refheap handles: the walk is ordinary TypeScript, `for (let p = head; p; p = p.next) s += p.n`: each " +
+      "read is a borrowed handle (one JS object; no reference, no leak record, nothing to release; " +
+      "docs/decisions.md §30).",
     ...timingNotes(shortest),
   ];
   const lines = [

@@ -191,14 +191,17 @@ interface HandleSpec extends W1Spec {
    * "using": each instance's handle is released at the end of its loop iteration, outside any
    * scope, so the leak detector registers each one (when on); "dispose": the same with an explicit
    * dispose() (no `using` lowering by the compiler); "scope": the handles belong to a heap.scope
-   * and are released together when it ends.
+   * and are released together when it ends; "sink": the recommended style,
+   * `l.append(Empty.new())` outside any scope: the append sinks the floating handle (the list
+   * takes its reference), so there is nothing to release (docs/decisions.md §30).
    */
-  readonly style: "using" | "scope" | "dispose";
+  readonly style: "using" | "scope" | "dispose" | "sink";
   readonly leaks: "warn" | "off";
 }
 
 const HANDLE_SPECS: readonly HandleSpec[] = (
   [
+    [false, "sink", "warn"],
     [false, "scope", "warn"],
     [false, "using", "warn"],
     [false, "using", "off"],
@@ -253,7 +256,18 @@ function buildHandlesScope(heap: Heap, Empty: EmptyClass, n: number): ListHandle
   return l;
 }
 
-const HANDLE_BUILDERS = { using: buildHandlesUsing, dispose: buildHandlesDispose, scope: buildHandlesScope };
+function buildHandlesSink(heap: Heap, Empty: EmptyClass, n: number): ListHandle {
+  const l = heap.list();
+  for (let i = 0; i < n; i++) l.append(Empty.new());
+  return l;
+}
+
+const HANDLE_BUILDERS = {
+  using: buildHandlesUsing,
+  dispose: buildHandlesDispose,
+  scope: buildHandlesScope,
+  sink: buildHandlesSink,
+};
 
 /** W1 written with handles: `Empty.new()` per object, `list.append`, then the list's handle released. */
 function handleVariant(spec: HandleSpec): W1Variant {

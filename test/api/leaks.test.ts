@@ -14,7 +14,11 @@ async function collectUntil(done: () => boolean): Promise<void> {
 }
 
 function dropAList(heap: Heap): void {
-  heap.list([1, 2, 3]); // made outside any scope and never released
+  heap.list([1, 2, 3]).own(); // an owned handle made outside any scope and never released
+}
+
+function dropAFloatingList(heap: Heap): void {
+  heap.list([1, 2, 3]); // a floating handle, never stored nor released
 }
 
 function blocks(heap: Heap): number {
@@ -58,6 +62,21 @@ describe("leak reports", () => {
     expect(blocks(heap)).toBe(before);
     expect(heap.verify().problems).toEqual([]);
     heap.close();
+  });
+
+  it("release frees a dropped floating handle's object too; under warn it is reported at close, not when V8 collects", async () => {
+    const released = new Heap({ checked: true, leaks: "release" });
+    const before = blocks(released);
+    dropAFloatingList(released);
+    await collectUntil(() => released.leaks.length > 0);
+    expect(blocks(released)).toBe(before);
+    released.close();
+    const warned = new Heap({ checked: true, leaks: "throw" });
+    dropAFloatingList(warned);
+    await collectUntil(() => false); // V8 collects the handle; nothing is reported yet
+    expect(warned.leaks).toEqual([]);
+    expect(warned.unreleasedHandles().map((r) => r.typeName)).toEqual(["list"]);
+    expect(() => warned.close()).toThrow(/'list' object .* was not released before close\(\)/);
   });
 
   it("throw: heap.close() throws a LeakError listing the dropped and the still-open handles", async () => {
