@@ -1479,6 +1479,10 @@ class Runner {
             // registry holds the only reference to info, as CPython's once __init__ returns
             dictSetItem(e, this.#registry, f, true, info, true);
             decref(e, info);
+            // ref(obj, self): the weakref holds its callback, the finalize object, until it calls
+            // it (or dies); refheap's weakref calls a JS function, so the mirror holds that
+            // reference for it, and #finalizeCalled gives it back when the call has returned.
+            incref(e, f);
           } finally {
             m.free(t2);
           }
@@ -1535,6 +1539,10 @@ class Runner {
       dropInfo();
     }
     m.free(args);
+    // PyObject_ClearWeakRefs (or __call__'s own weakref, dying with `info` when `F()` is called)
+    // drops the callback reference last: a finalize object nothing else holds dies only now,
+    // after the call, not when the registry let go of it.
+    decref(this.e, f);
   }
 
   /** `F()` on a finalize object (a dead one returns None at once). */
@@ -2267,9 +2275,7 @@ class Runner {
           this.#emit(`${head}?`);
           return;
         }
-        let n = sysGetrefcount(e, v.v);
-        if (this.#fins.has(v.v)) n += 1; // the weakref's callback is the finalize object
-        this.#emit(`${head}${n}`);
+        this.#emit(`${head}${sysGetrefcount(e, v.v)}`);
         return;
       }
       case "deref": {
