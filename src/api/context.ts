@@ -364,8 +364,10 @@ export class HeapContext implements HandleHost {
 
   /** decodeObject, but an object as a floating handle with a new reference (see decodeOwned). */
   decodeOwnedObject(a: number): Value {
-    const v = this.decodeObject(a);
-    return v instanceof Handle ? this.wrap(a, false, true) : v;
+    if (a === 0 || a === NONE || a === TRUE || a === FALSE) return this.decodeObject(a);
+    const e = this.engine;
+    if (e.typeKind[typeIdOf(e, a)] === Kind.Str) return strValue(e, a);
+    return this.wrap(a, false, true);
   }
 
   // --- host values ---

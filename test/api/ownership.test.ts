@@ -251,6 +251,21 @@ describe("constructors float; the first store sinks", () => {
   });
 });
 
+describe("proxies", () => {
+  it("a popped proxy is a floating handle that keeps the proxy object alive", () => {
+    const { heap, Node } = nodes();
+    const target = Node.new({ n: 3 }).own();
+    const list = heap.list([heap.weakref.proxy(target)]); // the proxy is the list's
+    const popped = list.pop() as unknown as { n: number; ownership: string; dispose(): void };
+    expect(popped.ownership).toBe("floating");
+    expect(popped.n).toBe(3); // the proxy object is alive: the pop's reference is the handle's
+    popped.dispose();
+    list.dispose();
+    target.dispose();
+    heap.close();
+  });
+});
+
 describe("async code", () => {
   it("a borrowed handle stays valid across an await while its container holds the object", async () => {
     const { heap, Node } = nodes();
