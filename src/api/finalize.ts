@@ -19,7 +19,7 @@ import { decref, incref } from "../refcount/index.js";
 import { hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import type { HeapContext } from "./context.js";
-import { Handle, type Value } from "./handle.js";
+import { Handle, sinkStored, type Value } from "./handle.js";
 
 /** What `detach()` and `peek()` return: the object (a new handle), the function, its arguments. */
 export interface FinalizeInfo<R, A extends Value[]> {
@@ -250,6 +250,9 @@ export function newFinalize<A extends Value[], R>(
   };
   const wr = weakrefModule.newRef(e, o, callback);
   for (const r of refs) if (r !== 0) incref(e, r);
+  // The finalizer holds its arguments, as a container does: a floating argument's reference
+  // passes to it (`finalize(img, close, Buffer.new())` leaves nothing for the program to release).
+  for (const a of args) if (typeof a === "object" && a !== null) sinkStored(ctx, a, 0);
   const index = reg.next++;
   Object.defineProperty(callback, "name", { value: `<finalize object at #${index}>` });
   f = create(reg, index, { weakref: wr, func, args: values, refs, atExit: true });

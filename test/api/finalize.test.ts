@@ -61,7 +61,7 @@ describe("weakref.finalize", () => {
     const h = heap();
     const C = h.defineClass("C", { weakrefable: true });
     const o = C.new();
-    const l = h.list([1]);
+    const l = h.list([1]).own(); // kept by the test (a Python variable): the finalizer does not take it
     const before = h.sys.getRefCount(l);
     const f = h.weakref.finalize(
       o,
@@ -130,7 +130,7 @@ describe("weakref.finalize", () => {
     const L: Handle[] = [];
     const append = (x: Handle) => void L.push(x.dup());
     const o = C.new();
-    const a = C.new();
+    const a = C.new().own(); // kept by the test: the finalizer does not take it
     const n = h.sys.getRefCount(a);
     const f = h.weakref.finalize(o, append, a);
     const p = f.peek()!;
@@ -235,7 +235,7 @@ describe("weakref.finalize", () => {
     const reports = recordUnraisable(h);
     const C = h.defineClass("C", { weakrefable: true });
     const o = C.new();
-    const a = C.new();
+    const a = C.new().own(); // kept by the test: the finalizer does not take it
     const n = h.sys.getRefCount(a);
     const f = h.weakref.finalize(
       o,

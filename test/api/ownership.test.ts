@@ -234,6 +234,20 @@ describe("constructors float; the first store sinks", () => {
     heap.close();
   });
 
+  it("weakref.finalize holds its arguments: a floating argument sinks into it", () => {
+    const { heap, Node } = nodes();
+    const target = Node.new({ n: 1 });
+    const seen: number[] = [];
+    const arg = Node.new({ n: 7 });
+    heap.weakref.finalize(target, (x: Handle) => seen.push((x as InstanceOf<typeof Node>).n), arg);
+    expect(arg.ownership).toBe("borrowed");
+    expect(heap.sys.getRefCount(arg)).toBe(2); // the finalizer's, the argument's
+    target.dispose(); // the finalizer runs, then lets its argument go
+    expect(seen).toEqual([7]);
+    expect(() => arg.n).toThrow(expect.objectContaining({ code: ErrorCode.StaleHandle }));
+    heap.close(); // "throw": nothing left
+  });
+
   it("new references from pops and weak lookups float, so storing them moves them", () => {
     const { heap, Node } = nodes();
     const from = heap.list<InstanceOf<typeof Node>>([Node.new({ n: 1 })]);
