@@ -121,21 +121,25 @@ export class HeapContext implements HandleHost {
   // --- handles ---
 
   wrap(addr: number, steal: boolean, floating = false): Handle {
-    const e = this.engine;
-    const id = typeIdOf(e, addr);
-    const kind = e.typeKind[id]!;
-    if (!steal) incref(e, addr);
-    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
-    const h = this.adopt(new C(this, addr, floating ? Ownership.Floating : Ownership.Owned), addr);
-    return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
+    if (!steal) incref(this.engine, addr);
+    return this.#make(addr, floating ? Ownership.Floating : Ownership.Owned);
   }
 
   borrow(addr: number): Handle {
+    return this.#make(addr, Ownership.Borrowed);
+  }
+
+  /**
+   * A handle of the right class for `addr` (a proxy's face for a weak proxy); an owning one is
+   * given to its owner (adopt).
+   */
+  #make(addr: number, own: Ownership): Handle {
     const e = this.engine;
     const id = typeIdOf(e, addr);
     const kind = e.typeKind[id]!;
     const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
-    const h = new C(this, addr, Ownership.Borrowed);
+    const h = new C(this, addr, own);
+    if (own !== Ownership.Borrowed) this.adopt(h, addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
 

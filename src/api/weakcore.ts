@@ -433,6 +433,32 @@ export class WeakCore {
     }
   }
 
+  /**
+   * copy()'s loop, for the three containers: under the iteration guard, `put(entry, o)` for each
+   * entry whose weakref (at `weakAt`: E_KEY or E_VALUE) still has its referent `o`; `copy` (the
+   * new container) is disposed if anything fails, and returned otherwise.
+   */
+  copyLive<C extends { dispose(): void }>(
+    copy: C,
+    weakAt: number,
+    changed: string,
+    put: (entry: number, o: number) => void,
+  ): C {
+    const e = this.engine;
+    try {
+      this.guarded("copy", () => {
+        for (const entry of this.entries("copy", changed)) {
+          const o = weakrefReferent(e, slotRef(e, entry + weakAt));
+          if (o !== 0) put(entry, o);
+        }
+      });
+    } catch (err) {
+      copy.dispose();
+      throw err;
+    }
+    return copy;
+  }
+
   /** The last live entry of `data` (dict.popitem's), or 0 when it is empty. */
   lastEntry(op: string): number {
     const e = this.engine;

@@ -207,26 +207,15 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     const core = this.core;
     const e = core.engine;
     const copy = new WeakKeyDictionary<K>(core.ctx);
-    try {
-      const target = copy.core.data("copy");
-      core.guarded("copy", () => {
-        for (const entry of core.entries("copy", DICT_CHANGED)) {
-          const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
-          if (o === 0) continue;
-          const [v, vIsRef] = slotValue(e, entry + E_VALUE);
-          const wr = weakrefModule.newRef(e, o, copy.#remove);
-          try {
-            dictSetItem(e, target, wr, true, v, vIsRef);
-          } finally {
-            decref(e, wr);
-          }
-        }
-      });
-    } catch (err) {
-      copy.dispose();
-      throw err;
-    }
-    return copy;
+    return core.copyLive(copy, E_KEY, DICT_CHANGED, (entry, o) => {
+      const [v, vIsRef] = slotValue(e, entry + E_VALUE);
+      const wr = weakrefModule.newRef(e, o, copy.#remove);
+      try {
+        dictSetItem(e, copy.core.data("copy"), wr, true, v, vIsRef);
+      } finally {
+        decref(e, wr);
+      }
+    });
   }
 
   /** MutableMapping.clear(): popitem() until the dictionary is empty. */

@@ -132,24 +132,14 @@ export class WeakSet<T extends Handle = Handle> extends WeakContainer {
     const core = this.core;
     const e = core.engine;
     const copy = new WeakSet<T>(core.ctx);
-    try {
-      core.guarded("copy", () => {
-        for (const entry of core.entries("copy", SET_CHANGED)) {
-          const o = weakrefReferent(e, slotRef(e, entry + E_KEY));
-          if (o === 0) continue;
-          const wr = weakrefModule.newRef(e, o, copy.#remove);
-          try {
-            dictSetItem(e, copy.core.data("copy"), wr, true, NONE, true);
-          } finally {
-            decref(e, wr);
-          }
-        }
-      });
-    } catch (err) {
-      copy.dispose();
-      throw err;
-    }
-    return copy;
+    return core.copyLive(copy, E_KEY, SET_CHANGED, (_entry, o) => {
+      const wr = weakrefModule.newRef(e, o, copy.#remove);
+      try {
+        dictSetItem(e, copy.core.data("copy"), wr, true, NONE, true);
+      } finally {
+        decref(e, wr);
+      }
+    });
   }
 
   /**

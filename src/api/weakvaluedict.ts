@@ -247,26 +247,15 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     const e = core.engine;
     core.commitIfPending("copy");
     const copy = new WeakValueDictionary<V>(core.ctx);
-    try {
-      const target = copy.core.data("copy");
-      core.guarded("copy", () => {
-        for (const entry of core.entries("copy", DICT_CHANGED)) {
-          const o = weakrefReferent(e, slotRef(e, entry + E_VALUE));
-          if (o === 0) continue;
-          const [k, kIsRef] = slotValue(e, entry + E_KEY);
-          const kr = weakrefModule.newKeyedRef(e, o, copy.#remove, k, kIsRef);
-          try {
-            dictSetItem(e, target, k, kIsRef, kr, true);
-          } finally {
-            decref(e, kr);
-          }
-        }
-      });
-    } catch (err) {
-      copy.dispose();
-      throw err;
-    }
-    return copy;
+    return core.copyLive(copy, E_VALUE, DICT_CHANGED, (entry, o) => {
+      const [k, kIsRef] = slotValue(e, entry + E_KEY);
+      const kr = weakrefModule.newKeyedRef(e, o, copy.#remove, k, kIsRef);
+      try {
+        dictSetItem(e, copy.core.data("copy"), k, kIsRef, kr, true);
+      } finally {
+        decref(e, kr);
+      }
+    });
   }
 
   /** MutableMapping.clear(): popitem() until the dictionary is empty (entries released last first). */
