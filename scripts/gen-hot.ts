@@ -116,15 +116,16 @@ function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
 }
 
 /**
- * What only some classes' instances need (typeInitExtras): the attribute-table and weakref-list
- * words of a dynamic or weakrefable class, and 0 in number and host fields. The words it writes
- * are not the ones the fast path wrote, so the heap ends as the general path leaves it.
+ * What only some types' instances need (typeInitExtras): the words between the header and the
+ * first slot at 0 (a dynamic or weakrefable class's attribute-table and weakref-list words, a user
+ * kind's item count, weakref list and data words), and 0 in number and host fields. The words it
+ * writes are not the ones the fast path wrote, so the heap ends as the general path leaves it.
  */
 function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
-  if (h.typeFieldsOffset[t] !== ${OB_HEAD_SIZE}) {
+  const fo = h.typeFieldsOffset[t]!;
+  if (fo !== ${OB_HEAD_SIZE}) {
     const i32 = h.i32;
-    i32[ow${w(OB_HEAD_SIZE)}] = 0;
-    i32[ow${w(OB_HEAD_SIZE + 4)}] = 0;
+    for (let p = ow${w(OB_HEAD_SIZE)}, end = ow + (fo >> 2); p < end; p++) i32[p] = 0;
     // init_inline_values: many instances predict few names (0 for classes without shared keys).
     const usable = h.typeSharedUsable[t]!;
     if (usable > 1) h.typeSharedUsable[t] = usable - 1;

@@ -24,6 +24,7 @@ import { ATTRS_DICT_BIT } from "../src/object/instance.js";
 import { Kind } from "../src/object/kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "../src/object/tuple.js";
+import { ITEMS_COUNT } from "../src/object/types.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
 import { VALUES_ORDER } from "../src/object/values.js";
 import { w } from "./hot-words.js";
@@ -105,7 +106,8 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
     let n = 0;
     if (kind === ${Kind.Instance}) {
       p = o + h.typeFieldsOffset[id]!;
-      n = h.typeFieldCount[id]!;
+      // A user kind's items follow its reference slots.
+      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + ${ITEMS_COUNT}) >> 2]! : 0);
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2)${O_PREV};
       const tp = i32[tw]!;
@@ -219,7 +221,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
       const kind = typeKind[id];
       if (kind === ${Kind.Instance}) {
-        ${reachSlots("(o + h.typeFieldsOffset[id]!) >> 2", "h.typeFieldCount[id]!")}
+        // The fields, then a user kind's items, which follow them.
+        ${reachSlots("(o + h.typeFieldsOffset[id]!) >> 2", `(h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + ${ITEMS_COUNT}) >> 2]! : 0))`)}
         // A dynamic instance's attributes: the values array's slots in order, or the dict.
         const ao = h.typeAttrsOffset[id]!;
         const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;

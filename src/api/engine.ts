@@ -10,16 +10,22 @@ import type { MemoryOptions } from "../memory/index.js";
 import { formatMallocStats, type MallocStats, mallocStats } from "../memory/index.js";
 import {
   type ClassSpec,
+  checkObject,
   defineClass,
+  defineKind,
   isTracked,
+  Kind,
+  type KindSpec,
   type TypeInfo,
   gcTrack as trackRaw,
   typeIdOf,
+  typeInfo,
   gcUntrack as untrackRaw,
   type VerifyReport,
   verifyHeap,
 } from "../object/index.js";
 import { getrefcount } from "../refcount/index.js";
+import { HeapTypeError } from "../util/index.js";
 
 /**
  * Options for `new Engine(options)`, all optional: `checked` (validate every address and poison
@@ -40,6 +46,27 @@ export class Engine extends GcHeap {
   defineClass(spec: ClassSpec): TypeInfo {
     return defineClass(this, spec);
   }
+
+  /**
+   * Registers a user kind: reference slots, raw data words, an optional variable-size part and
+   * optional hooks (clear, hash, eq, call), as a C extension type (docs/engine.md, "User kinds").
+   * Create objects with newObject(h, info.id, items).
+   */
+  defineKind(spec: KindSpec): TypeInfo {
+    return defineKind(this, spec);
+  }
+}
+
+/**
+ * Calls `o` (PyObject_Call): runs its kind's `call` hook with `o` and `args` and returns what the
+ * hook returns. A TypeError (WRONG_TYPE) when the object's type has no call hook.
+ */
+export function callObject(h: Engine, o: number, ...args: unknown[]): unknown {
+  if (h.checked) checkObject(h, o, "callObject");
+  const id = typeIdOf(h, o);
+  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
+  return call(o, ...args);
 }
 
 /** Python's sys.getrefcount(o): the true count plus one, for the reference the call's argument holds. */

@@ -16,6 +16,7 @@ export {
 export { DictHandle, type Key, ListHandle, TupleHandle } from "./containers.js";
 export type { LeakPolicy, Scope } from "./context.js";
 export {
+  callObject,
   Engine,
   type EngineOptions,
   gcTrack,

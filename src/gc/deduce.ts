@@ -78,7 +78,8 @@ export function subtractRefs(h: GcState, head: number): void {
     let n = 0;
     if (kind === 8) {
       p = o + h.typeFieldsOffset[id]!;
-      n = h.typeFieldCount[id]!;
+      // A user kind's items follow its reference slots.
+      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0);
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2) - 1;
       const tp = i32[tw]!;
@@ -148,7 +149,8 @@ export function updateSubtractRefs(h: GcState, head: number): void {
     let n = 0;
     if (kind === 8) {
       p = o + h.typeFieldsOffset[id]!;
-      n = h.typeFieldCount[id]!;
+      // A user kind's items follow its reference slots.
+      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0);
       // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
       const tw = (h.typeObject[id]! >> 2) - 1;
       const tp = i32[tw]!;
@@ -270,8 +272,10 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const id = i32[gw + 3]! & 65535;
       const kind = typeKind[id];
       if (kind === 8) {
+        // The fields, then a user kind's items, which follow them.
         for (
-          let s = (o + h.typeFieldsOffset[id]!) >> 2, end = s + 2 * h.typeFieldCount[id]!;
+          let s = (o + h.typeFieldsOffset[id]!) >> 2,
+            end = s + 2 * (h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0));
           s < end;
           s += 2
         ) {

@@ -17,7 +17,7 @@ import {
   typeIdOf,
   typeInfo,
 } from "../object/index.js";
-import { clearObject, decref, decrefFast, kindHasClear, listAppend } from "../refcount/index.js";
+import { clearObject, decref, decrefFast, listAppend, typeHasClear } from "../refcount/index.js";
 import { clearUnreachableMask, deduceUnreachable } from "./deduce.js";
 import { GcDebug, type GcState } from "./heap.js";
 import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
@@ -146,7 +146,7 @@ export function deleteGarbage(h: GcState, collectable: number, old: number): voi
     const o = g + 8;
     if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
       listAppend(h, h.garbage, o, true);
-    } else if (kindHasClear(h.typeKind[typeIdOf(h, o)]!)) {
+    } else if (typeHasClear(h, typeIdOf(h, o))) {
       increfRaw(h, o);
       try {
         clearObject(h, o);

@@ -27,11 +27,12 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLinkPooled } from "./alloc.js";
-import { tableUsed } from "./dicttable.js";
+import { DICT_TABLE, tableUsed } from "./dicttable.js";
 import { FREELIST_DICT, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 
-export const DICT_TABLE = 8;
+/** The table word (defined beside the table code, which reads it in lookups). */
+export { DICT_TABLE };
 export const DICT_KEYS_KIND = 12;
 export const DICT_KEYS_STR = 0;
 export const DICT_KEYS_GENERAL = 1;

@@ -22,9 +22,12 @@ import type { ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
 import { strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
-import { typeInfo } from "./types.js";
+import { type KindHooks, type TypeInfo, typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsNull, slotIsRef, slotNumber, slotRef } from "./value.js";
 import { WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
+
+/** Offset, in a dict object, of its table's address (0: no table yet); see dict.ts. */
+export const DICT_TABLE = 8;
 
 export const T_SIZE = 0;
 export const T_USABLE = 4;
@@ -76,7 +79,8 @@ export function entryIsLive(h: ObjectHeap, e: number): boolean {
 
 // ---------------------------------------------------------------------------------------------
 // Keys: hashing and equality with Python's rules (1 == 1.0 == True; str by content; tuples by
-// content; other objects by identity; lists and dicts are unhashable).
+// content; other objects by identity, unless a user kind gives hash and eq hooks; lists and dicts
+// are unhashable).
 // ---------------------------------------------------------------------------------------------
 
 const scratchF64 = new Float64Array(1);
@@ -99,7 +103,46 @@ export function keyHash(h: ObjectHeap, v: number, isRef: boolean): number {
     throw new HeapTypeError(`unhashable type: '${typeInfo(h, typeIdOf(h, v)).name}'`);
   }
   if (kind === Kind.Weakref) return weakrefHash(h, v);
+  if (kind === Kind.Instance) {
+    const hook = (h.types[typeIdOf(h, v)] as TypeInfo).hooks?.hash;
+    if (hook !== undefined) return userHash(h, v, hook);
+  }
   return v >>> 4;
+}
+
+/** A user kind's hash hook, held to CPython's rules: an integer, and -1 is never a hash. */
+function userHash(h: ObjectHeap, o: number, hook: (obj: number) => number): number {
+  const r: unknown = hook(o);
+  if (typeof r !== "number" || !Number.isInteger(r)) {
+    throw new HeapTypeError(
+      `__hash__ method should return an integer (${typeInfo(h, typeIdOf(h, o)).name} returned ${String(r)})`,
+    );
+  }
+  const x = Number(BigInt.asIntN(32, BigInt(r)));
+  return x === -1 ? -2 : x;
+}
+
+/** A user kind's eq hook for the object `o`, if it has one. */
+function eqHook(h: ObjectHeap, o: number): KindHooks["eq"] {
+  const id = typeIdOf(h, o);
+  return h.typeKind[id] === Kind.Instance ? (h.types[id] as TypeInfo).hooks?.eq : undefined;
+}
+
+/**
+ * Equality through user `eq` hooks (do_richcompare for types with __eq__): the stored key's hook
+ * with the probing key, else the probing key's with the stored key; neither: identity.
+ */
+function userKeysEqual(h: ObjectHeap, stored: number, sIsRef: boolean, v: number, isRef: boolean): boolean {
+  const se = sIsRef ? eqHook(h, stored) : undefined;
+  if (se !== undefined) return h.callEq(se, stored, v, isRef);
+  const pe = isRef ? eqHook(h, v) : undefined;
+  if (pe !== undefined) return h.callEq(pe, v, stored, sIsRef);
+  return sIsRef && isRef && stored === v;
+}
+
+/** Whether either key is an object of a user kind with an eq hook. */
+function hasUserEq(h: ObjectHeap, a: number, aIsRef: boolean, b: number, bIsRef: boolean): boolean {
+  return (aIsRef && eqHook(h, a) !== undefined) || (bIsRef && eqHook(h, b) !== undefined);
 }
 
 /**
@@ -152,6 +195,8 @@ function numericKey(h: ObjectHeap, v: number, isRef: boolean): number {
 function keyEqualsSlot(h: ObjectHeap, slot: number, v: number, isRef: boolean): boolean {
   const sIsRef = slotIsRef(h, slot);
   if (sIsRef && isRef) return refKeysEqual(h, slotRef(h, slot), v);
+  const s = sIsRef ? slotRef(h, slot) : slotNumber(h, slot);
+  if (hasUserEq(h, s, sIsRef, v, isRef)) return userKeysEqual(h, s, sIsRef, v, isRef);
   const a = sIsRef ? numericKey(h, slotRef(h, slot), true) : slotNumber(h, slot);
   return a === numericKey(h, v, isRef);
 }
@@ -160,10 +205,18 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (a === b) return true;
   const ka = h.typeKind[typeIdOf(h, a)];
   const kb = h.typeKind[typeIdOf(h, b)];
+  if ((ka === Kind.Instance || kb === Kind.Instance) && hasUserEq(h, a, true, b, true))
+    return userKeysEqual(h, a, true, b, true);
   if (ka === Kind.Str) return kb === Kind.Str && strEquals(h, a, b);
   if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
   if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
-  if (ka === Kind.Weakref && kb === Kind.Weakref) return weakrefsEqual(h, a, b);
+  if (ka === Kind.Weakref && kb === Kind.Weakref) {
+    // weakref_richcompare: live referents compare as themselves (a user kind's eq included).
+    if (weakrefsEqual(h, a, b)) return true;
+    const ra = weakrefReferent(h, a);
+    const rb = weakrefReferent(h, b);
+    return ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true) && userKeysEqual(h, ra, true, rb, true);
+  }
   return false;
 }
 
@@ -201,26 +254,43 @@ function tuplesEqual(h: ObjectHeap, a: number, b: number): boolean {
 // Lookup, insertion, deletion.
 // ---------------------------------------------------------------------------------------------
 
-/** The entry number holding key (v, isRef) with hash `hash`, or -1. */
-export function tableLookup(h: ObjectHeap, t: number, v: number, isRef: boolean, hash: number): number {
-  const size = read32(h, t + T_SIZE);
-  const mask = size - 1;
-  const entries = t + T_INDICES + 4 * size;
-  let perturb = hash >>> 0;
-  let i = perturb & mask;
-  for (;;) {
-    const ix = read32(h, t + T_INDICES + 4 * i);
-    if (ix === EMPTY) return -1;
-    if (ix >= 0) {
-      const e = entries + ENTRY_SIZE * ix;
-      if (read32(h, e + E_HASH) === hash) {
-        const k = e + E_KEY;
-        if (isRef && slotIsRef(h, k) && slotRef(h, k) === v) return ix;
-        if (keyEqualsSlot(h, k, v, isRef)) return ix;
+/**
+ * The entry number holding key (v, isRef) with hash `hash` in dict `d`'s table, or -1 (also when
+ * the dict has no table). A user kind's `eq` hook may change the dict: when one has run and the
+ * dict's table or the compared entry's key is no longer what it was, the lookup starts again
+ * from the dict's current table (lookdict's DKIX_KEY_CHANGED). The caller re-reads the table.
+ */
+export function tableLookup(h: ObjectHeap, d: number, v: number, isRef: boolean, hash: number): number {
+  restart: for (;;) {
+    const t = read32(h, d + DICT_TABLE);
+    if (t === 0) return -1;
+    const size = read32(h, t + T_SIZE);
+    const mask = size - 1;
+    const entries = t + T_INDICES + 4 * size;
+    let perturb = hash >>> 0;
+    let i = perturb & mask;
+    for (;;) {
+      const ix = read32(h, t + T_INDICES + 4 * i);
+      if (ix === EMPTY) return -1;
+      if (ix >= 0) {
+        const e = entries + ENTRY_SIZE * ix;
+        if (read32(h, e + E_HASH) === hash) {
+          const k = e + E_KEY;
+          if (isRef && slotIsRef(h, k) && slotRef(h, k) === v) return ix;
+          const calls = h.userEqCalls;
+          const k0 = read32(h, k);
+          const k1 = read32(h, k + 4);
+          const equal = keyEqualsSlot(h, k, v, isRef);
+          if (h.userEqCalls !== calls) {
+            if (read32(h, d + DICT_TABLE) !== t || read32(h, k) !== k0 || read32(h, k + 4) !== k1)
+              continue restart;
+          }
+          if (equal) return ix;
+        }
       }
+      perturb >>>= 5;
+      i = (i * 5 + perturb + 1) & mask;
     }
-    perturb >>>= 5;
-    i = (i * 5 + perturb + 1) & mask;
   }
 }
 

@@ -168,6 +168,8 @@ export class ObjectHeap extends Memory {
    * the class has no finalizer, legacy finalizer or host field, and pymalloc serves it).
    */
   typeFastDealloc: Uint8Array = new Uint8Array(64);
+  /** Per type: 1 if its objects have a variable-size part (a user kind's items; count at +8). */
+  typeHasItems: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */
   readonly types: TypeInfoLike[] = [];
 
@@ -202,5 +204,26 @@ export class ObjectHeap extends Memory {
    */
   gcAutomatic(): void {
     this.gcAutoAbove = 0x7fffffff;
+  }
+
+  /**
+   * How many user `eq` hooks have run: a dict lookup that ran one checks whether its dict changed
+   * meanwhile (dicttable.ts). @internal
+   */
+  userEqCalls = 0;
+
+  /**
+   * Runs a user kind's `eq` hook for `self` against (other, otherIsRef), holding a reference to
+   * both meanwhile, as CPython's lookdict holds the stored key. src/weakref/ overrides it (the
+   * release after the call may deallocate); this fallback cannot release and only counts.
+   */
+  callEq(
+    eq: (obj: number, other: number, otherIsRef: boolean) => boolean,
+    self: number,
+    other: number,
+    otherIsRef: boolean,
+  ): boolean {
+    this.userEqCalls++;
+    return Boolean(eq(self, other, otherIsRef));
   }
 }

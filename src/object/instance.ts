@@ -23,7 +23,10 @@ import { Kind } from "./kinds.js";
 import {
   type ClassSpec,
   FieldKind,
+  ITEMS_COUNT,
+  type KindSpec,
   layoutClass,
+  layoutKind,
   TYPE_OBJECT_WEAKLIST,
   type TypeInfo,
   typeInfo,
@@ -34,12 +37,21 @@ export const TYPE_OBJECT_CLASS = 8;
 
 /** Registers a class and creates its type object, which the type table keeps alive. */
 export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
-  // The type object first: if there is no memory for it, no class was registered.
+  return defineType(h, () => layoutClass(h, spec));
+}
+
+/** Registers a user kind (see types.ts: layoutKind) and creates its type object, as defineClass. */
+export function defineKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
+  return defineType(h, () => layoutKind(h, spec));
+}
+
+function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
+  // The type object first: if there is no memory for it, no type was registered.
   const link = gcLink(h);
   const t = allocGcObject(h, 16, Kind.Type, -1, link);
   let info: TypeInfo;
   try {
-    info = layoutClass(h, spec);
+    info = layout();
   } catch (e) {
     free(h, t - GC_HEAD_SIZE); // never tracked, never seen: as if it had not been allocated
     gcLinkUndo(h, -1, link);
@@ -66,13 +78,16 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
   return newInstanceGeneral(h, typeId);
 }
 
-/** newInstance's general path, which serves every request (and is the fast path's reference). */
-function newInstanceGeneral(h: ObjectHeap, typeId: number): number {
+/**
+ * newInstance's general path, which serves every request (and is the fast path's reference);
+ * `items` is the length of a user kind's variable-size part (newObject).
+ */
+function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
   const link = gcLink(h);
   let block: number;
   try {
-    block = malloc(h, h.typeAllocSize[typeId]!);
+    block = malloc(h, h.typeAllocSize[typeId]! + SLOT_SIZE * items);
   } catch (e) {
     gcLinkUndo(h, -1, link);
     throw e;
@@ -82,19 +97,42 @@ function newInstanceGeneral(h: ObjectHeap, typeId: number): number {
   initHeader(h, o, typeId);
   const fieldsOffset = h.typeFieldsOffset[typeId]!;
   if (fieldsOffset !== OB_HEAD_SIZE) {
-    write32(h, o + 8, 0);
-    write32(h, o + 12, 0);
+    // The attrs and weakref-list words, or a user kind's item count, weakref list and data words.
+    for (let p = o + OB_HEAD_SIZE; p < o + fieldsOffset; p += 4) write32(h, p, 0);
     // init_inline_values: many instances predict few names (0 for classes without shared keys).
     const usable = h.typeSharedUsable[typeId]!;
     if (usable > 1) h.typeSharedUsable[typeId] = usable - 1;
   }
-  const nf = h.typeFieldCount[typeId]!;
+  if (items !== 0) write32(h, o + ITEMS_COUNT, items);
+  const nf = h.typeFieldCount[typeId]! + items;
   for (let i = 0, p = o + fieldsOffset; i < nf; i++, p += SLOT_SIZE) setSlotNull(h, p);
   if (h.typeHasNumberFields[typeId] === 1) zeroNumberFields(h, o, typeId);
   increfRaw(h, h.typeObject[typeId]!);
   gcTrackNew(h, o);
   return o;
 }
+
+/**
+ * Creates an object of a class or user kind, as newInstance; `items` is the length of a kind's
+ * variable-size part (its slots start NULL). Its size is fixed for the object's life, as a tuple's.
+ */
+export function newObject(h: ObjectHeap, typeId: number, items = 0): number {
+  if (items === 0) return newInstance(h, typeId);
+  if (h.checked) checkInstanceType(h, typeId);
+  if (!(h.typeHasItems[typeId] === 1 && Number.isInteger(items) && items > 0 && items <= MAX_ITEMS)) {
+    const name =
+      typeof typeId === "number" && h.types[typeId] !== undefined ? h.types[typeId]!.name : String(typeId);
+    throw new HeapValueError(
+      h.typeHasItems[typeId] === 1
+        ? `newObject: ${String(items)} is not a valid item count for ${name} (0 to ${MAX_ITEMS})`
+        : `newObject: ${name} has no variable-size part; define the kind with items: true`,
+    );
+  }
+  return newInstanceGeneral(h, typeId, items);
+}
+
+/** The most items one object may have (its block stays below 2 GiB). */
+const MAX_ITEMS = 0x0fffffff;
 
 /** Checked heaps: `typeId` must be a class defined with defineClass (TypeInfo.id). */
 function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
@@ -183,15 +221,16 @@ function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
 }
 
 /**
- * What only some classes' instances need (typeInitExtras): the attribute-table and weakref-list
- * words of a dynamic or weakrefable class, and 0 in number and host fields. The words it writes
- * are not the ones the fast path wrote, so the heap ends as the general path leaves it.
+ * What only some types' instances need (typeInitExtras): the words between the header and the
+ * first slot at 0 (a dynamic or weakrefable class's attribute-table and weakref-list words, a user
+ * kind's item count, weakref list and data words), and 0 in number and host fields. The words it
+ * writes are not the ones the fast path wrote, so the heap ends as the general path leaves it.
  */
 function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
-  if (h.typeFieldsOffset[t] !== 8) {
+  const fo = h.typeFieldsOffset[t]!;
+  if (fo !== 8) {
     const i32 = h.i32;
-    i32[ow + 2] = 0;
-    i32[ow + 3] = 0;
+    for (let p = ow + 2, end = ow + (fo >> 2); p < end; p++) i32[p] = 0;
     // init_inline_values: many instances predict few names (0 for classes without shared keys).
     const usable = h.typeSharedUsable[t]!;
     if (usable > 1) h.typeSharedUsable[t] = usable - 1;
@@ -207,6 +246,17 @@ function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
     const kind = fields[i]!.kind;
     if (kind === FieldKind.Number || kind === FieldKind.Host) setSlotNumber(h, first + SLOT_SIZE * i, 0);
   }
+}
+
+/** The length of an object's variable-size part (0 for types without one). */
+export function itemsCount(h: ObjectHeap, o: number): number {
+  return h.typeHasItems[read32(h, o + 4) & 0xffff] === 1 ? read32(h, o + ITEMS_COUNT) : 0;
+}
+
+/** Address of item `i`'s slot (a user kind's items follow its reference slots). */
+export function itemSlot(h: ObjectHeap, o: number, i: number): number {
+  const id = read32(h, o + 4) & 0xffff;
+  return o + h.typeFieldsOffset[id]! + SLOT_SIZE * (h.typeFieldCount[id]! + i);
 }
 
 /** Address of field `i`'s slot. */

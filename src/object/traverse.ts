@@ -13,7 +13,8 @@
  *   | dict     | per entry in order: value, then key — keys only for a "general" table    |
  *   |          | (all-str-key tables visit values only, as CPython's unicode tables do);  |
  *   |          | a split dict: values in shared-key order (sharedkeys.ts)                 |
- *   | instance | declared fields (alphabetical); then either the attribute values in      |
+ *   | instance | declared fields (alphabetical; a user kind's reference slots in declared |
+ *   |          | order, then its items, first to last); then either the attribute values in |
  *   |          | shared-key order (CPython's values array) or the materialised dict       |
  *   |          | object; then the type                                                    |
  *   | weakref  | a KeyedRef's key; nothing else (the referent is borrowed and the callback |
@@ -39,7 +40,7 @@ import { KEYED_REF_TYPE, Kind } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { splitTableOrdered, splitTableSorted } from "./sharedkeys.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
-import { FieldKind, typeInfo } from "./types.js";
+import { FieldKind, ITEMS_COUNT, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
 import { valuesCapacity, valuesSlot } from "./values.js";
 import { WR_KEY } from "./weakref.js";
@@ -111,7 +112,8 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
     case Kind.Instance: {
-      const nf = h.typeFieldCount[id]!;
+      // A user kind's items follow its reference slots and are visited after them.
+      const nf = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? read32(h, o + ITEMS_COUNT) : 0);
       let out = ensureEdges(h, nf + 1);
       let n = 0;
       const p = o + h.typeFieldsOffset[id]!;

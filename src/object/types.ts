@@ -62,6 +62,56 @@ export interface ClassSpec {
   readonly legacyFinalize?: Finalizer;
 }
 
+/**
+ * What a user kind may add to the built-in behaviour (engine.defineKind; docs/engine.md, "User
+ * kinds"). Each is optional and none runs on the collector's or the deallocator's hot paths for
+ * plain reference slots: those are learned from the kind's layout.
+ */
+export interface KindHooks {
+  /**
+   * CPython's tp_clear, which the collector calls to break a cycle of garbage. Omitted: every
+   * reference slot and item is cleared (set to NULL, then released), as for a class. `false`: the
+   * kind has no tp_clear (as tuple): a cycle through its objects is broken at another member. A
+   * function replaces the default; it drops references with clearField / objectSetItem.
+   */
+  readonly clear?: ((obj: number) => void) | false;
+  /**
+   * `__hash__`: the hash used when an object of the kind is a dict key. Must return an integer
+   * (as CPython, -1 becomes -2); it may throw, which fails the dict operation. Omitted: identity.
+   */
+  readonly hash?: (obj: number) => number;
+  /**
+   * `__eq__`, for dict keys with equal hashes: called as the stored key's (or, when only the probing
+   * key has one, the probing key's) with the other key as `(other, otherIsRef)`. It may run any
+   * code, even mutate the dict being probed: the lookup then starts again, as CPython's does.
+   * Omitted: identity.
+   */
+  readonly eq?: (obj: number, other: number, otherIsRef: boolean) => boolean;
+  /** `__call__` / tp_call: what `callObject(h, obj, ...args)` runs. Omitted: not callable. */
+  readonly call?: (obj: number, ...args: unknown[]) => unknown;
+}
+
+/**
+ * What `engine.defineKind(spec)` takes: a kind of object laid out as a C extension type is, with
+ * reference slots, raw data words and optionally a variable-size part. See docs/engine.md.
+ */
+export interface KindSpec extends KindHooks {
+  readonly name: string;
+  /** Reference slots (NULL or an object), by name, in the order given: traversed and cleared in it. */
+  readonly refs?: readonly string[];
+  /** Raw 32-bit data words (start at 0), by name; the collector never looks at them. */
+  readonly data?: readonly string[];
+  /**
+   * A variable-size part: `newObject(h, id, n)` gives each object n value slots after the
+   * reference slots (refs or numbers, NULL at first), as a tuple's items; traversed after them.
+   */
+  readonly items?: boolean;
+  /** Objects can be the target of weak references. */
+  readonly weakrefable?: boolean;
+  readonly finalize?: Finalizer;
+  readonly legacyFinalize?: Finalizer;
+}
+
 /** A class as the engine knows it (what defineClass returns); `id` is the type id for newInstance. */
 export interface TypeInfo {
   readonly id: number;
@@ -80,6 +130,14 @@ export interface TypeInfo {
   readonly basicSize: number;
   readonly finalize: Finalizer | null;
   readonly legacyFinalize: Finalizer | null;
+  /** A user kind's raw data words, by name (classes: none). */
+  readonly data: readonly string[];
+  /** Offset of data word 0 (−1 when there are none). */
+  readonly dataOffset: number;
+  /** Whether objects have a variable-size part (its length at +8: ITEMS_COUNT). */
+  readonly items: boolean;
+  /** A user kind's hooks; null for classes and the built-in types. */
+  readonly hooks: KindHooks | null;
 }
 
 function growTypeArrays(h: ObjectHeap, id: number): void {
@@ -115,6 +173,7 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   strs.set(h.sharedKeyStrs);
   h.sharedKeyStrs = strs;
   h.typeWeaklistOffset = grow32(h.typeWeaklistOffset);
+  h.typeHasItems = grow8(h.typeHasItems);
 }
 
 function register(h: ObjectHeap, info: TypeInfo): void {
@@ -138,6 +197,7 @@ function register(h: ObjectHeap, info: TypeInfo): void {
     ? 1
     : 0;
   h.typeHasHostFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Host) ? 1 : 0;
+  h.typeHasItems[info.id] = info.items ? 1 : 0;
   h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
   h.typeInitExtras[info.id] =
     info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
@@ -149,6 +209,7 @@ function register(h: ObjectHeap, info: TypeInfo): void {
     info.finalize === null &&
     info.legacyFinalize === null &&
     h.typeHasHostFields[info.id] === 0 &&
+    !info.items &&
     size <= SMALL_REQUEST_THRESHOLD
       ? 1
       : 0;
@@ -172,6 +233,10 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       basicSize: OB_HEAD_SIZE,
       finalize: null,
       legacyFinalize: null,
+      data: [],
+      dataOffset: -1,
+      items: false,
+      hooks: null,
     });
   };
   for (const kind of Object.values(Kind)) {
@@ -232,6 +297,90 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     basicSize: fieldsOffset + SLOT_SIZE * fields.length,
     finalize: spec.finalize ?? null,
     legacyFinalize: spec.legacyFinalize ?? null,
+    data: [],
+    dataOffset: -1,
+    items: false,
+    hooks: null,
+  };
+  register(h, info);
+  return info;
+}
+
+/** Offset of the item count in objects of a kind with a variable-size part. */
+export const ITEMS_COUNT = 8;
+
+function checkNames(kind: string, what: string, names: unknown): readonly string[] {
+  if (names === undefined) return [];
+  if (!Array.isArray(names) || names.some((n) => typeof n !== "string" || n.length === 0)) {
+    throw new HeapTypeError(`kind ${kind}: '${what}' must be an array of non-empty names`);
+  }
+  return names as string[];
+}
+
+const HOOKS = ["clear", "hash", "eq", "call"] as const;
+
+/**
+ * Lays out and registers a user kind (engine.defineKind); returns its TypeInfo. A kind is an
+ * instance layout the collector, the deallocator and the verifier already know, so every fast
+ * path that serves classes serves it: its reference slots are fields of kind `ref`.
+ *
+ *   >obj +0 [refcnt] +4 [type]
+ *        +8 [item count] +12 [weakref list head or 0]       (if items or weakrefable)
+ *        data words, 4 bytes each, padded to 8              (if any)
+ *        one 8-byte value slot per reference slot, in the order given
+ *        one 8-byte value slot per item                     (if items)
+ */
+export function layoutKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
+  if (spec === null || typeof spec !== "object") throw new HeapTypeError("defineKind takes a spec object");
+  const name = spec.name;
+  if (typeof name !== "string" || name.length === 0)
+    throw new HeapValueError("a kind needs a non-empty name");
+  const refs = checkNames(name, "refs", spec.refs);
+  const data = checkNames(name, "data", spec.data);
+  const seen = new Set<string>();
+  for (const n of [...refs, ...data]) {
+    if (seen.has(n)) throw new HeapValueError(`kind ${name}: '${n}' is declared twice`);
+    seen.add(n);
+  }
+  for (const hook of HOOKS) {
+    const f: unknown = spec[hook];
+    if (f !== undefined && typeof f !== "function" && !(hook === "clear" && f === false)) {
+      throw new HeapTypeError(`kind ${name}: '${hook}' must be a function`);
+    }
+  }
+  const items = spec.items ?? false;
+  const weakrefable = spec.weakrefable ?? false;
+  const extra = items || weakrefable ? 8 : 0;
+  const dataOffset = data.length === 0 ? -1 : OB_HEAD_SIZE + extra;
+  const fieldsOffset = OB_HEAD_SIZE + extra + 8 * Math.ceil((4 * data.length) / 8);
+  const id = Math.max(FIRST_USER_TYPE, h.types.length);
+  if (id > 0xffff) throw new HeapValueError("too many types in one heap (at most 65520)");
+  const fields: FieldSpec[] = refs.map((n) => ({ name: n, kind: FieldKind.Ref }));
+  const hooks: KindHooks = {
+    ...(spec.clear !== undefined && { clear: spec.clear }),
+    ...(spec.hash !== undefined && { hash: spec.hash }),
+    ...(spec.eq !== undefined && { eq: spec.eq }),
+    ...(spec.call !== undefined && { call: spec.call }),
+  };
+  const info: TypeInfo = {
+    id,
+    name,
+    kind: Kind.Instance,
+    gc: true,
+    fields,
+    fieldIndex: new Map(refs.map((n, i) => [n, i])),
+    dynamic: false,
+    weakrefable,
+    fieldsOffset,
+    attrsOffset: -1,
+    weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
+    basicSize: fieldsOffset + SLOT_SIZE * fields.length,
+    finalize: spec.finalize ?? null,
+    legacyFinalize: spec.legacyFinalize ?? null,
+    data,
+    dataOffset,
+    items,
+    hooks,
   };
   register(h, info);
   return info;

@@ -11,7 +11,9 @@
  *   | instance | declared fields in order, each set to NULL then released (Py_CLEAR), |
  *   |          | then the values array (detached, released in slot order) or         |
  *   |          | the materialised dict (the attrs word set to 0, then released).     |
- *   |          | The reference to the type stays until deallocation.                 |
+ *   |          | The reference to the type stays until deallocation. A user kind:   |
+ *   |          | the same over its reference slots and items, or its clear hook;    |
+ *   |          | none if its spec says `clear: false`.                               |
  *   | tuple    | nothing: tuples have no tp_clear (a cycle through one is broken     |
  *   |          | at another member)                                                  |
  *   | type     | nothing: type objects hold no references here                       |
@@ -24,21 +26,18 @@ import {
   Kind,
   takeWeakrefCallback,
   typeIdOf,
+  typeInfo,
   WR_KEY,
 } from "../object/index.js";
 import { dictClear, listClear } from "./containers.js";
 import type { RefcountHeap } from "./heap.js";
 import { clearInstance, clearSlot } from "./refcount.js";
 
-/** True if objects of this kind have a clear (CPython's tp_clear != NULL). */
-export function kindHasClear(kind: number): boolean {
-  return (
-    kind === Kind.List ||
-    kind === Kind.Dict ||
-    kind === Kind.Instance ||
-    kind === Kind.Weakref ||
-    kind === Kind.WeakProxy
-  );
+/** True if objects of this type have a clear (CPython's tp_clear != NULL). */
+export function typeHasClear(h: RefcountHeap, id: number): boolean {
+  const kind = h.typeKind[id];
+  if (kind === Kind.Instance) return typeInfo(h, id).hooks?.clear !== false;
+  return kind === Kind.List || kind === Kind.Dict || kind === Kind.Weakref || kind === Kind.WeakProxy;
 }
 
 /** Drops every reference `o` holds (see the table above). The caller holds a reference to `o`. */
@@ -51,9 +50,13 @@ export function clearObject(h: RefcountHeap, o: number): void {
     case Kind.Dict:
       dictClear(h, o);
       return;
-    case Kind.Instance:
-      clearInstance(h, o, id);
+    case Kind.Instance: {
+      // A user kind's clear hook replaces the default (clear: false never reaches here).
+      const hook = typeInfo(h, id).hooks?.clear;
+      if (typeof hook === "function") hook(o);
+      else clearInstance(h, o, id);
       return;
+    }
     case Kind.Weakref:
     case Kind.WeakProxy:
       if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);

@@ -31,6 +31,8 @@ import {
   hashString,
   increfRaw,
   isTracked,
+  itemSlot,
+  itemsCount,
   Kind,
   keyHash,
   listItems,
@@ -62,6 +64,7 @@ import {
   splitTableSorted,
   strHash,
   TRUE,
+  type TypeInfo,
   tableAppend,
   tableDelete,
   tableEntry,
@@ -288,7 +291,8 @@ function tableSet(
   }
   const hash = keyHash(h, k, kIsRef);
   if (t !== 0) {
-    const ix = tableLookup(h, t, k, kIsRef, hash);
+    const ix = tableLookup(h, d, k, kIsRef, hash);
+    t = dictTable(h, d); // a user kind's eq hook may have changed it
     if (ix >= 0) {
       replaceSlot(h, tableEntry(h, t, ix) + E_VALUE, v, vIsRef, op);
       return t;
@@ -302,18 +306,19 @@ function tableSet(
   return tableAdd(h, t, hash, k, kIsRef, v, vIsRef, index);
 }
 
-/** Address of the value slot for `k` in table `t`, or 0. */
-function tableGet(h: RefcountHeap, t: number, k: number, kIsRef: boolean): number {
-  if (t === 0) return 0;
-  const ix = tableLookup(h, t, k, kIsRef, keyHash(h, k, kIsRef));
-  return ix < 0 ? 0 : tableEntry(h, t, ix) + E_VALUE;
+/** Address of the value slot for `k` in dict `d`, or 0. */
+function tableGet(h: RefcountHeap, d: number, k: number, kIsRef: boolean): number {
+  if (dictTable(h, d) === 0) return 0;
+  const ix = tableLookup(h, d, k, kIsRef, keyHash(h, k, kIsRef));
+  return ix < 0 ? 0 : tableEntry(h, dictTable(h, d), ix) + E_VALUE;
 }
 
-/** Removes `k` from table `t`; returns false if absent. Releases key then value. */
-function tableDel(h: RefcountHeap, t: number, k: number, kIsRef: boolean): boolean {
-  if (t === 0) return false;
+/** Removes `k` from dict `d`; returns false if absent. Releases key then value. */
+function tableDel(h: RefcountHeap, d: number, k: number, kIsRef: boolean): boolean {
+  if (dictTable(h, d) === 0) return false;
   const hash = keyHash(h, k, kIsRef);
-  return tableDelAt(h, t, tableLookup(h, t, k, kIsRef, hash), hash);
+  const ix = tableLookup(h, d, k, kIsRef, hash);
+  return tableDelAt(h, dictTable(h, d), ix, hash);
 }
 
 /** Removes entry `ix` (found with `hash`; -1: absent, returns false), releasing key then value. */
@@ -352,7 +357,8 @@ export function dictSetItem(
   const kinds = read32(h, d + DICT_KEYS_KIND);
   const split = (kinds & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT ? splitKeysClass(kinds) : 0;
   const nt = tableSet(h, d, t, k, kIsRef, v, vIsRef, split, "dictSetItem");
-  if (nt !== t) setDictTable(h, d, nt);
+  // Always written: an eq hook may have freed `t`, and the new table may reuse its block.
+  setDictTable(h, d, nt);
   if (!kIsRef || h.typeKind[typeIdOf(h, k)] !== Kind.Str) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_GENERAL);
   if (!isTracked(h, d) && (mayBeTracked(h, k, kIsRef) || mayBeTracked(h, v, vIsRef))) gcTrack(h, d);
 }
@@ -363,7 +369,7 @@ export function dictGetSlot(h: RefcountHeap, d: number, k: number, kIsRef: boole
     checkKind(h, d, Kind.Dict, "a dict", "dictGet");
     if (kIsRef) checkObject(h, k, "dictGet");
   }
-  return tableGet(h, dictTable(h, d), k, kIsRef);
+  return tableGet(h, d, k, kIsRef);
 }
 
 /**
@@ -396,7 +402,7 @@ export function dictDelItem(h: RefcountHeap, d: number, k: number, kIsRef: boole
     checkKind(h, d, Kind.Dict, "a dict", "dictDelItem");
     if (kIsRef) checkObject(h, k, "dictDelItem");
   }
-  return tableDel(h, dictTable(h, d), k, kIsRef);
+  return tableDel(h, d, k, kIsRef);
 }
 
 /**
@@ -479,6 +485,60 @@ export function clearField(h: RefcountHeap, o: number, i: number): void {
   const old = slotRefOrZero(h, p);
   setSlotNull(h, p);
   if (old !== 0) decref(h, old);
+}
+
+// --- user kinds: items and data words ---
+
+function checkUserKind(h: RefcountHeap, o: number, op: string, what: "items" | "data"): TypeInfo {
+  checkKind(h, o, Kind.Instance, "an object of a user kind", op);
+  const info = typeInfo(h, typeIdOf(h, o));
+  if (what === "items" ? !info.items : info.data.length === 0) {
+    throw new HeapTypeError(
+      `${op}: ${info.name} objects have no ${what === "items" ? "variable-size part (define the kind with items: true)" : "data words (define the kind with data: [...])"}`,
+    );
+  }
+  return info;
+}
+
+/** The length of a user kind's variable-size part (Py_SIZE); 0 for other objects. */
+export function objectSize(h: RefcountHeap, o: number): number {
+  if (h.checked) checkObject(h, o, "objectSize");
+  return itemsCount(h, o);
+}
+
+/** Address of item i's slot of a user kind's variable-size part (negative i counts from the end). */
+export function objectItemSlot(h: RefcountHeap, o: number, i: number): number {
+  if (h.checked) checkUserKind(h, o, "objectItem", "items");
+  const n = itemsCount(h, o);
+  const j = i < 0 ? i + n : i;
+  if (!(j >= 0 && j < n) || !Number.isInteger(j))
+    throw new HeapValueError(`objectItem: index ${i} out of range for ${n} items`);
+  return itemSlot(h, o, j);
+}
+
+/** Sets item i of a user kind's variable-size part (its old value, if any, is released). */
+export function objectSetItem(h: RefcountHeap, o: number, i: number, v: number, isRef: boolean): void {
+  if (h.checked) {
+    checkUserKind(h, o, "objectSetItem", "items");
+    checkIndex(i, itemsCount(h, o), "objectSetItem");
+  }
+  replaceSlot(h, itemSlot(h, o, i), v, isRef, "objectSetItem");
+}
+
+/** Data word i of a user kind's object (a signed 32-bit integer). */
+export function getData(h: RefcountHeap, o: number, i: number): number {
+  if (h.checked) checkIndex(i, checkUserKind(h, o, "getData", "data").data.length, "getData");
+  return read32(h, o + typeInfo(h, typeIdOf(h, o)).dataOffset + 4 * i);
+}
+
+/** Stores a signed 32-bit integer in data word i (the collector never reads data words). */
+export function setData(h: RefcountHeap, o: number, i: number, v: number): void {
+  if (h.checked) {
+    checkIndex(i, checkUserKind(h, o, "setData", "data").data.length, "setData");
+    if (!Number.isInteger(v) || v < -0x80000000 || v > 0xffffffff)
+      throw new HeapValueError(`setData: ${String(v)} is not a 32-bit integer`);
+  }
+  write32(h, o + typeInfo(h, typeIdOf(h, o)).dataOffset + 4 * i, v);
 }
 
 function checkDynamic(h: RefcountHeap, o: number, op: string): void {
@@ -630,7 +690,7 @@ export function getAttrSlot(h: RefcountHeap, o: number, name: number): number {
     checkKind(h, name, Kind.Str, "a str name", "getAttr");
   }
   const w = attrsWord(h, o);
-  if (attrsIsDict(w)) return tableGet(h, dictTable(h, w), name, true);
+  if (attrsIsDict(w)) return tableGet(h, w, name, true);
   return w === 0 ? 0 : valueSlotAt(h, w, sharedKeyLookup(h, typeIdOf(h, o), name));
 }
 

@@ -3,7 +3,7 @@
  * container operations that release references.
  */
 
-export { clearObject, kindHasClear } from "./clear.js";
+export { clearObject, typeHasClear } from "./clear.js";
 export {
   attrNameString,
   clearField,
@@ -18,13 +18,18 @@ export {
   fieldItemSlot,
   getAttrSlot,
   getAttrSlotString,
+  getData,
   listAppend,
   listAppendSteal,
   listClear,
   listDelItem,
   listItemSlot,
   listSetItem,
+  objectItemSlot,
+  objectSetItem,
+  objectSize,
   setAttr,
+  setData,
   setField,
   tupleItemSlot,
   tupleSetItem,

@@ -50,6 +50,7 @@ import {
   gcUnlink,
   gcUnlinkPooled,
   gcUntrack,
+  ITEMS_COUNT,
   increfRaw,
   isFinalized,
   isStaticObject,
@@ -359,7 +360,8 @@ export function clearSlot(h: RefcountHeap, p: number): void {
  * collector's clear (subtype_clear); the reference to the type is not touched.
  */
 export function clearInstance(h: RefcountHeap, o: number, id: number): void {
-  const nf = h.typeFieldCount[id]!;
+  // A user kind's items follow its reference slots and are released after them.
+  const nf = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? read32(h, o + ITEMS_COUNT) : 0);
   if (nf !== 0) {
     const first = o + h.typeFieldsOffset[id]!;
     for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);

@@ -18,6 +18,24 @@ import {
 import { decref, RefcountHeap } from "../refcount/index.js";
 
 export class WeakrefHeap extends RefcountHeap {
+  /** ObjectHeap.callEq, holding a reference to both keys while the hook runs. */
+  override callEq(
+    eq: (obj: number, other: number, otherIsRef: boolean) => boolean,
+    self: number,
+    other: number,
+    otherIsRef: boolean,
+  ): boolean {
+    this.userEqCalls++;
+    increfRaw(this, self);
+    if (otherIsRef) increfRaw(this, other);
+    try {
+      return Boolean(eq(self, other, otherIsRef));
+    } finally {
+      decref(this, self);
+      if (otherIsRef) decref(this, other);
+    }
+  }
+
   /**
    * PyObject_ClearWeakRefs: `o` is being deallocated. Its basic ref and basic proxy (the
    * callback-less weakrefs at the head) are cleared first; then every other weakref is cleared,

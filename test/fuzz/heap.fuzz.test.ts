@@ -27,6 +27,11 @@ const OPS = [
   "drop",
   "drop",
   "clear",
+  "kobject",
+  "kitem",
+  "kdata",
+  "kkey",
+  "collect",
 ] as const;
 type Op = readonly [number, number, number, number];
 
@@ -51,11 +56,34 @@ function run(ops: readonly Op[], checked: boolean): void {
     dynamic: true,
   });
   for (let i = 0; i < 29; i++) core.decref(h, core.newInstance(h, M.id));
-  const classes = 2;
+  // A user kind: two reference slots, a data word it hashes and compares by, and items. Its eq
+  // hook, when `hostile` names a dict, first deletes a key of that dict (lookdict restarts).
+  let hostile = 0;
+  const K = h.defineKind({
+    name: "K",
+    refs: ["p", "q"],
+    data: ["v"],
+    items: true,
+    hash: (o) => core.getData(h, o, 0) % 4,
+    eq: (o, other, isRef) => {
+      if (hostile !== 0) {
+        const d = hostile;
+        hostile = 0;
+        core.dictDelItem(h, d, 1, false);
+        core.dictDelItem(h, d, names[1]!, true);
+      }
+      return isRef && core.typeIdOf(h, other) === K.id && core.getData(h, other, 0) === core.getData(h, o, 0);
+    },
+  });
+  const classes = 3;
   const ext: number[] = []; // one owned reference per entry
   const names = ["x", "y", "z"].map((s) => core.newStr(h, s));
   ext.push(...names);
   const kind = (o: number) => h.typeKind[core.typeIdOf(h, o)];
+  const ofType = (n: number, ...ids: number[]): number => {
+    const c = ext.filter((o) => ids.includes(core.typeIdOf(h, o)));
+    return c.length === 0 ? 0 : c[n % c.length]!;
+  };
   const pick = (n: number, k?: number): number => {
     const c = k === undefined ? ext : ext.filter((o) => kind(o) === k);
     return c.length === 0 ? 0 : c[n % c.length]!;
@@ -114,16 +142,18 @@ function run(ops: readonly Op[], checked: boolean): void {
       }
       case "setfield": {
         const o = pick(a, core.Kind.Instance);
-        if (o) core.setField(h, o, c % 2, ...value(b));
+        const [v, isRef] = value(b);
+        // A user kind's reference slots hold objects only.
+        if (o && (isRef || core.typeIdOf(h, o) !== K.id)) core.setField(h, o, c % 2, v, isRef);
         break;
       }
       case "setattr": {
-        const o = pick(a, core.Kind.Instance);
+        const o = ofType(a, C.id, M.id);
         if (o) core.setAttr(h, o, names[c % 3]!, ...value(b));
         break;
       }
       case "delattr": {
-        const o = pick(a, core.Kind.Instance);
+        const o = ofType(a, C.id, M.id);
         if (o) core.delAttr(h, o, names[c % 3]!);
         break;
       }
@@ -150,6 +180,37 @@ function run(ops: readonly Op[], checked: boolean): void {
         if (d) core.dictClear(h, d);
         break;
       }
+      case "kobject": {
+        const o = core.newObject(h, K.id, a % 4);
+        core.setData(h, o, 0, b % 6);
+        ext.push(o);
+        break;
+      }
+      case "kitem": {
+        const o = ofType(a, K.id);
+        if (o && core.objectSize(h, o) > 0) core.objectSetItem(h, o, c % core.objectSize(h, o), ...value(b));
+        break;
+      }
+      case "kdata": {
+        const o = ofType(a, K.id);
+        if (o) core.setData(h, o, 0, b % 6);
+        break;
+      }
+      case "kkey": {
+        // A K key: equal K objects share an entry; sometimes the probe's eq mutates the dict.
+        const d = pick(a, core.Kind.Dict);
+        const k = ofType(c, K.id);
+        if (d && k) {
+          if (b % 4 === 0) hostile = d;
+          if (b % 3 === 0) core.dictDelItem(h, d, k, true);
+          else core.dictSetItem(h, d, k, true, ...value(b));
+          hostile = 0;
+        }
+        break;
+      }
+      case "collect":
+        core.gc.collect(h);
+        break;
     }
     const report = core.verify(h);
     expect(report.problems).toEqual([]);

@@ -3,7 +3,7 @@
  * fused for full collections, move_unreachable, flat over the heap's words) against the same passes written plainly over
  * `traverse` and the word accessors, as Modules/gcmodule.c writes them. A random program builds a
  * heap of every kind (slotted instances with reference, number and host fields, instances with
- * attribute tables, lists, tuples that can and cannot be untracked, dicts with str and general
+ * attribute tables, user kinds with data words and items, lists, tuples that can and cannot be untracked, dicts with str and general
  * keys, weakrefs and KeyedRefs), with cycles and outside references; then each pass runs on a
  * copy of the heap's words both ways, and the words (gc_refs, links, flags, the unreachable list
  * and its order), the survivor count, the dict count and the unreachable count must come out the
@@ -132,6 +132,7 @@ const OPS = [
   "drop",
   "weak",
   "cycle",
+  "env",
 ] as const;
 type Op = readonly [(typeof OPS)[number], number, number];
 const opsArb = fc.array(fc.tuple(fc.constantFrom(...OPS), fc.nat(1000), fc.nat(1000)), {
@@ -155,6 +156,8 @@ function build(ops: readonly Op[], checked: boolean): H {
   const E = h.defineClass({ name: "E" });
   const Host = h.defineClass({ name: "Host", fields: [{ name: "x", kind: "host" }] });
   const D = h.defineClass({ name: "D", fields: [{ name: "a", kind: "any" }], dynamic: true });
+  // A user kind: data words before its reference slots, items after them (count at +8).
+  const Env = h.defineKind({ name: "Env", refs: ["parent", "f"], data: ["n", "m", "k"], items: true });
   const key = core.newStr(h, "k");
   const names = Array.from({ length: 40 }, (_, i) => (i === 0 ? key : core.newStr(h, `a${i}`)));
   // The references we hold; only these objects are surely alive, so only these are picked.
@@ -226,6 +229,8 @@ function build(ops: readonly Op[], checked: boolean): H {
         const kind = h.typeKind[core.typeIdOf(h, o)];
         if (o === v && kind !== core.Kind.Instance) break;
         if (core.typeIdOf(h, o) === P.id) core.setField(h, o, b % 2, v, true);
+        else if (core.typeIdOf(h, o) === Env.id && core.objectSize(h, o) > 0)
+          core.objectSetItem(h, o, b % core.objectSize(h, o), v, true);
         else if (kind === core.Kind.List) core.listAppend(h, o, v, true);
         else if (kind === core.Kind.Dict) core.dictSetItem(h, o, key, true, v, true);
         else if (core.typeIdOf(h, o) === D.id) core.setAttr(h, o, key, v, true);
@@ -247,6 +252,20 @@ function build(ops: readonly Op[], checked: boolean): H {
         // Ours goes; the object lives on only if the heap refers to it (maybe only from a cycle).
         if (held.length > 0) core.decref(h, held.splice(a % held.length, 1)[0]!);
         break;
+      case "env": {
+        // A user kind's object: its reference slots and items (references and numbers), data words
+        // that may hold an object's address (never a reference), sometimes in a cycle through itself.
+        const o = core.newObject(h, Env.id, a % 5);
+        core.setData(h, o, 0, held.length > 0 ? pick(b) : a);
+        for (let i = 0; i < a % 5; i++) {
+          if (held.length > 0 && (b + i) % 3 !== 0) core.objectSetItem(h, o, i, pick(b + i), true);
+          else core.objectSetItem(h, o, i, i / 2, false);
+        }
+        if (held.length > 0) core.setField(h, o, 0, pick(a + b), true);
+        if (b % 2 === 0) core.setField(h, o, 1, o, true);
+        keep(o);
+        break;
+      }
       case "weak": {
         const ps = held.filter((o) => core.typeIdOf(h, o) === P.id);
         if (ps.length > 0) keep(core.weakref.newRef(h, ps[a % ps.length]!, null));
