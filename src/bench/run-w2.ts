@@ -24,7 +24,14 @@ import {
 } from "./report.js";
 import { SHUFFLE_SEED } from "./shuffle.js";
 import { FLOOR_NAME } from "./w1.js";
-import { type CollectTime, makeW2Variant, W2_CHILD_IDS, W2_FLOOR_CHILD_IDS, type W2Part } from "./w2.js";
+import {
+  type CollectTime,
+  makeW2Variant,
+  W2_CHILD_IDS,
+  W2_FLOOR_CHILD_IDS,
+  W2_PAIR_CHILD_IDS,
+  type W2Part,
+} from "./w2.js";
 
 /** Two-object cycles: 500,000 pairs. */
 const W2_GARBAGE_OBJECTS = 1_000_000;
@@ -85,7 +92,19 @@ export function runW2Child(cfg: BenchConfig, id: string): void {
 
 /** Whether `id` names a W2 child. */
 export const isW2ChildId = (id: string): boolean =>
-  [...Object.values(W2_CHILD_IDS), ...Object.values(W2_FLOOR_CHILD_IDS)].includes(id);
+  [
+    ...Object.values(W2_CHILD_IDS),
+    ...Object.values(W2_FLOOR_CHILD_IDS),
+    ...Object.values(W2_PAIR_CHILD_IDS).flatMap((p) => [p.class, p.kind]),
+  ].includes(id);
+
+/** The pause size at which a user kind and a declared class with two slots run side by side. */
+const PAIR_PAUSE = 1_000_000;
+/** The part's user-kind and class variants, where they run (garbage, and the 1M pause). */
+const pairIds = (t: { part: W2Part; objects: number }) =>
+  t.part === "garbage" || (t.part === "pause" && t.objects === PAIR_PAUSE) ? W2_PAIR_CHILD_IDS[t.part] : null;
+const CLASS2_NAME = "refheap Pair class, 2 ref fields (unchecked)";
+const KIND2_NAME = "refheap Pair user kind, 2 ref slots (unchecked)";
 
 /** The floor runs next to refheap for the garbage and for the pauses of at least this many objects. */
 const FLOOR_MIN_PAUSE = 1_000_000;
@@ -175,6 +194,10 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
   const declare = (part: W2Part, objects: number): void => {
     rowFor(JS_NAME, "refheap", part, objects);
     if (hasFloor({ part, objects })) rowFor(FLOOR_NAME, "floor", part, objects);
+    if (pairIds({ part, objects }) !== null) {
+      rowFor(CLASS2_NAME, "refheap", part, objects);
+      rowFor(KIND2_NAME, "refheap", part, objects);
+    }
   };
   for (const objects of [W2_GARBAGE_OBJECTS]) declare("garbage", objects);
   for (const objects of W2_PAUSE_SIZES) declare("pause", objects);
@@ -182,7 +205,7 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
 
   let processes = 0;
   for (let rep = 0; rep < cfg.w2Reps; rep++)
-    for (const t of tasksFor(cfg, rep)) processes += hasFloor(t) ? 3 : 2;
+    for (const t of tasksFor(cfg, rep)) processes += (hasFloor(t) ? 3 : 2) + (pairIds(t) === null ? 0 : 2);
   progress.begin(
     `W2: cyclic garbage (${W2_GARBAGE_OBJECTS} objects) and full-collection pauses ` +
       `(${W2_PAUSE_SIZES.join(", ")} live objects; fragmented: ${W2_FRAGMENTED_SIZES.join(", ")}); ` +
@@ -202,6 +225,9 @@ function measureW2({ cfg, progress }: BenchContext): W2Measured {
       // refheap, then the floor (where it runs); the other way round in odd repetitions.
       const variants: [string, W2Row["runtime"], string][] = [[JS_NAME, "refheap", W2_CHILD_IDS[t.part]]];
       if (hasFloor(t)) variants.push([FLOOR_NAME, "floor", W2_FLOOR_CHILD_IDS[t.part]]);
+      const pair = pairIds(t);
+      if (pair !== null)
+        variants.push([CLASS2_NAME, "refheap", pair.class], [KIND2_NAME, "refheap", pair.kind]);
       for (const [name, runtime, id] of rep % 2 === 0 ? variants : variants.reverse()) {
         const args = ["--child", id, "--n", String(t.objects), "--rounds", String(t.rounds)];
         const child = spawnJsChild(
@@ -384,13 +410,25 @@ function reportW2(
   const pauseGoal =
     "goal: full-collection pause at least 4× shorter per live object than CPython — refheap's pause is " +
     pause
-      .filter((r) => r.runtime === "refheap")
+      .filter((r) => r.name === JS_NAME)
       .map(
         (r) =>
           `${goalText(ratio(perObj(r).median, median(pyPause(r.objects))), PAUSE_GOAL)} of CPython's ` +
           `at ${r.objects.toLocaleString("en-US")}`,
       )
       .join(", ");
+
+  // A user kind against a declared class with the same two reference slots (same run).
+  const kindVsClass = (rows: readonly W2Row[]): number | null => {
+    const k = rows.find((r) => r.name === KIND2_NAME);
+    const c = rows.find((r) => r.name === CLASS2_NAME);
+    return k === undefined || c === undefined ? null : ratio(perObj(k).median, perObj(c).median);
+  };
+  const userKind = { garbage: kindVsClass(garbage), pause: kindVsClass(pause) };
+  const kindLine = (r: number | null): string => (r === null ? "—" : `${r.toFixed(2)}×`);
+  const userKindLine =
+    `user kind ÷ declared class, two reference slots each (lower is better): garbage ${kindLine(userKind.garbage)}, ` +
+    `pause at ${PAIR_PAUSE.toLocaleString("en-US")} ${kindLine(userKind.pause)}`;
 
   // W2b: the full-collection pause on a fragmented heap.
   const fragmented = all.filter((r) => r.part === "fragmented").sort((a, b) => a.objects - b.objects);
@@ -462,6 +500,11 @@ function reportW2(
       `timed collect(2) calls that find no garbage (${W2_PAUSE.map(
         (p) => `${p.rounds} for ${p.objects.toLocaleString("en-US")}`,
       ).join(", ")}), averaged per repetition; ns per live object = pause / N.`,
+    `Pair rows (refheap only): the same garbage and ${PAIR_PAUSE.toLocaleString("en-US")}-object pause parts on ` +
+      "a declared class with two reference fields and on a user kind (engine.defineKind) with two reference " +
+      "slots, each in its own process: garbage cycles refer to each other from both slots, and each live " +
+      "object of the pause refers to the one made before it. The line under the pause table divides the " +
+      "kind's median by the class's.",
     "fragmented (W2b): the pause's heap and timing, but its N live instances were allocated in a shuffled " +
       "address order, the same way in both: first N instances, which fresh pools hand out in address order; " +
       "then, for i = 0 … N−1, the one at position order[i] is freed and at once a new instance is made and " +
@@ -522,6 +565,7 @@ function reportW2(
       ratioVsInOrder: ratio(perObj(r).median, median(inOrder(r))),
     })),
     goals: [garbageGoal, pauseGoal],
+    userKindVsClass: userKind,
     notes,
   };
   const lines = [
@@ -544,6 +588,7 @@ function reportW2(
     "",
     ...formatTable(pauseTable),
     pauseGoal,
+    userKindLine,
     "",
     ...sectionHeader(
       "W2b full-collection pause on a fragmented heap — collect(2) with N live one-field instances " +

@@ -9,12 +9,14 @@
  *   to generation 2).
  * - "fragmented" (W2b): the same pause, on a heap whose N live instances were allocated in a
  *   shuffled address order (fragmentedList explains how).
+ * - Beside "garbage" and the 1,000,000-object "pause": the same two parts on a declared class
+ *   and on a user kind, each with two reference slots (W2_PAIR_CHILD_IDS).
  *
  * One engine per process, reused for the warm-up and every timed round: its arenas are then
  * already in place (a fresh ArrayBuffer per round would mostly time the OS faulting in pages).
  * Only the package's public entry is imported, so this measures what users get from dist/.
  */
-import { decref, Engine, gc, listAppendSteal, newInstance, newList, setField } from "../core.js";
+import { decref, Engine, gc, listAppendSteal, newInstance, newList, newObject, setField } from "../core.js";
 import { cpuNs } from "./clock.js";
 import {
   checkFloorEmpty,
@@ -221,8 +223,88 @@ function floorPauseVariant(objects: number, fragmented: boolean): W2Variant {
   };
 }
 
+/**
+ * The same collector work on two types with two reference slots: a declared class (fields `a`
+ * and `b`, kind ref) and a user kind (engine.defineKind, refs `a` and `b`). Parts "garbage"
+ * (2-cycles whose objects refer to each other from both slots) and "pause" (a list of live
+ * objects, each referring to the one before it from `a`).
+ */
+export const W2_PAIR_CHILD_IDS = {
+  garbage: { class: "w2-garbage-class2", kind: "w2-garbage-kind2" },
+  pause: { class: "w2-pause-class2", kind: "w2-pause-kind2" },
+} as const;
+
+function pairEngine(userKind: boolean): { h: Engine; typeId: number } {
+  const h = new Engine({ checked: false });
+  const typeId = userKind
+    ? h.defineKind({ name: "Pair", refs: ["a", "b"] }).id
+    : h.defineClass({
+        name: "Pair",
+        fields: [
+          { name: "a", kind: "ref" },
+          { name: "b", kind: "ref" },
+        ],
+      }).id;
+  gc.disable(h);
+  return { h, typeId };
+}
+
+function pairVariant(part: "garbage" | "pause", userKind: boolean, objects: number): W2Variant {
+  const { h, typeId } = pairEngine(userKind);
+  const baseline = liveBlocks(h);
+  const what = `${part} (${userKind ? "user kind" : "class"}, two slots)`;
+  if (part === "garbage") {
+    if (objects % 2 !== 0) throw new Error(`W2 ${what}: ${objects} objects do not make two-object cycles`);
+    const round = (): CollectTime => {
+      const t0 = cpuNs();
+      for (let i = 0; i < objects / 2; i++) {
+        const a = newObject(h, typeId);
+        const b = newObject(h, typeId);
+        setField(h, a, 0, b, true);
+        setField(h, a, 1, b, true);
+        setField(h, b, 0, a, true);
+        setField(h, b, 1, a, true);
+        decref(h, a);
+        decref(h, b);
+      }
+      const t1 = cpuNs();
+      const returned = gc.collect(h);
+      const t2 = cpuNs();
+      return { makeNs: t1 - t0, collectNs: t2 - t1, returned };
+    };
+    return { warmUp: () => void round(), round, finish: () => checkClean(h, baseline, what), placed: null };
+  }
+  const list = newList(h);
+  let prev = 0;
+  for (let i = 0; i < objects; i++) {
+    const o = newObject(h, typeId);
+    if (prev !== 0) setField(h, o, 0, prev, true);
+    listAppendSteal(h, list, o);
+    prev = o;
+  }
+  const collectFull = (): number => gc.collect(h, 2);
+  return {
+    warmUp: () => void collectFull(),
+    round() {
+      const t0 = cpuNs();
+      const returned = collectFull();
+      const t1 = cpuNs();
+      return { makeNs: 0, collectNs: t1 - t0, returned };
+    },
+    finish() {
+      decref(h, list);
+      checkClean(h, baseline, what);
+    },
+    placed: null,
+  };
+}
+
 /** Builds the W2 variant with this child id, for `objects` objects. */
 export function makeW2Variant(id: string, objects: number): W2Variant {
+  for (const part of ["garbage", "pause"] as const) {
+    if (id === W2_PAIR_CHILD_IDS[part].class) return pairVariant(part, false, objects);
+    if (id === W2_PAIR_CHILD_IDS[part].kind) return pairVariant(part, true, objects);
+  }
   if (id === W2_FLOOR_CHILD_IDS.garbage) return floorGarbageVariant(objects);
   if (id === W2_FLOOR_CHILD_IDS.pause) return floorPauseVariant(objects, false);
   if (id === W2_FLOOR_CHILD_IDS.fragmented) return floorPauseVariant(objects, true);

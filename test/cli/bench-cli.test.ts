@@ -40,6 +40,7 @@ interface W2Json {
   garbage: W2PauseJson[];
   pause: W2PauseJson[];
   fragmentedPause: (W2PauseJson & { placed: number[]; ratioVsInOrder: number | null })[];
+  userKindVsClass: { garbage: number | null; pause: number | null };
   notes: string[];
 }
 interface W4Json {
@@ -168,9 +169,23 @@ describe("refheap bench", () => {
       if (hasPython) expect(r.ratioVsCPython).toBeGreaterThan(0);
     }
     // The in-order pause is still there, as before.
-    expect(out.w2.pause.filter((r) => r.runtime === "refheap").map((r) => r.objects)).toEqual([
+    const nodeName = "refheap Node (unchecked)";
+    expect(out.w2.pause.filter((r) => r.name === nodeName).map((r) => r.objects)).toEqual([
       100_000, 1_000_000,
     ]);
+    // A user kind and a declared class with two reference slots, side by side, and their ratio.
+    const pairNames = [
+      "refheap Pair class, 2 ref fields (unchecked)",
+      "refheap Pair user kind, 2 ref slots (unchecked)",
+    ];
+    for (const rows of [out.w2.garbage, out.w2.pause]) {
+      const pairs = rows.filter((r) => pairNames.includes(r.name));
+      expect(pairs.map((r) => [r.name, r.objects])).toEqual(pairNames.map((n) => [n, 1_000_000]));
+      const expected = rows === out.w2.garbage ? 1_000_000 : 0;
+      for (const r of pairs) expect(r.returned.every((x) => x === expected)).toBe(true);
+    }
+    expect(out.w2.userKindVsClass.garbage).toBeGreaterThan(0);
+    expect(out.w2.userKindVsClass.pause).toBeGreaterThan(0);
     // The floor rows: W1's below refheap Node (unchecked, steal), W2's next to refheap's; not refheap.
     const w1Names = out.w1.results.map((r) => r.name);
     const floorName = "floor: hand-written exact work (this machine)";
