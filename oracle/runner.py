@@ -220,7 +220,11 @@ def check_op(line, op, args):
     for i, tok in enumerate(args):
         check_shape(line, tok, fixed[i] if i < len(fixed) else rest)
     if op in ("ref", "proxy"):
-        check_actions(line, args[2:], CB_ACTION, "callback")
+        lam = len(args) > 2 and args[2] == "lambda"
+        acts = args[3:] if lam else args[2:]
+        check_actions(line, acts, CB_ACTION, "callback")
+        if lam and "throw" in acts:
+            raise ParseError(line, "a lambda callback cannot throw (the lambda's own frame would join the traceback); use log, drop:X or collect")
     elif op == "dict":
         if (len(args) - 1) % 2:
             raise ParseError(line, "dict needs key value pairs")
@@ -410,7 +414,7 @@ def _lb(v):
         if c is not None:
             if id(c) in _CRM or type(c) is _FIN:
                 return '~'
-            if id(c) not in _CBS:
+            if id(c) not in _CBS and c.__name__ != '<lambda>':
                 return None
         elif t is _KREF:
             if _inwvd(v):
@@ -821,11 +825,14 @@ class Translator:
         self.guarded(line, ["%s.discard(%s)" % (pyname(args[0]), pyval(args[1]))])
 
     def weak(self, line, args, fn):
-        acts = [a for a in args[2:] if a != "log"]
+        lam = len(args) > 2 and args[2] == "lambda"
+        acts = [a for a in args[(3 if lam else 2):] if a != "log"]
         acts = tuple(pyname(a[5:]) if a.startswith("drop:") else a for a in acts)
         if len(args) > 2:
+            # A lambda callback is a new function object, held only by the weakref.
+            cb = "lambda w: _cb(w)" if lam else "_cb"
             self.create(
-                line, args[0], "weakref.%s(%s, _cb)" % (fn, pyname(args[1])), extra=("CBA[id(_t)] = %r" % (acts,),)
+                line, args[0], "weakref.%s(%s, %s)" % (fn, pyname(args[1]), cb), extra=("CBA[id(_t)] = %r" % (acts,),)
             )
         else:
             self.create(line, args[0], "weakref.%s(%s)" % (fn, pyname(args[1])))

@@ -54,7 +54,8 @@ export class WeakRefHandle<T extends Handle = Handle> extends Handle {
   /** r.__callback__: the callback given at creation, or null (also null once it was called). */
   get callback(): WeakCallback | null {
     const fn = weakrefCallback(hostOf(this).engine, addressOf(this, "callback"));
-    return fn === undefined ? null : ((userCallbacks.get(fn) as WeakCallback | undefined) ?? null);
+    // The Heap API makes JS callbacks only (a heap callable is the engine API's).
+    return typeof fn !== "function" ? null : ((userCallbacks.get(fn) as WeakCallback | undefined) ?? null);
   }
 
   /**

@@ -17,8 +17,8 @@
  *   |          | order, then its items, first to last); then either the attribute values in |
  *   |          | shared-key order (CPython's values array) or the materialised dict       |
  *   |          | object; then the type                                                    |
- *   | weakref  | a KeyedRef's key; nothing else (the referent is borrowed and the callback |
- *   |          | is a JS function, outside the heap)                                      |
+ *   | weakref, | a KeyedRef's key; then the callback if it is a heap object (a JS        |
+ *   | proxy    | callback is outside the heap); the referent is borrowed, never visited  |
  *
  * `traverseValues` visits the same slots but also reports numbers (CPython would visit the int
  * objects): edges[i] is 0 for a number and the number is in h.edgeNumbers[i]. `heldKeyRefs`
@@ -43,7 +43,7 @@ import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { FieldKind, ITEMS_COUNT, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
 import { valuesCapacity, valuesSlot } from "./values.js";
-import { WR_KEY } from "./weakref.js";
+import { WR_KEY, weakrefCallbackObject } from "./weakref.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
   if (h.edges.length < n) {
@@ -152,8 +152,14 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       return tableSlots(h, t, kind === DICT_KEYS_GENERAL, 0, numbers);
     }
     case Kind.Weakref:
-      if (id !== KEYED_REF_TYPE) return 0;
-      return visitSlot(h, o + WR_KEY, ensureEdges(h, 1), 0, numbers);
+    case Kind.WeakProxy: {
+      // A KeyedRef's key (its slot), then the callback when it is a heap object (gc_traverse).
+      const out = ensureEdges(h, 2);
+      const n = id === KEYED_REF_TYPE ? visitSlot(h, o + WR_KEY, out, 0, numbers) : 0;
+      const cb = weakrefCallbackObject(h, o);
+      if (cb !== 0) out[n] = cb;
+      return cb !== 0 ? n + 1 : n;
+    }
     default:
       return 0;
   }

@@ -8,7 +8,9 @@
  *   -8 [gc_next] -4 [gc_prev]
  *   >wr +0 [refcnt] +4 [type: weakref.ReferenceType | weakref.ProxyType | KeyedRef]
  *       +8  [wr_object]    the referent, borrowed (not counted); 0 once cleared (Python's None)
- *       +12 [wr_callback]  index of the callback in h.weakrefCallbacks; 0 = no callback
+ *       +12 [wr_callback]  0 = no callback; > 0: index of a JS callback in h.weakrefCallbacks;
+ *                          < 0: minus the address of a heap object the weakref holds a reference
+ *                          to (a callable: CPython's wr_callback, traversed and cleared)
  *       +16 [wr_prev]      previous weakref to the same referent; 0 at the head of the list
  *       +20 [wr_next]      next weakref to the same referent; 0 at the tail
  *       +24 [hash]         the referent's hash, cached on first use; -1 until then
@@ -30,7 +32,7 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink } from "./alloc.js";
-import { gcTrackNew, typeIdOf } from "./header.js";
+import { gcTrackNew, increfRaw, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { KEYED_REF_TYPE, Kind } from "./kinds.js";
 import { setSlotNull } from "./value.js";
@@ -47,6 +49,13 @@ export const KEYED_REF_SIZE = 40;
 
 /** A weakref callback: called with the (now dead) weakref's address, as Python calls callback(wr). */
 export type WeakrefCallback = (wr: number) => void;
+
+/**
+ * What a weakref may be given as its callback: a JS function, or the address of a heap object
+ * (a number) to call through its kind's `call` hook, as CPython calls any callable. The weakref
+ * holds a reference to a heap callback, visits it in traverse and drops it when cleared.
+ */
+export type WeakrefCallbackValue = WeakrefCallback | number;
 
 /** True if `o` is a weakref or proxy (PyWeakref_Check). */
 export function isWeakref(h: ObjectHeap, o: number): boolean {
@@ -84,9 +93,16 @@ export function weakrefNext(h: ObjectHeap, wr: number): number {
 export function weakrefHasCallback(h: ObjectHeap, wr: number): boolean {
   return read32(h, wr + WR_CALLBACK) !== 0;
 }
-/** The callback function (undefined if none). */
-export function weakrefCallback(h: ObjectHeap, wr: number): WeakrefCallback | undefined {
-  return h.weakrefCallbacks[read32(h, wr + WR_CALLBACK)];
+/** The callback: a JS function, a heap object's address (borrowed), or undefined if none. */
+export function weakrefCallback(h: ObjectHeap, wr: number): WeakrefCallbackValue | undefined {
+  const w = read32(h, wr + WR_CALLBACK);
+  return w < 0 ? -w : h.weakrefCallbacks[w];
+}
+
+/** The heap object a weakref's callback is (borrowed), or 0 when it has none or a JS one. */
+export function weakrefCallbackObject(h: ObjectHeap, wr: number): number {
+  const w = read32(h, wr + WR_CALLBACK);
+  return w < 0 ? -w : 0;
 }
 
 /**
@@ -98,12 +114,17 @@ export function allocWeakref(
   h: ObjectHeap,
   typeId: number,
   o: number,
-  callback: WeakrefCallback | null,
+  callback: WeakrefCallbackValue | null,
 ): number {
   const link = gcLink(h);
   const wr = allocGcObject(h, typeId === KEYED_REF_TYPE ? KEYED_REF_SIZE : WEAKREF_SIZE, typeId, -1, link);
   write32(h, wr + WR_OBJECT, o);
-  write32(h, wr + WR_CALLBACK, callback === null ? 0 : addCallback(h, callback));
+  if (typeof callback === "number") increfRaw(h, callback);
+  write32(
+    h,
+    wr + WR_CALLBACK,
+    callback === null ? 0 : typeof callback === "number" ? -callback : addCallback(h, callback),
+  );
   write32(h, wr + WR_PREV, 0);
   write32(h, wr + WR_NEXT, 0);
   write32(h, wr + WR_HASH, -1);
@@ -119,10 +140,17 @@ function addCallback(h: ObjectHeap, callback: WeakrefCallback): number {
   return i;
 }
 
-/** Removes the weakref's callback and returns it (Py_CLEAR(wr_callback), handing the reference over). */
-export function takeWeakrefCallback(h: ObjectHeap, wr: number): WeakrefCallback | undefined {
+/**
+ * Removes the weakref's callback and returns it (wr_callback set to NULL, the reference handed
+ * over): a heap callback's address comes with the weakref's reference, which the caller releases.
+ */
+export function takeWeakrefCallback(h: ObjectHeap, wr: number): WeakrefCallbackValue | undefined {
   const i = read32(h, wr + WR_CALLBACK);
   if (i === 0) return undefined;
+  if (i < 0) {
+    write32(h, wr + WR_CALLBACK, 0);
+    return -i;
+  }
   const callback = h.weakrefCallbacks[i];
   h.weakrefCallbacks[i] = undefined;
   h.weakrefCallbackFree.push(i);

@@ -196,14 +196,18 @@ function renderOp(
   if (kind < 61) {
     if (weakObjs.length === 0) return null;
     const target = pick(weakObjs, y);
+    // A quarter of the callbacks are lambdas, function objects that can be garbage (not with
+    // `throw`: the lambda's frame would join the traceback).
+    const acts = callbackActions(z);
+    const cb = (x * 7 + z) % 4 === 0 && !acts.includes("throw") ? `lambda ${acts}` : acts;
     if (z % 5 === 0) {
       const p = pick(PROXIES, x);
       b.refs.add(p);
-      return `proxy ${p} ${target} ${callbackActions(z)}`.trimEnd();
+      return `proxy ${p} ${target} ${cb}`.trimEnd();
     }
     const w = pick(WREFS, x);
     b.refs.add(w);
-    return `ref ${w} ${target} ${callbackActions(z)}`.trimEnd();
+    return `ref ${w} ${target} ${cb}`.trimEnd();
   }
   if (kind < 66) {
     if (weakObjs.length === 0) return null;

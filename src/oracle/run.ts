@@ -48,6 +48,7 @@ import {
   newDict,
   newInstance,
   newList,
+  newObject,
   newStr,
   newTuple,
   setAttr,
@@ -279,6 +280,10 @@ class Runner {
   #mirrorType = 0;
   #finalizeType = 0;
   #infoType = 0;
+  /** The kind of `lambda` callbacks' function objects. */
+  #functionType = 0;
+  /** A lambda callback's actions, by the weakref it was made for (runner.py's CBA by id(w)). */
+  readonly #lambdaActs = new Map<number, readonly string[]>();
   #generatorType = 0;
   /** The code objects of Lib/weakref.py with an UNPACK_SEQUENCE: their warmup (see Code). */
   readonly #code = {
@@ -310,6 +315,7 @@ class Runner {
     this.#labels.delete(block);
     this.#labels.delete(block + 8);
     this.#cbRefs.delete(block + 8);
+    this.#lambdaActs.delete(block + 8);
     const rec = this.#iters.get(block + 8);
     if (rec !== undefined) {
       // A builtin iterator died (its fields released its sequence); its handle is forgotten.
@@ -364,6 +370,13 @@ class Runner {
     };
     this.#typeNames.set(e.typeObject[this.#mirrorType]!, "object");
     this.#finalizeType = def("finalize");
+    // Before the baseline, as CPython's function type exists before the program.
+    this.#functionType = e.defineKind({
+      name: "function",
+      refs: ["globals"],
+      call: (_self, wr) => this.#weakrefCallback(wr as number, this.#lambdaActs.get(wr as number) ?? []),
+    }).id;
+    this.#typeNames.set(e.typeObject[this.#functionType]!, "function");
     // finalize._Info: __slots__ ("weakref", "func", "args", "kwargs", "atexit", "index"), which
     // CPython sorts: traversed and cleared in that order. func (a module-level function), kwargs
     // (None), atexit and index (untracked) are not modelled.
@@ -1423,9 +1436,14 @@ class Runner {
 
   // --- weak references and finalize ---
 
-  #opRef(kind: "ref" | "proxy", wTok: string, xTok: string, acts: readonly string[]): void {
+  #opRef(kind: "ref" | "proxy", wTok: string, xTok: string, words: readonly string[]): void {
     const x = this.#lookup(xTok);
-    const withCallback = acts.length > 0;
+    const withCallback = words.length > 0;
+    const lambda = words[0] === "lambda";
+    const acts = lambda ? words.slice(1) : words;
+    // `lambda w: _cb(w)`: MAKE_FUNCTION makes a function object before the call, held by the
+    // weakref alone once the statement ends (so it can be garbage with it).
+    const fn = lambda ? this.#newLambda() : 0;
     // weakref.ref is a type: calling it builds an argument tuple; weakref.proxy is a fastcall function
     const t = kind === "ref" ? this.m.tuple(withCallback ? 2 : 1) : 0;
     let w: number;
@@ -1433,13 +1451,27 @@ class Runner {
       if (!x.r || !wrm.isWeakrefable(this.e, x.v)) {
         throw this.m.raise(typeError(`cannot create weak reference to '${this.#tpName(x)}' object`));
       }
-      const cb = withCallback ? (wr: number) => this.#weakrefCallback(wr, acts) : null;
+      const cb = !withCallback ? null : lambda ? fn : (wr: number) => this.#weakrefCallback(wr, acts);
       w = kind === "ref" ? wrm.newRef(this.e, x.v, cb) : wrm.newProxy(this.e, x.v, cb);
       if (withCallback) this.#cbRefs.add(w);
+      if (lambda) this.#lambdaActs.set(w, acts);
     } finally {
       this.m.free(t);
+      if (fn !== 0) decref(this.e, fn);
     }
     this.#create(wTok, () => w);
+  }
+
+  /**
+   * A new function object for a `lambda w: _cb(w)` callback: a user kind whose call hook is the
+   * lambda's body, looking its actions up by the weakref it is called with, as `_cb` looks them up
+   * in CBA by id(w). It references the module's globals, as a function's func_globals does.
+   */
+  #newLambda(): number {
+    const e = this.e;
+    const fn = newObject(e, this.#functionType);
+    setField(e, fn, 0, this.#globals, true);
+    return fn;
   }
 
   #opFinalize(fTok: string, xTok: string): void {
@@ -2320,9 +2352,13 @@ class Runner {
     }
   }
 
-  /** Whether a weakref still has the callback a `ref`/`proxy` line gave it (cleared at its referent's death). */
+  /**
+   * Whether a weakref still has the module-level callback a `ref`/`proxy` line gave it (cleared at
+   * its referent's death), which is outside refheap's heap.
+   */
   #hasOwnCallback(wr: number): boolean {
-    return this.#cbRefs.has(wr) && wrm.weakrefGet(this.e, wr) !== NONE;
+    // A lambda callback is a heap object: get_referents lists it already.
+    return this.#cbRefs.has(wr) && !this.#lambdaActs.has(wr) && wrm.weakrefGet(this.e, wr) !== NONE;
   }
 
   /**

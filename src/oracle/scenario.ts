@@ -233,9 +233,18 @@ function checkOp(op: Op): void {
   });
   switch (op.op) {
     case "ref":
-    case "proxy":
-      checkActions(args.slice(2), CB_ACTION, where);
+    case "proxy": {
+      // `lambda` first: the callback is a lambda made by this line, which can become garbage.
+      const lambda = args[2] === "lambda";
+      const acts = args.slice(lambda ? 3 : 2);
+      checkActions(acts, CB_ACTION, where);
+      if (lambda && acts.includes("throw")) {
+        throw new HeapValueError(
+          `${where}: a lambda callback cannot throw (the lambda's own frame would join the traceback); use log, drop:X or collect`,
+        );
+      }
       break;
+    }
     case "dict":
       if ((args.length - 1) % 2 !== 0) throw new HeapValueError(`${where}: dict needs key value pairs`);
       for (let i = 1; i < args.length; i += 2) checkShape(args[i]!, "key", where);

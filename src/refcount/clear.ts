@@ -20,18 +20,10 @@
  *   | weakref  | a KeyedRef's key; then the weakref leaves its referent's list and   |
  *   |          | its callback is dropped (clear_weakref)                              |
  */
-import {
-  clearWeakref,
-  KEYED_REF_TYPE,
-  Kind,
-  takeWeakrefCallback,
-  typeIdOf,
-  typeInfo,
-  WR_KEY,
-} from "../object/index.js";
+import { clearWeakref, KEYED_REF_TYPE, Kind, typeIdOf, typeInfo, WR_KEY } from "../object/index.js";
 import { dictClear, listClear } from "./containers.js";
 import type { RefcountHeap } from "./heap.js";
-import { clearInstance, clearSlot } from "./refcount.js";
+import { clearInstance, clearSlot, dropWeakrefCallback } from "./refcount.js";
 
 /** True if objects of this type have a clear (CPython's tp_clear != NULL). */
 export function typeHasClear(h: RefcountHeap, id: number): boolean {
@@ -61,7 +53,7 @@ export function clearObject(h: RefcountHeap, o: number): void {
     case Kind.WeakProxy:
       if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
       clearWeakref(h, o);
-      takeWeakrefCallback(h, o);
+      dropWeakrefCallback(h, o);
       return;
     default:
   }

@@ -35,4 +35,12 @@ export {
   tupleSetItem,
 } from "./containers.js";
 export { printUnraisable, RefcountHeap, TRASH_UNWIND_LEVEL, type UnraisableHook } from "./heap.js";
-export { clearSlot, dealloc, decref, decrefFast, getrefcount, incref } from "./refcount.js";
+export {
+  clearSlot,
+  dealloc,
+  decref,
+  decrefFast,
+  dropWeakrefCallback,
+  getrefcount,
+  incref,
+} from "./refcount.js";

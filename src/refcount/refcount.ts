@@ -565,9 +565,15 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
     clearSlot(h, o + WR_KEY);
   }
   clearWeakref(h, o);
-  takeWeakrefCallback(h, o);
+  dropWeakrefCallback(h, o);
   freeUntracked(h, o);
   if (keyed) trashEnd(h);
+}
+
+/** Py_CLEAR(wr_callback): the weakref forgets its callback; a heap callback's reference is released. */
+export function dropWeakrefCallback(h: RefcountHeap, wr: number): void {
+  const callback = takeWeakrefCallback(h, wr);
+  if (typeof callback === "number") decref(h, callback);
 }
 
 /** None, True, False and () are never freed: reaching zero means references were over-released. */

@@ -20,6 +20,7 @@ import {
   typeIdOf,
   typeInfo,
   type WeakrefCallback,
+  type WeakrefCallbackValue,
   WR_KEY,
   weaklistHead,
   weakrefInsertAfter,
@@ -45,6 +46,20 @@ function checkReferent(h: ObjectHeap, o: number, op: string): void {
   if (!isWeakrefable(h, o)) throw notWeakrefable(typeInfo(h, typeIdOf(h, o)).name);
 }
 
+/**
+ * A callback as weakref___new__ takes it: None means none; a heap object is held by the weakref
+ * (any object: one that cannot be called fails when the referent dies, as in CPython).
+ */
+function checkCallback(
+  h: ObjectHeap,
+  callback: WeakrefCallbackValue | null,
+  op: string,
+): WeakrefCallbackValue | null {
+  if (typeof callback !== "number") return callback;
+  if (h.checked) checkObject(h, callback, op);
+  return callback === NONE ? null : callback;
+}
+
 /** Throws unless `wr` is a weakref (or, with `proxyOnly`, a proxy). */
 function checkWeakref(h: ObjectHeap, wr: number, proxyOnly: boolean, op: string): void {
   if (h.checked) checkObject(h, wr, op);
@@ -58,8 +73,9 @@ function checkWeakref(h: ObjectHeap, wr: number, proxyOnly: boolean, op: string)
  * weakref.ref(o, callback): a new reference to a weakref to `o`. Without a callback this is `o`'s
  * basic ref, shared: an existing one is returned (with a new reference).
  */
-export function newRef(h: ObjectHeap, o: number, callback: WeakrefCallback | null = null): number {
+export function newRef(h: ObjectHeap, o: number, callback: WeakrefCallbackValue | null = null): number {
   checkReferent(h, o, "weakref.ref");
+  callback = checkCallback(h, callback, "weakref.ref");
   if (callback === null) {
     const existing = basicRef(h, o);
     if (existing !== 0) {
@@ -93,8 +109,9 @@ export function newKeyedRef(
 }
 
 /** weakref.proxy(o, callback): like newRef, for proxies (the basic proxy is shared). */
-export function newProxy(h: RefcountHeap, o: number, callback: WeakrefCallback | null = null): number {
+export function newProxy(h: RefcountHeap, o: number, callback: WeakrefCallbackValue | null = null): number {
   checkReferent(h, o, "weakref.proxy");
+  callback = checkCallback(h, callback, "weakref.proxy");
   if (callback === null) {
     const existing = basicProxy(h, o);
     if (existing !== 0) {

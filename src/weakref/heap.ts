@@ -5,17 +5,22 @@
  */
 import {
   clearWeakref,
+  describe,
   gcLinkTuple,
   gcUnlinkTuple,
   increfRaw,
+  Kind,
   refcnt,
   takeWeakrefCallback,
-  type WeakrefCallback,
+  typeIdOf,
+  typeInfo,
+  type WeakrefCallbackValue,
   weaklistHead,
   weakrefHasCallback,
   weakrefNext,
 } from "../object/index.js";
 import { decref, RefcountHeap } from "../refcount/index.js";
+import { HeapTypeError } from "../util/index.js";
 
 export class WeakrefHeap extends RefcountHeap {
   /** ObjectHeap.callEq, holding a reference to both keys while the hook runs. */
@@ -55,6 +60,7 @@ export class WeakrefHeap extends RefcountHeap {
       const callback = takeWeakrefCallback(this, wr);
       clearWeakref(this, wr);
       if (callback !== undefined && refcnt(this, wr) > 0) callWeakrefCallback(this, wr, callback);
+      if (typeof callback === "number") decref(this, callback); // after the call, as handle_callback's caller
       return;
     }
     // Several: CPython gathers (weakref, callback) pairs in a tuple of 2 × count items, whose
@@ -63,7 +69,7 @@ export class WeakrefHeap extends RefcountHeap {
     for (let p = wr; p !== 0; p = weakrefNext(this, p)) count++;
     gcLinkTuple(this, 2 * count);
     const held: number[] = [];
-    const callbacks: (WeakrefCallback | undefined)[] = [];
+    const callbacks: (WeakrefCallbackValue | undefined)[] = [];
     while (wr !== 0) {
       const next = weakrefNext(this, wr);
       const callback = takeWeakrefCallback(this, wr);
@@ -71,6 +77,8 @@ export class WeakrefHeap extends RefcountHeap {
         increfRaw(this, wr);
         held.push(wr);
         callbacks.push(callback);
+      } else if (typeof callback === "number") {
+        decref(this, callback); // a dying weakref's callback is dropped at once
       }
       clearWeakref(this, wr);
       wr = next;
@@ -79,23 +87,42 @@ export class WeakrefHeap extends RefcountHeap {
       const callback = callbacks[i];
       if (callback !== undefined) callWeakrefCallback(this, held[i]!, callback);
     }
-    // The tuple is released: its items last to first.
-    for (let i = held.length - 1; i >= 0; i--) decref(this, held[i]!);
+    // The tuple is released: its items last to first (each pair's callback, then its weakref).
+    for (let i = held.length - 1; i >= 0; i--) {
+      const callback = callbacks[i];
+      if (typeof callback === "number") decref(this, callback);
+      decref(this, held[i]!);
+    }
     gcUnlinkTuple(this, 2 * count);
   }
 }
 
 /**
  * Calls `callback(wr)` holding a reference to `wr` for the call (as the callee's frame would);
- * an exception goes to the unraisable hook and is not propagated.
+ * an exception goes to the unraisable hook and is not propagated. A heap callback is called
+ * through its kind's `call` hook; an object without one raises "not callable" there, as CPython's.
  */
-export function callWeakrefCallback(h: RefcountHeap, wr: number, callback: WeakrefCallback): void {
+export function callWeakrefCallback(h: RefcountHeap, wr: number, callback: WeakrefCallbackValue): void {
   increfRaw(h, wr);
   try {
-    callback(wr);
+    if (typeof callback === "number") callHeapCallback(h, callback, wr);
+    else callback(wr);
   } catch (error) {
-    h.unraisableHook(error, `<weakref callback ${callback.name === "" ? "<anonymous>" : callback.name}>`);
+    const name =
+      typeof callback === "number"
+        ? describe(h, callback)
+        : callback.name === ""
+          ? "<anonymous>"
+          : callback.name;
+    h.unraisableHook(error, `<weakref callback ${name}>`);
   } finally {
     decref(h, wr);
   }
+}
+
+function callHeapCallback(h: RefcountHeap, callback: number, wr: number): void {
+  const id = typeIdOf(h, callback);
+  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
+  call(callback, wr);
 }

@@ -262,7 +262,30 @@ describe("runScenario", () => {
     expect(() => parseScenario("setitem d None 1\n")).toThrow(/not a key/);
     expect(() => parseScenario("class C\nnew c C\nset c.if 1\n")).toThrow(/keyword/);
     expect(() => parseScenario("class C\nclass C\n")).toThrow(/declared twice/);
+    expect(() => parseScenario("class C weak\nnew c C\nref w c lambda collect drop:c\n")).not.toThrow();
+    expect(() => parseScenario("class C weak\nnew c C\nref w c lambda throw\n")).toThrow(
+      /lambda callback cannot throw/,
+    );
   });
+
+  it.skipIf(noPython)(
+    "a lambda callback garbage with its weakref is collected: collect() returns 3, as CPython's",
+    async () => {
+      const lines = [
+        "class A weak",
+        "disable",
+        "new a A",
+        "set a.me a",
+        "ref w a lambda",
+        "set a.wr w",
+        "del w a",
+        "collect",
+      ];
+      const [py, ts] = await both(lines);
+      expect(ts).toEqual(py);
+      expect(ts).toContain("collect 2 -> 3");
+    },
+  );
 
   for (const [name, lines] of Object.entries(SCENARIOS)) {
     it.skipIf(noPython)(`matches CPython: ${name}`, async () => {

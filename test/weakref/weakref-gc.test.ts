@@ -90,6 +90,58 @@ describe("handle_weakrefs: the referent is cyclic garbage", () => {
     expectSound(h);
   });
 
+  it("#57 with a heap callable: the lambda is garbage with a and its weakref (3, as CPython)", async () => {
+    const { h, C } = weakHeap();
+    const L: string[] = [];
+    // A function object as a runtime author would define it: a user kind with a call hook.
+    const Fn = h.defineKind({ name: "function", call: () => L.push("cb") });
+    const a = core.newInstance(h, C.id);
+    selfRef(h, a);
+    const lambda = core.newObject(h, Fn.id);
+    const wr = newRef(h, a, lambda);
+    core.decref(h, lambda); // the weakref holds the only reference
+    expect(core.getrefcount(h, lambda)).toBe(1);
+    setAttr(h, a, "wr", wr);
+    drop(h, wr, a);
+    const out = pr(core.gc.collect(h), L);
+    expect(out).toBe(
+      await python(
+        "import gc, weakref\ngc.disable(); gc.collect(); L=[]; C=type('C',(),{})\na=C(); a.me=a; a.wr=weakref.ref(a, lambda w: L.append('cb')); del a; print(gc.collect(), L)",
+      ),
+    );
+    expect(out).toBe("3 []");
+    expectSound(h);
+  });
+
+  it("a heap callable callback is called with the weakref when its referent dies, then released", async () => {
+    const { h, C } = weakHeap();
+    const calls: number[] = [];
+    const Fn = h.defineKind({ name: "function", call: (_self, w) => calls.push(w as number) });
+    const a = core.newInstance(h, C.id);
+    const fns = [core.newObject(h, Fn.id), core.newObject(h, Fn.id)];
+    const wrs = fns.map((f) => newRef(h, a, f));
+    for (const f of fns) expect(core.getrefcount(h, f)).toBe(2);
+    // gc.get_referents(wr) is [callback], as CPython's gc_traverse visits wr_callback.
+    expect(core.traverse(h, wrs[0]!)).toBe(1);
+    expect(h.edges[0]).toBe(fns[0]);
+    core.decref(h, a); // both callbacks run, newest first, each with its weakref
+    expect(calls).toEqual([wrs[1], wrs[0]]);
+    for (const f of fns) expect(core.getrefcount(h, f)).toBe(1);
+    // A dead weakref's callback was dropped; an object that cannot be called is reported.
+    const b = core.newInstance(h, C.id);
+    const notCallable = core.newList(h);
+    const r = newRef(h, b, notCallable);
+    const seen: string[] = [];
+    h.unraisableHook = (e, where) => seen.push(`${where}: ${(e as Error).message}`);
+    core.decref(h, b);
+    expect(seen).toEqual([
+      expect.stringMatching(/^<weakref callback .*list.*>: 'list' object is not callable$/),
+    ]);
+    expect(core.getrefcount(h, notCallable)).toBe(1);
+    for (const o of [...fns, ...wrs, r, notCallable]) core.decref(h, o);
+    expectSound(h);
+  });
+
   it("#58: a weakref freed by its own callback counts as collected", async () => {
     const { h, C } = weakHeap();
     const d = core.newDict(h);
