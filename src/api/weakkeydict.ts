@@ -193,13 +193,28 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     }
   }
 
-  /** d.update(entries): [key, value] pairs (another WeakKeyDictionary, a Map…). */
-  update(entries: Iterable<readonly [K, Value]>): void {
+  /** d.update(entries): [key, value] pairs (another WeakKeyDictionary, a Map…); returns the dictionary, so it is also `d |= entries` (`__ior__`). */
+  update(entries: Iterable<readonly [K, Value]>): this {
     scoped(this.core, () => {
       for (const [key, value] of entryPairs(entries, "WeakKeyDictionary.update")) {
         this.#store(key as Value, value, "WeakKeyDictionary.update");
       }
     });
+    return this;
+  }
+
+  /**
+   * d | other (`__or__`): a new WeakKeyDictionary, a copy of this one updated with `other` (the
+   * caller disposes it). `other | d` (`__ror__`) is `heap.weakref.WeakKeyDictionary(other).update(d)`.
+   */
+  union(other: Iterable<readonly [K, Value]>): WeakKeyDictionary<K> {
+    const c = this.copy();
+    try {
+      return c.update(other);
+    } catch (error) {
+      c.dispose();
+      throw error;
+    }
   }
 
   /** d.copy(): a new WeakKeyDictionary with the live entries (the caller disposes it). */

@@ -229,8 +229,11 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
     return this.#wrap(v);
   }
 
-  /** d.update(entries): [key, value] pairs (another weak dictionary, a Map…) or an object's properties. */
-  update(entries: WeakEntries<Key, V>): void {
+  /**
+   * d.update(entries): [key, value] pairs (another weak dictionary, a Map…) or an object's
+   * properties. Returns the dictionary, so it is also `d |= entries` (`__ior__`).
+   */
+  update(entries: WeakEntries<Key, V>): this {
     const core = this.core;
     core.commitIfPending("update");
     scoped(core, () => {
@@ -239,6 +242,21 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
         this.#store(core.data("update"), key, o, "WeakValueDictionary.update");
       }
     });
+    return this;
+  }
+
+  /**
+   * d | other (`__or__`): a new WeakValueDictionary, a copy of this one updated with `other`
+   * (the caller disposes it). `other | d` (`__ror__`) is `heap.weakref.WeakValueDictionary(other).update(d)`.
+   */
+  union(other: WeakEntries<Key, V>): WeakValueDictionary<V> {
+    const c = this.copy();
+    try {
+      return c.update(other);
+    } catch (error) {
+      c.dispose();
+      throw error;
+    }
   }
 
   /** d.copy(): a new WeakValueDictionary with the live entries (the caller disposes it). */

@@ -9,6 +9,7 @@ import {
   type Heap,
   HeapTypeError,
   HeapValueError,
+  type InstanceOf,
   type KeyedRefHandle,
   type Value,
   type WeakRefHandle,
@@ -248,6 +249,64 @@ describe("WeakValueDictionary", () => {
         "print(list(e.keys()), [nm(v) for v in d.values()])\n" +
         "del d['p']; print(list(d.keys()), len(e))\n" +
         "e.clear(); print(len(e), len(d))",
+    );
+    expect(out).toBe(expected);
+    sound(h);
+  });
+
+  it("test_weak_valued_union_operators: union() is `|`, update() returns the dictionary (`|=`), in CPython's order", async () => {
+    const h = heap();
+    const C = classC(h);
+    const out = h.scope(() => {
+      const [a, b, c] = [C.new(), C.new(), C.new()];
+      const names: [Handle, string][] = [
+        [a, "a"],
+        [b, "b"],
+        [c, "c"],
+      ];
+      const name = (v: Value): string => names.find(([o]) => o.is(v))?.[1] ?? "?";
+      const show = (d: { entries(): Iterable<readonly [Value, Value]> }) =>
+        `{${[...d.entries()].map(([k, v]) => `${py(k)}: ${name(v)}`).join(", ")}}`;
+      const wvd1 = h.weakref.WeakValueDictionary([[1, a]]);
+      const wvd2 = h.weakref.WeakValueDictionary([
+        [1, b],
+        [2, a],
+      ]);
+      const wvd3 = wvd1.copy();
+      const d1: [number, InstanceOf<typeof C>][] = [
+        [1, c],
+        [3, b],
+      ];
+      const pairs: [number, InstanceOf<typeof C>][] = [
+        [5, c],
+        [6, b],
+      ];
+      const lines: string[] = [];
+      const tmp1 = wvd1.union(wvd2.entries()); // wvd1 | wvd2
+      lines.push(show(tmp1));
+      expect(wvd1.update(wvd2.entries())).toBe(wvd1); // wvd1 |= wvd2
+      lines.push(show(wvd1));
+      const tmp2 = wvd2.union(d1); // wvd2 | d1
+      lines.push(show(tmp2));
+      wvd2.update(d1);
+      lines.push(show(wvd2));
+      const tmp3 = wvd3.copy().update(pairs); // tmp3 = wvd3.copy(); tmp3 |= pairs
+      lines.push(show(tmp3));
+      const tmp4 = h.weakref.WeakValueDictionary(d1).update(wvd3.entries()); // d1 | wvd3 (__ror__)
+      lines.push(show(tmp4));
+      for (const d of [wvd1, wvd2, wvd3, tmp1, tmp2, tmp3, tmp4]) d.dispose();
+      return lines.join("\n");
+    });
+    const expected = await python(
+      "import weakref; C=type('C',(),{}); a=C(); b=C(); c=C(); n={id(a):'a', id(b):'b', id(c):'c'}\n" +
+        "show=lambda d: '{' + ', '.join(repr(k) + ': ' + n[id(v)] for k, v in d.items()) + '}'\n" +
+        "wvd1 = weakref.WeakValueDictionary({1: a}); wvd2 = weakref.WeakValueDictionary({1: b, 2: a})\n" +
+        "wvd3 = wvd1.copy(); d1 = {1: c, 3: b}; pairs = [(5, c), (6, b)]\n" +
+        "tmp1 = wvd1 | wvd2; print(show(tmp1)); assert type(tmp1) is weakref.WeakValueDictionary\n" +
+        "wvd1 |= wvd2; print(show(wvd1))\n" +
+        "tmp2 = wvd2 | d1; print(show(tmp2)); wvd2 |= d1; print(show(wvd2))\n" +
+        "tmp3 = wvd3.copy(); tmp3 |= pairs; print(show(tmp3))\n" +
+        "tmp4 = d1 | wvd3; print(show(tmp4)); assert type(tmp4) is weakref.WeakValueDictionary",
     );
     expect(out).toBe(expected);
     sound(h);
@@ -608,6 +667,65 @@ describe("WeakKeyDictionary", () => {
     );
     wv.dispose();
     d.dispose();
+    sound(h);
+  });
+
+  it("test_weak_keyed_union_operators: union() is `|`, update() returns the dictionary (`|=`), in CPython's order", async () => {
+    const h = heap();
+    const C = classC(h);
+    const out = h.scope(() => {
+      const [o1, o2, o3] = [C.new(), C.new(), C.new()];
+      const names: [Handle, string][] = [
+        [o1, "o1"],
+        [o2, "o2"],
+        [o3, "o3"],
+      ];
+      const name = (v: Value): string => names.find(([o]) => o.is(v))?.[1] ?? "?";
+      const show = (d: { entries(): Iterable<readonly [Value, Value]> }) =>
+        `{${[...d.entries()].map(([k, v]) => `${name(k)}: ${py(v)}`).join(", ")}}`;
+      const wkd1 = h.weakref.WeakKeyDictionary<Handle>([[o1, 1]]);
+      const wkd2 = h.weakref.WeakKeyDictionary<Handle>([
+        [o1, 3],
+        [o2, 4],
+      ]);
+      const wkd3 = wkd1.copy();
+      const d1: [Handle, number][] = [
+        [o2, 5],
+        [o3, 6],
+      ];
+      const pairs: [Handle, number][] = [
+        [o2, 7],
+        [o3, 8],
+      ];
+      const lines: string[] = [];
+      const tmp1 = wkd1.union(wkd2.entries() as Iterable<readonly [Handle, Value]>); // wkd1 | wkd2
+      lines.push(show(tmp1));
+      expect(wkd1.update(wkd2.entries() as Iterable<readonly [Handle, Value]>)).toBe(wkd1);
+      lines.push(show(wkd1));
+      const tmp2 = wkd2.union(d1);
+      lines.push(show(tmp2));
+      wkd2.update(d1);
+      lines.push(show(wkd2));
+      const tmp3 = wkd3.copy().update(pairs);
+      lines.push(show(tmp3));
+      const tmp4 = h.weakref
+        .WeakKeyDictionary<Handle>(d1)
+        .update(wkd3.entries() as Iterable<readonly [Handle, Value]>);
+      lines.push(show(tmp4));
+      for (const d of [wkd1, wkd2, wkd3, tmp1, tmp2, tmp3, tmp4]) d.dispose();
+      return lines.join("\n");
+    });
+    const expected = await python(
+      "import weakref; C=type('C',(),{}); o1=C(); o2=C(); o3=C(); n={id(o1):'o1', id(o2):'o2', id(o3):'o3'}\n" +
+        "show=lambda d: '{' + ', '.join(n[id(k)] + ': ' + repr(v) for k, v in d.items()) + '}'\n" +
+        "wkd1 = weakref.WeakKeyDictionary({o1: 1}); wkd2 = weakref.WeakKeyDictionary({o1: 3, o2: 4})\n" +
+        "wkd3 = wkd1.copy(); d1 = {o2: 5, o3: 6}; pairs = [(o2, 7), (o3, 8)]\n" +
+        "tmp1 = wkd1 | wkd2; print(show(tmp1)); wkd1 |= wkd2; print(show(wkd1))\n" +
+        "tmp2 = wkd2 | d1; print(show(tmp2)); wkd2 |= d1; print(show(wkd2))\n" +
+        "tmp3 = wkd3.copy(); tmp3 |= pairs; print(show(tmp3))\n" +
+        "tmp4 = d1 | wkd3; print(show(tmp4)); assert type(tmp4) is weakref.WeakKeyDictionary",
+    );
+    expect(out).toBe(expected);
     sound(h);
   });
 
