@@ -24,8 +24,9 @@ import {
   type VerifyReport,
   verifyHeap,
 } from "../object/index.js";
-import { getrefcount } from "../refcount/index.js";
+import { decref, getrefcount, incref } from "../refcount/index.js";
 import { HeapTypeError } from "../util/index.js";
+import { weakrefModule } from "../weakref/index.js";
 
 /**
  * Options for `new Engine(options)`, all optional: `checked` (validate every address and poison
@@ -58,15 +59,33 @@ export class Engine extends GcHeap {
 }
 
 /**
- * Calls `o` (PyObject_Call): runs its kind's `call` hook with `o` and `args` and returns what the
- * hook returns. A TypeError (WRONG_TYPE) when the object's type has no call hook.
+ * Calls `o` (PyObject_Call): runs the `call` hook of its class or kind with `o` and `args` and
+ * returns what the hook returns. A proxy to such an object is callable too (CPython's
+ * CallableProxyType): the call goes to its referent, held meanwhile, and fails with
+ * HeapReferenceError once the referent is dead. A TypeError (WRONG_TYPE) when nothing is callable.
  */
 export function callObject(h: Engine, o: number, ...args: unknown[]): unknown {
   if (h.checked) checkObject(h, o, "callObject");
   const id = typeIdOf(h, o);
-  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  if (h.typeKind[id] === Kind.WeakProxy) {
+    const r = weakrefModule.proxyReferent(h, o);
+    if (callHook(h, r) !== undefined) {
+      incref(h, r);
+      try {
+        return callObject(h, r, ...args);
+      } finally {
+        decref(h, r);
+      }
+    }
+  }
+  const call = callHook(h, o);
   if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
   return call(o, ...args);
+}
+
+function callHook(h: Engine, o: number): ((obj: number, ...args: unknown[]) => unknown) | undefined {
+  const id = typeIdOf(h, o);
+  return h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
 }
 
 /** Python's sys.getrefcount(o): the true count plus one, for the reference the call's argument holds. */

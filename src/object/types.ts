@@ -60,6 +60,8 @@ export interface ClassSpec {
    * such an object: the object and everything it reaches go to gc.garbage as uncollectable.
    */
   readonly legacyFinalize?: Finalizer;
+  /** `__call__`: what `callObject(h, obj, ...args)` runs for an instance (as a user kind's `call`). */
+  readonly call?: (obj: number, ...args: unknown[]) => unknown;
 }
 
 /**
@@ -136,7 +138,7 @@ export interface TypeInfo {
   readonly dataOffset: number;
   /** Whether objects have a variable-size part (its length at +8: ITEMS_COUNT). */
   readonly items: boolean;
-  /** A user kind's hooks; null for classes and the built-in types. */
+  /** A user kind's hooks (a class's `call` only); null for the built-in types and classes without one. */
   readonly hooks: KindHooks | null;
 }
 
@@ -264,6 +266,9 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   if (typeof spec.name !== "string" || spec.name.length === 0) {
     throw new HeapValueError("a class needs a non-empty name");
   }
+  if (spec.call !== undefined && typeof spec.call !== "function") {
+    throw new HeapTypeError(`class ${spec.name}: 'call' must be a function`);
+  }
   const fields = [...(spec.fields ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const fieldIndex = new Map<string, number>();
   fields.forEach((f, i) => {
@@ -300,7 +305,7 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     data: [],
     dataOffset: -1,
     items: false,
-    hooks: null,
+    hooks: spec.call === undefined ? null : { call: spec.call },
   };
   register(h, info);
   return info;

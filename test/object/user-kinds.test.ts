@@ -400,3 +400,44 @@ describe("user kinds: bad specs and bad calls", () => {
     expectSound(h);
   });
 });
+
+describe("callable classes and proxies (CPython's CallableProxyType)", () => {
+  it("test_callable_proxy: a proxy to a callable object is callable; the call reaches the referent", () => {
+    const h = new core.Engine({ checked: true });
+    const bar = core.newStr(h, "bar");
+    // class Callable: bar = None; def __call__(self, x): self.bar = x
+    const Callable = h.defineClass({
+      name: "Callable",
+      dynamic: true,
+      weakrefable: true,
+      call: (self, ...args) => {
+        if (args.length !== 1)
+          throw new core.HeapTypeError(
+            `__call__() takes 2 positional arguments but ${args.length + 1} were given`,
+          );
+        const s = core.newStr(h, args[0] as string);
+        core.setAttr(h, self, bar, s, true);
+        core.decref(h, s);
+      },
+    });
+    const o = core.newInstance(h, Callable.id);
+    const ref1 = core.weakref.newProxy(h, o);
+    const barOf = () =>
+      core.strValue(h, core.slotRef(h, core.getAttrSlot(h, core.weakref.proxyReferent(h, ref1), bar)));
+    core.callObject(h, ref1, "twinkies!");
+    expect(barOf()).toBe("twinkies!");
+    core.callObject(h, ref1, "Splat.");
+    expect(barOf()).toBe("Splat.");
+    expect(() => core.callObject(h, ref1)).toThrow(core.HeapTypeError); // too few arguments
+    expect(() => core.callObject(h, ref1, 1, 2, 3)).toThrow(core.HeapTypeError); // too many
+    // A proxy to something that cannot be called is not callable; a dead referent is a ReferenceError.
+    const P = h.defineClass({ name: "P", weakrefable: true });
+    const p = core.newInstance(h, P.id);
+    const proxyP = core.weakref.newProxy(h, p);
+    expect(() => core.callObject(h, proxyP)).toThrow("'weakref.ProxyType' object is not callable");
+    core.decref(h, o);
+    expect(() => core.callObject(h, ref1, "x")).toThrow(core.HeapReferenceError);
+    for (const x of [ref1, proxyP, p, bar]) core.decref(h, x);
+    expectSound(h);
+  });
+});
