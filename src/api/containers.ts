@@ -93,6 +93,28 @@ export function* entryPairs<K, V>(
  * The value slot for `key` in dict `d`, or 0. A string key is looked up as is (no str is made), so
  * reading a dict works on a full heap.
  */
+/**
+ * Mapping.__eq__ for a mapping of `size` entries read through `get`: `other`'s pairs (a weak
+ * dictionary, a Map, pairs, or an object's properties, with distinct keys) are the same keys with
+ * the same values, as `dict(self.items()) == dict(other.items())`. Values compare as `==` does for
+ * objects without `__eq__`: objects by identity, numbers, strings and booleans by value.
+ */
+export function mappingEquals(
+  size: number,
+  get: (key: Key) => Value | undefined,
+  other: Iterable<readonly [Key, Value]> | Readonly<Record<string, Value>>,
+  op: string,
+): boolean {
+  let n = 0;
+  for (const [k, v] of entryPairs(other, op)) {
+    n++;
+    const mine = get(k);
+    if (mine === undefined) return false;
+    if (mine instanceof Handle ? !mine.is(v) : mine !== v) return false;
+  }
+  return n === size;
+}
+
 export function dictValueSlot(host: HandleHost, d: number, key: Key, op: string): number {
   if (typeof key === "string") return dictGetSlotString(host.engine, d, key);
   let p = 0;

@@ -12,15 +12,16 @@ import {
   decref,
   dictDelItem,
   dictGetSlot,
+  dictPop,
   dictSetItem,
   listDelItem,
   listItemSlot,
 } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
-import { entryPairs } from "./containers.js";
+import { entryPairs, mappingEquals } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
-import { allOrNothing, type Handle, storeValue, type Value } from "./handle.js";
+import { allOrNothing, Handle, storeValue, type Value } from "./handle.js";
 import {
   containsWeakly,
   DICT_CHANGED,
@@ -146,15 +147,14 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
     const e = core.engine;
     this.core.dirtyLen = true;
     return withTempRef(core, key, "WeakKeyDictionary.pop", (wr) => {
-      const d = core.data("pop");
-      const p = dictGetSlot(e, d, wr, true);
-      if (p === 0) {
+      // One lookup, as dict.pop: a key's eq hook runs once.
+      const popped = dictPop(e, core.data("pop"), wr, true);
+      if (popped === null) {
         if (rest.length > 0) return rest[0] as D;
         throw keyError(weakrefRepr(e, wr));
       }
-      const value = core.ctx.decodeOwned(p); // the entry's reference goes with it
-      dictDelItem(e, d, wr, true);
-      return value;
+      const [v, vIsRef] = popped; // the entry's reference goes with it
+      return vIsRef ? core.ctx.decodeOwnedObject(v) : v;
     });
   }
 
@@ -201,6 +201,19 @@ export class WeakKeyDictionary<K extends Handle = Handle> extends WeakContainer 
       }
     });
     return this;
+  }
+
+  /** d == other (Mapping.__eq__): the same keys with the same values (see mappingEquals). */
+  equals(other: Iterable<readonly [Value, Value]>): boolean {
+    return mappingEquals(
+      this.size,
+      (k) =>
+        k instanceof Handle && weakrefModule.isWeakrefable(this.core.engine, k.address)
+          ? this.get(k as K)
+          : undefined,
+      other,
+      "WeakKeyDictionary.equals",
+    );
   }
 
   /**

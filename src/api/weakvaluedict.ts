@@ -13,7 +13,7 @@ import {
 } from "../object/index.js";
 import { decref, dictDelItem, dictDelItemString, dictGetSlot, dictSetItem } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
-import { dictValueSlot, entryPairs, type Key } from "./containers.js";
+import { dictValueSlot, entryPairs, type Key, mappingEquals } from "./containers.js";
 import type { HeapContext } from "./context.js";
 import type { Engine } from "./engine.js";
 import { allOrNothing, type Handle, type Value, withValue } from "./handle.js";
@@ -243,6 +243,11 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
       }
     });
     return this;
+  }
+
+  /** d == other (Mapping.__eq__): the same keys with the same values (see mappingEquals). */
+  equals(other: Iterable<readonly [Key, Value]> | Readonly<Record<string, Value>>): boolean {
+    return mappingEquals(this.size, (k) => this.get(k), other, "WeakValueDictionary.equals");
   }
 
   /**

@@ -211,11 +211,12 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
   if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
   if (ka === Kind.Weakref && kb === Kind.Weakref) {
-    // weakref_richcompare: live referents compare as themselves (a user kind's eq included).
-    if (weakrefsEqual(h, a, b)) return true;
+    // weakref_richcompare: live referents compare as themselves, through PyObject_RichCompare,
+    // which has no identity shortcut: a user kind's eq runs even for the same referent.
     const ra = weakrefReferent(h, a);
     const rb = weakrefReferent(h, b);
-    return ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true) && userKeysEqual(h, ra, true, rb, true);
+    if (ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
+    return weakrefsEqual(h, a, b);
   }
   return false;
 }

@@ -57,6 +57,9 @@ import {
   sharedKeyLookupString,
   sharedKeyStr,
   slotIsNull,
+  slotIsRef,
+  slotNumber,
+  slotRef,
   slotRefOrZero,
   splitKeysClass,
   splitKeysKind,
@@ -403,6 +406,30 @@ export function dictDelItem(h: RefcountHeap, d: number, k: number, kIsRef: boole
     if (kIsRef) checkObject(h, k, "dictDelItem");
   }
   return tableDel(h, d, k, kIsRef);
+}
+
+/**
+ * d.pop(k) with one lookup, as _PyDict_Pop does (a user kind's eq hook runs once): null when the
+ * key is absent; otherwise the entry is removed, the key's reference released, and the value's
+ * handed to the caller as [v, isRef].
+ */
+export function dictPop(h: RefcountHeap, d: number, k: number, kIsRef: boolean): [number, boolean] | null {
+  if (h.checked) {
+    checkKind(h, d, Kind.Dict, "a dict", "dictPop");
+    if (kIsRef) checkObject(h, k, "dictPop");
+  }
+  if (dictTable(h, d) === 0) return null;
+  const hash = keyHash(h, k, kIsRef);
+  const ix = tableLookup(h, d, k, kIsRef, hash);
+  if (ix < 0) return null;
+  const t = dictTable(h, d);
+  const e = tableEntry(h, t, ix);
+  const oldK = slotRefOrZero(h, e + E_KEY);
+  const vIsRef = slotIsRef(h, e + E_VALUE);
+  const v = vIsRef ? slotRef(h, e + E_VALUE) : slotNumber(h, e + E_VALUE);
+  tableDelete(h, t, ix, hash);
+  if (oldK !== 0) decref(h, oldK);
+  return [v, vIsRef];
 }
 
 /**

@@ -14,6 +14,7 @@ export {
   dictDelItemString,
   dictGetSlot,
   dictGetSlotString,
+  dictPop,
   dictSetItem,
   fieldItemSlot,
   getAttrSlot,

@@ -312,6 +312,49 @@ describe("WeakValueDictionary", () => {
     sound(h);
   });
 
+  it("equals() is Mapping.__eq__: the same keys with the same values, against another dictionary or pairs", async () => {
+    const h = heap();
+    const C = classC(h);
+    const out = h.scope(() => {
+      const [a, b, c] = [C.new(), C.new(), C.new()];
+      const d1 = h.weakref.WeakValueDictionary([
+        [1, a],
+        [2, b],
+      ]);
+      const d2 = h.weakref.WeakValueDictionary([
+        [2, b],
+        [1, a],
+      ]);
+      const d3 = h.weakref.WeakValueDictionary([
+        [1, a],
+        [2, c],
+      ]);
+      const k = h.weakref.WeakKeyDictionary<Handle>([[a, 1]]);
+      const line = [
+        d1.equals(d2),
+        d1.equals(d3),
+        d1.equals([
+          [1, a],
+          [2, b],
+        ]),
+        d1.equals([[1, a]]),
+        k.equals([[a, 1]]),
+        k.equals([[a, 2]]),
+        k.equals(d1),
+      ].map(py);
+      for (const d of [d1, d2, d3, k]) d.dispose();
+      return line.join(" ");
+    });
+    const expected = await python(
+      "import weakref; C=type('C',(),{}); a=C(); b=C(); c=C()\n" +
+        "d1=weakref.WeakValueDictionary([(1, a), (2, b)]); d2=weakref.WeakValueDictionary([(2, b), (1, a)])\n" +
+        "d3=weakref.WeakValueDictionary([(1, a), (2, c)]); k=weakref.WeakKeyDictionary([(a, 1)])\n" +
+        "print(d1 == d2, d1 == d3, d1 == {1: a, 2: b}, d1 == {1: a}, k == {a: 1}, k == {a: 2}, k == d1)",
+    );
+    expect(out).toBe(expected);
+    sound(h);
+  });
+
   it("len() during a suspended iteration commits, and the iterator then throws (CPython's quirk)", async () => {
     const h = heap();
     const C = classC(h);
