@@ -76,6 +76,7 @@ export {
   dictDelItemString,
   dictGetSlot,
   dictGetSlotString,
+  dictPop,
   dictSetItem,
   fieldItemSlot,
   getAttrSlot,
