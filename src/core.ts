@@ -65,6 +65,7 @@ export {
   typeIdOf,
   type VerifyReport,
   type WeakrefCallback,
+  type WeakrefCallbackValue,
 } from "./object/index.js";
 export {
   clearField,
