@@ -271,7 +271,10 @@ function tableAdd(
 }
 
 /**
- * Stores key → value in the table at `t` (0 = none yet); returns the table (maybe reallocated).
+ * Stores key → value in dict `d`'s table (`t`, 0 = none yet). A new key is added (the table maybe
+ * reallocated, and `d` given the new one at once); an existing key's value is replaced, and the
+ * release of the old value may run code that changes `d` (even its table), so nothing is written
+ * to `d` after it.
  * `split` is the class id of a split dict's shared keys (0 for any other table): while a key
  * the class shares is added, the entry records its index; any other new key first makes the
  * dict combined (its keys-kind word str), as CPython's insertion_resize does.
@@ -286,7 +289,7 @@ function tableSet(
   vIsRef: boolean,
   split: number,
   op: string,
-): number {
+): void {
   // Validate everything before the first change: a resize frees the old table.
   if (h.checked) {
     checkValue(h, k, kIsRef, op);
@@ -298,7 +301,7 @@ function tableSet(
     t = dictTable(h, d); // a user kind's eq hook may have changed it
     if (ix >= 0) {
       replaceSlot(h, tableEntry(h, t, ix) + E_VALUE, v, vIsRef, op);
-      return t;
+      return;
     }
   }
   let index = -1;
@@ -306,7 +309,8 @@ function tableSet(
     if (kIsRef && h.typeKind[typeIdOf(h, k)] === Kind.Str) index = sharedKeyLookup(h, split, k);
     if (index < 0) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_STR);
   }
-  return tableAdd(h, t, hash, k, kIsRef, v, vIsRef, index);
+  // No user code runs between the lookup's last read of the table and this store.
+  setDictTable(h, d, tableAdd(h, t, hash, k, kIsRef, v, vIsRef, index));
 }
 
 /** Address of the value slot for `k` in dict `d`, or 0. */
@@ -359,9 +363,7 @@ export function dictSetItem(
   const t = dictTable(h, d);
   const kinds = read32(h, d + DICT_KEYS_KIND);
   const split = (kinds & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT ? splitKeysClass(kinds) : 0;
-  const nt = tableSet(h, d, t, k, kIsRef, v, vIsRef, split, "dictSetItem");
-  // Always written: an eq hook may have freed `t`, and the new table may reuse its block.
-  setDictTable(h, d, nt);
+  tableSet(h, d, t, k, kIsRef, v, vIsRef, split, "dictSetItem");
   if (!kIsRef || h.typeKind[typeIdOf(h, k)] !== Kind.Str) write32(h, d + DICT_KEYS_KIND, DICT_KEYS_GENERAL);
   if (!isTracked(h, d) && (mayBeTracked(h, k, kIsRef) || mayBeTracked(h, v, vIsRef))) gcTrack(h, d);
 }
