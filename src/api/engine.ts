@@ -10,6 +10,7 @@ import type { MemoryOptions } from "../memory/index.js";
 import { formatMallocStats, type MallocStats, mallocStats } from "../memory/index.js";
 import {
   type ClassSpec,
+  callHookOf,
   checkObject,
   defineClass,
   defineKind,
@@ -25,7 +26,6 @@ import {
   verifyHeap,
 } from "../object/index.js";
 import { decref, getrefcount, incref } from "../refcount/index.js";
-import { HeapTypeError } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
 
 /**
@@ -69,7 +69,10 @@ export function callObject(h: Engine, o: number, ...args: unknown[]): unknown {
   const id = typeIdOf(h, o);
   if (h.typeKind[id] === Kind.WeakProxy) {
     const r = weakrefModule.proxyReferent(h, o);
-    if (callHook(h, r) !== undefined) {
+    if (
+      h.typeKind[typeIdOf(h, r)] === Kind.Instance &&
+      typeInfo(h, typeIdOf(h, r)).hooks?.call !== undefined
+    ) {
       incref(h, r);
       try {
         return callObject(h, r, ...args);
@@ -78,14 +81,7 @@ export function callObject(h: Engine, o: number, ...args: unknown[]): unknown {
       }
     }
   }
-  const call = callHook(h, o);
-  if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
-  return call(o, ...args);
-}
-
-function callHook(h: Engine, o: number): ((obj: number, ...args: unknown[]) => unknown) | undefined {
-  const id = typeIdOf(h, o);
-  return h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  return callHookOf(h, o)(o, ...args);
 }
 
 /** Python's sys.getrefcount(o): the true count plus one, for the reference the call's argument holds. */

@@ -138,6 +138,7 @@ export { traverse, traverseValues } from "./traverse.js";
 export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
 export {
   type ClassSpec,
+  callHookOf,
   FieldKind,
   type FieldSpec,
   type Finalizer,

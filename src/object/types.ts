@@ -4,7 +4,7 @@
  * the finalizer. A user class also has a type object in the heap that each instance references,
  * as CPython's heap types do, so `getrefcount(Class)` and `getReferents(instance)` behave alike.
  */
-import { SMALL_REQUEST_THRESHOLD, sizeClassOf } from "../memory/index.js";
+import { read32, SMALL_REQUEST_THRESHOLD, sizeClassOf } from "../memory/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
@@ -389,6 +389,17 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
   };
   register(h, info);
   return info;
+}
+
+/**
+ * The `call` hook of `o`'s class or user kind (tp_call); throws CPython's TypeError
+ * "'X' object is not callable" when it has none.
+ */
+export function callHookOf(h: ObjectHeap, o: number): (obj: number, ...args: unknown[]) => unknown {
+  const id = read32(h, o + 4) & 0xffff;
+  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
+  return call;
 }
 
 /** The TypeInfo of a type id. */

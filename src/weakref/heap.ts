@@ -4,23 +4,20 @@
  * hook from a deallocator, after the finalizer, when the dying object has weakrefs.
  */
 import {
+  callHookOf,
   clearWeakref,
   describe,
   gcLinkTuple,
   gcUnlinkTuple,
   increfRaw,
-  Kind,
   refcnt,
   takeWeakrefCallback,
-  typeIdOf,
-  typeInfo,
   type WeakrefCallbackValue,
   weaklistHead,
   weakrefHasCallback,
   weakrefNext,
 } from "../object/index.js";
 import { decref, RefcountHeap } from "../refcount/index.js";
-import { HeapTypeError } from "../util/index.js";
 
 export class WeakrefHeap extends RefcountHeap {
   /** ObjectHeap.callEq, holding a reference to both keys while the hook runs. */
@@ -105,7 +102,7 @@ export class WeakrefHeap extends RefcountHeap {
 export function callWeakrefCallback(h: RefcountHeap, wr: number, callback: WeakrefCallbackValue): void {
   increfRaw(h, wr);
   try {
-    if (typeof callback === "number") callHeapCallback(h, callback, wr);
+    if (typeof callback === "number") callHookOf(h, callback)(callback, wr);
     else callback(wr);
   } catch (error) {
     const name =
@@ -118,11 +115,4 @@ export function callWeakrefCallback(h: RefcountHeap, wr: number, callback: Weakr
   } finally {
     decref(h, wr);
   }
-}
-
-function callHeapCallback(h: RefcountHeap, callback: number, wr: number): void {
-  const id = typeIdOf(h, callback);
-  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
-  if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
-  call(callback, wr);
 }
