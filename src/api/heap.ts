@@ -25,6 +25,7 @@ import {
   newTuple,
   refcnt,
   slotNumber,
+  WEAK_METHOD_TYPE,
 } from "../object/index.js";
 import { tupleSetItem } from "../refcount/index.js";
 import { type HandleReport, HeapTypeError } from "../util/index.js";
@@ -97,6 +98,7 @@ export class Heap {
     ctx.kindClasses[Kind.Dict] = DictHandle;
     ctx.kindClasses[Kind.Weakref] = WeakRefHandle;
     ctx.kindClasses[KEYED_REF_TYPE] = KeyedRefHandle;
+    ctx.kindClasses[WEAK_METHOD_TYPE] = WeakRefHandle; // its deref() is the instance (super().__call__)
     ctx.kindClasses[Kind.WeakProxy] = ProxyHandle;
     ctx.proxyFace = (h) => proxyFace(h as ProxyHandle);
     ctx.faceHandle = proxyOfFace;

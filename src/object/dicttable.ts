@@ -19,12 +19,12 @@ import { free, malloc, read32, write32 } from "../memory/index.js";
 import { HeapTypeError } from "../util/index.js";
 import { typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { Kind } from "./kinds.js";
+import { Kind, WEAK_METHOD_TYPE } from "./kinds.js";
 import { strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { type KindHooks, type TypeInfo, typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsNull, slotIsRef, slotNumber, slotRef } from "./value.js";
-import { WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
+import { WM_ALIVE, WM_FUNC_REF, WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
 
 /** Offset, in a dict object, of its table's address (0: no table yet); see dict.ts. */
 export const DICT_TABLE = 8;
@@ -211,14 +211,28 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (ka === Kind.Bool || kb === Kind.Bool) return false; // distinct bool objects are unequal
   if (ka === Kind.Tuple && kb === Kind.Tuple) return tuplesEqual(h, a, b);
   if (ka === Kind.Weakref && kb === Kind.Weakref) {
-    // weakref_richcompare: live referents compare as themselves, through PyObject_RichCompare,
-    // which has no identity shortcut: a user kind's eq runs even for the same referent.
-    const ra = weakrefReferent(h, a);
-    const rb = weakrefReferent(h, b);
-    if (ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
-    return weakrefsEqual(h, a, b);
+    if (typeIdOf(h, a) === WEAK_METHOD_TYPE && typeIdOf(h, b) === WEAK_METHOD_TYPE) {
+      // WeakMethod.__eq__: identity once either is dead; else ref.__eq__ and equal _func_refs.
+      if (read32(h, a + WM_ALIVE) === 0 || read32(h, b + WM_ALIVE) === 0) return false;
+      return (
+        refsCompareEqual(h, a, b) &&
+        refsCompareEqual(h, slotRef(h, a + WM_FUNC_REF), slotRef(h, b + WM_FUNC_REF))
+      );
+    }
+    return refsCompareEqual(h, a, b);
   }
   return false;
+}
+
+/**
+ * weakref_richcompare: live referents compare as themselves, through PyObject_RichCompare, which
+ * has no identity shortcut (a user kind's eq runs even for the same referent); dead ones by identity.
+ */
+function refsCompareEqual(h: ObjectHeap, a: number, b: number): boolean {
+  const ra = weakrefReferent(h, a);
+  const rb = weakrefReferent(h, b);
+  if (ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
+  return weakrefsEqual(h, a, b);
 }
 
 /** Structural tuple equality with an explicit stack (tuples can nest arbitrarily deep). */

@@ -170,6 +170,8 @@ export class ObjectHeap extends Memory {
   typeFastDealloc: Uint8Array = new Uint8Array(64);
   /** Per type: 1 if its objects have a variable-size part (a user kind's items; count at +8). */
   typeHasItems: Uint8Array = new Uint8Array(64);
+  /** 1 once dropClass let go of the type table's reference to the class (classes.ts). */
+  typeDropped: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */
   readonly types: TypeInfoLike[] = [];
 

@@ -111,9 +111,20 @@ export {
   newInstance,
   newObject,
   setAttrsWord,
+  TYPE_OBJECT_BASE,
+  TYPE_OBJECT_BASES,
+  TYPE_OBJECT_DICT,
+  TYPE_OBJECT_MRO,
   typeObjectClass,
 } from "./instance.js";
-export { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
+export {
+  BUILTIN_TYPE_NAMES,
+  FIRST_USER_TYPE,
+  KEYED_REF_TYPE,
+  Kind,
+  kindIsGc,
+  WEAK_METHOD_TYPE,
+} from "./kinds.js";
 export {
   LIST_BASIC_SIZE,
   listAllocated,
@@ -123,6 +134,15 @@ export {
   listSlot,
   newList,
 } from "./list.js";
+export {
+  isMethod,
+  METHOD_FUNC,
+  METHOD_SELF,
+  METHOD_TYPE,
+  methodFunc,
+  methodSelf,
+  newMethod,
+} from "./method.js";
 export {
   sharedKeyIndex,
   sharedKeyIs,
@@ -185,6 +205,9 @@ export {
   takeWeakrefCallback,
   type WeakrefCallback,
   type WeakrefCallbackValue,
+  WM_ALIVE,
+  WM_FUNC_REF,
+  WM_WEAKLIST,
   WR_KEY,
   weaklistHead,
   weakrefCallback,

@@ -11,8 +11,27 @@
  *
  * A one-field instance of a class with neither option is 24 bytes, a 32-byte block (CPython: 48).
  *
- * Type object (a GC object): +0 [refcnt] +4 [type = type] +8 [the class's type id]
- *                            +12 [weakref list head or 0] (types are weakrefable, as in CPython).
+ * Type object (a GC object; CPython's heap type, PyHeapTypeObject):
+ *
+ *   -8 [gc_next] -4 [gc_prev]
+ *   >t +0 [refcnt] +4 [type = type] +8 [the class's type id] +12 [weakref list head or 0]
+ *      +16 [dict]  +20 [mro]  +24 [base]  +28 [bases]
+ *
+ *   | word  | holds                                   | 0 means                 | CPython    |
+ *   |-------|-----------------------------------------|-------------------------|------------|
+ *   | dict  | a dict object: the class attributes     | none set yet            | tp_dict    |
+ *   | mro   | a tuple (the class, its base, …)        | the class was not       | tp_mro     |
+ *   |       |                                         | dropped (dropClass)     |            |
+ *   | base  | the base class's type object            | no base                 | tp_base    |
+ *   | bases | a tuple (the base,)                     | no base, or not dropped | tp_bases   |
+ *
+ * Each non-zero word owns a reference. The dict and the tuples are made when first needed (the
+ * tuples when the type table lets go of the class: from then on the class is in a cycle with its
+ * mro, as every CPython class is, and only the collector frees it). A class without a base has no
+ * bases tuple: CPython's `(object,)` holds only an untracked object, so its collector stops
+ * tracking it and does not count it. Traversed dict, mro, bases, base (type_traverse); tp_clear
+ * clears the dict's contents and the mro (type_clear); released base, dict, bases, mro
+ * (type_dealloc).
  */
 import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
 import { HeapValueError } from "../util/index.js";
@@ -34,6 +53,12 @@ import {
 import { SLOT_SIZE, setSlotNull, setSlotNumber } from "./value.js";
 
 export const TYPE_OBJECT_CLASS = 8;
+/** The type object's words (see the table above). */
+export const TYPE_OBJECT_DICT = 16;
+export const TYPE_OBJECT_MRO = 20;
+export const TYPE_OBJECT_BASE = 24;
+export const TYPE_OBJECT_BASES = 28;
+const TYPE_OBJECT_SIZE = 32;
 
 /** Registers a class and creates its type object, which the type table keeps alive. */
 export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
@@ -41,14 +66,14 @@ export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
 }
 
 /** Registers a user kind (see types.ts: layoutKind) and creates its type object, as defineClass. */
-export function defineKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
-  return defineType(h, () => layoutKind(h, spec));
+export function defineKind(h: ObjectHeap, spec: KindSpec, builtinId = 0): TypeInfo {
+  return defineType(h, () => layoutKind(h, spec, builtinId));
 }
 
 function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
   // The type object first: if there is no memory for it, no type was registered.
   const link = gcLink(h);
-  const t = allocGcObject(h, 16, Kind.Type, -1, link);
+  const t = allocGcObject(h, TYPE_OBJECT_SIZE, Kind.Type, -1, link);
   let info: TypeInfo;
   try {
     info = layout();
@@ -59,6 +84,12 @@ function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
   }
   write32(h, t + TYPE_OBJECT_CLASS, info.id);
   write32(h, t + TYPE_OBJECT_WEAKLIST, 0);
+  write32(h, t + TYPE_OBJECT_DICT, 0);
+  write32(h, t + TYPE_OBJECT_MRO, 0);
+  const base = info.base === null ? 0 : h.typeObject[info.base.id]!;
+  if (base !== 0) increfRaw(h, base);
+  write32(h, t + TYPE_OBJECT_BASE, base);
+  write32(h, t + TYPE_OBJECT_BASES, 0);
   gcTrackNew(h, t);
   h.typeObject[info.id] = t;
   return info;
@@ -84,6 +115,7 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
  */
 function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
+  if (h.typeObject[typeId] === 0) classFreed(h, typeId);
   const link = gcLink(h);
   let block: number;
   try {
@@ -133,6 +165,17 @@ export function newObject(h: ObjectHeap, typeId: number, items = 0): number {
 
 /** The most items one object may have (its block stays below 2 GiB). */
 const MAX_ITEMS = 0x0fffffff;
+
+/**
+ * A class whose type object was freed (dropClass, then nothing referred to it) makes no more
+ * instances. (Its typeSizeClass is −1 from then on, so the fast path declines and comes here.)
+ */
+function classFreed(h: ObjectHeap, typeId: number): never {
+  throw new HeapValueError(
+    `newInstance: class ${h.types[typeId]!.name} was freed (it was dropped and nothing referred to it); ` +
+      "keep a reference to its type object to keep the class",
+  );
+}
 
 /** Checked heaps: `typeId` must be a class defined with defineClass (TypeInfo.id). */
 function checkInstanceType(h: ObjectHeap, typeId: unknown): void {

@@ -22,6 +22,12 @@ export type Kind = (typeof Kind)[keyof typeof Kind];
 /** The type id of KeyedRef, the weakref subclass WeakValueDictionary stores (kind Weakref). */
 export const KEYED_REF_TYPE = 11;
 
+/**
+ * The type id of WeakMethod (kind Weakref): weakref.py's `class WeakMethod(ref)`, a weakref to a
+ * bound method's instance that also holds a weakref to its function (src/weakref/method.ts).
+ */
+export const WEAK_METHOD_TYPE = 13;
+
 export const FIRST_USER_TYPE = 16;
 
 /** Whether objects of a kind carry the GC head (are containers). */
@@ -49,4 +55,5 @@ export const BUILTIN_TYPE_NAMES: Readonly<Record<number, string>> = {
   [Kind.Weakref]: "weakref.ReferenceType",
   [Kind.WeakProxy]: "weakref.ProxyType",
   [KEYED_REF_TYPE]: "KeyedRef",
+  [WEAK_METHOD_TYPE]: "WeakMethod",
 };

@@ -16,9 +16,12 @@
  *   | instance | declared fields (alphabetical; a user kind's reference slots in declared |
  *   |          | order, then its items, first to last); then either the attribute values in |
  *   |          | shared-key order (CPython's values array) or the materialised dict       |
- *   |          | object; then the type                                                    |
- *   | weakref, | a KeyedRef's key; then the callback if it is a heap object (a JS        |
- *   | proxy    | callback is outside the heap); the referent is borrowed, never visited  |
+ *   |          | object; then the type. A subclass's fields: its base's first (they      |
+ *   |          | keep their indexes), then its own                                        |
+ *   | type     | the class's dict, mro tuple, bases tuple, base's type object             |
+ *   | weakref, | a KeyedRef's key or a WeakMethod's _func_ref; then the callback if it is |
+ *   | proxy    | a heap object (a JS callback is outside the heap); the referent is       |
+ *   |          | borrowed, never visited                                                  |
  *
  * `traverseValues` visits the same slots but also reports numbers (CPython would visit the int
  * objects): edges[i] is 0 for a number and the number is in h.edgeNumbers[i]. `heldKeyRefs`
@@ -35,15 +38,22 @@ import {
 import { E_KEY, E_VALUE, ENTRY_SIZE, T_INDICES, T_NENTRIES, T_SIZE } from "./dicttable.js";
 import { typeIdOf } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
-import { ATTRS_DICT_BIT, TYPE_OBJECT_CLASS } from "./instance.js";
-import { KEYED_REF_TYPE, Kind } from "./kinds.js";
+import {
+  ATTRS_DICT_BIT,
+  TYPE_OBJECT_BASE,
+  TYPE_OBJECT_BASES,
+  TYPE_OBJECT_CLASS,
+  TYPE_OBJECT_DICT,
+  TYPE_OBJECT_MRO,
+} from "./instance.js";
+import { KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { splitTableOrdered, splitTableSorted } from "./sharedkeys.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
 import { FieldKind, ITEMS_COUNT, typeInfo } from "./types.js";
 import { REF_TAG, SLOT_SIZE } from "./value.js";
 import { valuesCapacity, valuesSlot } from "./values.js";
-import { WR_KEY, weakrefCallbackObject } from "./weakref.js";
+import { WM_FUNC_REF, WR_KEY, weakrefCallbackObject } from "./weakref.js";
 
 function ensureEdges(h: ObjectHeap, n: number): Int32Array {
   if (h.edges.length < n) {
@@ -155,15 +165,33 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
     case Kind.WeakProxy: {
       // A KeyedRef's key (its slot), then the callback when it is a heap object (gc_traverse).
       const out = ensureEdges(h, 2);
-      const n = id === KEYED_REF_TYPE ? visitSlot(h, o + WR_KEY, out, 0, numbers) : 0;
+      // A WeakMethod's slots: _func_ref (its __slots__ sorted: _alive and _meth_type hold no heap object).
+      const n =
+        id === KEYED_REF_TYPE
+          ? visitSlot(h, o + WR_KEY, out, 0, numbers)
+          : id === WEAK_METHOD_TYPE
+            ? visitSlot(h, o + WM_FUNC_REF, out, 0, numbers)
+            : 0;
       const cb = weakrefCallbackObject(h, o);
       if (cb !== 0) out[n] = cb;
       return cb !== 0 ? n + 1 : n;
+    }
+    case Kind.Type: {
+      // type_traverse: the dict, the mro tuple, the bases tuple, the base.
+      const out = ensureEdges(h, 4);
+      let n = 0;
+      for (let i = 0; i < TYPE_OBJECT_WORDS.length; i++) {
+        const r = read32(h, o + TYPE_OBJECT_WORDS[i]!);
+        if (r !== 0) out[n++] = r;
+      }
+      return n;
     }
     default:
       return 0;
   }
 }
+
+const TYPE_OBJECT_WORDS = [TYPE_OBJECT_DICT, TYPE_OBJECT_MRO, TYPE_OBJECT_BASES, TYPE_OBJECT_BASE] as const;
 
 /** Fills h.edges with the objects `o` references, in CPython's visiting order; returns the count. */
 export function traverse(h: ObjectHeap, o: number): number {

@@ -8,7 +8,14 @@ import { read32, SMALL_REQUEST_THRESHOLD, sizeClassOf } from "../memory/index.js
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
-import { BUILTIN_TYPE_NAMES, FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, kindIsGc } from "./kinds.js";
+import {
+  BUILTIN_TYPE_NAMES,
+  FIRST_USER_TYPE,
+  KEYED_REF_TYPE,
+  Kind,
+  kindIsGc,
+  WEAK_METHOD_TYPE,
+} from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
 /** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
@@ -62,6 +69,14 @@ export interface ClassSpec {
   readonly legacyFinalize?: Finalizer;
   /** `__call__`: what `callObject(h, obj, ...args)` runs for an instance (as a user kind's `call`). */
   readonly call?: (obj: number, ...args: unknown[]) => unknown;
+  /**
+   * The base class (its TypeInfo or id; single inheritance). The subclass extends the base's layout:
+   * the base's fields keep their indexes, the subclass's own fields follow them, so code written
+   * for the base (fieldSlot, setField by index) works on the subclass's instances. It inherits `dynamic`,
+   * `weakrefable`, the finalizers and `call` unless it gives its own; it holds a reference to the
+   * base's type object, and isInstance sees it as an instance of the base.
+   */
+  readonly base?: TypeInfo | number;
 }
 
 /**
@@ -112,6 +127,11 @@ export interface KindSpec extends KindHooks {
   readonly weakrefable?: boolean;
   readonly finalize?: Finalizer;
   readonly legacyFinalize?: Finalizer;
+  /**
+   * The kind's objects are functions (a descriptor, as CPython's function type is): when
+   * `loadAttr` finds one in an instance's class, it gives a bound method of it and the instance.
+   */
+  readonly bind?: boolean;
 }
 
 /** A class as the engine knows it (what defineClass returns); `id` is the type id for newInstance. */
@@ -140,6 +160,12 @@ export interface TypeInfo {
   readonly items: boolean;
   /** A user kind's hooks (a class's `call` only); null for the built-in types and classes without one. */
   readonly hooks: KindHooks | null;
+  /** The base class, for a subclass (ClassSpec.base); else null. */
+  readonly base: TypeInfo | null;
+  /** Whether this is a user kind (defineKind) rather than a class or a built-in type. */
+  readonly isKind: boolean;
+  /** A kind whose objects bind to instances as methods (KindSpec.bind). */
+  readonly bind: boolean;
 }
 
 function growTypeArrays(h: ObjectHeap, id: number): void {
@@ -176,6 +202,7 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.sharedKeyStrs = strs;
   h.typeWeaklistOffset = grow32(h.typeWeaklistOffset);
   h.typeHasItems = grow8(h.typeHasItems);
+  h.typeDropped = grow8(h.typeDropped);
 }
 
 function register(h: ObjectHeap, info: TypeInfo): void {
@@ -239,6 +266,9 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       dataOffset: -1,
       items: false,
       hooks: null,
+      base: null,
+      isKind: false,
+      bind: false,
     });
   };
   for (const kind of Object.values(Kind)) {
@@ -248,6 +278,8 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
     builtin(kind, kind, kind === Kind.Type ? TYPE_OBJECT_WEAKLIST : -1);
   }
   builtin(KEYED_REF_TYPE, Kind.Weakref, -1);
+  // WeakMethod's __slots__ include __weakref__ (weakref.ts: WM_WEAKLIST).
+  builtin(WEAK_METHOD_TYPE, Kind.Weakref, 40);
 }
 
 /** Offset of a type object's weakref list (see instance.ts). */
@@ -269,11 +301,18 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   if (spec.call !== undefined && typeof spec.call !== "function") {
     throw new HeapTypeError(`class ${spec.name}: 'call' must be a function`);
   }
-  const fields = [...(spec.fields ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const base = spec.base === undefined ? null : baseClass(h, spec.name, spec.base);
+  const own = [...(spec.fields ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // The base's fields first, at the indexes they have in the base (a C struct's prefix).
+  const fields = [...(base?.fields ?? []), ...own];
   const fieldIndex = new Map<string, number>();
   fields.forEach((f, i) => {
-    if (fieldIndex.has(f.name))
-      throw new HeapValueError(`class ${spec.name}: field '${f.name}' is declared twice`);
+    if (fieldIndex.has(f.name)) {
+      const where = base !== null && i >= base.fields.length && base.fieldIndex.has(f.name);
+      throw new HeapValueError(
+        `class ${spec.name}: field '${f.name}' is declared ${where ? `by its base ${base.name} already` : "twice"}`,
+      );
+    }
     if (!FIELD_KINDS.has(f.kind)) {
       throw new HeapTypeError(
         `class ${spec.name}: field '${f.name}' has kind '${String(f.kind)}'; use one of ${[...FIELD_KINDS].join(", ")}`,
@@ -281,12 +320,13 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     }
     fieldIndex.set(f.name, i);
   });
-  const dynamic = spec.dynamic ?? false;
-  const weakrefable = spec.weakrefable ?? false;
+  const dynamic = (spec.dynamic ?? false) || (base?.dynamic ?? false);
+  const weakrefable = (spec.weakrefable ?? false) || (base?.weakrefable ?? false);
   const extra = dynamic || weakrefable ? 8 : 0;
   const fieldsOffset = OB_HEAD_SIZE + extra;
   const id = Math.max(FIRST_USER_TYPE, h.types.length);
   if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65520)");
+  const call = spec.call ?? base?.hooks?.call;
   const info: TypeInfo = {
     id,
     name: spec.name,
@@ -300,14 +340,30 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     attrsOffset: dynamic ? OB_HEAD_SIZE : -1,
     weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
     basicSize: fieldsOffset + SLOT_SIZE * fields.length,
-    finalize: spec.finalize ?? null,
-    legacyFinalize: spec.legacyFinalize ?? null,
+    finalize: spec.finalize ?? base?.finalize ?? null,
+    legacyFinalize: spec.legacyFinalize ?? base?.legacyFinalize ?? null,
     data: [],
     dataOffset: -1,
     items: false,
-    hooks: spec.call === undefined ? null : { call: spec.call },
+    hooks: call === undefined ? null : { call },
+    base,
+    isKind: false,
+    bind: false,
   };
   register(h, info);
+  return info;
+}
+
+/** ClassSpec.base, checked: a live class defined with defineClass (not a user kind). */
+function baseClass(h: ObjectHeap, name: string, b: TypeInfo | number): TypeInfo {
+  const id = typeof b === "number" ? b : b?.id;
+  const info = typeof id === "number" ? (h.types[id] as TypeInfo | undefined) : undefined;
+  if (info === undefined || info.kind !== Kind.Instance || info.isKind || info.id < FIRST_USER_TYPE) {
+    throw new HeapTypeError(`class ${name}: its base must be a class defined with defineClass`);
+  }
+  if (h.typeObject[info.id] === 0) {
+    throw new HeapValueError(`class ${name}: its base ${info.name} was freed`);
+  }
   return info;
 }
 
@@ -335,7 +391,7 @@ const HOOKS = ["clear", "hash", "eq", "call"] as const;
  *        one 8-byte value slot per reference slot, in the order given
  *        one 8-byte value slot per item                     (if items)
  */
-export function layoutKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
+export function layoutKind(h: ObjectHeap, spec: KindSpec, builtinId = 0): TypeInfo {
   if (spec === null || typeof spec !== "object") throw new HeapTypeError("defineKind takes a spec object");
   const name = spec.name;
   if (typeof name !== "string" || name.length === 0)
@@ -358,7 +414,8 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
   const extra = items || weakrefable ? 8 : 0;
   const dataOffset = data.length === 0 ? -1 : OB_HEAD_SIZE + extra;
   const fieldsOffset = OB_HEAD_SIZE + extra + 8 * Math.ceil((4 * data.length) / 8);
-  const id = Math.max(FIRST_USER_TYPE, h.types.length);
+  // A built-in type laid out as a kind (method.ts) has a reserved id below the user types'.
+  const id = builtinId !== 0 ? builtinId : Math.max(FIRST_USER_TYPE, h.types.length);
   if (id > 0xffff) throw new HeapValueError("too many types in one heap (at most 65520)");
   const fields: FieldSpec[] = refs.map((n) => ({ name: n, kind: FieldKind.Ref }));
   const hooks: KindHooks = {
@@ -386,6 +443,9 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec): TypeInfo {
     dataOffset,
     items,
     hooks,
+    base: null,
+    isKind: builtinId === 0,
+    bind: spec.bind ?? false,
   };
   register(h, info);
   return info;

@@ -17,6 +17,15 @@
  *       +28 (unused, 0)
  *       +32 [key]          a value slot, KeyedRef only (WeakValueDictionary's key)
  *
+ * A WeakMethod (weakref.py's `class WeakMethod(ref)` with `__slots__ = "_func_ref", "_meth_type",
+ * "_alive", "__weakref__"`; src/weakref/method.ts) has, after the ref's words:
+ *
+ *       +32 [_func_ref]    a value slot: a weakref to the method's function (owned)
+ *       +40 [weaklist]     the head of its own weakref list
+ *       +44 [_alive]       1 until the first of its two referents dies, then 0
+ *
+ * (`_meth_type` is always the method type, a static type here: not stored.)
+ *
  * A weakrefable object (typeWeaklistOffset >= 0) keeps the head of its list in its weaklist
  * word; the list is doubly linked through wr_prev/wr_next.
  *
@@ -34,7 +43,7 @@ import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink } from "./alloc.js";
 import { gcTrackNew, increfRaw, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { KEYED_REF_TYPE, Kind } from "./kinds.js";
+import { KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
 import { setSlotNull } from "./value.js";
 
 export const WR_OBJECT = 8;
@@ -46,6 +55,10 @@ export const WR_KEY = 32;
 /** Bytes of a ref or proxy (without the GC head), and of a KeyedRef. */
 export const WEAKREF_SIZE = 32;
 export const KEYED_REF_SIZE = 40;
+export const WM_FUNC_REF = 32;
+export const WM_WEAKLIST = 40;
+export const WM_ALIVE = 44;
+export const WEAK_METHOD_SIZE = 48;
 
 /** A weakref callback: called with the (now dead) weakref's address, as Python calls callback(wr). */
 export type WeakrefCallback = (wr: number) => void;
@@ -117,7 +130,13 @@ export function allocWeakref(
   callback: WeakrefCallbackValue | null,
 ): number {
   const link = gcLink(h);
-  const wr = allocGcObject(h, typeId === KEYED_REF_TYPE ? KEYED_REF_SIZE : WEAKREF_SIZE, typeId, -1, link);
+  const size =
+    typeId === KEYED_REF_TYPE
+      ? KEYED_REF_SIZE
+      : typeId === WEAK_METHOD_TYPE
+        ? WEAK_METHOD_SIZE
+        : WEAKREF_SIZE;
+  const wr = allocGcObject(h, size, typeId, -1, link);
   write32(h, wr + WR_OBJECT, o);
   if (typeof callback === "number") increfRaw(h, callback);
   write32(
@@ -130,6 +149,11 @@ export function allocWeakref(
   write32(h, wr + WR_HASH, -1);
   write32(h, wr + 28, 0);
   if (typeId === KEYED_REF_TYPE) setSlotNull(h, wr + WR_KEY);
+  if (typeId === WEAK_METHOD_TYPE) {
+    setSlotNull(h, wr + WM_FUNC_REF);
+    write32(h, wr + WM_WEAKLIST, 0);
+    write32(h, wr + WM_ALIVE, 0);
+  }
   gcTrackNew(h, wr);
   return wr;
 }

@@ -16,20 +16,40 @@
  *   |          | none if its spec says `clear: false`.                               |
  *   | tuple    | nothing: tuples have no tp_clear (a cycle through one is broken     |
  *   |          | at another member)                                                  |
- *   | type     | nothing: type objects hold no references here                       |
- *   | weakref  | a KeyedRef's key; then the weakref leaves its referent's list and   |
+ *   | type     | the dict's contents (dict.clear()), then the mro tuple (Py_CLEAR);  |
+ *   |          | the base stays until deallocation (type_clear)                      |
+ *   | weakref  | a KeyedRef's key or a WeakMethod's _func_ref; then the weakref      |
+ *   |          | leaves its referent's list and                                      |
  *   |          | its callback is dropped (clear_weakref)                              |
  */
-import { clearWeakref, KEYED_REF_TYPE, Kind, typeIdOf, typeInfo, WR_KEY } from "../object/index.js";
+import { read32, write32 } from "../memory/index.js";
+import {
+  clearWeakref,
+  KEYED_REF_TYPE,
+  Kind,
+  TYPE_OBJECT_DICT,
+  TYPE_OBJECT_MRO,
+  typeIdOf,
+  typeInfo,
+  WEAK_METHOD_TYPE,
+  WM_FUNC_REF,
+  WR_KEY,
+} from "../object/index.js";
 import { dictClear, listClear } from "./containers.js";
 import type { RefcountHeap } from "./heap.js";
-import { clearInstance, clearSlot, dropWeakrefCallback } from "./refcount.js";
+import { clearInstance, clearSlot, decref, dropWeakrefCallback } from "./refcount.js";
 
 /** True if objects of this type have a clear (CPython's tp_clear != NULL). */
 export function typeHasClear(h: RefcountHeap, id: number): boolean {
   const kind = h.typeKind[id];
   if (kind === Kind.Instance) return typeInfo(h, id).hooks?.clear !== false;
-  return kind === Kind.List || kind === Kind.Dict || kind === Kind.Weakref || kind === Kind.WeakProxy;
+  return (
+    kind === Kind.List ||
+    kind === Kind.Dict ||
+    kind === Kind.Type ||
+    kind === Kind.Weakref ||
+    kind === Kind.WeakProxy
+  );
 }
 
 /** Drops every reference `o` holds (see the table above). The caller holds a reference to `o`. */
@@ -49,9 +69,20 @@ export function clearObject(h: RefcountHeap, o: number): void {
       else clearInstance(h, o, id);
       return;
     }
+    case Kind.Type: {
+      const d = read32(h, o + TYPE_OBJECT_DICT);
+      if (d !== 0) dictClear(h, d);
+      const mro = read32(h, o + TYPE_OBJECT_MRO);
+      if (mro !== 0) {
+        write32(h, o + TYPE_OBJECT_MRO, 0);
+        decref(h, mro);
+      }
+      return;
+    }
     case Kind.Weakref:
     case Kind.WeakProxy:
       if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
+      else if (id === WEAK_METHOD_TYPE) clearSlot(h, o + WM_FUNC_REF); // subtype_clear: slots first
       clearWeakref(h, o);
       dropWeakrefCallback(h, o);
       return;

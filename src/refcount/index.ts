@@ -3,6 +3,16 @@
  * container operations that release references.
  */
 
+export {
+  classDelAttr,
+  classLookupSlot,
+  classObject,
+  classSetAttr,
+  dropClass,
+  isInstance,
+  isSubclass,
+  loadAttr,
+} from "./classes.js";
 export { clearObject, typeHasClear } from "./clear.js";
 export {
   attrNameString,

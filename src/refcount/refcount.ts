@@ -70,6 +70,10 @@ import {
   slotNumber,
   splitTableOrdered,
   splitTableSorted,
+  TYPE_OBJECT_BASE,
+  TYPE_OBJECT_BASES,
+  TYPE_OBJECT_DICT,
+  TYPE_OBJECT_MRO,
   tableEntry,
   tableNEntries,
   takeWeakrefCallback,
@@ -80,6 +84,9 @@ import {
   typeObjectClass,
   valuesCapacity,
   valuesSlot,
+  WEAK_METHOD_TYPE,
+  WM_FUNC_REF,
+  WM_WEAKLIST,
   WR_KEY,
   weaklistHead,
 } from "../object/index.js";
@@ -540,34 +547,56 @@ function callFromDealloc(h: RefcountHeap, o: number, finalizer: Finalizer | null
   return rc > 0;
 }
 
+/** The words type_dealloc releases, in its order. */
+const TYPE_RELEASE_ORDER = [TYPE_OBJECT_BASE, TYPE_OBJECT_DICT, TYPE_OBJECT_BASES, TYPE_OBJECT_MRO] as const;
+
+/**
+ * A class dies (type_dealloc): its weakrefs are cleared and their callbacks run (with the type at
+ * refcount 0), its id stops making instances, then it releases its base, dict, bases and mro in
+ * CPython's order.
+ */
 function deallocType(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (weaklistHead(h, o) !== 0) {
-    // Weakref callbacks run while the type has refcount 0: a deallocation is in progress.
-    h.trashNesting++;
-    h.clearWeakrefs(o);
-    trashEnd(h);
-  }
+  if (!trashBegin(h, o)) return;
+  if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   const cls = typeObjectClass(h, o);
-  if (h.typeObject[cls] === o) h.typeObject[cls] = 0;
+  if (h.typeObject[cls] === o) {
+    h.typeObject[cls] = 0;
+    h.typeSizeClass[cls] = -1; // newInstance's fast path declines; the general path says why
+  }
+  for (const w of TYPE_RELEASE_ORDER) {
+    const r = read32(h, o + w);
+    if (r === 0) continue;
+    write32(h, o + w, 0);
+    decref(h, r);
+  }
+  // The names its instances' attributes shared stay (CPython frees them with ht_cached_keys): a
+  // dict materialised from such an instance, if something still holds it, reads them.
   freeUntracked(h, o);
+  trashEnd(h);
 }
 
 /**
- * A weakref dies (weakref_dealloc; for a KeyedRef, subtype_dealloc first releases the key): it
+ * A weakref dies (weakref_dealloc; for a KeyedRef, subtype_dealloc first releases the key; for a
+ * WeakMethod, it first clears the weakrefs to the WeakMethod itself, then releases _func_ref): it
  * leaves its referent's list, so its callback will never be called, and the callback is dropped.
  */
 function deallocWeakref(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  const keyed = typeIdOf(h, o) === KEYED_REF_TYPE;
-  if (keyed) {
+  const id = typeIdOf(h, o);
+  const subtype = id === KEYED_REF_TYPE || id === WEAK_METHOD_TYPE;
+  if (subtype) {
     if (!trashBegin(h, o)) return;
-    clearSlot(h, o + WR_KEY);
+    if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
+    else {
+      if (read32(h, o + WM_WEAKLIST) !== 0) h.clearWeakrefs(o);
+      clearSlot(h, o + WM_FUNC_REF);
+    }
   }
   clearWeakref(h, o);
   dropWeakrefCallback(h, o);
   freeUntracked(h, o);
-  if (keyed) trashEnd(h);
+  if (subtype) trashEnd(h);
 }
 
 /** Py_CLEAR(wr_callback): the weakref forgets its callback; a heap callback's reference is released. */

@@ -5,22 +5,36 @@
  * weakrefs. Weakrefs are ordinary GC objects: the caller owns the reference each constructor
  * returns and releases it with decref.
  */
+import { read32, write32 } from "../memory/index.js";
 import {
   allocWeakref,
   basicProxy,
   basicRef,
+  callHookOf,
   checkObject,
+  defineKind,
+  fieldSlot,
   increfRaw,
+  isMethod,
   KEYED_REF_TYPE,
   Kind,
+  methodFunc,
+  methodSelf,
   NONE,
+  newInstance,
   newList,
+  newMethod,
   type ObjectHeap,
   setSlot,
+  setSlotRef,
+  slotRef,
   typeIdOf,
   typeInfo,
+  WEAK_METHOD_TYPE,
   type WeakrefCallback,
   type WeakrefCallbackValue,
+  WM_ALIVE,
+  WM_FUNC_REF,
   WR_KEY,
   weaklistHead,
   weakrefInsertAfter,
@@ -174,4 +188,115 @@ export function getweakrefs(h: RefcountHeap, o: number): number {
   const l = newList(h);
   for (let wr = weaklistHead(h, o); wr !== 0; wr = weakrefNext(h, wr)) listAppend(h, l, wr, true);
   return l;
+}
+
+/*
+ * WeakMethod (Lib/weakref.py): a weakref to a bound method's instance that also holds a weakref
+ * to its function, so that it does not keep either alive; calling it makes a new bound method
+ * while both live. Built as weakref.py builds it (object layout: src/object/weakref.ts):
+ *
+ *   WeakMethod ──ref──▶ instance        _cb (a function object here: kind WM_CALLBACK_TYPE)
+ *     │  callback ─────────────────────▶ │ self_wr ──▶ ref ⇢ the WeakMethod (weak: no cycle)
+ *     └ _func_ref ──▶ ref ⇢ function     │ callback ──▶ the user's callback (a heap callable)
+ *                       callback ──────▶ ┘
+ *
+ * When the instance or the function dies, _cb runs: if the WeakMethod is still alive (`_alive`),
+ * it is marked dead and the user's callback is called with it, once.
+ */
+
+/** The type id of WeakMethod's `_cb` closures (a built-in kind: self_wr, callback). */
+export const WM_CALLBACK_TYPE = 14;
+
+/** Registers `_cb`'s type in `h` unless it is there already. */
+function ensureCallbackType(h: RefcountHeap): void {
+  if (h.types[WM_CALLBACK_TYPE] !== undefined) return;
+  defineKind(
+    h,
+    {
+      name: "function",
+      refs: ["self_wr", "callback"],
+      call: (cb) => {
+        const wm = weakrefReferent(h, slotRef(h, fieldSlot(h, cb, 0)));
+        if (wm === 0 || read32(h, wm + WM_ALIVE) === 0) return null;
+        write32(h, wm + WM_ALIVE, 0);
+        const callback = slotRef(h, fieldSlot(h, cb, 1));
+        if (callback !== 0) {
+          increfRaw(h, wm); // the argument's reference, as a Python call holds one
+          try {
+            callHookOf(h, callback)(callback, wm);
+          } finally {
+            decref(h, wm);
+          }
+        }
+        return null;
+      },
+    },
+    WM_CALLBACK_TYPE,
+  );
+}
+
+/**
+ * weakref.WeakMethod(meth, callback): a new reference to a WeakMethod for bound method `meth`
+ * (newMethod, or loadAttr of a function through an instance). Its instance and function must both
+ * be weakrefable. `callback` is a heap callable (an object whose kind or class has `call`) or
+ * null; it is called with the WeakMethod, once, when the instance or the function dies first.
+ */
+export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | null = null): number {
+  if (h.checked) checkObject(h, meth, "WeakMethod");
+  if (!isMethod(h, meth)) {
+    throw new HeapTypeError(
+      `argument should be a bound method, not <class '${typeInfo(h, typeIdOf(h, meth)).name}'>`,
+    );
+  }
+  const obj = methodSelf(h, meth);
+  const func = methodFunc(h, meth);
+  checkReferent(h, obj, "WeakMethod");
+  checkReferent(h, func, "WeakMethod");
+  const cbArg = checkCallback(h, callback, "WeakMethod");
+  if (typeof cbArg === "function") {
+    throw new HeapTypeError(
+      "WeakMethod: the callback must be a heap callable (an object with a call hook) or null",
+    );
+  }
+  if (cbArg !== null) callHookOf(h, cbArg);
+  ensureCallbackType(h);
+  const cb = newInstance(h, WM_CALLBACK_TYPE);
+  let self = 0;
+  try {
+    if (cbArg !== null) {
+      increfRaw(h, cbArg);
+      setSlotRef(h, fieldSlot(h, cb, 1), cbArg);
+    }
+    self = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
+    insertAfterBasic(h, self, obj);
+    setSlotRef(h, self + WM_FUNC_REF, newRef(h, func, cb));
+    write32(h, self + WM_ALIVE, 1);
+    setSlotRef(h, fieldSlot(h, cb, 0), newRef(h, self, null));
+    return self;
+  } catch (error) {
+    if (self !== 0) decref(h, self);
+    throw error;
+  } finally {
+    decref(h, cb);
+  }
+}
+
+/**
+ * Calling a WeakMethod: a new reference to a new bound method of its instance and function, or
+ * to None once either is dead.
+ */
+export function weakMethodGet(h: RefcountHeap, wm: number): number {
+  if (h.checked) checkObject(h, wm, "weakMethodGet");
+  if (typeIdOf(h, wm) !== WEAK_METHOD_TYPE) {
+    throw new HeapTypeError(
+      `weakMethodGet expects a WeakMethod, got a '${typeInfo(h, typeIdOf(h, wm)).name}' object`,
+    );
+  }
+  const obj = weakrefReferent(h, wm);
+  const func = weakrefReferent(h, slotRef(h, wm + WM_FUNC_REF));
+  if (obj === 0 || func === 0) {
+    increfRaw(h, NONE);
+    return NONE;
+  }
+  return newMethod(h, func, obj);
 }

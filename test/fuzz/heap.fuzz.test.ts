@@ -31,9 +31,19 @@ const OPS = [
   "kitem",
   "kdata",
   "kkey",
+  "klass",
+  "dinstance",
+  "classattr",
+  "classdel",
+  "function",
+  "loadattr",
+  "dropclass",
   "collect",
 ] as const;
 type Op = readonly [number, number, number, number];
+
+/** How many D classes the runs saw freed, and bound methods made: the class ops are exercised. */
+const seen = { freedClasses: 0, methods: 0 };
 
 function run(ops: readonly Op[], checked: boolean): void {
   const h = new core.Engine({ checked, maxBytes: 64 * 1024 * 1024 });
@@ -75,7 +85,22 @@ function run(ops: readonly Op[], checked: boolean): void {
       return isRef && core.typeIdOf(h, other) === K.id && core.getData(h, other, 0) === core.getData(h, o, 0);
     },
   });
-  const classes = 3;
+  // Classes as heap objects: a function kind that binds, and a family of classes D0, D1, … (each
+  // maybe a subclass of a live one) that get class attributes and are dropped.
+  const F = h.defineKind({ name: "function", refs: ["env"], weakrefable: true, bind: true, call: () => 0 });
+  const dclasses: core.TypeInfo[] = [h.defineClass({ name: "D0", fields: [{ name: "r", kind: "any" }] })];
+  const liveClass = (n: number): core.TypeInfo | undefined => {
+    const c = dclasses.filter((d) => h.typeObject[d.id] !== 0);
+    return c.length === 0 ? undefined : c[n % c.length];
+  };
+  /** The references the type table holds: one per class it has not let go of. */
+  const tableRefs = (): number => {
+    let n = 0;
+    for (let id = 12; id < h.types.length; id++)
+      if (h.types[id] !== undefined && h.typeObject[id] !== 0 && h.typeDropped[id] !== 1) n++;
+    return n;
+  };
+  const attrNames = ["x", "y", "z", "r"];
   const ext: number[] = []; // one owned reference per entry
   const names = ["x", "y", "z"].map((s) => core.newStr(h, s));
   ext.push(...names);
@@ -143,8 +168,10 @@ function run(ops: readonly Op[], checked: boolean): void {
       case "setfield": {
         const o = pick(a, core.Kind.Instance);
         const [v, isRef] = value(b);
-        // A user kind's reference slots hold objects only.
-        if (o && (isRef || core.typeIdOf(h, o) !== K.id)) core.setField(h, o, c % 2, v, isRef);
+        const id = o === 0 ? 0 : core.typeIdOf(h, o);
+        // A user kind's reference slots hold objects only; a method's slots are not the program's.
+        const nf = o === 0 || id === core.METHOD_TYPE ? 0 : h.types[id]!.fields.length;
+        if (nf > 0 && (isRef || (id !== K.id && id !== F.id))) core.setField(h, o, c % nf, v, isRef);
         break;
       }
       case "setattr": {
@@ -208,19 +235,79 @@ function run(ops: readonly Op[], checked: boolean): void {
         }
         break;
       }
+      case "klass": {
+        const base = a % 2 === 0 ? liveClass(b) : undefined;
+        const n = dclasses.length;
+        dclasses.push(
+          h.defineClass({
+            name: `D${n}`,
+            fields: [{ name: `f${n}`, kind: "any" }],
+            ...(base !== undefined && { base }),
+            ...(c % 3 === 0 && { weakrefable: true }),
+          }),
+        );
+        break;
+      }
+      case "dinstance": {
+        const d = liveClass(a);
+        if (d !== undefined) {
+          const o = core.newInstance(h, d.id);
+          core.setField(h, o, 0, ...value(b));
+          ext.push(o);
+        }
+        break;
+      }
+      case "classattr": {
+        const d = liveClass(a);
+        if (d !== undefined) core.classSetAttr(h, d.id, names[c % 3]!, ...value(b));
+        break;
+      }
+      case "classdel": {
+        const d = liveClass(a);
+        if (d !== undefined) core.classDelAttr(h, d.id, attrNames[c % 3]!);
+        break;
+      }
+      case "function": {
+        const f = core.newObject(h, F.id);
+        const [v, isRef] = value(b);
+        if (isRef) core.setField(h, f, 0, v, true);
+        ext.push(f);
+        break;
+      }
+      case "loadattr": {
+        const o = pick(a, core.Kind.Instance);
+        if (o) {
+          try {
+            const v = core.loadAttr(h, o, attrNames[c % 4]!);
+            if (v !== 0) ext.push(v);
+            if (v !== 0 && core.isMethod(h, v)) seen.methods++;
+          } catch (error) {
+            if (!(error instanceof core.HeapTypeError)) throw error; // a number in the slot
+          }
+        }
+        break;
+      }
+      case "dropclass": {
+        const d = liveClass(a);
+        if (d !== undefined && h.typeDropped[d.id] !== 1) core.dropClass(h, d.id);
+        break;
+      }
       case "collect":
         core.gc.collect(h);
         break;
     }
     const report = core.verify(h);
     expect(report.problems).toEqual([]);
-    if (checked) expect(report.externalRefs).toBe(ext.length + 5 + classes); // + None, True, False, (), gc.garbage
+    // + None, True, False, (), gc.garbage, and the type table's references
+    if (checked) expect(report.externalRefs).toBe(ext.length + 5 + tableRefs());
   }
   // Drop everything we hold: what remains is only reachable from other heap objects (cycles).
   for (const o of ext.splice(0)) core.decref(h, o);
+  core.gc.collect(h);
+  seen.freedClasses += dclasses.filter((d) => h.typeObject[d.id] === 0).length;
   const end = core.verify(h);
   expect(end.problems).toEqual([]);
-  if (checked) expect(end.externalRefs).toBe(5 + classes);
+  if (checked) expect(end.externalRefs).toBe(5 + tableRefs());
 }
 
 describe("random engine operations (seeded)", () => {
@@ -229,6 +316,8 @@ describe("random engine operations (seeded)", () => {
       fc.property(opsArb, (ops) => run(ops, true)),
       { seed: 424242, numRuns: 200 },
     );
+    expect(seen.freedClasses).toBeGreaterThan(0);
+    expect(seen.methods).toBeGreaterThan(0);
   });
 
   it("keep the allocator and generation lists consistent on an unchecked heap", () => {

@@ -1,0 +1,304 @@
+/**
+ * Classes as heap objects: single inheritance (a subclass extends its base's layout), class
+ * attributes in the type object's dict, attribute reads through the class that bind functions
+ * (bound methods), and classes that die once dropped — by the collector, since a dropped class is
+ * in a cycle with its mro tuple as every CPython class is. Every test runs on a checked heap
+ * (general paths) and an unchecked one (generated fast paths) and verifies the heap.
+ */
+import { describe, expect, it } from "vitest";
+import * as core from "../../src/core.js";
+import { expectSound } from "../helpers.js";
+
+type H = core.Engine;
+
+function heaps(): [string, () => H][] {
+  const make = (checked: boolean) => () => {
+    const h = new core.Engine({ checked });
+    core.gc.disable(h);
+    return h;
+  };
+  return [
+    ["checked", make(true)],
+    ["unchecked", make(false)],
+  ];
+}
+
+function referents(h: H, o: number): number[] {
+  const n = core.traverse(h, o);
+  return Array.from(h.edges.subarray(0, n));
+}
+
+/** C.name = v, dropping the caller's references to v and the name. */
+function setClassAttr(h: H, id: number, name: string, v: number): void {
+  const s = core.newStr(h, name);
+  core.classSetAttr(h, id, s, v, true);
+  core.decref(h, s);
+}
+
+/** A function kind: its objects bind to instances; a call returns [self, ...args]. */
+function functionKind(h: H) {
+  return h.defineKind({ name: "function", bind: true, call: (_f, ...args) => args });
+}
+
+describe.each(heaps())("classes as heap objects (%s heap)", (_, newHeap) => {
+  it("a subclass extends its base's layout: the base's fields keep their indexes", () => {
+    const h = newHeap();
+    const B = h.defineClass({
+      name: "B",
+      fields: [
+        { name: "y", kind: "ref" },
+        { name: "x", kind: "number" },
+      ],
+    });
+    const C = h.defineClass({ name: "C", base: B, fields: [{ name: "a", kind: "ref" }], weakrefable: true });
+    expect(C.fields.map((f) => f.name)).toEqual(["x", "y", "a"]);
+    expect(C.base).toBe(B);
+    expect(C.weakrefable).toBe(true);
+    const c = core.newInstance(h, C.id);
+    core.setField(h, c, B.fieldIndex.get("x")!, 7, false); // code written for B
+    expect(core.slotNumber(h, core.fieldItemSlot(h, c, C.fieldIndex.get("x")!))).toBe(7);
+    expect(core.isInstance(h, c, B.id) && core.isInstance(h, c, C.id)).toBe(true);
+    expect(core.isSubclass(h, C.id, B.id) && !core.isSubclass(h, B.id, C.id)).toBe(true);
+    core.decref(h, c);
+    expectSound(h);
+  });
+
+  it("a subclass inherits its base's finalizer, call hook, attribute table and weakref list", () => {
+    const h = newHeap();
+    const log: string[] = [];
+    const B = h.defineClass({
+      name: "B",
+      dynamic: true,
+      finalize: () => log.push("B.__del__"),
+      call: () => "called",
+    });
+    const C = h.defineClass({ name: "C", base: B });
+    expect(C.dynamic).toBe(true);
+    const c = core.newInstance(h, C.id);
+    expect(core.callObject(h, c)).toBe("called");
+    core.decref(h, c);
+    expect(log).toEqual(["B.__del__"]);
+    expectSound(h);
+  });
+
+  it("refuses a field its base declares, a user kind or built-in type as a base, and a freed base", () => {
+    const h = newHeap();
+    const B = h.defineClass({ name: "B", fields: [{ name: "x", kind: "ref" }] });
+    expect(() => h.defineClass({ name: "C", base: B, fields: [{ name: "x", kind: "ref" }] })).toThrow(
+      /field 'x' is declared by its base B already/,
+    );
+    const K = h.defineKind({ name: "K" });
+    expect(() => h.defineClass({ name: "C", base: K })).toThrow(core.HeapTypeError);
+    expect(() => h.defineClass({ name: "C", base: core.Kind.List })).toThrow(/defined with defineClass/);
+    core.dropClass(h, B.id);
+    core.gc.collect(h);
+    expect(() => h.defineClass({ name: "C", base: B })).toThrow(/its base B was freed/);
+    expectSound(h);
+  });
+
+  it("class attributes live in the class's dict and are found through the bases", () => {
+    const h = newHeap();
+    const B = h.defineClass({ name: "B" });
+    const C = h.defineClass({ name: "C", base: B });
+    const v = core.newList(h);
+    setClassAttr(h, B.id, "shared", v);
+    expect(core.getrefcount(h, v)).toBe(2);
+    const p = core.classLookupSlot(h, C.id, "shared");
+    expect(core.slotRef(h, p)).toBe(v);
+    expect(core.classLookupSlot(h, C.id, "missing")).toBe(0);
+    // del C.shared is an AttributeError: the name is B's
+    expect(core.classDelAttr(h, C.id, "shared")).toBe(false);
+    expect(core.classDelAttr(h, B.id, "shared")).toBe(true);
+    expect(core.getrefcount(h, v)).toBe(1);
+    core.decref(h, v);
+    // the type object's referents: its dict (then, once dropped, mro and bases), then the base
+    const tc = h.typeObject[C.id]!;
+    expect(referents(h, tc)).toEqual([h.typeObject[B.id]]);
+    setClassAttr(h, C.id, "x", core.NONE);
+    expect(referents(h, tc).length).toBe(2);
+    expectSound(h);
+  });
+
+  it("replacing a class attribute releases the old value (its finalizer runs)", () => {
+    const h = newHeap();
+    const log: string[] = [];
+    const D = h.defineClass({ name: "D", finalize: () => log.push("del") });
+    const C = h.defineClass({ name: "C" });
+    const d = core.newInstance(h, D.id);
+    setClassAttr(h, C.id, "a", d);
+    core.decref(h, d);
+    setClassAttr(h, C.id, "a", core.NONE);
+    expect(log).toEqual(["del"]);
+    expectSound(h);
+  });
+
+  it("loadAttr reads fields, then the instance's attributes, then the class's, binding functions", () => {
+    const h = newHeap();
+    const F = functionKind(h);
+    const C = h.defineClass({
+      name: "C",
+      fields: [
+        { name: "f", kind: "ref" },
+        { name: "n", kind: "number" },
+      ],
+      dynamic: true,
+    });
+    const c = core.newInstance(h, C.id);
+    const fn = core.newObject(h, F.id);
+    setClassAttr(h, C.id, "meth", fn);
+    const other = core.newList(h);
+    setClassAttr(h, C.id, "plain", other);
+    expect(core.loadAttr(h, c, "f")).toBe(0); // an unset slot is absent (AttributeError)
+    expect(() => core.loadAttr(h, c, "n")).toThrow(/holds the number 0/);
+    const m = core.loadAttr(h, c, "meth");
+    expect(core.isMethod(h, m)).toBe(true);
+    expect(core.methodFunc(h, m)).toBe(fn);
+    expect(core.methodSelf(h, m)).toBe(c);
+    expect(core.callObject(h, m, 1, 2)).toEqual([c, 1, 2]);
+    expect(core.getrefcount(h, c)).toBe(2); // the method holds self
+    const p = core.loadAttr(h, c, "plain");
+    expect(p).toBe(other);
+    expect(core.getrefcount(h, other)).toBe(3);
+    // read through the class itself, a function is not bound
+    const f2 = core.loadAttr(h, h.typeObject[C.id]!, "meth");
+    expect(f2).toBe(fn);
+    // an instance attribute shadows the class's
+    const name = core.newStr(h, "plain");
+    core.setAttr(h, c, name, core.TRUE, true);
+    core.decref(h, name);
+    const t = core.loadAttr(h, c, "plain");
+    expect(t).toBe(core.TRUE);
+    expect(core.loadAttr(h, c, "nothing")).toBe(0);
+    for (const o of [t, f2, p, m, other, fn, c]) core.decref(h, o);
+    expectSound(h);
+  });
+
+  it("bound methods: referents func then self, equal and hashed by (self, func), weakrefable, no tp_clear", () => {
+    const h = newHeap();
+    const F = functionKind(h);
+    const C = h.defineClass({ name: "C", fields: [{ name: "m", kind: "ref" }] });
+    const c = core.newInstance(h, C.id);
+    const fn = core.newObject(h, F.id);
+    const m1 = core.newMethod(h, fn, c);
+    const m2 = core.newMethod(h, fn, c);
+    // method_traverse's func and self (then the method type's object, as every instance's type)
+    expect(referents(h, m1).slice(0, 2)).toEqual([fn, c]);
+    const d = core.newDict(h);
+    core.dictSetItem(h, d, m1, true, 1, false);
+    expect(core.slotNumber(h, core.dictGetSlot(h, d, m2, true))).toBe(1); // m1 == m2, same hash
+    const other = core.newInstance(h, C.id);
+    const m3 = core.newMethod(h, fn, other);
+    expect(core.dictGetSlot(h, d, m3, true)).toBe(0);
+    const w = core.weakref.newRef(h, m1, null);
+    expect(() => core.newMethod(h, c, c)).toThrow(/'C' object is not callable/);
+    // c.m = c.method: a cycle through a method (which has no tp_clear) is broken at c; the
+    // function goes with it (c, the method, the function)
+    core.setField(h, c, 0, m2, true);
+    for (const o of [m2, m3, other, d, fn, m1]) core.decref(h, o);
+    core.decref(h, c);
+    expect(core.gc.collect(h)).toBe(3);
+    core.decref(h, w);
+    expectSound(h);
+  });
+
+  it("a dropped class with nothing referring to it is freed by the collector: type and mro (2)", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A" });
+    core.gc.collect(h);
+    core.dropClass(h, A.id);
+    expectSound(h);
+    expect(core.gc.collect(h)).toBe(2); // as CPython's `class A: __slots__ = ()` once collected
+    expect(() => core.newInstance(h, A.id)).toThrow(/class A was freed/);
+    expect(() => core.dropClass(h, A.id)).toThrow(/class A was freed/);
+    expectSound(h);
+  });
+
+  it("a dropped subclass adds its bases tuple (3, as CPython); its base then goes the same way", () => {
+    const h = newHeap();
+    const B = h.defineClass({ name: "B" });
+    const C = h.defineClass({ name: "C", base: B });
+    core.gc.collect(h);
+    core.dropClass(h, C.id);
+    expect(core.gc.collect(h)).toBe(3);
+    core.dropClass(h, B.id);
+    expect(core.gc.collect(h)).toBe(2);
+    expectSound(h);
+  });
+
+  it("a dropped class lives as long as its instances; dropping it twice is an error", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A", fields: [{ name: "x", kind: "ref" }] });
+    const a = core.newInstance(h, A.id);
+    core.dropClass(h, A.id);
+    expect(() => core.dropClass(h, A.id)).toThrow(/dropped already/);
+    expect(core.gc.collect(h)).toBe(0);
+    const b = core.newInstance(h, A.id); // the class is alive: instances can still be made
+    core.decref(h, b);
+    core.decref(h, a);
+    expect(core.gc.collect(h)).toBe(2);
+    expectSound(h);
+  });
+
+  it("A.a = A(): the class, its mro, its dict and the instance are freed together (4)", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A" });
+    const a = core.newInstance(h, A.id);
+    setClassAttr(h, A.id, "a", a);
+    core.decref(h, a);
+    core.dropClass(h, A.id);
+    expectSound(h);
+    expect(core.gc.collect(h)).toBe(4);
+    expect(core.gc.collect(h)).toBe(0);
+    expectSound(h);
+  });
+
+  it("weakrefs to a class are cleared when it dies and their callbacks run", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A" });
+    const log: number[] = [];
+    const w = core.weakref.newRef(h, h.typeObject[A.id]!, (r) => log.push(r));
+    core.dropClass(h, A.id);
+    core.gc.collect(h);
+    expect(log).toEqual([w]);
+    expect(core.weakref.weakrefGet(h, w)).toBe(core.NONE);
+    core.decref(h, w);
+    expectSound(h);
+  });
+
+  it("a dynamic class's instances' shared names stay valid after the class dies", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A", dynamic: true });
+    const a = core.newInstance(h, A.id);
+    const name = core.newStr(h, "attr");
+    core.setAttr(h, a, name, 1, false);
+    core.decref(h, name);
+    core.decref(h, a);
+    core.dropClass(h, A.id);
+    core.gc.collect(h);
+    expectSound(h);
+  });
+
+  it("frees a chain of 3000 dropped subclasses without deep recursion", () => {
+    const h = newHeap();
+    let base = h.defineClass({ name: "C0" });
+    const ids = [base.id];
+    for (let i = 1; i < 3000; i++) {
+      base = h.defineClass({ name: `C${i}`, base });
+      ids.push(base.id);
+    }
+    for (const id of ids) core.dropClass(h, id);
+    // every class but the first has a bases tuple
+    expect(core.gc.collect(h)).toBe(3 * 3000 - 1);
+    expectSound(h);
+  });
+});
+
+describe("classObject", () => {
+  it("names what is wrong with an id", () => {
+    const h = new core.Engine({ checked: true });
+    expect(() => core.classObject(h, core.Kind.List)).toThrow(/is not a class id/);
+    expect(() => core.classObject(h, 999)).toThrow(/is not a class id/);
+    const A = h.defineClass({ name: "A" });
+    expect(core.classObject(h, A.id)).toBe(h.typeObject[A.id]);
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * WeakMethod (weakref.newWeakMethod): its objects and their references as weakref.py builds them,
+ * its argument checks, and a WeakMethod in cyclic garbage. The CPython behaviour itself is ported
+ * in test/conformance/classes.test.ts (WeakMethodTestCase).
+ */
+import { describe, expect, it } from "vitest";
+import * as core from "../../src/core.js";
+import { expectSound } from "../helpers.js";
+
+const { newWeakMethod, weakMethodGet, newRef, weakrefGet, getweakrefcount } = core.weakref;
+
+function setup(checked: boolean) {
+  const h = new core.Engine({ checked });
+  core.gc.disable(h);
+  const F = h.defineKind({ name: "function", weakrefable: true, bind: true, call: (_f, self) => self });
+  const C = h.defineClass({ name: "C", weakrefable: true, fields: [{ name: "keep", kind: "ref" }] });
+  const f = core.newObject(h, F.id);
+  const name = core.newStr(h, "m");
+  core.classSetAttr(h, C.id, name, f, true);
+  core.decref(h, name);
+  const o = core.newInstance(h, C.id);
+  const m = core.loadAttr(h, o, "m");
+  return { h, C, f, o, m };
+}
+
+function referents(h: core.Engine, o: number): number[] {
+  const n = core.traverse(h, o);
+  return Array.from(h.edges.subarray(0, n));
+}
+
+describe.each([true, false])("WeakMethod (checked %s)", (checked) => {
+  it("refers weakly to the instance and the function; owns a ref to the function and its _cb", () => {
+    const { h, f, o, m } = setup(checked);
+    const rc = [core.getrefcount(h, o), core.getrefcount(h, f)];
+    const wm = newWeakMethod(h, m, null);
+    expect([core.getrefcount(h, o), core.getrefcount(h, f)]).toEqual(rc);
+    expect(weakrefGet(h, wm)).toBe(o); // super().__call__(): the instance
+    expect(getweakrefcount(h, o)).toBe(1);
+    expect(getweakrefcount(h, f)).toBe(1);
+    // traverse: _func_ref, then the callback (_cb, a heap object)
+    const [funcRef, cb] = referents(h, wm);
+    expect(weakrefGet(h, funcRef!)).toBe(f);
+    expect(h.types[core.typeIdOf(h, cb!)]!.name).toBe("function");
+    expect(getweakrefcount(h, wm)).toBe(1); // _cb's self_wr
+    const again = weakMethodGet(h, wm);
+    expect(core.isMethod(h, again) && again !== m).toBe(true);
+    for (const x of [again, wm, m, o, f]) core.decref(h, x);
+    expectSound(h);
+  });
+
+  it("refuses what is not a bound method, a JS callback, and an instance that is not weakrefable", () => {
+    const { h, C, f, o, m } = setup(checked);
+    expect(() => newWeakMethod(h, o)).toThrow(/argument should be a bound method, not <class 'C'>/);
+    expect(() => newWeakMethod(h, m, (() => {}) as unknown as number)).toThrow(/heap callable/);
+    expect(() => newWeakMethod(h, m, o)).toThrow(/'C' object is not callable/);
+    const Plain = h.defineClass({ name: "Plain", base: C.id });
+    void Plain;
+    const P = h.defineClass({ name: "P" });
+    const p = core.newInstance(h, P.id);
+    const pm = core.newMethod(h, f, p);
+    expect(() => newWeakMethod(h, pm)).toThrow(/cannot create weak reference to 'P' object/);
+    for (const x of [pm, p, m, o, f]) core.decref(h, x);
+    expectSound(h);
+  });
+
+  it("o.keep = WeakMethod(o.m) alone is no cycle: o dies by refcount and the callback gets the WeakMethod", () => {
+    const { h, f, o, m } = setup(checked);
+    const calls: number[] = [];
+    const Cb = h.defineKind({ name: "function", call: (_f, arg) => calls.push(arg as number) });
+    const cb = core.newObject(h, Cb.id);
+    const wm = newWeakMethod(h, m, cb);
+    core.setField(h, o, 0, wm, true);
+    for (const x of [m, cb]) core.decref(h, x);
+    core.decref(h, o);
+    expect(calls).toEqual([wm]);
+    core.decref(h, wm);
+    expect(core.gc.collect(h)).toBe(0);
+    core.decref(h, f);
+    expectSound(h);
+  });
+
+  it("in a cycle with its instance (o.keep = [o, WeakMethod(o.m)]) it is freed with it, no callback runs", () => {
+    const { h, f, o, m } = setup(checked);
+    const calls: number[] = [];
+    const Cb = h.defineKind({ name: "function", call: (_f, arg) => calls.push(arg as number) });
+    const cb = core.newObject(h, Cb.id);
+    const wm = newWeakMethod(h, m, cb);
+    const watch = newRef(h, wm);
+    const l = core.newList(h);
+    core.listAppend(h, l, o, true);
+    core.listAppend(h, l, wm, true);
+    core.setField(h, o, 0, l, true);
+    for (const x of [l, wm, m, o, cb]) core.decref(h, x);
+    // o, the list, the WeakMethod, its _func_ref, its _cb, the callback (_cb's self_wr is the
+    // WeakMethod's basic ref, which `watch` shares, as weakref.ref(r) does); the WeakMethod (the
+    // weakref to o) is in the trash, so it is cleared without calling back
+    expect(watch).toBe(referents(h, referents(h, wm)[1]!)[0]);
+    expect(core.gc.collect(h)).toBe(6);
+    expect(calls).toEqual([]);
+    expect(weakrefGet(h, watch)).toBe(core.NONE);
+    for (const x of [watch, f]) core.decref(h, x);
+    expectSound(h);
+  });
+});
