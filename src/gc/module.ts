@@ -6,6 +6,7 @@
  */
 import { read32 } from "../memory/index.js";
 import {
+  callHookOf,
   GEN0_HEAD,
   GEN2_HEAD,
   isFinalized as headerIsFinalized,
@@ -15,11 +16,12 @@ import {
   traverse,
   traverseValues,
   typeIdOf,
+  typeInfo,
 } from "../object/index.js";
-import { decref, listAppend } from "../refcount/index.js";
+import { decref, incref, listAppend } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { collectWithCallbacks, generationHead, NUM_GENERATIONS, setCollecting } from "./collect.js";
-import { type GcGenerationStats, type GcState, INT32_MAX } from "./heap.js";
+import { type GcCallback, type GcGenerationStats, type GcState, INT32_MAX } from "./heap.js";
 import { gcListMerge, gcListSize } from "./lists.js";
 
 /** Python's name for the type of a JS value passed where an int was expected. */
@@ -234,4 +236,36 @@ export function unfreeze(h: GcState): void {
 /** gc.get_freeze_count(): how many objects the permanent generation holds. */
 export function getFreezeCount(h: GcState): number {
   return gcListSize(h, PERMANENT_HEAD);
+}
+
+/** A gc.callbacks entry that calls a heap object; it owns one reference to it. */
+interface HeapCallback extends GcCallback {
+  readonly heapObject: number;
+}
+
+/**
+ * `gc.callbacks.append(cb)` for a heap callable `cb` (an object whose class or kind has a `call`
+ * hook): the entry holds a reference to it, as CPython's callbacks list does, and calls it with
+ * `(phase, info)` in its turn among the JS entries. Remove it with removeHeapCallback.
+ */
+export function addHeapCallback(h: GcState, cb: number): void {
+  const call = callHookOf(h, cb); // TypeError now for what cannot be called
+  const entry = ((phase, info) => call(cb, phase, info)) as HeapCallback;
+  Object.defineProperty(entry, "heapObject", { value: cb });
+  Object.defineProperty(entry, "name", { value: `${typeInfo(h, typeIdOf(h, cb)).name} object` });
+  incref(h, cb);
+  h.gcCallbacks.push(entry);
+}
+
+/**
+ * `gc.callbacks.remove(cb)` for a heap callable added with addHeapCallback: removes its first
+ * entry and releases the entry's reference. Returns false when there is none (CPython's
+ * ValueError: list.remove(x): x not in list).
+ */
+export function removeHeapCallback(h: GcState, cb: number): boolean {
+  const i = h.gcCallbacks.findIndex((e) => (e as Partial<HeapCallback>).heapObject === cb);
+  if (i < 0) return false;
+  h.gcCallbacks.splice(i, 1);
+  decref(h, cb);
+  return true;
 }

@@ -170,7 +170,7 @@ function run(ops: readonly Op[], checked: boolean): void {
         const [v, isRef] = value(b);
         const id = o === 0 ? 0 : core.typeIdOf(h, o);
         // A user kind's reference slots hold objects only; a method's slots are not the program's.
-        const nf = o === 0 || id === core.METHOD_TYPE ? 0 : h.types[id]!.fields.length;
+        const nf = o === 0 || id === core.METHOD_TYPE ? 0 : (h.types[id] as core.TypeInfo).fields.length;
         if (nf > 0 && (isRef || (id !== K.id && id !== F.id))) core.setField(h, o, c % nf, v, isRef);
         break;
       }
