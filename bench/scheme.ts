@@ -4,7 +4,8 @@
  * allocation-heavy program: trees built and dropped, and closures made in a loop, some of them in
  * cycles through their own environment. Each backend runs in node processes of its own with
  * `--no-concurrent-recompilation`, alternating; times are process CPU time.
- * Run with: npm run build && npx tsx bench/scheme.ts
+ * Run with: npm run build && npx tsx bench/scheme.ts — or as workload W6 of `refheap bench`, run
+ * from a checkout of the repository (src/bench/run-w6.ts starts this file's `--child` mode).
  */
 import { execFileSync } from "node:child_process";
 import { Engine } from "refheap/core";
@@ -24,7 +25,7 @@ const PROGRAM = `
         (loop (- i 1) (+ acc 1)))))
 `;
 const ROUND = "(loop 200 0)";
-const ROUNDS = 12;
+const ROUNDS = Number(process.argv[5] ?? 12); // `--child BACKEND --rounds N` (W6 passes it)
 const PROCESSES = 5;
 
 interface ChildResult {

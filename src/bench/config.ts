@@ -5,7 +5,7 @@
  * arguments (child.ts).
  */
 
-export const WORKLOADS = ["w1", "w2", "w3", "w4", "w5"] as const;
+export const WORKLOADS = ["w1", "w2", "w3", "w4", "w5", "w6"] as const;
 export type Workload = (typeof WORKLOADS)[number];
 
 /** What to run and how often; the CLI's flags map onto it one to one. */
@@ -25,6 +25,9 @@ export interface BenchConfig {
   /** W5: processes per variant, and nodes in the walked chain. */
   readonly w5Reps: number;
   readonly w5Nodes: number;
+  /** W6: processes per backend, and timed rounds per process. */
+  readonly w6Reps: number;
+  readonly w6Rounds: number;
   /** Children only: untimed rounds before the timed ones (W2, W3, W5). */
   readonly warmup: number;
   /** The CPython to compare with (skipped, with a note, if it cannot be run). */
@@ -43,6 +46,8 @@ export const DEFAULT_BENCH_CONFIG: BenchConfig = {
   w3Ops: 200_000,
   w5Reps: 3,
   w5Nodes: 1_000_000,
+  w6Reps: 3,
+  w6Rounds: 8,
   warmup: 1,
   python: "python3",
 };

@@ -1,5 +1,5 @@
 /**
- * `refheap bench`: the benchmark report (W1–W5) as a table, `--json`, or `--html FILE`
+ * `refheap bench`: the benchmark report (W1–W6) as a table, `--json`, or `--html FILE`
  * (src/bench). Progress goes to stderr — a bar per workload on a terminal, a line otherwise —
  * so stdout stays parseable.
  */
@@ -30,6 +30,7 @@ interface BenchOptions {
   w3Reps?: number;
   w3Rounds?: number;
   w3Ops?: number;
+  w6Reps?: number;
   python?: string;
   json?: boolean;
   html?: string;
@@ -46,6 +47,8 @@ const QUICK: Partial<BenchConfig> = {
   w3Ops: 20_000,
   w5Reps: 1,
   w5Nodes: 100_000,
+  w6Reps: 1,
+  w6Rounds: 2,
 };
 
 function workloadList(value: string): Workload[] {
@@ -78,6 +81,7 @@ function configOf(o: BenchOptions): BenchConfig {
       w3Reps: o.w3Reps,
       w3Rounds: o.w3Rounds,
       w3Ops: o.w3Ops,
+      w6Reps: o.w6Reps,
       python: o.python,
     }).filter(([, v]) => v !== undefined),
   );
@@ -109,7 +113,7 @@ export function addBenchCommand(program: Command, io: Io): void {
   program
     .command("bench")
     .description(
-      "benchmark W1–W5 on refheap, plain V8 objects and CPython (python3), interleaved; " +
+      "benchmark W1–W6 on refheap, plain V8 objects and CPython (python3), interleaved; " +
         "prints a table (--json, --html FILE)",
     )
     .addOption(
@@ -136,6 +140,7 @@ export function addBenchCommand(program: Command, io: Io): void {
     .addOption(
       new Option("--w3-ops <n>", "W3 operations per round (a multiple of 2000)").argParser(evenThousands),
     )
+    .addOption(new Option("--w6-reps <n>", "W6 processes per backend").argParser(positiveInt))
     .action((options: BenchOptions) => {
       const report = runBench(configOf(options), benchProgress(io));
       if (options.json === true) io.stdout.write(`${JSON.stringify(benchJson(report), null, 2)}\n`);

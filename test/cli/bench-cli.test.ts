@@ -224,6 +224,24 @@ describe("refheap bench", () => {
     expect(out.w5.results[0]!.ratioVsV8).toBe(1);
   }, 120_000);
 
+  it("--quick W6 runs the Scheme interpreter on both backends and compares refheap's with plain JS objects", async () => {
+    const c = capture();
+    expect(await main(["bench", "--quick", "--workloads", "w6", "--json"], c.io)).toBe(0);
+    const out = JSON.parse(c.out()) as {
+      w6: {
+        config: { processes: number };
+        results: { id: string; samples: number[]; ratioVsPlainJs: number }[];
+      };
+    };
+    expect(out.w6.config.processes).toBe(1);
+    expect(out.w6.results.map((r) => r.id)).toEqual(["refheap", "js"]);
+    for (const r of out.w6.results) {
+      expect(r.samples).toHaveLength(2); // each child checked every round's result
+      expect(r.ratioVsPlainJs).toBeGreaterThan(0);
+    }
+    expect(out.w6.results[1]!.ratioVsPlainJs).toBe(1);
+  }, 120_000);
+
   it("without CPython the tables say it was skipped, and refheap's rows are still there", async () => {
     const c = capture();
     const argv = ["bench", "--workloads", "w4", "--python", "no-such-python-3", "--json"];

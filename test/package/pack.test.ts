@@ -348,4 +348,13 @@ describe("npm pack", () => {
     const python = spawnSync("python3", ["--version"]).status === 0;
     if (python) expect(out.w4.notes.some((n) => n.startsWith("CPython skipped"))).toBe(false);
   });
+
+  it("installs: W6 (the Scheme example) says it was skipped, since the examples do not ship", () => {
+    const bin = join(project, "node_modules", ".bin", "refheap");
+    const out = JSON.parse(run(bin, ["bench", "--workloads", "w6", "--json"], project)) as {
+      w6: { skipped: string; notes: string[] };
+    };
+    expect(out.w6.skipped).toMatch(/examples\/, which the package does not ship/);
+    expect(out.w6.notes[0]).toMatch(/^skipped: .* from a checkout of the repository/);
+  });
 });
