@@ -225,7 +225,7 @@ export class WeakCore {
   /**
    * @internal Called when a removal (the `_remove` callback, or _commit_removals) finds its key
    * gone from `data` already. CPython raises a KeyError there and swallows it, which allocates:
-   * the differential oracle's runner mirrors that (src/oracle/run.ts).
+   * the differential oracle's runner mirrors that (src/oracle/runner/weakcontainers.ts).
    */
   onKeyGone: ((where: "remove" | "commit") => void) | null = null;
   #disposed = false;

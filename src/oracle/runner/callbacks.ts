@@ -1,0 +1,111 @@
+/**
+ * `ref` and `proxy` lines, and the Python functions of the runner that refheap calls back: the
+ * weakref callbacks (runner.py's _cb, and the function objects of `lambda w: _cb(w)`) and the
+ * scenario classes' finalizers (`__del__`, and the legacy tp_del of _testcapi.with_tp_del).
+ */
+
+import { decref, newObject, setField, weakref as wrm } from "../../core.js";
+import { typeError } from "../pyerror.js";
+import { innerCollect } from "./collect.js";
+import { call, setattr } from "./objects.js";
+import { VNONE } from "./records.js";
+import type { RunnerState } from "./state.js";
+
+/**
+ * `ref W X [ACTS]`, `proxy W X [ACTS]`: weakref.ref or weakref.proxy of X, with `_cb` as its
+ * callback when actions are given (`lambda ACTS`: a `lambda w: _cb(w)` function object).
+ */
+export function opRef(
+  st: RunnerState,
+  kind: "ref" | "proxy",
+  wTok: string,
+  xTok: string,
+  words: readonly string[],
+): void {
+  const x = st.lookup(xTok);
+  const withCallback = words.length > 0;
+  const lambda = words[0] === "lambda";
+  const acts = lambda ? words.slice(1) : words;
+  // `lambda w: _cb(w)`: MAKE_FUNCTION makes a function object before the call, held by the
+  // weakref alone once the statement ends (so it can be garbage with it).
+  const fn = lambda ? newLambda(st) : 0;
+  // weakref.ref is a type: calling it builds an argument tuple; weakref.proxy is a fastcall function
+  const t = kind === "ref" ? st.m.tuple(withCallback ? 2 : 1) : 0;
+  let w: number;
+  try {
+    if (!x.r || !wrm.isWeakrefable(st.e, x.v)) {
+      throw st.m.raise(typeError(`cannot create weak reference to '${st.tpName(x)}' object`));
+    }
+    const cb = !withCallback ? null : lambda ? fn : (wr: number) => weakrefCallback(st, wr, acts);
+    w = kind === "ref" ? wrm.newRef(st.e, x.v, cb) : wrm.newProxy(st.e, x.v, cb);
+    if (withCallback) st.cbRefs.add(w);
+    if (lambda) st.lambdaActs.set(w, acts);
+  } finally {
+    st.m.free(t);
+    if (fn !== 0) decref(st.e, fn);
+  }
+  st.create(wTok, () => w);
+}
+
+/**
+ * A new function object for a `lambda w: _cb(w)` callback: a user kind whose call hook is the
+ * lambda's body, looking its actions up by the weakref it is called with, as `_cb` looks them up
+ * in CBA by id(w). It references the module's globals, as a function's func_globals does.
+ */
+function newLambda(st: RunnerState): number {
+  const e = st.e;
+  const fn = newObject(e, st.functionType);
+  setField(e, fn, 0, st.globals, true);
+  return fn;
+}
+
+/**
+ * A finalizer (`__del__`, or the legacy `tp_del` of _testcapi.with_tp_del) running its actions,
+ * in its own frame. slot_tp_del looks `__tp_del__` up as a bound method (a new object) first;
+ * slot_tp_finalize calls `__del__` unbound.
+ */
+export function finalizer(st: RunnerState, acts: readonly string[], o: number, legacy: boolean): void {
+  const label = st.labels.get(o) ?? "?";
+  const method = legacy ? st.m.obj() : 0;
+  try {
+    finalizerBody(st, acts, o, label);
+  } finally {
+    st.m.free(method);
+  }
+}
+
+function finalizerBody(st: RunnerState, acts: readonly string[], o: number, label: string): void {
+  st.pyFunction(`del ${label}`, () => {
+    let thr = false;
+    for (const a of acts) {
+      if (a === "log") st.emit(`del ${label}`);
+      else if (a === "collect") innerCollect(st);
+      else if (a === "throw") thr = true;
+      else if (a.startsWith("resurrect:")) st.bind(a.slice(10), { v: o, r: true });
+      else if (a.startsWith("clear:")) setattr(st, { v: o, r: true }, a.slice(6), VNONE);
+      else if (a.startsWith("new:")) {
+        // y = C(); _lab(y, X); X = y
+        const [, c, x] = a.split(":") as [string, string, string];
+        const y = call(st, st.lookup(c));
+        if (y.r) st.labels.set(y.v, x);
+        st.bindOwned(x, y);
+      }
+    }
+    if (thr) throw st.throwE();
+  });
+}
+
+/** A weakref callback made by a `ref`/`proxy` line (runner.py's _cb). */
+export function weakrefCallback(st: RunnerState, wr: number, acts: readonly string[]): void {
+  const label = st.labels.get(wr) ?? "?";
+  st.pyFunction(`cb ${label}`, () => {
+    st.emit(`cb ${label}`);
+    let thr = false;
+    for (const a of acts) {
+      if (a === "collect") innerCollect(st);
+      else if (a === "throw") thr = true;
+      else if (a.startsWith("drop:")) st.unbind(a.slice(5));
+    }
+    if (thr) throw st.throwE();
+  });
+}

@@ -1,0 +1,330 @@
+/**
+ * Objects and their attributes, lists, tuples and dicts: `new`, `list`, `tuple`, `dict`, `set`,
+ * `unset` (and getattr, for `show X proxy F`), `append`, `setitem`, `delitem`, `pop`, `clear`,
+ * `add`, `discard` (the weak containers' own methods are in weakcontainers.ts), and `x()`, calling
+ * a value (`new`, `call`).
+ */
+
+import {
+  clearField,
+  decref,
+  delAttr,
+  dictClear,
+  dictDelItem,
+  dictSetItem,
+  EMPTY_TUPLE,
+  FALSE,
+  fieldItemSlot,
+  getAttrSlot,
+  incref,
+  Kind,
+  listAppend,
+  listClear,
+  listDelItem,
+  listSetItem,
+  listSize,
+  NONE,
+  newDict,
+  newInstance,
+  newList,
+  newTuple,
+  setAttr,
+  setField,
+  slotIsRef,
+  slotRef,
+  TRUE,
+  tupleSetItem,
+  typeIdOf,
+  weakref as wrm,
+} from "../../core.js";
+import { attributeError, PyError, typeError } from "../pyerror.js";
+import { callFinalize } from "./finalize.js";
+import { type ClassRec, CONTAINER_CLASS, type Val, VNONE } from "./records.js";
+import type { RunnerState } from "./state.js";
+import {
+  mappingClear,
+  wkdDelitem,
+  wkdSetitem,
+  wsetAdd,
+  wsetClear,
+  wsetDiscard,
+  wsetPop,
+  wvdDelitem,
+  wvdSetitem,
+} from "./weakcontainers.js";
+
+export function opList(st: RunnerState, name: string, toks: readonly string[]): void {
+  const vals = toks.map((t) => st.value(t));
+  st.create(name, () => {
+    const l = newList(st.e);
+    for (const v of vals) listAppend(st.e, l, v.v, v.r);
+    return l;
+  });
+}
+
+export function opTuple(st: RunnerState, name: string, toks: readonly string[]): void {
+  const vals = toks.map((t) => st.value(t));
+  if (vals.length === 0) {
+    // () is a shared singleton: bound, not created, so not labelled.
+    st.bind(name, { v: EMPTY_TUPLE, r: true });
+    return;
+  }
+  st.create(name, () => {
+    const t = newTuple(st.e, vals.length);
+    vals.forEach((v, i) => {
+      tupleSetItem(st.e, t, i, v.v, v.r);
+    });
+    return t;
+  });
+}
+
+export function opDict(st: RunnerState, name: string, toks: readonly string[]): void {
+  const vals = toks.map((t) => st.value(t));
+  const d = newDict(st.e);
+  try {
+    for (let i = 0; i < vals.length; i += 2) {
+      const k = vals[i]!;
+      const v = vals[i + 1]!;
+      st.api(() => dictSetItem(st.e, d, k.v, k.r, v.v, v.r));
+    }
+  } catch (err) {
+    decref(st.e, d);
+    throw err;
+  }
+  st.create(name, () => d);
+}
+
+/** The class record of an instance of a scenario class, or undefined. */
+function classOf(st: RunnerState, o: number): ClassRec | undefined {
+  if (st.kind(o) !== Kind.Instance) return undefined;
+  return st.classes.get(st.typeNameOf(o));
+}
+
+/** Whether `o` is an instance with dynamic attributes (ordinary classes, weak containers). */
+function isDynamic(st: RunnerState, o: number): boolean {
+  if (st.kind(o) !== Kind.Instance) return false;
+  const id = typeIdOf(st.e, o);
+  return st.e.typeAttrsOffset[id]! >= 0;
+}
+
+export function setattr(st: RunnerState, target: Val, f: string, val: Val): void {
+  const x = st.deproxy(target);
+  if (x.r && isDynamic(st, x.v)) {
+    setAttr(st.e, x.v, st.str(f), val.v, val.r);
+    return;
+  }
+  const c = x.r ? classOf(st, x.v) : undefined;
+  const i = c?.info.fieldIndex.get(f);
+  if (c !== undefined && i !== undefined) {
+    setField(st.e, x.v, i, val.v, val.r);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Type) throw new Error("refheap runner: class attributes are not modelled");
+  throw st.m.raise(new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"));
+}
+
+export function delattr(st: RunnerState, target: Val, f: string): void {
+  const x = st.deproxy(target);
+  if (x.r && isDynamic(st, x.v)) {
+    if (!delAttr(st.e, x.v, st.str(f))) {
+      throw st.m.raise(
+        new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"),
+      );
+    }
+    return;
+  }
+  const c = x.r ? classOf(st, x.v) : undefined;
+  const i = c?.info.fieldIndex.get(f);
+  if (c !== undefined && i !== undefined) {
+    const p = fieldItemSlot(st.e, x.v, i);
+    if (slotIsRef(st.e, p) && slotRef(st.e, p) === 0) {
+      throw st.m.raise(new PyError("AttributeError", f, "late"));
+    }
+    clearField(st.e, x.v, i);
+    return;
+  }
+  throw st.m.raise(new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"));
+}
+
+/** getattr(x, f) (borrowed). */
+export function getattr(st: RunnerState, target: Val, f: string): Val {
+  const x = st.deproxy(target);
+  if (x.r && isDynamic(st, x.v)) {
+    const p = getAttrSlot(st.e, x.v, st.str(f));
+    if (p !== 0) return st.slotVal(p);
+  } else {
+    const c = x.r ? classOf(st, x.v) : undefined;
+    const i = c?.info.fieldIndex.get(f);
+    if (c !== undefined && i !== undefined) {
+      const p = fieldItemSlot(st.e, x.v, i);
+      if (!(slotIsRef(st.e, p) && slotRef(st.e, p) === 0)) return st.slotVal(p);
+    }
+  }
+  if (x.r && st.kind(x.v) === Kind.Type) {
+    throw st.m.raise(
+      new PyError("AttributeError", `type object '${st.fmt(x)}' has no attribute '${f}'`, "early"),
+    );
+  }
+  throw st.m.raise(attributeError(st.tpName(x), f));
+}
+
+export function opAppend(st: RunnerState, xTok: string, vTok: string): void {
+  const x = st.deproxy(st.lookup(xTok));
+  if (!(x.r && st.kind(x.v) === Kind.List)) throw st.noMethod(x, "append");
+  const v = st.value(vTok);
+  listAppend(st.e, x.v, v.v, v.r);
+}
+
+/** A list index from a key value: TypeError for a non-int, IndexError out of range. */
+function listIndex(st: RunnerState, l: number, k: Val): number {
+  let i: number;
+  if (!k.r) i = k.v;
+  else if (k.v === TRUE) i = 1;
+  else if (k.v === FALSE) i = 0;
+  else {
+    throw st.m.raise(typeError(`list indices must be integers or slices, not ${st.tpName(k)}`));
+  }
+  const n = listSize(st.e, l);
+  const j = i < 0 ? i + n : i;
+  if (j < 0 || j >= n) {
+    throw st.m.raise(new PyError("IndexError", "list assignment index out of range", "late"));
+  }
+  return j;
+}
+
+export function opSetitem(st: RunnerState, xTok: string, kTok: string, vTok: string): void {
+  const v = st.value(vTok);
+  const x0 = st.lookup(xTok);
+  const k = st.value(kTok);
+  const x = st.deproxy(x0);
+  const c = st.container(x);
+  if (c !== undefined && c.kind !== "wset") {
+    if (c.kind === "wvd") wvdSetitem(st, c, k, v);
+    else wkdSetitem(st, c, k, v);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.List) {
+    listSetItem(st.e, x.v, listIndex(st, x.v, k), v.v, v.r);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Dict) {
+    st.api(() => dictSetItem(st.e, x.v, k.v, k.r, v.v, v.r));
+    return;
+  }
+  throw st.m.raise(typeError(`'${st.tpName(x)}' object does not support item assignment`));
+}
+
+export function opDelitem(st: RunnerState, xTok: string, kTok: string): void {
+  const x0 = st.lookup(xTok);
+  const k = st.value(kTok);
+  const x = st.deproxy(x0);
+  const c = st.container(x);
+  if (c !== undefined && c.kind !== "wset") {
+    if (c.kind === "wvd") wvdDelitem(st, c, k);
+    else wkdDelitem(st, c, k);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.List) {
+    listDelItem(st.e, x.v, listIndex(st, x.v, k));
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Dict) {
+    const found = st.api(() => dictDelItem(st.e, x.v, k.v, k.r));
+    if (!found) throw st.m.raise(new PyError("KeyError", st.fmt(k), "key"));
+    return;
+  }
+  throw st.m.raise(typeError(`'${st.tpName(x)}' object doesn't support item deletion`));
+}
+
+export function opPop(st: RunnerState, x0: Val): void {
+  const x = st.deproxy(x0);
+  const c = st.container(x);
+  if (x.r && st.kind(x.v) === Kind.List) {
+    if (listSize(st.e, x.v) === 0) {
+      throw st.m.raise(new PyError("IndexError", "pop from empty list", "late"));
+    }
+    listDelItem(st.e, x.v, -1);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Dict)
+    throw st.m.raise(typeError("pop expected at least 1 argument, got 0"));
+  if (c !== undefined && c.kind !== "wset") {
+    // the call's argument check lists the missing names in a list (ceval's missing_arguments)
+    st.m.free(st.m.list());
+    throw st.m.raise(
+      typeError(`${CONTAINER_CLASS[c.kind]}.pop() missing 1 required positional argument: 'key'`),
+    );
+  }
+  if (c !== undefined) {
+    wsetPop(st, c);
+    return;
+  }
+  throw st.noMethod(x, "pop");
+}
+
+export function opClear(st: RunnerState, x0: Val): void {
+  const x = st.deproxy(x0);
+  const c = st.container(x);
+  if (c !== undefined) {
+    if (c.kind === "wset") wsetClear(st, c);
+    else mappingClear(st, c);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.List) {
+    listClear(st.e, x.v);
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Dict) {
+    dictClear(st.e, x.v);
+    return;
+  }
+  throw st.noMethod(x, "clear");
+}
+
+export function opSetMethod(st: RunnerState, method: "add" | "discard", xTok: string, vTok: string): void {
+  const x = st.deproxy(st.lookup(xTok));
+  const c = st.container(x);
+  if (c === undefined || c.kind !== "wset") throw st.noMethod(x, method);
+  const v = st.value(vTok);
+  if (method === "add") wsetAdd(st, c, v);
+  else wsetDiscard(st, c, v);
+}
+
+/**
+ * `x()` for the values a scenario can call: a class makes an instance (type_call: no argument
+ * tuple), a weakref returns its referent (or None), a finalize object runs (returns None).
+ * Returns a new reference.
+ */
+export function call(st: RunnerState, x: Val): Val {
+  const e = st.e;
+  if (x.r) {
+    const kind = st.kind(x.v);
+    if (kind === Kind.Type) {
+      const cls = st.classes.get(st.typeNames.get(x.v) ?? "");
+      if (cls !== undefined) return { v: newInstance(e, cls.info.id), r: true };
+    } else if (kind === Kind.Weakref) {
+      const o = wrm.weakrefGet(e, x.v);
+      incref(e, o);
+      return { v: o, r: true };
+    } else if (kind === Kind.Instance && typeIdOf(e, x.v) === st.finalizeType) {
+      callFinalize(st, x.v);
+      incref(e, NONE);
+      return VNONE;
+    }
+  }
+  throw st.m.raise(typeError(`'${st.tpName(x)}' object is not callable`));
+}
+
+/** `_r = F(); log; _r = None`. */
+export function opCall(st: RunnerState, fTok: string): void {
+  const r = call(st, st.lookup(fTok));
+  st.emit(`call ${fTok} ${st.fmt(r)}`);
+  st.release(r);
+}
+
+/** `_t = C(); _lab(_t, X); X = _t` (C is whatever the name is bound to). */
+export function opNew(st: RunnerState, xTok: string, cTok: string): void {
+  const r = call(st, st.lookup(cTok));
+  if (r.r) st.labels.set(r.v, xTok);
+  st.bindOwned(xTok, r);
+}

@@ -1,0 +1,142 @@
+/**
+ * The records the refheap runner (run.ts and this folder) keeps about a scenario's values and
+ * objects, shared by its modules. Internal to the oracle: nothing here is exported from
+ * src/oracle/index.ts.
+ */
+
+import { NONE, type TypeInfo } from "../../core.js";
+import type {
+  DictHandle,
+  Finalize,
+  Value as HValue,
+  WeakKeyDictionary,
+  WeakSet as WeakSetContainer,
+  WeakValueDictionary,
+} from "../../index.js";
+import type { PyFrame } from "../machine.js";
+import type { ClassDecl } from "../scenario.js";
+
+/** A value: an object address (`r`), or an int stored inline. */
+export interface Val {
+  readonly v: number;
+  readonly r: boolean;
+}
+
+export const VNONE: Val = { v: NONE, r: true };
+
+export type ContainerKind = "wvd" | "wkd" | "wset";
+export type WeakContainer = WeakValueDictionary | WeakKeyDictionary | WeakSetContainer;
+
+export interface ClassRec {
+  readonly decl: ClassDecl;
+  readonly info: TypeInfo;
+}
+
+export interface ContainerRec {
+  readonly kind: ContainerKind;
+  readonly name: string;
+  readonly obj: WeakContainer;
+  /**
+   * Mirrors of the Python objects the container's instance holds besides its data: the `_remove`
+   * function, its defaults tuple (`selfref`, and for WeakValueDictionary `_atomic_removal`), the
+   * `_iterating` set.
+   */
+  readonly machinery: readonly [number, number, number];
+  disposed: boolean;
+}
+
+/** A `finalize` object: its stand-in, the refheap finalizer, and the mirror of its _Info. */
+export interface FinRec {
+  readonly name: string;
+  readonly fin: Finalize;
+  /**
+   * Mirror of finalize._Info while the finalizer is alive (borrowed: the registry holds it): an
+   * instance whose fields hold the `args` tuple and the finalizer's weakref (the reference
+   * refheap's Finalize owns, taken over).
+   */
+  info: number;
+}
+
+export type IterKind = "wvd" | "wkd" | "wset" | "dict" | "list" | "tuple";
+
+/** An iterator made by `iter`: what it iterates and the mirrors of CPython's machinery. */
+export interface IterRec {
+  readonly kind: IterKind;
+  /** Yields (k, v) pairs. */
+  readonly pairs: boolean;
+  /** The weak containers' generator (refheap's), or null for the builtin iterators. */
+  readonly gen: Generator<unknown, void, undefined> | null;
+  /** The container (weak containers: its record). */
+  readonly container: ContainerRec | null;
+  /** A dict iterator's DictHandle and its entries, until exhausted. */
+  dictHandle: DictHandle | null;
+  dictIt: Iterator<[HValue, HValue]> | null;
+  /** Set once a dict iterator saw its dict change size (sticky, as CPython's di_used = -1). */
+  broken: boolean;
+  /** A list or tuple iterator's index. */
+  index: number;
+  state: "new" | "suspended" | "done";
+  /** The generator's frame. */
+  readonly frame: PyFrame;
+  /** Mirrors alive while the generator runs: the guard's __exit__ method (holding the guard), the guard, the data iterator, its result tuple. */
+  exitMethod: number;
+  guard: number;
+  dataIter: number;
+  dataResult: number;
+}
+
+/**
+ * What the runner uses of refheap's WeakCore, the weak containers' protected `core`
+ * (src/api/weakcore.ts; src/oracle/ may import only the package entries): the iteration guard
+ * (the count of guards in `_iterating`, __enter__, and _commit_removals, which the runner calls
+ * as the last guard's __exit__ does), the walk over
+ * `data`'s entries (their addresses; throws `changed` when its size changes, as a dict iterator),
+ * `data`'s address, dict.popitem on `data` (the key and the value, each owning a reference when it
+ * is an object), how many removals are pending, WeakKeyDictionary's _dirty_len, and the hook
+ * called when a removal finds its key gone.
+ */
+export interface WeakCoreView {
+  iterating: number;
+  readonly alive: boolean;
+  enter(): void;
+  commit(op: string): void;
+  entries(op: string, changed: string): Generator<number, void, undefined>;
+  data(op: string): number;
+  popEntry(op: string): [number, boolean, number, boolean] | null;
+  pending(op: string): number;
+  pendingCount(op: string): number;
+  dirtyLen: boolean;
+  onKeyGone: ((where: "remove" | "commit") => void) | null;
+}
+
+/** The weak container's `core` (see WeakCoreView). */
+export function coreOf(c: ContainerRec): WeakCoreView {
+  return (c.obj as unknown as { readonly core: WeakCoreView }).core;
+}
+
+/** The Python class of each kind of weak container. */
+export const CONTAINER_CLASS: Readonly<Record<ContainerKind, string>> = {
+  wvd: "WeakValueDictionary",
+  wkd: "WeakKeyDictionary",
+  wset: "WeakSet",
+};
+
+/** A new record for an iterator made by `iter` (or the generator a `show items` runs). */
+export function newIterRec(kind: IterKind, container: ContainerRec | null, gen: IterRec["gen"]): IterRec {
+  return {
+    kind,
+    pairs: kind === "wvd" || kind === "wkd" || kind === "dict",
+    gen,
+    container,
+    dictHandle: null,
+    dictIt: null,
+    broken: false,
+    index: 0,
+    state: "new",
+    frame: { obj: 0 },
+    exitMethod: 0,
+    guard: 0,
+    dataIter: 0,
+    dataResult: 0,
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Before the body: the runner's private classes (finalize, _Info, function, generator, the builtin
+ * iterators, the weak containers' classes), the scenario's classes and weak containers, then the
+ * baseline (the long-lived objects, and the runner's own gc callback that logs `auto` lines).
+ */
+
+import {
+  decref,
+  dictSetItem,
+  type Engine,
+  FieldKind,
+  gc as gcm,
+  listSize,
+  newDict,
+  newInstance,
+  weakref as wrm,
+} from "../../core.js";
+import type { ClassDecl, Scenario } from "../scenario.js";
+import { finalizer, weakrefCallback } from "./callbacks.js";
+import { genFinalize } from "./generators.js";
+import { CONTAINER_CLASS, type ContainerRec, coreOf } from "./records.js";
+import type { RunnerState } from "./state.js";
+import { containerDied, keyGone } from "./weakcontainers.js";
+
+/** The runner's private classes, then the scenario's classes and weak containers. */
+export function declare(st: RunnerState, sc: Scenario): void {
+  const e = st.e;
+  st.globals = newDict(e);
+  const prelude = st.m.obj();
+  dictSetItem(e, st.globals, st.str("_prelude"), true, prelude, true);
+  decref(e, prelude);
+  const def = (name: string, extra: Partial<Parameters<Engine["defineClass"]>[0]> = {}): number => {
+    const id = e.defineClass({ name, ...extra }).id;
+    st.typeNames.set(e.typeObject[id]!, name);
+    return id;
+  };
+  st.typeNames.set(e.typeObject[st.mirrorType]!, "object");
+  st.finalizeType = def("finalize");
+  // Before the baseline, as CPython's function type exists before the program.
+  st.functionType = e.defineKind({
+    name: "function",
+    refs: ["globals"],
+    call: (_self, wr) => weakrefCallback(st, wr as number, st.lambdaActs.get(wr as number) ?? []),
+  }).id;
+  st.typeNames.set(e.typeObject[st.functionType]!, "function");
+  // finalize._Info: __slots__ ("weakref", "func", "args", "kwargs", "atexit", "index"), which
+  // CPython sorts: traversed and cleared in that order. func (a module-level function), kwargs
+  // (None), atexit and index (untracked) are not modelled.
+  st.infoType = def("_Info", {
+    fields: [
+      { name: "args", kind: FieldKind.Any },
+      { name: "weakref", kind: FieldKind.Any },
+    ],
+  });
+  // The generator's frame: its locals in co_varnames order (self, then GEN_LOCALS in
+  // generators.ts), traversed and cleared in that order, as _PyFrame_Traverse and _PyFrame_Clear do.
+  st.generatorType = def("generator", {
+    weakrefable: true,
+    fields: [
+      { name: "gi_frame", kind: FieldKind.Any },
+      { name: "f_local1", kind: FieldKind.Any },
+      { name: "f_local2", kind: FieldKind.Any },
+      { name: "f_local3", kind: FieldKind.Any },
+    ],
+    finalize: (o) => genFinalize(st, o),
+  });
+  st.dictIterType = def("dict_itemiterator", {
+    fields: [
+      { name: "di_dict", kind: FieldKind.Any },
+      { name: "di_result", kind: FieldKind.Any },
+    ],
+  });
+  st.listIterType = def("list_iterator", { fields: [{ name: "it_seq", kind: FieldKind.Any }] });
+  st.tupleIterType = def("tuple_iterator", { fields: [{ name: "it_seq", kind: FieldKind.Any }] });
+  for (const kind of ["wvd", "wkd", "wset"] as const) {
+    st.containerTypes.set(
+      kind,
+      def(CONTAINER_CLASS[kind], {
+        dynamic: true,
+        weakrefable: true,
+        finalize: (o) => containerDied(st, o),
+      }),
+    );
+  }
+  st.registry = newDict(e);
+  for (const c of sc.classes) defineClass(st, c);
+  for (const c of sc.containers) {
+    const obj =
+      c.kind === "wvd"
+        ? st.heap.weakref.WeakValueDictionary()
+        : c.kind === "wkd"
+          ? st.heap.weakref.WeakKeyDictionary()
+          : st.heap.weakref.WeakSet();
+    const o = newInstance(e, st.containerTypes.get(c.kind)!);
+    // `ref(self)`, the selfref its `_remove` function keeps (and runner.py's _WCR), for ever
+    st.selfRefs.add(wrm.newRef(e, o));
+    const machinery = [st.m.obj(), st.m.tuple(c.kind === "wvd" ? 2 : 1), st.m.obj()] as const;
+    const rec: ContainerRec = { kind: c.kind, name: c.name, obj, machinery, disposed: false };
+    st.containers.set(o, rec);
+    coreOf(rec).onKeyGone = (where) => keyGone(st, c.kind, where);
+    st.labels.set(o, c.name);
+    st.bindSteal(c.name, o);
+  }
+}
+
+function defineClass(st: RunnerState, c: ClassDecl): void {
+  const e = st.e;
+  const del = c.del;
+  const tpdel = c.tpdel;
+  const info = e.defineClass({
+    name: c.name,
+    fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
+    dynamic: c.slots === null,
+    weakrefable: c.weak,
+    ...(del === null ? {} : { finalize: (o: number) => finalizer(st, del, o, false) }),
+    ...(tpdel === null ? {} : { legacyFinalize: (o: number) => finalizer(st, tpdel, o, true) }),
+  });
+  st.classes.set(c.name, { decl: c, info });
+  const t = e.typeObject[info.id]!;
+  st.typeNames.set(t, c.name);
+  st.bind(c.name, { v: t, r: true });
+}
+
+/**
+ * The baseline: the runner's own gc callback (it logs the automatic collections), a full
+ * collection, then long-lived objects until `longLived` (CPython's N) are collected into
+ * generation 2; then `baseline N`.
+ */
+export function baseline(st: RunnerState, longLived: number): void {
+  const e = st.e;
+  e.gcCallbacks.unshift((phase, info) => {
+    if (st.explicit === 0 && phase === "stop") {
+      st.emit(`auto ${info.generation} collected=${info.collected} uncollectable=${info.uncollectable}`);
+    }
+  });
+  gcm.collect(e);
+  const l = gcm.getObjects(e, 2);
+  const own = listSize(e, l);
+  decref(e, l);
+  // Long-lived objects standing for the interpreter's, owned by the runner for ever.
+  for (let i = own; i < longLived; i++) newInstance(e, st.mirrorType);
+  gcm.collect(e);
+  st.stats0 = gcm.getStats(e);
+  st.explicit = 0;
+  st.emit(`baseline ${longLived}`);
+}

@@ -1,0 +1,403 @@
+/**
+ * The refheap runner's state, shared by the modules of its groups of operations: the heap, its
+ * engine and the mirrors' Machine, the scenario's globals dict, the labels and the records of the
+ * scenario's objects, the runner's private classes, the log, and the helpers every group uses to
+ * read names and values, format them (runner.py's _fmt), call the Heap API, and handle a line's
+ * error. Its members are plain (not `#` private) so that the runner's modules can reach them; they
+ * are internal to the oracle (src/oracle/index.ts exports none of them).
+ */
+
+import {
+  decref,
+  dictDelItem,
+  dictGetSlot,
+  dictSetItem,
+  type Engine,
+  FALSE,
+  Kind,
+  listItemSlot,
+  listSize,
+  NONE,
+  newStr,
+  slotIsRef,
+  slotNumber,
+  slotRef,
+  strValue,
+  TRUE,
+  typeIdOf,
+  weakref as wrm,
+} from "../../core.js";
+import { Handle, Heap, type Value as HValue, type TraceEvent } from "../../index.js";
+import { Code, Machine } from "../machine.js";
+import { attributeError, fromRefheap, nameError, PyError, referenceError } from "../pyerror.js";
+import {
+  type ClassRec,
+  type ContainerKind,
+  type ContainerRec,
+  type FinRec,
+  type IterRec,
+  type Val,
+  VNONE,
+} from "./records.js";
+
+/** CPython's __name__ of the scenario-visible types that are not scenario classes. */
+const WEAKREF_TYPE_NAMES: Readonly<Record<string, string>> = {
+  "weakref.ReferenceType": "ReferenceType",
+  "weakref.ProxyType": "ProxyType",
+};
+
+/** The runner's state and the helpers its groups of operations share (internal to the oracle). */
+export class RunnerState {
+  /** The event log, one line per event (see emit). */
+  readonly log: string[] = [];
+  readonly heap: Heap;
+  readonly e: Engine;
+  readonly m: Machine;
+
+  /**
+   * The scenario's globals: a mirror of the python runner's globals dict (`S_name`), older
+   * than every scenario object and tracked from the start (it holds the prelude's functions), so a
+   * full collection that meets an object before it (after `freeze` and `unfreeze` merged the
+   * young generations in front) finds that object only through it and moves it behind.
+   */
+  globals = 0;
+  /** Object address → label, dropped when the object's memory is freed. */
+  readonly labels = new Map<number, string>();
+  readonly classes = new Map<string, ClassRec>();
+  /** Type object address → class name. */
+  readonly typeNames = new Map<number, string>();
+  readonly containers = new Map<number, ContainerRec>();
+  readonly fins = new Map<number, FinRec>();
+  readonly iters = new Map<number, IterRec>();
+  /** Names opened by `iter`, oldest first (runner.py's _OPEN). */
+  readonly open: string[] = [];
+  /** Interned strs (never freed, as the code object's constants). */
+  readonly strs = new Map<string, number>();
+  /** > 0 while the runner's own gc.collect() runs (and before the body): runner.py's _D. */
+  explicit = 1;
+  /**
+   * Mirror of finalize._registry, the class-level dict (finalize object → its _Info) of the live
+   * finalizers: empty, so untracked, at the baseline; a store tracks it again (generation 0).
+   */
+  registry = 0;
+  /** The weak containers' selfrefs (runner.py's _WCR), never freed. */
+  readonly selfRefs = new Set<number>();
+  /** Weakrefs made by `ref`/`proxy` lines with a callback (runner.py's _cb). */
+  readonly cbRefs = new Set<number>();
+  /** A non-Python error thrown inside a finalizer or callback: rethrown after the line. */
+  bug: unknown = null;
+  stats0: { collections: number; collected: number; uncollectable: number }[] = [];
+
+  // Private classes.
+  mirrorType = 0;
+  finalizeType = 0;
+  infoType = 0;
+  /** The kind of `lambda` callbacks' function objects. */
+  functionType = 0;
+  /** A lambda callback's actions, by the weakref it was made for (runner.py's CBA by id(w)). */
+  readonly lambdaActs = new Map<number, readonly string[]>();
+  generatorType = 0;
+  /** The code objects of Lib/weakref.py with an UNPACK_SEQUENCE: their warmup (see Code). */
+  readonly code = {
+    wvdPopitem: new Code(),
+    wkdPopitem: new Code(),
+    wvdItems: new Code(),
+    wkdItems: new Code(),
+  };
+  dictIterType = 0;
+  listIterType = 0;
+  tupleIterType = 0;
+  readonly containerTypes = new Map<ContainerKind, number>();
+
+  /** Set while `F()` runs: otherwise a finalizer runs as its weakref's callback. */
+  finCalledDirectly = false;
+
+  /** `_o = None` after a loop: released after the error (if any) is logged. */
+  readonly afterLoop: number[] = [];
+
+  constructor() {
+    this.heap = new Heap({ leaks: "off", trace: (ev) => this.onTrace(ev) });
+    this.e = this.heap.engine;
+    this.e.gcWrite = () => {};
+    this.e.unraisableHook = (error) => {
+      this.bug ??= error;
+    };
+    this.m = new Machine(this.e, this.defineMirrorType());
+  }
+
+  onTrace(ev: TraceEvent | { readonly kind: string }): void {
+    if (ev.kind !== "free") return;
+    const block = (ev as TraceEvent).addr;
+    this.labels.delete(block);
+    this.labels.delete(block + 8);
+    this.cbRefs.delete(block + 8);
+    this.lambdaActs.delete(block + 8);
+    const rec = this.iters.get(block + 8);
+    if (rec !== undefined) {
+      // A builtin iterator died (its fields released its sequence); its handle is forgotten.
+      rec.dictHandle = null;
+      rec.dictIt = null;
+      this.iters.delete(block + 8);
+    }
+  }
+
+  defineMirrorType(): number {
+    this.mirrorType = this.e.defineClass({ name: "object" }).id;
+    return this.mirrorType;
+  }
+
+  // --- the log ---
+
+  emit(line: string): void {
+    this.log.push(line);
+  }
+
+  emitState(line: number): void {
+    const fl = this.e.freelists;
+    this.emit(
+      `state ${line} ${this.e.gcCount0} ${fl[0]} ${fl[1]} ${fl[2]} ${fl[3]} ${fl[4]} ${fl[5]} ${fl[6]}`,
+    );
+  }
+
+  /** The labels of the objects still allocated, loop objects (`~`) excepted, sorted. */
+  alive(): string[] {
+    return [...this.labels.values()].filter((l) => l !== "~").sort();
+  }
+
+  // --- names and values ---
+
+  /** The interned str object for `s`. */
+  str(s: string): number {
+    let o = this.strs.get(s);
+    if (o === undefined) {
+      o = newStr(this.e, s);
+      this.strs.set(s, o);
+    }
+    return o;
+  }
+
+  lookup(name: string): Val {
+    const p = dictGetSlot(this.e, this.globals, this.str(name), true);
+    if (p === 0) throw this.m.raise(nameError(name));
+    return this.slotVal(p);
+  }
+
+  /** A value token as a value (borrowed). */
+  value(tok: string): Val {
+    if (tok === "None") return VNONE;
+    if (tok === "True") return { v: TRUE, r: true };
+    if (tok === "False") return { v: FALSE, r: true };
+    if (/^-?[0-9]+$/.test(tok)) return { v: Number(tok), r: false };
+    if (tok.startsWith("'")) return { v: this.str(tok.slice(1, -1)), r: true };
+    return this.lookup(tok);
+  }
+
+  /** name = value: a store into the globals dict (the new value is stored, then the old one released). */
+  bind(name: string, val: Val): void {
+    dictSetItem(this.e, this.globals, this.str(name), true, val.v, val.r);
+  }
+
+  /** Binds a new object, taking over the caller's reference. */
+  bindSteal(name: string, o: number): void {
+    this.bindOwned(name, { v: o, r: true });
+  }
+
+  /** Binds a value, taking over the caller's reference. */
+  bindOwned(name: string, val: Val): void {
+    this.bind(name, val);
+    if (val.r) decref(this.e, val.v);
+  }
+
+  /** del name: false if it is not bound. */
+  unbind(name: string): boolean {
+    return dictDelItem(this.e, this.globals, this.str(name), true);
+  }
+
+  kind(o: number): number {
+    return this.e.typeKind[typeIdOf(this.e, o)]!;
+  }
+
+  typeNameOf(o: number): string {
+    return this.e.types[typeIdOf(this.e, o)]!.name;
+  }
+
+  /** CPython's tp_name of a value's type (error messages). */
+  tpName(val: Val): string {
+    if (!val.r) return "int";
+    if (val.v === NONE) return "NoneType";
+    if (val.v === TRUE || val.v === FALSE) return "bool";
+    if (this.kind(val.v) === Kind.Type) return "type";
+    return this.typeNameOf(val.v);
+  }
+
+  /** CPython's __name__ of a value's type (`?name` for unlabelled objects). */
+  pyName(o: number): string {
+    const n = this.typeNameOf(o);
+    return WEAKREF_TYPE_NAMES[n] ?? n;
+  }
+
+  isKeyedRef(o: number): boolean {
+    return this.typeNameOf(o) === "KeyedRef";
+  }
+
+  /** runner.py's _lb: the label of an object, `~` for the weak containers' machinery, or null. */
+  lb(o: number): string | null {
+    const kind = this.kind(o);
+    const label = this.labels.get(o);
+    if (kind !== Kind.Weakref || label !== undefined) return label ?? null;
+    // The weak containers' and finalizers' weakrefs are `~`: a KeyedRef; a live weakref that is
+    // not a container's selfref (it has their callback); a dead one waiting in a pending list.
+    if (this.isKeyedRef(o)) return "~";
+    if (this.selfRefs.has(o)) return null;
+    if (wrm.weakrefGet(this.e, o) !== NONE) return "~";
+    return this.inPending(o) ? "~" : null;
+  }
+
+  /** Whether weakref `wr` waits in a weak container's pending removals (runner.py's _inpend). */
+  inPending(wr: number): boolean {
+    return this.scoped(() => {
+      for (const c of this.containers.values()) {
+        if (c.kind === "wvd") continue;
+        for (const p of c.obj.pendingRemovals) if (p instanceof Handle && p.address === wr) return true;
+      }
+      return false;
+    });
+  }
+
+  /** runner.py's _fmt. */
+  fmt(val: Val): string {
+    if (!val.r) return String(val.v);
+    const o = val.v;
+    if (o === NONE) return "None";
+    if (o === TRUE) return "True";
+    if (o === FALSE) return "False";
+    const kind = this.kind(o);
+    if (kind === Kind.Str) return `'${strValue(this.e, o)}'`;
+    const l = this.lb(o);
+    if (l !== null) return l;
+    if (kind === Kind.Type) return this.typeNames.get(o) ?? this.typeNameOf(o);
+    return `?${this.pyName(o)}`;
+  }
+
+  slotVal(p: number): Val {
+    const e = this.e;
+    return slotIsRef(e, p) ? { v: slotRef(e, p), r: true } : { v: slotNumber(e, p), r: false };
+  }
+
+  /** The items of a heap list, formatted (runner.py's _fl). */
+  fmtList(l: number): string {
+    const out: string[] = [];
+    for (let i = 0; i < listSize(this.e, l); i++)
+      out.push(this.fmt(this.slotVal(listItemSlot(this.e, l, i))));
+    return `[${out.join(", ")}]`;
+  }
+
+  // --- handles (the weak containers' API) ---
+
+  /** A value for the Heap API (objects as new handles in the current scope). */
+  hv(val: Val): HValue {
+    if (!val.r) return val.v;
+    const o = val.v;
+    if (o === NONE) return null;
+    if (o === TRUE) return true;
+    if (o === FALSE) return false;
+    if (this.kind(o) === Kind.Str) return strValue(this.e, o);
+    return this.heap.wrap(o);
+  }
+
+  /** A value from the Heap API (borrowed: valid while its handle lives). */
+  fromHv(x: HValue | undefined): Val {
+    if (x === undefined || x === null) return VNONE;
+    if (typeof x === "number") return { v: x, r: false };
+    if (typeof x === "boolean") return { v: x ? TRUE : FALSE, r: true };
+    if (typeof x === "string") return { v: this.str(x), r: true };
+    return { v: (x as Handle).address, r: true };
+  }
+
+  /** Runs `fn` in a heap scope: the handles made inside are released when it ends. */
+  scoped<T>(fn: () => T): T {
+    return this.heap.scope(() => fn());
+  }
+
+  /** Calls into a weak container's API, turning a refheap error into its Python exception. */
+  api<T>(fn: () => T, keyText?: () => string): T {
+    try {
+      return fn();
+    } catch (err) {
+      const py = fromRefheap(err, err instanceof PyError ? undefined : keyText?.());
+      if (py === null) throw err;
+      throw this.m.raise(py);
+    }
+  }
+
+  // --- errors ---
+
+  /** The body's `except Exception as _e: _err(LINE, _e)`: the error is logged and dropped. */
+  caught(line: number, err: PyError): void {
+    this.m.catch(err);
+    this.emit(`error ${line} ${err.pyType}: ${err.text}`);
+    this.m.release(err);
+  }
+
+  /** `_t = expr; _lab(_t, NAME); NAME = _t; _t = None` for a new object (the reference is taken over). */
+  create(name: string, make: () => number): void {
+    const o = make();
+    this.labels.set(o, name);
+    this.bindSteal(name, o);
+  }
+
+  /** A proxy's referent (ReferenceError once dead); any other value as it is. */
+  deproxy(val: Val): Val {
+    if (!val.r || this.kind(val.v) !== Kind.WeakProxy) return val;
+    try {
+      return { v: wrm.proxyReferent(this.e, val.v), r: true };
+    } catch {
+      throw this.m.raise(referenceError());
+    }
+  }
+
+  /** `x.method` for a method the value's type lacks: the AttributeError LOAD_METHOD raises. */
+  noMethod(x: Val, method: string): PyError {
+    return this.m.raise(attributeError(this.tpName(x), method));
+  }
+
+  container(val: Val): ContainerRec | undefined {
+    return val.r ? this.containers.get(val.v) : undefined;
+  }
+
+  release(v: Val): void {
+    if (v.r) decref(this.e, v.v);
+  }
+
+  /** `raise E`: the runner's one pre-made exception. */
+  throwE(): PyError {
+    return new PyError("ZeroDivisionError", "throw", "premade");
+  }
+
+  /**
+   * Runs `body` as a Python function called from C: an exception leaving it is reported through
+   * the unraisable hook (`unraisable WHAT`), as PyErr_WriteUnraisable does.
+   */
+  pyFunction(what: string, body: () => void): void {
+    try {
+      this.m.call(body);
+    } catch (err) {
+      if (!(err instanceof PyError)) throw err;
+      this.m.unraisable(err, () => this.emit(`unraisable ${what}`));
+    }
+  }
+
+  /** Python's == for the keys of the scenario language (ints, strs, objects by identity). */
+  keyEquals(a: Val, b: Val): boolean {
+    const e = this.e;
+    const num = (v: Val): number | null => (!v.r ? v.v : v.v === TRUE ? 1 : v.v === FALSE ? 0 : null);
+    const na = num(a);
+    const nb = num(b);
+    if (na !== null || nb !== null) return na === nb;
+    if (a.v === b.v) return true;
+    if (this.kind(a.v) === Kind.Str && this.kind(b.v) === Kind.Str) {
+      return strValue(e, a.v) === strValue(e, b.v);
+    }
+    return false;
+  }
+}
