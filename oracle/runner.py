@@ -51,6 +51,7 @@ class ClassDecl:
     def __init__(self, line, name):
         self.line = line
         self.name = name
+        self.base = None  # the name of its one base class, or None
         self.slots = None  # None: ordinary class; a list: __slots__
         self.weak = False
         self.dels = None  # finalizer actions, or None
@@ -164,13 +165,42 @@ def check_actions(line, actions, pattern, what):
             raise ParseError(line, "unknown %s action '%s'" % (what, a))
 
 
+def check_base(line, c, classes):
+    """The rules src/oracle/scenario.ts's checkBase states: a base declared before, no weak when
+    the base is weakrefable already, at most one class along a chain with slots."""
+    if c.base is None:
+        return
+    chain = []
+    b = c.base
+    while b is not None:
+        d = next((x for x in classes if x.name == b), None)
+        if d is None:
+            raise ParseError(line, "base %s is not a class declared before %s" % (b, c.name))
+        chain.append(d)
+        b = d.base
+    inherits_weak = any(d.slots is None or d.weak for d in chain)
+    if c.slots is not None and c.weak and inherits_weak:
+        raise ParseError(line, "%s cannot add weak: its base is weakrefable already" % c.name)
+    if len([d for d in [c] + chain if d.slots]) > 1:
+        raise ParseError(line, "at most one class along a chain declares slots")
+
+
 def parse_class(line, toks):
     if len(toks) < 2 or not is_name(toks[1]):
         raise ParseError(line, "class needs a name")
     c = ClassDecl(line, toks[1])
     section = None
     for tok in toks[2:]:
-        if tok == "slots":
+        if section == "base":
+            if not is_name(tok):
+                raise ParseError(line, "'%s' is not a class name" % tok)
+            c.base = tok
+            section = None
+        elif tok == "base":
+            if c.base is not None:
+                raise ParseError(line, "base given twice (one base only)")
+            section = "base"
+        elif tok == "slots":
             if c.slots is not None:
                 raise ParseError(line, "slots given twice")
             c.slots = []
@@ -201,6 +231,8 @@ def parse_class(line, toks):
             c.tpdels.append(tok)
         else:
             raise ParseError(line, "unexpected '%s' in a class declaration" % tok)
+    if section == "base":
+        raise ParseError(line, "base needs a class name")
     for acts in (c.dels, c.tpdels):
         if acts is not None:
             check_actions(line, acts, FIN_ACTION, "finalizer")
@@ -272,6 +304,7 @@ def parse(text):
                 raise ParseError(line, "declarations come before the body")
             if head == "class":
                 decl = parse_class(line, toks)
+                check_base(line, decl, scn.classes)
                 name = decl.name
                 scn.classes.append(decl)
             else:
@@ -300,8 +333,9 @@ PRELUDE = r'''
 import gc, sys, weakref
 L = []                  # the event log
 LBL = {}                # id(obj) -> label, written when the object is created
-TYP = {-1: weakref.finalize}  # id(obj) -> type(obj); a heap type in it now keeps the dict
-                              # tracked from before the baseline (it would join generation 0 later)
+TYP = {-1: weakref.finalize}  # id(obj) -> id(type(obj)): ids, so that a label keeps no class alive;
+                              # a heap type in it now keeps the dict tracked from before the
+                              # baseline (it would join generation 0 later)
 FP = {}                 # id -> fingerprint: a tuple's, list's or dict's items; a weakref's referent
 CBA = {}                # id(weakref) -> the actions of its callback
 ITK = {}                # id(iterator) -> 1 when it yields (k, v) pairs, else 0
@@ -360,14 +394,14 @@ def _rf(v):
     t = type(v)
     if t is list or t is dict:
         i = id(v)
-        if TYP.get(i) is t and i in LBL:
+        if TYP.get(i) == id(t) and i in LBL:
             FP[i] = _hx(v)
 
 def _lab(o, s):
     i = id(o)
     t = type(o)
     LBL[i] = s
-    TYP[i] = t
+    TYP[i] = id(t)
     if t is tuple or t is list or t is dict:
         FP[i] = _hx(o)
     elif t is _REF:
@@ -423,14 +457,14 @@ def _lb(v):
         elif _inpend(v):
             return '~'
         s = LBL.get(i)
-        if s is None or TYP.get(i) is not t:
+        if s is None or TYP.get(i) != id(t):
             return None
         r = v()
         if r is not None and FP.get(i) != id(r):
             return None
         return s
     s = LBL.get(i)
-    if s is None or TYP.get(i) is not t:
+    if s is None or TYP.get(i) != id(t):
         return None
     if (t is tuple or t is list or t is dict) and FP.get(i) != _hx(v):
         return None
@@ -669,7 +703,8 @@ class Translator:
             if c.tpdels is not None:
                 self.finalizer_function("_tpdel_" + c.name, c, c.tpdels)
                 ns.append("'__tp_del__': _tpdel_%s" % c.name)
-            make = "type(%r, (), {%s})" % (c.name, ", ".join(ns))
+            bases = "(%s,)" % pyname(c.base) if c.base is not None else "()"
+            make = "type(%r, %s, {%s})" % (c.name, bases, ", ".join(ns))
             if c.tpdels is not None:
                 make = "_testcapi.with_tp_del(%s)" % make
             e("%s = %s" % (pyname(c.name), make))

@@ -73,7 +73,8 @@ export interface ClassSpec {
    * The base class (its TypeInfo or id; single inheritance). The subclass extends the base's layout:
    * the base's fields keep their indexes, the subclass's own fields follow them, so code written
    * for the base (fieldSlot, setField by index) works on the subclass's instances. It inherits `dynamic`,
-   * `weakrefable`, the finalizers and `call` unless it gives its own; it holds a reference to the
+   * `weakrefable`, `finalize` and `call` unless it gives its own (not `legacyFinalize`: CPython
+   * does not inherit tp_del); it holds a reference to the
    * base's type object, and isInstance sees it as an instance of the base.
    */
   readonly base?: TypeInfo | number;
@@ -341,7 +342,9 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
     basicSize: fieldsOffset + SLOT_SIZE * fields.length,
     finalize: spec.finalize ?? base?.finalize ?? null,
-    legacyFinalize: spec.legacyFinalize ?? base?.legacyFinalize ?? null,
+    // tp_del is not inherited (inherit_slots does not copy it): python3 runs an
+    // `_testcapi.with_tp_del` class's tp_del for its own instances only.
+    legacyFinalize: spec.legacyFinalize ?? null,
     data: [],
     dataOffset: -1,
     items: false,

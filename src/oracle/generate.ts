@@ -16,6 +16,8 @@ export interface ClassModel {
   readonly weak: boolean;
   readonly del: readonly number[] | null;
   readonly tpdel: boolean;
+  /** A seed for the base class: an earlier class (seed mod the class's index), or none (null). */
+  readonly base: number | null;
 }
 
 export interface ScenarioModel {
@@ -31,6 +33,8 @@ const WREFS = ["w1", "w2", "w3", "w4"] as const;
 const PROXIES = ["p1", "p2"] as const;
 const FINS = ["f1", "f2"] as const;
 const KEYS = ["'k1'", "'k2'", "'k3'"] as const;
+/** Class attributes: never a field's or an instance attribute's name. */
+const CLASS_ATTRS = ["ca", "cb"] as const;
 /** Names only finalizers and callbacks bind or unbind; no body line reads them. */
 const DYNAMIC = ["z1", "z2"] as const;
 
@@ -39,6 +43,7 @@ const classArb: fc.Arbitrary<ClassModel> = fc.record({
   weak: fc.boolean(),
   del: fc.option(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { freq: 2 }),
   tpdel: fc.constantFrom(false, false, false, false, false, true),
+  base: fc.option(fc.nat(3), { freq: 2 }),
 });
 
 const opArb = fc.tuple(fc.nat(99), fc.nat(63), fc.nat(63), fc.nat(63));
@@ -82,8 +87,14 @@ function delAction(
 
 interface ClassInfo {
   readonly name: string;
+  /** Its instances' fields and attributes: its own and its bases'. */
   readonly fields: readonly string[];
   readonly weak: boolean;
+  /** Its base class's index, or -1. */
+  readonly base: number;
+  /** Whether it or a base has slots, a finalizer. */
+  readonly slotted: boolean;
+  readonly finalized: boolean;
 }
 
 /** What is bound while rendering: each object name's class, containers, refs. */
@@ -93,6 +104,10 @@ class Bindings {
   readonly dicts = new Map<string, Set<string>>();
   readonly refs = new Set<string>();
   readonly fins = new Set<string>();
+  /** The scenario's classes still bound to their names (`del C` unbinds one). */
+  readonly classes = new Set<string>();
+  /** The class finalizers' `new:` actions make (never unbound). */
+  plain: string | null = null;
   iterOpen = false;
   gccbs = 0;
 
@@ -103,18 +118,37 @@ class Bindings {
 
 /** Renders a model as scenario text (declarations, then the body). */
 export function render(model: ScenarioModel): string {
-  const classes: ClassInfo[] = model.classes.map((c, i) => ({
-    name: CLASS_NAMES[i]!,
-    fields: c.slots ? SLOTS.slice(0, 1 + (i % 3)) : ATTRS,
-    weak: c.slots ? c.weak : true,
-  }));
+  const classes: ClassInfo[] = [];
   const out: string[] = [];
-  const plainIndex = model.classes.findIndex((c) => c.del === null);
+  model.classes.forEach((c, i) => {
+    // A base: an earlier class. At most one class along a chain has slots, and `weak` is given
+    // only where no base is weakrefable (the scenario language's rules).
+    const base = c.base === null || i === 0 ? -1 : c.base % i;
+    const up = base < 0 ? null : classes[base]!;
+    const slots = c.slots && up?.slotted !== true;
+    const own = slots ? SLOTS.slice(0, 1 + (i % 3)) : up === null || up.slotted ? ATTRS : [];
+    classes.push({
+      name: CLASS_NAMES[i]!,
+      fields: [...(up?.fields ?? []), ...own.filter((f) => up?.fields.includes(f) !== true)],
+      weak: (slots ? c.weak : true) || up?.weak === true,
+      base,
+      slotted: slots || up?.slotted === true,
+      finalized: c.del !== null || up?.finalized === true,
+    });
+  });
+  // `new:` in a finalizer makes an instance of a class with no finalizer along its chain, or it
+  // could chain forever: each object's finalizer replacing the previous one's.
+  const plainIndex = classes.findIndex((c) => !c.finalized);
   const plain = plainIndex < 0 ? null : CLASS_NAMES[plainIndex]!;
   model.classes.forEach((c, i) => {
     const info = classes[i]!;
     let line = `class ${info.name}`;
-    if (c.slots) line += ` slots ${info.fields.join(" ")}${c.weak ? " weak" : ""}`;
+    if (info.base >= 0) line += ` base ${classes[info.base]!.name}`;
+    const up = info.base < 0 ? null : classes[info.base]!;
+    if (c.slots && up?.slotted !== true) {
+      const own = info.fields.filter((f) => up?.fields.includes(f) !== true);
+      line += ` slots ${own.join(" ")}${c.weak && up?.weak !== true ? " weak" : ""}`;
+    }
     if (c.del !== null) {
       const acts = c.del.map((s) => delAction(s, i, info.fields, plain));
       line += `${c.tpdel ? " tpdel" : " del"} ${acts.join(" ")}`;
@@ -123,6 +157,8 @@ export function render(model: ScenarioModel): string {
   });
   out.push("wvd wv", "wkd wk", "wset ws");
   const b = new Bindings();
+  for (const c of classes) b.classes.add(c.name);
+  b.plain = plain;
   for (const seed of model.ops) {
     const line = renderOp(seed, classes, b);
     if (line !== null) out.push(line);
@@ -144,10 +180,12 @@ function renderOp(
   const objs = [...b.objects.keys()];
   const weakObjs = b.weakObjects();
   const any = (): string | null => (objs.length > 0 ? pick(objs, x) : null);
+  const live = classes.filter((c) => b.classes.has(c.name));
   // Weighted kinds: creation and linking dominate, then deletion and collection, then the rest.
   if (kind < 14 || objs.length === 0) {
+    if (live.length === 0) return null;
     const name = pick(OBJ, x);
-    const cls = pick(classes, y);
+    const cls = pick(live, y);
     b.objects.set(name, cls);
     return `new ${name} ${cls.name}`;
   }
@@ -242,13 +280,52 @@ function renderOp(
     return "next i1";
   }
   if (kind < 74) {
-    const cls = pick(classes, y);
+    if (live.length === 0) return null;
+    const cls = pick(live, y);
     const n = 1 + ((x * 64 + z) % 400);
     if (b.lists.has("L1") && z % 2 === 0) return `loop ${n} ${cls.name} keep L1`;
     return `loop ${n} ${cls.name}`;
   }
   if (kind < 77) return gcOp(x, y, z, b);
+  if (kind < 81) return classOp(x, y, z, live, b);
   return query(kind, x, y, z, b, any);
+}
+
+/**
+ * Classes as objects: class attributes (which may refer back to instances, or to classes), `del C`
+ * (the class then lives as long as its instances, subclasses and whatever refers to it), weakrefs
+ * to classes, and their reference counts.
+ */
+function classOp(x: number, y: number, z: number, live: readonly ClassInfo[], b: Bindings): string | null {
+  if (live.length === 0) return null;
+  const c = pick(live, y).name;
+  const attr = pick(CLASS_ATTRS, z);
+  switch (x % 8) {
+    case 0:
+    case 1:
+      return `set ${c}.${attr} ${value(b, z)}`;
+    case 2:
+      return `set ${c}.${attr} ${pick(live, z).name}`;
+    case 3:
+      return `unset ${c}.${attr}`;
+    case 4: {
+      // Never the class finalizers instantiate (a NameError in __del__ is not what this tests).
+      if (c === b.plain) return null;
+      b.classes.delete(c);
+      return `del ${c}`;
+    }
+    case 5: {
+      const w = pick(WREFS, z);
+      b.refs.add(w);
+      return `ref ${w} ${c} ${callbackActions(z)}`.trimEnd();
+    }
+    case 6: {
+      const dyn = [...b.objects].filter(([, k]) => k.fields.includes("x")).map(([n]) => n);
+      return dyn.length === 0 ? `show refcount ${c}` : `set ${pick(dyn, z)}.x ${c}`;
+    }
+    default:
+      return `show refcount ${c}`;
+  }
 }
 
 function callbackActions(z: number): string {

@@ -17,6 +17,8 @@ export interface ClassDecl {
   readonly kind: "class";
   readonly line: number;
   readonly name: string;
+  /** `base B`: the class's one base, a class declared before it; null for none. */
+  readonly base: string | null;
   /** `__slots__`, or null for an ordinary class with dynamic attributes. */
   readonly slots: readonly string[] | null;
   /** Weakrefable: always for ordinary classes, with `weak` for slots classes. */
@@ -181,9 +183,17 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
   let weak = false;
   let del: string[] | null = null;
   let tpdel: string[] | null = null;
-  let section: "slots" | "del" | "tpdel" | null = null;
+  let base: string | null = null;
+  let section: "slots" | "del" | "tpdel" | "base" | null = null;
   for (const tok of toks.slice(2)) {
-    if (tok === "slots") {
+    if (section === "base") {
+      checkShape(tok, "name", where);
+      base = tok;
+      section = null;
+    } else if (tok === "base") {
+      if (base !== null) throw new HeapValueError(`${where}: base given twice (one base only)`);
+      section = "base";
+    } else if (tok === "slots") {
       if (slots !== null) throw new HeapValueError(`${where}: slots given twice`);
       slots = [];
       section = "slots";
@@ -210,9 +220,43 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
       throw new HeapValueError(`${where}: unexpected '${tok}' in a class declaration`);
     }
   }
+  if (section === "base") throw new HeapValueError(`${where}: base needs a class name`);
   if (del !== null) checkActions(del, DEL_ACTION, where);
   if (tpdel !== null) checkActions(tpdel, DEL_ACTION, where);
-  return { kind: "class", line, name, slots, weak: slots === null ? true : weak, del, tpdel };
+  return { kind: "class", line, name, base, slots, weak: slots === null ? true : weak, del, tpdel };
+}
+
+/**
+ * A subclass's declaration against its bases (declared before it): CPython refuses `__weakref__`
+ * in the slots of a class whose base is weakrefable already; refheap lays a subclass's fields out
+ * after its base's and visits them in that order, where CPython visits the subclass's own first,
+ * so at most one class along a chain may declare slots (docs/differences.md O8).
+ */
+function checkBase(c: ClassDecl, classes: readonly ClassDecl[]): ClassDecl {
+  if (c.base === null) return c;
+  const where = `line ${c.line}`;
+  const chain: ClassDecl[] = [];
+  for (let b: string | null = c.base; b !== null; ) {
+    const d = classes.find((x) => x.name === b);
+    if (d === undefined)
+      throw new HeapValueError(`${where}: base ${b} is not a class declared before ${c.name}`);
+    chain.push(d);
+    b = d.base;
+  }
+  const inheritsWeak = chain.some((d) => d.weak);
+  if (c.slots !== null && c.weak && inheritsWeak) {
+    throw new HeapValueError(
+      `${where}: ${c.name} cannot add weak: its base is weakrefable already (CPython: __weakref__ slot disallowed)`,
+    );
+  }
+  const slotted = [c, ...chain].filter((d) => d.slots !== null && d.slots.length > 0);
+  if (slotted.length > 1) {
+    throw new HeapValueError(
+      `${where}: at most one class along a chain declares slots (here ${slotted.map((d) => d.name).join(", ")})`,
+    );
+  }
+  // A subclass of an ordinary class has its base's __dict__ and __weakref__.
+  return { ...c, weak: c.weak || inheritsWeak };
 }
 
 function checkOp(op: Op): void {
@@ -296,7 +340,7 @@ export function parseScenario(text: string): Scenario {
       if (body.length > 0) throw new HeapValueError(`line ${line}: declarations come before the body`);
       let name: string;
       if (head === "class") {
-        const decl = parseClass(line, toks);
+        const decl = checkBase(parseClass(line, toks), classes);
         classes.push(decl);
         name = decl.name;
       } else {

@@ -35,6 +35,13 @@ export class RefcountHeap extends ObjectHeap {
    * field holding a value (non-zero). Installed by the API layer, which owns the host values.
    */
   hostRelease: ((obj: number, slot: number) => void) | null = null;
+  /**
+   * Called when a class's type object is deallocated, first (type_dealloc_common's moment; a
+   * collection has run the callbacks of the weakrefs to it already), with the class's id and type
+   * object (refcount 0: do not keep a reference to it). For a runtime's per-class state: CPython removes the class's entry
+   * from its base's `__subclasses__` table here, releasing the weakref that entry holds.
+   */
+  classDeallocHook: ((id: number, typeObject: number) => void) | null = null;
   /** Checked heaps: objects whose finalizer is running (their count of 1 is on loan to it). */
   readonly finalizing: number[] = [];
   /**

@@ -558,8 +558,15 @@ const TYPE_RELEASE_ORDER = [TYPE_OBJECT_BASE, TYPE_OBJECT_DICT, TYPE_OBJECT_BASE
 function deallocType(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
-  if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   const cls = typeObjectClass(h, o);
+  if (h.classDeallocHook !== null) {
+    try {
+      h.classDeallocHook(cls, o);
+    } catch (error) {
+      h.unraisableHook(error, `<class dealloc hook of ${typeInfo(h, cls).name}>`);
+    }
+  }
+  if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   if (h.typeObject[cls] === o) {
     h.typeObject[cls] = 0;
     h.typeSizeClass[cls] = -1; // newInstance's fast path declines; the general path says why

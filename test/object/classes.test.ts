@@ -74,6 +74,9 @@ describe.each(heaps())("classes as heap objects (%s heap)", (_, newHeap) => {
     });
     const C = h.defineClass({ name: "C", base: B });
     expect(C.dynamic).toBe(true);
+    // tp_del is not inherited (CPython's inherit_slots does not copy it)
+    const L = h.defineClass({ name: "L", legacyFinalize: () => log.push("tp_del") });
+    expect(h.defineClass({ name: "M", base: L }).legacyFinalize).toBe(null);
     const c = core.newInstance(h, C.id);
     expect(core.callObject(h, c)).toBe("called");
     core.decref(h, c);
@@ -261,6 +264,24 @@ describe.each(heaps())("classes as heap objects (%s heap)", (_, newHeap) => {
     core.gc.collect(h);
     expect(log).toEqual([w]);
     expect(core.weakref.weakrefGet(h, w)).toBe(core.NONE);
+    core.decref(h, w);
+    expectSound(h);
+  });
+
+  it("classDeallocHook runs once when a class dies (after the collector ran its weakrefs' callbacks); a throw is unraisable", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A" });
+    const log: string[] = [];
+    const t = h.typeObject[A.id]!;
+    const w = core.weakref.newRef(h, t, () => log.push("callback"));
+    h.classDeallocHook = (id, typeObject) => {
+      log.push(`hook ${id === A.id && typeObject === t}`);
+      throw new Error("boom");
+    };
+    h.unraisableHook = (error) => log.push(`unraisable ${(error as Error).message}`);
+    core.dropClass(h, A.id);
+    core.gc.collect(h);
+    expect(log).toEqual(["callback", "hook true", "unraisable boom"]);
     core.decref(h, w);
     expectSound(h);
   });

@@ -6,6 +6,9 @@
  */
 
 import {
+  classDelAttr,
+  classLookupSlot,
+  classSetAttr,
   clearField,
   decref,
   delAttr,
@@ -119,8 +122,18 @@ export function setattr(st: RunnerState, target: Val, f: string, val: Val): void
     setField(st.e, x.v, i, val.v, val.r);
     return;
   }
-  if (x.r && st.kind(x.v) === Kind.Type) throw new Error("refheap runner: class attributes are not modelled");
+  const cls = x.r && st.kind(x.v) === Kind.Type ? scenarioClass(st, x.v) : undefined;
+  if (cls !== undefined) {
+    classSetAttr(st.e, cls.info.id, st.str(f), val.v, val.r); // type_setattro: C.f = v
+    return;
+  }
+  if (x.r && st.kind(x.v) === Kind.Type) throw new Error("refheap runner: attributes of a private class");
   throw st.m.raise(new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"));
+}
+
+/** The scenario class whose type object `t` is, or undefined (a runner-private class). */
+function scenarioClass(st: RunnerState, t: number): ClassRec | undefined {
+  return st.classes.get(st.typeNames.get(t) ?? "");
 }
 
 export function delattr(st: RunnerState, target: Val, f: string): void {
@@ -143,6 +156,16 @@ export function delattr(st: RunnerState, target: Val, f: string): void {
     clearField(st.e, x.v, i);
     return;
   }
+  const cls = x.r && st.kind(x.v) === Kind.Type ? scenarioClass(st, x.v) : undefined;
+  if (cls !== undefined) {
+    if (classDelAttr(st.e, cls.info.id, f)) return;
+    // The class dict's KeyError (its args 1-tuple, made and dropped), then the AttributeError
+    // _PyObject_GenericSetAttrWithDict raises in its place.
+    st.m.tupleBlip(1);
+    throw st.m.raise(
+      new PyError("AttributeError", `type object '${cls.decl.name}' has no attribute '${f}'`, "late"),
+    );
+  }
   throw st.m.raise(new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"));
 }
 
@@ -159,6 +182,19 @@ export function getattr(st: RunnerState, target: Val, f: string): Val {
       const p = fieldItemSlot(st.e, x.v, i);
       if (!(slotIsRef(st.e, p) && slotRef(st.e, p) === 0)) return st.slotVal(p);
     }
+  }
+  // Then the class's attributes, through its bases (_PyType_Lookup); a field is a data descriptor,
+  // so an unset one is an AttributeError, never a class attribute of the same name.
+  const cls = !x.r
+    ? undefined
+    : st.kind(x.v) === Kind.Type
+      ? scenarioClass(st, x.v)
+      : st.kind(x.v) === Kind.Instance && classOf(st, x.v)?.info.fieldIndex.has(f) !== true
+        ? classOf(st, x.v)
+        : undefined;
+  if (cls !== undefined) {
+    const p = classLookupSlot(st.e, cls.info.id, f);
+    if (p !== 0) return st.slotVal(p);
   }
   if (x.r && st.kind(x.v) === Kind.Type) {
     throw st.m.raise(

@@ -5,14 +5,19 @@
  */
 
 import {
+  classSetAttr,
   decref,
   dictSetItem,
+  dropClass,
   type Engine,
   FieldKind,
   gc as gcm,
   listSize,
   newDict,
   newInstance,
+  newObject,
+  setField,
+  type TypeInfo,
   weakref as wrm,
 } from "../../core.js";
 import type { ClassDecl, Scenario } from "../scenario.js";
@@ -83,6 +88,13 @@ export function declare(st: RunnerState, sc: Scenario): void {
     );
   }
   st.registry = newDict(e);
+  st.descriptorType = e.defineKind({ name: "descriptor", refs: ["d_type"] }).id;
+  e.classDeallocHook = (id) => {
+    const wr = st.subclassRefs.get(id);
+    if (wr === undefined) return;
+    st.subclassRefs.delete(id);
+    decref(e, wr);
+  };
   for (const c of sc.classes) defineClass(st, c);
   for (const c of sc.containers) {
     const obj =
@@ -103,15 +115,23 @@ export function declare(st: RunnerState, sc: Scenario): void {
   }
 }
 
+/**
+ * A scenario class as runner.py's `S_C = type('C', (base,), ns)` makes it: bound in the globals,
+ * which own it from then on (dropClass: the type table lets go, so `del C` can free it, and the
+ * class is in a cycle with its mro as every CPython class is), with the objects CPython's class
+ * dict holds that the collector sees (classDict).
+ */
 function defineClass(st: RunnerState, c: ClassDecl): void {
   const e = st.e;
   const del = c.del;
   const tpdel = c.tpdel;
+  const base = c.base === null ? undefined : st.classes.get(c.base)!.info;
   const info = e.defineClass({
     name: c.name,
     fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
     dynamic: c.slots === null,
     weakrefable: c.weak,
+    ...(base === undefined ? {} : { base }),
     ...(del === null ? {} : { finalize: (o: number) => finalizer(st, del, o, false) }),
     ...(tpdel === null ? {} : { legacyFinalize: (o: number) => finalizer(st, tpdel, o, true) }),
   });
@@ -119,6 +139,48 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
   const t = e.typeObject[info.id]!;
   st.typeNames.set(t, c.name);
   st.bind(c.name, { v: t, r: true });
+  // add_subclass: the base's (or object's) __subclasses__ table holds a basic weakref to the
+  // class, so `weakref.ref(C)` returns it and `getweakrefcount(C)` counts it; type_dealloc_common
+  // releases it (the engine's classDeallocHook, installed in declare).
+  st.subclassRefs.set(info.id, wrm.newRef(e, t));
+  classDict(st, c, info);
+  dropClass(e, info.id);
+}
+
+/**
+ * The GC objects in the dict `type()` gives class `c`, in its order: the finalizer functions of
+ * the namespace (`__del__`, `__tp_del__`: module-level functions, so the globals keep them too),
+ * then a member descriptor per slot and the getset descriptors for `__dict__` and `__weakref__`
+ * when this class adds them (its bases have neither). Each descriptor refers to the class (d_type),
+ * which is why CPython's `sys.getrefcount(C)` counts them, and dies with it: `collect()` counts
+ * them when a dropped class is freed, as python3 does.
+ */
+function classDict(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
+  const e = st.e;
+  const chain: ClassDecl[] = [];
+  for (let b = c.base; b !== null; b = st.classes.get(b)!.decl.base) chain.push(st.classes.get(b)!.decl);
+  const put = (name: string, o: number): void => {
+    classSetAttr(e, info.id, st.str(name), o, true);
+    decref(e, o);
+  };
+  for (const [name, acts] of [
+    ["__del__", c.del],
+    ["__tp_del__", c.tpdel],
+  ] as const) {
+    if (acts === null) continue;
+    const fn = st.m.obj();
+    // runner.py's module-level `_del_C` / `_tpdel_C` (a key no scenario name can be)
+    st.bind(`<_${name.replaceAll("_", "")}_${c.name}>`, { v: fn, r: true });
+    put(name, fn);
+  }
+  const descriptors = [...(c.slots ?? [])];
+  if (c.slots === null && !chain.some((d) => d.slots === null)) descriptors.push("__dict__");
+  if (c.weak && !chain.some((d) => d.weak)) descriptors.push("__weakref__");
+  for (const name of descriptors) {
+    const d = newObject(e, st.descriptorType);
+    setField(e, d, 0, e.typeObject[info.id]!, true);
+    put(name, d);
+  }
 }
 
 /**

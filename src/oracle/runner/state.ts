@@ -94,6 +94,10 @@ export class RunnerState {
   infoType = 0;
   /** The kind of `lambda` callbacks' function objects. */
   functionType = 0;
+  /** The kind of the descriptors a class's dict holds (member and getset descriptors: d_type). */
+  descriptorType = 0;
+  /** Per scenario class id: the basic weakref its base's __subclasses__ table holds (add_subclass). */
+  readonly subclassRefs = new Map<number, number>();
   /** A lambda callback's actions, by the weakref it was made for (runner.py's CBA by id(w)). */
   readonly lambdaActs = new Map<number, readonly string[]>();
   generatorType = 0;
@@ -249,6 +253,8 @@ export class RunnerState {
     // not a container's selfref (it has their callback); a dead one waiting in a pending list.
     if (this.isKeyedRef(o)) return "~";
     if (this.selfRefs.has(o)) return null;
+    // A class's entry in its base's __subclasses__ (no callback, no label): runner.py's None.
+    for (const wr of this.subclassRefs.values()) if (wr === o) return null;
     if (wrm.weakrefGet(this.e, o) !== NONE) return "~";
     return this.inPending(o) ? "~" : null;
   }
