@@ -112,14 +112,16 @@ function isDynamic(st: RunnerState, o: number): boolean {
 
 export function setattr(st: RunnerState, target: Val, f: string, val: Val): void {
   const x = st.deproxy(target);
-  if (x.r && isDynamic(st, x.v)) {
-    setAttr(st.e, x.v, st.str(f), val.v, val.r);
-    return;
-  }
+  // A slot is a data descriptor: it wins over the instance dict (a slots subclass of an
+  // ordinary class has both).
   const c = x.r ? classOf(st, x.v) : undefined;
   const i = c?.info.fieldIndex.get(f);
   if (c !== undefined && i !== undefined) {
     setField(st.e, x.v, i, val.v, val.r);
+    return;
+  }
+  if (x.r && isDynamic(st, x.v)) {
+    setAttr(st.e, x.v, st.str(f), val.v, val.r);
     return;
   }
   const cls = x.r && st.kind(x.v) === Kind.Type ? scenarioClass(st, x.v) : undefined;
@@ -138,14 +140,6 @@ function scenarioClass(st: RunnerState, t: number): ClassRec | undefined {
 
 export function delattr(st: RunnerState, target: Val, f: string): void {
   const x = st.deproxy(target);
-  if (x.r && isDynamic(st, x.v)) {
-    if (!delAttr(st.e, x.v, st.str(f))) {
-      throw st.m.raise(
-        new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"),
-      );
-    }
-    return;
-  }
   const c = x.r ? classOf(st, x.v) : undefined;
   const i = c?.info.fieldIndex.get(f);
   if (c !== undefined && i !== undefined) {
@@ -154,6 +148,14 @@ export function delattr(st: RunnerState, target: Val, f: string): void {
       throw st.m.raise(new PyError("AttributeError", f, "late"));
     }
     clearField(st.e, x.v, i);
+    return;
+  }
+  if (x.r && isDynamic(st, x.v)) {
+    if (!delAttr(st.e, x.v, st.str(f))) {
+      throw st.m.raise(
+        new PyError("AttributeError", `'${st.tpName(x)}' object has no attribute '${f}'`, "late"),
+      );
+    }
     return;
   }
   const cls = x.r && st.kind(x.v) === Kind.Type ? scenarioClass(st, x.v) : undefined;
@@ -172,16 +174,14 @@ export function delattr(st: RunnerState, target: Val, f: string): void {
 /** getattr(x, f) (borrowed). */
 export function getattr(st: RunnerState, target: Val, f: string): Val {
   const x = st.deproxy(target);
-  if (x.r && isDynamic(st, x.v)) {
+  const c = x.r ? classOf(st, x.v) : undefined;
+  const i = c?.info.fieldIndex.get(f);
+  if (c !== undefined && i !== undefined) {
+    const p = fieldItemSlot(st.e, x.v, i);
+    if (!(slotIsRef(st.e, p) && slotRef(st.e, p) === 0)) return st.slotVal(p);
+  } else if (x.r && isDynamic(st, x.v)) {
     const p = getAttrSlot(st.e, x.v, st.str(f));
     if (p !== 0) return st.slotVal(p);
-  } else {
-    const c = x.r ? classOf(st, x.v) : undefined;
-    const i = c?.info.fieldIndex.get(f);
-    if (c !== undefined && i !== undefined) {
-      const p = fieldItemSlot(st.e, x.v, i);
-      if (!(slotIsRef(st.e, p) && slotRef(st.e, p) === 0)) return st.slotVal(p);
-    }
   }
   // Then the class's attributes, through its bases (_PyType_Lookup); a field is a data descriptor,
   // so an unset one is an AttributeError, never a class attribute of the same name.
