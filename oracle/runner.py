@@ -26,6 +26,7 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 INT_RE = re.compile(r"-?[0-9]+\Z")
 STR_RE = re.compile(r"'[A-Za-z0-9_]*'\Z")
 SINGLETONS = ("None", "True", "False")
+METHOD_CB_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\.cb\Z")  # `ref W X O.cb`: the bound method O.cb
 
 
 class ParseError(Exception):
@@ -52,6 +53,7 @@ class ClassDecl:
         self.line = line
         self.name = name
         self.base = None  # the name of its one base class, or None
+        self.cb = False  # defines `def cb(self, w): _cb(w)`, for `ref W X O.cb` callbacks
         self.slots = None  # None: ordinary class; a list: __slots__
         self.weak = False
         self.dels = None  # finalizer actions, or None
@@ -208,6 +210,9 @@ def parse_class(line, toks):
         elif tok == "weak":
             c.weak = True
             section = None
+        elif tok == "cb":
+            c.cb = True
+            section = None
         elif tok == "del":
             if c.dels is not None:
                 raise ParseError(line, "del given twice")
@@ -252,11 +257,11 @@ def check_op(line, op, args):
     for i, tok in enumerate(args):
         check_shape(line, tok, fixed[i] if i < len(fixed) else rest)
     if op in ("ref", "proxy"):
-        lam = len(args) > 2 and args[2] == "lambda"
+        lam = len(args) > 2 and (args[2] == "lambda" or METHOD_CB_RE.match(args[2]) is not None)
         acts = args[3:] if lam else args[2:]
         check_actions(line, acts, CB_ACTION, "callback")
         if lam and "throw" in acts:
-            raise ParseError(line, "a lambda callback cannot throw (the lambda's own frame would join the traceback); use log, drop:X or collect")
+            raise ParseError(line, "a lambda or method callback cannot throw (its own frame would join the traceback); use log, drop:X or collect")
     elif op == "dict":
         if (len(args) - 1) % 2:
             raise ParseError(line, "dict needs key value pairs")
@@ -703,6 +708,9 @@ class Translator:
             if c.tpdels is not None:
                 self.finalizer_function("_tpdel_" + c.name, c, c.tpdels)
                 ns.append("'__tp_del__': _tpdel_%s" % c.name)
+            if c.cb:
+                # a function only the class dict holds, as a `def` in a class body makes
+                ns.append("'cb': (lambda self, w: _cb(w))")
             bases = "(%s,)" % pyname(c.base) if c.base is not None else "()"
             make = "type(%r, %s, {%s})" % (c.name, bases, ", ".join(ns))
             if c.tpdels is not None:
@@ -860,12 +868,14 @@ class Translator:
         self.guarded(line, ["%s.discard(%s)" % (pyname(args[0]), pyval(args[1]))])
 
     def weak(self, line, args, fn):
+        meth = len(args) > 2 and METHOD_CB_RE.match(args[2]) is not None
         lam = len(args) > 2 and args[2] == "lambda"
-        acts = [a for a in args[(3 if lam else 2):] if a != "log"]
+        acts = [a for a in args[(3 if lam or meth else 2):] if a != "log"]
         acts = tuple(pyname(a[5:]) if a.startswith("drop:") else a for a in acts)
         if len(args) > 2:
-            # A lambda callback is a new function object, held only by the weakref.
-            cb = "lambda w: _cb(w)" if lam else "_cb"
+            # A lambda callback is a new function object, held only by the weakref; `O.cb` a new
+            # bound method of O's class's function cb (which runs `_cb(w)` as the lambda does).
+            cb = "lambda w: _cb(w)" if lam else pyname(args[2][:-3]) + ".cb" if meth else "_cb"
             self.create(
                 line, args[0], "weakref.%s(%s, %s)" % (fn, pyname(args[1]), cb), extra=("CBA[id(_t)] = %r" % (acts,),)
             )

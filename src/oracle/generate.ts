@@ -18,6 +18,8 @@ export interface ClassModel {
   readonly tpdel: boolean;
   /** A seed for the base class: an earlier class (seed mod the class's index), or none (null). */
   readonly base: number | null;
+  /** Defines the method `cb`, for bound-method weakref callbacks. */
+  readonly cb: boolean;
 }
 
 export interface ScenarioModel {
@@ -44,6 +46,7 @@ const classArb: fc.Arbitrary<ClassModel> = fc.record({
   del: fc.option(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { freq: 2 }),
   tpdel: fc.constantFrom(false, false, false, false, false, true),
   base: fc.option(fc.nat(3), { freq: 2 }),
+  cb: fc.boolean(),
 });
 
 const opArb = fc.tuple(fc.nat(99), fc.nat(63), fc.nat(63), fc.nat(63));
@@ -95,6 +98,8 @@ interface ClassInfo {
   /** Whether it or a base has slots, a finalizer. */
   readonly slotted: boolean;
   readonly finalized: boolean;
+  /** Whether it or a base defines the method `cb`. */
+  readonly cb: boolean;
 }
 
 /** What is bound while rendering: each object name's class, containers, refs. */
@@ -134,6 +139,7 @@ export function render(model: ScenarioModel): string {
       base,
       slotted: slots || up?.slotted === true,
       finalized: c.del !== null || up?.finalized === true,
+      cb: c.cb || up?.cb === true,
     });
   });
   // `new:` in a finalizer makes an instance of a class with no finalizer along its chain, or it
@@ -149,6 +155,7 @@ export function render(model: ScenarioModel): string {
       const own = info.fields.filter((f) => up?.fields.includes(f) !== true);
       line += ` slots ${own.join(" ")}${c.weak && up?.weak !== true ? " weak" : ""}`;
     }
+    if (c.cb) line += " cb";
     if (c.del !== null) {
       const acts = c.del.map((s) => delAction(s, i, info.fields, plain));
       line += `${c.tpdel ? " tpdel" : " del"} ${acts.join(" ")}`;
@@ -237,7 +244,14 @@ function renderOp(
     // A quarter of the callbacks are lambdas, function objects that can be garbage (not with
     // `throw`: the lambda's frame would join the traceback).
     const acts = callbackActions(z);
-    const cb = (x * 7 + z) % 4 === 0 && !acts.includes("throw") ? `lambda ${acts}` : acts;
+    // Or a bound method `O.cb` of an object whose class has the method.
+    const withCb = [...b.objects].filter(([, c]) => c.cb).map(([n]) => n);
+    const cb =
+      acts.includes("throw") || (x * 7 + z) % 4 !== 0
+        ? acts
+        : withCb.length > 0 && y % 2 === 0
+          ? `${pick(withCb, z)}.cb ${acts}`
+          : `lambda ${acts}`;
     if (z % 5 === 0) {
       const p = pick(PROXIES, x);
       b.refs.add(p);

@@ -19,6 +19,8 @@ export interface ClassDecl {
   readonly name: string;
   /** `base B`: the class's one base, a class declared before it; null for none. */
   readonly base: string | null;
+  /** `cb`: the class defines `def cb(self, w): _cb(w)`, a method for `ref W X O.cb` callbacks. */
+  readonly cb: boolean;
   /** `__slots__`, or null for an ordinary class with dynamic attributes. */
   readonly slots: readonly string[] | null;
   /** Weakrefable: always for ordinary classes, with `weak` for slots classes. */
@@ -70,6 +72,8 @@ export function parseValue(tok: string): Value {
 /** The actions a finalizer may run (docs/oracle.md, finalizer actions). */
 const DEL_ACTION =
   /^(log|collect|throw|resurrect:[A-Za-z_]\w*|clear:[A-Za-z_]\w*|new:[A-Za-z_]\w*:[A-Za-z_]\w*)$/;
+/** A bound method as a weakref callback: `O.cb`. */
+export const METHOD_CALLBACK = /^[A-Za-z_][A-Za-z0-9_]*\.cb$/;
 /** The actions of weakref callbacks. */
 const CB_ACTION = /^(log|collect|throw|drop:[A-Za-z_]\w*)$/;
 /** The actions of gc callbacks. */
@@ -184,6 +188,7 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
   let del: string[] | null = null;
   let tpdel: string[] | null = null;
   let base: string | null = null;
+  let cb = false;
   let section: "slots" | "del" | "tpdel" | "base" | null = null;
   for (const tok of toks.slice(2)) {
     if (section === "base") {
@@ -199,6 +204,9 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
       section = "slots";
     } else if (tok === "weak") {
       weak = true;
+      section = null;
+    } else if (tok === "cb") {
+      cb = true;
       section = null;
     } else if (tok === "del") {
       if (del !== null) throw new HeapValueError(`${where}: del given twice`);
@@ -223,7 +231,7 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
   if (section === "base") throw new HeapValueError(`${where}: base needs a class name`);
   if (del !== null) checkActions(del, DEL_ACTION, where);
   if (tpdel !== null) checkActions(tpdel, DEL_ACTION, where);
-  return { kind: "class", line, name, base, slots, weak: slots === null ? true : weak, del, tpdel };
+  return { kind: "class", line, name, base, cb, slots, weak: slots === null ? true : weak, del, tpdel };
 }
 
 /**
@@ -278,13 +286,14 @@ function checkOp(op: Op): void {
   switch (op.op) {
     case "ref":
     case "proxy": {
-      // `lambda` first: the callback is a lambda made by this line, which can become garbage.
-      const lambda = args[2] === "lambda";
+      // `lambda` first: the callback is a lambda made by this line, which can become garbage;
+      // `O.cb` first: the bound method O.cb (a `cb` class's method), made by this line.
+      const lambda = args[2] === "lambda" || (args[2] !== undefined && METHOD_CALLBACK.test(args[2]));
       const acts = args.slice(lambda ? 3 : 2);
       checkActions(acts, CB_ACTION, where);
       if (lambda && acts.includes("throw")) {
         throw new HeapValueError(
-          `${where}: a lambda callback cannot throw (the lambda's own frame would join the traceback); use log, drop:X or collect`,
+          `${where}: a lambda or method callback cannot throw (its own frame would join the traceback); use log, drop:X or collect`,
         );
       }
       break;

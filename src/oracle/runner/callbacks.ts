@@ -4,8 +4,9 @@
  * scenario classes' finalizers (`__del__`, and the legacy tp_del of _testcapi.with_tp_del).
  */
 
-import { decref, newObject, setField, weakref as wrm } from "../../core.js";
-import { typeError } from "../pyerror.js";
+import { decref, loadAttr, newObject, setField, weakref as wrm } from "../../core.js";
+import { attributeError, typeError } from "../pyerror.js";
+import { METHOD_CALLBACK } from "../scenario.js";
 import { innerCollect } from "./collect.js";
 import { call, setattr } from "./objects.js";
 import { VNONE } from "./records.js";
@@ -13,7 +14,8 @@ import type { RunnerState } from "./state.js";
 
 /**
  * `ref W X [ACTS]`, `proxy W X [ACTS]`: weakref.ref or weakref.proxy of X, with `_cb` as its
- * callback when actions are given (`lambda ACTS`: a `lambda w: _cb(w)` function object).
+ * callback when actions are given (`lambda ACTS`: a `lambda w: _cb(w)` function object; `O.cb
+ * ACTS`: the bound method O.cb, whose function runs `_cb(w)` likewise).
  */
 export function opRef(
   st: RunnerState,
@@ -24,11 +26,13 @@ export function opRef(
 ): void {
   const x = st.lookup(xTok);
   const withCallback = words.length > 0;
-  const lambda = words[0] === "lambda";
+  const method = words[0] !== undefined && METHOD_CALLBACK.test(words[0]);
+  const lambda = words[0] === "lambda" || method;
   const acts = lambda ? words.slice(1) : words;
   // `lambda w: _cb(w)`: MAKE_FUNCTION makes a function object before the call, held by the
-  // weakref alone once the statement ends (so it can be garbage with it).
-  const fn = lambda ? newLambda(st) : 0;
+  // weakref alone once the statement ends (so it can be garbage with it). `O.cb`: LOAD_ATTR makes
+  // a bound method of O's class's function cb at the same moment.
+  const fn = method ? boundCb(st, words[0]!.slice(0, -3)) : lambda ? newLambda(st) : 0;
   // weakref.ref is a type: calling it builds an argument tuple; weakref.proxy is a fastcall function
   const t = kind === "ref" ? st.m.tuple(withCallback ? 2 : 1) : 0;
   let w: number;
@@ -52,6 +56,14 @@ export function opRef(
  * lambda's body, looking its actions up by the weakref it is called with, as `_cb` looks them up
  * in CBA by id(w). It references the module's globals, as a function's func_globals does.
  */
+/** `O.cb` for a `ref W X O.cb` line: a new bound method, or CPython's NameError / AttributeError. */
+function boundCb(st: RunnerState, oTok: string): number {
+  const o = st.lookup(oTok);
+  const m = o.r ? loadAttr(st.e, o.v, "cb") : 0;
+  if (m === 0) throw st.m.raise(attributeError(st.tpName(o), "cb"));
+  return m;
+}
+
 function newLambda(st: RunnerState): number {
   const e = st.e;
   const fn = newObject(e, st.functionType);

@@ -15,6 +15,7 @@ import {
   listSize,
   newDict,
   newInstance,
+  newMethod,
   newObject,
   setField,
   type TypeInfo,
@@ -48,6 +49,19 @@ export function declare(st: RunnerState, sc: Scenario): void {
     call: (_self, wr) => weakrefCallback(st, wr as number, st.lambdaActs.get(wr as number) ?? []),
   }).id;
   st.typeNames.set(e.typeObject[st.functionType]!, "function");
+  // The functions a `cb` class's dict holds (`lambda self, w: _cb(w)`): bound when read through an
+  // instance. One bound method made and dropped now registers the method type before the baseline,
+  // as CPython's exists before the program.
+  st.methodFunctionType = e.defineKind({
+    name: "function",
+    refs: ["globals"],
+    bind: true,
+    call: (_self, _o, wr) => weakrefCallback(st, wr as number, st.lambdaActs.get(wr as number) ?? []),
+  }).id;
+  st.typeNames.set(e.typeObject[st.methodFunctionType]!, "function");
+  const f = newObject(e, st.methodFunctionType);
+  decref(e, newMethod(e, f, f));
+  decref(e, f);
   // finalize._Info: __slots__ ("weakref", "func", "args", "kwargs", "atexit", "index"), which
   // CPython sorts: traversed and cleared in that order. func (a module-level function), kwargs
   // (None), atexit and index (untracked) are not modelled.
@@ -150,7 +164,7 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
 /**
  * The GC objects in the dict `type()` gives class `c`, in its order: the finalizer functions of
  * the namespace (`__del__`, `__tp_del__`: module-level functions, so the globals keep them too),
- * then a member descriptor per slot and the getset descriptors for `__dict__` and `__weakref__`
+ * the `cb` method's function (the class dict's alone), then a member descriptor per slot and the getset descriptors for `__dict__` and `__weakref__`
  * when this class adds them (its bases have neither). Each descriptor refers to the class (d_type),
  * which is why CPython's `sys.getrefcount(C)` counts them, and dies with it: `collect()` counts
  * them when a dropped class is freed, as python3 does.
@@ -172,6 +186,11 @@ function classDict(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
     // runner.py's module-level `_del_C` / `_tpdel_C` (a key no scenario name can be)
     st.bind(`<_${name.replaceAll("_", "")}_${c.name}>`, { v: fn, r: true });
     put(name, fn);
+  }
+  if (c.cb) {
+    const fn = newObject(e, st.methodFunctionType);
+    setField(e, fn, 0, st.globals, true);
+    put("cb", fn);
   }
   const descriptors = [...(c.slots ?? [])];
   if (c.slots === null && !chain.some((d) => d.slots === null)) descriptors.push("__dict__");

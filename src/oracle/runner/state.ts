@@ -94,6 +94,8 @@ export class RunnerState {
   infoType = 0;
   /** The kind of `lambda` callbacks' function objects. */
   functionType = 0;
+  /** The kind of the `cb` methods' functions (bound when read through an instance). */
+  methodFunctionType = 0;
   /** The kind of the descriptors a class's dict holds (member and getset descriptors: d_type). */
   descriptorType = 0;
   /** Per scenario class id: the basic weakref its base's __subclasses__ table holds (add_subclass). */
