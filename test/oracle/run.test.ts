@@ -264,7 +264,7 @@ describe("runScenario", () => {
     expect(() => parseScenario("class C\nclass C\n")).toThrow(/declared twice/);
     expect(() => parseScenario("class C weak\nnew c C\nref w c lambda collect drop:c\n")).not.toThrow();
     expect(() => parseScenario("class C weak\nnew c C\nref w c lambda throw\n")).toThrow(
-      /lambda callback cannot throw/,
+      /lambda or method callback cannot throw/,
     );
   });
 
