@@ -35,8 +35,8 @@ const WREFS = ["w1", "w2", "w3", "w4"] as const;
 const PROXIES = ["p1", "p2"] as const;
 const FINS = ["f1", "f2"] as const;
 const KEYS = ["'k1'", "'k2'", "'k3'"] as const;
-/** Class attributes: never a field's or an instance attribute's name. */
-const CLASS_ATTRS = ["ca", "cb"] as const;
+/** Class attributes: never a field's or an instance attribute's name, nor `cb` (the method). */
+const CLASS_ATTRS = ["ca", "cc"] as const;
 /** Names only finalizers and callbacks bind or unbind; no body line reads them. */
 const DYNAMIC = ["z1", "z2"] as const;
 
