@@ -7,8 +7,9 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { type DiffResult, diffScenario, formatDivergence } from "./diff.js";
+import { diffScenario, formatDivergence } from "./diff.js";
 import { render, type ScenarioModel, sampleModels, scenarioModel } from "./generate.js";
+import { PythonRunnerError } from "./python.js";
 
 export interface FuzzOptions {
   readonly count: number;
@@ -32,8 +33,28 @@ export interface FuzzReport {
   readonly saved: readonly string[];
 }
 
+/**
+ * Whether a model's scenario diverges. A python runner that fails on it (a crash, a rejected
+ * scenario, a run killed for taking too long) counts as a divergence, to be shrunk and saved like
+ * one, rather than ending the whole run; python that cannot be started still ends it.
+ */
 async function diverges(model: ScenarioModel): Promise<boolean> {
-  return (await diffScenario(render(model))).divergence !== null;
+  try {
+    return (await diffScenario(render(model))).divergence !== null;
+  } catch (error) {
+    if (error instanceof PythonRunnerError) return true;
+    throw error;
+  }
+}
+
+/** What a saved divergence says about itself: the diff, or the python runner's failure. */
+async function describeDivergence(text: string): Promise<string> {
+  try {
+    return formatDivergence(await diffScenario(text));
+  } catch (error) {
+    if (error instanceof PythonRunnerError) return error.message;
+    throw error;
+  }
 }
 
 /**
@@ -53,12 +74,10 @@ export async function shrink(model: ScenarioModel, timeLimitMs = 60_000): Promis
   return smallest;
 }
 
-function savedText(index: number, seed: number, text: string, r: DiffResult): string {
+function savedText(index: number, seed: number, text: string, detail: string): string {
   const header = [
     `# divergent scenario ${index} of fuzz seed ${seed}, shrunk`,
-    ...formatDivergence(r)
-      .split("\n")
-      .map((l) => `# ${l}`),
+    ...detail.split("\n").map((l) => `# ${l}`),
   ];
   return `${header.join("\n")}\n${text}`;
 }
@@ -86,7 +105,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     const small = await shrink(models[i]!, options.shrinkMs);
     const text = render(small);
     const file = join(options.outDir, `divergence-seed${options.seed}-${i}.txt`);
-    writeFileSync(file, savedText(i, options.seed, text, await diffScenario(text)));
+    writeFileSync(file, savedText(i, options.seed, text, await describeDivergence(text)));
     saved.push(file);
   }
   return {

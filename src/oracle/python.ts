@@ -54,6 +54,9 @@ export function runPython(text: string, timeoutMs = 60_000): Promise<string[]> {
       err += s;
     });
     child.on("error", reject);
+    // A runner that exits before reading the whole scenario closes its stdin (EPIPE): its exit
+    // code, reported below, says what happened.
+    child.stdin.on("error", () => {});
     child.on("close", (code) => {
       if (code !== 0) {
         const why = code === null ? `was killed (more than ${timeoutMs / 1000} s?)` : `exited with ${code}`;
