@@ -60,7 +60,7 @@ export const TYPE_OBJECT_BASE = 24;
 export const TYPE_OBJECT_BASES = 28;
 const TYPE_OBJECT_SIZE = 32;
 
-/** Registers a class and creates its type object, which the type table keeps alive. */
+/** Registers a class and creates its type object, which the type table keeps alive until dropClass. */
 export function defineClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   return defineType(h, () => layoutClass(h, spec));
 }

@@ -70,12 +70,12 @@ export interface ClassSpec {
   /** `__call__`: what `callObject(h, obj, ...args)` runs for an instance (as a user kind's `call`). */
   readonly call?: (obj: number, ...args: unknown[]) => unknown;
   /**
-   * The base class (its TypeInfo or id; single inheritance). The subclass extends the base's layout:
-   * the base's fields keep their indexes, the subclass's own fields follow them, so code written
-   * for the base (fieldSlot, setField by index) works on the subclass's instances. It inherits `dynamic`,
-   * `weakrefable`, `finalize` and `call` unless it gives its own (not `legacyFinalize`: CPython
-   * does not inherit tp_del); it holds a reference to the
-   * base's type object, and isInstance sees it as an instance of the base.
+   * The base class (its TypeInfo or id; single inheritance). The subclass extends the base's
+   * layout: the base's fields keep their indexes and the subclass's own fields follow them, so code
+   * written for the base (fieldSlot, setField by index) works on the subclass's instances. It
+   * inherits `dynamic`, `weakrefable`, `finalize` and `call` unless it gives its own (not
+   * `legacyFinalize`: CPython does not inherit tp_del). Its type object holds a reference to the
+   * base's, and isInstance sees its instances as the base's.
    */
   readonly base?: TypeInfo | number;
 }
