@@ -164,10 +164,11 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
 /**
  * The GC objects in the dict `type()` gives class `c`, in its order: the finalizer functions of
  * the namespace (`__del__`, `__tp_del__`: module-level functions, so the globals keep them too),
- * the `cb` method's function (the class dict's alone), then a member descriptor per slot and the getset descriptors for `__dict__` and `__weakref__`
- * when this class adds them (its bases have neither). Each descriptor refers to the class (d_type),
- * which is why CPython's `sys.getrefcount(C)` counts them, and dies with it: `collect()` counts
- * them when a dropped class is freed, as python3 does.
+ * the `cb` method's function (the class dict's alone), then a member descriptor per slot and the
+ * getset descriptors for `__dict__` and `__weakref__` when this class adds them (its bases have
+ * neither). Each descriptor refers to the class (d_type), which is why CPython's
+ * `sys.getrefcount(C)` counts them, and dies with it: `collect()` counts them when a dropped class
+ * is freed, as python3 does.
  */
 function classDict(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
   const e = st.e;
