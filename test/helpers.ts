@@ -49,3 +49,19 @@ export function blocksInUse(h: Engine): number {
   const s = core.stats(h);
   return s.sizeClasses.reduce((n, c) => n + c.blocksInUse, 0) + s.large.blocksInUse;
 }
+
+/**
+ * `describe.each` rows: a checked engine (general paths) and an unchecked one (the generated fast
+ * paths), each with automatic collection off.
+ */
+export function checkedAndUnchecked(): [string, () => Engine][] {
+  const make = (checked: boolean) => () => {
+    const h = new core.Engine({ checked });
+    core.gc.disable(h);
+    return h;
+  };
+  return [
+    ["checked", make(true)],
+    ["unchecked", make(false)],
+  ];
+}

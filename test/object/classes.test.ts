@@ -7,21 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
-import { expectSound } from "../helpers.js";
+import { checkedAndUnchecked, expectSound } from "../helpers.js";
 
 type H = core.Engine;
-
-function heaps(): [string, () => H][] {
-  const make = (checked: boolean) => () => {
-    const h = new core.Engine({ checked });
-    core.gc.disable(h);
-    return h;
-  };
-  return [
-    ["checked", make(true)],
-    ["unchecked", make(false)],
-  ];
-}
 
 function referents(h: H, o: number): number[] {
   const n = core.traverse(h, o);
@@ -40,7 +28,7 @@ function functionKind(h: H) {
   return h.defineKind({ name: "function", bind: true, call: (_f, ...args) => args });
 }
 
-describe.each(heaps())("classes as heap objects (%s heap)", (_, newHeap) => {
+describe.each(checkedAndUnchecked())("classes as heap objects (%s heap)", (_, newHeap) => {
   it("a subclass extends its base's layout: the base's fields keep their indexes", () => {
     const h = newHeap();
     const B = h.defineClass({

@@ -7,21 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
-import { expectSound } from "../helpers.js";
+import { checkedAndUnchecked, expectSound } from "../helpers.js";
 
 type H = core.Engine;
-
-function heaps(): [string, () => H][] {
-  const make = (checked: boolean) => () => {
-    const h = new core.Engine({ checked });
-    core.gc.disable(h);
-    return h;
-  };
-  return [
-    ["checked", make(true)],
-    ["unchecked", make(false)],
-  ];
-}
 
 /** A pair kind (car, cdr) whose finalizer records its tag data word. */
 function pairKind(h: H, order: number[] = []) {
@@ -44,7 +32,7 @@ function referents(h: H, o: number): number[] {
   return Array.from(h.edges.subarray(0, n));
 }
 
-describe.each(heaps())("user kinds (%s heap)", (_, newHeap) => {
+describe.each(checkedAndUnchecked())("user kinds (%s heap)", (_, newHeap) => {
   it("lays out reference slots in the order given, data words at 0 and items NULL", () => {
     const h = newHeap();
     const Env = h.defineKind({ name: "Env", refs: ["parent", "names"], data: ["a", "b", "c"], items: true });
@@ -234,7 +222,7 @@ describe.each(heaps())("user kinds (%s heap)", (_, newHeap) => {
   });
 });
 
-describe.each(heaps())("user kinds as dict keys: hash and eq hooks (%s heap)", (_, newHeap) => {
+describe.each(checkedAndUnchecked())("user kinds as dict keys: hash and eq hooks (%s heap)", (_, newHeap) => {
   /** A kind whose objects are equal when their data word 0 is, hashed by it. */
   function valueKind(h: H, extra: Partial<core.KindSpec> = {}) {
     return h.defineKind({
