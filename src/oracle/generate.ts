@@ -124,43 +124,40 @@ class Bindings {
 /** Renders a model as scenario text (declarations, then the body). */
 export function render(model: ScenarioModel): string {
   const classes: ClassInfo[] = [];
-  const out: string[] = [];
+  // Each class line up to its finalizer, which needs `plain` (known once every class is).
+  const heads: string[] = [];
   model.classes.forEach((c, i) => {
     // A base: an earlier class. At most one class along a chain has slots, and `weak` is given
     // only where no base is weakrefable (the scenario language's rules).
     const base = c.base === null || i === 0 ? -1 : c.base % i;
     const up = base < 0 ? null : classes[base]!;
     const slots = c.slots && up?.slotted !== true;
-    const own = slots ? SLOTS.slice(0, 1 + (i % 3)) : up === null || up.slotted ? ATTRS : [];
+    const own = (slots ? SLOTS.slice(0, 1 + (i % 3)) : up === null || up.slotted ? ATTRS : []).filter(
+      (f) => up?.fields.includes(f) !== true,
+    );
+    const name = CLASS_NAMES[i]!;
     classes.push({
-      name: CLASS_NAMES[i]!,
-      fields: [...(up?.fields ?? []), ...own.filter((f) => up?.fields.includes(f) !== true)],
+      name,
+      fields: [...(up?.fields ?? []), ...own],
       weak: (slots ? c.weak : true) || up?.weak === true,
       base,
       slotted: slots || up?.slotted === true,
       finalized: c.del !== null || up?.finalized === true,
       cb: c.cb || up?.cb === true,
     });
+    let head = `class ${name}`;
+    if (up !== null) head += ` base ${up.name}`;
+    if (slots) head += ` slots ${own.join(" ")}${c.weak && up?.weak !== true ? " weak" : ""}`;
+    heads.push(c.cb ? `${head} cb` : head);
   });
   // `new:` in a finalizer makes an instance of a class with no finalizer along its chain, or it
   // could chain forever: each object's finalizer replacing the previous one's.
   const plainIndex = classes.findIndex((c) => !c.finalized);
   const plain = plainIndex < 0 ? null : CLASS_NAMES[plainIndex]!;
-  model.classes.forEach((c, i) => {
-    const info = classes[i]!;
-    let line = `class ${info.name}`;
-    if (info.base >= 0) line += ` base ${classes[info.base]!.name}`;
-    const up = info.base < 0 ? null : classes[info.base]!;
-    if (c.slots && up?.slotted !== true) {
-      const own = info.fields.filter((f) => up?.fields.includes(f) !== true);
-      line += ` slots ${own.join(" ")}${c.weak && up?.weak !== true ? " weak" : ""}`;
-    }
-    if (c.cb) line += " cb";
-    if (c.del !== null) {
-      const acts = c.del.map((s) => delAction(s, i, info.fields, plain));
-      line += `${c.tpdel ? " tpdel" : " del"} ${acts.join(" ")}`;
-    }
-    out.push(line);
+  const out = model.classes.map((c, i) => {
+    if (c.del === null) return heads[i]!;
+    const acts = c.del.map((s) => delAction(s, i, classes[i]!.fields, plain));
+    return `${heads[i]!}${c.tpdel ? " tpdel" : " del"} ${acts.join(" ")}`;
   });
   out.push("wvd wv", "wkd wk", "wset ws");
   const b = new Bindings();

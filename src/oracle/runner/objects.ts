@@ -189,8 +189,8 @@ export function getattr(st: RunnerState, target: Val, f: string): Val {
     ? undefined
     : st.kind(x.v) === Kind.Type
       ? scenarioClass(st, x.v)
-      : st.kind(x.v) === Kind.Instance && classOf(st, x.v)?.info.fieldIndex.has(f) !== true
-        ? classOf(st, x.v)
+      : i === undefined
+        ? c
         : undefined;
   if (cls !== undefined) {
     const p = classLookupSlot(st.e, cls.info.id, f);
@@ -336,7 +336,7 @@ export function call(st: RunnerState, x: Val): Val {
   if (x.r) {
     const kind = st.kind(x.v);
     if (kind === Kind.Type) {
-      const cls = st.classes.get(st.typeNames.get(x.v) ?? "");
+      const cls = scenarioClass(st, x.v);
       if (cls !== undefined) return { v: newInstance(e, cls.info.id), r: true };
     } else if (kind === Kind.Weakref) {
       const o = wrm.weakrefGet(e, x.v);
