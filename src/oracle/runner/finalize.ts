@@ -1,18 +1,19 @@
 /**
  * weakref.finalize: `finalize F X` (the finalize object, its _Info and finalize._registry,
  * mirrored), finalize.__call__ when X dies, and `F()`.
+ *
+ * The finalize object is a heap callable: its weakref to X holds it as the callback, an
+ * internal reference the collector sees (so a finalize object nothing else holds can be
+ * garbage, and its weakref's callback reference counts as CPython's does).
  */
 
 import {
   decref,
   dictDelItem,
   dictSetItem,
-  fieldItemSlot,
-  finalizeWeakref,
   incref,
   newInstance,
   setField,
-  slotRef,
   tupleSetItem,
   weakref as wrm,
 } from "../../core.js";
@@ -42,25 +43,17 @@ export function opFinalize(st: RunnerState, fTok: string, xTok: string): void {
           if (!x.r || !wrm.isWeakrefable(e, x.v)) {
             throw m.raise(typeError(`cannot create weak reference to '${st.tpName(x)}' object`));
           }
-          const fin = st.scoped(() =>
-            st.heap.weakref.finalize(st.heap.wrap(x.v), () => finalizeCalled(st, f)),
-          );
-          // info.weakref = ref(obj, self): the weakref is held by _Info, not from outside the
-          // heap (so a collection moves it as CPython's); the Finalize's reference is handed to
-          // the mirror, and given back before the mirror dies (finalizeCalled). info.args = args
-          const wr = finalizeWeakref(fin);
+          // info.weakref = ref(obj, self): the weakref holds the finalize object as its
+          // callback, and _Info holds the weakref. info.args = args
+          const wr = wrm.newRef(e, x.v, f);
           setField(e, info, 1, wr, true);
           decref(e, wr);
           setField(e, info, 0, args, true);
-          st.fins.set(f, { name: fTok, fin, info });
+          st.fins.set(f, { name: fTok, info });
           // self._registry[self] = info (the registry dict is tracked again by the store); the
           // registry holds the only reference to info, as CPython's once __init__ returns
           dictSetItem(e, st.registry, f, true, info, true);
           decref(e, info);
-          // ref(obj, self): the weakref holds its callback, the finalize object, until it calls
-          // it (or dies); refheap's weakref calls a JS function, so the mirror holds that
-          // reference for it, and finalizeCalled gives it back when the call has returned.
-          incref(e, f);
         } finally {
           m.free(t2);
         }
@@ -79,26 +72,31 @@ export function opFinalize(st: RunnerState, fTok: string, xTok: string): void {
   st.create(fTok, () => f);
 }
 
-/** finalize.__call__: the finalizer ran (called, or its object died); refheap calls `fn`. */
-function finalizeCalled(st: RunnerState, f: number): void {
-  const rec = st.fins.get(f)!;
+/**
+ * finalize.__call__(self, _=None): as its weakref's callback (`calledDirectly` false: the weakref
+ * machinery holds the weakref and the finalize object for the call) or as `F()`. A finalize
+ * object that already ran returns None at once.
+ */
+export function finalizeCalled(st: RunnerState, f: number, calledDirectly: boolean): void {
+  const rec = st.fins.get(f);
+  if (rec === undefined) return;
   const m = st.m;
   st.fins.delete(f);
   // info = self._registry.pop(self, None): the registry's reference becomes the local's
   incref(st.e, rec.info);
   dictDelItem(st.e, st.registry, f, true);
-  // As its weakref's callback, the finalize object is called with the weakref: an instance's
-  // __call__ gets its arguments as a tuple (slot_tp_call); `F()` passes none.
-  const args = st.finCalledDirectly ? 0 : m.tuple(1);
-  st.finCalledDirectly = false;
+  // An instance's __call__ gets its arguments as a tuple (slot_tp_call): the weakref when called
+  // back, none (the shared empty tuple) for `F()`.
+  const args = calledDirectly ? 0 : m.tuple(1);
   // `info` dies at the end of __call__: its slots (args first, then the weakref), then itself.
-  // The weakref's reference goes back to refheap's Finalize first, which drops it after this.
+  // Called as `F()`, nothing else holds the weakref, which dies with it and drops its callback
+  // reference to the finalize object.
+  let info = rec.info;
   const dropInfo = (): void => {
-    const info = rec.info;
     if (info === 0) return;
-    rec.info = 0;
-    incref(st.e, slotRef(st.e, fieldItemSlot(st.e, info, 1)));
-    m.free(info);
+    const dying = info;
+    info = 0;
+    m.free(dying);
   };
   try {
     m.call(() => {
@@ -117,20 +115,4 @@ function finalizeCalled(st: RunnerState, f: number): void {
     dropInfo();
   }
   m.free(args);
-  // PyObject_ClearWeakRefs (or __call__'s own weakref, dying with `info` when `F()` is called)
-  // drops the callback reference last: a finalize object nothing else holds dies only now,
-  // after the call, not when the registry let go of it.
-  decref(st.e, f);
-}
-
-/** `F()` on a finalize object (a dead one returns None at once). */
-export function callFinalize(st: RunnerState, f: number): void {
-  const rec = st.fins.get(f);
-  if (rec === undefined) return;
-  st.finCalledDirectly = true;
-  try {
-    rec.fin.call();
-  } finally {
-    st.finCalledDirectly = false;
-  }
 }

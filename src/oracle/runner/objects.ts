@@ -41,7 +41,7 @@ import {
   weakref as wrm,
 } from "../../core.js";
 import { attributeError, PyError, typeError } from "../pyerror.js";
-import { callFinalize } from "./finalize.js";
+import { finalizeCalled } from "./finalize.js";
 import { type ClassRec, CONTAINER_CLASS, type Val, VNONE } from "./records.js";
 import type { RunnerState } from "./state.js";
 import {
@@ -343,7 +343,7 @@ export function call(st: RunnerState, x: Val): Val {
       incref(e, o);
       return { v: o, r: true };
     } else if (kind === Kind.Instance && typeIdOf(e, x.v) === st.finalizeType) {
-      callFinalize(st, x.v);
+      finalizeCalled(st, x.v, true);
       incref(e, NONE);
       return VNONE;
     }

@@ -7,7 +7,6 @@
 import { NONE, type TypeInfo } from "../../core.js";
 import type {
   DictHandle,
-  Finalize,
   Value as HValue,
   WeakKeyDictionary,
   WeakSet as WeakSetContainer,
@@ -45,16 +44,14 @@ export interface ContainerRec {
   disposed: boolean;
 }
 
-/** A `finalize` object: its stand-in, the refheap finalizer, and the mirror of its _Info. */
+/** A live `finalize` object: its scenario name and the mirror of its _Info. */
 export interface FinRec {
   readonly name: string;
-  readonly fin: Finalize;
   /**
-   * Mirror of finalize._Info while the finalizer is alive (borrowed: the registry holds it): an
-   * instance whose fields hold the `args` tuple and the finalizer's weakref (the reference
-   * refheap's Finalize owns, taken over).
+   * Mirror of finalize._Info (borrowed: the registry holds it): an instance whose fields hold
+   * the `args` tuple and the weakref whose callback is the finalize object itself.
    */
-  info: number;
+  readonly info: number;
 }
 
 export type IterKind = "wvd" | "wkd" | "wset" | "dict" | "list" | "tuple";

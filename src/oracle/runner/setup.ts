@@ -23,6 +23,7 @@ import {
 } from "../../core.js";
 import type { ClassDecl, Scenario } from "../scenario.js";
 import { finalizer, weakrefCallback } from "./callbacks.js";
+import { finalizeCalled } from "./finalize.js";
 import { genFinalize } from "./generators.js";
 import { CONTAINER_CLASS, type ContainerRec, coreOf } from "./records.js";
 import type { RunnerState } from "./state.js";
@@ -41,7 +42,8 @@ export function declare(st: RunnerState, sc: Scenario): void {
     return id;
   };
   st.typeNames.set(e.typeObject[st.mirrorType]!, "object");
-  st.finalizeType = def("finalize");
+  // finalize.__call__, which its weakref calls back (a heap callable, held by the weakref)
+  st.finalizeType = def("finalize", { call: (self) => finalizeCalled(st, self, false) });
   // Before the baseline, as CPython's function type exists before the program.
   st.functionType = e.defineKind({
     name: "function",

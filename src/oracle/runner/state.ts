@@ -115,9 +115,6 @@ export class RunnerState {
   tupleIterType = 0;
   readonly containerTypes = new Map<ContainerKind, number>();
 
-  /** Set while `F()` runs: otherwise a finalizer runs as its weakref's callback. */
-  finCalledDirectly = false;
-
   /** `_o = None` after a loop: released after the error (if any) is logged. */
   readonly afterLoop: number[] = [];
 
