@@ -169,7 +169,7 @@ def check_actions(line, actions, pattern, what):
 
 def check_base(line, c, classes):
     """The rules src/oracle/scenario.ts's checkBase states: a base declared before, no weak when
-    the base is weakrefable already, at most one class along a chain with slots."""
+    the base is weakrefable already, a slot declared once along a chain."""
     if c.base is None:
         return
     chain = []
@@ -183,8 +183,10 @@ def check_base(line, c, classes):
     inherits_weak = any(d.slots is None or d.weak for d in chain)
     if c.slots is not None and c.weak and inherits_weak:
         raise ParseError(line, "%s cannot add weak: its base is weakrefable already" % c.name)
-    if len([d for d in [c] + chain if d.slots]) > 1:
-        raise ParseError(line, "at most one class along a chain declares slots")
+    for slot in c.slots or []:
+        owner = next((d for d in chain if d.slots and slot in d.slots), None)
+        if owner is not None:
+            raise ParseError(line, "slot %s is declared by %s, a base of %s, already" % (slot, owner.name, c.name))
 
 
 def parse_class(line, toks):

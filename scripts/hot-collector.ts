@@ -220,8 +220,9 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + ${GC_HEAD_SIZE};
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
       const kind = typeKind[id];
-      if (kind === ${Kind.Instance}) {
-        // The fields, then a user kind's items, which follow them.
+      if (kind === ${Kind.Instance} && h.typeFieldsReordered[id] === 0) {
+        // The fields, then a user kind's items, which follow them (a subclass whose fields are
+        // visited level by level takes the general path below).
         ${reachSlots("(o + h.typeFieldsOffset[id]!) >> 2", `(h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + ${ITEMS_COUNT}) >> 2]! : 0))`)}
         // A dynamic instance's attributes: the values array's slots in order, or the dict.
         const ao = h.typeAttrsOffset[id]!;

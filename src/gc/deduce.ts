@@ -271,8 +271,9 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + 8;
       const id = i32[gw + 3]! & 65535;
       const kind = typeKind[id];
-      if (kind === 8) {
-        // The fields, then a user kind's items, which follow them.
+      if (kind === 8 && h.typeFieldsReordered[id] === 0) {
+        // The fields, then a user kind's items, which follow them (a subclass whose fields are
+        // visited level by level takes the general path below).
         for (
           let s = (o + h.typeFieldsOffset[id]!) >> 2,
             end = s + 2 * (h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0));

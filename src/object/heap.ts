@@ -165,11 +165,14 @@ export class ObjectHeap extends Memory {
   typeHasHostFields: Uint8Array = new Uint8Array(64);
   /**
    * Per type: 1 if dealloc may try the generated fast path for its instances (fastPaths is on, and
-   * the class has no finalizer, legacy finalizer or host field, and pymalloc serves it).
+   * the class has no finalizer, legacy finalizer or host field, its fields are released in layout
+   * order, and pymalloc serves it).
    */
   typeFastDealloc: Uint8Array = new Uint8Array(64);
   /** Per type: 1 if its objects have a variable-size part (a user kind's items; count at +8). */
   typeHasItems: Uint8Array = new Uint8Array(64);
+  /** Per type: 1 if its fields are visited in TypeInfo.visitOrder (a subclass), not layout order. */
+  typeFieldsReordered: Uint8Array = new Uint8Array(64);
   /** 1 once dropClass let go of the type table's reference to the class (classes.ts). */
   typeDropped: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */

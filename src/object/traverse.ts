@@ -127,11 +127,16 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       let out = ensureEdges(h, nf + 1);
       let n = 0;
       const p = o + h.typeFieldsOffset[id]!;
-      if (numbers && h.typeHasHostFields[id] === 1) {
-        // A host field's number names a host value: it is not a Python-visible value.
-        const fields = typeInfo(h, id).fields;
-        for (let i = 0; i < nf; i++) {
-          if (fields[i]!.kind !== FieldKind.Host) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+      if ((numbers && h.typeHasHostFields[id] === 1) || h.typeFieldsReordered[id] === 1) {
+        // A subclass's fields level by level, its own first (subtype_traverse); a host field's
+        // number names a host value: it is not a Python-visible value.
+        const info = typeInfo(h, id);
+        const order = info.visitOrder;
+        for (let k = 0; k < nf; k++) {
+          const i = order === null ? k : order[k]!;
+          if (!numbers || info.fields[i]!.kind !== FieldKind.Host) {
+            n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+          }
         }
       } else {
         for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);

@@ -167,6 +167,13 @@ export interface TypeInfo {
   readonly isKind: boolean;
   /** A kind whose objects bind to instances as methods (KindSpec.bind). */
   readonly bind: boolean;
+  /**
+   * The field indexes in the order CPython visits a subclass's slots (subtype_traverse,
+   * subtype_clear, subtype_dealloc's clear_slots): the class's own fields, then its base's own,
+   * and so on down the chain; within a level, layout order. Null when that is layout order (no
+   * base, or only one level with fields).
+   */
+  readonly visitOrder: Int32Array | null;
 }
 
 function growTypeArrays(h: ObjectHeap, id: number): void {
@@ -203,6 +210,7 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.sharedKeyStrs = strs;
   h.typeWeaklistOffset = grow32(h.typeWeaklistOffset);
   h.typeHasItems = grow8(h.typeHasItems);
+  h.typeFieldsReordered = grow8(h.typeFieldsReordered);
   h.typeDropped = grow8(h.typeDropped);
 }
 
@@ -228,6 +236,7 @@ function register(h: ObjectHeap, info: TypeInfo): void {
     : 0;
   h.typeHasHostFields[info.id] = info.fields.some((f) => f.kind === FieldKind.Host) ? 1 : 0;
   h.typeHasItems[info.id] = info.items ? 1 : 0;
+  h.typeFieldsReordered[info.id] = info.visitOrder === null ? 0 : 1;
   h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
   h.typeInitExtras[info.id] =
     info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
@@ -240,6 +249,7 @@ function register(h: ObjectHeap, info: TypeInfo): void {
     info.legacyFinalize === null &&
     h.typeHasHostFields[info.id] === 0 &&
     !info.items &&
+    info.visitOrder === null &&
     size <= SMALL_REQUEST_THRESHOLD
       ? 1
       : 0;
@@ -269,6 +279,7 @@ export function registerBuiltinTypes(h: ObjectHeap): void {
       hooks: null,
       base: null,
       isKind: false,
+      visitOrder: null,
       bind: false,
     });
   };
@@ -352,9 +363,26 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
     base,
     isKind: false,
     bind: false,
+    visitOrder: levelOrder(base, fields.length),
   };
   register(h, info);
   return info;
+}
+
+/**
+ * A subclass's fields level by level, most derived first (see TypeInfo.visitOrder); null when
+ * that is layout order.
+ */
+function levelOrder(base: TypeInfo | null, count: number): Int32Array | null {
+  const order: number[] = [];
+  let end = count;
+  for (let c = base; ; c = c.base) {
+    const start = c === null ? 0 : c.fields.length;
+    for (let i = start; i < end; i++) order.push(i);
+    if (c === null) break;
+    end = start;
+  }
+  return order.every((f, i) => f === i) ? null : Int32Array.from(order);
 }
 
 /** ClassSpec.base, checked: a live class defined with defineClass (not a user kind). */
@@ -448,6 +476,7 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec, builtinId = 0): TypeIn
     hooks,
     base: null,
     isKind: builtinId === 0,
+    visitOrder: null,
     bind: spec.bind ?? false,
   };
   register(h, info);

@@ -127,14 +127,14 @@ export function render(model: ScenarioModel): string {
   // Each class line up to its finalizer, which needs `plain` (known once every class is).
   const heads: string[] = [];
   model.classes.forEach((c, i) => {
-    // A base: an earlier class. At most one class along a chain has slots, and `weak` is given
-    // only where no base is weakrefable (the scenario language's rules).
+    // A base: an earlier class. A slot is declared once along a chain, and `weak` is given only
+    // where no base is weakrefable (the scenario language's rules).
     const base = c.base === null || i === 0 ? -1 : c.base % i;
     const up = base < 0 ? null : classes[base]!;
-    const slots = c.slots && up?.slotted !== true;
-    const own = (slots ? SLOTS.slice(0, 1 + (i % 3)) : up === null || up.slotted ? ATTRS : []).filter(
-      (f) => up?.fields.includes(f) !== true,
-    );
+    const fresh = (names: readonly string[]): string[] =>
+      names.filter((f) => up?.fields.includes(f) !== true);
+    const slots = c.slots && fresh(SLOTS).length > 0;
+    const own = slots ? fresh(SLOTS).slice(0, 1 + (i % 3)) : up === null || up.slotted ? fresh(ATTRS) : [];
     const name = CLASS_NAMES[i]!;
     classes.push({
       name,

@@ -236,9 +236,8 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
 
 /**
  * A subclass's declaration against its bases (declared before it): CPython refuses `__weakref__`
- * in the slots of a class whose base is weakrefable already; refheap lays a subclass's fields out
- * after its base's and visits them in that order, where CPython visits the subclass's own first,
- * so at most one class along a chain may declare slots (docs/differences.md O8).
+ * in the slots of a class whose base is weakrefable already, and a slot its base declares
+ * already is refused here (refheap's fields are declared once along a chain).
  */
 function checkBase(c: ClassDecl, classes: readonly ClassDecl[]): ClassDecl {
   if (c.base === null) return c;
@@ -257,11 +256,13 @@ function checkBase(c: ClassDecl, classes: readonly ClassDecl[]): ClassDecl {
       `${where}: ${c.name} cannot add weak: its base is weakrefable already (CPython: __weakref__ slot disallowed)`,
     );
   }
-  const slotted = [c, ...chain].filter((d) => d.slots !== null && d.slots.length > 0);
-  if (slotted.length > 1) {
-    throw new HeapValueError(
-      `${where}: at most one class along a chain declares slots (here ${slotted.map((d) => d.name).join(", ")})`,
-    );
+  for (const slot of c.slots ?? []) {
+    const owner = chain.find((d) => d.slots?.includes(slot) === true);
+    if (owner !== undefined) {
+      throw new HeapValueError(
+        `${where}: slot ${slot} is declared by ${owner.name}, a base of ${c.name}, already`,
+      );
+    }
   }
   // A subclass of an ordinary class has its base's __dict__ and __weakref__.
   return { ...c, weak: c.weak || inheritsWeak };

@@ -360,7 +360,8 @@ export function clearSlot(h: RefcountHeap, p: number): void {
 }
 
 /**
- * Releases what an instance holds: each declared field in order (set to NULL, then released),
+ * Releases what an instance holds: each declared field in order (a subclass's own fields first,
+ * then its base's: TypeInfo.visitOrder), set to NULL, then released,
  * then its attributes: the values array (detached, then released in slot order, as CPython
  * releases its values array) or the materialised dict (detached, then its reference
  * released: Py_DECREF in subtype_dealloc, Py_CLEAR in subtype_clear). Shared by dealloc and the
@@ -371,7 +372,13 @@ export function clearInstance(h: RefcountHeap, o: number, id: number): void {
   const nf = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? read32(h, o + ITEMS_COUNT) : 0);
   if (nf !== 0) {
     const first = o + h.typeFieldsOffset[id]!;
-    for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+    if (h.typeFieldsReordered[id] === 1) {
+      // A subclass's fields level by level, its own first (clear_slots up the chain).
+      const order = typeInfo(h, id).visitOrder!;
+      for (let k = 0; k < nf; k++) clearSlot(h, first + SLOT_SIZE * order[k]!);
+    } else {
+      for (let p = first; p < first + SLOT_SIZE * nf; p += SLOT_SIZE) clearSlot(h, p);
+    }
   }
   const attrsOff = h.typeAttrsOffset[id]!;
   if (attrsOff >= 0) {

@@ -51,6 +51,38 @@ describe.each(checkedAndUnchecked())("classes as heap objects (%s heap)", (_, ne
     expectSound(h);
   });
 
+  it("a subclass's fields are visited, cleared and released level by level, its own first", () => {
+    // CPython 3.11: class A: __slots__ = "a", "b"; class B(A): __slots__ = "c",;
+    // class C(B): __slots__ = "d",  — gc.get_referents(o) is [o.d, o.c, o.a, o.b, C], and
+    // dealloc releases d, c, a, b (subtype_traverse and clear_slots walk up the chain).
+    const h = newHeap();
+    const log: string[] = [];
+    const D = h.defineClass({
+      name: "D",
+      fields: [{ name: "name", kind: "number" }],
+      finalize: (o) => log.push(String.fromCharCode(core.slotNumber(h, core.fieldItemSlot(h, o, 0)))),
+    });
+    const ref = (name: string) => ({ name, kind: "ref" as const });
+    const A = h.defineClass({ name: "A", fields: [ref("a"), ref("b")] });
+    const B = h.defineClass({ name: "B", base: A, fields: [ref("c")] });
+    const C = h.defineClass({ name: "C", base: B, fields: [ref("d")] });
+    expect(A.visitOrder).toBe(null);
+    expect(Array.from(C.visitOrder!)).toEqual([3, 2, 0, 1]);
+    const o = core.newInstance(h, C.id);
+    const made: number[] = [];
+    for (const f of ["a", "b", "c", "d"]) {
+      const x = core.newInstance(h, D.id);
+      core.setField(h, x, 0, f.charCodeAt(0), false);
+      core.setField(h, o, C.fieldIndex.get(f)!, x, true);
+      core.decref(h, x);
+      made.push(x);
+    }
+    expect(referents(h, o)).toEqual([made[3], made[2], made[0], made[1], h.typeObject[C.id]]);
+    core.decref(h, o);
+    expect(log).toEqual(["d", "c", "a", "b"]);
+    expectSound(h);
+  });
+
   it("a subclass inherits its base's finalizer, call hook, attribute table and weakref list", () => {
     const h = newHeap();
     const log: string[] = [];

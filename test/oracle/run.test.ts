@@ -266,6 +266,11 @@ describe("runScenario", () => {
     expect(() => parseScenario("class C weak\nnew c C\nref w c lambda throw\n")).toThrow(
       /lambda or method callback cannot throw/,
     );
+    // slots at several levels of a chain, each declared once (CPython visits them own level first)
+    expect(() => parseScenario("class A slots a b\nclass B base A slots c\n")).not.toThrow();
+    expect(() => parseScenario("class A slots a b\nclass B base A slots b\n")).toThrow(
+      /slot b is declared by A, a base of B, already/,
+    );
   });
 
   it.skipIf(noPython)(
