@@ -36,9 +36,9 @@
 import { BlockState, free, malloc, read32, setBlockState, write32 } from "../memory/index.js";
 import { HeapValueError } from "../util/index.js";
 import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
-import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE } from "./header.js";
+import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { Kind } from "./kinds.js";
+import { FIRST_USER_TYPE, Kind } from "./kinds.js";
 import {
   type ClassSpec,
   FieldKind,
@@ -115,6 +115,7 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
  */
 function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
+  if (h.typeKind[typeId] !== Kind.Instance) checkInstanceType(h, typeId);
   if (h.typeObject[typeId] === 0) classFreed(h, typeId);
   const link = gcLink(h);
   let block: number;
@@ -127,21 +128,36 @@ function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   if (h.checked) setBlockState(h, block, BlockState.GcObject);
   const o = block + GC_HEAD_SIZE;
   initHeader(h, o, typeId);
+  initInstanceParts(h, o, typeId, OB_HEAD_SIZE, items);
+  gcTrackNew(h, o);
+  return o;
+}
+
+/**
+ * Initialises what a class's object has after its `head` bytes (the object header, or a weakref
+ * subclass's ref words): the attrs and weakref-list words (or a user kind's item count, weakref
+ * list and data words) 0, fields NULL (number fields 0), and the object's reference to its type.
+ */
+export function initInstanceParts(
+  h: ObjectHeap,
+  o: number,
+  typeId: number,
+  head: number,
+  items: number,
+): void {
   const fieldsOffset = h.typeFieldsOffset[typeId]!;
-  if (fieldsOffset !== OB_HEAD_SIZE) {
-    // The attrs and weakref-list words, or a user kind's item count, weakref list and data words.
-    for (let p = o + OB_HEAD_SIZE; p < o + fieldsOffset; p += 4) write32(h, p, 0);
+  if (fieldsOffset !== head) {
+    for (let p = o + head; p < o + fieldsOffset; p += 4) write32(h, p, 0);
     // init_inline_values: many instances predict few names (0 for classes without shared keys).
+    // A weakref subclass's instances get no inline values (weakref___new__ does not make them).
     const usable = h.typeSharedUsable[typeId]!;
-    if (usable > 1) h.typeSharedUsable[typeId] = usable - 1;
+    if (usable > 1 && head === OB_HEAD_SIZE) h.typeSharedUsable[typeId] = usable - 1;
   }
   if (items !== 0) write32(h, o + ITEMS_COUNT, items);
   const nf = h.typeFieldCount[typeId]! + items;
   for (let i = 0, p = o + fieldsOffset; i < nf; i++, p += SLOT_SIZE) setSlotNull(h, p);
   if (h.typeHasNumberFields[typeId] === 1) zeroNumberFields(h, o, typeId);
   increfRaw(h, h.typeObject[typeId]!);
-  gcTrackNew(h, o);
-  return o;
 }
 
 /**
@@ -186,10 +202,17 @@ function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
     typeId >= h.types.length ||
     h.typeKind[typeId] !== Kind.Instance
   ) {
-    const what =
-      typeof typeId === "number" && h.types[typeId] !== undefined
-        ? `the built-in type '${h.types[typeId]!.name}'`
-        : String(typeId);
+    const info = typeof typeId === "number" ? h.types[typeId] : undefined;
+    if (
+      info !== undefined &&
+      h.typeKind[typeId as number] === Kind.Weakref &&
+      (typeId as number) >= FIRST_USER_TYPE
+    ) {
+      throw new HeapValueError(
+        `newInstance: ${info.name} is a subclass of weakref.ref; make one with weakref.newRef(h, o, callback, ${info.id})`,
+      );
+    }
+    const what = info !== undefined ? `the built-in type '${info.name}'` : String(typeId);
     throw new HeapValueError(`newInstance: ${what} is not a class id (use the id defineClass returned)`);
   }
 }
@@ -344,16 +367,19 @@ export const INSTANCE_ATTRS = 8;
 /** Set in the attrs word when it holds a dict object rather than a values array. */
 export const ATTRS_DICT_BIT = 8;
 
-/** The attrs word: 0, a values array, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only. */
+/**
+ * The attrs word: 0, a values array, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only;
+ * at typeAttrsOffset (INSTANCE_ATTRS for instances, after the ref's words for a weakref subclass).
+ */
 export function attrsWord(h: ObjectHeap, o: number): number {
-  return read32(h, o + INSTANCE_ATTRS);
+  return read32(h, o + h.typeAttrsOffset[typeIdOf(h, o)]!);
 }
 /** True if attrs word `w` holds a dict object (the instance's attributes were materialised). */
 export function attrsIsDict(w: number): boolean {
   return (w & ATTRS_DICT_BIT) !== 0;
 }
 export function setAttrsWord(h: ObjectHeap, o: number, w: number): void {
-  write32(h, o + INSTANCE_ATTRS, w);
+  write32(h, o + h.typeAttrsOffset[typeIdOf(h, o)]!, w);
 }
 /** The class a type object describes. */
 export function typeObjectClass(h: ObjectHeap, t: number): number {

@@ -46,7 +46,7 @@ import {
   TYPE_OBJECT_DICT,
   TYPE_OBJECT_MRO,
 } from "./instance.js";
-import { KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
+import { FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "./list.js";
 import { splitTableOrdered, splitTableSorted } from "./sharedkeys.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "./tuple.js";
@@ -118,42 +118,50 @@ function valuesSlots(h: ObjectHeap, v: number, n: number, numbers: boolean): num
   return n;
 }
 
+/**
+ * Visits a class's object's fields (a subclass's level by level, its own first: subtype_traverse),
+ * then its attributes (the values array's slots, or the dict), from edge 0; returns the count.
+ * A user kind's items follow its reference slots and are visited after them.
+ */
+function instanceParts(h: ObjectHeap, o: number, id: number, numbers: boolean): number {
+  const nf = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? read32(h, o + ITEMS_COUNT) : 0);
+  let out = ensureEdges(h, nf + 1);
+  let n = 0;
+  const p = o + h.typeFieldsOffset[id]!;
+  if ((numbers && h.typeHasHostFields[id] === 1) || h.typeFieldsReordered[id] === 1) {
+    // A host field's number names a host value: it is not a Python-visible value.
+    const info = typeInfo(h, id);
+    const order = info.visitOrder;
+    for (let k = 0; k < nf; k++) {
+      const i = order === null ? k : order[k]!;
+      if (!numbers || info.fields[i]!.kind !== FieldKind.Host) {
+        n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+      }
+    }
+  } else {
+    for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
+  }
+  const attrsOff = h.typeAttrsOffset[id]!;
+  if (attrsOff >= 0) {
+    const w = read32(h, o + attrsOff);
+    if ((w & ATTRS_DICT_BIT) !== 0) {
+      out = ensureEdges(h, n + 2);
+      out[n++] = w; // the materialised dict
+    } else if (w !== 0) {
+      n = valuesSlots(h, w, n, numbers);
+    }
+  }
+  return n;
+}
+
 function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
     case Kind.Instance: {
-      // A user kind's items follow its reference slots and are visited after them.
-      const nf = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? read32(h, o + ITEMS_COUNT) : 0);
-      let out = ensureEdges(h, nf + 1);
-      let n = 0;
-      const p = o + h.typeFieldsOffset[id]!;
-      if ((numbers && h.typeHasHostFields[id] === 1) || h.typeFieldsReordered[id] === 1) {
-        // A subclass's fields level by level, its own first (subtype_traverse); a host field's
-        // number names a host value: it is not a Python-visible value.
-        const info = typeInfo(h, id);
-        const order = info.visitOrder;
-        for (let k = 0; k < nf; k++) {
-          const i = order === null ? k : order[k]!;
-          if (!numbers || info.fields[i]!.kind !== FieldKind.Host) {
-            n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
-          }
-        }
-      } else {
-        for (let i = 0; i < nf; i++) n = visitSlot(h, p + SLOT_SIZE * i, out, n, numbers);
-      }
-      const attrsOff = h.typeAttrsOffset[id]!;
-      if (attrsOff >= 0) {
-        const w = read32(h, o + attrsOff);
-        if ((w & ATTRS_DICT_BIT) !== 0) {
-          out = ensureEdges(h, n + 2);
-          out[n++] = w; // the materialised dict
-        } else if (w !== 0) {
-          n = valuesSlots(h, w, n, numbers);
-          out = h.edges;
-        }
-      }
-      out[n++] = h.typeObject[id]!;
-      return n;
+      const n = instanceParts(h, o, id, numbers);
+      const out = ensureEdges(h, n + 1);
+      out[n] = h.typeObject[id]!;
+      return n + 1;
     }
     case Kind.List:
       return slotsReversed(h, read32(h, o + LIST_ITEMS), read32(h, o + LIST_SIZE), 0, numbers);
@@ -169,14 +177,21 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
     case Kind.Weakref:
     case Kind.WeakProxy: {
       // A KeyedRef's key (its slot), then the callback when it is a heap object (gc_traverse).
-      const out = ensureEdges(h, 2);
+      let out = ensureEdges(h, 2);
       // A WeakMethod's slots: _func_ref (its __slots__ sorted: _alive and _meth_type hold no heap object).
-      const n =
+      let n =
         id === KEYED_REF_TYPE
           ? visitSlot(h, o + WR_KEY, out, 0, numbers)
           : id === WEAK_METHOD_TYPE
             ? visitSlot(h, o + WM_FUNC_REF, out, 0, numbers)
             : 0;
+      if (id >= FIRST_USER_TYPE) {
+        // A user's subclass of ref: its fields and attributes, then its type (subtype_traverse),
+        // then the ref's callback (gc_traverse, the base's).
+        n = instanceParts(h, o, id, numbers);
+        ensureEdges(h, n + 2)[n++] = h.typeObject[id]!;
+        out = h.edges;
+      }
       const cb = weakrefCallbackObject(h, o);
       if (cb !== 0) out[n] = cb;
       return cb !== 0 ? n + 1 : n;

@@ -17,6 +17,7 @@ import {
   WEAK_METHOD_TYPE,
 } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
+import { WEAKREF_SIZE } from "./weakref.js";
 
 /** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
 export const FieldKind = {
@@ -241,7 +242,9 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeInitExtras[info.id] =
     info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
   const size = h.typeAllocSize[info.id]!;
-  h.typeSizeClass[info.id] = size <= SMALL_REQUEST_THRESHOLD ? sizeClassOf(size) : -1;
+  // A weakref subclass is made by newRef, never by newInstance: its fast path must decline.
+  h.typeSizeClass[info.id] =
+    size <= SMALL_REQUEST_THRESHOLD && info.kind === Kind.Instance ? sizeClassOf(size) : -1;
   h.typeFastDealloc[info.id] =
     h.fastPaths &&
     info.kind === Kind.Instance &&
@@ -334,23 +337,29 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   });
   const dynamic = (spec.dynamic ?? false) || (base?.dynamic ?? false);
   const weakrefable = (spec.weakrefable ?? false) || (base?.weakrefable ?? false);
+  // A subclass of weakref.ref extends the ref's words; every other class, the object header.
+  const kind = base?.kind === Kind.Weakref ? Kind.Weakref : Kind.Instance;
+  if (kind === Kind.Weakref && (spec.finalize !== undefined || spec.legacyFinalize !== undefined)) {
+    throw new HeapTypeError(`class ${spec.name}: a subclass of weakref.ref cannot have a finalizer here`);
+  }
+  const head = kind === Kind.Weakref ? WEAKREF_SIZE : OB_HEAD_SIZE;
   const extra = dynamic || weakrefable ? 8 : 0;
-  const fieldsOffset = OB_HEAD_SIZE + extra;
+  const fieldsOffset = head + extra;
   const id = Math.max(FIRST_USER_TYPE, h.types.length);
   if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65520)");
   const call = spec.call ?? base?.hooks?.call;
   const info: TypeInfo = {
     id,
     name: spec.name,
-    kind: Kind.Instance,
+    kind,
     gc: true,
     fields,
     fieldIndex,
     dynamic,
     weakrefable,
     fieldsOffset,
-    attrsOffset: dynamic ? OB_HEAD_SIZE : -1,
-    weaklistOffset: weakrefable ? OB_HEAD_SIZE + 4 : -1,
+    attrsOffset: dynamic ? head : -1,
+    weaklistOffset: weakrefable ? head + 4 : -1,
     basicSize: fieldsOffset + SLOT_SIZE * fields.length,
     finalize: spec.finalize ?? base?.finalize ?? null,
     // tp_del is not inherited (inherit_slots does not copy it): python3 runs an
@@ -385,12 +394,23 @@ function levelOrder(base: TypeInfo | null, count: number): Int32Array | null {
   return order.every((f, i) => f === i) ? null : Int32Array.from(order);
 }
 
-/** ClassSpec.base, checked: a live class defined with defineClass (not a user kind). */
+/**
+ * ClassSpec.base, checked: a live class defined with defineClass (not a user kind), or
+ * weakref.ref (`Kind.Weakref`, the type id of the basic ref).
+ */
 function baseClass(h: ObjectHeap, name: string, b: TypeInfo | number): TypeInfo {
   const id = typeof b === "number" ? b : b?.id;
   const info = typeof id === "number" ? (h.types[id] as TypeInfo | undefined) : undefined;
-  if (info === undefined || info.kind !== Kind.Instance || info.isKind || info.id < FIRST_USER_TYPE) {
-    throw new HeapTypeError(`class ${name}: its base must be a class defined with defineClass`);
+  if (info?.id === Kind.Weakref) return info;
+  if (
+    info === undefined ||
+    (info.kind !== Kind.Instance && info.kind !== Kind.Weakref) ||
+    info.isKind ||
+    info.id < FIRST_USER_TYPE
+  ) {
+    throw new HeapTypeError(
+      `class ${name}: its base must be a class defined with defineClass, or weakref.ref (Kind.Weakref)`,
+    );
   }
   if (h.typeObject[info.id] === 0) {
     throw new HeapValueError(`class ${name}: its base ${info.name} was freed`);
@@ -489,7 +509,8 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec, builtinId = 0): TypeIn
  */
 export function callHookOf(h: ObjectHeap, o: number): (obj: number, ...args: unknown[]) => unknown {
   const id = read32(h, o + 4) & 0xffff;
-  const call = h.typeKind[id] === Kind.Instance ? typeInfo(h, id).hooks?.call : undefined;
+  const kind = h.typeKind[id];
+  const call = kind === Kind.Instance || kind === Kind.Weakref ? typeInfo(h, id).hooks?.call : undefined;
   if (call === undefined) throw new HeapTypeError(`'${typeInfo(h, id).name}' object is not callable`);
   return call;
 }

@@ -26,6 +26,11 @@
  *
  * (`_meth_type` is always the method type, a static type here: not stored.)
  *
+ * A user's subclass of ref (defineClass with `base: Kind.Weakref`, type id >= FIRST_USER_TYPE)
+ * has the class's part after the ref's words, as an instance has it after the object header: the
+ * attrs and weaklist words if dynamic or weakrefable, then its fields (typeAttrsOffset,
+ * typeWeaklistOffset, typeFieldsOffset); src/weakref/create.ts initialises it.
+ *
  * A weakrefable object (typeWeaklistOffset >= 0) keeps the head of its list in its weaklist
  * word; the list is doubly linked through wr_prev/wr_next.
  *
@@ -41,9 +46,9 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink } from "./alloc.js";
-import { gcTrackNew, increfRaw, typeIdOf } from "./header.js";
+import { GC_HEAD_SIZE, gcTrackNew, increfRaw, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
+import { FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
 import { setSlotNull } from "./value.js";
 
 export const WR_OBJECT = 8;
@@ -135,7 +140,9 @@ export function allocWeakref(
       ? KEYED_REF_SIZE
       : typeId === WEAK_METHOD_TYPE
         ? WEAK_METHOD_SIZE
-        : WEAKREF_SIZE;
+        : typeId >= FIRST_USER_TYPE
+          ? h.typeAllocSize[typeId]! - GC_HEAD_SIZE // a subclass: the caller initialises its part
+          : WEAKREF_SIZE;
   const wr = allocGcObject(h, size, typeId, -1, link);
   write32(h, wr + WR_OBJECT, o);
   if (typeof callback === "number") increfRaw(h, callback);

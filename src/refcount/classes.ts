@@ -41,7 +41,11 @@ import { decref } from "./refcount.js";
 /** The type object of class (or user kind) `id`; a clear error for anything else or a freed class. */
 export function classObject(h: RefcountHeap, id: number, op = "classObject"): number {
   const info = typeof id === "number" ? h.types[id] : undefined;
-  if (info === undefined || h.typeKind[id] !== Kind.Instance || id < FIRST_USER_TYPE) {
+  if (
+    info === undefined ||
+    (h.typeKind[id] !== Kind.Instance && h.typeKind[id] !== Kind.Weakref) ||
+    id < FIRST_USER_TYPE
+  ) {
     throw new HeapTypeError(
       `${op}: ${String(id)} is not a class id (use the id defineClass or defineKind returned)`,
     );
@@ -83,7 +87,8 @@ export function classDelAttr(h: RefcountHeap, id: number, name: string): boolean
  */
 export function classLookupSlot(h: RefcountHeap, id: number, name: string): number {
   classObject(h, id, "classLookup");
-  for (let c: TypeInfo | null = typeInfo(h, id); c !== null; c = c.base) {
+  // A built-in base (weakref.ref) has no type object here, and no attributes the engine knows.
+  for (let c: TypeInfo | null = typeInfo(h, id); c !== null && c.id >= FIRST_USER_TYPE; c = c.base) {
     const d = read32(h, h.typeObject[c.id]! + TYPE_OBJECT_DICT);
     if (d === 0) continue;
     const p = dictGetSlotString(h, d, name);
@@ -106,7 +111,8 @@ export function loadAttr(h: RefcountHeap, o: number, name: string): number {
   const id = typeIdOf(h, o);
   if (h.typeKind[id] === Kind.Type)
     return ownedValue(h, classLookupSlot(h, typeObjectClass(h, o), name), name);
-  if (h.typeKind[id] !== Kind.Instance) return 0;
+  if (h.typeKind[id] !== Kind.Instance && !(h.typeKind[id] === Kind.Weakref && id >= FIRST_USER_TYPE))
+    return 0;
   const info = typeInfo(h, id);
   const field = info.fieldIndex.get(name);
   if (field !== undefined) {
@@ -175,7 +181,10 @@ export function dropClass(h: RefcountHeap, id: number): void {
   }
   classDict(h, t);
   const chain: number[] = [];
-  for (let c: TypeInfo | null = info; c !== null; c = c.base) chain.push(h.typeObject[c.id]!);
+  // weakref.ref, a built-in base, has no type object here: the chain holds the classes only.
+  for (let c: TypeInfo | null = info; c !== null && c.id >= FIRST_USER_TYPE; c = c.base) {
+    chain.push(h.typeObject[c.id]!);
+  }
   write32(h, t + TYPE_OBJECT_MRO, tupleOf(h, chain));
   if (chain.length > 1) write32(h, t + TYPE_OBJECT_BASES, tupleOf(h, [chain[1]!]));
   h.typeDropped[id] = 1;

@@ -25,6 +25,7 @@
 import { read32, write32 } from "../memory/index.js";
 import {
   clearWeakref,
+  FIRST_USER_TYPE,
   KEYED_REF_TYPE,
   Kind,
   TYPE_OBJECT_DICT,
@@ -82,7 +83,9 @@ export function clearObject(h: RefcountHeap, o: number): void {
     case Kind.Weakref:
     case Kind.WeakProxy:
       if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
-      else if (id === WEAK_METHOD_TYPE) clearSlot(h, o + WM_FUNC_REF); // subtype_clear: slots first
+      else if (id === WEAK_METHOD_TYPE)
+        clearSlot(h, o + WM_FUNC_REF); // subtype_clear: slots first
+      else if (id >= FIRST_USER_TYPE) clearInstance(h, o, id); // a user's subclass: fields, attributes
       clearWeakref(h, o);
       dropWeakrefCallback(h, o);
       return;

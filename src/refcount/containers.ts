@@ -25,6 +25,7 @@ import {
   E_KEY,
   E_VALUE,
   FALSE,
+  FIRST_USER_TYPE,
   FieldKind,
   fieldSlot,
   gcTrack,
@@ -468,8 +469,16 @@ function releaseDetachedTable(h: RefcountHeap, t: number, split: boolean): void 
 
 // --- instances ---
 
+/** Checked heaps: `o` is an object of a class or user kind (an instance, or a user's ref subclass). */
+function checkInstanceLike(h: RefcountHeap, o: number, op: string): void {
+  checkObject(h, o, op);
+  const id = typeIdOf(h, o);
+  if (h.typeKind[id] === Kind.Instance || (h.typeKind[id] === Kind.Weakref && id >= FIRST_USER_TYPE)) return;
+  throw new HeapTypeError(`${op} expects an instance, got ${describe(h, o)}`);
+}
+
 function fieldIndex(h: RefcountHeap, o: number, i: number, op: string): void {
-  checkKind(h, o, Kind.Instance, "an instance", op);
+  checkInstanceLike(h, o, op);
   const info = typeInfo(h, typeIdOf(h, o));
   if (!(typeof i === "number" && Number.isInteger(i) && i >= 0 && i < info.fields.length)) {
     throw new HeapValueError(`${op}: ${info.name} has ${info.fields.length} fields; there is no field ${i}`);
@@ -571,7 +580,7 @@ export function setData(h: RefcountHeap, o: number, i: number, v: number): void 
 }
 
 function checkDynamic(h: RefcountHeap, o: number, op: string): void {
-  checkKind(h, o, Kind.Instance, "an instance", op);
+  checkInstanceLike(h, o, op);
   const info = typeInfo(h, typeIdOf(h, o));
   if (!info.dynamic)
     throw new HeapTypeError(
@@ -694,8 +703,10 @@ function setAttrSlow(h: RefcountHeap, o: number, w: number, name: number, v: num
   }
   const id = typeIdOf(h, o);
   let ix = sharedKeyLookup(h, id, name);
-  if (ix < 0 && h.typeSharedUsable[id]! <= 0) {
-    // insert_into_dictkeys fails: the name does not fit, and o moves to a dict of its own.
+  if ((ix < 0 && h.typeSharedUsable[id]! <= 0) || h.typeKind[id] !== Kind.Instance) {
+    // insert_into_dictkeys fails: the name does not fit, and o moves to a dict of its own. A
+    // weakref subclass's instance has no values array: its first attribute makes its dict, split
+    // over the class's keys (_PyObjectDict_SetItem).
     dictSetItem(h, materializeAttrs(h, o), name, true, v, isRef);
     return;
   }

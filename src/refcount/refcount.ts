@@ -38,6 +38,7 @@ import {
   E_VALUE,
   EMPTY_TUPLE,
   entryIsLive,
+  FIRST_USER_TYPE,
   FieldKind,
   type Finalizer,
   FREELIST_DICT,
@@ -592,17 +593,25 @@ function deallocType(h: RefcountHeap, o: number): void {
 
 /**
  * A weakref dies (weakref_dealloc; for a KeyedRef, subtype_dealloc first releases the key; for a
- * WeakMethod, it first clears the weakrefs to the WeakMethod itself, then releases _func_ref): it
+ * WeakMethod, it first clears the weakrefs to the WeakMethod itself, then releases _func_ref; a
+ * user's subclass likewise, with its fields and attributes, and then lets go of its type): it
  * leaves its referent's list, so its callback will never be called, and the callback is dropped.
  */
 function deallocWeakref(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   const id = typeIdOf(h, o);
-  const subtype = id === KEYED_REF_TYPE || id === WEAK_METHOD_TYPE;
+  const user = id >= FIRST_USER_TYPE;
+  const subtype = user || id === KEYED_REF_TYPE || id === WEAK_METHOD_TYPE;
   if (subtype) {
     if (!trashBegin(h, o)) return;
     if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
-    else {
+    else if (user) {
+      // A user's subclass (subtype_dealloc): its own weakrefs die first, then its fields and
+      // attributes; the ref's part after them, then the reference to its type.
+      const weaklist = h.typeWeaklistOffset[id]!;
+      if (weaklist >= 0 && read32(h, o + weaklist) !== 0) h.clearWeakrefs(o);
+      clearInstance(h, o, id);
+    } else {
       if (read32(h, o + WM_WEAKLIST) !== 0) h.clearWeakrefs(o);
       clearSlot(h, o + WM_FUNC_REF);
     }
@@ -610,6 +619,7 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
   clearWeakref(h, o);
   dropWeakrefCallback(h, o);
   freeUntracked(h, o);
+  if (user) decref(h, h.typeObject[id]!);
   if (subtype) trashEnd(h);
 }
 

@@ -13,8 +13,10 @@ import {
   callHookOf,
   checkObject,
   defineKind,
+  FIRST_USER_TYPE,
   fieldSlot,
   increfRaw,
+  initInstanceParts,
   isMethod,
   KEYED_REF_TYPE,
   Kind,
@@ -31,6 +33,7 @@ import {
   typeIdOf,
   typeInfo,
   WEAK_METHOD_TYPE,
+  WEAKREF_SIZE,
   type WeakrefCallback,
   type WeakrefCallbackValue,
   WM_ALIVE,
@@ -43,7 +46,7 @@ import {
   weakrefReferent,
 } from "../object/index.js";
 import { decref, listAppend, type RefcountHeap } from "../refcount/index.js";
-import { HeapReferenceError, HeapTypeError } from "../util/index.js";
+import { HeapReferenceError, HeapTypeError, HeapValueError } from "../util/index.js";
 
 /** True if objects like `o` can be the target of weak references (tp_weaklistoffset != 0). */
 export function isWeakrefable(h: ObjectHeap, o: number): boolean {
@@ -86,21 +89,44 @@ function checkWeakref(h: ObjectHeap, wr: number, proxyOnly: boolean, op: string)
 /**
  * weakref.ref(o, callback): a new reference to a weakref to `o`. Without a callback this is `o`'s
  * basic ref, shared: an existing one is returned (with a new reference).
+ *
+ * `type`, a subclass of ref (defineClass with `base: Kind.Weakref`), makes `type(o, callback)`
+ * (weakref___new__): never shared, its fields NULL and its attributes empty — the subclass's
+ * `__init__` is the caller's to run.
  */
-export function newRef(h: ObjectHeap, o: number, callback: WeakrefCallbackValue | null = null): number {
+export function newRef(
+  h: RefcountHeap,
+  o: number,
+  callback: WeakrefCallbackValue | null = null,
+  type: number = Kind.Weakref,
+): number {
   checkReferent(h, o, "weakref.ref");
   callback = checkCallback(h, callback, "weakref.ref");
-  if (callback === null) {
+  const basic = type === Kind.Weakref;
+  if (!basic) checkRefSubclass(h, type);
+  if (callback === null && basic) {
     const existing = basicRef(h, o);
     if (existing !== 0) {
       increfRaw(h, existing);
       return existing;
     }
   }
-  const wr = allocWeakref(h, Kind.Weakref, o, callback);
-  if (callback === null) weakrefInsertHead(h, wr, o);
+  const wr = allocWeakref(h, type, o, callback);
+  if (!basic) initInstanceParts(h, wr, type, WEAKREF_SIZE, 0);
+  if (callback === null && basic) weakrefInsertHead(h, wr, o);
   else insertAfterBasic(h, wr, o);
   return wr;
+}
+
+/** Throws unless `type` is a live subclass of ref defined with defineClass. */
+function checkRefSubclass(h: RefcountHeap, type: number): void {
+  const info = typeof type === "number" ? h.types[type] : undefined;
+  if (info === undefined || h.typeKind[type] !== Kind.Weakref || type < FIRST_USER_TYPE) {
+    throw new HeapTypeError(
+      `weakref.ref: type ${String(type)} is not a subclass of ref (define one with defineClass({ base: Kind.Weakref }))`,
+    );
+  }
+  if (h.typeObject[type] === 0) throw new HeapValueError(`weakref.ref: class ${info.name} was freed`);
 }
 
 /**

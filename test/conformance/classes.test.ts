@@ -430,3 +430,126 @@ describe("test_weakref: WeakMethodTestCase", () => {
     expectSound(h);
   });
 });
+
+describe("test_weakref: SubclassableWeakrefTestCase", () => {
+  const { weakrefGet } = core.weakref;
+
+  it("test_subclass_refs: MyRef(o, value=24): mr() is o and sets mr.called; mr.value == 24; after del o, mr() is None", async () => {
+    const h = new core.Engine({ checked: true });
+    const O = weakClass(h, "Object");
+    // class MyRef(weakref.ref): __init__ sets self.value; __call__ sets self.called, then super().__call__()
+    const MyRef = h.defineClass({
+      name: "MyRef",
+      base: core.Kind.Weakref,
+      dynamic: true,
+      weakrefable: true,
+      call: (self) => {
+        setAttr(h, self as number, "called", core.TRUE);
+        return weakrefGet(h, self as number);
+      },
+    });
+    const o = core.newInstance(h, O.id);
+    const mr = newRef(h, o, null, MyRef.id); // MyRef.__new__ is weakref.ref's
+    const value = core.newStr(h, "value");
+    core.setAttr(h, mr, value, 24, false); // __init__: self.value = value
+    core.decref(h, value);
+    const attr = (name: string): number => core.slotNumber(h, core.getAttrSlotString(h, mr, name));
+    expect(core.callObject(h, mr)).toBe(o);
+    const called = core.loadAttr(h, mr, "called");
+    expect(called).toBe(core.TRUE);
+    core.decref(h, called);
+    expect(attr("value")).toBe(24);
+    core.decref(h, o);
+    core.gc.collect(h);
+    expect(core.callObject(h, mr)).toBe(core.NONE);
+    core.decref(h, mr);
+    expect(
+      await python(
+        [
+          "import weakref",
+          "class Object: pass",
+          "class MyRef(weakref.ref):",
+          "    def __init__(self, ob, callback=None, value=42):",
+          "        self.value = value",
+          "        super().__init__(ob, callback)",
+          "    def __call__(self):",
+          "        self.called = True",
+          "        return super().__call__()",
+          "o = Object()",
+          "mr = MyRef(o, value=24)",
+          "print(mr() is o, mr.called, mr.value)",
+          "del o",
+          "print(mr(), mr.called)",
+        ].join("\n"),
+      ),
+    ).toBe("True True 24\nNone True");
+    expectSound(h);
+  });
+
+  it('test_subclass_refs_with_slots: __slots__ = "slot1", "slot2": the slots hold "abc" and "def", meth() joins them, no __dict__', async () => {
+    const h = new core.Engine({ checked: true });
+    const O = weakClass(h, "Object");
+    const MyRef = h.defineClass({
+      name: "MyRef",
+      base: core.Kind.Weakref,
+      fields: [
+        { name: "slot1", kind: "ref" },
+        { name: "slot2", kind: "ref" },
+      ],
+    });
+    // def meth(self): return self.slot1 + self.slot2
+    const F = h.defineKind({
+      name: "function",
+      bind: true,
+      call: (_f, self) => {
+        const [a, b] = ["slot1", "slot2"].map((n) => core.loadAttr(h, self as number, n));
+        const joined = core.newStr(h, core.strValue(h, a!) + core.strValue(h, b!));
+        drop(h, a!, b!);
+        return joined;
+      },
+    });
+    const f = core.newObject(h, F.id);
+    setClassAttr(h, MyRef.id, "meth", f);
+    core.decref(h, f);
+    const o = core.newInstance(h, O.id);
+    const r = newRef(h, o, null, MyRef.id); // MyRef.__new__: weakref.ref.__new__(type, ob, callback)
+    for (const [name, text] of [
+      ["slot1", "abc"],
+      ["slot2", "def"],
+    ] as const) {
+      const s = core.newStr(h, text);
+      core.setField(h, r, MyRef.fieldIndex.get(name)!, s, true); // __init__
+      core.decref(h, s);
+    }
+    const slot = (name: string): string =>
+      core.strValue(h, core.slotRef(h, core.fieldItemSlot(h, r, MyRef.fieldIndex.get(name)!)));
+    expect([slot("slot1"), slot("slot2")]).toEqual(["abc", "def"]);
+    const meth = core.loadAttr(h, r, "meth");
+    const result = core.callObject(h, meth) as number;
+    expect(core.strValue(h, result)).toBe("abcdef");
+    expect(MyRef.dynamic).toBe(false); // hasattr(r, "__dict__") is False
+    expect(() => core.getAttrSlotString(h, r, "__dict__")).toThrow(/no dynamic attributes/);
+    drop(h, result, meth, r, o);
+    expect(
+      await python(
+        [
+          "import weakref",
+          "class Object: pass",
+          "class MyRef(weakref.ref):",
+          '    __slots__ = "slot1", "slot2"',
+          "    def __new__(type, ob, callback, slot1, slot2):",
+          "        return weakref.ref.__new__(type, ob, callback)",
+          "    def __init__(self, ob, callback, slot1, slot2):",
+          "        self.slot1 = slot1",
+          "        self.slot2 = slot2",
+          "    def meth(self):",
+          "        return self.slot1 + self.slot2",
+          "o = Object()",
+          'r = MyRef(o, None, "abc", "def")',
+          'print(r.slot1, r.slot2, r.meth(), hasattr(r, "__dict__"))',
+        ].join("\n"),
+      ),
+    ).toBe("abc def abcdef False");
+    expectSound(h);
+  });
+});
