@@ -48,6 +48,7 @@ import {
   opClear,
   opDelitem,
   opDict,
+  opLet,
   opList,
   opNew,
   opPop,
@@ -127,7 +128,7 @@ function dispatch(st: RunnerState, op: Op): void {
       opDict(st, a[0]!, a.slice(1));
       return;
     case "let":
-      st.bind(a[0]!, st.value(a[1]!));
+      opLet(st, a[0]!, a[1]!);
       return;
     case "del":
       for (const name of a) if (!st.unbind(name)) throw st.m.raise(nameError(name));

@@ -351,6 +351,17 @@ export function call(st: RunnerState, x: Val): Val {
   throw st.m.raise(typeError(`'${st.tpName(x)}' object is not callable`));
 }
 
+/**
+ * `X = Y`: LOAD_NAME pushes Y (a reference of the frame's stack) and STORE_NAME stores it, then
+ * drops the stack's reference. The old value of X is released inside the store, while the stack
+ * still holds Y: a collection its finalizer runs sees that reference from outside the heap.
+ */
+export function opLet(st: RunnerState, xTok: string, yTok: string): void {
+  const v = st.value(yTok);
+  if (v.r) incref(st.e, v.v);
+  st.bindOwned(xTok, v);
+}
+
 /** `_r = F(); log; _r = None`. */
 export function opCall(st: RunnerState, fTok: string): void {
   const r = call(st, st.lookup(fTok));
