@@ -21,7 +21,7 @@ import {
   TYPE_ID_MASK,
 } from "../src/object/header.js";
 import { ATTRS_DICT_BIT } from "../src/object/instance.js";
-import { Kind } from "../src/object/kinds.js";
+import { FIRST_USER_TYPE, Kind } from "../src/object/kinds.js";
 import { LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
 import { TUPLE_ITEMS, TUPLE_SIZE } from "../src/object/tuple.js";
 import { ITEMS_COUNT } from "../src/object/types.js";
@@ -123,7 +123,8 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
         // The values array's slots, then the fields below.
         ${slots(valuesSlot0("a"), "(i32[a >> 2]! & 255)")}
       }
-    } else if (kind === ${Kind.List}) {
+    } else if (kind === ${Kind.List} && id < ${FIRST_USER_TYPE}) {
+      // An exact list (a user's subclass of list also has its class's part: the general path).
       p = i32[(o + ${LIST_ITEMS}) >> 2]!;
       n = i32[(o + ${LIST_SIZE}) >> 2]!;
     } else if (kind === ${Kind.Tuple}) {
@@ -235,7 +236,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;
         if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) back += visitReachable(h, i32, t, young);
-      } else if (kind === ${Kind.List} || kind === ${Kind.Tuple}) {
+      } else if ((kind === ${Kind.List} || kind === ${Kind.Tuple}) && id < ${FIRST_USER_TYPE}) {
         const s0 = (kind === ${Kind.List} ? i32[(o + ${LIST_ITEMS}) >> 2]! : o + ${TUPLE_ITEMS}) >> 2;
         const n = i32[(o + (kind === ${Kind.List} ? ${LIST_SIZE} : ${TUPLE_SIZE})) >> 2]!;
         for (let s = s0 + ${SW} * (n - 1); s >= s0; s -= ${SW}) {
@@ -256,7 +257,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
         i32[gw${G_PREV}] = (i32[gw${G_PREV}]! & ${FIN}) | prev;
         prev = g;
         kept++;
-        if (kind === ${Kind.Dict}) dicts++;
+        if (id === ${Kind.Dict}) dicts++; // exact dicts only (untrack_dicts: PyDict_CheckExact)
       }
     } else {
       i32[(prev >> 2)${G_NEXT}] = i32[gw${G_NEXT}]!;

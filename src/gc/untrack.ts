@@ -13,7 +13,8 @@ export function untrackDicts(h: GcState, head: number): number {
   let g = read32(h, head);
   while (g !== head) {
     const next = read32(h, g);
-    if (h.typeKind[typeIdOf(h, g + 8)] === Kind.Dict) {
+    // Exact dicts only (PyDict_CheckExact): a subclass's instance stays tracked.
+    if (typeIdOf(h, g + 8) === Kind.Dict) {
       dictMaybeUntrack(h, g + 8);
       if (read32(h, g) === 0) untracked++;
     }

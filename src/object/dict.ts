@@ -29,7 +29,7 @@ import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLinkPooled } from "./alloc.js";
 import { DICT_TABLE, tableUsed } from "./dicttable.js";
 import { FREELIST_DICT, type ObjectHeap } from "./heap.js";
-import { Kind } from "./kinds.js";
+import { DICT_BASIC_SIZE, Kind } from "./kinds.js";
 
 /** The table word (defined beside the table code, which reads it in lookups). */
 export { DICT_TABLE };
@@ -47,7 +47,7 @@ export function splitKeysKind(id: number): number {
 export function splitKeysClass(w: number): number {
   return w >>> 8;
 }
-export const DICT_BASIC_SIZE = 16;
+export { DICT_BASIC_SIZE } from "./kinds.js";
 
 /** Creates an empty, untracked dict (refcount 1). */
 export function newDict(h: ObjectHeap): number {

@@ -38,7 +38,7 @@ import { HeapValueError } from "../util/index.js";
 import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { FIRST_USER_TYPE, Kind } from "./kinds.js";
+import { DICT_BASIC_SIZE, FIRST_USER_TYPE, Kind, LIST_BASIC_SIZE } from "./kinds.js";
 import {
   type ClassSpec,
   FieldKind,
@@ -115,7 +115,7 @@ export function newInstance(h: ObjectHeap, typeId: number): number {
  */
 function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   // The hot path of every program: per-type data comes from typed arrays, not the TypeInfo.
-  if (h.typeKind[typeId] !== Kind.Instance) checkInstanceType(h, typeId);
+  if (h.typeKind[typeId] !== Kind.Instance) return newBuiltinSubclassInstance(h, typeId);
   if (h.typeObject[typeId] === 0) classFreed(h, typeId);
   const link = gcLink(h);
   let block: number;
@@ -129,6 +129,26 @@ function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
   const o = block + GC_HEAD_SIZE;
   initHeader(h, o, typeId);
   initInstanceParts(h, o, typeId, OB_HEAD_SIZE, items);
+  gcTrackNew(h, o);
+  return o;
+}
+
+/**
+ * `L()` for a subclass of list or dict: an empty one (list: no items; dict: no table), with the
+ * class's part after the list's or dict's words. Allocated as PyType_GenericAlloc does — no
+ * freelist, and tracked from the start, even a dict (an exact dict starts untracked). Anything
+ * else that is not a class (a subclass of ref needs a referent) is refused.
+ */
+function newBuiltinSubclassInstance(h: ObjectHeap, typeId: number): number {
+  const kind = h.typeKind[typeId];
+  if (typeId < FIRST_USER_TYPE || (kind !== Kind.List && kind !== Kind.Dict)) checkInstanceType(h, typeId);
+  if (h.typeObject[typeId] === 0) classFreed(h, typeId);
+  const link = gcLink(h);
+  const o = allocGcObject(h, h.typeAllocSize[typeId]! - GC_HEAD_SIZE, typeId, -1, link);
+  // list: size, items, allocated (and the padding word); dict: table, keys kind (DICT_KEYS_STR)
+  const head = kind === Kind.List ? LIST_BASIC_SIZE : DICT_BASIC_SIZE;
+  for (let p = o + OB_HEAD_SIZE; p < o + head; p += 4) write32(h, p, 0);
+  initInstanceParts(h, o, typeId, head, 0);
   gcTrackNew(h, o);
   return o;
 }
@@ -200,7 +220,10 @@ function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
     !Number.isInteger(typeId) ||
     typeId < 0 ||
     typeId >= h.types.length ||
-    h.typeKind[typeId] !== Kind.Instance
+    !(
+      h.typeKind[typeId] === Kind.Instance ||
+      (typeId >= FIRST_USER_TYPE && (h.typeKind[typeId] === Kind.List || h.typeKind[typeId] === Kind.Dict))
+    )
   ) {
     const info = typeof typeId === "number" ? h.types[typeId] : undefined;
     if (

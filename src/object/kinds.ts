@@ -30,6 +30,14 @@ export const WEAK_METHOD_TYPE = 13;
 
 export const FIRST_USER_TYPE = 16;
 
+/**
+ * Bytes of a list, a dict and a weakref (without the GC head): the words a subclass of one
+ * extends (their layouts are list.ts, dict.ts and weakref.ts).
+ */
+export const LIST_BASIC_SIZE = 20;
+export const DICT_BASIC_SIZE = 16;
+export const WEAKREF_SIZE = 32;
+
 /** Whether objects of a kind carry the GC head (are containers). */
 export function kindIsGc(kind: number): boolean {
   return (

@@ -9,13 +9,13 @@ import { allocGcObject, gcLink, gcLinkPooled, gcLinkUndo } from "./alloc.js";
 import { checkCount } from "./check.js";
 import { gcTrackNew } from "./header.js";
 import { FREELIST_LIST, type ObjectHeap } from "./heap.js";
-import { Kind } from "./kinds.js";
+import { Kind, LIST_BASIC_SIZE } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
 
 export const LIST_SIZE = 8;
 export const LIST_ITEMS = 12;
 export const LIST_ALLOCATED = 16;
-export const LIST_BASIC_SIZE = 20;
+export { LIST_BASIC_SIZE } from "./kinds.js";
 
 /**
  * Creates an empty, tracked list (refcount 1) with room for `capacity` items. Like CPython's

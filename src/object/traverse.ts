@@ -154,6 +154,18 @@ function instanceParts(h: ObjectHeap, o: number, id: number, numbers: boolean): 
   return n;
 }
 
+/**
+ * A user's subclass of ref, list or dict (id >= FIRST_USER_TYPE) visits its class's part first —
+ * fields, attributes, then its type, a heap type (subtype_traverse) — and then what the built-in
+ * type's traverse visits, from the count this returns (0 for the built-in types themselves).
+ */
+function subclassPart(h: ObjectHeap, o: number, id: number, numbers: boolean): number {
+  if (id < FIRST_USER_TYPE) return 0;
+  const n = instanceParts(h, o, id, numbers);
+  ensureEdges(h, n + 1)[n] = h.typeObject[id]!;
+  return n + 1;
+}
+
 function visit(h: ObjectHeap, o: number, numbers: boolean): number {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
@@ -164,15 +176,22 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
       return n + 1;
     }
     case Kind.List:
-      return slotsReversed(h, read32(h, o + LIST_ITEMS), read32(h, o + LIST_SIZE), 0, numbers);
+      return slotsReversed(
+        h,
+        read32(h, o + LIST_ITEMS),
+        read32(h, o + LIST_SIZE),
+        subclassPart(h, o, id, numbers),
+        numbers,
+      );
     case Kind.Tuple:
       return slotsReversed(h, o + TUPLE_ITEMS, read32(h, o + TUPLE_SIZE), 0, numbers);
     case Kind.Dict: {
+      const n = subclassPart(h, o, id, numbers);
       const t = read32(h, o + DICT_TABLE);
-      if (t === 0) return 0;
+      if (t === 0) return n;
       const kind = read32(h, o + DICT_KEYS_KIND);
-      if ((kind & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) return splitSlots(h, t, 0, numbers);
-      return tableSlots(h, t, kind === DICT_KEYS_GENERAL, 0, numbers);
+      if ((kind & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) return splitSlots(h, t, n, numbers);
+      return tableSlots(h, t, kind === DICT_KEYS_GENERAL, n, numbers);
     }
     case Kind.Weakref:
     case Kind.WeakProxy: {
@@ -186,11 +205,9 @@ function visit(h: ObjectHeap, o: number, numbers: boolean): number {
             ? visitSlot(h, o + WM_FUNC_REF, out, 0, numbers)
             : 0;
       if (id >= FIRST_USER_TYPE) {
-        // A user's subclass of ref: its fields and attributes, then its type (subtype_traverse),
-        // then the ref's callback (gc_traverse, the base's).
-        n = instanceParts(h, o, id, numbers);
-        ensureEdges(h, n + 2)[n++] = h.typeObject[id]!;
-        out = h.edges;
+        // A user's subclass of ref: its own part, then the ref's callback (gc_traverse).
+        n = subclassPart(h, o, id, numbers);
+        out = ensureEdges(h, n + 1);
       }
       const cb = weakrefCallbackObject(h, o);
       if (cb !== 0) out[n] = cb;

@@ -10,14 +10,16 @@ import { GC_HEAD_SIZE, OB_HEAD_SIZE } from "./header.js";
 import { type ObjectHeap, SHARED_KEYS_MAX_SIZE } from "./heap.js";
 import {
   BUILTIN_TYPE_NAMES,
+  DICT_BASIC_SIZE,
   FIRST_USER_TYPE,
   KEYED_REF_TYPE,
   Kind,
   kindIsGc,
+  LIST_BASIC_SIZE,
   WEAK_METHOD_TYPE,
+  WEAKREF_SIZE,
 } from "./kinds.js";
 import { SLOT_SIZE } from "./value.js";
-import { WEAKREF_SIZE } from "./weakref.js";
 
 /** What a declared field may hold. Checked heaps reject a write of the wrong kind of value. */
 export const FieldKind = {
@@ -337,12 +339,15 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   });
   const dynamic = (spec.dynamic ?? false) || (base?.dynamic ?? false);
   const weakrefable = (spec.weakrefable ?? false) || (base?.weakrefable ?? false);
-  // A subclass of weakref.ref extends the ref's words; every other class, the object header.
-  const kind = base?.kind === Kind.Weakref ? Kind.Weakref : Kind.Instance;
-  if (kind === Kind.Weakref && (spec.finalize !== undefined || spec.legacyFinalize !== undefined)) {
-    throw new HeapTypeError(`class ${spec.name}: a subclass of weakref.ref cannot have a finalizer here`);
+  // A subclass of weakref.ref, list or dict extends that type's words; every other class, the
+  // object header.
+  const kind = base === null ? Kind.Instance : base.kind;
+  const head = builtinHead(kind);
+  if (kind !== Kind.Instance && (spec.finalize !== undefined || spec.legacyFinalize !== undefined)) {
+    throw new HeapTypeError(
+      `class ${spec.name}: a subclass of ${BUILTIN_TYPE_NAMES[kind]} cannot have a finalizer here`,
+    );
   }
-  const head = kind === Kind.Weakref ? WEAKREF_SIZE : OB_HEAD_SIZE;
   const extra = dynamic || weakrefable ? 8 : 0;
   const fieldsOffset = head + extra;
   const id = Math.max(FIRST_USER_TYPE, h.types.length);
@@ -394,22 +399,42 @@ function levelOrder(base: TypeInfo | null, count: number): Int32Array | null {
   return order.every((f, i) => f === i) ? null : Int32Array.from(order);
 }
 
+/** The built-in types a class may subclass (by their type ids, which equal their kinds). */
+const BUILTIN_BASES: ReadonlySet<number> = new Set([Kind.Weakref, Kind.List, Kind.Dict]);
+
 /**
- * ClassSpec.base, checked: a live class defined with defineClass (not a user kind), or
- * weakref.ref (`Kind.Weakref`, the type id of the basic ref).
+ * Where a class's own part starts in objects of kind `kind`: after the object header for an
+ * instance; after a ref's, list's or dict's words (rounded to 8, so value slots stay aligned) for
+ * a subclass of one.
+ */
+function builtinHead(kind: Kind): number {
+  const size =
+    kind === Kind.Weakref
+      ? WEAKREF_SIZE
+      : kind === Kind.List
+        ? LIST_BASIC_SIZE
+        : kind === Kind.Dict
+          ? DICT_BASIC_SIZE
+          : OB_HEAD_SIZE;
+  return (size + 7) & ~7;
+}
+
+/**
+ * ClassSpec.base, checked: a live class defined with defineClass (not a user kind), or one of
+ * the built-in types weakref.ref, list and dict (`Kind.Weakref`, `Kind.List`, `Kind.Dict`).
  */
 function baseClass(h: ObjectHeap, name: string, b: TypeInfo | number): TypeInfo {
   const id = typeof b === "number" ? b : b?.id;
   const info = typeof id === "number" ? (h.types[id] as TypeInfo | undefined) : undefined;
-  if (info?.id === Kind.Weakref) return info;
+  if (info !== undefined && BUILTIN_BASES.has(info.id)) return info;
   if (
     info === undefined ||
-    (info.kind !== Kind.Instance && info.kind !== Kind.Weakref) ||
+    (info.kind !== Kind.Instance && !BUILTIN_BASES.has(info.kind)) ||
     info.isKind ||
     info.id < FIRST_USER_TYPE
   ) {
     throw new HeapTypeError(
-      `class ${name}: its base must be a class defined with defineClass, or weakref.ref (Kind.Weakref)`,
+      `class ${name}: its base must be a class defined with defineClass, or weakref.ref, list or dict (Kind.Weakref, Kind.List, Kind.Dict)`,
     );
   }
   if (h.typeObject[info.id] === 0) {

@@ -48,7 +48,7 @@ import { read32, write32 } from "../memory/index.js";
 import { allocGcObject, gcLink } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE } from "./kinds.js";
+import { FIRST_USER_TYPE, KEYED_REF_TYPE, Kind, WEAK_METHOD_TYPE, WEAKREF_SIZE } from "./kinds.js";
 import { setSlotNull } from "./value.js";
 
 export const WR_OBJECT = 8;
@@ -57,8 +57,7 @@ export const WR_PREV = 16;
 export const WR_NEXT = 20;
 export const WR_HASH = 24;
 export const WR_KEY = 32;
-/** Bytes of a ref or proxy (without the GC head), and of a KeyedRef. */
-export const WEAKREF_SIZE = 32;
+export { WEAKREF_SIZE } from "./kinds.js";
 export const KEYED_REF_SIZE = 40;
 export const WM_FUNC_REF = 32;
 export const WM_WEAKLIST = 40;

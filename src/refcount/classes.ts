@@ -41,11 +41,8 @@ import { decref } from "./refcount.js";
 /** The type object of class (or user kind) `id`; a clear error for anything else or a freed class. */
 export function classObject(h: RefcountHeap, id: number, op = "classObject"): number {
   const info = typeof id === "number" ? h.types[id] : undefined;
-  if (
-    info === undefined ||
-    (h.typeKind[id] !== Kind.Instance && h.typeKind[id] !== Kind.Weakref) ||
-    id < FIRST_USER_TYPE
-  ) {
+  // Every type id from FIRST_USER_TYPE on is a class or a user kind (of any built-in base's kind).
+  if (info === undefined || id < FIRST_USER_TYPE) {
     throw new HeapTypeError(
       `${op}: ${String(id)} is not a class id (use the id defineClass or defineKind returned)`,
     );
@@ -111,8 +108,7 @@ export function loadAttr(h: RefcountHeap, o: number, name: string): number {
   const id = typeIdOf(h, o);
   if (h.typeKind[id] === Kind.Type)
     return ownedValue(h, classLookupSlot(h, typeObjectClass(h, o), name), name);
-  if (h.typeKind[id] !== Kind.Instance && !(h.typeKind[id] === Kind.Weakref && id >= FIRST_USER_TYPE))
-    return 0;
+  if (h.typeKind[id] !== Kind.Instance && id < FIRST_USER_TYPE) return 0;
   const info = typeInfo(h, id);
   const field = info.fieldIndex.get(name);
   if (field !== undefined) {

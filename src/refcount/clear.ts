@@ -57,10 +57,14 @@ export function typeHasClear(h: RefcountHeap, id: number): boolean {
 export function clearObject(h: RefcountHeap, o: number): void {
   const id = typeIdOf(h, o);
   switch (h.typeKind[id]) {
+    // A user's subclass of list or dict (subtype_clear): its fields and attributes, then the
+    // built-in type's clear.
     case Kind.List:
+      if (id >= FIRST_USER_TYPE) clearInstance(h, o, id);
       listClear(h, o);
       return;
     case Kind.Dict:
+      if (id >= FIRST_USER_TYPE) clearInstance(h, o, id);
       dictClear(h, o);
       return;
     case Kind.Instance: {
@@ -85,7 +89,7 @@ export function clearObject(h: RefcountHeap, o: number): void {
       if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
       else if (id === WEAK_METHOD_TYPE)
         clearSlot(h, o + WM_FUNC_REF); // subtype_clear: slots first
-      else if (id >= FIRST_USER_TYPE) clearInstance(h, o, id); // a user's subclass: fields, attributes
+      else if (id >= FIRST_USER_TYPE) clearInstance(h, o, id); // a user's subclass, likewise
       clearWeakref(h, o);
       dropWeakrefCallback(h, o);
       return;

@@ -469,11 +469,14 @@ function releaseDetachedTable(h: RefcountHeap, t: number, split: boolean): void 
 
 // --- instances ---
 
-/** Checked heaps: `o` is an object of a class or user kind (an instance, or a user's ref subclass). */
+/**
+ * Checked heaps: `o` is an object of a class or user kind (an instance, or an instance of a user's
+ * subclass of ref, list or dict).
+ */
 function checkInstanceLike(h: RefcountHeap, o: number, op: string): void {
   checkObject(h, o, op);
   const id = typeIdOf(h, o);
-  if (h.typeKind[id] === Kind.Instance || (h.typeKind[id] === Kind.Weakref && id >= FIRST_USER_TYPE)) return;
+  if (h.typeKind[id] === Kind.Instance || id >= FIRST_USER_TYPE) return;
   throw new HeapTypeError(`${op} expects an instance, got ${describe(h, o)}`);
 }
 

@@ -451,6 +451,8 @@ export function decrefFast(h: RefcountHeap, v: number): void {
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
+  const id = typeIdOf(h, o);
+  if (id >= FIRST_USER_TYPE) deallocSubclassPart(h, o, id);
   // A dead list cannot be reached by user code, so its items pointer stays put while we release.
   const items = listItems(h, o);
   for (let p = items + SLOT_SIZE * (listSize(h, o) - 1); p >= items; p -= SLOT_SIZE) {
@@ -460,8 +462,27 @@ function deallocList(h: RefcountHeap, o: number): void {
     }
   }
   if (items !== 0) free(h, items);
-  freeUntrackedPooled(h, o, FREELIST_LIST);
+  if (id >= FIRST_USER_TYPE) freeSubclassInstance(h, o, id);
+  else freeUntrackedPooled(h, o, FREELIST_LIST);
   trashEnd(h);
+}
+
+/**
+ * subtype_dealloc's own part for a user's subclass of ref, list or dict, before the built-in
+ * type's dealloc runs: the weakrefs to it die (their callbacks run), then its fields and
+ * attributes are released. (Only subtype_dealloc's trashcan counts: the built-in dealloc's
+ * Py_TRASHCAN_BEGIN applies only when it is the object's own tp_dealloc.)
+ */
+function deallocSubclassPart(h: RefcountHeap, o: number, id: number): void {
+  const weaklist = h.typeWeaklistOffset[id]!;
+  if (weaklist >= 0 && read32(h, o + weaklist) !== 0) h.clearWeakrefs(o);
+  clearInstance(h, o, id);
+}
+
+/** tp_free for a subclass's instance (never a freelist: those take exact lists and dicts), then Py_DECREF(type). */
+function freeSubclassInstance(h: RefcountHeap, o: number, id: number): void {
+  freeUntracked(h, o);
+  decref(h, h.typeObject[id]!);
 }
 
 function deallocTuple(h: RefcountHeap, o: number): void {
@@ -488,12 +509,15 @@ function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (h.setDicts.size !== 0) h.setDicts.delete(o);
   if (!trashBegin(h, o)) return;
+  const id = typeIdOf(h, o);
+  if (id >= FIRST_USER_TYPE) deallocSubclassPart(h, o, id);
   const t = read32(h, o + DICT_TABLE);
   if (t !== 0) {
     if ((read32(h, o + DICT_KEYS_KIND) & DICT_KEYS_KIND_MASK) === DICT_KEYS_SPLIT) releaseSplitTable(h, t);
     else releaseTable(h, t);
   }
-  freeUntrackedPooled(h, o, FREELIST_DICT);
+  if (id >= FIRST_USER_TYPE) freeSubclassInstance(h, o, id);
+  else freeUntrackedPooled(h, o, FREELIST_DICT);
   trashEnd(h);
 }
 
@@ -605,21 +629,16 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
   if (subtype) {
     if (!trashBegin(h, o)) return;
     if (id === KEYED_REF_TYPE) clearSlot(h, o + WR_KEY);
-    else if (user) {
-      // A user's subclass (subtype_dealloc): its own weakrefs die first, then its fields and
-      // attributes; the ref's part after them, then the reference to its type.
-      const weaklist = h.typeWeaklistOffset[id]!;
-      if (weaklist >= 0 && read32(h, o + weaklist) !== 0) h.clearWeakrefs(o);
-      clearInstance(h, o, id);
-    } else {
+    else if (user) deallocSubclassPart(h, o, id);
+    else {
       if (read32(h, o + WM_WEAKLIST) !== 0) h.clearWeakrefs(o);
       clearSlot(h, o + WM_FUNC_REF);
     }
   }
   clearWeakref(h, o);
   dropWeakrefCallback(h, o);
-  freeUntracked(h, o);
-  if (user) decref(h, h.typeObject[id]!);
+  if (user) freeSubclassInstance(h, o, id);
+  else freeUntracked(h, o);
   if (subtype) trashEnd(h);
 }
 

@@ -43,7 +43,7 @@ const OPS = [
 type Op = readonly [number, number, number, number];
 
 /** How many D classes the runs saw freed, and bound methods made: the class ops are exercised. */
-const seen = { freedClasses: 0, methods: 0 };
+const seen = { freedClasses: 0, methods: 0, builtinSubclasses: 0 };
 
 function run(ops: readonly Op[], checked: boolean): void {
   const h = new core.Engine({ checked, maxBytes: 64 * 1024 * 1024 });
@@ -236,7 +236,9 @@ function run(ops: readonly Op[], checked: boolean): void {
         break;
       }
       case "klass": {
-        const base = a % 2 === 0 ? liveClass(b) : undefined;
+        // Sometimes a subclass of list, dict or ref (its instances are of that kind).
+        const builtin = [core.Kind.List, core.Kind.Dict, core.Kind.Weakref][b % 3]!;
+        const base = a % 2 === 0 ? liveClass(b) : a % 3 === 0 ? h.types[builtin] : undefined;
         const n = dclasses.length;
         dclasses.push(
           h.defineClass({
@@ -251,9 +253,19 @@ function run(ops: readonly Op[], checked: boolean): void {
       case "dinstance": {
         const d = liveClass(a);
         if (d !== undefined) {
-          const o = core.newInstance(h, d.id);
-          core.setField(h, o, 0, ...value(b));
-          ext.push(o);
+          let o = 0;
+          if (d.kind === core.Kind.Weakref) {
+            // R(x): a subclass of ref needs a weakrefable referent
+            const x = ext.find((y, i) => i >= c % (ext.length + 1) && core.weakref.isWeakrefable(h, y));
+            if (x !== undefined) o = core.weakref.newRef(h, x, null, d.id);
+          } else {
+            o = core.newInstance(h, d.id);
+          }
+          if (o !== 0) {
+            core.setField(h, o, 0, ...value(b));
+            if (d.kind !== core.Kind.Instance) seen.builtinSubclasses++;
+            ext.push(o);
+          }
         }
         break;
       }
@@ -318,6 +330,7 @@ describe("random engine operations (seeded)", () => {
     );
     expect(seen.freedClasses).toBeGreaterThan(0);
     expect(seen.methods).toBeGreaterThan(0);
+    expect(seen.builtinSubclasses).toBeGreaterThan(0);
   });
 
   it("keep the allocator and generation lists consistent on an unchecked heap", () => {

@@ -169,7 +169,9 @@ describe.each(checkedAndUnchecked())("subclasses of weakref.ref (%s heap)", (_, 
     expect(() => h.defineClass({ name: "R", base: core.Kind.Weakref, finalize: () => {} })).toThrow(
       /cannot have a finalizer/,
     );
-    expect(() => h.defineClass({ name: "L", base: core.Kind.List })).toThrow(/its base must be a class/);
+    expect(() => h.defineClass({ name: "T", base: core.Kind.Tuple })).toThrow(/its base must be a class/);
+    const L = h.defineClass({ name: "L", base: core.Kind.List });
+    expect(() => newRef(h, o, null, L.id)).toThrow(/is not a subclass of ref/);
     core.decref(h, o);
     expectSound(h);
   });
