@@ -238,7 +238,7 @@ function run(ops: readonly Op[], checked: boolean): void {
       case "klass": {
         // Sometimes a subclass of list, dict or ref (its instances are of that kind).
         const builtin = [core.Kind.List, core.Kind.Dict, core.Kind.Weakref][b % 3]!;
-        const base = a % 2 === 0 ? liveClass(b) : a % 3 === 0 ? h.types[builtin] : undefined;
+        const base = a % 2 === 0 ? liveClass(b) : a % 3 === 0 ? builtin : undefined;
         const n = dclasses.length;
         dclasses.push(
           h.defineClass({
