@@ -137,7 +137,10 @@ export class HeapContext implements HandleHost {
     const e = this.engine;
     const id = typeIdOf(e, addr);
     const kind = e.typeKind[id]!;
-    const C = (kind === Kind.Instance ? this.typeClasses[id] : this.kindClasses[id]) ?? Handle;
+    // A subclass of list, dict or ref defined through the engine gets its kind's handle class.
+    const C =
+      (kind === Kind.Instance ? this.typeClasses[id] : (this.kindClasses[id] ?? this.kindClasses[kind])) ??
+      Handle;
     const h = new C(this, addr, own);
     if (own !== Ownership.Borrowed) this.adopt(h, addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;

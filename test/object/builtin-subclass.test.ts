@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
+import { DictHandle, Heap, ListHandle, WeakRefHandle } from "../../src/index.js";
 import { checkedAndUnchecked, expectSound } from "../helpers.js";
 
 function referents(h: core.Engine, o: number): number[] {
@@ -145,5 +146,35 @@ describe.each(checkedAndUnchecked())("subclasses of list and dict (%s heap)", (_
     expect(core.listSize(h, all)).toBeLessThan(100);
     core.decref(h, all);
     expectSound(h);
+  });
+});
+
+describe("the Heap API and subclasses of built-in types", () => {
+  it("wraps an instance with its kind's handle class (ListHandle, DictHandle, WeakRefHandle)", () => {
+    const heap = new Heap({ checked: true });
+    const h = heap.engine;
+    const L = h.defineClass({ name: "L", base: core.Kind.List });
+    const D = h.defineClass({ name: "D", base: core.Kind.Dict });
+    const R = h.defineClass({ name: "R", base: core.Kind.Weakref });
+    const W = h.defineClass({ name: "W", weakrefable: true });
+    const w = core.newInstance(h, W.id);
+    const [l, d, r] = [
+      core.newInstance(h, L.id),
+      core.newInstance(h, D.id),
+      core.weakref.newRef(h, w, null, R.id),
+    ];
+    const lh = heap.wrap(l);
+    expect(lh).toBeInstanceOf(ListHandle);
+    (lh as ListHandle<number>).append(7);
+    expect((lh as ListHandle<number>).length).toBe(1);
+    const dh = heap.wrap(d);
+    expect(dh).toBeInstanceOf(DictHandle);
+    const rh = heap.wrap(r);
+    expect(rh).toBeInstanceOf(WeakRefHandle);
+    expect(String(rh)).toMatch(/^<weakref at 0x[0-9a-f]+; to 'W' at 0x[0-9a-f]+>$/);
+    for (const x of [lh, dh, rh]) x.dispose();
+    for (const x of [l, d, r, w]) core.decref(h, x);
+    expect(heap.unreleasedHandles()).toEqual([]);
+    heap.close();
   });
 });
