@@ -78,6 +78,7 @@ import {
   tableNEntries,
   tableNew,
   tableResize,
+  tableUsed,
   tupleSize,
   tupleSlot,
   typeIdOf,
@@ -314,17 +315,21 @@ function tableSet(
   setDictTable(h, d, tableAdd(h, t, hash, k, kIsRef, v, vIsRef, index));
 }
 
-/** Address of the value slot for `k` in dict `d`, or 0. */
+/**
+ * Address of the value slot for `k` in dict `d`, or 0. The key is hashed first, even for an empty
+ * dict, as dict_subscript and PyDict_Contains do: an unhashable key is a TypeError there too.
+ */
 function tableGet(h: RefcountHeap, d: number, k: number, kIsRef: boolean): number {
+  const hash = keyHash(h, k, kIsRef);
   if (dictTable(h, d) === 0) return 0;
-  const ix = tableLookup(h, d, k, kIsRef, keyHash(h, k, kIsRef));
+  const ix = tableLookup(h, d, k, kIsRef, hash);
   return ix < 0 ? 0 : tableEntry(h, dictTable(h, d), ix) + E_VALUE;
 }
 
-/** Removes `k` from dict `d`; returns false if absent. Releases key then value. */
+/** Removes `k` from dict `d`; returns false if absent. Releases key then value. Hashes first (PyDict_DelItem). */
 function tableDel(h: RefcountHeap, d: number, k: number, kIsRef: boolean): boolean {
-  if (dictTable(h, d) === 0) return false;
   const hash = keyHash(h, k, kIsRef);
+  if (dictTable(h, d) === 0) return false;
   const ix = tableLookup(h, d, k, kIsRef, hash);
   return tableDelAt(h, dictTable(h, d), ix, hash);
 }
@@ -421,7 +426,9 @@ export function dictPop(h: RefcountHeap, d: number, k: number, kIsRef: boolean):
     checkKind(h, d, Kind.Dict, "a dict", "dictPop");
     if (kIsRef) checkObject(h, k, "dictPop");
   }
-  if (dictTable(h, d) === 0) return null;
+  // _PyDict_Pop answers for an empty dict before it hashes the key.
+  const t0 = dictTable(h, d);
+  if (t0 === 0 || tableUsed(h, t0) === 0) return null;
   const hash = keyHash(h, k, kIsRef);
   const ix = tableLookup(h, d, k, kIsRef, hash);
   if (ix < 0) return null;
