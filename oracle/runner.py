@@ -167,19 +167,25 @@ def check_actions(line, actions, pattern, what):
             raise ParseError(line, "unknown %s action '%s'" % (what, a))
 
 
+BUILTIN_BASES = ("list", "dict")
+
+
 def check_base(line, c, classes):
-    """The rules src/oracle/scenario.ts's checkBase states: a base declared before, no weak when
-    the base is weakrefable already, a slot declared once along a chain."""
+    """The rules src/oracle/scenario.ts's checkBase states: a base declared before (or list or
+    dict), no weak when the base is weakrefable already, a slot declared once along a chain, no
+    finalizer on a subclass of list or dict."""
     if c.base is None:
         return
     chain = []
     b = c.base
-    while b is not None:
+    while b is not None and b not in BUILTIN_BASES:
         d = next((x for x in classes if x.name == b), None)
         if d is None:
             raise ParseError(line, "base %s is not a class declared before %s" % (b, c.name))
         chain.append(d)
         b = d.base
+    if b is not None and (c.dels is not None or c.tpdels is not None):
+        raise ParseError(line, "%s subclasses %s: no del or tpdel (refheap refuses finalizers on subclasses of built-in types)" % (c.name, b))
     inherits_weak = any(d.slots is None or d.weak for d in chain)
     if c.slots is not None and c.weak and inherits_weak:
         raise ParseError(line, "%s cannot add weak: its base is weakrefable already" % c.name)
@@ -192,6 +198,8 @@ def check_base(line, c, classes):
 def parse_class(line, toks):
     if len(toks) < 2 or not is_name(toks[1]):
         raise ParseError(line, "class needs a name")
+    if toks[1] in BUILTIN_BASES:
+        raise ParseError(line, "'%s' names a built-in type" % toks[1])
     c = ClassDecl(line, toks[1])
     section = None
     for tok in toks[2:]:
@@ -713,7 +721,10 @@ class Translator:
             if c.cb:
                 # a function only the class dict holds, as a `def` in a class body makes
                 ns.append("'cb': (lambda self, w: _cb(w))")
-            bases = "(%s,)" % pyname(c.base) if c.base is not None else "()"
+            if c.base in BUILTIN_BASES:
+                bases = "(%s,)" % c.base
+            else:
+                bases = "(%s,)" % pyname(c.base) if c.base is not None else "()"
             make = "type(%r, %s, {%s})" % (c.name, bases, ", ".join(ns))
             if c.tpdels is not None:
                 make = "_testcapi.with_tp_del(%s)" % make

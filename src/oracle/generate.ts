@@ -16,7 +16,10 @@ export interface ClassModel {
   readonly weak: boolean;
   readonly del: readonly number[] | null;
   readonly tpdel: boolean;
-  /** A seed for the base class: an earlier class (seed mod the class's index), or none (null). */
+  /**
+   * A seed for the base class: an earlier class (seed mod the class's index) for 0–3, list for 4,
+   * dict for 5, or none (null).
+   */
   readonly base: number | null;
   /** Defines the method `cb`, for bound-method weakref callbacks. */
   readonly cb: boolean;
@@ -45,7 +48,7 @@ const classArb: fc.Arbitrary<ClassModel> = fc.record({
   weak: fc.boolean(),
   del: fc.option(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { freq: 2 }),
   tpdel: fc.constantFrom(false, false, false, false, false, true),
-  base: fc.option(fc.nat(3), { freq: 2 }),
+  base: fc.option(fc.nat(5), { freq: 2 }),
   cb: fc.boolean(),
 });
 
@@ -100,6 +103,8 @@ interface ClassInfo {
   readonly finalized: boolean;
   /** Whether it or a base defines the method `cb`. */
   readonly cb: boolean;
+  /** `list` or `dict` when its chain of bases ends in one (then it has no finalizer), else null. */
+  readonly builtin: string | null;
 }
 
 /** What is bound while rendering: each object name's class, containers, refs. */
@@ -129,8 +134,11 @@ export function render(model: ScenarioModel): string {
   model.classes.forEach((c, i) => {
     // A base: an earlier class. A slot is declared once along a chain, and `weak` is given only
     // where no base is weakrefable (the scenario language's rules).
-    const base = c.base === null || i === 0 ? -1 : c.base % i;
+    const builtinSeed = c.base !== null && c.base >= 4 ? (c.base === 4 ? "list" : "dict") : null;
+    const base = c.base === null || i === 0 || builtinSeed !== null ? -1 : c.base % i;
     const up = base < 0 ? null : classes[base]!;
+    // A subclass of list or dict (or of a class that is one) takes no finalizer (the rules).
+    const builtin = builtinSeed ?? up?.builtin ?? null;
     const fresh = (names: readonly string[]): string[] =>
       names.filter((f) => up?.fields.includes(f) !== true);
     const slots = c.slots && fresh(SLOTS).length > 0;
@@ -142,11 +150,13 @@ export function render(model: ScenarioModel): string {
       weak: (slots ? c.weak : true) || up?.weak === true,
       base,
       slotted: slots || up?.slotted === true,
-      finalized: c.del !== null || up?.finalized === true,
+      finalized: (builtin === null && c.del !== null) || up?.finalized === true,
       cb: c.cb || up?.cb === true,
+      builtin,
     });
     let head = `class ${name}`;
     if (up !== null) head += ` base ${up.name}`;
+    else if (builtin !== null) head += ` base ${builtin}`;
     if (slots) head += ` slots ${own.join(" ")}${c.weak && up?.weak !== true ? " weak" : ""}`;
     heads.push(c.cb ? `${head} cb` : head);
   });
@@ -155,7 +165,7 @@ export function render(model: ScenarioModel): string {
   const plainIndex = classes.findIndex((c) => !c.finalized);
   const plain = plainIndex < 0 ? null : CLASS_NAMES[plainIndex]!;
   const out = model.classes.map((c, i) => {
-    if (c.del === null) return heads[i]!;
+    if (c.del === null || classes[i]!.builtin !== null) return heads[i]!;
     const acts = c.del.map((s) => delAction(s, i, classes[i]!.fields, plain));
     return `${heads[i]!}${c.tpdel ? " tpdel" : " del"} ${acts.join(" ")}`;
   });

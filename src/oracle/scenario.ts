@@ -17,7 +17,10 @@ export interface ClassDecl {
   readonly kind: "class";
   readonly line: number;
   readonly name: string;
-  /** `base B`: the class's one base, a class declared before it; null for none. */
+  /**
+   * `base B`: the class's one base, a class declared before it or one of BUILTIN_BASES (`list`,
+   * `dict`); null for none.
+   */
   readonly base: string | null;
   /** `cb`: the class defines `def cb(self, w): _cb(w)`, a method for `ref W X O.cb` callbacks. */
   readonly cb: boolean;
@@ -179,10 +182,21 @@ function checkActions(actions: readonly string[], pattern: RegExp, where: string
   }
 }
 
+/** The built-in types a scenario class may subclass: `base list`, `base dict`. */
+export const BUILTIN_BASES: readonly string[] = ["list", "dict"];
+
+/** The built-in type at the root of a class's chain of bases, or null (an ordinary class). */
+export function builtinBase(c: ClassDecl, classes: readonly ClassDecl[]): string | null {
+  let b = c.base;
+  while (b !== null && !BUILTIN_BASES.includes(b)) b = classes.find((x) => x.name === b)?.base ?? null;
+  return b;
+}
+
 function parseClass(line: number, toks: readonly string[]): ClassDecl {
   const where = `line ${line}`;
   const name = toks[1];
   if (name === undefined || !isName(name)) throw new HeapValueError(`${where}: class needs a name`);
+  if (BUILTIN_BASES.includes(name)) throw new HeapValueError(`${where}: '${name}' names a built-in type`);
   let slots: string[] | null = null;
   let weak = false;
   let del: string[] | null = null;
@@ -235,20 +249,27 @@ function parseClass(line: number, toks: readonly string[]): ClassDecl {
 }
 
 /**
- * A subclass's declaration against its bases (declared before it): CPython refuses `__weakref__`
- * in the slots of a class whose base is weakrefable already, and a slot its base declares
- * already is refused here (refheap's fields are declared once along a chain).
+ * A subclass's declaration against its bases (declared before it, or list or dict): CPython
+ * refuses `__weakref__` in the slots of a class whose base is weakrefable already; a slot its
+ * base declares already is refused here (refheap's fields are declared once along a chain), and
+ * so is a finalizer on a subclass of list or dict (refheap refuses one).
  */
 function checkBase(c: ClassDecl, classes: readonly ClassDecl[]): ClassDecl {
   if (c.base === null) return c;
   const where = `line ${c.line}`;
   const chain: ClassDecl[] = [];
-  for (let b: string | null = c.base; b !== null; ) {
+  for (let b: string | null = c.base; b !== null && !BUILTIN_BASES.includes(b); ) {
     const d = classes.find((x) => x.name === b);
     if (d === undefined)
       throw new HeapValueError(`${where}: base ${b} is not a class declared before ${c.name}`);
     chain.push(d);
     b = d.base;
+  }
+  const builtin = builtinBase(c, classes);
+  if (builtin !== null && (c.del !== null || c.tpdel !== null)) {
+    throw new HeapValueError(
+      `${where}: ${c.name} subclasses ${builtin}: no del or tpdel (refheap refuses finalizers on subclasses of built-in types)`,
+    );
   }
   const inheritsWeak = chain.some((d) => d.weak);
   if (c.slots !== null && c.weak && inheritsWeak) {

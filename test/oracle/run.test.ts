@@ -271,6 +271,12 @@ describe("runScenario", () => {
     expect(() => parseScenario("class A slots a b\nclass B base A slots b\n")).toThrow(
       /slot b is declared by A, a base of B, already/,
     );
+    // subclasses of list and dict: no finalizer (refheap refuses one), and no class named list
+    expect(() => parseScenario("class L base list\nclass D base dict slots a\n")).not.toThrow();
+    expect(() => parseScenario("class L base list\nclass M base L del log\n")).toThrow(
+      /M subclasses list: no del or tpdel/,
+    );
+    expect(() => parseScenario("class list\n")).toThrow(/'list' names a built-in type/);
   });
 
   it.skipIf(noPython)(

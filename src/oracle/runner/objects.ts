@@ -97,17 +97,17 @@ export function opDict(st: RunnerState, name: string, toks: readonly string[]): 
   st.create(name, () => d);
 }
 
-/** The class record of an instance of a scenario class, or undefined. */
+/**
+ * The class record of an instance of a scenario class (a subclass of list or dict too: its
+ * objects are of that kind), or undefined.
+ */
 function classOf(st: RunnerState, o: number): ClassRec | undefined {
-  if (st.kind(o) !== Kind.Instance) return undefined;
   return st.classes.get(st.typeNameOf(o));
 }
 
-/** Whether `o` is an instance with dynamic attributes (ordinary classes, weak containers). */
+/** Whether `o` is an object with dynamic attributes (ordinary classes and their subclasses of list or dict, weak containers). */
 function isDynamic(st: RunnerState, o: number): boolean {
-  if (st.kind(o) !== Kind.Instance) return false;
-  const id = typeIdOf(st.e, o);
-  return st.e.typeAttrsOffset[id]! >= 0;
+  return st.e.typeAttrsOffset[typeIdOf(st.e, o)]! >= 0;
 }
 
 export function setattr(st: RunnerState, target: Val, f: string, val: Val): void {

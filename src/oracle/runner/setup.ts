@@ -12,6 +12,7 @@ import {
   type Engine,
   FieldKind,
   gc as gcm,
+  Kind,
   listSize,
   newDict,
   newInstance,
@@ -21,7 +22,7 @@ import {
   type TypeInfo,
   weakref as wrm,
 } from "../../core.js";
-import type { ClassDecl, Scenario } from "../scenario.js";
+import { BUILTIN_BASES, type ClassDecl, type Scenario } from "../scenario.js";
 import { finalizer, weakrefCallback } from "./callbacks.js";
 import { finalizeCalled } from "./finalize.js";
 import { genFinalize } from "./generators.js";
@@ -141,7 +142,14 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
   const e = st.e;
   const del = c.del;
   const tpdel = c.tpdel;
-  const base = c.base === null ? undefined : st.classes.get(c.base)!.info;
+  const base =
+    c.base === null
+      ? undefined
+      : c.base === "list"
+        ? Kind.List
+        : c.base === "dict"
+          ? Kind.Dict
+          : st.classes.get(c.base)!.info;
   const info = e.defineClass({
     name: c.name,
     fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
@@ -175,7 +183,9 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
 function classDict(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
   const e = st.e;
   const chain: ClassDecl[] = [];
-  for (let b = c.base; b !== null; b = st.classes.get(b)!.decl.base) chain.push(st.classes.get(b)!.decl);
+  for (let b = c.base; b !== null && !BUILTIN_BASES.includes(b); b = st.classes.get(b)!.decl.base) {
+    chain.push(st.classes.get(b)!.decl);
+  }
   const put = (name: string, o: number): void => {
     classSetAttr(e, info.id, st.str(name), o, true);
     decref(e, o);
