@@ -244,7 +244,8 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeInitExtras[info.id] =
     info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
   const size = h.typeAllocSize[info.id]!;
-  // A weakref subclass is made by newRef, never by newInstance: its fast path must decline.
+  // A subclass of ref, list or dict is made by newRef or newInstance's general path, never by
+  // the generated fast path, which must decline it.
   h.typeSizeClass[info.id] =
     size <= SMALL_REQUEST_THRESHOLD && info.kind === Kind.Instance ? sizeClassOf(size) : -1;
   h.typeFastDealloc[info.id] =
@@ -309,7 +310,8 @@ const FIELD_KINDS: ReadonlySet<string> = new Set(Object.values(FieldKind));
  * (see instance.ts: defineClass), because that needs the allocator's object helpers.
  *
  * Instance layout: [refcnt][type] then, if dynamic or weakrefable, [attrs table ptr][weaklist]
- * (8 bytes), then one 8-byte value slot per field in alphabetical order.
+ * (8 bytes), then one 8-byte value slot per field in alphabetical order (a base's fields first).
+ * A subclass of ref, list or dict has that type's words in place of [refcnt][type] alone.
  */
 export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   if (typeof spec.name !== "string" || spec.name.length === 0) {
