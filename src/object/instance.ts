@@ -392,7 +392,7 @@ export const ATTRS_DICT_BIT = 8;
 
 /**
  * The attrs word: 0, a values array, or (ATTRS_DICT_BIT set) a dict object. Dynamic classes only;
- * at typeAttrsOffset (INSTANCE_ATTRS for instances; after the built-in type.s words for a subclass
+ * at typeAttrsOffset (INSTANCE_ATTRS for instances; after the built-in type's words for a subclass
  * of ref, list or dict).
  */
 export function attrsWord(h: ObjectHeap, o: number): number {
