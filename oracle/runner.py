@@ -75,7 +75,7 @@ GCCB_ACTION = re.compile(r"(collect|throw)\Z")
 
 # Each body operation: its fixed argument shapes, then the shape of further arguments (None: none).
 OPS = {
-    "new": (("name", "name"), None),
+    "new": (("name", "name"), "name"),
     "list": (("name",), "value"),
     "tuple": (("name",), "value"),
     "dict": (("name",), "value"),
@@ -167,7 +167,7 @@ def check_actions(line, actions, pattern, what):
             raise ParseError(line, "unknown %s action '%s'" % (what, a))
 
 
-BUILTIN_BASES = ("list", "dict")
+BUILTIN_BASES = ("list", "dict", "ref")
 
 
 def check_base(line, c, classes):
@@ -272,6 +272,9 @@ def check_op(line, op, args):
         check_actions(line, acts, CB_ACTION, "callback")
         if lam and "throw" in acts:
             raise ParseError(line, "a lambda or method callback cannot throw (its own frame would join the traceback); use log, drop:X or collect")
+    elif op == "new":
+        if len(args) > 3:
+            raise ParseError(line, "new X C, or new W R X for a subclass of ref")
     elif op == "dict":
         if (len(args) - 1) % 2:
             raise ParseError(line, "dict needs key value pairs")
@@ -304,6 +307,26 @@ def check_op(line, op, args):
             check_field(line, args[2])
 
 
+def builtin_base(c, classes):
+    b = c.base
+    while b is not None and b not in BUILTIN_BASES:
+        d = next((x for x in classes if x.name == b), None)
+        b = d.base if d is not None else None
+    return b
+
+
+def check_new(line, op, args, classes):
+    """src/oracle/scenario.ts's checkNew: `new W R X` for a subclass of ref R, and only then."""
+    if op != "new":
+        return
+    c = next((d for d in classes if d.name == args[1]), None)
+    is_ref = c is not None and builtin_base(c, classes) == "ref"
+    if len(args) == 3 and not is_ref:
+        raise ParseError(line, "'new W R X' needs R to be a class declared with base ref")
+    if len(args) == 2 and is_ref:
+        raise ParseError(line, "%s subclasses ref: make one with 'new W %s X'" % (c.name, c.name))
+
+
 def parse(text):
     scn = Scenario()
     declared = {}
@@ -332,6 +355,7 @@ def parse(text):
             declared[name] = head
             continue
         check_op(line, head, toks[1:])
+        check_new(line, head, toks[1:], scn.classes)
         scn.body.append((line, head, toks[1:]))
     return scn
 
@@ -722,7 +746,7 @@ class Translator:
                 # a function only the class dict holds, as a `def` in a class body makes
                 ns.append("'cb': (lambda self, w: _cb(w))")
             if c.base in BUILTIN_BASES:
-                bases = "(%s,)" % c.base
+                bases = "(%s,)" % ("weakref.ref" if c.base == "ref" else c.base)
             else:
                 bases = "(%s,)" % pyname(c.base) if c.base is not None else "()"
             make = "type(%r, %s, {%s})" % (c.name, bases, ", ".join(ns))
@@ -822,7 +846,7 @@ class Translator:
         self.guarded(line, stmts, after=("_t = None",))
 
     def op_new(self, line, args):
-        self.create(line, args[0], "%s()" % pyname(args[1]))
+        self.create(line, args[0], "%s(%s)" % (pyname(args[1]), pyname(args[2]) if len(args) > 2 else ""))
 
     def op_list(self, line, args):
         self.create(line, args[0], "[%s]" % ", ".join(pyval(v) for v in args[1:]))

@@ -116,7 +116,7 @@ function dispatch(st: RunnerState, op: Op): void {
   const a = op.args;
   switch (op.op) {
     case "new":
-      opNew(st, a[0]!, a[1]!);
+      opNew(st, a[0]!, a[1]!, a[2]);
       return;
     case "list":
       opList(st, a[0]!, a.slice(1));

@@ -86,7 +86,7 @@ type Shape = "name" | "value" | "key" | "int" | "field" | "any";
 
 /** Each body operation: its fixed argument shapes, then the shape of any further arguments. */
 const OPS: Readonly<Record<string, { fixed: readonly Shape[]; rest?: Shape; min?: number; max?: number }>> = {
-  new: { fixed: ["name", "name"] },
+  new: { fixed: ["name", "name"], rest: "name", max: 3 },
   list: { fixed: ["name"], rest: "value" },
   tuple: { fixed: ["name"], rest: "value" },
   dict: { fixed: ["name"], rest: "value" },
@@ -182,8 +182,11 @@ function checkActions(actions: readonly string[], pattern: RegExp, where: string
   }
 }
 
-/** The built-in types a scenario class may subclass: `base list`, `base dict`. */
-export const BUILTIN_BASES: readonly string[] = ["list", "dict"];
+/**
+ * The built-in types a scenario class may subclass: `base list`, `base dict`, `base ref`
+ * (weakref.ref: its instances are made by `new W R X`, a weakref to X).
+ */
+export const BUILTIN_BASES: readonly string[] = ["list", "dict", "ref"];
 
 /** The built-in type at the root of a class's chain of bases, or null (an ordinary class). */
 export function builtinBase(c: ClassDecl, classes: readonly ClassDecl[]): string | null {
@@ -352,6 +355,22 @@ function checkOp(op: Op): void {
   }
 }
 
+/**
+ * `new W R X` (`W = R(X)`) names a class declared as a subclass of ref, which `new X C` (with no
+ * referent) cannot: the language keeps both runners to calls CPython answers without an error.
+ */
+function checkNew(op: Op, classes: readonly ClassDecl[]): void {
+  if (op.op !== "new") return;
+  const c = classes.find((d) => d.name === op.args[1]);
+  const isRef = c !== undefined && builtinBase(c, classes) === "ref";
+  if (op.args.length === 3 && !isRef) {
+    throw new HeapValueError(`line ${op.line}: 'new W R X' needs R to be a class declared with base ref`);
+  }
+  if (op.args.length === 2 && isRef) {
+    throw new HeapValueError(`line ${op.line}: ${c.name} subclasses ref: make one with 'new W ${c.name} X'`);
+  }
+}
+
 /** Parses a scenario; throws HeapValueError naming the line on any malformed line. */
 export function parseScenario(text: string): Scenario {
   const classes: ClassDecl[] = [];
@@ -385,6 +404,7 @@ export function parseScenario(text: string): Scenario {
     }
     const op: Op = { line, op: head, args: toks.slice(1) };
     checkOp(op);
+    checkNew(op, classes);
     body.push(op);
   });
   return { classes, containers, body };

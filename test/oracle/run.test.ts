@@ -277,6 +277,12 @@ describe("runScenario", () => {
       /M subclasses list: no del or tpdel/,
     );
     expect(() => parseScenario("class list\n")).toThrow(/'list' names a built-in type/);
+    // a subclass of ref is made by `new W R X`, and only it takes a referent
+    expect(() => parseScenario("class A\nclass R base ref\nnew a A\nnew w R a\n")).not.toThrow();
+    expect(() => parseScenario("class A\nclass R base ref\nnew w R\n")).toThrow(/R subclasses ref/);
+    expect(() => parseScenario("class A\nnew a A\nnew b A a\n")).toThrow(
+      /needs R to be a class declared with base ref/,
+    );
   });
 
   it.skipIf(noPython)(

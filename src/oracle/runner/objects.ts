@@ -369,9 +369,32 @@ export function opCall(st: RunnerState, fTok: string): void {
   st.release(r);
 }
 
-/** `_t = C(); _lab(_t, X); X = _t` (C is whatever the name is bound to). */
-export function opNew(st: RunnerState, xTok: string, cTok: string): void {
-  const r = call(st, st.lookup(cTok));
+/**
+ * `_t = C(); _lab(_t, X); X = _t` (C is whatever the name is bound to); with a referent Y,
+ * `_t = R(Y)` for a subclass of ref R (weakref___new__; the call's 1-tuple of arguments lives
+ * while the weakref is made).
+ */
+export function opNew(st: RunnerState, xTok: string, cTok: string, yTok?: string): void {
+  let r: Val;
+  if (yTok === undefined) {
+    r = call(st, st.lookup(cTok));
+  } else {
+    const c = st.lookup(cTok);
+    const cls = c.r && st.kind(c.v) === Kind.Type ? scenarioClass(st, c.v) : undefined;
+    if (cls === undefined || cls.info.kind !== Kind.Weakref) {
+      throw new Error(`refheap runner: ${cTok} is not bound to a subclass of ref`);
+    }
+    const y = st.lookup(yTok);
+    const t = st.m.tuple(1);
+    try {
+      if (!y.r || !wrm.isWeakrefable(st.e, y.v)) {
+        throw st.m.raise(typeError(`cannot create weak reference to '${st.tpName(y)}' object`));
+      }
+      r = { v: wrm.newRef(st.e, y.v, null, cls.info.id), r: true };
+    } finally {
+      st.m.free(t);
+    }
+  }
   if (r.r) st.labels.set(r.v, xTok);
   st.bindOwned(xTok, r);
 }

@@ -149,7 +149,9 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
         ? Kind.List
         : c.base === "dict"
           ? Kind.Dict
-          : st.classes.get(c.base)!.info;
+          : c.base === "ref"
+            ? Kind.Weakref
+            : st.classes.get(c.base)!.info;
   const info = e.defineClass({
     name: c.name,
     fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
