@@ -15,6 +15,9 @@ import {
   gc,
   isInstance,
   isMethod,
+  Kind,
+  listAppend,
+  listSize,
   loadAttr,
   methodSelf,
   NONE,
@@ -88,5 +91,13 @@ assert.equal(freed, 8);
 assert.equal(weakref.weakMethodGet(h, wm), NONE); // a new reference to None
 decref(h, NONE);
 decref(h, wm);
+
+// class Stack(list): __slots__ = ("name",) — a list with the class's slot after the list's words.
+const Stack = h.defineClass({ name: "Stack", base: Kind.List, fields: [{ name: "name", kind: "any" }] });
+const s = newInstance(h, Stack.id);
+listAppend(h, s, s, true); // s.append(s): a cycle through an item
+assert.equal(listSize(h, s), 1);
+decref(h, s);
+assert.equal(gc.collect(h), 1);
 assert.deepEqual(verify(h).problems, []);
 console.log("ok");
