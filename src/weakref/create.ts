@@ -26,10 +26,14 @@ import {
   newInstance,
   newList,
   newMethod,
+  newObject,
+  newTuple,
   type ObjectHeap,
   setSlot,
   setSlotRef,
   slotRef,
+  slotRefOrZero,
+  tupleSlot,
   typeIdOf,
   typeInfo,
   WEAK_METHOD_TYPE,
@@ -219,34 +223,44 @@ export function getweakrefs(h: RefcountHeap, o: number): number {
 /*
  * WeakMethod (Lib/weakref.py): a weakref to a bound method's instance that also holds a weakref
  * to its function, so that it does not keep either alive; calling it makes a new bound method
- * while both live. Built as weakref.py builds it (object layout: src/object/weakref.ts):
+ * while both live. Built as weakref.py's __new__ builds it (object layout: src/object/weakref.ts),
+ * with the same objects in the same order: the frame's two cells (`callback`, `self_wr`), the
+ * closure tuple, the function `_cb`, the WeakMethod, its `_func_ref`, and `self_wr`:
  *
- *   WeakMethod ──ref──▶ instance        _cb (a function object here: kind WM_CALLBACK_TYPE)
- *     │  callback ─────────────────────▶ │ self_wr ──▶ ref ⇢ the WeakMethod (weak: no cycle)
- *     └ _func_ref ──▶ ref ⇢ function     │ callback ──▶ the user's callback (a heap callable)
- *                       callback ──────▶ ┘
+ *   WeakMethod ──ref──▶ instance        _cb (function) ── closure ──▶ (cell, cell)
+ *     │  callback ──────────────────────▶ ┘                            │      └ self_wr ──▶ ref ⇢ the WeakMethod
+ *     └ _func_ref ──▶ ref ⇢ function                                   └ callback (a heap callable, or None)
+ *                       callback ──▶ _cb
  *
- * When the instance or the function dies, _cb runs: if the WeakMethod is still alive (`_alive`),
- * it is marked dead and the user's callback is called with it, once.
+ * The only strong path back to the WeakMethod is weak, so there is no cycle. When the instance or
+ * the function dies, _cb runs: if the WeakMethod is still alive (`_alive`), it is marked dead and
+ * the user's callback is called with it, once.
  */
 
-/** The type id of WeakMethod's `_cb` closures (a built-in kind: self_wr, callback). */
+/** The type id of WeakMethod's `_cb` functions (a built-in kind: its closure tuple). */
 export const WM_CALLBACK_TYPE = 14;
+/** The type id of cells (a built-in kind: cell_contents), as `_cb`'s closure holds them. */
+export const CELL_TYPE = 15;
 
-/** Registers `_cb`'s type in `h` unless it is there already. */
+/** Registers the cell type and `_cb`'s type in `h` unless they are there already. */
 function ensureCallbackType(h: RefcountHeap): void {
   if (h.types[WM_CALLBACK_TYPE] !== undefined) return;
+  defineKind(h, { name: "cell", refs: ["cell_contents"] }, CELL_TYPE);
   defineKind(
     h,
     {
       name: "function",
-      refs: ["self_wr", "callback"],
+      refs: ["closure"],
       call: (cb) => {
-        const wm = weakrefReferent(h, slotRef(h, fieldSlot(h, cb, 0)));
+        // self = self_wr(); callback: the closure's cells, in co_freevars order (callback, self_wr)
+        const closure = slotRef(h, fieldSlot(h, cb, 0));
+        const cellContents = (i: number): number =>
+          slotRefOrZero(h, fieldSlot(h, slotRef(h, tupleSlot(closure, i)), 0));
+        const wm = weakrefReferent(h, cellContents(1));
         if (wm === 0 || read32(h, wm + WM_ALIVE) === 0) return null;
         write32(h, wm + WM_ALIVE, 0);
-        const callback = slotRef(h, fieldSlot(h, cb, 1));
-        if (callback !== 0) {
+        const callback = cellContents(0);
+        if (callback !== 0 && callback !== NONE) {
           increfRaw(h, wm); // the argument's reference, as a Python call holds one
           try {
             callHookOf(h, callback)(callback, wm);
@@ -259,6 +273,16 @@ function ensureCallbackType(h: RefcountHeap): void {
     },
     WM_CALLBACK_TYPE,
   );
+}
+
+/** A new cell holding `v` (a new reference to it), or empty for 0. */
+function newCell(h: RefcountHeap, v: number): number {
+  const cell = newObject(h, CELL_TYPE);
+  if (v !== 0) {
+    increfRaw(h, v);
+    setSlotRef(h, fieldSlot(h, cell, 0), v);
+  }
+  return cell;
 }
 
 /**
@@ -286,24 +310,33 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
   }
   if (cbArg !== null) callHookOf(h, cbArg);
   ensureCallbackType(h);
-  const cb = newInstance(h, WM_CALLBACK_TYPE);
+  // The frame's cells (MAKE_CELL: `callback` holds the argument, None when there is none), the
+  // closure tuple and `_cb`; the frame's references to the cells are dropped when it returns.
+  const cells = [newCell(h, cbArg ?? NONE), 0];
+  let closure = 0;
+  let cb = 0;
   let self = 0;
   try {
-    if (cbArg !== null) {
-      increfRaw(h, cbArg);
-      setSlotRef(h, fieldSlot(h, cb, 1), cbArg);
+    cells[1] = newCell(h, 0);
+    closure = newTuple(h, 2);
+    for (let i = 0; i < 2; i++) {
+      increfRaw(h, cells[i]!);
+      setSlotRef(h, tupleSlot(closure, i), cells[i]!);
     }
+    cb = newObject(h, WM_CALLBACK_TYPE);
+    setSlotRef(h, fieldSlot(h, cb, 0), closure);
+    closure = 0; // the function's now
     self = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
     insertAfterBasic(h, self, obj);
     setSlotRef(h, self + WM_FUNC_REF, newRef(h, func, cb));
     write32(h, self + WM_ALIVE, 1);
-    setSlotRef(h, fieldSlot(h, cb, 0), newRef(h, self, null));
+    setSlotRef(h, fieldSlot(h, cells[1]!, 0), newRef(h, self, null)); // self_wr = ref(self)
     return self;
   } catch (error) {
     if (self !== 0) decref(h, self);
     throw error;
   } finally {
-    decref(h, cb);
+    for (const o of [cb, closure, cells[1]!, cells[0]!]) if (o !== 0) decref(h, o);
   }
 }
 

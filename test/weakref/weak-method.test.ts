@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
+import { python } from "../gc/gc-helpers.js";
 import { expectSound } from "../helpers.js";
 
 const { newWeakMethod, weakMethodGet, newRef, weakrefGet, getweakrefcount } = core.weakref;
@@ -91,14 +92,56 @@ describe.each([true, false])("WeakMethod (checked %s)", (checked) => {
     core.listAppend(h, l, wm, true);
     core.setField(h, o, 0, l, true);
     for (const x of [l, wm, m, o, cb]) core.decref(h, x);
-    // o, the list, the WeakMethod, its _func_ref, its _cb, the callback (_cb's self_wr is the
-    // WeakMethod's basic ref, which `watch` shares, as weakref.ref(r) does); the WeakMethod (the
-    // weakref to o) is in the trash, so it is cleared without calling back
-    expect(watch).toBe(referents(h, referents(h, wm)[1]!)[0]);
-    expect(core.gc.collect(h)).toBe(6);
+    // o, the list, the WeakMethod, its _func_ref, its _cb, _cb's closure tuple and two cells, the
+    // callback: 9, as python3 counts the same program (with __slots__ classes). _cb's self_wr is
+    // the WeakMethod's basic ref, which `watch` shares, as weakref.ref(r) does; the WeakMethod
+    // (the weakref to o) is in the trash, so it is cleared without calling back.
+    const [closure] = referents(h, referents(h, wm)[1]!);
+    const selfWrCell = referents(h, closure!)[0]!; // a tuple's items are visited last to first
+    expect(watch).toBe(referents(h, selfWrCell)[0]);
+    expect(core.gc.collect(h)).toBe(9);
     expect(calls).toEqual([]);
     expect(weakrefGet(h, watch)).toBe(core.NONE);
     for (const x of [watch, f]) core.decref(h, x);
+    expectSound(h);
+  });
+
+  it("makes weakref.py's objects in its order: two cells, the closure tuple, _cb, the WeakMethod, two refs", async () => {
+    const { h, o, m } = setup(checked);
+    // The first WeakMethod registers the cell and _cb types (CPython's exist before the program).
+    core.decref(h, newWeakMethod(h, m, null));
+    core.gc.collect(h); // everything so far leaves generation 0
+    const wm = newWeakMethod(h, m, null);
+    core.decref(h, m); // the statement's bound method o.m dies
+    const young = core.gc.getObjects(h, 0);
+    const names = Array.from({ length: core.listSize(h, young) }, (_, i) => {
+      const x = core.slotRef(h, core.listItemSlot(h, young, i));
+      return h.types[core.typeIdOf(h, x)]!.name.replace("weakref.", "");
+    });
+    core.decref(h, young);
+    const py = await python(
+      [
+        "import gc, weakref",
+        "class C:",
+        "    def m(self): pass",
+        "o = C()",
+        "gc.collect()",
+        "W = weakref.WeakMethod(o.m)",
+        "print(' '.join(type(x).__name__ for x in gc.get_objects(0)))",
+      ].join("\n"),
+    );
+    // python3's list ends with the module's own (the generator expression's objects come later)
+    expect(py.startsWith(names.join(" "))).toBe(true);
+    expect(names).toEqual([
+      "cell",
+      "cell",
+      "tuple",
+      "function",
+      "WeakMethod",
+      "ReferenceType",
+      "ReferenceType",
+    ]);
+    for (const x of [wm, o]) core.decref(h, x);
     expectSound(h);
   });
 });
