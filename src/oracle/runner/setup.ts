@@ -7,7 +7,9 @@
 import {
   classSetAttr,
   decref,
+  dictDelItem,
   dictSetItem,
+  dictSize,
   dropClass,
   type Engine,
   FieldKind,
@@ -106,11 +108,22 @@ export function declare(st: RunnerState, sc: Scenario): void {
   }
   st.registry = newDict(e);
   st.descriptorType = e.defineKind({ name: "descriptor", refs: ["d_type"] }).id;
-  e.classDeallocHook = (id) => {
+  e.classDeallocHook = (id, t) => {
     const wr = st.subclassRefs.get(id);
     if (wr === undefined) return;
     st.subclassRefs.delete(id);
-    decref(e, wr);
+    const base = (e.types[id] as TypeInfo).base;
+    const d = base === null ? undefined : st.subclassDicts.get(base.id);
+    if (d === undefined) {
+      decref(e, wr);
+      return;
+    }
+    // remove_subclass: the entry goes, and an empty table is freed (Py_CLEAR(tp_subclasses))
+    dictDelItem(e, d, t, false);
+    if (dictSize(e, d) === 0) {
+      st.subclassDicts.delete(base!.id);
+      decref(e, d);
+    }
   };
   for (const c of sc.classes) defineClass(st, c);
   for (const c of sc.containers) {
@@ -167,8 +180,21 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
   st.bind(c.name, { v: t, r: true });
   // add_subclass: the base's (or object's) __subclasses__ table holds a basic weakref to the
   // class, so `weakref.ref(C)` returns it and `getweakrefcount(C)` counts it; type_dealloc_common
-  // releases it (the engine's classDeallocHook, installed in declare).
-  st.subclassRefs.set(info.id, wrm.newRef(e, t));
+  // releases it (the engine's classDeallocHook, installed in declare). A scenario class's table
+  // is a dict made for its first subclass (tracked once it holds the weakref, under the class's
+  // address) and freed when its last subclass leaves it (remove_subclass); object's, list's,
+  // dict's and ref's tables exist before the program (the runner's module subclasses list).
+  const wr = wrm.newRef(e, t);
+  st.subclassRefs.set(info.id, wr);
+  if (typeof base === "object") {
+    let d = st.subclassDicts.get(base.id);
+    if (d === undefined) {
+      d = newDict(e);
+      st.subclassDicts.set(base.id, d);
+    }
+    dictSetItem(e, d, t, false, wr, true);
+    decref(e, wr); // the table's now
+  }
   classDict(st, c, info);
   dropClass(e, info.id);
 }

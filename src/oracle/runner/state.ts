@@ -100,6 +100,8 @@ export class RunnerState {
   descriptorType = 0;
   /** Per scenario class id: the basic weakref its base's __subclasses__ table holds (add_subclass). */
   readonly subclassRefs = new Map<number, number>();
+  /** Per scenario class id with subclasses: its __subclasses__ table (tp_subclasses), a dict. */
+  readonly subclassDicts = new Map<number, number>();
   /** A lambda callback's actions, by the weakref it was made for (runner.py's CBA by id(w)). */
   readonly lambdaActs = new Map<number, readonly string[]>();
   generatorType = 0;
