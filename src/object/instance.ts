@@ -38,7 +38,7 @@ import { HeapValueError } from "../util/index.js";
 import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
-import { DICT_BASIC_SIZE, FIRST_USER_TYPE, Kind, LIST_BASIC_SIZE } from "./kinds.js";
+import { FIRST_USER_TYPE, Kind } from "./kinds.js";
 import {
   type ClassSpec,
   FieldKind,
@@ -140,22 +140,20 @@ function newInstanceGeneral(h: ObjectHeap, typeId: number, items = 0): number {
  * else that is not a class (a subclass of ref needs a referent) is refused.
  */
 function newBuiltinSubclassInstance(h: ObjectHeap, typeId: number): number {
-  const kind = h.typeKind[typeId];
-  if (typeId < FIRST_USER_TYPE || (kind !== Kind.List && kind !== Kind.Dict)) checkInstanceType(h, typeId);
+  checkInstanceType(h, typeId);
   if (h.typeObject[typeId] === 0) classFreed(h, typeId);
   const link = gcLink(h);
   const o = allocGcObject(h, h.typeAllocSize[typeId]! - GC_HEAD_SIZE, typeId, -1, link);
-  // list: size, items, allocated (and the padding word); dict: table, keys kind (DICT_KEYS_STR)
-  const head = kind === Kind.List ? LIST_BASIC_SIZE : DICT_BASIC_SIZE;
-  for (let p = o + OB_HEAD_SIZE; p < o + head; p += 4) write32(h, p, 0);
-  initInstanceParts(h, o, typeId, head, 0);
+  // All words after the header 0: an empty list (size, items, allocated) or dict (no table, keys
+  // kind DICT_KEYS_STR), then the class's part.
+  initInstanceParts(h, o, typeId, OB_HEAD_SIZE, 0);
   gcTrackNew(h, o);
   return o;
 }
 
 /**
- * Initialises what a class's object has after its `head` bytes (the object header, or a weakref
- * subclass's ref words): the attrs and weakref-list words (or a user kind's item count, weakref
+ * Initialises what a class's object has after its `head` bytes (the object header, or a ref
+ * subclass's ref words, which allocWeakref wrote): the attrs and weakref-list words (or a user kind's item count, weakref
  * list and data words) 0, fields NULL (number fields 0), and the object's reference to its type.
  */
 export function initInstanceParts(
@@ -169,9 +167,9 @@ export function initInstanceParts(
   if (fieldsOffset !== head) {
     for (let p = o + head; p < o + fieldsOffset; p += 4) write32(h, p, 0);
     // init_inline_values: many instances predict few names (0 for classes without shared keys).
-    // A weakref subclass's instances get no inline values (weakref___new__ does not make them).
+    // A subclass of ref, list or dict gets no inline values (only object.__new__ makes them).
     const usable = h.typeSharedUsable[typeId]!;
-    if (usable > 1 && head === OB_HEAD_SIZE) h.typeSharedUsable[typeId] = usable - 1;
+    if (usable > 1 && h.typeKind[typeId] === Kind.Instance) h.typeSharedUsable[typeId] = usable - 1;
   }
   if (items !== 0) write32(h, o + ITEMS_COUNT, items);
   const nf = h.typeFieldCount[typeId]! + items;

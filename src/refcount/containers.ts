@@ -715,8 +715,8 @@ function setAttrSlow(h: RefcountHeap, o: number, w: number, name: number, v: num
   let ix = sharedKeyLookup(h, id, name);
   if ((ix < 0 && h.typeSharedUsable[id]! <= 0) || h.typeKind[id] !== Kind.Instance) {
     // insert_into_dictkeys fails: the name does not fit, and o moves to a dict of its own. A
-    // weakref subclass's instance has no values array: its first attribute makes its dict, split
-    // over the class's keys (_PyObjectDict_SetItem).
+    // subclass of ref, list or dict has no values array: its first attribute makes its dict,
+    // split over the class's keys (_PyObjectDict_SetItem).
     dictSetItem(h, materializeAttrs(h, o), name, true, v, isRef);
     return;
   }

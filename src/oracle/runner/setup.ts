@@ -145,26 +145,25 @@ export function declare(st: RunnerState, sc: Scenario): void {
   }
 }
 
+/** The built-in types a scenario class may subclass (scenario.ts: BUILTIN_BASES), as engine bases. */
+const BUILTIN_KINDS: ReadonlyMap<string, number> = new Map([
+  ["list", Kind.List],
+  ["dict", Kind.Dict],
+  ["ref", Kind.Weakref],
+]);
+
 /**
  * A scenario class as runner.py's `S_C = type('C', (base,), ns)` makes it: bound in the globals,
  * which own it from then on (dropClass: the type table lets go, so `del C` can free it, and the
  * class is in a cycle with its mro as every CPython class is), with the objects CPython's class
  * dict holds that the collector sees (classDict).
  */
+
 function defineClass(st: RunnerState, c: ClassDecl): void {
   const e = st.e;
   const del = c.del;
   const tpdel = c.tpdel;
-  const base =
-    c.base === null
-      ? undefined
-      : c.base === "list"
-        ? Kind.List
-        : c.base === "dict"
-          ? Kind.Dict
-          : c.base === "ref"
-            ? Kind.Weakref
-            : st.classes.get(c.base)!.info;
+  const base = c.base === null ? undefined : (BUILTIN_KINDS.get(c.base) ?? st.classes.get(c.base)!.info);
   const info = e.defineClass({
     name: c.name,
     fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
