@@ -731,6 +731,10 @@ class Translator:
         scn = self.scn
         if any(c.tpdels is not None for c in scn.classes):
             e("import _testcapi")
+        # Everything made so far (the globals dict and the helpers) goes to generation 2 first, so
+        # it is older than the classes whatever the parser and translator allocated before: the
+        # order of the classes' objects in the generation lists then depends on the scenario alone.
+        e("gc.collect()")
         for c in scn.classes:
             ns = []
             if c.slots is not None:

@@ -108,6 +108,8 @@ export {
   objectSetItem,
   objectSize,
   printUnraisable,
+  type ReadyClassOptions,
+  readyClass,
   setAttr,
   setData,
   setField,

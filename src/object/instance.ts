@@ -20,14 +20,14 @@
  *   | word  | holds                                   | 0 means                 | CPython    |
  *   |-------|-----------------------------------------|-------------------------|------------|
  *   | dict  | a dict object: the class attributes     | none set yet            | tp_dict    |
- *   | mro   | a tuple (the class, its base, …)        | the class was not       | tp_mro     |
- *   |       |                                         | dropped (dropClass)     |            |
+ *   | mro   | a tuple (the class, its base, …)        | not readied yet         | tp_mro     |
+ *   |       |                                         | (readyClass, dropClass) |            |
  *   | base  | the base class's type object            | no base                 | tp_base    |
- *   | bases | a tuple (the base,)                     | no base, or not dropped | tp_bases   |
+ *   | bases | a tuple (the base,)                     | no base, or not readied | tp_bases   |
  *
  * Each non-zero word owns a reference. The dict and the tuples are made when first needed (the
- * tuples when the type table lets go of the class: from then on the class is in a cycle with its
- * mro, as every CPython class is, and only the collector frees it). A class without a base has no
+ * tuples by readyClass, or when the type table lets go of the class: from then on the class is in
+ * a cycle with its mro, as every CPython class is, and only the collector frees it). A class without a base has no
  * bases tuple: CPython's `(object,)` holds only an untracked object, so its collector stops
  * tracking it and does not count it. Traversed dict, mro, bases, base (type_traverse); tp_clear
  * clears the dict's contents and the mro (type_clear); released base, dict, bases, mro

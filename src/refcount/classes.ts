@@ -28,6 +28,7 @@ import {
   TYPE_OBJECT_DICT,
   TYPE_OBJECT_MRO,
   type TypeInfo,
+  tupleSize,
   tupleSlot,
   typeIdOf,
   typeInfo,
@@ -162,12 +163,82 @@ function tupleOf(h: RefcountHeap, items: readonly number[]): number {
   return tuple;
 }
 
+/** The type objects of class `info` and its bases that are classes (its mro as the heap holds it). */
+function classChain(h: RefcountHeap, info: TypeInfo): number[] {
+  const chain: number[] = [];
+  // weakref.ref, list and dict, built-in bases, have no type object here: the chain holds classes.
+  for (let c: TypeInfo | null = info; c !== null && c.id >= FIRST_USER_TYPE; c = c.base) {
+    chain.push(h.typeObject[c.id]!);
+  }
+  return chain;
+}
+
+/** What CPython's type() made before the class that readyClass installs (each one is copied). */
+export interface ReadyClassOptions {
+  /** The class's dict, made before the class (type()'s copy of the namespace): an exact dict. */
+  readonly dict?: number;
+  /** The bases tuple `(Base,)` type() was given, made before the class; only for a class with a base class. */
+  readonly bases?: number;
+}
+
+/**
+ * type_ready for class `id`: it gets its mro tuple (the class, then its bases) and, if its base
+ * is a class, its bases tuple now, rather than when it is dropped. A runtime that builds classes
+ * as CPython's `type(name, bases, ns)` does calls it right after defineClass, so the class's
+ * objects are made (and so tracked, and so listed by `gc.get_objects` and visited by the
+ * collector) in CPython's order: the bases tuple and the namespace's copy before the type object
+ * (`options`, each taking a new reference), then the mro, then whatever the class's dict gets.
+ * The class stays owned by the type table until dropClass, which keeps these. Once per class,
+ * before it is dropped.
+ */
+export function readyClass(h: RefcountHeap, id: number, options: ReadyClassOptions = {}): void {
+  const t = classObject(h, id, "readyClass");
+  const info = typeInfo(h, id);
+  if (h.typeDropped[id] === 1 || read32(h, t + TYPE_OBJECT_MRO) !== 0) {
+    throw new HeapValueError(
+      `readyClass: class ${info.name} is ready already (call it once, before dropClass, which readies a class itself)`,
+    );
+  }
+  const chain = classChain(h, info);
+  const { dict = 0, bases = 0 } = options;
+  if (dict !== 0) {
+    if (h.checked) checkKind(h, dict, Kind.Dict, "a dict", "readyClass");
+    if (typeIdOf(h, dict) !== Kind.Dict) {
+      throw new HeapTypeError(
+        `readyClass: the class's dict must be an exact dict, not a subclass's instance`,
+      );
+    }
+    if (read32(h, t + TYPE_OBJECT_DICT) !== 0) {
+      throw new HeapValueError(
+        `readyClass: class ${info.name} has a dict already (give readyClass the dict before setting class attributes)`,
+      );
+    }
+  }
+  if (bases !== 0) {
+    if (h.checked) checkKind(h, bases, Kind.Tuple, "a tuple", "readyClass");
+    const p = tupleSize(h, bases) === 1 ? tupleSlot(bases, 0) : 0;
+    if (chain.length < 2 || p === 0 || !slotIsRef(h, p) || slotRef(h, p) !== chain[1]) {
+      throw new HeapValueError(
+        `readyClass: the bases tuple must be (${info.base?.name ?? "its base class"},), and only a class whose base is a class has one`,
+      );
+    }
+  }
+  if (dict !== 0) {
+    increfRaw(h, dict);
+    write32(h, t + TYPE_OBJECT_DICT, dict);
+  }
+  write32(h, t + TYPE_OBJECT_MRO, tupleOf(h, chain));
+  if (bases !== 0) increfRaw(h, bases);
+  if (chain.length > 1) write32(h, t + TYPE_OBJECT_BASES, bases !== 0 ? bases : tupleOf(h, [chain[1]!]));
+}
+
 /**
  * `del C` where the module held the only name for class `id`: the type table lets go of the
  * class. The class gets its dict, its mro tuple (the class, then its bases) and, if it has a base,
- * its bases tuple, as every CPython class has them, so it is in a cycle from now on: the collector frees it once nothing else refers to
- * it, and then `newInstance` on its id fails. Its weakrefs die with it (their callbacks run).
- * Twice for one class is an error.
+ * its bases tuple, unless readyClass made them, as every CPython class has them, so it is in a
+ * cycle from now on: the collector frees it once nothing else refers to it, and then
+ * `newInstance` on its id fails. Its weakrefs die with it (their callbacks run). Twice for one
+ * class is an error.
  */
 export function dropClass(h: RefcountHeap, id: number): void {
   const t = classObject(h, id, "dropClass");
@@ -176,13 +247,7 @@ export function dropClass(h: RefcountHeap, id: number): void {
     throw new HeapValueError(`dropClass: class ${info.name} was dropped already (drop a class once)`);
   }
   classDict(h, t);
-  const chain: number[] = [];
-  // weakref.ref, a built-in base, has no type object here: the chain holds the classes only.
-  for (let c: TypeInfo | null = info; c !== null && c.id >= FIRST_USER_TYPE; c = c.base) {
-    chain.push(h.typeObject[c.id]!);
-  }
-  write32(h, t + TYPE_OBJECT_MRO, tupleOf(h, chain));
-  if (chain.length > 1) write32(h, t + TYPE_OBJECT_BASES, tupleOf(h, [chain[1]!]));
+  if (read32(h, t + TYPE_OBJECT_MRO) === 0) readyClass(h, id);
   h.typeDropped[id] = 1;
   decref(h, t);
 }

@@ -12,6 +12,8 @@ export {
   isInstance,
   isSubclass,
   loadAttr,
+  type ReadyClassOptions,
+  readyClass,
 } from "./classes.js";
 export { clearObject, typeHasClear } from "./clear.js";
 export {

@@ -23,7 +23,6 @@ import {
   methodFunc,
   methodSelf,
   NONE,
-  newInstance,
   newList,
   newMethod,
   newObject,

@@ -248,6 +248,86 @@ describe.each(checkedAndUnchecked())("classes as heap objects (%s heap)", (_, ne
     expectSound(h);
   });
 
+  it("readyClass makes a class's objects in type()'s order: bases tuple and dict first, then the class, then its mro", () => {
+    // CPython 3.11, `C = type('C', (B,), {'f': f})` then gc.get_objects(0) after a collection of
+    // what was before: the bases tuple (B,), the dict (the namespace's copy, tracked as it holds a
+    // function), the class, its mro (C, B, object). type_traverse visits dict, mro, bases, base.
+    const h = newHeap();
+    const B = h.defineClass({ name: "B" });
+    const F = functionKind(h);
+    core.gc.collect(h);
+    const bases = core.newTuple(h, 1);
+    core.tupleSetItem(h, bases, 0, h.typeObject[B.id]!, true);
+    const f = core.newObject(h, F.id);
+    const dict = core.newDict(h);
+    const name = core.newStr(h, "f");
+    core.dictSetItem(h, dict, name, true, f, true);
+    core.decref(h, name);
+    core.decref(h, f);
+    const C = h.defineClass({ name: "C", base: B });
+    core.readyClass(h, C.id, { dict, bases });
+    core.decref(h, dict);
+    core.decref(h, bases);
+    const t = h.typeObject[C.id]!;
+    const mro = referents(h, t)[1]!;
+    expect(referents(h, t)).toEqual([dict, mro, bases, h.typeObject[B.id]!]);
+    expect(referents(h, mro)).toEqual([h.typeObject[B.id]!, t]); // (C, B): tupletraverse goes backwards
+    const gen0 = core.gc.getObjects(h, 0);
+    const listed = Array.from({ length: core.listSize(h, gen0) }, (_, i) =>
+      core.slotRef(h, core.listItemSlot(h, gen0, i)),
+    );
+    core.decref(h, gen0);
+    expect(listed).toEqual([bases, f, dict, t, mro]);
+    // dropClass keeps what readyClass made: the class, its mro, bases and dict, and f (5)
+    core.dropClass(h, C.id);
+    expect(core.gc.collect(h)).toBe(5);
+    expectSound(h);
+  });
+
+  it("readyClass without arguments makes the mro and bases tuples; dropClass then makes none", () => {
+    const h = newHeap();
+    const B = h.defineClass({ name: "B" });
+    const C = h.defineClass({ name: "C", base: B });
+    core.readyClass(h, C.id);
+    const t = h.typeObject[C.id]!;
+    expect(referents(h, t)).toHaveLength(3); // mro, bases, base: no dict yet
+    core.gc.collect(h);
+    core.dropClass(h, C.id);
+    expect(core.gc.collect(h)).toBe(3); // the class, its mro and bases (its empty dict is untracked)
+    expectSound(h);
+  });
+
+  it("readyClass refuses a second call, a dropped class, a dict when the class has one, and a wrong bases tuple", () => {
+    const h = newHeap();
+    const A = h.defineClass({ name: "A" });
+    const B = h.defineClass({ name: "B", base: A });
+    const D = h.defineClass({ name: "D", base: core.Kind.Dict });
+    const tupleOf = (...items: number[]): number => {
+      const t = core.newTuple(h, items.length);
+      for (const [i, x] of items.entries()) core.tupleSetItem(h, t, i, x, true);
+      return t;
+    };
+    const wrongBase = tupleOf(h.typeObject[B.id]!);
+    const twoBases = tupleOf(h.typeObject[A.id]!, h.typeObject[A.id]!);
+    const right = tupleOf(h.typeObject[A.id]!);
+    expect(() => core.readyClass(h, B.id, { bases: wrongBase })).toThrow(/the bases tuple must be \(A,\)/);
+    expect(() => core.readyClass(h, B.id, { bases: twoBases })).toThrow(/the bases tuple must be \(A,\)/);
+    expect(() => core.readyClass(h, A.id, { bases: right })).toThrow(
+      /only a class whose base is a class has one/,
+    );
+    const sub = core.newInstance(h, D.id);
+    expect(() => core.readyClass(h, B.id, { dict: sub })).toThrow(/an exact dict/);
+    setClassAttr(h, B.id, "x", core.newStr(h, "v"));
+    const d = core.newDict(h);
+    expect(() => core.readyClass(h, B.id, { dict: d })).toThrow(/has a dict already/);
+    core.readyClass(h, B.id, { bases: right });
+    expect(() => core.readyClass(h, B.id)).toThrow(/B is ready already/);
+    core.dropClass(h, A.id);
+    expect(() => core.readyClass(h, A.id)).toThrow(/A is ready already/);
+    for (const o of [wrongBase, twoBases, right, sub, d]) core.decref(h, o);
+    expectSound(h);
+  });
+
   it("a dropped class lives as long as its instances; dropping it twice is an error", () => {
     const h = newHeap();
     const A = h.defineClass({ name: "A", fields: [{ name: "x", kind: "ref" }] });

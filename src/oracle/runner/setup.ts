@@ -20,8 +20,11 @@ import {
   newInstance,
   newMethod,
   newObject,
+  newTuple,
+  readyClass,
   setField,
   type TypeInfo,
+  tupleSetItem,
   weakref as wrm,
 } from "../../core.js";
 import { BUILTIN_BASES, type ClassDecl, type Scenario } from "../scenario.js";
@@ -107,7 +110,12 @@ export function declare(st: RunnerState, sc: Scenario): void {
     );
   }
   st.registry = newDict(e);
-  st.descriptorType = e.defineKind({ name: "descriptor", refs: ["d_type"] }).id;
+  // A slot's member descriptor and the `__dict__` / `__weakref__` getset descriptors (d_type).
+  for (const name of ["member_descriptor", "getset_descriptor"] as const) {
+    const id = e.defineKind({ name, refs: ["d_type"] }).id;
+    st.typeNames.set(e.typeObject[id]!, name);
+    st.descriptorTypes.push(id);
+  }
   e.classDeallocHook = (id, t) => {
     const wr = st.subclassRefs.get(id);
     if (wr === undefined) return;
@@ -156,14 +164,58 @@ const BUILTIN_KINDS: ReadonlyMap<string, number> = new Map([
  * A scenario class as runner.py's `S_C = type('C', (base,), ns)` makes it: bound in the globals,
  * which own it from then on (dropClass: the type table lets go, so `del C` can free it, and the
  * class is in a cycle with its mro as every CPython class is), with the objects CPython's class
- * dict holds that the collector sees (classDict).
+ * dict holds that the collector sees. Every object is made in CPython's order, because that order
+ * is the order of the generation lists (and so of `gc.get_objects()`, of the collector's visits,
+ * and of `gc.garbage`):
+ *
+ * 1. the arguments: the finalizer functions (module-level `def`s, so the globals keep them too),
+ *    the bases tuple `(A,)` when the base is a scenario class (CPython's `(object,)` or `(list,)`
+ *    holds untracked objects only, so its collector untracks it), the `cb` lambda;
+ * 2. in type_new: the namespace's copy, the class's dict, tracked at once when it holds one of
+ *    those functions (an empty or `__slots__`-only one is tracked by its first descriptor); then
+ *    the type object;
+ * 3. in type_ready: the mro tuple (readyClass), then a member descriptor per slot and the getset
+ *    descriptors for `__dict__` and `__weakref__` when this class adds them (its bases have
+ *    neither), each referring to the class (d_type); then add_subclass's weakref.
+ *
+ * The temporaries of type() (the namespace literal, type_new_set_names's copy of the dict,
+ * init_subclass's super object) are freed before it returns and are not made.
  */
-
 function defineClass(st: RunnerState, c: ClassDecl): void {
   const e = st.e;
   const del = c.del;
   const tpdel = c.tpdel;
   const base = c.base === null ? undefined : (BUILTIN_KINDS.get(c.base) ?? st.classes.get(c.base)!.info);
+  const ns: [string, number][] = [];
+  for (const [name, acts] of [
+    ["__del__", del],
+    ["__tp_del__", tpdel],
+  ] as const) {
+    if (acts === null) continue;
+    const fn = st.m.obj();
+    // runner.py's module-level `_del_C` / `_tpdel_C` (a key no scenario name can be)
+    st.bind(`<_${name.replaceAll("_", "")}_${c.name}>`, { v: fn, r: true });
+    ns.push([name, fn]);
+  }
+  let bases = 0;
+  if (typeof base === "object") {
+    bases = newTuple(e, 1);
+    tupleSetItem(e, bases, 0, e.typeObject[base.id]!, true);
+  }
+  if (c.cb) {
+    // `lambda self, w: _cb(w)`: a function only the class dict holds, as a `def` in a class body
+    const fn = newObject(e, st.methodFunctionType);
+    setField(e, fn, 0, st.globals, true);
+    ns.push(["cb", fn]);
+  }
+  let dict = 0;
+  if (ns.length > 0) {
+    dict = newDict(e);
+    for (const [name, fn] of ns) {
+      dictSetItem(e, dict, st.str(name), true, fn, true);
+      decref(e, fn);
+    }
+  }
   const info = e.defineClass({
     name: c.name,
     fields: (c.slots ?? []).map((name) => ({ name, kind: FieldKind.Any })),
@@ -173,10 +225,13 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
     ...(del === null ? {} : { finalize: (o: number) => finalizer(st, del, o, false) }),
     ...(tpdel === null ? {} : { legacyFinalize: (o: number) => finalizer(st, tpdel, o, true) }),
   });
+  readyClass(e, info.id, { dict, bases });
+  if (dict !== 0) decref(e, dict);
+  if (bases !== 0) decref(e, bases);
   st.classes.set(c.name, { decl: c, info });
   const t = e.typeObject[info.id]!;
   st.typeNames.set(t, c.name);
-  st.bind(c.name, { v: t, r: true });
+  descriptors(st, c, info);
   // add_subclass: the base's (or object's) __subclasses__ table holds a basic weakref to the
   // class, so `weakref.ref(C)` returns it and `getweakrefcount(C)` counts it; type_dealloc_common
   // releases it (the engine's classDeallocHook, installed in declare). A scenario class's table
@@ -194,51 +249,26 @@ function defineClass(st: RunnerState, c: ClassDecl): void {
     dictSetItem(e, d, t, false, wr, true);
     decref(e, wr); // the table's now
   }
-  classDict(st, c, info);
+  st.bind(c.name, { v: t, r: true });
   dropClass(e, info.id);
 }
 
-/**
- * The GC objects in the dict `type()` gives class `c`, in its order: the finalizer functions of
- * the namespace (`__del__`, `__tp_del__`: module-level functions, so the globals keep them too),
- * the `cb` method's function (the class dict's alone), then a member descriptor per slot and the
- * getset descriptors for `__dict__` and `__weakref__` when this class adds them (its bases have
- * neither). Each descriptor refers to the class (d_type), which is why CPython's
- * `sys.getrefcount(C)` counts them, and dies with it: `collect()` counts them when a dropped class
- * is freed, as python3 does.
- */
-function classDict(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
+/** type_ready's descriptors for class `c` (defineClass, step 3), stored in its dict. */
+function descriptors(st: RunnerState, c: ClassDecl, info: TypeInfo): void {
   const e = st.e;
   const chain: ClassDecl[] = [];
   for (let b = c.base; b !== null && !BUILTIN_BASES.includes(b); b = st.classes.get(b)!.decl.base) {
     chain.push(st.classes.get(b)!.decl);
   }
-  const put = (name: string, o: number): void => {
-    classSetAttr(e, info.id, st.str(name), o, true);
-    decref(e, o);
-  };
-  for (const [name, acts] of [
-    ["__del__", c.del],
-    ["__tp_del__", c.tpdel],
-  ] as const) {
-    if (acts === null) continue;
-    const fn = st.m.obj();
-    // runner.py's module-level `_del_C` / `_tpdel_C` (a key no scenario name can be)
-    st.bind(`<_${name.replaceAll("_", "")}_${c.name}>`, { v: fn, r: true });
-    put(name, fn);
-  }
-  if (c.cb) {
-    const fn = newObject(e, st.methodFunctionType);
-    setField(e, fn, 0, st.globals, true);
-    put("cb", fn);
-  }
-  const descriptors = [...(c.slots ?? [])];
-  if (c.slots === null && !chain.some((d) => d.slots === null)) descriptors.push("__dict__");
-  if (c.weak && !chain.some((d) => d.weak)) descriptors.push("__weakref__");
-  for (const name of descriptors) {
-    const d = newObject(e, st.descriptorType);
+  const names = [...(c.slots ?? [])];
+  const members = names.length;
+  if (c.slots === null && !chain.some((d) => d.slots === null)) names.push("__dict__");
+  if (c.weak && !chain.some((d) => d.weak)) names.push("__weakref__");
+  for (const [i, name] of names.entries()) {
+    const d = newObject(e, st.descriptorTypes[i < members ? 0 : 1]!);
     setField(e, d, 0, e.typeObject[info.id]!, true);
-    put(name, d);
+    classSetAttr(e, info.id, st.str(name), d, true);
+    decref(e, d);
   }
 }
 

@@ -96,8 +96,8 @@ export class RunnerState {
   functionType = 0;
   /** The kind of the `cb` methods' functions (bound when read through an instance). */
   methodFunctionType = 0;
-  /** The kind of the descriptors a class's dict holds (member and getset descriptors: d_type). */
-  descriptorType = 0;
+  /** The kinds of the descriptors a class's dict holds: member_descriptor, getset_descriptor (d_type). */
+  descriptorTypes: number[] = [];
   /** Per scenario class id: the basic weakref its base's __subclasses__ table holds (add_subclass). */
   readonly subclassRefs = new Map<number, number>();
   /** Per scenario class id with subclasses: its __subclasses__ table (tp_subclasses), a dict. */
