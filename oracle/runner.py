@@ -92,6 +92,7 @@ OPS = {
     "discard": (("name", "value"), None),
     "ref": (("name", "name"), "any"),
     "proxy": (("name", "name"), "any"),
+    "wm": (("name", "any"), "any"),
     "finalize": (("name", "name"), None),
     "call": (("name",), None),
     "iter": (("name", "name"), None),
@@ -272,6 +273,12 @@ def check_op(line, op, args):
         check_actions(line, acts, CB_ACTION, "callback")
         if lam and "throw" in acts:
             raise ParseError(line, "a lambda or method callback cannot throw (its own frame would join the traceback); use log, drop:X or collect")
+    elif op == "wm":
+        if METHOD_CB_RE.match(args[1]) is None:
+            raise ParseError(line, "wm W O.cb [ACT ...]")
+        check_actions(line, args[2:], CB_ACTION, "callback")
+        if "throw" in args[2:]:
+            raise ParseError(line, "a WeakMethod's callback cannot throw (its _cb's frame would join the traceback); use log, drop:X or collect")
     elif op == "new":
         if len(args) > 3:
             raise ParseError(line, "new X C, or new W R X for a subclass of ref")
@@ -928,6 +935,19 @@ class Translator:
 
     def op_proxy(self, line, args):
         self.weak(line, args, "proxy")
+
+    def op_wm(self, line, args):
+        # weakref.WeakMethod(O.cb): O.cb is a new bound method, dead once the call returns; with
+        # actions, the module's _cb is its callback (called with the WeakMethod).
+        meth = pyname(args[1][:-3]) + ".cb"
+        if len(args) > 2:
+            acts = [a for a in args[2:] if a != "log"]
+            acts = tuple(pyname(a[5:]) if a.startswith("drop:") else a for a in acts)
+            self.create(
+                line, args[0], "weakref.WeakMethod(%s, _cb)" % meth, extra=("CBA[id(_t)] = %r" % (acts,),)
+            )
+        else:
+            self.create(line, args[0], "weakref.WeakMethod(%s)" % meth)
 
     def op_finalize(self, line, args):
         self.create(line, args[0], "weakref.finalize(%s, _fin, %r)" % (pyname(args[1]), args[0]))

@@ -18,7 +18,7 @@ export interface ClassModel {
   readonly tpdel: boolean;
   /**
    * A seed for the base class: an earlier class (seed mod the class's index) for 0–3, list for 4,
-   * dict for 5, or none (null).
+   * dict for 5, weakref.ref for 6, or none (null).
    */
   readonly base: number | null;
   /** Defines the method `cb`, for bound-method weakref callbacks. */
@@ -48,7 +48,7 @@ const classArb: fc.Arbitrary<ClassModel> = fc.record({
   weak: fc.boolean(),
   del: fc.option(fc.array(fc.nat(9), { minLength: 1, maxLength: 3 }), { freq: 2 }),
   tpdel: fc.constantFrom(false, false, false, false, false, true),
-  base: fc.option(fc.nat(5), { freq: 2 }),
+  base: fc.option(fc.nat(6), { freq: 2 }),
   cb: fc.boolean(),
 });
 
@@ -103,7 +103,10 @@ interface ClassInfo {
   readonly finalized: boolean;
   /** Whether it or a base defines the method `cb`. */
   readonly cb: boolean;
-  /** `list` or `dict` when its chain of bases ends in one (then it has no finalizer), else null. */
+  /**
+   * `list`, `dict` or `ref` when its chain of bases ends in one (then it has no finalizer; a `ref`
+   * class's instances are made by `new W R X`), else null.
+   */
   readonly builtin: string | null;
 }
 
@@ -134,7 +137,8 @@ export function render(model: ScenarioModel): string {
   model.classes.forEach((c, i) => {
     // A base: an earlier class. A slot is declared once along a chain, and `weak` is given only
     // where no base is weakrefable (the scenario language's rules).
-    const builtinSeed = c.base !== null && c.base >= 4 ? (c.base === 4 ? "list" : "dict") : null;
+    const builtinSeed =
+      c.base !== null && c.base >= 4 ? (["list", "dict", "ref"] as const)[c.base - 4]! : null;
     const base = c.base === null || i === 0 || builtinSeed !== null ? -1 : c.base % i;
     const up = base < 0 ? null : classes[base]!;
     // A subclass of list or dict (or of a class that is one) takes no finalizer (the rules).
@@ -162,7 +166,7 @@ export function render(model: ScenarioModel): string {
   });
   // `new:` in a finalizer makes an instance of a class with no finalizer along its chain, or it
   // could chain forever: each object's finalizer replacing the previous one's.
-  const plainIndex = classes.findIndex((c) => !c.finalized);
+  const plainIndex = classes.findIndex((c) => !c.finalized && c.builtin !== "ref");
   const plain = plainIndex < 0 ? null : CLASS_NAMES[plainIndex]!;
   const out = model.classes.map((c, i) => {
     if (c.del === null || classes[i]!.builtin !== null) return heads[i]!;
@@ -200,6 +204,14 @@ function renderOp(
     if (live.length === 0) return null;
     const name = pick(OBJ, x);
     const cls = pick(live, y);
+    if (cls.builtin === "ref") {
+      // `new W R X`: R(X), a weakref to a weakrefable object
+      const targets = b.weakObjects();
+      if (targets.length === 0) return null;
+      const target = pick(targets, z);
+      b.objects.set(name, cls);
+      return `new ${name} ${cls.name} ${target}`;
+    }
     b.objects.set(name, cls);
     return `new ${name} ${cls.name}`;
   }
@@ -253,6 +265,13 @@ function renderOp(
     const acts = callbackActions(z);
     // Or a bound method `O.cb` of an object whose class has the method.
     const withCb = [...b.objects].filter(([, c]) => c.cb).map(([n]) => n);
+    // Or a WeakMethod of one (its instance weakrefable), whose callback cannot throw.
+    const weakCb = withCb.filter((n) => b.objects.get(n)!.weak);
+    if (weakCb.length > 0 && y % 6 === 5) {
+      const w = pick(WREFS, x);
+      b.refs.add(w);
+      return `wm ${w} ${pick(weakCb, z)}.cb ${acts.includes("throw") ? "log" : acts}`.trimEnd();
+    }
     const cb =
       acts.includes("throw") || (x * 7 + z) % 4 !== 0
         ? acts
@@ -301,8 +320,10 @@ function renderOp(
     return "next i1";
   }
   if (kind < 74) {
-    if (live.length === 0) return null;
-    const cls = pick(live, y);
+    // `C()` in a loop: not for a subclass of ref, whose instances need a referent
+    const loopable = live.filter((c) => c.builtin !== "ref");
+    if (loopable.length === 0) return null;
+    const cls = pick(loopable, y);
     const n = 1 + ((x * 64 + z) % 400);
     if (b.lists.has("L1") && z % 2 === 0) return `loop ${n} ${cls.name} keep L1`;
     return `loop ${n} ${cls.name}`;

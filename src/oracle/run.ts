@@ -37,7 +37,7 @@
 
 import { gc as gcm, listClear } from "../core.js";
 import { nameError, PyError } from "./pyerror.js";
-import { opRef } from "./runner/callbacks.js";
+import { opRef, opWeakMethod } from "./runner/callbacks.js";
 import { gccbAdd, gccbClear, opCollect, opLoop, releaseAfterLoop } from "./runner/collect.js";
 import { opFinalize } from "./runner/finalize.js";
 import { closeAll, closed, opIter, opNext } from "./runner/iteration.js";
@@ -166,6 +166,9 @@ function dispatch(st: RunnerState, op: Op): void {
     case "ref":
     case "proxy":
       opRef(st, op.op, a[0]!, a[1]!, a.slice(2));
+      return;
+    case "wm":
+      opWeakMethod(st, a[0]!, a[1]!, a.slice(2));
       return;
     case "finalize":
       opFinalize(st, a[0]!, a[1]!);

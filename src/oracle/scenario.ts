@@ -103,6 +103,7 @@ const OPS: Readonly<Record<string, { fixed: readonly Shape[]; rest?: Shape; min?
   discard: { fixed: ["name", "value"] },
   ref: { fixed: ["name", "name"], rest: "any" },
   proxy: { fixed: ["name", "name"], rest: "any" },
+  wm: { fixed: ["name", "any"], rest: "any" },
   finalize: { fixed: ["name", "name"] },
   call: { fixed: ["name"] },
   iter: { fixed: ["name", "name"] },
@@ -319,6 +320,18 @@ function checkOp(op: Op): void {
       if (lambda && acts.includes("throw")) {
         throw new HeapValueError(
           `${where}: a lambda or method callback cannot throw (its own frame would join the traceback); use log, drop:X or collect`,
+        );
+      }
+      break;
+    }
+    case "wm": {
+      // `wm W O.cb [ACT ...]`: weakref.WeakMethod(O.cb[, _cb]); its callback runs in `_cb`'s frame
+      if (!METHOD_CALLBACK.test(args[1]!)) throw new HeapValueError(`${where}: wm W O.cb [ACT ...]`);
+      const acts = args.slice(2);
+      checkActions(acts, CB_ACTION, where);
+      if (acts.includes("throw")) {
+        throw new HeapValueError(
+          `${where}: a WeakMethod's callback cannot throw (its _cb's frame would join the traceback); use log, drop:X or collect`,
         );
       }
       break;

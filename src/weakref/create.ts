@@ -284,11 +284,29 @@ function newCell(h: RefcountHeap, v: number): number {
   return cell;
 }
 
+/** A new tuple of `items` (new references), as a call's argument tuple is built. */
+function argTuple(h: RefcountHeap, items: readonly number[]): number {
+  const t = newTuple(h, items.length);
+  for (let i = 0; i < items.length; i++) {
+    increfRaw(h, items[i]!);
+    setSlotRef(h, tupleSlot(t, i), items[i]!);
+  }
+  return t;
+}
+
 /**
  * weakref.WeakMethod(meth, callback): a new reference to a WeakMethod for bound method `meth`
  * (newMethod, or loadAttr of a function through an instance). Its instance and function must both
  * be weakrefable. `callback` is a heap callable (an object whose kind or class has `call`) or
  * null; it is called with the WeakMethod, once, when the instance or the function dies first.
+ *
+ * It allocates what the call `WeakMethod(meth[, callback])` allocates in CPython 3.11, in that
+ * order, temporaries included, so a collection that one of these allocations starts sees what
+ * CPython's would: the call's argument tuple; in `__new__`, the frame's two cells, the closure
+ * tuple and `_cb`; `ref.__new__(cls, obj, _cb)`'s argument tuple and tp_new_wrapper's slice of it
+ * around the WeakMethod; `ref(func, _cb)`'s argument tuple around `_func_ref`; `ref(self)`'s around
+ * `self_wr`; then the frame's references and the argument tuple are dropped. (The class in the
+ * first of those tuples is None here: WeakMethod is a built-in type without a type object.)
  */
 export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | null = null): number {
   if (h.checked) checkObject(h, meth, "WeakMethod");
@@ -309,33 +327,68 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
   }
   if (cbArg !== null) callHookOf(h, cbArg);
   ensureCallbackType(h);
-  // The frame's cells (MAKE_CELL: `callback` holds the argument, None when there is none), the
-  // closure tuple and `_cb`; the frame's references to the cells are dropped when it returns.
-  const cells = [newCell(h, cbArg ?? NONE), 0];
+  // type_call's argument tuple; then, in the frame, the cells (MAKE_CELL: `callback` holds the
+  // argument, None when there is none), the closure tuple and `_cb`. The frame's references to the
+  // cells and `_cb` are dropped when it returns, the argument tuple after that.
+  const args = argTuple(h, cbArg === null ? [meth] : [meth, cbArg]);
+  const cells = [0, 0];
   let closure = 0;
   let cb = 0;
   let self = 0;
+  let tmp = 0;
+  let slice = 0;
   try {
+    cells[0] = newCell(h, cbArg ?? NONE);
     cells[1] = newCell(h, 0);
-    closure = newTuple(h, 2);
-    for (let i = 0; i < 2; i++) {
-      increfRaw(h, cells[i]!);
-      setSlotRef(h, tupleSlot(closure, i), cells[i]!);
-    }
+    closure = argTuple(h, cells);
     cb = newObject(h, WM_CALLBACK_TYPE);
     setSlotRef(h, fieldSlot(h, cb, 0), closure);
     closure = 0; // the function's now
+    // self = ref.__new__(cls, obj, _cb)
+    tmp = argTuple(h, [NONE, obj, cb]);
+    slice = argTuple(h, [obj, cb]);
     self = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
     insertAfterBasic(h, self, obj);
+    decref(h, slice);
+    slice = 0;
+    decref(h, tmp);
+    // self._func_ref = ref(func, _cb)
+    tmp = argTuple(h, [func, cb]);
     setSlotRef(h, self + WM_FUNC_REF, newRef(h, func, cb));
+    decref(h, tmp);
     write32(h, self + WM_ALIVE, 1);
-    setSlotRef(h, fieldSlot(h, cells[1]!, 0), newRef(h, self, null)); // self_wr = ref(self)
+    // self_wr = ref(self)
+    tmp = argTuple(h, [self]);
+    setSlotRef(h, fieldSlot(h, cells[1]!, 0), newRef(h, self, null));
+    decref(h, tmp);
+    tmp = 0;
     return self;
   } catch (error) {
     if (self !== 0) decref(h, self);
     throw error;
   } finally {
-    for (const o of [cb, closure, cells[1]!, cells[0]!]) if (o !== 0) decref(h, o);
+    for (const o of [slice, tmp, cb, closure, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
+  }
+}
+
+/** `wm._alive`: whether a WeakMethod's callback has not run yet (its instance and function live). */
+export function weakMethodAlive(h: RefcountHeap, wm: number): boolean {
+  checkWeakMethod(h, wm, "weakMethodAlive");
+  return read32(h, wm + WM_ALIVE) !== 0;
+}
+
+/** `wm._func_ref`: the weakref to a WeakMethod's function (a borrowed reference). */
+export function weakMethodFuncRef(h: RefcountHeap, wm: number): number {
+  checkWeakMethod(h, wm, "weakMethodFuncRef");
+  return slotRef(h, wm + WM_FUNC_REF);
+}
+
+function checkWeakMethod(h: RefcountHeap, wm: number, op: string): void {
+  if (h.checked) checkObject(h, wm, op);
+  if (typeIdOf(h, wm) !== WEAK_METHOD_TYPE) {
+    throw new HeapTypeError(
+      `${op} expects a WeakMethod, got a '${typeInfo(h, typeIdOf(h, wm)).name}' object`,
+    );
   }
 }
 
@@ -344,12 +397,7 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
  * to None once either is dead.
  */
 export function weakMethodGet(h: RefcountHeap, wm: number): number {
-  if (h.checked) checkObject(h, wm, "weakMethodGet");
-  if (typeIdOf(h, wm) !== WEAK_METHOD_TYPE) {
-    throw new HeapTypeError(
-      `weakMethodGet expects a WeakMethod, got a '${typeInfo(h, typeIdOf(h, wm)).name}' object`,
-    );
-  }
+  checkWeakMethod(h, wm, "weakMethodGet");
   const obj = weakrefReferent(h, wm);
   const func = weakrefReferent(h, slotRef(h, wm + WM_FUNC_REF));
   if (obj === 0 || func === 0) {

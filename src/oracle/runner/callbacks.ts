@@ -4,7 +4,7 @@
  * scenario classes' finalizers (`__del__`, and the legacy tp_del of _testcapi.with_tp_del).
  */
 
-import { decref, loadAttr, newObject, setField, weakref as wrm } from "../../core.js";
+import { decref, loadAttr, methodSelf, newObject, setField, traverse, weakref as wrm } from "../../core.js";
 import { attributeError, typeError } from "../pyerror.js";
 import { METHOD_CALLBACK } from "../scenario.js";
 import { innerCollect } from "./collect.js";
@@ -47,6 +47,37 @@ export function opRef(
   } finally {
     st.m.free(t);
     if (fn !== 0) decref(st.e, fn);
+  }
+  st.create(wTok, () => w);
+}
+
+/**
+ * `wm W O.cb [ACTS]`: weakref.WeakMethod(O.cb), with runner.py's module-level `_cb` as its
+ * callback when actions are given (called with the WeakMethod, so its actions are looked up by
+ * it). LOAD_ATTR makes the bound method O.cb first; the call drops it once it returns.
+ */
+export function opWeakMethod(st: RunnerState, wTok: string, mTok: string, acts: readonly string[]): void {
+  const m = boundCb(st, mTok.slice(0, -3));
+  let w: number;
+  try {
+    const o = st.e;
+    if (!wrm.isWeakrefable(o, methodSelf(o, m))) {
+      throw st.m.raise(
+        typeError(`cannot create weak reference to '${st.tpName({ v: methodSelf(o, m), r: true })}' object`),
+      );
+    }
+    w = wrm.newWeakMethod(o, m, acts.length > 0 ? st.moduleCb : null);
+    if (acts.length > 0) st.lambdaActs.set(w, acts);
+    st.wmParts.add(wrm.weakMethodFuncRef(o, w));
+    // self_wr, through the objects (traverse allocates nothing): W's callback _cb, its closure
+    // (callback, self_wr: a tuple is visited last item first), the cell's contents.
+    const edge = (x: number, i: number): number => {
+      traverse(o, x);
+      return o.edges[i]!;
+    };
+    st.wmParts.add(edge(edge(edge(edge(w, 1), 0), 0), 0));
+  } finally {
+    decref(st.e, m);
   }
   st.create(wTok, () => w);
 }

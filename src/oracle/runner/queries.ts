@@ -107,6 +107,12 @@ function query(st: RunnerState, q: string, qa: readonly string[], head: string, 
       const l = v.r ? gcm.getReferents(e, [v.v]) : newList(e);
       m.free(t);
       let text = st.fmtList(l);
+      if (v.r && st.kind(v.v) === Kind.Weakref && st.typeNameOf(v.v) === "WeakMethod") {
+        // subtype_traverse visits its slots sorted (_alive, _func_ref, _meth_type) and its class,
+        // then gc_traverse the callback; refheap's traverse has _func_ref and the callback only
+        const alive = wrm.weakMethodAlive(e, v.v) ? "True" : "False";
+        text = text.replace(/^\[([^,\]]*)/, `[${alive}, $1, method, WeakMethod`);
+      }
       if (v.r && hasOwnCallback(st, v.v)) {
         // the callback (a Python function in CPython) is outside refheap's heap
         text = text === "[]" ? "[?function]" : `[?function, ${text.slice(1)}`;

@@ -57,6 +57,14 @@ export function declare(st: RunnerState, sc: Scenario): void {
     call: (_self, wr) => weakrefCallback(st, wr as number, st.lambdaActs.get(wr as number) ?? []),
   }).id;
   st.typeNames.set(e.typeObject[st.functionType]!, "function");
+  // runner.py's `_cb`, which a `wm` line's WeakMethod calls back (with itself); a global.
+  if (sc.body.some((op) => op.op === "wm" && op.args.length > 2)) {
+    const cb = newObject(e, st.functionType);
+    setField(e, cb, 0, st.globals, true);
+    st.bind("<_cb>", { v: cb, r: true });
+    decref(e, cb);
+    st.moduleCb = cb;
+  }
   // The functions a `cb` class's dict holds (`lambda self, w: _cb(w)`): bound when read through an
   // instance. One bound method made and dropped now registers the method type before the baseline,
   // as CPython's exists before the program.
@@ -64,11 +72,16 @@ export function declare(st: RunnerState, sc: Scenario): void {
     name: "function",
     refs: ["globals"],
     bind: true,
+    weakrefable: true, // a WeakMethod of O.cb refers to it weakly
     call: (_self, _o, wr) => weakrefCallback(st, wr as number, st.lambdaActs.get(wr as number) ?? []),
   }).id;
   st.typeNames.set(e.typeObject[st.methodFunctionType]!, "function");
   const f = newObject(e, st.methodFunctionType);
-  decref(e, newMethod(e, f, f));
+  const m = newMethod(e, f, f);
+  // The first WeakMethod registers the cell type and WeakMethod's `_cb` function type, which
+  // CPython has before the program: one made and dropped now, when a `wm` line will make some.
+  if (sc.body.some((op) => op.op === "wm")) decref(e, wrm.newWeakMethod(e, m, null));
+  decref(e, m);
   decref(e, f);
   // finalize._Info: __slots__ ("weakref", "func", "args", "kwargs", "atexit", "index"), which
   // CPython sorts: traversed and cleared in that order. func (a module-level function), kwargs

@@ -98,6 +98,16 @@ export class RunnerState {
   methodFunctionType = 0;
   /** The kinds of the descriptors a class's dict holds: member_descriptor, getset_descriptor (d_type). */
   descriptorTypes: number[] = [];
+  /**
+   * runner.py's module-level `_cb` as a heap function (a `function` object, made before the
+   * classes when the scenario has a `wm` line with actions): a WeakMethod's callback must be one.
+   */
+  moduleCb: number | null = null;
+  /**
+   * The weakrefs a `wm` line's WeakMethod made (`_func_ref`, `self_wr`): runner.py's _lb labels
+   * them None (their callback is WeakMethod's `_cb`, or they have none), not `~`.
+   */
+  readonly wmParts = new Set<number>();
   /** Per scenario class id: the basic weakref its base's __subclasses__ table holds (add_subclass). */
   readonly subclassRefs = new Map<number, number>();
   /** Per scenario class id with subclasses: its __subclasses__ table (tp_subclasses), a dict. */
@@ -137,6 +147,7 @@ export class RunnerState {
     this.labels.delete(block + 8);
     this.cbRefs.delete(block + 8);
     this.lambdaActs.delete(block + 8);
+    this.wmParts.delete(block + 8);
     const rec = this.iters.get(block + 8);
     if (rec !== undefined) {
       // A builtin iterator died (its fields released its sequence); its handle is forgotten.
@@ -253,7 +264,7 @@ export class RunnerState {
     // The weak containers' and finalizers' weakrefs are `~`: a KeyedRef; a live weakref that is
     // not a container's selfref (it has their callback); a dead one waiting in a pending list.
     if (this.isKeyedRef(o)) return "~";
-    if (this.selfRefs.has(o)) return null;
+    if (this.selfRefs.has(o) || this.wmParts.has(o)) return null;
     // A class's entry in its base's __subclasses__ (no callback, no label): runner.py's None.
     for (const wr of this.subclassRefs.values()) if (wr === o) return null;
     if (wrm.weakrefGet(this.e, o) !== NONE) return "~";
