@@ -124,6 +124,15 @@ class Bindings {
   iterOpen = false;
   gccbs = 0;
 
+  /**
+   * The objects whose fields and attributes the body sets: not a ref subclass's instance, because
+   * CPython 3.11 and 3.12 crash (a segfault; 3.13 does not) when one holds the last reference to
+   * its own referent and dies (its referent then clears the weakref being deallocated).
+   */
+  settable(): string[] {
+    return [...this.objects].filter(([, c]) => c.builtin !== "ref").map(([n]) => n);
+  }
+
   weakObjects(): string[] {
     return [...this.objects].filter(([, c]) => c.weak).map(([n]) => n);
   }
@@ -216,7 +225,9 @@ function renderOp(
     return `new ${name} ${cls.name}`;
   }
   if (kind < 30) {
-    const o = pick(objs, x);
+    const settable = b.settable();
+    if (settable.length === 0) return null;
+    const o = pick(settable, x);
     const field = pick(b.objects.get(o)!.fields, y);
     return `set ${o}.${field} ${value(b, z)}`;
   }
@@ -362,7 +373,7 @@ function classOp(x: number, y: number, z: number, live: readonly ClassInfo[], b:
       return `ref ${w} ${c} ${callbackActions(z)}`.trimEnd();
     }
     case 6: {
-      const dyn = [...b.objects].filter(([, k]) => k.fields.includes("x")).map(([n]) => n);
+      const dyn = b.settable().filter((n) => b.objects.get(n)!.fields.includes("x"));
       return dyn.length === 0 ? `show refcount ${c}` : `set ${pick(dyn, z)}.x ${c}`;
     }
     default:

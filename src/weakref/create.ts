@@ -404,5 +404,11 @@ export function weakMethodGet(h: RefcountHeap, wm: number): number {
     increfRaw(h, NONE);
     return NONE;
   }
-  return newMethod(h, func, obj);
+  // self._meth_type(func, obj): calling the method type builds an argument tuple
+  const args = argTuple(h, [func, obj]);
+  try {
+    return newMethod(h, func, obj);
+  } finally {
+    decref(h, args);
+  }
 }

@@ -145,7 +145,7 @@ describe.each([true, false])("WeakMethod (checked %s)", (checked) => {
     expectSound(h);
   });
 
-  it("allocates what CPython's WeakMethod(o.m[, cb]) call allocates: gen-0 counts and collections agree with python3 at every threshold", async () => {
+  it("allocates what CPython's WeakMethod(o.m[, cb]) and wm() calls allocate: gen-0 counts and collections agree with python3 at every threshold", async () => {
     // The call's argument tuple, ref.__new__'s argument tuple and its slice, the argument tuples of
     // ref(func, _cb) and ref(self): temporaries whose allocations count (and can start a
     // collection) but whose tuples then go to the freelist, so the count after the call shows them.
@@ -165,8 +165,11 @@ describe.each([true, false])("WeakMethod (checked %s)", (checked) => {
         const wm = newWeakMethod(h, meth, cb);
         core.decref(h, meth);
         core.gc.setThreshold(h, 700);
-        ours.push(`${core.gc.getStats(h)[0]!.collections - before} ${core.gc.getCount(h)[0]}`);
-        for (const x of [wm, o, f, ...(cb === null ? [] : [cb])]) core.decref(h, x);
+        const n = core.gc.getCount(h)[0];
+        core.gc.collect(h);
+        const called = weakMethodGet(h, wm); // wm(): the method type's call builds (func, obj)
+        ours.push(`${core.gc.getStats(h)[0]!.collections - before} ${n} ${core.gc.getCount(h)[0]}`);
+        for (const x of [called, wm, o, f, ...(cb === null ? [] : [cb])]) core.decref(h, x);
       }
     }
     const py = await python(
@@ -185,7 +188,11 @@ describe.each([true, false])("WeakMethod (checked %s)", (checked) => {
         "        W = weakref.WeakMethod(o.m, cb) if with_cb else weakref.WeakMethod(o.m)",
         "        gc.set_threshold(700)",
         "        n = gc.get_count()[0]",
-        "        out.append('%d %d' % (gc.get_stats()[0]['collections'] - before, n))",
+        "        gc.collect()",
+        "        m = W()",
+        "        n2 = gc.get_count()[0]",
+        "        out.append('%d %d %d' % (gc.get_stats()[0]['collections'] - before, n, n2))",
+        "        del m",
         "        del W, o",
         "print('\\n'.join(out))",
       ].join("\n"),
