@@ -1,12 +1,16 @@
 /**
  * `refheap bench --html FILE`: the report as one self-contained page. Chart.js (its UMD build,
  * read from the installed package) is inlined, so the page works offline and can be attached
- * to an issue; each workload gets its charts (Section.charts) and its text table.
+ * to an issue. The page starts with a summary table (each chart's best refheap, CPython and V8
+ * values side by side); then each workload gets its charts (Section.charts: one colour per system,
+ * lower is better on every one) and its tables as HTML tables (Section.blocks), with missing and
+ * negative values flagged rather than dropped. The text report's internal lines (the project's
+ * own targets) are left out.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { BenchReport, ChartSpec } from "./report.js";
+import type { BenchReport, Block, ChartSpec, Section } from "./report.js";
 
 /** Chart.js's browser build: next to the file its package entry resolves to. */
 function chartJsSource(): string {
@@ -20,27 +24,86 @@ const escapeHtml = (s: string): string =>
 /** JSON that is safe inside a <script> element (no "</script>" can close it early). */
 const scriptJson = (x: unknown): string => JSON.stringify(x).replace(/</g, "\\u003c");
 
+/** The systems a bar can belong to, each with its colour (shades for several bars of one system). */
+export const SYSTEMS = {
+  refheap: ["#2f6fb0", "#5b93cc", "#8ab4e0", "#b6d2ef", "#1d4b7a", "#3f82c4"],
+  CPython: ["#3d8b3d", "#6fb26f", "#a1d3a1"],
+  V8: ["#e0791a", "#f2a35e", "#f7c89a"],
+  floor: ["#8c8c8c", "#b0b0b0"],
+  other: ["#a05195", "#c47fba"],
+} as const;
+export type System = keyof typeof SYSTEMS;
+
+/** Which system a bar's or dataset's label names. */
+export function systemOf(label: string): System {
+  if (/floor/i.test(label)) return "floor";
+  if (/cpython|python/i.test(label)) return "CPython";
+  if (/\bV8\b|plain JS|JS objects/i.test(label)) return "V8";
+  if (/refheap|engine|handles/i.test(label)) return "refheap";
+  return "other";
+}
+
+/** Colours for a list of labels: each its system's, the next shade for a system seen before. */
+function coloursFor(labels: readonly string[]): string[] {
+  const seen = new Map<System, number>();
+  return labels.map((l) => {
+    const sys = systemOf(l);
+    const k = seen.get(sys) ?? 0;
+    seen.set(sys, k + 1);
+    const shades = SYSTEMS[sys];
+    return shades[k % shades.length]!;
+  });
+}
+
+const LOWER = "lower is better";
+
+/** A chart as the page draws it: its title says lower is better, its bars have their colours. */
+interface DrawnChart extends ChartSpec {
+  /** One colour per dataset, or (one dataset) per bar. */
+  colours: string[];
+}
+
+function drawn(spec: ChartSpec): DrawnChart {
+  const title = spec.title.includes(LOWER) ? spec.title : `${spec.title} (${LOWER})`;
+  const colours =
+    spec.datasets.length === 1 ? coloursFor(spec.labels) : coloursFor(spec.datasets.map((d) => d.label));
+  return { ...spec, title, colours };
+}
+
+/** The bars a chart cannot draw: a missing value, or a negative one. */
+export function chartFlags(spec: ChartSpec): string[] {
+  const flags: string[] = [];
+  for (const d of spec.datasets) {
+    d.data.forEach((v, i) => {
+      const where = spec.datasets.length === 1 ? spec.labels[i]! : `${spec.labels[i]!}, ${d.label}`;
+      if (v === null || Number.isNaN(v)) flags.push(`no value: ${where}`);
+      else if (v < 0) flags.push(`negative (${v.toFixed(1)}): ${where}`);
+    });
+  }
+  return flags;
+}
+
 /** The browser side: one Chart per spec; tooltips show the median and its min–max. */
 const DRAW = `
-const palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 for (const [i, spec] of CHARTS.entries()) {
   const canvas = document.getElementById("chart-" + i);
   const many = spec.labels.length;
   canvas.parentElement.style.height = (spec.horizontal ? Math.max(220, 28 * many * spec.datasets.length + 80) : 360) + "px";
+  const one = spec.datasets.length === 1;
   new Chart(canvas, {
     type: "bar",
     data: {
       labels: spec.labels,
-      datasets: spec.datasets.map((d, k) => ({ label: d.label, data: d.data, backgroundColor: palette[k % palette.length] })),
+      datasets: spec.datasets.map((d, k) => ({ label: d.label, data: d.data, backgroundColor: one ? spec.colours : spec.colours[k] })),
     },
     options: {
       indexAxis: spec.horizontal ? "y" : "x",
       maintainAspectRatio: false,
       animation: false,
-      scales: { [spec.horizontal ? "x" : "y"]: { type: spec.log ? "logarithmic" : "linear", title: { display: true, text: spec.unit } } },
+      scales: { [spec.horizontal ? "x" : "y"]: { type: spec.log ? "logarithmic" : "linear", title: { display: true, text: spec.unit + " (lower is better)" } } },
       plugins: {
         title: { display: true, text: spec.title },
-        legend: { display: spec.datasets.length > 1 },
+        legend: { display: !one },
         tooltip: {
           callbacks: {
             label(ctx) {
@@ -48,7 +111,7 @@ for (const [i, spec] of CHARTS.entries()) {
               const v = d.data[ctx.dataIndex];
               const r = d.ranges ? d.ranges[ctx.dataIndex] : null;
               const range = r ? " (min " + r[0].toFixed(1) + ", max " + r[1].toFixed(1) + ")" : "";
-              return d.label + ": " + (v === null ? "—" : v.toFixed(1)) + range;
+              return d.label + ": " + (v === null ? "no value" : v.toFixed(1)) + range;
             },
           },
         },
@@ -58,19 +121,159 @@ for (const [i, spec] of CHARTS.entries()) {
 }
 `;
 
-export function benchHtml(report: BenchReport): string {
-  const charts: ChartSpec[] = [];
-  const sections = Object.entries(report.sections).map(([name, section]) => {
-    const canvases = section.charts.map((spec) => {
-      charts.push(spec);
-      return `<div class="chart"><canvas id="chart-${charts.length - 1}" aria-label="${escapeHtml(spec.title)}"></canvas></div>`;
-    });
-    return `<section id="${name}">
-<h2>${escapeHtml(section.lines[0] ?? name)}</h2>
-${canvases.join("\n")}
-<pre>${escapeHtml(section.lines.join("\n"))}</pre>
-</section>`;
+// --- the summary --------------------------------------------------------------------------------
+
+/** One row of the summary: a chart (or one of its categories) and each system's best bar. */
+export interface SummaryRow {
+  readonly what: string;
+  readonly unit: string;
+  readonly best: Partial<Record<System, { label: string; value: number }>>;
+}
+
+/**
+ * The summary's rows: for a chart with one dataset, one row (its bars' systems from their
+ * labels); for one with several, a row per category (the datasets' systems from their labels).
+ * Each system's smallest non-negative value is its best.
+ */
+export function summaryRows(charts: readonly ChartSpec[]): SummaryRow[] {
+  const rows: SummaryRow[] = [];
+  const keep = (best: SummaryRow["best"], label: string, v: number | null): void => {
+    if (v === null || Number.isNaN(v) || v < 0) return;
+    const sys = systemOf(label);
+    const cur = best[sys];
+    if (cur === undefined || v < cur.value) best[sys] = { label, value: v };
+  };
+  for (const spec of charts) {
+    if (spec.datasets.length === 1) {
+      const best: SummaryRow["best"] = {};
+      for (const [i, l] of spec.labels.entries()) keep(best, l, spec.datasets[0]!.data[i] ?? null);
+      rows.push({ what: spec.title, unit: spec.unit, best });
+    } else {
+      spec.labels.forEach((l, i) => {
+        const best: SummaryRow["best"] = {};
+        for (const d of spec.datasets) keep(best, d.label, d.data[i] ?? null);
+        rows.push({ what: `${spec.title}: ${l}`, unit: spec.unit, best });
+      });
+    }
+  }
+  return rows;
+}
+
+const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
+
+function summaryTable(rows: readonly SummaryRow[]): string {
+  const cell = (b: { label: string; value: number } | undefined): string =>
+    b === undefined
+      ? `<td class="num missing" title="no such row in this run">—</td>`
+      : `<td class="num" title="${escapeHtml(b.label)}">${fmt(b.value)}</td>`;
+  const ratio = (a: { value: number } | undefined, b: { value: number } | undefined): string =>
+    a === undefined || b === undefined || b.value === 0
+      ? `<td class="num missing" title="a side is missing">—</td>`
+      : `<td class="num">${(a.value / b.value).toFixed(2)}×</td>`;
+  const body = rows
+    .map(
+      (r) =>
+        `<tr><td>${escapeHtml(r.what)}</td><td>${escapeHtml(r.unit)}</td>` +
+        `${cell(r.best.refheap)}${cell(r.best.CPython)}${cell(r.best.V8)}` +
+        `${ratio(r.best.refheap, r.best.CPython)}${ratio(r.best.refheap, r.best.V8)}</tr>`,
+    )
+    .join("\n");
+  return `<table class="summary">
+<thead><tr><th>what</th><th>unit</th><th class="num refheap">refheap, best</th><th class="num cpython">CPython, best</th><th class="num v8">V8, best</th><th class="num">refheap ÷ CPython</th><th class="num">refheap ÷ V8</th></tr></thead>
+<tbody>
+${body}
+</tbody>
+</table>`;
+}
+
+// --- a section ----------------------------------------------------------------------------------
+
+/** A table cell: numbers right-aligned; a missing or negative value flagged. */
+function tableCell(text: string, numeric: boolean, tag: "td" | "th"): string {
+  const t = text.trim();
+  const classes: string[] = [];
+  let title = "";
+  if (numeric) classes.push("num");
+  if (tag === "td" && (t === "—" || t === "" || t === "n/a")) {
+    classes.push("missing");
+    title = "no value in this run";
+  } else if (tag === "td" && /(^|[\s(])-\d/.test(t)) {
+    classes.push("negative");
+    title = "negative: below what this measurement can resolve";
+  }
+  const cls = classes.length > 0 ? ` class="${classes.join(" ")}"` : "";
+  const tip = title === "" ? "" : ` title="${title}"`;
+  return `<${tag}${cls}${tip}>${escapeHtml(t === "" ? "—" : t)}</${tag}>`;
+}
+
+function htmlTable(table: readonly string[][], left: number): string {
+  const [head, ...rows] = table;
+  const row = (cells: readonly string[], tag: "td" | "th"): string =>
+    `<tr>${cells.map((c, i) => tableCell(c, i >= left, tag)).join("")}</tr>`;
+  return `<table>
+<thead>${row(head ?? [], "th")}</thead>
+<tbody>
+${rows.map((r) => row(r, "td")).join("\n")}
+</tbody>
+</table>`;
+}
+
+/** A section's blocks as HTML: lines as paragraphs, notes as a list, tables as tables. */
+function sectionBody(blocks: readonly Block[]): string {
+  const out: string[] = [];
+  let notes: string[] = [];
+  const flushNotes = (): void => {
+    if (notes.length > 0)
+      out.push(`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
+    notes = [];
+  };
+  for (const b of blocks) {
+    if (typeof b === "string") {
+      if (b.startsWith("note: ")) {
+        notes.push(b.slice(6));
+        continue;
+      }
+      flushNotes();
+      if (b.trim() !== "") out.push(`<p class="line">${escapeHtml(b)}</p>`);
+    } else if ("table" in b) {
+      flushNotes();
+      out.push(htmlTable(b.table, b.left));
+    }
+    // an internal line (the project's own targets) is the text report's only
+  }
+  flushNotes();
+  return out.join("\n");
+}
+
+function sectionHtml(name: string, section: Section, charts: DrawnChart[]): string {
+  const canvases = section.charts.map((spec) => {
+    charts.push(drawn(spec));
+    const flags = chartFlags(spec);
+    const flagged =
+      flags.length === 0
+        ? ""
+        : `<ul class="flags">${flags.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>`;
+    return `<div class="chart"><canvas id="chart-${charts.length - 1}" aria-label="${escapeHtml(drawn(spec).title)}"></canvas></div>${flagged}`;
   });
+  return `<section id="${name}">
+<h2>${escapeHtml(section.blocks.find((b): b is string => typeof b === "string") ?? name)}</h2>
+${canvases.join("\n")}
+${sectionBody(section.blocks.slice(1))}
+</section>`;
+}
+
+export function benchHtml(report: BenchReport): string {
+  const charts: DrawnChart[] = [];
+  const sections = Object.entries(report.sections).map(([name, section]) =>
+    sectionHtml(name, section, charts),
+  );
+  const summary = summaryRows(Object.values(report.sections).flatMap((s) => s.charts));
+  const legend = (["refheap", "CPython", "V8", "floor"] as const)
+    .map(
+      (s) =>
+        `<span class="key" style="background:${SYSTEMS[s][0]}"></span>${s === "floor" ? "exact-work floor" : s}`,
+    )
+    .join(" ");
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -78,13 +281,26 @@ ${canvases.join("\n")}
 <title>refheap benchmark report, ${escapeHtml(report.date)}</title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #222; }
-pre { font-size: 0.8rem; overflow-x: auto; background: #f6f6f6; padding: 0.75rem; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 0.85rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; }
+.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.missing { background: #fff4d6; color: #8a6d00; }
+.negative { background: #fde2e2; color: #a40000; font-weight: 600; }
+th.refheap { color: ${SYSTEMS.refheap[0]}; } th.cpython { color: ${SYSTEMS.CPython[0]}; } th.v8 { color: ${SYSTEMS.V8[0]}; }
+.line { margin: 0.2rem 0; font-size: 0.9rem; }
+.notes, .flags { font-size: 0.8rem; color: #555; }
+.flags { color: #a40000; }
 .chart { position: relative; width: 100%; margin: 1rem 0; }
+.key { display: inline-block; width: 0.9rem; height: 0.9rem; margin: 0 0.3rem 0 0.8rem; vertical-align: middle; }
 </style>
 </head>
 <body>
 <h1>refheap benchmark report</h1>
-<p>Run ${escapeHtml(report.date)} by <code>refheap bench</code>. Bars are medians over the repetitions; hover a bar for its min–max. The text under each chart is the same run's table and notes.</p>
+<p>Run ${escapeHtml(report.date)} by <code>refheap bench</code>. Every number is a time or a size: <strong>lower is better</strong>. Bars are medians over the repetitions; hover a bar for its min–max. Colours: ${legend}.</p>
+<h2>Summary</h2>
+<p>Each system's best (lowest) median in each chart, and their ratios; hover a value for the row it comes from. The sections below have every row.</p>
+${summaryTable(summary)}
 ${sections.join("\n")}
 <script>${chartJsSource()}</script>
 <script>

@@ -12,6 +12,8 @@ import type { Workload } from "./config.js";
 export interface Section {
   json: Record<string, unknown>;
   lines: string[];
+  /** The same text as `lines`, with its tables as tables (what the HTML report renders). */
+  blocks: Block[];
   /** What the HTML report draws for this workload (html.ts). */
   charts: ChartSpec[];
 }
@@ -64,6 +66,33 @@ export const withRange = (s: Summary, digits = 1): string =>
   `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
 
 // --- layout -----------------------------------------------------------------------------------
+
+/** A table of a section: its rows (the first is the header), the first `left` columns text. */
+export interface TableBlock {
+  readonly table: string[][];
+  readonly left: number;
+}
+
+/**
+ * A line of the text report that the HTML page leaves out: a check of the project's own targets
+ * against the run (the text report keeps it for the developers who track them).
+ */
+export interface InternalLine {
+  readonly internal: string;
+}
+
+/** A section's content in order: lines of text (`note: …` lines are notes), tables, internal lines. */
+export type Block = string | TableBlock | InternalLine;
+
+export const tableBlock = (table: string[][], left = 1): TableBlock => ({ table, left });
+export const internalLine = (internal: string): InternalLine => ({ internal });
+
+/** The text report's lines for `blocks`. */
+export function blockLines(blocks: readonly Block[]): string[] {
+  return blocks.flatMap((b) =>
+    typeof b === "string" ? [b] : "table" in b ? formatTable(b.table, b.left) : [b.internal],
+  );
+}
 
 /** Lays out a table: the first `left` columns left-aligned, the others right-aligned. */
 export function formatTable(table: string[][], left = 1): string[] {

@@ -6,8 +6,9 @@
 import { PY_SCRIPTS, rotated, runPython, spawnJsChild } from "./children.js";
 import { type BenchConfig, type BenchContext, JS_WARMUP_ROUNDS } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
   machineInfo,
   noteLines,
   ratio,
@@ -16,6 +17,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
   timingJson,
   timingNotes,
@@ -331,10 +333,10 @@ function reportW1(
       log: true,
     },
   ];
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(title, machine, `${cfg.reps} repetitions × ${cfg.rounds} rounds, interleaved`),
     "",
-    ...formatTable(table),
+    tableBlock(table),
     "",
     "Bytes per instance",
     `  refheap Node (one ref field): ${refheapSizes.Node} (size-class block, incl. GC head); Empty: ${refheapSizes.Empty}`,
@@ -346,7 +348,7 @@ function reportW1(
     "",
     ...noteLines(notes),
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }
 
 /** W1 measured and reported: its section of the report. */

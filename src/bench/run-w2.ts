@@ -6,8 +6,10 @@
 import { numbers, PY_SCRIPTS, type PyResult, rotated, runPython, spawnJsChild } from "./children.js";
 import { type BenchConfig, type BenchContext, JS_WARMUP_ROUNDS } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
+  internalLine,
   machineInfo,
   mean,
   noteLines,
@@ -17,6 +19,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
   timingJson,
   timingNotes,
@@ -568,7 +571,7 @@ function reportW2(
     userKindVsClass: userKind,
     notes,
   };
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(
       `W2 cyclic garbage — ${(W2_GARBAGE_OBJECTS / 2).toLocaleString("en-US")} two-object cycles, ` +
         "automatic collection off, ONE collect() timed per round",
@@ -576,8 +579,8 @@ function reportW2(
       `${cfg.w2Reps} repetitions × ${W2_GARBAGE_ROUNDS} rounds, interleaved`,
     ),
     "",
-    ...formatTable(garbageTable),
-    garbageGoal,
+    tableBlock(garbageTable),
+    internalLine(garbageGoal),
     "",
     ...sectionHeader(
       "W2 full-collection pause — collect(2) with N live tracked objects (one list of N one-field instances) " +
@@ -586,8 +589,8 @@ function reportW2(
       `${cfg.w2Reps} repetitions (${w2BigReps(cfg)} for ${W2_BIG.toLocaleString("en-US")}), interleaved`,
     ),
     "",
-    ...formatTable(pauseTable),
-    pauseGoal,
+    tableBlock(pauseTable),
+    internalLine(pauseGoal),
     userKindLine,
     "",
     ...sectionHeader(
@@ -597,7 +600,7 @@ function reportW2(
       `${cfg.w2Reps} repetitions (${w2BigReps(cfg)} for ${W2_BIG.toLocaleString("en-US")}), interleaved`,
     ),
     "",
-    ...formatTable(fragmentedTable),
+    tableBlock(fragmentedTable),
     "",
     ...noteLines(notes),
   ];
@@ -630,7 +633,7 @@ function reportW2(
     pauseChart("W2 full-collection pause — collect(2) with N live objects", pause),
     pauseChart("W2b full-collection pause on a fragmented heap — collect(2) with N live objects", fragmented),
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }
 
 /** W2 measured and reported: its section of the report. */

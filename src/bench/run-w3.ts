@@ -6,8 +6,9 @@
 import { numbers, PY_SCRIPTS, rotated, runPython, spawnJsChild } from "./children.js";
 import type { BenchConfig, BenchContext } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
   machineInfo,
   noteLines,
   ratio,
@@ -15,6 +16,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
   timingJson,
   timingNotes,
@@ -289,7 +291,7 @@ function reportW3(
     jsFinalization: finalization,
     notes,
   };
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(
       "W3 — weak-value cache: get hit / get miss / set (1,000 str keys, values: instances of a weakrefable " +
         "class); an object with one callback weakref dying",
@@ -298,7 +300,7 @@ function reportW3(
         `${w3OpsPerRound(cfg).toLocaleString("en-US")} ops, interleaved`,
     ),
     "",
-    ...formatTable(table, 2),
+    tableBlock(table, 2),
     "",
     ...noteLines(notes),
   ];
@@ -318,7 +320,7 @@ function reportW3(
       log: true,
     },
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }
 
 /** W3 measured and reported: its section of the report. */

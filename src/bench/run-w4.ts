@@ -6,8 +6,9 @@
 import { PY_SCRIPTS, runPython, spawnJsChild } from "./children.js";
 import type { BenchContext } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
   machineInfo,
   noteLines,
   type Section,
@@ -15,6 +16,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
 } from "./report.js";
 import { refheapBytesPerObject, v8BytesPerObject, W4_CHILD_ID, W4_N, W4_SHAPES, type W4Shape } from "./w4.js";
@@ -130,10 +132,10 @@ export function w4Section({ cfg, progress }: BenchContext): Section {
       times(r.cpythonTracemalloc === null ? null : r.refheapUnchecked / r.cpythonTracemalloc),
     ]),
   ];
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(`W4 — bytes per object (${W4_N.toLocaleString("en-US")} of each shape)`, machine, ""),
     "",
-    ...formatTable(table),
+    tableBlock(table),
     "",
     ...noteLines(notes),
   ];
@@ -161,5 +163,5 @@ export function w4Section({ cfg, progress }: BenchContext): Section {
       ],
     },
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }

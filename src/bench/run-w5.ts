@@ -5,8 +5,9 @@
 import { numbers, rotated, spawnJsChild } from "./children.js";
 import type { BenchConfig, BenchContext } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
   machineInfo,
   noteLines,
   ratio,
@@ -14,6 +15,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
   timingJson,
   timingNotes,
@@ -77,14 +79,14 @@ export function w5Section({ cfg, progress }: BenchContext): Section {
       "docs/decisions.md §30).",
     ...timingNotes(shortest),
   ];
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(
       `W5 — walk a ${nodes.toLocaleString("en-US")}-node linked list (p = p.next, reading p.n)`,
       machine,
       `${reps} processes × ${W5_ROUNDS} walks per variant`,
     ),
     "",
-    ...formatTable(table),
+    tableBlock(table),
     "",
     ...noteLines(notes),
   ];
@@ -105,5 +107,5 @@ export function w5Section({ cfg, progress }: BenchContext): Section {
       log: true,
     },
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }

@@ -15,8 +15,9 @@ import { fileURLToPath } from "node:url";
 import { CHILD_NODE_FLAGS, rotated } from "./children.js";
 import type { BenchContext } from "./config.js";
 import {
+  type Block,
+  blockLines,
   type ChartSpec,
-  formatTable,
   machineInfo,
   noteLines,
   ratio,
@@ -24,6 +25,7 @@ import {
   sectionHeader,
   summarize,
   summaryDataset,
+  tableBlock,
   times,
   timingJson,
   timingNotes,
@@ -77,7 +79,8 @@ export function w6Section({ cfg, progress }: BenchContext): Section {
     const notes = [
       `skipped: ${why}. Run \`refheap bench --workloads w6\` from a checkout of the repository.`,
     ];
-    return { json: { machine, skipped: why, notes }, lines: [title, "", ...noteLines(notes)], charts: [] };
+    const blocks = [title, "", ...noteLines(notes)];
+    return { json: { machine, skipped: why, notes }, lines: blocks, blocks, charts: [] };
   }
   const reps = cfg.w6Reps;
   const rounds = cfg.w6Rounds;
@@ -120,10 +123,10 @@ export function w6Section({ cfg, progress }: BenchContext): Section {
       "automatic collection on.",
     ...timingNotes(shortest),
   ];
-  const lines = [
+  const blocks: Block[] = [
     ...sectionHeader(title, machine, `${reps} processes × ${rounds} rounds per backend`),
     "",
-    ...formatTable(table),
+    tableBlock(table),
     "",
     ...noteLines(notes),
   ];
@@ -144,5 +147,5 @@ export function w6Section({ cfg, progress }: BenchContext): Section {
       log: false,
     },
   ];
-  return { json, lines, charts };
+  return { json, lines: blockLines(blocks), blocks, charts };
 }
