@@ -227,14 +227,18 @@ function sectionBody(blocks: readonly Block[]): string {
       out.push(`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
     notes = [];
   };
-  for (const b of blocks) {
+  for (const [i, b] of blocks.entries()) {
     if (typeof b === "string") {
       if (b.startsWith("note: ")) {
         notes.push(b.slice(6));
         continue;
       }
       flushNotes();
-      if (b.trim() !== "") out.push(`<p class="line">${escapeHtml(b)}</p>`);
+      // a part's title: the line sectionHeader puts before its date line
+      const next = blocks[i + 1];
+      const title = typeof next === "string" && /^\d{4}-\d\d-\d\dT/.test(next);
+      if (b.trim() !== "")
+        out.push(title ? `<h3>${escapeHtml(b)}</h3>` : `<p class="line">${escapeHtml(b)}</p>`);
     } else if ("table" in b) {
       flushNotes();
       out.push(htmlTable(b.table, b.left));

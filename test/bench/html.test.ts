@@ -44,6 +44,9 @@ function section(charts: ChartSpec[]): Section {
       ["a negative row", "-0.4 (-1.0–0.2)", "n/a"],
     ]),
     internalLine("goal: walks ≤ 10× V8 — NOT MET"),
+    "",
+    "W5 part two",
+    "2026-12-07T00:00:00.000Z  a machine",
     "note: a note",
   ];
   return { json: {}, lines: blockLines(blocks), blocks, charts };
@@ -102,6 +105,12 @@ describe("the HTML benchmark report", () => {
         systemOf,
       ),
     ).toEqual(["CPython", "V8", "floor", "refheap"]);
+  });
+
+  it("gives a section's later parts headings of their own", () => {
+    expect(page).toContain("<h2>W5 — walk (p = p.next)</h2>");
+    expect(page).toContain("<h3>W5 part two</h3>");
+    expect(page).toContain('<p class="line">a machine line</p>');
   });
 
   it("leaves out the internal target lines and keeps the notes", () => {
