@@ -57,27 +57,29 @@ export function opRef(
  * it). LOAD_ATTR makes the bound method O.cb first; the call drops it once it returns.
  */
 export function opWeakMethod(st: RunnerState, wTok: string, mTok: string, acts: readonly string[]): void {
+  const e = st.e;
   const m = boundCb(st, mTok.slice(0, -3));
   let w: number;
   try {
-    const o = st.e;
-    if (!wrm.isWeakrefable(o, methodSelf(o, m))) {
+    const self = methodSelf(e, m);
+    // (CPython makes the call's cells, closure and _cb before ref.__new__ refuses; not mirrored)
+    if (!wrm.isWeakrefable(e, self)) {
       throw st.m.raise(
-        typeError(`cannot create weak reference to '${st.tpName({ v: methodSelf(o, m), r: true })}' object`),
+        typeError(`cannot create weak reference to '${st.tpName({ v: self, r: true })}' object`),
       );
     }
-    w = wrm.newWeakMethod(o, m, acts.length > 0 ? st.moduleCb : null);
+    w = wrm.newWeakMethod(e, m, acts.length > 0 ? st.moduleCb : null);
     if (acts.length > 0) st.lambdaActs.set(w, acts);
-    st.wmParts.add(wrm.weakMethodFuncRef(o, w));
+    st.wmParts.add(wrm.weakMethodFuncRef(e, w));
     // self_wr, through the objects (traverse allocates nothing): W's callback _cb, its closure
     // (callback, self_wr: a tuple is visited last item first), the cell's contents.
     const edge = (x: number, i: number): number => {
-      traverse(o, x);
-      return o.edges[i]!;
+      traverse(e, x);
+      return e.edges[i]!;
     };
     st.wmParts.add(edge(edge(edge(edge(w, 1), 0), 0), 0));
   } finally {
-    decref(st.e, m);
+    decref(e, m);
   }
   st.create(wTok, () => w);
 }
