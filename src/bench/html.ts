@@ -218,13 +218,19 @@ ${rows.map((r) => row(r, "td")).join("\n")}
 </table>`;
 }
 
+/** A list of `items` with class `cls`, or nothing when there are none. */
+function htmlList(cls: string, items: readonly string[]): string {
+  return items.length === 0
+    ? ""
+    : `<ul class="${cls}">${items.map((i) => `<li>${escapeHtml(i)}</li>`).join("")}</ul>`;
+}
+
 /** A section's blocks as HTML: lines as paragraphs, notes as a list, tables as tables. */
 function sectionBody(blocks: readonly Block[]): string {
   const out: string[] = [];
   let notes: string[] = [];
   const flushNotes = (): void => {
-    if (notes.length > 0)
-      out.push(`<ul class="notes">${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
+    out.push(htmlList("notes", notes));
     notes = [];
   };
   for (const [i, b] of blocks.entries()) {
@@ -251,18 +257,15 @@ function sectionBody(blocks: readonly Block[]): string {
 
 function sectionHtml(name: string, section: Section, charts: DrawnChart[]): string {
   const canvases = section.charts.map((spec) => {
-    charts.push(drawn(spec));
-    const flags = chartFlags(spec);
-    const flagged =
-      flags.length === 0
-        ? ""
-        : `<ul class="flags">${flags.map((f) => `<li>${escapeHtml(f)}</li>`).join("")}</ul>`;
-    return `<div class="chart"><canvas id="chart-${charts.length - 1}" aria-label="${escapeHtml(drawn(spec).title)}"></canvas></div>${flagged}`;
+    const chart = drawn(spec);
+    charts.push(chart);
+    return `<div class="chart"><canvas id="chart-${charts.length - 1}" aria-label="${escapeHtml(chart.title)}"></canvas></div>${htmlList("flags", chartFlags(spec))}`;
   });
+  const [title, ...rest] = section.blocks;
   return `<section id="${name}">
-<h2>${escapeHtml(section.blocks.find((b): b is string => typeof b === "string") ?? name)}</h2>
+<h2>${escapeHtml(typeof title === "string" ? title : name)}</h2>
 ${canvases.join("\n")}
-${sectionBody(section.blocks.slice(1))}
+${sectionBody(rest)}
 </section>`;
 }
 

@@ -156,7 +156,7 @@ export {
 export { hashString, newStr, strEquals, strEqualsString, strHash, strValue } from "./str.js";
 export { dictMaybeUntrack, markDictAsSet, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
-export { newTuple, tupleSize, tupleSlot } from "./tuple.js";
+export { newTuple, tupleOf, tupleSize, tupleSlot } from "./tuple.js";
 export {
   type ClassSpec,
   callHookOf,

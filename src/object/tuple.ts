@@ -9,7 +9,7 @@ import { checkCount } from "./check.js";
 import { gcTrackNew, increfRaw } from "./header.js";
 import { EMPTY_TUPLE, type ObjectHeap } from "./heap.js";
 import { Kind } from "./kinds.js";
-import { SLOT_SIZE, setSlotNull } from "./value.js";
+import { SLOT_SIZE, setSlotNull, setSlotRef } from "./value.js";
 
 export const TUPLE_SIZE = 8;
 export const TUPLE_ITEMS = 16;
@@ -29,6 +29,16 @@ export function newTuple(h: ObjectHeap, n: number): number {
   write32(h, o + TUPLE_SIZE, n);
   for (let i = 0; i < n; i++) setSlotNull(h, o + TUPLE_ITEMS + SLOT_SIZE * i);
   gcTrackNew(h, o);
+  return o;
+}
+
+/** A new tuple of the objects `items`, each with a new reference (as a call builds its arguments). */
+export function tupleOf(h: ObjectHeap, items: readonly number[]): number {
+  const o = newTuple(h, items.length);
+  for (let i = 0; i < items.length; i++) {
+    increfRaw(h, items[i]!);
+    setSlotRef(h, o + TUPLE_ITEMS + SLOT_SIZE * i, items[i]!);
+  }
   return o;
 }
 

@@ -18,8 +18,6 @@ import {
   Kind,
   newDict,
   newMethod,
-  newTuple,
-  setSlotRef,
   slotIsNull,
   slotIsRef,
   slotNumber,
@@ -28,6 +26,7 @@ import {
   TYPE_OBJECT_DICT,
   TYPE_OBJECT_MRO,
   type TypeInfo,
+  tupleOf,
   tupleSize,
   tupleSlot,
   typeIdOf,
@@ -151,16 +150,6 @@ export function isInstance(h: RefcountHeap, o: number, id: number): boolean {
 export function isSubclass(h: RefcountHeap, a: number, b: number): boolean {
   for (let c: TypeInfo | null = typeInfo(h, a); c !== null; c = c.base) if (c.id === b) return true;
   return false;
-}
-
-/** A new tuple of the objects `items`. */
-function tupleOf(h: RefcountHeap, items: readonly number[]): number {
-  const tuple = newTuple(h, items.length);
-  items.forEach((c, i) => {
-    increfRaw(h, c);
-    setSlotRef(h, tupleSlot(tuple, i), c);
-  });
-  return tuple;
 }
 
 /** The type objects of class `info` and its bases that are classes (its mro as the heap holds it). */

@@ -26,12 +26,12 @@ import {
   newList,
   newMethod,
   newObject,
-  newTuple,
   type ObjectHeap,
   setSlot,
   setSlotRef,
   slotRef,
   slotRefOrZero,
+  tupleOf,
   tupleSlot,
   typeIdOf,
   typeInfo,
@@ -284,14 +284,14 @@ function newCell(h: RefcountHeap, v: number): number {
   return cell;
 }
 
-/** A new tuple of `items` (new references), as a call's argument tuple is built. */
-function argTuple(h: RefcountHeap, items: readonly number[]): number {
-  const t = newTuple(h, items.length);
-  for (let i = 0; i < items.length; i++) {
-    increfRaw(h, items[i]!);
-    setSlotRef(h, tupleSlot(t, i), items[i]!);
+/** `f()` while a call's argument tuple of `items` exists: made before, released after. */
+function withArgs<T>(h: RefcountHeap, items: readonly number[], f: () => T): T {
+  const args = tupleOf(h, items);
+  try {
+    return f();
+  } finally {
+    decref(h, args);
   }
-  return t;
 }
 
 /**
@@ -330,44 +330,46 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
   // type_call's argument tuple; then, in the frame, the cells (MAKE_CELL: `callback` holds the
   // argument, None when there is none), the closure tuple and `_cb`. The frame's references to the
   // cells and `_cb` are dropped when it returns, the argument tuple after that.
-  const args = argTuple(h, cbArg === null ? [meth] : [meth, cbArg]);
+  const args = tupleOf(h, cbArg === null ? [meth] : [meth, cbArg]);
   const cells = [0, 0];
   let closure = 0;
   let cb = 0;
   let self = 0;
-  let tmp = 0;
-  let slice = 0;
   try {
     cells[0] = newCell(h, cbArg ?? NONE);
     cells[1] = newCell(h, 0);
-    closure = argTuple(h, cells);
+    closure = tupleOf(h, cells);
     cb = newObject(h, WM_CALLBACK_TYPE);
     setSlotRef(h, fieldSlot(h, cb, 0), closure);
     closure = 0; // the function's now
-    // self = ref.__new__(cls, obj, _cb)
-    tmp = argTuple(h, [NONE, obj, cb]);
-    slice = argTuple(h, [obj, cb]);
-    self = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
-    insertAfterBasic(h, self, obj);
-    decref(h, slice);
-    slice = 0;
-    decref(h, tmp);
+    // self = ref.__new__(cls, obj, _cb): its argument tuple, and tp_new_wrapper's slice of it
+    self = withArgs(h, [NONE, obj, cb], () =>
+      withArgs(h, [obj, cb], () => {
+        const wm = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
+        insertAfterBasic(h, wm, obj);
+        return wm;
+      }),
+    );
+    const wm = self;
     // self._func_ref = ref(func, _cb)
-    tmp = argTuple(h, [func, cb]);
-    setSlotRef(h, self + WM_FUNC_REF, newRef(h, func, cb));
-    decref(h, tmp);
-    write32(h, self + WM_ALIVE, 1);
+    setSlotRef(
+      h,
+      wm + WM_FUNC_REF,
+      withArgs(h, [func, cb], () => newRef(h, func, cb)),
+    );
+    write32(h, wm + WM_ALIVE, 1);
     // self_wr = ref(self)
-    tmp = argTuple(h, [self]);
-    setSlotRef(h, fieldSlot(h, cells[1]!, 0), newRef(h, self, null));
-    decref(h, tmp);
-    tmp = 0;
-    return self;
+    setSlotRef(
+      h,
+      fieldSlot(h, cells[1]!, 0),
+      withArgs(h, [wm], () => newRef(h, wm, null)),
+    );
+    return wm;
   } catch (error) {
     if (self !== 0) decref(h, self);
     throw error;
   } finally {
-    for (const o of [slice, tmp, cb, closure, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
+    for (const o of [cb, closure, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
   }
 }
 
@@ -405,10 +407,5 @@ export function weakMethodGet(h: RefcountHeap, wm: number): number {
     return NONE;
   }
   // self._meth_type(func, obj): calling the method type builds an argument tuple
-  const args = argTuple(h, [func, obj]);
-  try {
-    return newMethod(h, func, obj);
-  } finally {
-    decref(h, args);
-  }
+  return withArgs(h, [func, obj], () => newMethod(h, func, obj));
 }
