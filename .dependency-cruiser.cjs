@@ -53,7 +53,19 @@ module.exports = {
           "^src/core\\.ts$",
           "^src/oracle/index\\.ts$",
           "^src/bench/index\\.ts$",
+          "^src/viz/index\\.ts$",
         ],
+      },
+    },
+    {
+      name: "viz-uses-package-entries",
+      comment:
+        "src/viz/ (the playground's model, bundled for browsers) imports only the package entries and the oracle's browser entry",
+      severity: "error",
+      from: { path: "^src/viz/" },
+      to: {
+        path: "^src/",
+        pathNot: ["^src/viz/", "^src/index\\.ts$", "^src/core\\.ts$", "^src/oracle/browser\\.ts$"],
       },
     },
     {
@@ -61,7 +73,10 @@ module.exports = {
       comment: "across folders, import a folder's index.ts, not its files",
       severity: "error",
       from: { path: "^src/([^/]+)/" },
-      to: { path: "^src/([^/]+)/.+", pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$"] },
+      to: {
+        path: "^src/([^/]+)/.+",
+        pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$", "^src/oracle/browser\\.ts$"],
+      },
     },
     {
       name: "no-unresolvable",

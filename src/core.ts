@@ -27,8 +27,10 @@ export {
 } from "./gc/index.js";
 export {
   ARENA_SIZE,
+  type ArenaPools,
   formatMallocStats,
   type MallocStats,
+  mallocPools,
   mallocStats,
   POOL_SIZE,
   type SizeClassStats,

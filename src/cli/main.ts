@@ -17,6 +17,7 @@ import {
 import type { Io } from "./io.js";
 import { addOracleCommands } from "./oracle.js";
 import { positiveInt } from "./util.js";
+import { addVizCommand } from "./viz.js";
 
 export { type Io, processIo } from "./io.js";
 
@@ -83,6 +84,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     .command("stats")
     .description("allocator statistics of a demo workload, shaped like sys._debugmallocstats()")
     .action(() => demoStats(io));
+
+  addVizCommand(program, io);
 
   let exitCode = 0;
   addOracleCommands(program, io, (code) => {

@@ -28,7 +28,7 @@ import {
 } from "./destroy.js";
 import { MAY_FINALIZE, MAY_HAVE_WEAKREFS } from "./flags.js";
 import { type GcCallbackInfo, GcDebug, type GcState } from "./heap.js";
-import { gcListInit, gcListMerge, gcListSize } from "./lists.js";
+import { gcListAddresses, gcListInit, gcListMerge, gcListSize } from "./lists.js";
 import { untrackDicts } from "./untrack.js";
 import { callWeakrefCallbacks, clearWeakrefsToGarbage } from "./weakrefs.js";
 
@@ -179,7 +179,8 @@ function promoteSurvivors(
 
 /**
  * Runs one step, reporting its start and end to the trace sink if there is one; the end event
- * carries the size of the list at `head` (the set the step produced).
+ * carries the size of the list at `head` (the set the step produced) and, when the heap's
+ * traceGcRefs is on, its objects in list order.
  */
 function phase(h: GcState, name: GcPhase, head: number, run: () => void): void {
   const sink = h.trace;
@@ -189,13 +190,18 @@ function phase(h: GcState, name: GcPhase, head: number, run: () => void): void {
   }
   sink({ kind: "gc-phase-start", phase: name });
   run();
-  sink({ kind: "gc-phase-end", phase: name, objects: gcListSize(h, head) });
+  if (h.traceGcRefs) {
+    const members = gcListAddresses(h, head);
+    sink({ kind: "gc-phase-end", phase: name, objects: members.length, members });
+  } else {
+    sink({ kind: "gc-phase-end", phase: name, objects: gcListSize(h, head) });
+  }
 }
 
 // --- the debug flags' output (gc.set_debug; gc_collect_main prints it) ---
 
 function debugStart(h: GcState, generation: number): number {
-  if (h.trace !== null) h.trace({ kind: "gc-start", generation });
+  if (h.trace !== null) h.trace({ kind: "gc-start", generation, automatic: h.gcInAutomatic });
   if ((h.gcDebug & GcDebug.STATS) === 0) return 0;
   const sizes = [0, 1, 2].map((g) => ` ${gcListSize(h, generationHead(g))}`).join("");
   h.gcWrite(
@@ -283,9 +289,11 @@ export function collectGenerations(h: GcState): number {
 /** The automatic collection, run from inside the allocation that pushed count[0] over threshold[0]. */
 export function collectAutomatic(h: GcState): void {
   setCollecting(h, true);
+  h.gcInAutomatic = true;
   try {
     collectGenerations(h);
   } finally {
+    h.gcInAutomatic = false;
     setCollecting(h, false);
   }
 }

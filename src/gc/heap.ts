@@ -79,8 +79,13 @@ export class GcState extends WeakrefHeap {
   gcCallbackCall: ((cb: GcCallback, phase: "start" | "stop", info: GcCallbackInfo) => void) | null = null;
   /** Where the debug flags' output goes (CPython writes it to sys.stderr). */
   gcWrite: (text: string) => void = writeStderr;
-  /** Report each object's gc_refs after subtract-refs to the trace sink (costly; off by default). */
+  /**
+   * Report each object's gc_refs after subtract-refs, and each phase's objects at its end, to the
+   * trace sink (costly; off by default).
+   */
   traceGcRefs = false;
+  /** Set while an automatic collection (gc_collect_generations from an allocation) runs. */
+  gcInAutomatic = false;
   /** Dicts among the survivors of the last move_unreachable scan (full collections untrack them). */
   gcDictSurvivors = 0;
   /** Objects the last move_unreachable scan left on the unreachable list (what gc_list_size would count). */

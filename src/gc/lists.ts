@@ -70,6 +70,18 @@ export function gcListSize(h: ObjectHeap, head: number): number {
   return n;
 }
 
+/** The objects on a list, in list order (a walk like gcListSize's; a JS array, nothing allocated on the heap). */
+export function gcListAddresses(h: ObjectHeap, head: number): number[] {
+  const out: number[] = [];
+  for (
+    let g = read32(h, head) & ~NEXT_MASK_UNREACHABLE;
+    g !== head;
+    g = read32(h, g) & ~NEXT_MASK_UNREACHABLE
+  )
+    out.push(g + 8);
+  return out;
+}
+
 /** Clears COLLECTING on every node (gc_list_clear_collecting). */
 export function gcListClearCollecting(h: ObjectHeap, head: number): void {
   for (let g = read32(h, head); g !== head; g = read32(h, g)) {

@@ -22,7 +22,7 @@ import { decref, incref, listAppend } from "../refcount/index.js";
 import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { collectWithCallbacks, generationHead, NUM_GENERATIONS, setCollecting } from "./collect.js";
 import { type GcCallback, type GcGenerationStats, type GcState, INT32_MAX } from "./heap.js";
-import { gcListMerge, gcListSize } from "./lists.js";
+import { gcListAddresses, gcListMerge, gcListSize } from "./lists.js";
 
 /** Python's name for the type of a JS value passed where an int was expected. */
 function pyTypeName(value: unknown): string {
@@ -152,6 +152,20 @@ export function getObjects(h: GcState, generation: unknown = null): number {
       }
     }
   });
+}
+
+/**
+ * The addresses of generation `generation`'s objects (0–2, or 3 for the permanent generation) in
+ * list order: what gc.get_objects(generation) lists, as a JS array, with no heap list made and no
+ * count changed (for tools that look at the heap, such as the playground's recorder).
+ */
+export function generationAddresses(h: GcState, generation: number): number[] {
+  if (!(Number.isInteger(generation) && generation >= 0 && generation <= NUM_GENERATIONS)) {
+    throw new HeapValueError(
+      `generationAddresses: generation must be 0, 1, 2 or 3 (the permanent one), not ${generation}`,
+    );
+  }
+  return gcListAddresses(h, generationHead(generation));
 }
 
 /**

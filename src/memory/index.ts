@@ -41,6 +41,13 @@ export {
 } from "./memory.js";
 /** pymalloc_free for a block inside an arena, without checks or trace events (the generated fast paths). */
 export { freeSmall } from "./pymalloc.js";
-export { formatMallocStats, type MallocStats, mallocStats, type SizeClassStats } from "./stats.js";
+export {
+  type ArenaPools,
+  formatMallocStats,
+  type MallocStats,
+  mallocPools,
+  mallocStats,
+  type SizeClassStats,
+} from "./stats.js";
 export { verifyMemory } from "./verify.js";
 export { forEachAllocatedBlock } from "./walk.js";

@@ -3,6 +3,7 @@
  * `sys._debugmallocstats()` (same sections, labels and number formatting).
  */
 import {
+  ARENA_SIZE,
   blocksPerPool,
   CHUNK_SIZE,
   classSize,
@@ -12,7 +13,7 @@ import {
   SMALL_REQUEST_THRESHOLD,
 } from "./constants.js";
 import { forEachLargeBlock } from "./large.js";
-import { type Memory, read32, reservedBytes } from "./memory.js";
+import { ChunkKind, type Memory, read32, reservedBytes } from "./memory.js";
 import { POOL_COUNT, POOL_SZIDX } from "./pymalloc.js";
 import { forEachCarvedPool } from "./walk.js";
 
@@ -177,5 +178,48 @@ export function formatMallocStats(s: MallocStats): string {
   out += line("# bytes reserved (arenas+segments)", s.reservedBytes);
   out += line("# bytes in the ArrayBuffer", s.bufferBytes);
   out += line("# bytes allowed (maxBytes)", s.maxBytes);
+  return out;
+}
+
+/** One arena as mallocPools draws it. */
+export interface ArenaPools {
+  /** The arena's address. */
+  readonly address: number;
+  /**
+   * Its carved pools in address order (pymalloc carves an arena's pools one by one, as they are
+   * first needed): each pool's size class (-1 for an empty pool), blocks in use and capacity.
+   */
+  readonly pools: readonly { readonly sizeClass: number; readonly used: number; readonly capacity: number }[];
+  /** Pools not yet carved (ARENA_SIZE / POOL_SIZE in all). */
+  readonly uncarved: number;
+}
+
+/**
+ * Every arena with its pools' occupancy, as sys._debugmallocstats() counts them (a pool with no
+ * block in use is empty, whatever size class it last served): a walk over the pools, for tools.
+ */
+export function mallocPools(m: Memory): ArenaPools[] {
+  const byArena = new Map<number, { sizeClass: number; used: number; capacity: number }[]>();
+  forEachCarvedPool(m, (pool, arena) => {
+    let pools = byArena.get(arena);
+    if (pools === undefined) {
+      pools = [];
+      byArena.set(arena, pools);
+    }
+    const used = read32(m, pool + POOL_COUNT);
+    const c = read32(m, pool + POOL_SZIDX);
+    pools.push(
+      used === 0
+        ? { sizeClass: -1, used: 0, capacity: 0 }
+        : { sizeClass: c, used, capacity: blocksPerPool(c) },
+    );
+  });
+  const perArena = ARENA_SIZE / POOL_SIZE;
+  const out: ArenaPools[] = [];
+  for (let a = 1; a < m.chunkTop; a++) {
+    if (m.chunkKind[a] !== ChunkKind.Arena) continue;
+    const pools = byArena.get(a) ?? [];
+    out.push({ address: a * CHUNK_SIZE, pools, uncarved: perArena - pools.length });
+  }
   return out;
 }

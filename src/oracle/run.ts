@@ -35,7 +35,8 @@
  * The mirrors of CPython's frames, tracebacks, exceptions and code warmup are in machine.ts.
  */
 
-import { gc as gcm, listClear } from "../core.js";
+import { type Engine, gc as gcm, listClear } from "../core.js";
+import type { GcTraceEvent, TraceEvent } from "../index.js";
 import { nameError, PyError } from "./pyerror.js";
 import { opRef, opWeakMethod } from "./runner/callbacks.js";
 import { gccbAdd, gccbClear, opCollect, opLoop, releaseAfterLoop } from "./runner/collect.js";
@@ -74,6 +75,33 @@ export interface RunOptions {
    * freelists refheap counts (lists, dicts, tuples of 1..5 items).
    */
   readonly state?: boolean;
+  /** Told about the run as it goes (the playground's recorder); changes nothing in it. */
+  readonly observer?: ScenarioObserver;
+}
+
+/** What an observer of a run may read: the engine, the scenario's names and labels, the log so far. */
+export interface ScenarioView {
+  readonly engine: Engine;
+  /** The log lines so far (the first is `baseline N`, once the baseline is made). */
+  readonly log: readonly string[];
+  /** The label the runner gives an object (its name at creation, `~` for a loop's), if any. */
+  label(addr: number): string | undefined;
+  /** The addresses of the labelled objects. */
+  labelled(): IterableIterator<number>;
+  /** The object a global name is bound to (null for an int, an unbound or an unknown name). */
+  bound(name: string): number | null;
+}
+
+/**
+ * Watches a run (runScenario's `observer`): `ready` after the declarations and the baseline,
+ * `beforeLine` and `line` around each body line, `trace` for every trace event of the run's heap (called
+ * synchronously, in the middle of allocations and collections: it must not change the heap).
+ */
+export interface ScenarioObserver {
+  ready?(view: ScenarioView): void;
+  beforeLine?(op: Op, view: ScenarioView): void;
+  line?(op: Op, view: ScenarioView): void;
+  trace?(event: TraceEvent | GcTraceEvent, view: ScenarioView): void;
 }
 
 /**
@@ -85,16 +113,39 @@ export const DEFAULT_LONG_LIVED = 6940;
 /** Runs a scenario on refheap; returns its event log (the first line is `baseline N`). */
 export function runScenario(text: string, options: RunOptions): string[] {
   const sc = parseScenario(text);
-  const st = new RunnerState();
+  const observer = options.observer;
+  let view: ScenarioView | null = null;
+  const st = new RunnerState(
+    // Events of the heap's own construction (before the view exists) are not passed on.
+    observer?.trace === undefined
+      ? null
+      : (ev) => {
+          if (view !== null) observer.trace!(ev, view);
+        },
+  );
+  view = viewOf(st);
   declare(st, sc);
   baseline(st, options.longLived);
+  observer?.ready?.(view);
   for (const op of sc.body) {
+    observer?.beforeLine?.(op, view);
     line(st, op);
     if (options.state === true) st.emitState(op.line);
+    observer?.line?.(op, view);
   }
   closeAll(st);
   st.emit(`alive [${st.alive().join(", ")}]`);
   return st.log;
+}
+
+function viewOf(st: RunnerState): ScenarioView {
+  return {
+    engine: st.e,
+    log: st.log,
+    label: (addr) => st.labels.get(addr),
+    labelled: () => st.labels.keys(),
+    bound: (name) => st.boundObject(name),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -55,14 +55,25 @@ export type GcPhase = (typeof GcPhase)[keyof typeof GcPhase];
 
 /**
  * A collector event. `objects` on a phase's end is the size of the set the phase produced (the
- * tentatively unreachable after move-unreachable, the final garbage after resurrection, …); `gc-refs` events (only when
- * the heap's `traceGcRefs` is on) give each object's gc_refs after subtract-refs, which is the
+ * tentatively unreachable after move-unreachable, the final garbage after resurrection, …), and
+ * its `members` (only when the heap's `traceGcRefs` is on); `gc-refs` events (only then too) give each object's gc_refs after subtract-refs, which is the
  * number of references to it from outside the collected set.
  */
 export type GcTraceEvent =
-  | { readonly kind: "gc-start"; readonly generation: number }
+  | {
+      readonly kind: "gc-start";
+      readonly generation: number;
+      /** True for a collection the allocator started (a count over its threshold), false for gc.collect(). */
+      readonly automatic: boolean;
+    }
   | { readonly kind: "gc-phase-start"; readonly phase: GcPhase }
-  | { readonly kind: "gc-phase-end"; readonly phase: GcPhase; readonly objects: number }
+  | {
+      readonly kind: "gc-phase-end";
+      readonly phase: GcPhase;
+      readonly objects: number;
+      /** The addresses of those objects in list order (only when the heap's `traceGcRefs` is on). */
+      readonly members?: readonly number[];
+    }
   | { readonly kind: "gc-refs"; readonly addr: number; readonly refs: number }
   | {
       readonly kind: "gc-end";

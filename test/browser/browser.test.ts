@@ -9,25 +9,14 @@
  * there is none, these tests are skipped and say so; `.ci/run` installs it and sets
  * REFHEAP_BROWSER=require, under which a missing Chromium fails instead.
  */
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { found, launch, suiteTitle } from "./chromium.js";
 import { run } from "./fixture.js";
 
-const CHROMIUM = process.env.REFHEAP_CHROMIUM ?? "/usr/bin/chromium";
-const found = existsSync(CHROMIUM);
-if (!found && process.env.REFHEAP_BROWSER === "require") {
-  throw new Error(`REFHEAP_BROWSER=require, but there is no Chromium at ${CHROMIUM}`);
-}
-if (!found) {
-  console.warn(
-    `browser tests skipped: no Chromium at ${CHROMIUM} (install Debian's chromium, or set REFHEAP_CHROMIUM)`,
-  );
-}
-
-describe.skipIf(!found)(`in Chromium (${found ? CHROMIUM : `skipped: no Chromium at ${CHROMIUM}`})`, () => {
+describe.skipIf(!found)(suiteTitle, () => {
   let browser: Browser;
   let bundle: string;
 
@@ -43,7 +32,7 @@ describe.skipIf(!found)(`in Chromium (${found ? CHROMIUM : `skipped: no Chromium
       logLevel: "silent",
     });
     bundle = result.outputFiles[0]!.text;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    browser = await launch();
   }, 60_000);
 
   afterAll(async () => {

@@ -93,6 +93,19 @@ decref(e, l);
 decref(e, l);
 assert.deepEqual(verify(e).problems, []);
 
+// refheap/viz: a program's heap recorded as a playground trace.
+const { Recorder, parseTrace } = await import("refheap/viz");
+const rec = new Recorder();
+const traced = new Heap({ trace: rec.sink });
+rec.attach(traced.engine);
+const x = traced.list([]).own();
+x.append(x);
+x.dispose();
+traced.gc.collect();
+const trace = parseTrace(JSON.stringify(rec.trace("pack")));
+assert.equal(trace.steps.find((s) => s.label === "gc 2: end").collection.result.collected, 1);
+traced.close();
+
 // Only the entries in "exports" resolve.
 await assert.rejects(import("refheap/dist/api/heap.js"), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
 console.log("ok");
@@ -332,6 +345,15 @@ describe("npm pack", () => {
     expect(out).toContain("demo");
     const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
     expect(run(bin, ["--version"], project)).toBe(`${version}\n`);
+  });
+
+  it("installs: refheap viz --out writes the playground from the package", () => {
+    const out = join(project, "site");
+    const bin = join(project, "node_modules", ".bin", "refheap");
+    expect(run(bin, ["viz", "--out", out], project)).toMatch(/wrote \d+ files to/);
+    for (const f of ["index.html", "main.js", "worker.js", "style.css"]) {
+      expect(existsSync(join(out, f)), `${f} is written`).toBe(true);
+    }
   });
 
   it("installs: refheap bench runs from the package (its child processes and CPython scripts ship)", () => {

@@ -27,7 +27,7 @@ import {
   typeIdOf,
   weakref as wrm,
 } from "../../core.js";
-import { Handle, Heap, type Value as HValue, type TraceEvent } from "../../index.js";
+import { type GcTraceEvent, Handle, Heap, type Value as HValue, type TraceEvent } from "../../index.js";
 import { Code, Machine } from "../machine.js";
 import { attributeError, fromRefheap, nameError, PyError, referenceError } from "../pyerror.js";
 import {
@@ -130,8 +130,18 @@ export class RunnerState {
   /** `_o = None` after a loop: released after the error (if any) is logged. */
   readonly afterLoop: number[] = [];
 
-  constructor() {
-    this.heap = new Heap({ leaks: "off", trace: (ev) => this.onTrace(ev) });
+  /** `observe` also receives every trace event, after the runner's own handling. */
+  constructor(observe: ((ev: TraceEvent | GcTraceEvent) => void) | null = null) {
+    this.heap = new Heap({
+      leaks: "off",
+      trace:
+        observe === null
+          ? (ev) => this.onTrace(ev)
+          : (ev) => {
+              this.onTrace(ev);
+              observe(ev);
+            },
+    });
     this.e = this.heap.engine;
     this.e.gcWrite = () => {};
     this.e.unraisableHook = (error) => {
@@ -190,6 +200,18 @@ export class RunnerState {
       this.strs.set(s, o);
     }
     return o;
+  }
+
+  /**
+   * The object `name` is bound to, read without making anything (null for an int, or for a name
+   * never interned or not bound): for observers, which must not change the heap.
+   */
+  boundObject(name: string): number | null {
+    const key = this.strs.get(name);
+    if (key === undefined || this.globals === 0) return null;
+    const p = dictGetSlot(this.e, this.globals, key, true);
+    if (p === 0 || !slotIsRef(this.e, p)) return null;
+    return slotRef(this.e, p);
   }
 
   lookup(name: string): Val {
