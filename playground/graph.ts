@@ -61,7 +61,7 @@ const STYLE: cytoscape.StylesheetJson = [
 ];
 
 export function objectText(o: VizObject): string {
-  const head = `${o.label !== null && o.label !== "~" ? `${o.label}: ` : ""}${o.type}`;
+  const head = `${o.label !== null && o.label !== "~" ? `${o.label}: ` : ""}${o.type}${o.value === null ? "" : ` ${o.value}`}`;
   const gen =
     o.generation === null ? "untracked" : o.generation === "collecting" ? "in gc" : `gen ${o.generation}`;
   const refs = o.gcRefs === null ? "" : ` · gc_refs ${o.gcRefs}`;
@@ -122,14 +122,33 @@ function layoutTrace(trace: VizTrace): Map<string, { x: number; y: number }> {
     perLevel.set(d, (perLevel.get(d) ?? 0) + 1);
   });
   const widest = Math.max(1, ...perLevel.values());
-  cy.layout({
-    name: "breadthfirst",
-    directed: true,
-    roots: roots.length > 0 ? roots : undefined,
-    boundingBox: { x1: 0, y1: 0, w: widest * 190, h: perLevel.size * 100 },
-    avoidOverlap: true,
-    animate: false,
-  } as cytoscape.LayoutOptions).run();
+  if (widest <= 12 && perLevel.size <= 12) {
+    cy.layout({
+      name: "breadthfirst",
+      directed: true,
+      roots: roots.length > 0 ? roots : undefined,
+      boundingBox: { x1: 0, y1: 0, w: widest * 190, h: perLevel.size * 100 },
+      avoidOverlap: true,
+      animate: false,
+    } as cytoscape.LayoutOptions).run();
+  } else {
+    // Wide or deep (a long chain, many names): a force-directed layout folds it into a square.
+    // Started from a grid in walk order, without randomness, so a trace always looks the same.
+    const side = Math.ceil(Math.sqrt(cy.nodes().length));
+    const order = [...cy.nodes()].sort((a, b) => (depth.get(a.id()) ?? 1e9) - (depth.get(b.id()) ?? 1e9));
+    order.forEach((n, i) => {
+      n.position({ x: (i % side) * 200, y: Math.floor(i / side) * 110 });
+    });
+    cy.layout({
+      name: "cose",
+      randomize: false,
+      animate: false,
+      nodeDimensionsIncludeLabels: false,
+      idealEdgeLength: () => 120,
+      nodeRepulsion: () => 400_000,
+      numIter: 1500,
+    } as cytoscape.LayoutOptions).run();
+  }
   const pos = new Map<string, { x: number; y: number }>();
   cy.nodes().forEach((n) => {
     pos.set(n.id(), { ...n.position() });
@@ -141,6 +160,7 @@ function layoutTrace(trace: VizTrace): Map<string, { x: number; y: number }> {
 export class HeapGraph {
   readonly #cy: Core;
   #positions = new Map<string, { x: number; y: number }>();
+  #fittedSize = "";
 
   constructor(container: HTMLElement, onSelect: (addr: number | null) => void) {
     this.#cy = cytoscape({ container, style: STYLE, minZoom: 0.05, maxZoom: 3 });
@@ -181,6 +201,7 @@ export class HeapGraph {
   /** Draws one step's heap; `fit` re-centres the view. */
   show(heap: VizHeap, fit: boolean): void {
     const cy = this.#cy;
+    cy.resize(); // the panel's height changes with the length of the step's explanation
     cy.batch(() => {
       cy.elements().remove();
       const els = elementsOf(heap).map((el) =>
@@ -190,7 +211,10 @@ export class HeapGraph {
       );
       cy.add(els);
     });
-    if (fit) this.#fitAll();
+    // Re-fit on a new trace, or when the panel changed size (the user's zoom stays otherwise).
+    const size = `${cy.width()}x${cy.height()}`;
+    if (fit || size !== this.#fittedSize) this.#fitAll();
+    this.#fittedSize = size;
   }
 
   /** Marks the selected object and the chain from a root to it. */

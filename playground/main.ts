@@ -249,6 +249,7 @@ function renderAllocator(h: VizHeap): void {
       s.className = p.sizeClass < 0 ? "pool empty" : "pool";
       if (p.sizeClass >= 0) {
         s.style.setProperty("--fill", `${Math.round((100 * p.used) / p.capacity)}%`);
+        s.style.setProperty("--hue", String((p.sizeClass * 47) % 360));
         s.title = `size class ${p.sizeClass} (${(p.sizeClass + 1) * 16} bytes): ${p.used} of ${p.capacity} blocks in use`;
       } else {
         s.title = "empty pool";
@@ -262,6 +263,9 @@ function renderAllocator(h: VizHeap): void {
     }
     div.append(title, grid);
   }
+  const note = document.createElement("p");
+  note.className = "hint";
+  note.textContent = "Each square is a pool: its colour is its size class, its fill the blocks in use.";
   const table = document.createElement("table");
   table.id = "size-classes";
   head(table, [
@@ -273,10 +277,12 @@ function renderAllocator(h: VizHeap): void {
   ]);
   const body = table.createTBody();
   for (const c of a.sizeClasses) {
+    const first = cell(String(c.sizeClass), "class", true);
+    first.style.setProperty("--hue", String((c.sizeClass * 47) % 360));
     body
       .insertRow()
       .append(
-        cell(String(c.sizeClass), "class", true),
+        first,
         cell(String(c.size), "size", true),
         cell(String(c.pools), "pools", true),
         cell(String(c.blocksInUse), "inUse", true),
@@ -286,7 +292,7 @@ function renderAllocator(h: VizHeap): void {
   const large = document.createElement("p");
   large.className = "hint";
   large.textContent = `${a.largeBlocks} blocks over 512 bytes (outside pymalloc).`;
-  div.append(table, large);
+  div.append(note, table, large);
 }
 
 // --- selection: why is this alive ---

@@ -69,6 +69,8 @@ export interface VizObject {
   readonly generation: 0 | 1 | 2 | 3 | "collecting" | null;
   /** The scenario's label (its name at creation; `~` for a loop's object), if any. */
   readonly label: string | null;
+  /** A str's text as repr() shows it (cut at 24 characters); null for other objects. */
+  readonly value: string | null;
   /** gc_refs after subtract_refs (references from outside the collected set), during a collection. */
   readonly gcRefs: number | null;
   readonly mark: VizMark | null;

@@ -22,6 +22,7 @@ import {
   mallocPools,
   mallocStats,
   NONE,
+  strValue,
   TRUE,
   traverse,
   typeIdOf,
@@ -53,6 +54,8 @@ export interface RecorderOptions {
    * False excepted.
    */
   readonly seeds?: () => Iterable<number>;
+  /** References an object holds that its traverse does not report (a stand-in's hidden parts). */
+  readonly heldBy?: (addr: number) => Iterable<number>;
   /** The event-log lines so far (a step shows those added since the step before). */
   readonly log?: () => readonly string[];
   /** The most objects a step draws (default 2000); a bigger heap's steps carry counts only. */
@@ -286,7 +289,7 @@ function referentOf(e: Engine, o: number, kind: number): number {
   }
 }
 
-function edgesOf(e: Engine, o: number): VizEdge[] {
+function edgesOf(e: Engine, o: number, options: RecorderOptions): VizEdge[] {
   const n = traverse(e, o);
   const buf = e.edges;
   const out: VizEdge[] = [];
@@ -294,6 +297,7 @@ function edgesOf(e: Engine, o: number): VizEdge[] {
     const to = buf[i]!;
     if (to !== 0 && !hidden(e, to)) out.push({ to, weak: false });
   }
+  for (const to of options.heldBy?.(o) ?? []) if (!hidden(e, to)) out.push({ to, weak: false });
   const kind = e.typeKind[typeIdOf(e, o)]!;
   if (kind === Kind.Weakref || kind === Kind.WeakProxy) {
     const r = referentOf(e, o, kind);
@@ -322,7 +326,7 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
   // Breadth first over the references (no recursion: a chain may be as long as the heap).
   const edges = new Map<number, VizEdge[]>();
   for (let i = 0; i < order.length; i++) {
-    const es = edgesOf(e, order[i]!);
+    const es = edgesOf(e, order[i]!, options);
     edges.set(order[i]!, es);
     for (const ed of es) visit(ed.to);
   }
@@ -347,6 +351,7 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
       refcount: getrefcount(e, a),
       generation,
       label: options.label?.(a) ?? null,
+      value: valueOf(e, a),
       gcRefs: c?.gcRefs?.get(a) ?? null,
       mark: c?.marks.get(a) ?? null,
       finalized: gc.isFinalized(e, a),
@@ -361,6 +366,13 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
     thresholds: gc.getThreshold(e),
     allocator: allocator(e),
   };
+}
+
+/** A str's text, quoted as repr() does (cut at 24 characters), else null. */
+function valueOf(e: Engine, o: number): string | null {
+  if (e.typeKind[typeIdOf(e, o)] !== Kind.Str) return null;
+  const s = strValue(e, o);
+  return `'${s.length > 24 ? `${s.slice(0, 24)}…` : s}'`;
 }
 
 function allocator(e: Engine): VizAllocator {

@@ -93,6 +93,20 @@ describe("recordScenario", () => {
     expect(w.get("w1")!.edges).toContainEqual({ to: w.get("a")!.addr, weak: true });
   });
 
+  it("draws a weak-value cache as its data dict, whose KeyedRef points weakly at the image", () => {
+    const s = recordScenario(preset("cache")).steps.find((x) => x.label === "setitem cache 'logo' img")!;
+    const objs = s.heap.objects!;
+    const at = (a: number) => objs.find((o) => o.addr === a)!;
+    const cache = objs.find((o) => o.label === "cache")!;
+    const img = objs.find((o) => o.label === "img")!;
+    const data = at(cache.edges[0]!.to);
+    expect(data.type).toBe("dict");
+    const keyed = at(data.edges[0]!.to);
+    expect(keyed.type).toBe("KeyedRef");
+    expect(keyed.edges).toContainEqual({ to: img.addr, weak: true });
+    expect(keyed.edges.map((e) => at(e.to).value)).toContain("'logo'");
+  });
+
   it("draws counts instead of objects past maxObjects", () => {
     const t = recordScenario(
       ["class C slots v", "disable", "list l", "loop 300 C keep l", "collect"].join("\n"),
