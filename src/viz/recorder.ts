@@ -351,7 +351,7 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
       refcount: getrefcount(e, a),
       generation,
       label: options.label?.(a) ?? null,
-      value: valueOf(e, a),
+      value: strRepr(e, a),
       gcRefs: c?.gcRefs?.get(a) ?? null,
       mark: c?.marks.get(a) ?? null,
       finalized: gc.isFinalized(e, a),
@@ -369,7 +369,7 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
 }
 
 /** A str's text, quoted as repr() does (cut at 24 characters), else null. */
-function valueOf(e: Engine, o: number): string | null {
+function strRepr(e: Engine, o: number): string | null {
   if (e.typeKind[typeIdOf(e, o)] !== Kind.Str) return null;
   const s = strValue(e, o);
   return `'${s.length > 24 ? `${s.slice(0, 24)}…` : s}'`;
