@@ -68,6 +68,7 @@ function setStatus(text: string, error: boolean): void {
 
 function loadTrace(trace: VizTrace): void {
   state.trace = trace;
+  presetSelect.value = PRESETS.find((p) => p.text === trace.source)?.id ?? "";
   state.selected = null;
   if (trace.source !== null && trace.source !== editor.state.doc.toString()) {
     editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: trace.source } });
@@ -347,6 +348,10 @@ function renderSelection(h: VizHeap): void {
 
 const presetSelect = $<HTMLSelectElement>("preset");
 for (const p of PRESETS) presetSelect.append(new Option(p.title, p.id));
+// Shown while the editor or a loaded trace is not a preset.
+const OTHER = new Option("(your own)", "", false, false);
+OTHER.disabled = true;
+presetSelect.append(OTHER);
 function loadPreset(id: string): void {
   const p = PRESETS.find((x) => x.id === id) ?? PRESETS[0]!;
   presetSelect.value = p.id;

@@ -19,6 +19,7 @@ import {
   gc,
   getrefcount,
   Kind,
+  listSize,
   mallocPools,
   mallocStats,
   NONE,
@@ -50,7 +51,7 @@ export interface RecorderOptions {
   readonly label?: (addr: number) => string | undefined;
   /**
    * Where the walk for a picture starts besides the roots (default: every object in generations
-   * 0–2). The picture holds these and everything they reference, type objects and None, True and
+   * 0–2, but gc.garbage while it is empty). The picture holds these and everything they reference, type objects and None, True and
    * False excepted.
    */
   readonly seeds?: () => Iterable<number>;
@@ -321,7 +322,11 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
   if (options.seeds !== undefined) {
     for (const a of options.seeds()) visit(a);
   } else {
-    for (const [a, g] of gens) if (g !== 3) visit(a);
+    // Every tracked object but gc.garbage while it is empty (the heap's own list, always there).
+    const garbage = e.garbage;
+    for (const [a, g] of gens) {
+      if (g !== 3 && !(a === garbage && listSize(e, garbage) === 0)) visit(a);
+    }
   }
   // Breadth first over the references (no recursion: a chain may be as long as the heap).
   const edges = new Map<number, VizEdge[]>();

@@ -147,6 +147,8 @@ describe("Recorder on a program", () => {
     const first = t.steps[0]!;
     const nodes = (first.heap.objects ?? []).filter((o) => o.type === "Node");
     expect(nodes).toHaveLength(2);
+    // gc.garbage, the heap's own list, is left out while it is empty
+    expect(first.heap.objects!.some((o) => o.addr === heap.engine.garbage)).toBe(false);
     expect(first.heap.roots).toEqual([{ name: "head", addr: head.address }]);
     expect(t.steps.map((s) => s.label)).toContain("gc 2: subtract_refs");
     expect(t.steps.find((s) => s.label === "gc 2: end")!.collection!.result).toEqual({
