@@ -64,21 +64,20 @@ describe("collector trace", () => {
   it("lists each phase's objects at its end only when traceGcRefs is on: the set, then the unreachable, then the garbage", () => {
     const { h, events } = traced();
     const keep = core.newList(h);
-    const a = core.newList(h);
-    const b = core.newList(h);
-    core.listAppend(h, a, b, true);
-    core.listAppend(h, b, a, true);
-    core.decref(h, a);
-    core.decref(h, b);
+    /** Two lists referring to each other, dropped: a garbage cycle. */
+    const cycle = (): [number, number] => {
+      const a = core.newList(h);
+      const b = core.newList(h);
+      core.listAppend(h, a, b, true);
+      core.listAppend(h, b, a, true);
+      core.decref(h, a);
+      core.decref(h, b);
+      return [a, b];
+    };
+    cycle();
     core.gc.collect(h, 0);
-    // (a and b were collected; make the cycle again for the traced run)
-    const c = core.newList(h);
-    const d = core.newList(h);
-    core.listAppend(h, c, d, true);
-    core.listAppend(h, d, c, true);
-    core.decref(h, c);
-    core.decref(h, d);
     expect(events.some((e) => e.kind === "gc-phase-end" && e.members !== undefined)).toBe(false);
+    const [c, d] = cycle();
     h.traceGcRefs = true;
     events.length = 0;
     expect(core.gc.collect(h, 1)).toBe(2);
