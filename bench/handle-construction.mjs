@@ -3,7 +3,7 @@
 // below, median of 15 rounds of process CPU time. Run each in a process of its own:
 //   node --no-concurrent-recompilation bench/handle-construction.mjs VARIANT
 // VARIANT: base-private-via-subclass, base-private-via-explicit-subclass, base-private-direct,
-// own-private, own-plain, base-plain-via-subclass, reflect-construct, set-prototype.
+// own-private, own-plain, base-plain-via-subclass, reflect-construct, stamped, set-prototype.
 
 const variant = process.argv[2];
 const host = { engine: { i32: new Int32Array(1024) } };
@@ -99,6 +99,36 @@ const make = {
   "reflect-construct": () => {
     const C = class extends PrivateBase {};
     return (h, a, o) => Reflect.construct(PrivateBase, [h, a, o], C);
+  },
+  stamped: () => {
+    // The base constructor returns an object made with the subclass's prototype; the class that
+    // declares the private fields is the one constructed, so they are "own" fields.
+    class Stamper {
+      constructor(o) {
+        // biome-ignore lint/correctness/noConstructorReturn: the stamping is what is measured
+        return o;
+      }
+    }
+    class Stamped extends Stamper {
+      #h;
+      #a;
+      #t;
+      #o;
+      #l;
+      constructor(target, h, a, o) {
+        super(target);
+        this.#h = h;
+        this.#a = a;
+        this.#t = typeWord(h.engine, a);
+        this.#o = o;
+        this.#l = undefined;
+      }
+      get a() {
+        return this.#a;
+      }
+    }
+    const P = Object.create(Stamped.prototype);
+    return (h, a, o) => new Stamped(Object.create(P), h, a, o);
   },
   "set-prototype": () => {
     const P = class extends PrivateBase {}.prototype;

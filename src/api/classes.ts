@@ -49,6 +49,7 @@ import {
   Handle,
   hostOf,
   jsDescription,
+  makeHandle,
   Ownership,
   storeValue,
   type Value,
@@ -285,7 +286,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
           finalize: (o: number) => {
             // A handle lent to the finalizer: neither scoped nor registered; released right after.
             incref(e, o);
-            const self = new HandleClass(ctx, o) as Instance<F>; // no leak record: released below
+            const self = makeHandle(HandleClass.prototype, ctx, o) as Instance<F>; // no leak record: released below
             try {
               // Outside every scope: a handle it keeps (`saved = self.dup()`, a resurrection) is
               // the program's, wherever the collection or deallocation that runs it started.
@@ -331,7 +332,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
       if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
       // Floating: the first store of the handle hands its reference to the field or container.
-      const h = ctx.adopt(new HandleClass(ctx, o, Ownership.Floating), o) as Instance<F, M>;
+      const h = ctx.adopt(makeHandle(HandleClass.prototype, ctx, o, Ownership.Floating), o) as Instance<F, M>;
       if (init === undefined) return h;
       return allOrNothing(
         ctx,
@@ -457,15 +458,19 @@ function accessor(
   // so a read makes that class's borrowed handle directly; anything else (a value stored through
   // the engine API) goes the general way.
   let targetId = -1;
+  let targetProto: Handle | null = null;
   return {
     get(this: Handle) {
       const p = slot(this);
       if (!slotIsRef(e, p)) return ctx.decode(p);
       const a = slotRef(e, p);
       if (a === 0 || a === NONE) return null;
-      if (targetId < 0) targetId = target().id;
+      if (targetId < 0) {
+        targetId = target().id;
+        targetProto = ctx.typeClasses[targetId]!.prototype;
+      }
       if (typeIdOf(e, a) !== targetId) return ctx.decode(p);
-      return new (ctx.typeClasses[targetId] as HandleClassOf)(ctx, a, Ownership.Borrowed);
+      return makeHandle(targetProto!, ctx, a, Ownership.Borrowed);
     },
     set,
   };
@@ -479,6 +484,3 @@ function accessor(
     storeValue(ctx, v as Value, op, o, (value, isRef) => setField(e, o, i, value, isRef));
   }
 }
-
-/** A user class's handle class, as HeapContext.typeClasses holds it. */
-type HandleClassOf = new (host: HeapContext, addr: number, own: Ownership) => Handle;

@@ -35,6 +35,7 @@ import {
   hostOf,
   jsDescription,
   type LeakRecord,
+  makeHandle,
   Ownership,
   setLeakRecord,
   type Value,
@@ -56,7 +57,8 @@ interface LeakInfo extends LeakRecord {
   readonly made: Error | undefined;
 }
 
-type HandleClass = new (host: HandleHost, addr: number, own: Ownership) => Handle;
+/** A handle class, as makeHandle uses it: its prototype (Handle's, or a subclass's). */
+type HandleClass = { readonly prototype: Handle };
 
 export class HeapContext implements HandleHost {
   readonly engine: Engine;
@@ -141,7 +143,7 @@ export class HeapContext implements HandleHost {
     const C =
       (kind === Kind.Instance ? this.typeClasses[id] : (this.kindClasses[id] ?? this.kindClasses[kind])) ??
       Handle;
-    const h = new C(this, addr, own);
+    const h = makeHandle(C.prototype, this, addr, own);
     if (own !== Ownership.Borrowed) this.adopt(h, addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
