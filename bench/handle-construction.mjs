@@ -1,3 +1,4 @@
+// biome-ignore-all lint/correctness/noUnusedPrivateClassMembers: the fields are what is measured, not read
 // Why a handle costs what it costs to make (docs/performance.md, "Walking a linked list through
 // handles"): 10^6 constructions of an object with five fields and a getter, in one of the shapes
 // below, median of 15 rounds of process CPU time. Run each in a process of its own:

@@ -105,10 +105,6 @@ const OWNERSHIP_NAMES = ["borrowed", "owned", "floating"] as const;
 const RELEASED = 0;
 
 /**
- * The base of every handle: a borrowed, floating or owned reference to a heap object (see the
- * top of this file).
- */
-/**
  * Returns the object it is given, so that Handle's constructor puts its private fields on an
  * object made from any handle class's prototype (makeHandle). Handle is then the class being
  * constructed, whose own fields V8 initialises in about 3 ns; initialised under `super()` for a
@@ -121,6 +117,10 @@ class Stamp {
   }
 }
 
+/**
+ * The base of every handle: a borrowed, floating or owned reference to a heap object (see the
+ * top of this file).
+ */
 export class Handle extends Stamp {
   readonly #host: HandleHost;
   readonly #addr: number;
