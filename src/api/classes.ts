@@ -22,12 +22,15 @@ import {
   NONE,
   newInstance,
   newStr,
+  SLOT_SIZE,
   slotIsRef,
   slotNumber,
   slotRef,
   strValue,
   TRUE,
+  TYPE_ID_MASK,
   typeIdOf,
+  typeWordOf,
 } from "../object/index.js";
 import {
   attrNameString,
@@ -306,7 +309,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
     Object.defineProperty(
       HandleClass.prototype,
       f.name,
-      accessor(ctx, name, f.name, i, t, () => cls!),
+      accessor(ctx, name, f.name, i, t, () => cls!, e.typeFieldsOffset[id]! + SLOT_SIZE * i),
     );
   });
   for (const [method, fn] of Object.entries(methods) as [
@@ -382,10 +385,13 @@ function accessor(
   i: number,
   t: FieldType,
   self: () => AnyClass,
+  offset: number,
 ): PropertyDescriptor {
   const e = ctx.engine;
   const op = `${className}.${field}`;
-  const slot = (h: Handle): number => fieldItemSlot(e, addressOf(h, op), i);
+  // The field's slot is at a fixed offset in every instance of the class: a handle of the class is
+  // made only for its instances, and the use check (addressOf) compares the object's type word.
+  const slot = (h: Handle): number => addressOf(h, op) + offset;
   const wrongType = (value: unknown, expected: string): HeapTypeError =>
     new HeapTypeError(`${op} holds ${expected}; got ${jsDescription(value)}`);
 
@@ -469,8 +475,9 @@ function accessor(
         targetId = target().id;
         targetProto = ctx.typeClasses[targetId]!.prototype;
       }
-      if (typeIdOf(e, a) !== targetId) return ctx.decode(p);
-      return makeHandle(targetProto!, ctx, a, Ownership.Borrowed);
+      const word = typeWordOf(e, a);
+      if ((word & TYPE_ID_MASK) !== targetId) return ctx.decode(p);
+      return makeHandle(targetProto!, ctx, a, Ownership.Borrowed, word);
     },
     set,
   };

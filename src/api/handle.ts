@@ -141,11 +141,11 @@ export class Handle extends Stamp {
    * @internal Handles are made by the heap (`heap.wrap`, constructors, reads) through makeHandle,
    * never directly: `target` is a new object whose prototype is the handle class's.
    */
-  constructor(target: object, host: HandleHost, addr: number, own: Ownership = Ownership.Owned) {
+  constructor(target: object, host: HandleHost, addr: number, own: Ownership, word: number) {
     super(target);
     this.#host = host;
     this.#addr = addr;
-    this.#tag = typeWordOf(host.engine, addr);
+    this.#tag = word;
     this.#own = own;
   }
 
@@ -355,14 +355,16 @@ export class Handle extends Stamp {
 /**
  * A new handle of the class whose prototype is `proto` (Handle.prototype, or a subclass's: the
  * subclasses declare no fields and no constructor, so Handle's constructor is all there is to run).
+ * `word` is the object's type word, when the caller has just read it.
  */
 export function makeHandle<H extends Handle>(
   proto: H,
   host: HandleHost,
   addr: number,
   own: Ownership = Ownership.Owned,
+  word: number = typeWordOf(host.engine, addr),
 ): H {
-  return new Handle(Object.create(proto) as object, host, addr, own) as H;
+  return new Handle(Object.create(proto) as object, host, addr, own, word) as H;
 }
 
 /**

@@ -73,6 +73,7 @@ export {
   setGcNext,
   setGcPrev,
   setRefcnt,
+  TYPE_ID_MASK,
   typeIdOf,
   typeWordOf,
 } from "./header.js";
