@@ -55,7 +55,13 @@ export async function serveViz(trace: VizTrace | null, host: string, port: numbe
   const traceJson = trace === null ? null : JSON.stringify(trace);
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const name = path === "/" ? "index.html" : decodeURIComponent(path.slice(1));
+    let name: string;
+    try {
+      name = path === "/" ? "index.html" : decodeURIComponent(path.slice(1));
+    } catch {
+      // A malformed escape (`/%E0%A4`): refused, not thrown out of the server.
+      name = "";
+    }
     if (name === "trace.json" && traceJson !== null) {
       res.writeHead(200, { "content-type": TYPES[".json"]!, "cache-control": "no-store" });
       res.end(traceJson);

@@ -86,6 +86,9 @@ describe("refheap viz (serving)", () => {
       expect((await fetch(new URL("main.js", base))).headers.get("content-type")).toMatch(/javascript/);
       expect((await fetch(new URL("%2e%2e/package.json", base))).status).toBe(404);
       expect((await fetch(new URL("nothing.js", base))).status).toBe(404);
+      // a malformed escape is refused, and the server goes on serving
+      expect((await fetch(new URL("%E0%A4%A", base))).status).toBe(404);
+      expect((await fetch(base)).status).toBe(200);
     } finally {
       child.kill();
     }
