@@ -44,16 +44,29 @@ const editor = new EditorView({
 
 // --- recording, in a worker ---
 
-const worker = new Worker(new URL("./worker.js", import.meta.url));
 let requestId = 0;
-worker.onmessage = (ev: MessageEvent<{ id: number; trace?: VizTrace; error?: string }>) => {
-  if (ev.data.id !== requestId) return; // an older run's answer
-  if (ev.data.error !== undefined) setStatus(ev.data.error, true);
-  else loadTrace(ev.data.trace!);
-};
+let busy = false;
+
+function startWorker(): Worker {
+  const w = new Worker(new URL("./worker.js", import.meta.url));
+  w.onmessage = (ev: MessageEvent<{ id: number; trace?: VizTrace; error?: string }>) => {
+    busy = false;
+    if (ev.data.id !== requestId) return; // an older run's answer
+    if (ev.data.error !== undefined) setStatus(ev.data.error, true);
+    else loadTrace(ev.data.trace!);
+  };
+  return w;
+}
+let worker = startWorker();
 
 function run(title: string): void {
+  // A run still recording (a long loop, say) is abandoned: its worker goes, a fresh one starts.
+  if (busy) {
+    worker.terminate();
+    worker = startWorker();
+  }
   requestId++;
+  busy = true;
   setStatus("recording…", false);
   document.body.dataset.state = "recording";
   worker.postMessage({ id: requestId, text: editor.state.doc.toString(), title });

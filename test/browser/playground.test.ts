@@ -163,6 +163,17 @@ describe.skipIf(!found)(`the playground ${suiteTitle}`, () => {
     expect(errors).toEqual([]);
   });
 
+  it("abandons a recording still running when another scenario is run", async () => {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`${server.url}?preset=big`);
+    await page.selectOption("#preset", "cycle"); // while the big heap records
+    await ready(page);
+    expect(await page.textContent("#status")).toBe(`${preset("cycle").title}: 21 steps`);
+    await page.close();
+    expect(errors).toEqual([]);
+  });
+
   it("records the 100,000-object heap off the page's thread and shows counts, staying responsive", async () => {
     const page = await browser.newPage({ viewport: { width: 1500, height: 900 } });
     page.on("pageerror", (e) => errors.push(e.message));
