@@ -38,7 +38,7 @@ function pageFiles(): string[] {
   if (!existsSync(join(dir, "index.html"))) {
     throw new Error(`the playground is not built (no ${join(dir, "index.html")}): run npm run build`);
   }
-  return readdirSync(dir).filter((f) => TYPES[extname(f)] !== undefined || f.endsWith(".LEGAL.txt"));
+  return readdirSync(dir).filter((f) => TYPES[extname(f)] !== undefined);
 }
 
 export interface VizServer {

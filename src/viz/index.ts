@@ -3,7 +3,7 @@
  * from a live heap, scenarios recorded through the oracle's runner, the presets, and the
  * questions the page asks of a picture. Runs in a browser as well as in Node.
  */
-export { explainLogLine, explainPhase, explainStart } from "./explain.js";
+export { explainLogLine } from "./explain.js";
 export {
   checkTrace,
   parseTrace,
@@ -19,7 +19,7 @@ export {
   type VizSummary,
   type VizTrace,
 } from "./format.js";
-export { referrers, whyAlive } from "./paths.js";
+export { whyAlive } from "./paths.js";
 export { PRESETS, type Preset } from "./presets.js";
 export { DEFAULT_MAX_OBJECTS, Recorder, type RecorderOptions } from "./recorder.js";
 export { type RecordScenarioOptions, recordScenario } from "./scenario.js";

@@ -35,8 +35,3 @@ export function whyAlive(heap: VizHeap, addr: number): { root: string; path: num
   }
   return null;
 }
-
-/** The objects that reference `addr` in the picture (strong and weak edges), in picture order. */
-export function referrers(heap: VizHeap, addr: number): VizObject[] {
-  return (heap.objects ?? []).filter((o) => o.edges.some((e) => e.to === addr));
-}

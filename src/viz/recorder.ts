@@ -73,8 +73,11 @@ interface Collecting {
   generation: number;
   automatic: boolean;
   reason: string;
-  /** gc_refs by address: refcounts after update_refs, then what subtract_refs left. */
-  gcRefs: Map<number, number> | null;
+  /**
+   * gc_refs: after update_refs each collected object's refcount (what update_refs copies, read
+   * when pictured), then by address what subtract_refs left.
+   */
+  gcRefs: Map<number, number> | "refcounts" | null;
   marks: Map<number, VizMark>;
   /** subtract_refs ended; its picture waits for the gc-refs events that follow it. */
   pendingSubtract: boolean;
@@ -118,10 +121,6 @@ export class Recorder {
     return { format: TRACE_FORMAT, version: TRACE_VERSION, title, source, steps: [...this.#steps] };
   }
 
-  get stepCount(): number {
-    return this.#steps.length;
-  }
-
   // --- the collector's events ---
 
   #onEvent(ev: TraceEvent | GcTraceEvent): void {
@@ -139,14 +138,14 @@ export class Recorder {
           marks: new Map(),
           pendingSubtract: false,
         };
-        this.#pushCollection("start", this.#collecting.reason, "start", null);
+        this.#pushCollection("start", this.#collecting.reason, null);
         return;
       }
       case "gc-phase-start":
         this.#flushSubtract();
         return;
       case "gc-refs":
-        this.#collecting?.gcRefs?.set(ev.addr, ev.refs);
+        if (this.#collecting?.gcRefs instanceof Map) this.#collecting.gcRefs.set(ev.addr, ev.refs);
         return;
       case "gc-phase-end":
         this.#phaseEnd(ev.phase, ev.objects, ev.members ?? []);
@@ -161,7 +160,6 @@ export class Recorder {
         this.#pushCollection(
           "end",
           `The collection of generation ${ev.generation} ends: ${ev.collected} collected, ${ev.uncollectable} uncollectable.`,
-          "end",
           result,
         );
         this.#collecting = null;
@@ -180,8 +178,7 @@ export class Recorder {
         for (const a of members) c.marks.set(a, "collecting");
         break;
       case "update-refs":
-        c.gcRefs = new Map();
-        for (const a of members) c.gcRefs.set(a, getrefcount(this.#engine!, a));
+        c.gcRefs = "refcounts";
         break;
       case "subtract-refs":
         // The gc-refs events come right after this end; the picture waits for them.
@@ -211,47 +208,35 @@ export class Recorder {
       default:
         break;
     }
-    this.#pushCollection(phase, explainPhase(phase, objects, c.generation), phase, null);
+    this.#pushCollection(phase, explainPhase(phase, objects, c.generation), null);
   }
 
   #flushSubtract(): void {
     const c = this.#collecting;
     if (c === null || !c.pendingSubtract) return;
     c.pendingSubtract = false;
-    this.#pushCollection(
-      "subtract-refs",
-      explainPhase("subtract-refs", 0, c.generation),
-      "subtract-refs",
-      null,
-    );
+    this.#pushCollection("subtract-refs", explainPhase("subtract-refs", 0, c.generation), null);
   }
 
-  #pushCollection(
-    label: string,
-    explanation: string,
-    phase: VizCollection["phase"],
-    result: VizCollection["result"],
-  ): void {
+  /** A step of the collection in progress, labelled `gc N: phase_name`. */
+  #pushCollection(phase: VizCollection["phase"], explanation: string, result: VizCollection["result"]): void {
     const c = this.#collecting!;
-    const name = label === "start" || label === "end" ? label : label.replace(/-/g, "_");
-    this.#push(`gc ${c.generation}: ${name}`, explanation, c, { phase, result });
+    const { generation, automatic, reason } = c;
+    this.#push(`gc ${generation}: ${phase.replace(/-/g, "_")}`, explanation, c, {
+      generation,
+      automatic,
+      reason,
+      phase,
+      result,
+    });
   }
 
-  #push(
-    label: string,
-    explanation: string,
-    c: Collecting | null,
-    at: Pick<VizCollection, "phase" | "result"> | null,
-  ): void {
+  #push(label: string, explanation: string, c: Collecting | null, collection: VizCollection | null): void {
     const e = this.#engine;
     if (e === null) throw new Error("Recorder: attach(engine) before recording steps");
     const log = this.#options.log?.() ?? [];
     const added = log.slice(this.#logSeen);
     this.#logSeen = log.length;
-    const collection: VizCollection | null =
-      c === null || at === null
-        ? null
-        : { generation: c.generation, automatic: c.automatic, reason: c.reason, ...at };
     this.#steps.push({
       label,
       explanation,
@@ -357,7 +342,7 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
       generation,
       label: options.label?.(a) ?? null,
       value: strRepr(e, a),
-      gcRefs: c?.gcRefs?.get(a) ?? null,
+      gcRefs: gcRefsOf(e, c, a),
       mark: c?.marks.get(a) ?? null,
       finalized: gc.isFinalized(e, a),
       edges: edges.get(a)!,
@@ -371,6 +356,13 @@ function picture(e: Engine, options: RecorderOptions, c: Collecting | null): Viz
     thresholds: gc.getThreshold(e),
     allocator: allocator(e),
   };
+}
+
+/** An object's gc_refs in the collection in progress, when the collector has one for it. */
+function gcRefsOf(e: Engine, c: Collecting | null, a: number): number | null {
+  const refs = c?.gcRefs ?? null;
+  if (refs === "refcounts") return c!.marks.get(a) === "collecting" ? getrefcount(e, a) : null;
+  return refs?.get(a) ?? null;
 }
 
 /** A str's text, quoted as repr() does (cut at 24 characters), else null. */
