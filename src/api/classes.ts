@@ -37,7 +37,6 @@ import {
   decref,
   delAttr,
   delAttrString,
-  fieldItemSlot,
   getAttrSlotString,
   incref,
   setAttr,
@@ -50,6 +49,8 @@ import {
   addressOf,
   allOrNothing,
   Handle,
+  type HandleMaker,
+  handleMaker,
   hostOf,
   jsDescription,
   makeHandle,
@@ -289,7 +290,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
           finalize: (o: number) => {
             // A handle lent to the finalizer: neither scoped nor registered; released right after.
             incref(e, o);
-            const self = makeHandle(HandleClass.prototype, ctx, o) as Instance<F>; // no leak record: released below
+            const self = makeHandle(maker, ctx, o) as Instance<F>; // no leak record: released below
             try {
               // Outside every scope: a handle it keeps (`saved = self.dup()`, a resurrection) is
               // the program's, wherever the collection or deallocation that runs it started.
@@ -304,6 +305,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
 
   class HandleClass extends InstanceHandle {}
   Object.defineProperty(HandleClass, "name", { value: name });
+  const maker = handleMaker(HandleClass);
   info.fields.forEach((f, i) => {
     const t = spec[f.name]!;
     Object.defineProperty(
@@ -325,7 +327,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
     Object.defineProperty(call, "name", { value: method });
     Object.defineProperty(HandleClass.prototype, method, { value: call });
   }
-  ctx.typeClasses[id] = HandleClass;
+  ctx.typeMakers[id] = maker;
 
   const made: HeapClass<F, M> = {
     name,
@@ -335,7 +337,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
       if (ctx.closed) ctx.ensureOpen("new");
       const o = newInstance(e, id);
       // Floating: the first store of the handle hands its reference to the field or container.
-      const h = ctx.adopt(makeHandle(HandleClass.prototype, ctx, o, Ownership.Floating), o) as Instance<F, M>;
+      const h = ctx.newFloating(maker, o) as Instance<F, M>;
       if (init === undefined) return h;
       return allOrNothing(
         ctx,
@@ -464,7 +466,7 @@ function accessor(
   // so a read makes that class's borrowed handle directly; anything else (a value stored through
   // the engine API) goes the general way.
   let targetId = -1;
-  let targetProto: Handle | null = null;
+  let targetMaker: HandleMaker | undefined;
   return {
     get(this: Handle) {
       const p = slot(this);
@@ -473,11 +475,11 @@ function accessor(
       if (a === 0 || a === NONE) return null;
       if (targetId < 0) {
         targetId = target().id;
-        targetProto = ctx.typeClasses[targetId]!.prototype;
+        targetMaker = ctx.typeMakers[targetId]!;
       }
       const word = typeWordOf(e, a);
       if ((word & TYPE_ID_MASK) !== targetId) return ctx.decode(p);
-      return makeHandle(targetProto!, ctx, a, Ownership.Borrowed, word);
+      return makeHandle(targetMaker!, ctx, a, Ownership.Borrowed, word);
     },
     set,
   };

@@ -25,6 +25,7 @@ import {
   dictGetSlotString,
   dictSetItem,
   listAppend,
+  listAppendSteal,
   listClear,
   listDelItem,
   listItemSlot,
@@ -39,11 +40,26 @@ import {
   type HandleHost,
   hostOf,
   jsDescription,
+  markSunk,
   sinkStored,
+  stealableAddress,
   storeValue,
   type Value,
   withValue,
 } from "./handle.js";
+
+/**
+ * list.append of anything but a floating handle (kept out of append so that append stays small
+ * enough for V8 to inline into the caller's loop).
+ */
+function appendStored(host: HandleHost, l: number, value: unknown): void {
+  if (value instanceof Handle && hostOf(value) === host) {
+    listAppend(host.engine, l, addressOf(value, "append"), true); // a handle: without a closure
+    sinkStored(host, value, l);
+  } else {
+    storeValue(host, value as Value, "append", l, (v, isRef) => listAppend(host.engine, l, v, isRef));
+  }
+}
 
 /** A dict key: numbers, booleans, strings, None, tuples and other objects (by identity). */
 export type Key = Value;
@@ -153,12 +169,14 @@ export class ListHandle<T extends Value = Value> extends Handle {
   append(value: T): void {
     const host = hostOf(this);
     const l = addressOf(this, "append");
-    if (value instanceof Handle && hostOf(value) === host) {
-      listAppend(host.engine, l, addressOf(value, "append"), true); // the common case, without a closure
-      sinkStored(host, value, l);
-    } else {
-      storeValue(host, value, "append", l, (v, isRef) => listAppend(host.engine, l, v, isRef));
+    // A floating handle's reference passes to the list as is (LIST_APPEND's steal).
+    const a = stealableAddress(value, l, host);
+    if (a !== 0) {
+      listAppendSteal(host.engine, l, a);
+      markSunk(value as Handle);
+      return;
     }
+    appendStored(host, l, value);
   }
 
   /** list.append for each value, like Array.prototype.push; returns the new length. */

@@ -16,6 +16,7 @@ import {
   TRUE,
   typeIdOf,
   typeInfo,
+  typeWordOf,
 } from "../object/index.js";
 import { decref, incref } from "../refcount/index.js";
 import {
@@ -30,11 +31,15 @@ import {
 import type { Engine } from "./engine.js";
 import {
   addressOf,
+  floatingAddress,
+  HANDLE_MAKER,
   Handle,
   type HandleHost,
+  type HandleMaker,
   hostOf,
   jsDescription,
   type LeakRecord,
+  leakSlot,
   makeHandle,
   Ownership,
   setLeakRecord,
@@ -57,9 +62,6 @@ interface LeakInfo extends LeakRecord {
   readonly made: Error | undefined;
 }
 
-/** A handle class, as makeHandle uses it: its prototype (Handle's, or a subclass's). */
-type HandleClass = { readonly prototype: Handle };
-
 export class HeapContext implements HandleHost {
   readonly engine: Engine;
   readonly policy: LeakPolicy;
@@ -71,16 +73,34 @@ export class HeapContext implements HandleHost {
   readonly scopes: Handle[][] = [];
   /** Reports of handles that were dropped without being released. */
   readonly leaks: string[] = [];
-  /** Handles owned by the program (not a scope) and not yet released. */
-  liveUnscoped = 0;
   /** Whether each program-owned handle records where it was made (HeapOptions.trackStacks). */
   readonly trackStacks: boolean;
-  /** The records of those handles (unless the policy is "off"), in no particular order. */
+  /**
+   * The records of those handles (unless the policy is "off"), in no particular order, except
+   * the floating handles listed in #floating.
+   */
   readonly #open: LeakInfo[] = [];
+  /**
+   * Program-owned floating handles, each with the FLOATING record and a slot here instead of a
+   * LeakInfo of its own (policies "warn" and "throw" without stack tracking: no registry watches
+   * a floating handle then): the object's address (0: a slot whose handle was sunk or released
+   * while later ones were still listed) and its type word, in the first #floatingCount places.
+   * Most are sunk within their statement (`list.append(C.new())`) while still the last one, and
+   * the count just drops. Numbers in typed arrays, not the handles in an array: storing a new
+   * handle into an old array costs V8 a write barrier and keeps it alive through the next scavenge,
+   * which took about 15 ns per `list.append(C.new())`.
+   */
+  #floatAddr = new Int32Array(64);
+  #floatWord = new Int32Array(64);
+  #floatingCount = 0;
+  readonly #listFloating: boolean;
   readonly #registry: FinalizationRegistry<LeakInfo>;
-  /** Handle classes of the built-in types (by type id) and of user classes (typeClasses). */
-  readonly kindClasses: (HandleClass | undefined)[] = [];
-  readonly typeClasses: (HandleClass | undefined)[] = [];
+  /**
+   * The makers of the handle classes of the built-in types (by kind, or by type id for a type of
+   * its own) and of user classes (by type id).
+   */
+  readonly kindMakers: (HandleMaker | undefined)[] = [];
+  readonly typeMakers: (HandleMaker | undefined)[] = [];
   /** What the program sees of a proxy's handle (set by Heap: api/weakref.ts's proxyFace). */
   proxyFace: (h: Handle) => Handle = (h) => h;
   /** The proxy handle behind a face, or undefined (api/weakref.ts's proxyOfFace). */
@@ -94,6 +114,7 @@ export class HeapContext implements HandleHost {
     this.engine = engine;
     this.policy = policy;
     this.trackStacks = trackStacks;
+    this.#listFloating = (policy === "warn" || policy === "throw") && !trackStacks;
     this.#registry = new FinalizationRegistry((info) => this.#dropped(info));
   }
 
@@ -140,12 +161,43 @@ export class HeapContext implements HandleHost {
     const id = typeIdOf(e, addr);
     const kind = e.typeKind[id]!;
     // A subclass of list, dict or ref defined through the engine gets its kind's handle class.
-    const C =
-      (kind === Kind.Instance ? this.typeClasses[id] : (this.kindClasses[id] ?? this.kindClasses[kind])) ??
-      Handle;
-    const h = makeHandle(C.prototype, this, addr, own);
+    const maker =
+      (kind === Kind.Instance ? this.typeMakers[id] : (this.kindMakers[id] ?? this.kindMakers[kind])) ??
+      HANDLE_MAKER;
+    const h = makeHandle(maker, this, addr, own);
     if (own !== Ownership.Borrowed) this.adopt(h, addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
+  }
+
+  /**
+   * A new floating handle, made by `maker`, for the new object at `addr` (a constructor's
+   * result), given to its owner as adopt() would, in fewer steps when the program owns it and it
+   * is listed in #floatAddr.
+   */
+  newFloating<H extends Handle>(maker: HandleMaker<H>, addr: number): H {
+    const word = typeWordOf(this.engine, addr);
+    if (this.#listFloating && this.scopes.length === 0) {
+      return makeHandle(
+        maker,
+        this,
+        addr,
+        Ownership.Floating,
+        word,
+        FLOATING,
+        this.#listFloatingSlot(addr, word),
+      );
+    }
+    return this.adopt(makeHandle(maker, this, addr, Ownership.Floating, word), addr);
+  }
+
+  /** Lists a floating handle's object (its address and type word); returns its slot. */
+  #listFloatingSlot(addr: number, word: number): number {
+    const slot = this.#floatingCount;
+    if (slot === this.#floatAddr.length) this.#growFloating();
+    this.#floatAddr[slot] = addr;
+    this.#floatWord[slot] = word;
+    this.#floatingCount = slot + 1;
+    return slot;
   }
 
   /** Gives a new handle to its owner: the innermost scope, or the program (with leak detection). */
@@ -159,12 +211,20 @@ export class HeapContext implements HandleHost {
 
   /** Registers a program-owned handle with the leak detector. */
   #adopt(h: Handle, addr: number): void {
-    this.liveUnscoped++;
     if (this.policy === "off") {
       // Only "owned by the program" matters without a registry: one shared record will do.
       setLeakRecord(h, UNWATCHED);
       return;
     }
+    if (this.#listFloating && floatingAddress(h) !== 0) {
+      setLeakRecord(h, FLOATING, this.#listFloatingSlot(addr, typeWordOf(this.engine, addr)));
+      return;
+    }
+    this.#list(h, addr);
+  }
+
+  /** Gives a handle a LeakInfo of its own, listed in #open (and watched by V8's collector if owned). */
+  #list(h: Handle, addr: number): void {
     const info: LeakInfo = {
       addr,
       tag: reuseTagOf(this.engine, addr),
@@ -181,16 +241,56 @@ export class HeapContext implements HandleHost {
     if (h.ownership === "owned" || this.policy === "release") this.#registry.register(h, info);
   }
 
-  watch(h: Handle, record: LeakRecord): void {
-    if (this.policy !== "off" && this.policy !== "release" && record !== UNWATCHED) {
+  watch(h: Handle, record: LeakRecord, addr: number): void {
+    if (record === FLOATING) {
+      this.#unlistFloating(leakSlot(h));
+      this.#list(h, addr);
+    } else if (this.policy !== "off" && this.policy !== "release" && record !== UNWATCHED) {
       this.#registry.register(h, record as LeakInfo);
     }
   }
 
-  forget(record: LeakRecord): void {
+  forget(record: LeakRecord, h: Handle): void {
+    if (record === FLOATING) {
+      this.#unlistFloating(leakSlot(h));
+      return;
+    }
     record.released = true;
-    this.liveUnscoped--;
     if (record.slot >= 0) this.#unlist(record as LeakInfo);
+  }
+
+  /**
+   * Takes a floating handle's slot off #floatAddr: the last one goes (with any cleared ones
+   * before it), any other is cleared. The common case, the last slot with a live one before it
+   * (or none), is a few instructions that V8 inlines into the store that sank the handle.
+   */
+  #unlistFloating(slot: number): void {
+    const addrs = this.#floatAddr;
+    if (slot === this.#floatingCount - 1 && (slot === 0 || addrs[slot - 1] !== 0)) {
+      this.#floatingCount = slot;
+      return;
+    }
+    this.#unlistFloatingSlow(slot);
+  }
+
+  #unlistFloatingSlow(slot: number): void {
+    const addrs = this.#floatAddr;
+    addrs[slot] = 0;
+    let n = this.#floatingCount;
+    if (slot !== n - 1) return;
+    do n--;
+    while (n > 0 && addrs[n - 1] === 0);
+    this.#floatingCount = n;
+  }
+
+  #growFloating(): void {
+    const n = this.#floatAddr.length * 2;
+    const addrs = new Int32Array(n);
+    addrs.set(this.#floatAddr);
+    this.#floatAddr = addrs;
+    const words = new Int32Array(n);
+    words.set(this.#floatWord);
+    this.#floatWord = words;
   }
 
   /** Takes a record off the list of unreleased handles. */
@@ -220,21 +320,27 @@ export class HeapContext implements HandleHost {
         `${op}: this heap does not track its handles (leaks: "off"); make it with another leak policy`,
       );
     }
-    return this.#open.map((info) => {
-      const alive = this.#alive(info);
-      return {
-        typeName: this.#typeName(info, alive),
-        address: info.addr,
-        refcount: alive ? refcnt(this.engine, info.addr) : 0,
-        made: madeAt(info),
-      };
-    });
+    const reports = this.#open.map((info) => this.#report(info.addr, this.#alive(info), madeAt(info)));
+    for (let i = 0; i < this.#floatingCount; i++) {
+      const addr = this.#floatAddr[i]!;
+      if (addr !== 0)
+        reports.push(this.#report(addr, typeWordOf(this.engine, addr) === this.#floatWord[i], undefined));
+    }
+    return reports;
+  }
+
+  #report(addr: number, alive: boolean, made: string | undefined): HandleReport {
+    return {
+      typeName: alive ? typeInfo(this.engine, typeIdOf(this.engine, addr)).name : "(freed)",
+      address: addr,
+      refcount: alive ? refcnt(this.engine, addr) : 0,
+      made,
+    };
   }
 
   /** The FinalizationRegistry callback: a handle was collected by V8; was it ever released? */
   #dropped(info: LeakInfo): void {
     if (info.released) return;
-    this.liveUnscoped--;
     this.#unlist(info);
     const alive = this.#alive(info);
     const typeName = this.#typeName(info, alive);
@@ -467,9 +573,33 @@ function unreleasedLine(r: HandleReport): string {
   return `a handle to a '${r.typeName}' object at ${hex(r.address)} (refcount ${r.refcount}) was not released before close()${where}`;
 }
 
-/** The stack a record was made with, without the Error's own line and the heap's frames. */
+/**
+ * The directory of this module's file as stack frames name it (a path or a URL, up to its last
+ * slash), read from a frame of its own: the heap's own frames are those in it. Undefined where
+ * the frame cannot be read that way (then madeAt keeps whole stacks).
+ */
+const OWN_DIR = ownDirectory();
+
+function ownDirectory(): string | undefined {
+  const frame = new Error().stack?.split("\n")[1];
+  if (frame === undefined) return undefined;
+  const end = frame.lastIndexOf("/");
+  const start =
+    Math.max(frame.lastIndexOf("(", end), frame.lastIndexOf(" ", end), frame.lastIndexOf("@", end)) + 1;
+  return end > start ? frame.slice(start, end + 1) : undefined;
+}
+
+/**
+ * The stack a record was made with, from the first frame outside the handle layer: without the
+ * Error's own line and the heap's frames (however many calls deep the handle was made).
+ */
 function madeAt(info: LeakInfo): string | undefined {
-  return info.made?.stack?.split("\n").slice(4).join("\n");
+  const lines = info.made?.stack?.split("\n").slice(1);
+  if (lines === undefined) return undefined;
+  const dir = OWN_DIR;
+  const first = dir === undefined ? 0 : lines.findIndex((line) => !line.includes(dir));
+  // Everything in one bundle with the program's code: keep the whole stack.
+  return (first < 0 ? lines : lines.slice(first)).join("\n");
 }
 
 /** A process warning (Node), or console.warn where there is no `process` (a browser). */
@@ -483,11 +613,13 @@ function emitWarning(message: string): void {
 
 /** The record of every program-owned handle when leaks are not watched (its flag is never read). */
 const UNWATCHED: LeakRecord = { released: false, slot: -1 };
+/** The record of every handle listed in HeapContext's #floating (never marked released). */
+const FLOATING: LeakRecord = { released: false, slot: -1 };
 
 /** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */
 function madeHere(): Error {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 8;
+  Error.stackTraceLimit = 16; // the heap's own frames (dropped by madeAt), then the program's
   const e = new Error("handle made here");
   Error.stackTraceLimit = limit;
   return e;

@@ -48,10 +48,13 @@ export interface HandleHost {
   wrap(addr: number, steal: boolean, floating?: boolean): Handle;
   /** A new borrowed handle of the right class for `addr`: no reference, nothing to release. */
   borrow(addr: number): Handle;
-  /** Bookkeeping when a program-owned handle (one with a leak record) is released. */
-  forget(record: LeakRecord): void;
-  /** A program-owned floating handle became owned (own()): V8's collector watches it from now on. */
-  watch(h: Handle, record: LeakRecord): void;
+  /** Bookkeeping when a program-owned handle `h` (one with a leak record) is released or sunk. */
+  forget(record: LeakRecord, h: Handle): void;
+  /**
+   * A program-owned floating handle became owned (own()): V8's collector watches it from now on.
+   * `addr` is its object.
+   */
+  watch(h: Handle, record: LeakRecord, addr: number): void;
   /** Encodes a value for a store: returns it and sets encIsRef, and encTemp (a reference to drop after the store, or 0). */
   encode(value: Value, op: string): number;
   encIsRef: boolean;
@@ -86,8 +89,13 @@ export interface LeakRecord {
   /** Its place in the heap's list of unreleased program-owned handles (−1: not listed). */
   slot: number;
 }
-/** Gives a program-owned handle its leak record (HeapContext.adopt). */
-export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
+/**
+ * Gives a program-owned handle its leak record (HeapContext.adopt), and `slot`, its place in
+ * the heap's list of floating handles (−1: none).
+ */
+export let setLeakRecord: (h: Handle, record: LeakRecord, slot?: number) => void;
+/** The place setLeakRecord gave a handle in the heap's list of floating handles. */
+export let leakSlot: (h: Handle) => number;
 /**
  * After a store of `value` into the object at `into` (a field, an item, an entry): a floating
  * handle hands its reference to that object, which now holds it, and becomes borrowed (GLib's
@@ -95,6 +103,18 @@ export let setLeakRecord: (h: Handle, record: LeakRecord) => void;
  * (`o.me = o`), which would leave a cycle nothing outside holds.
  */
 export let sink: (value: unknown, into: number) => void;
+/**
+ * The address of `value`'s object when a store into the object at `into` may take over the
+ * handle's reference instead of taking one of its own: `value` is a floating handle of `host`,
+ * usable as it stands (not released or stale, its heap open and unchecked), not `into` itself,
+ * outside a constructor's pending stores. Else 0, and the caller stores as usual, then calls
+ * sinkStored. Once the store succeeded the caller calls markSunk.
+ */
+export let stealableAddress: (value: unknown, into: number, host: HandleHost) => number;
+/** After a store took over a floating handle's reference (stealableAddress): it is now borrowed. */
+export let markSunk: (value: Handle) => void;
+/** A handle's object address if the handle is floating and not released, else 0 (for the leak detector). */
+export let floatingAddress: (h: Handle) => number;
 
 /** What a handle owns (see the top of this file). */
 export const Ownership = { Borrowed: 0, Owned: 1, Floating: 2 } as const;
@@ -135,27 +155,40 @@ export class Handle extends Stamp {
   #tag: number;
   /** Ownership.Borrowed, Owned or Floating. */
   #own: Ownership;
-  #leak: LeakRecord | undefined = undefined;
+  #leak: LeakRecord | undefined;
+  #slot: number;
 
   /**
    * @internal Handles are made by the heap (`heap.wrap`, constructors, reads) through makeHandle,
    * never directly: `target` is a new object whose prototype is the handle class's.
    */
-  constructor(target: object, host: HandleHost, addr: number, own: Ownership, word: number) {
+  constructor(
+    target: object,
+    host: HandleHost,
+    addr: number,
+    own: Ownership,
+    word: number,
+    leak: LeakRecord | undefined,
+    slot: number,
+  ) {
     super(target);
     this.#host = host;
     this.#addr = addr;
     this.#tag = word;
     this.#own = own;
+    this.#leak = leak;
+    this.#slot = slot;
   }
 
   static {
     addressOf = (h, op) => h.#use(op);
     addressIfUsable = (h) => h.#usable();
     hostOf = (h) => h.#host;
-    setLeakRecord = (h, record) => {
+    setLeakRecord = (h, record, slot = -1) => {
       h.#leak = record;
+      h.#slot = slot;
     };
+    leakSlot = (h) => h.#slot;
     sink = (value, into) => {
       if (!(value instanceof Handle) || value.#own !== Ownership.Floating || value.#addr === into) return;
       const host = value.#host;
@@ -167,9 +200,33 @@ export class Handle extends Stamp {
       value.#own = Ownership.Borrowed;
       const record = value.#leak;
       value.#leak = undefined;
-      if (record !== undefined) host.forget(record);
+      if (record !== undefined) host.forget(record, value);
       decref(e, value.#addr);
     };
+    stealableAddress = (value, into, host) => {
+      // `#own in value` is the cheapest test that value is a handle (no prototype chain walk).
+      if (typeof value !== "object" || value === null || !(#own in value) || value.#host !== host) return 0;
+      const e = host.engine;
+      const a = value.#addr;
+      if (
+        value.#own !== Ownership.Floating ||
+        a === into ||
+        typeWordOf(e, a) !== value.#tag ||
+        host.closed ||
+        e.checked ||
+        host.pendingSinks !== null
+      ) {
+        return 0;
+      }
+      return a;
+    };
+    markSunk = (value) => {
+      value.#own = Ownership.Borrowed;
+      const record = value.#leak;
+      value.#leak = undefined;
+      if (record !== undefined) value.#host.forget(record, value);
+    };
+    floatingAddress = (h) => (h.#own === Ownership.Floating && h.#tag !== RELEASED ? h.#addr : 0);
   }
 
   /**
@@ -286,7 +343,7 @@ export class Handle extends Stamp {
     const a = this.#use("own");
     if (this.#own === Ownership.Floating) {
       this.#own = Ownership.Owned;
-      if (this.#leak !== undefined) this.#host.watch(this, this.#leak);
+      if (this.#leak !== undefined) this.#host.watch(this, this.#leak, a);
       return this;
     }
     return this.#host.wrap(a, false) as this;
@@ -317,7 +374,7 @@ export class Handle extends Stamp {
     this.#tag = RELEASED;
     // Scope-owned handles have no record: their scope drops its list when it ends.
     const record = this.#leak;
-    if (record !== undefined) host.forget(record);
+    if (record !== undefined) host.forget(record, this);
     if (!host.closed) decref(host.engine, this.#addr);
   }
 
@@ -353,18 +410,39 @@ export class Handle extends Stamp {
 }
 
 /**
- * A new handle of the class whose prototype is `proto` (Handle.prototype, or a subclass's: the
- * subclasses declare no fields and no constructor, so Handle's constructor is all there is to run).
- * `word` is the object's type word, when the caller has just read it.
+ * What makeHandle makes a handle's object with: a plain function whose `prototype` is a handle
+ * class's, made once per class (handleMaker). `new maker()` is one allocation with room in the
+ * object for all of Handle's fields; Object.create(prototype) cost about 14 ns, and its object
+ * had room for four of them, so the rest went into a second allocation (docs/performance.md).
+ */
+export interface HandleMaker<H extends Handle = Handle> {
+  new (): object;
+  readonly prototype: H;
+}
+
+/** The maker of a handle class's objects (see HandleMaker): call once per class, not per handle. */
+export function handleMaker<H extends Handle>(cls: { readonly prototype: H }): HandleMaker<H> {
+  function HandleObject(): void {}
+  HandleObject.prototype = cls.prototype;
+  return HandleObject as unknown as HandleMaker<H>;
+}
+
+/**
+ * A new handle whose object `maker` makes (Handle.prototype's, or a subclass's: the subclasses
+ * declare no fields and no constructor, so Handle's constructor is all there is to run). `word`
+ * is the object's type word, when the caller has just read it; `leak` and `slot` its leak record
+ * and its place in the heap's list of floating handles, when the caller lists it.
  */
 export function makeHandle<H extends Handle>(
-  proto: H,
+  maker: HandleMaker<H>,
   host: HandleHost,
   addr: number,
   own: Ownership = Ownership.Owned,
   word: number = typeWordOf(host.engine, addr),
+  leak: LeakRecord | undefined = undefined,
+  slot = -1,
 ): H {
-  return new Handle(Object.create(proto) as object, host, addr, own, word) as H;
+  return new Handle(new maker(), host, addr, own, word, leak, slot) as H;
 }
 
 /**
@@ -476,3 +554,6 @@ export function withValue(
     if (tmp !== 0) decref(host.engine, tmp);
   }
 }
+
+/** The maker of plain Handle objects, for an object whose type has no handle class of its own. */
+export const HANDLE_MAKER = handleMaker(Handle);

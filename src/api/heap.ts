@@ -42,7 +42,16 @@ import { HeapContext, type LeakPolicy, refuseAsync, type Scope } from "./context
 import { Engine, stats, statsText, verify } from "./engine.js";
 import { shutdownFinalizers } from "./finalize.js";
 import { GcFacade } from "./gc.js";
-import { addressOf, allOrNothing, type Handle, jsDescription, storeValue, type Value } from "./handle.js";
+import {
+  addressOf,
+  allOrNothing,
+  type Handle,
+  type HandleMaker,
+  handleMaker,
+  jsDescription,
+  storeValue,
+  type Value,
+} from "./handle.js";
 import {
   KeyedRefHandle,
   ProxyHandle,
@@ -75,6 +84,28 @@ export interface HeapOptions extends MemoryOptions {
   readonly trackStacks?: boolean;
 }
 
+let builtinMakerTable: (readonly [number, HandleMaker])[] | undefined;
+
+/**
+ * The handle makers of the built-in types, by kind or type id: made once and shared by every
+ * heap (the first heap makes them, when every handle class is defined).
+ */
+function builtinMakers(): readonly (readonly [number, HandleMaker])[] {
+  if (builtinMakerTable === undefined) {
+    const weakref = handleMaker(WeakRefHandle);
+    builtinMakerTable = [
+      [Kind.List, handleMaker(ListHandle)],
+      [Kind.Tuple, handleMaker(TupleHandle)],
+      [Kind.Dict, handleMaker(DictHandle)],
+      [Kind.Weakref, weakref],
+      [KEYED_REF_TYPE, handleMaker(KeyedRefHandle)],
+      [WEAK_METHOD_TYPE, weakref], // its deref() is the instance (super().__call__)
+      [Kind.WeakProxy, handleMaker(ProxyHandle)],
+    ];
+  }
+  return builtinMakerTable;
+}
+
 /**
  * A heap of Python-like objects, reached through handles that each own one reference. Make
  * objects and classes here (`list`, `dict`, `defineClass`, …); `close()`, or the end of a
@@ -93,13 +124,7 @@ export class Heap {
       options.trackStacks ?? this.engine.checked,
     );
     const ctx = this.#ctx;
-    ctx.kindClasses[Kind.List] = ListHandle;
-    ctx.kindClasses[Kind.Tuple] = TupleHandle;
-    ctx.kindClasses[Kind.Dict] = DictHandle;
-    ctx.kindClasses[Kind.Weakref] = WeakRefHandle;
-    ctx.kindClasses[KEYED_REF_TYPE] = KeyedRefHandle;
-    ctx.kindClasses[WEAK_METHOD_TYPE] = WeakRefHandle; // its deref() is the instance (super().__call__)
-    ctx.kindClasses[Kind.WeakProxy] = ProxyHandle;
+    for (const [type, maker] of builtinMakers()) ctx.kindMakers[type] = maker;
     ctx.proxyFace = (h) => proxyFace(h as ProxyHandle);
     ctx.faceHandle = proxyOfFace;
     this.engine.hostRelease = (_o, slot) => ctx.detached(() => ctx.hostClose(slotNumber(this.engine, slot)));

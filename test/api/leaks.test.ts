@@ -167,6 +167,63 @@ describe("unreleased handles, listed deterministically", () => {
     heap.close();
   });
 
+  it("a tracked stack starts at the program's frame, however deep the heap's own calls go", () => {
+    const heap = new Heap({ checked: false, trackStacks: true });
+    const Point = heap.defineClass("Point", { fields: { x: "number" } });
+    function makePointHere() {
+      return Point.new({ x: 1 });
+    }
+    function makeListHere() {
+      return heap.list();
+    }
+    const p = makePointHere();
+    const l = makeListHere();
+    const made = heap.unreleasedHandles().map((r) => r.made!.split("\n")[0]!);
+    expect(made).toHaveLength(2);
+    expect(made.find((line) => line.includes("makePointHere"))).toBeDefined();
+    expect(made.find((line) => line.includes("makeListHere"))).toBeDefined();
+    p.dispose();
+    l.dispose();
+    heap.close();
+  });
+
+  it("floating handles are listed until sunk, released or owned, in any order (steal path, checked, tracked stacks)", () => {
+    for (const checked of [false, true]) {
+      for (const trackStacks of [false, true]) {
+        const heap = new Heap({ checked, leaks: "throw", trackStacks });
+        const C = heap.defineClass("C");
+        const listed = () => heap.unreleasedHandles().map((r) => r.address);
+        const l = heap.list(); // floating itself
+        const [a, b, c] = [C.new(), C.new(), C.new()];
+        l.append(a); // sunk while b and c, made after it, still float
+        expect(a.ownership).toBe("borrowed");
+        expect(heap.sys.getRefCount(a)).toBe(2); // the list's reference and the argument's: no leftover
+        expect(listed().sort()).toEqual([l.address, b.address, c.address].sort());
+        c.dispose();
+        expect(listed().sort()).toEqual([l.address, b.address].sort());
+        const owned = b.own(); // now owned: listed once, as an owned handle
+        expect(owned).toBe(b);
+        l.append(b); // an owned handle is not sunk: the list takes a reference of its own
+        expect(heap.sys.getRefCount(b)).toBe(3);
+        expect(listed().sort()).toEqual([l.address, b.address].sort());
+        b.dispose();
+        expect(listed()).toEqual([l.address]);
+        // More than the list's first capacity, sunk last to first and first to last.
+        const many = Array.from({ length: 300 }, () => C.new());
+        for (let i = many.length - 1; i >= 150; i--) l.append(many[i]!);
+        expect(listed()).toHaveLength(151);
+        for (let i = 0; i < 150; i++) l.append(many[i]!);
+        expect(listed()).toEqual([l.address]);
+        expect(l.length).toBe(302); // a, b and the 300
+        const d = C.new();
+        expect(listed().sort()).toEqual([l.address, d.address].sort());
+        d.dispose();
+        l.dispose();
+        heap.close(); // throws if anything is still listed
+      }
+    }
+  });
+
   it("close() under 'warn' lists them in one warning, without waiting for V8", () => {
     const heap = new Heap({ checked: true });
     const kept = Array.from({ length: 12 }, (_, i) => heap.list([i]));
