@@ -50,6 +50,7 @@ import {
   allOrNothing,
   Handle,
   type HandleMaker,
+  type HandleObject,
   handleMaker,
   hostOf,
   jsDescription,
@@ -290,7 +291,7 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
           finalize: (o: number) => {
             // A handle lent to the finalizer: neither scoped nor registered; released right after.
             incref(e, o);
-            const self = makeHandle(maker, ctx, o) as Instance<F>; // no leak record: released below
+            const self = makeHandle(new maker(), ctx, o) as Instance<F>; // no leak record: released below
             try {
               // Outside every scope: a handle it keeps (`saved = self.dup()`, a resurrection) is
               // the program's, wherever the collection or deallocation that runs it started.
@@ -329,32 +330,37 @@ export function defineHeapClass<F extends FieldsSpec, M extends MethodsSpec<F>>(
   }
   ctx.typeMakers[id] = maker;
 
+  /**
+   * C.new(init)'s stores, all or nothing (kept out of new() so that new() stays small enough for
+   * V8 to inline into the caller's loop).
+   */
+  const initFields = (h: Instance<F, M>, init: unknown): Instance<F, M> =>
+    allOrNothing(
+      ctx,
+      () => {
+        if (typeof init !== "object" || init === null) {
+          throw new HeapTypeError(
+            `${name}.new(): init must be an object of field values; got ${jsDescription(init)}`,
+          );
+        }
+        for (const [k, v] of Object.entries(init)) {
+          if (!Object.hasOwn(spec, k)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);
+          (h as unknown as Record<string, unknown>)[k] = v;
+        }
+        return h;
+      },
+      () => h.dispose(),
+    );
+
   const made: HeapClass<F, M> = {
     name,
     id,
     fieldNames: info.fields.map((f) => f.name),
     new(init) {
       if (ctx.closed) ctx.ensureOpen("new");
-      const o = newInstance(e, id);
       // Floating: the first store of the handle hands its reference to the field or container.
-      const h = ctx.newFloating(maker, o) as Instance<F, M>;
-      if (init === undefined) return h;
-      return allOrNothing(
-        ctx,
-        () => {
-          if (typeof init !== "object" || init === null) {
-            throw new HeapTypeError(
-              `${name}.new(): init must be an object of field values; got ${jsDescription(init)}`,
-            );
-          }
-          for (const [k, v] of Object.entries(init)) {
-            if (!Object.hasOwn(spec, k)) throw new HeapValueError(`${name}.new(): unknown field '${k}'`);
-            (h as unknown as Record<string, unknown>)[k] = v;
-          }
-          return h;
-        },
-        () => h.dispose(),
-      );
+      const h = ctx.newFloating(new maker() as HandleObject<Instance<F, M>>, newInstance(e, id));
+      return init === undefined ? h : initFields(h, init);
     },
     isInstance(value: unknown): value is Instance<F, M> {
       return (
@@ -479,7 +485,7 @@ function accessor(
       }
       const word = typeWordOf(e, a);
       if ((word & TYPE_ID_MASK) !== targetId) return ctx.decode(p);
-      return makeHandle(targetMaker!, ctx, a, Ownership.Borrowed, word);
+      return makeHandle(new targetMaker!(), ctx, a, Ownership.Borrowed, word);
     },
     set,
   };

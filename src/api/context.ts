@@ -36,6 +36,7 @@ import {
   Handle,
   type HandleHost,
   type HandleMaker,
+  type HandleObject,
   hostOf,
   jsDescription,
   type LeakRecord,
@@ -164,21 +165,21 @@ export class HeapContext implements HandleHost {
     const maker =
       (kind === Kind.Instance ? this.typeMakers[id] : (this.kindMakers[id] ?? this.kindMakers[kind])) ??
       HANDLE_MAKER;
-    const h = makeHandle(maker, this, addr, own);
+    const h = makeHandle(new maker(), this, addr, own);
     if (own !== Ownership.Borrowed) this.adopt(h, addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
 
   /**
-   * A new floating handle, made by `maker`, for the new object at `addr` (a constructor's
-   * result), given to its owner as adopt() would, in fewer steps when the program owns it and it
-   * is listed in #floatAddr.
+   * `target` (a HandleMaker's new object) made a floating handle for the new object at `addr` (a
+   * constructor's result), given to its owner as adopt() would, in fewer steps when the program
+   * owns it and it is listed in #floatAddr.
    */
-  newFloating<H extends Handle>(maker: HandleMaker<H>, addr: number): H {
+  newFloating<H extends Handle>(target: HandleObject<H>, addr: number): H {
     const word = typeWordOf(this.engine, addr);
     if (this.#listFloating && this.scopes.length === 0) {
       return makeHandle(
-        maker,
+        target,
         this,
         addr,
         Ownership.Floating,
@@ -187,7 +188,7 @@ export class HeapContext implements HandleHost {
         this.#listFloatingSlot(addr, word),
       );
     }
-    return this.adopt(makeHandle(maker, this, addr, Ownership.Floating, word), addr);
+    return this.adopt(makeHandle(target, this, addr, Ownership.Floating, word), addr);
   }
 
   /** Lists a floating handle's object (its address and type word); returns its slot. */

@@ -410,13 +410,23 @@ export class Handle extends Stamp {
 }
 
 /**
- * What makeHandle makes a handle's object with: a plain function whose `prototype` is a handle
- * class's, made once per class (handleMaker). `new maker()` is one allocation with room in the
- * object for all of Handle's fields; Object.create(prototype) cost about 14 ns, and its object
- * had room for four of them, so the rest went into a second allocation (docs/performance.md).
+ * An object made by a HandleMaker, not yet a handle: makeHandle gives it Handle's fields. (The
+ * type parameter records which handle class's prototype it has.)
+ */
+export interface HandleObject<H extends Handle> {
+  readonly __handleObjectOf?: H;
+}
+
+/**
+ * What a handle's object is made with: a plain function whose `prototype` is a handle class's,
+ * made once per class (handleMaker). `new maker()` is one allocation with room in the object for
+ * all of Handle's fields; Object.create(prototype) cost about 14 ns, and its object had room for
+ * four of them, so the rest went into a second allocation (docs/performance.md). Callers write
+ * `new maker()` themselves, at a site of their own: V8 inlines a construction whose site has seen
+ * one maker, and calls a generic stub where it has seen several.
  */
 export interface HandleMaker<H extends Handle = Handle> {
-  new (): object;
+  new (): HandleObject<H>;
   readonly prototype: H;
 }
 
@@ -428,13 +438,14 @@ export function handleMaker<H extends Handle>(cls: { readonly prototype: H }): H
 }
 
 /**
- * A new handle whose object `maker` makes (Handle.prototype's, or a subclass's: the subclasses
- * declare no fields and no constructor, so Handle's constructor is all there is to run). `word`
- * is the object's type word, when the caller has just read it; `leak` and `slot` its leak record
- * and its place in the heap's list of floating handles, when the caller lists it.
+ * Makes `target` (`new maker()`: an object whose prototype is Handle.prototype or a subclass's)
+ * a handle; the subclasses declare no fields and no constructor, so Handle's constructor is all
+ * there is to run. `word` is the object's type word, when the caller has just read it; `leak`
+ * and `slot` its leak record and its place in the heap's list of floating handles, when the
+ * caller lists it.
  */
 export function makeHandle<H extends Handle>(
-  maker: HandleMaker<H>,
+  target: HandleObject<H>,
   host: HandleHost,
   addr: number,
   own: Ownership = Ownership.Owned,
@@ -442,7 +453,7 @@ export function makeHandle<H extends Handle>(
   leak: LeakRecord | undefined = undefined,
   slot = -1,
 ): H {
-  return new Handle(new maker(), host, addr, own, word, leak, slot) as H;
+  return new Handle(target, host, addr, own, word, leak, slot) as H;
 }
 
 /**
