@@ -78,7 +78,7 @@ export class HeapContext implements HandleHost {
   readonly trackStacks: boolean;
   /**
    * The records of those handles (unless the policy is "off"), in no particular order, except
-   * the floating handles listed in #floating.
+   * the floating handles listed in #floatAddr.
    */
   readonly #open: LeakInfo[] = [];
   /**
@@ -614,13 +614,18 @@ function emitWarning(message: string): void {
 
 /** The record of every program-owned handle when leaks are not watched (its flag is never read). */
 const UNWATCHED: LeakRecord = { released: false, slot: -1 };
-/** The record of every handle listed in HeapContext's #floating (never marked released). */
+/** The record of every floating handle listed in HeapContext's #floatAddr (never marked released). */
 const FLOATING: LeakRecord = { released: false, slot: -1 };
 
-/** An Error recording where a handle is made: a few frames only, since capture cost grows with depth. */
+/**
+ * An Error recording where a handle is made: a few frames only. Up to seven are the heap's own
+ * (madeAt drops them), the rest the program's. Capturing is the cost of trackStacks: about 14 µs
+ * per handle made from optimised code in Node 20 on the development machine, whether 8, 12 or
+ * 16 frames are kept (V8 expands each optimised frame's inlined calls).
+ */
 function madeHere(): Error {
   const limit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 16; // the heap's own frames (dropped by madeAt), then the program's
+  Error.stackTraceLimit = 12;
   const e = new Error("handle made here");
   Error.stackTraceLimit = limit;
   return e;
