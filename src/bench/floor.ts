@@ -1,5 +1,5 @@
 /**
- * The floors: for W1 and W2, the work CPython (and refheap) must do, and nothing else, written by
+ * The floors: for W1, W2 and W3 (floor-w3.ts), the work CPython (and refheap) must do, and nothing else, written by
  * hand as flat TypeScript over an Int32Array of the floor's own, laid out as refheap's heap is
  * (docs/layout.md): an 8-byte GC head [gc_next, gc_prev | flags] before an 8-byte object header
  * [refcnt, reuse tag << 16 | type id], then 8-byte value slots [address, REF_TAG]; pymalloc's
@@ -21,11 +21,12 @@
  *   word  4/5   generation 0 head (0x10: next, prev)    word 12/13  generation 2 head (0x30)
  *   word  8/9   generation 1 head (0x20)                word 20/21  the unreachable list (0x50)
  *   word 128…   the type object `Node`: GC head at 0x200, object at 0x208 (refcnt = word 130)
- *   word 192    usedpools head of size class 1 (32-byte blocks: every object here is one)
+ *   word 192    usedpools head of size class 1 (32-byte blocks: every object here is one, but
+ *               W3's weakrefs, in size class 2's 48-byte blocks: usedpools head at word 201)
  *   word 193    usable_arenas head (a chunk number)     word 194   generation 0's count
  *   word 195    the reuse counter                       word 196   count at which a collection is due
  *   word 197    first chunk past the arenas' room       word 198/199  the item regions A and B
- *   word 200    item capacity of a region
+ *   word 200    item capacity of a region               word 202   W3's callback's refcount
  *   word 1024 + 8a   arena a: +0 nfreepools, +1 pool_address, +2 freepools, +3 next, +4 prev
  *   word 32768 + c   chunk c: 0 free, 2 arena
  *
@@ -45,8 +46,12 @@ export const FLOOR_TYPE_ID = 7;
 const REF_TAG = 0xffff0000 | 0;
 
 const W_USED = 192;
+/** usedpools' head of size class 2 (48-byte blocks: W3's weakref objects). */
+const W_USED2 = 201;
 const W_USABLE = 193;
 const W_COUNT0 = 194;
+/** The word holding generation 0's count. */
+export const FLOOR_COUNT0 = W_COUNT0;
 const W_REUSE = 195;
 const W_AUTO = 196;
 const W_ARENA_LIMIT = 197;
@@ -59,6 +64,11 @@ const POOL_SIZE = 16384;
 const POOL_OVERHEAD = 48;
 const BLOCK = 32;
 const BLOCKS_PER_POOL = Math.floor((POOL_SIZE - POOL_OVERHEAD) / BLOCK);
+/** The size classes the floors use: 1 (32-byte blocks) and 2 (48-byte blocks, W3's weakrefs). */
+type SizeClass = 1 | 2;
+/** Where usedpools' head of size class `cls` is. */
+const usedWord = (cls: number): number => (cls === 1 ? W_USED : W_USED2);
+const blockSize = (cls: number): number => (cls + 1) << 4;
 const MIB = 1 << 20;
 
 /** The capacity list_resize reaches after `n` appends from empty (0, 4, 8, 16, 24, …). */
@@ -133,10 +143,10 @@ function newArena(i32: Int32Array): number {
 
 /**
  * allocate_from_new_pool, up to the first block: takes a pool from the head of usable_arenas
- * (an empty one of the arena, else the next uncarved one), links it as usedpools' only pool and
- * leaves it with count 0 and its first block on the free list.
+ * (an empty one of the arena, else the next uncarved one), links it as usedpools' only pool of
+ * size class `cls` and leaves it with count 0 and its first block on the free list.
  */
-export function newPool(i32: Int32Array): number {
+export function newPool(i32: Int32Array, cls: SizeClass = 1): number {
   let a = i32[W_USABLE]!;
   if (a === 0) {
     a = newArena(i32);
@@ -163,22 +173,23 @@ export function newPool(i32: Int32Array): number {
   const pw = pool >> 2;
   i32[pw + 2] = 0;
   i32[pw + 3] = 0;
-  i32[W_USED] = pool;
+  i32[usedWord(cls)] = pool;
   i32[pw] = 0;
-  if (i32[pw + 5] !== 1) {
-    i32[pw + 5] = 1;
-    i32[pw + 6] = POOL_OVERHEAD + BLOCK;
-    i32[pw + 7] = POOL_SIZE - BLOCK;
+  if (i32[pw + 5] !== cls) {
+    i32[pw + 5] = cls;
+    i32[pw + 6] = POOL_OVERHEAD + blockSize(cls);
+    i32[pw + 7] = POOL_SIZE - blockSize(cls);
     i32[pw + 1] = pool + POOL_OVERHEAD;
     i32[(pool + POOL_OVERHEAD) >> 2] = 0;
   }
   return pool;
 }
 
-/** pymalloc_alloc for a 32-byte block. */
-export function allocBlock(i32: Int32Array): number {
-  let pool = i32[W_USED]!;
-  if (pool === 0) pool = newPool(i32);
+/** pymalloc_alloc for a block of size class `cls` (32 bytes, or 48). */
+export function allocBlock(i32: Int32Array, cls: SizeClass = 1): number {
+  const used = usedWord(cls);
+  let pool = i32[used]!;
+  if (pool === 0) pool = newPool(i32, cls);
   const pw = pool >> 2;
   i32[pw] = i32[pw]! + 1;
   const bp = i32[pw + 1]!;
@@ -190,13 +201,13 @@ export function allocBlock(i32: Int32Array): number {
     if (off <= i32[pw + 7]!) {
       const fb = pool + off;
       i32[pw + 1] = fb;
-      i32[pw + 6] = off + BLOCK;
+      i32[pw + 6] = off + blockSize(cls);
       i32[fb >> 2] = 0;
     } else {
       // Full: off usedpools (it is the head).
       i32[pw + 1] = 0;
       const nx = i32[pw + 2]!;
-      i32[W_USED] = nx;
+      i32[used] = nx;
       if (nx !== 0) i32[(nx >> 2) + 3] = 0;
     }
   }
@@ -212,18 +223,19 @@ export function freeBlock(i32: Int32Array, bp: number): void {
   i32[pw + 1] = bp;
   const count = i32[pw]! - 1;
   i32[pw] = count;
+  const used = usedWord(i32[pw + 5]!);
   if (last === 0) {
-    const head = i32[W_USED]!;
+    const head = i32[used]!;
     i32[pw + 2] = head;
     i32[pw + 3] = 0;
     if (head !== 0) i32[(head >> 2) + 3] = pool;
-    i32[W_USED] = pool;
+    i32[used] = pool;
   }
   if (count !== 0) return;
   // Empty: off usedpools, onto its arena's freepools; usable_arenas kept sorted by nfreepools.
   const nx = i32[pw + 2]!;
   const pv = i32[pw + 3]!;
-  if (pv === 0) i32[W_USED] = nx;
+  if (pv === 0) i32[used] = nx;
   else i32[(pv >> 2) + 2] = nx;
   if (nx !== 0) i32[(nx >> 2) + 3] = pv;
   const a = i32[pw + 4]!;
@@ -418,10 +430,14 @@ export function floorBlocksInUse(i32: Int32Array): number {
   };
   let inUse = 0;
   const used = new Set<number>();
-  for (let p = i32[W_USED]!, prev = 0; p !== 0; prev = p, p = i32[(p >> 2) + 2]!) {
-    if (i32[(p >> 2) + 3] !== prev) fail(`usedpools' prev link at pool ${p}`);
-    if (used.has(p)) fail("usedpools has a cycle");
-    used.add(p);
+  for (const cls of [1, 2]) {
+    for (let p = i32[usedWord(cls)]!, prev = 0; p !== 0; prev = p, p = i32[(p >> 2) + 2]!) {
+      if (i32[(p >> 2) + 3] !== prev) fail(`usedpools' prev link at pool ${p}`);
+      if (i32[(p >> 2) + 5] !== cls)
+        fail(`pool ${p} on size class ${cls}'s usedpools has class ${i32[(p >> 2) + 5]}`);
+      if (used.has(p)) fail("usedpools has a cycle");
+      used.add(p);
+    }
   }
   for (let a = 1; a < i32[W_ARENA_LIMIT]!; a++) {
     if (i32[CHUNK_KIND + a] !== 2) continue;
@@ -433,12 +449,14 @@ export function floorBlocksInUse(i32: Int32Array): number {
     for (let pool = a * MIB; pool < i32[aw + 1]!; pool += POOL_SIZE) {
       const pw = pool >> 2;
       const count = i32[pw]!;
-      const carved = (Math.min(i32[pw + 6]!, POOL_SIZE) - POOL_OVERHEAD) / BLOCK;
+      const size = blockSize(i32[pw + 5]!);
+      const perPool = Math.floor((POOL_SIZE - POOL_OVERHEAD) / size);
+      const carved = Math.floor((Math.min(i32[pw + 6]!, POOL_SIZE) - POOL_OVERHEAD) / size);
       let onList = 0;
       for (let b = i32[pw + 1]!; b !== 0; b = i32[b >> 2]!) {
-        if ((b & ~(POOL_SIZE - 1)) !== pool || ++onList > BLOCKS_PER_POOL) fail(`pool ${pool}'s free list`);
+        if ((b & ~(POOL_SIZE - 1)) !== pool || ++onList > perPool) fail(`pool ${pool}'s free list`);
       }
-      const full = count === BLOCKS_PER_POOL;
+      const full = count === perPool;
       if (onList !== carved - count)
         fail(`pool ${pool}: count ${count}, ${onList} blocks on its free list, ${carved} carved`);
       if ((count === 0) !== empty.has(pool)) fail(`pool ${pool}: count ${count} and freepools disagree`);

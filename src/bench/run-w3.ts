@@ -85,7 +85,7 @@ const W3_OP_LABELS: Record<W3RowOp, string> = {
 interface W3Row {
   op: W3RowOp;
   name: string;
-  runtime: "refheap" | "CPython" | "JS";
+  runtime: "refheap" | "floor" | "CPython" | "JS";
   /** Per repetition: the median of its rounds' ns per op. */
   samples: number[];
 }
@@ -113,13 +113,15 @@ function measureW3({ cfg, progress }: BenchContext): W3Measured {
     }
     return row;
   };
-  // Table order: per op, the refheap variants, CPython, then the JS cache.
+  // Table order: per op, the refheap variants, the floor, CPython, then the JS cache.
+  const measures = (s: (typeof w3Specs)[number], op: W3RowOp): boolean =>
+    op === "weakref" ? s.ops.includes("death") && s.ops.includes("create") : s.ops.includes(op);
   for (const op of [...W3_OPS, "weakref" as const]) {
-    for (const s of w3Specs.filter((s) => s.runtime === "refheap")) {
-      if (op === "weakref" || s.ops.includes(op)) rowFor(op, s.name, s.runtime);
+    for (const s of w3Specs.filter((s) => s.runtime === "refheap" || s.runtime === "floor")) {
+      if (measures(s, op)) rowFor(op, s.name, s.runtime);
     }
     rowFor(op, CPYTHON_W3, "CPython");
-    for (const s of w3Specs.filter((s) => s.runtime !== "refheap")) rowFor(op, s.name, s.runtime);
+    for (const s of w3Specs.filter((s) => s.runtime === "JS")) rowFor(op, s.name, s.runtime);
   }
   const add = (name: string, runtime: W3Row["runtime"], nsPerOp: Partial<Record<W3Op, number[]>>): void => {
     for (const op of W3_OPS) {
@@ -246,6 +248,10 @@ function reportW3(
       "new handle, disposed at once (inside the timed loop); death = Img.new(), heap.weakref.ref(o, cb), " +
       "o.dispose() (the callback runs here, with a handle to the dead weakref), wr.dispose().",
     "refheap (engine API): newInstance, weakref.newRef(h, o, cb), decref(o) (callback), decref(wr).",
+    "floor row: NOT refheap. Hand-written flat TypeScript (src/bench/floor-w3.ts) over an Int32Array laid out " +
+      "as refheap's heap, doing the engine API rows' work in CPython's steps (pymalloc, headers, generation 0, " +
+      "the type's and the callback's references, the weak list, PyObject_ClearWeakRefs with one callback, " +
+      "the frees) and nothing else: what an exact implementation costs on this machine.",
     "refheap's keys are JS strings, encoded as a new heap str (allocated and hashed) on every get and set; " +
       "CPython's are existing str objects whose hash is cached, and the JS cache's are V8 strings (hash cached).",
     "CPython: weakref.WeakValueDictionary, d.get(k) and d[k] = v, class Img with __slots__ = ('n', '__weakref__'); " +

@@ -24,6 +24,8 @@
 import { decref, Engine, gc, newInstance, weakref } from "../core.js";
 import { Heap } from "../index.js";
 import { cpuNs } from "./clock.js";
+import { FLOOR_COUNT0, floorBlocksInUse, floorTypeRefcnt } from "./floor.js";
+import { floorW3Create, floorW3Death, newW3FloorHeap, W3_FLOOR_CB_REFCNT } from "./floor-w3.js";
 import { liveBlocks } from "./w1.js";
 
 /** Keys per pool; every timed loop cycles through one pool. */
@@ -37,7 +39,7 @@ export interface W3Spec {
   /** Passed to a child process as `--child <id>`. */
   readonly id: string;
   readonly name: string;
-  readonly runtime: "refheap" | "JS";
+  readonly runtime: "refheap" | "floor" | "JS";
   /** The ops it measures, in the order its child times them. */
   readonly ops: readonly W3Op[];
 }
@@ -244,6 +246,58 @@ function refheapCoreVariant(): W3Variant {
   };
 }
 
+// --- the floor ------------------------------------------------------------------------------
+
+const FLOOR_W3: W3Spec = {
+  id: "w3-floor",
+  name: "floor: hand-written exact work (this machine)",
+  runtime: "floor",
+  ops: ["death", "create"],
+};
+
+/**
+ * W3's floor (src/bench/floor-w3.ts): the engine-API rows' work, CPython's steps and nothing else,
+ * flat over a heap laid out as refheap's. Not refheap.
+ */
+function floorVariant(): W3Variant {
+  const i32 = newW3FloorHeap();
+  let calls = 0;
+  const callbacks = [
+    () => {},
+    (_wr: number): void => {
+      calls++;
+    },
+  ];
+  const state = (): string =>
+    JSON.stringify([floorBlocksInUse(i32), floorTypeRefcnt(i32), i32[W3_FLOOR_CB_REFCNT], i32[FLOOR_COUNT0]]);
+  const baseline = state();
+  const name = FLOOR_W3.name;
+  return {
+    ...FLOOR_W3,
+    time(op, loops) {
+      const n = loops * W3_KEYS;
+      if (op === "create") {
+        const t0 = cpuNs();
+        floorW3Create(i32, n);
+        return elapsed(t0);
+      }
+      if (op !== "death") throw new Error(`${name} does not measure ${op}`);
+      const before = calls;
+      const t0 = cpuNs();
+      floorW3Death(i32, n, callbacks);
+      const ns = elapsed(t0);
+      if (calls - before !== n) fail(name, `${calls - before} callbacks for ${n} objects dropped`);
+      return ns;
+    },
+    between: tick,
+    async finish() {
+      const now = state();
+      if (now !== baseline) fail(name, `the heap is not as it started: ${now} against ${baseline}`);
+      return null;
+    },
+  };
+}
+
 // --- JavaScript: Map<string, WeakRef> + FinalizationRegistry ---------------------------------
 
 /**
@@ -390,12 +444,13 @@ function jsVariant(): W3Variant {
 // --- registry --------------------------------------------------------------------------------
 
 /** Every JavaScript variant, in table order. Describing one builds nothing. */
-export const w3Specs: readonly W3Spec[] = [REFHEAP, REFHEAP_CORE, JS_CACHE];
+export const w3Specs: readonly W3Spec[] = [REFHEAP, REFHEAP_CORE, FLOOR_W3, JS_CACHE];
 
 /** Builds the variant with this id, and nothing else. */
 export function makeW3Variant(id: string): W3Variant {
   if (id === REFHEAP.id) return refheapVariant();
   if (id === REFHEAP_CORE.id) return refheapCoreVariant();
+  if (id === FLOOR_W3.id) return floorVariant();
   if (id === JS_CACHE.id) return jsVariant();
   throw new Error(`unknown W3 variant ${JSON.stringify(id)} (known: ${w3Specs.map((s) => s.id).join(", ")})`);
 }
