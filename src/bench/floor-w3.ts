@@ -24,6 +24,10 @@
  * collection due, an object that does not die at its drop, a weak list that is not empty.
  * Before timing, `newW3FloorHeap` leaves one block allocated in each size class, so that, as in
  * refheap's and CPython's heaps, a pool does not go empty (and back to its arena) on every op.
+ *
+ * pymalloc's steps are written out in each loop, the same lines as floor-flat.ts's, on purpose: a
+ * floor calls no helper inside its loop except pymalloc's once-per-pool slow paths (newPool,
+ * freeBlock), so that what it measures does not depend on what V8 chooses to inline.
  */
 import { allocBlock, FLOOR_NODE_ID, freeBlock, newFloorHeap, newPool } from "./floor.js";
 
