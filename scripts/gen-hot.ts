@@ -34,7 +34,9 @@ import {
   REUSE_TAG_SHIFT,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
+import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
+import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
 import { w } from "./hot-words.js";
 
@@ -98,7 +100,7 @@ export function newInstanceFast(h: ObjectHeap, t: number): number {
  * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
  * changing nothing, when the pool would become full (the general path then retires it).
  */
-function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
+export function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
   const i32 = h.i32;
   const pw = pool >> 2;
   const off = i32[pw${w(POOL_NEXTOFFSET)}]!;
@@ -235,6 +237,136 @@ function traceFree(h: RefcountHeap, g: number): void {
 }
 `;
 
+/** The size class of a weakref's block (GC head and object), as malloc computes it. */
+const WEAKREF_CLASS = (GC_HEAD_SIZE + WEAKREF_SIZE - 1) >> ALIGNMENT_SHIFT;
+
+const newRefFast = `
+/**
+ * newRef's fast path, for unchecked heaps, for \`weakref.ref(o, callback)\` with a JS function as
+ * the callback: gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the
+ * trace event where malloc sends it), the header, wr_object, the callback's entry in the heap's
+ * table, prev, next and hash, the generation-0 link, and its place in o's weak list (after o's
+ * basic ref and basic proxy, as insertAfterBasic puts it), in the general path's order, flat over
+ * the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * request: o does not support weak references, a collection is due, or the size class has no used
+ * pool or its pool would become full.
+ */
+export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback): number {
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const wlo = h.typeWeaklistOffset[i32[ow${w(OB_TYPE)}]! & 0xffff]!;
+  if (wlo < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
+  const pool = h.usedPools[${WEAKREF_CLASS}]!;
+  if (pool === 0) return 0;
+  const pw = pool >> 2;
+  const bp = i32[pw${w(POOL_FREEBLOCK)}]!;
+  const next = i32[bp >> 2]!;
+  if (next !== 0) i32[pw${w(POOL_FREEBLOCK)}] = next;
+  else if (!carveNextBlock(h, pool, ${WEAKREF_CLASS})) return 0;
+  i32[pw${w(POOL_COUNT)}] = i32[pw${w(POOL_COUNT)}]! + 1;
+  h.gcCount0++;
+  if (h.trace !== null) {
+    h.trace({ kind: "alloc", addr: bp, size: ${GC_HEAD_SIZE + WEAKREF_SIZE} });
+    i32 = h.i32;
+  }
+  const rw = (bp + ${GC_HEAD_SIZE}) >> 2;
+  i32[rw${w(OB_REFCNT)}] = 1;
+  const tag = (h.reuseCounter + 1) & 0xffff;
+  h.reuseCounter = tag;
+  i32[rw${w(OB_TYPE)}] = ${Kind.Weakref} | (tag << ${REUSE_TAG_SHIFT});
+  i32[rw${w(WR_OBJECT)}] = o;
+  i32[rw${w(WR_CALLBACK)}] = addWeakrefCallback(h, callback);
+  i32[rw${w(WR_HASH)}] = -1;
+  i32[rw${w(WR_HASH + 4)}] = 0;
+  const last = i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
+  i32[last >> 2] = bp;
+  i32[(bp >> 2)${w(GC_PREV - GC_NEXT)}] = last;
+  i32[bp >> 2] = ${GEN0_HEAD};
+  i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}] = bp;
+  // insertAfterBasic: after o's basic ref (an exact ref without callback, at the head) and its
+  // basic proxy (a proxy without callback, next), else at the head.
+  const wl = (o + wlo) >> 2;
+  const head = i32[wl]!;
+  let prev = 0;
+  let p = head;
+  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.Weakref} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) {
+    prev = p;
+    p = i32[(p >> 2)${w(WR_NEXT)}]!;
+  }
+  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.WeakProxy} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) prev = p;
+  const wr = bp + ${GC_HEAD_SIZE};
+  if (prev === 0) {
+    i32[rw${w(WR_PREV)}] = 0;
+    i32[rw${w(WR_NEXT)}] = head;
+    if (head !== 0) i32[(head >> 2)${w(WR_PREV)}] = wr;
+    i32[wl] = wr;
+  } else {
+    const after = i32[(prev >> 2)${w(WR_NEXT)}]!;
+    i32[rw${w(WR_PREV)}] = prev;
+    i32[rw${w(WR_NEXT)}] = after;
+    if (after !== 0) i32[(after >> 2)${w(WR_PREV)}] = wr;
+    i32[(prev >> 2)${w(WR_NEXT)}] = wr;
+  }
+  return wr;
+}
+`;
+
+const deallocWeakrefFast = `
+/**
+ * deallocWeakref's fast path, for an exact weakref.ref (type id Kind.Weakref) on an unchecked heap
+ * whose callback, if any, is a JS function: untrack it, clear it (off its referent's weak list),
+ * drop its callback's entry in the heap's table, uncount it and free its block (free's trace
+ * event, pymalloc's fast path; freeSmall for a pool that was full or becomes empty), in the general
+ * path's order, flat over the heap's words. Returns false, having changed nothing, for a heap
+ * object as callback (its release can run code: the general path does it).
+ */
+function deallocWeakrefFast(h: RefcountHeap, o: number): boolean {
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const cb = i32[ow${w(WR_CALLBACK)}]!;
+  if (cb < 0) return false;
+  const g = o - ${GC_HEAD_SIZE};
+  const gw = g >> 2;
+  if (i32[gw] !== 0) untrackWords(i32, gw);
+  const ref = i32[ow${w(WR_OBJECT)}]!;
+  if (ref !== 0) {
+    const prev = i32[ow${w(WR_PREV)}]!;
+    const next = i32[ow${w(WR_NEXT)}]!;
+    if (prev !== 0) {
+      i32[(prev >> 2)${w(WR_NEXT)}] = next;
+    } else {
+      const wl = h.typeWeaklistOffset[i32[(ref >> 2)${w(OB_TYPE)}]! & 0xffff]!;
+      if (wl >= 0 && i32[(ref + wl) >> 2] === o) i32[(ref + wl) >> 2] = next;
+    }
+    if (next !== 0) i32[(next >> 2)${w(WR_PREV)}] = prev;
+    i32[ow${w(WR_OBJECT)}] = 0;
+    i32[ow${w(WR_PREV)}] = 0;
+    i32[ow${w(WR_NEXT)}] = 0;
+  }
+  if (cb !== 0) {
+    h.weakrefCallbacks[cb] = undefined;
+    h.weakrefCallbackFree.push(cb);
+    i32[ow${w(WR_CALLBACK)}] = 0;
+  }
+  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
+  const pw = (g & ${~POOL_MASK}) >> 2;
+  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
+  const count = i32[pw${w(POOL_COUNT)}]! - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[pw${w(POOL_FREEBLOCK)}] = g;
+    i32[pw${w(POOL_COUNT)}] = count;
+  } else {
+    freeSmall(h, g);
+  }
+  return true;
+}
+`;
+
 const REGIONS: readonly Region[] = [
   { file: "src/object/instance.ts", name: "newInstanceFast", code: newInstanceFast },
   {
@@ -242,6 +374,8 @@ const REGIONS: readonly Region[] = [
     name: "deallocInstanceFast",
     code: deallocInstanceFast + deallocInstanceHelpers,
   },
+  { file: "src/weakref/create.ts", name: "newRefFast", code: newRefFast },
+  { file: "src/refcount/refcount.ts", name: "deallocWeakrefFast", code: deallocWeakrefFast },
   { file: "src/gc/deduce.ts", name: "collectorPasses", code: collectorPasses },
   { file: "src/gc/destroy.ts", name: "legacyFinalizers", code: legacyFinalizers },
 ];

@@ -103,6 +103,7 @@ export {
   ATTRS_DICT_BIT,
   attrsIsDict,
   attrsWord,
+  carveNextBlock,
   defineClass,
   defineKind,
   fieldSlot,
@@ -198,6 +199,7 @@ export {
 } from "./values.js";
 export { type VerifyReport, type VerifyState, verifyHeap } from "./verify.js";
 export {
+  addWeakrefCallback,
   allocWeakref,
   basicProxy,
   basicRef,

@@ -290,7 +290,7 @@ export function newInstanceFast(h: ObjectHeap, t: number): number {
  * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
  * changing nothing, when the pool would become full (the general path then retires it).
  */
-function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
+export function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean {
   const i32 = h.i32;
   const pw = pool >> 2;
   const off = i32[pw + 6]!;

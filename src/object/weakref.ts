@@ -148,7 +148,7 @@ export function allocWeakref(
   write32(
     h,
     wr + WR_CALLBACK,
-    callback === null ? 0 : typeof callback === "number" ? -callback : addCallback(h, callback),
+    callback === null ? 0 : typeof callback === "number" ? -callback : addWeakrefCallback(h, callback),
   );
   write32(h, wr + WR_PREV, 0);
   write32(h, wr + WR_NEXT, 0);
@@ -164,7 +164,8 @@ export function allocWeakref(
   return wr;
 }
 
-function addCallback(h: ObjectHeap, callback: WeakrefCallback): number {
+/** Enters a JS callback in the heap's table; returns its index (a weakref's WR_CALLBACK word). */
+export function addWeakrefCallback(h: ObjectHeap, callback: WeakrefCallback): number {
   const i = h.weakrefCallbackFree.pop() ?? h.weakrefCallbacks.length;
   h.weakrefCallbacks[i] = callback;
   return i;

@@ -214,6 +214,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
       return;
     case Kind.Weakref:
     case Kind.WeakProxy:
+      if (id === Kind.Weakref && h.fastPaths && deallocWeakrefFast(h, o)) return;
       deallocWeakref(h, o);
       return;
     default:
@@ -641,6 +642,62 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
   else freeUntracked(h, o);
   if (subtype) trashEnd(h);
 }
+
+// #region generated: deallocWeakrefFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * deallocWeakref's fast path, for an exact weakref.ref (type id Kind.Weakref) on an unchecked heap
+ * whose callback, if any, is a JS function: untrack it, clear it (off its referent's weak list),
+ * drop its callback's entry in the heap's table, uncount it and free its block (free's trace
+ * event, pymalloc's fast path; freeSmall for a pool that was full or becomes empty), in the general
+ * path's order, flat over the heap's words. Returns false, having changed nothing, for a heap
+ * object as callback (its release can run code: the general path does it).
+ */
+function deallocWeakrefFast(h: RefcountHeap, o: number): boolean {
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const cb = i32[ow + 3]!;
+  if (cb < 0) return false;
+  const g = o - 8;
+  const gw = g >> 2;
+  if (i32[gw] !== 0) untrackWords(i32, gw);
+  const ref = i32[ow + 2]!;
+  if (ref !== 0) {
+    const prev = i32[ow + 4]!;
+    const next = i32[ow + 5]!;
+    if (prev !== 0) {
+      i32[(prev >> 2) + 5] = next;
+    } else {
+      const wl = h.typeWeaklistOffset[i32[(ref >> 2) + 1]! & 0xffff]!;
+      if (wl >= 0 && i32[(ref + wl) >> 2] === o) i32[(ref + wl) >> 2] = next;
+    }
+    if (next !== 0) i32[(next >> 2) + 4] = prev;
+    i32[ow + 2] = 0;
+    i32[ow + 4] = 0;
+    i32[ow + 5] = 0;
+  }
+  if (cb !== 0) {
+    h.weakrefCallbacks[cb] = undefined;
+    h.weakrefCallbackFree.push(cb);
+    i32[ow + 3] = 0;
+  }
+  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
+  const pw = (g & -16384) >> 2;
+  const last = i32[pw + 1]!;
+  const count = i32[pw]! - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[pw + 1] = g;
+    i32[pw] = count;
+  } else {
+    freeSmall(h, g);
+  }
+  return true;
+}
+// #endregion generated: deallocWeakrefFast
 
 /** Py_CLEAR(wr_callback): the weakref forgets its callback; a heap callback's reference is released. */
 export function dropWeakrefCallback(h: RefcountHeap, wr: number): void {

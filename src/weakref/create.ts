@@ -7,10 +7,12 @@
  */
 import { read32, write32 } from "../memory/index.js";
 import {
+  addWeakrefCallback,
   allocWeakref,
   basicProxy,
   basicRef,
   callHookOf,
+  carveNextBlock,
   checkObject,
   defineKind,
   FIRST_USER_TYPE,
@@ -114,12 +116,87 @@ export function newRef(
       return existing;
     }
   }
+  if (basic && typeof callback === "function" && h.fastPaths) {
+    const fast = newRefFast(h, o, callback);
+    if (fast !== 0) return fast;
+  }
   const wr = allocWeakref(h, type, o, callback);
   if (!basic) initInstanceParts(h, wr, type, WEAKREF_SIZE, 0);
   if (callback === null && basic) weakrefInsertHead(h, wr, o);
   else insertAfterBasic(h, wr, o);
   return wr;
 }
+
+// #region generated: newRefFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * newRef's fast path, for unchecked heaps, for `weakref.ref(o, callback)` with a JS function as
+ * the callback: gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the
+ * trace event where malloc sends it), the header, wr_object, the callback's entry in the heap's
+ * table, prev, next and hash, the generation-0 link, and its place in o's weak list (after o's
+ * basic ref and basic proxy, as insertAfterBasic puts it), in the general path's order, flat over
+ * the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * request: o does not support weak references, a collection is due, or the size class has no used
+ * pool or its pool would become full.
+ */
+export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback): number {
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const wlo = h.typeWeaklistOffset[i32[ow + 1]! & 0xffff]!;
+  if (wlo < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
+  const pool = h.usedPools[2]!;
+  if (pool === 0) return 0;
+  const pw = pool >> 2;
+  const bp = i32[pw + 1]!;
+  const next = i32[bp >> 2]!;
+  if (next !== 0) i32[pw + 1] = next;
+  else if (!carveNextBlock(h, pool, 2)) return 0;
+  i32[pw] = i32[pw]! + 1;
+  h.gcCount0++;
+  if (h.trace !== null) {
+    h.trace({ kind: "alloc", addr: bp, size: 40 });
+    i32 = h.i32;
+  }
+  const rw = (bp + 8) >> 2;
+  i32[rw] = 1;
+  const tag = (h.reuseCounter + 1) & 0xffff;
+  h.reuseCounter = tag;
+  i32[rw + 1] = 9 | (tag << 16);
+  i32[rw + 2] = o;
+  i32[rw + 3] = addWeakrefCallback(h, callback);
+  i32[rw + 6] = -1;
+  i32[rw + 7] = 0;
+  const last = i32[4 + 1]! & -4;
+  i32[last >> 2] = bp;
+  i32[(bp >> 2) + 1] = last;
+  i32[bp >> 2] = 16;
+  i32[4 + 1] = bp;
+  // insertAfterBasic: after o's basic ref (an exact ref without callback, at the head) and its
+  // basic proxy (a proxy without callback, next), else at the head.
+  const wl = (o + wlo) >> 2;
+  const head = i32[wl]!;
+  let prev = 0;
+  let p = head;
+  if (p !== 0 && (i32[(p >> 2) + 1]! & 0xffff) === 9 && i32[(p >> 2) + 3] === 0) {
+    prev = p;
+    p = i32[(p >> 2) + 5]!;
+  }
+  if (p !== 0 && (i32[(p >> 2) + 1]! & 0xffff) === 10 && i32[(p >> 2) + 3] === 0) prev = p;
+  const wr = bp + 8;
+  if (prev === 0) {
+    i32[rw + 4] = 0;
+    i32[rw + 5] = head;
+    if (head !== 0) i32[(head >> 2) + 4] = wr;
+    i32[wl] = wr;
+  } else {
+    const after = i32[(prev >> 2) + 5]!;
+    i32[rw + 4] = prev;
+    i32[rw + 5] = after;
+    if (after !== 0) i32[(after >> 2) + 4] = wr;
+    i32[(prev >> 2) + 5] = wr;
+  }
+  return wr;
+}
+// #endregion generated: newRefFast
 
 /** Throws unless `type` is a live subclass of ref defined with defineClass. */
 function checkRefSubclass(h: RefcountHeap, type: number): void {
