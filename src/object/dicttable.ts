@@ -227,12 +227,23 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
 /**
  * weakref_richcompare: live referents compare as themselves, through PyObject_RichCompare, which
  * has no identity shortcut (a user kind's eq runs even for the same referent); dead ones by identity.
+ * Referents that are weakrefs themselves (instances of a subclass of ref) compare as weakrefs in
+ * turn: a loop, not a recursion, since a program can chain refs to refs as deep as it likes.
  */
 function refsCompareEqual(h: ObjectHeap, a: number, b: number): boolean {
-  const ra = weakrefReferent(h, a);
-  const rb = weakrefReferent(h, b);
-  if (ra !== 0 && rb !== 0 && hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
-  return weakrefsEqual(h, a, b);
+  for (;;) {
+    const ra = weakrefReferent(h, a);
+    const rb = weakrefReferent(h, b);
+    if (ra === 0 || rb === 0) return weakrefsEqual(h, a, b);
+    if (hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
+    if (ra === rb) return true;
+    const ida = typeIdOf(h, ra);
+    const idb = typeIdOf(h, rb);
+    if (h.typeKind[ida] !== Kind.Weakref || h.typeKind[idb] !== Kind.Weakref) return false;
+    if (ida === WEAK_METHOD_TYPE || idb === WEAK_METHOD_TYPE) return refKeysEqual(h, ra, rb);
+    a = ra;
+    b = rb;
+  }
 }
 
 /** Structural tuple equality with an explicit stack (tuples can nest arbitrarily deep). */
