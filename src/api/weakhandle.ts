@@ -7,13 +7,13 @@
 import {
   isWeakref,
   keyHash,
+  refsCompareEqual,
   typeIdOf,
   typeInfo,
   type WeakrefCallback,
   WR_KEY,
   weakrefCallback,
   weakrefReferent,
-  weakrefsEqual,
 } from "../object/index.js";
 import { ErrorCode, HandleError, HeapTypeError, hex } from "../util/index.js";
 import { weakrefModule } from "../weakref/index.js";
@@ -67,8 +67,9 @@ export class WeakRefHandle<T extends Handle = Handle> extends Handle {
   }
 
   /**
-   * r1 == r2: while both referents live, whether they are the same object; afterwards identity.
-   * Anything that is not a weakref of this heap is unequal (Python's `r == 3` is False).
+   * r1 == r2 (weakref_richcompare): while both referents live, whether they are equal (the same
+   * object, or weakrefs themselves that are equal, or equal by a user kind's eq); afterwards
+   * identity. Anything that is not a weakref of this heap is unequal (Python's `r == 3` is False).
    */
   equals(other: unknown): boolean {
     const host = hostOf(this);
@@ -76,7 +77,7 @@ export class WeakRefHandle<T extends Handle = Handle> extends Handle {
     const h = host.handleOf(other);
     if (h === undefined || hostOf(h) !== host) return false;
     const b = addressOf(h, "equals");
-    return isWeakref(host.engine, b) && weakrefsEqual(host.engine, a, b);
+    return isWeakref(host.engine, b) && refsCompareEqual(host.engine, a, b);
   }
 
   /** CPython's repr: `<weakref at 0x…; to 'C' at 0x…>` or `<weakref at 0x…; dead>`. */

@@ -230,7 +230,7 @@ function refKeysEqual(h: ObjectHeap, a: number, b: number): boolean {
  * Referents that are weakrefs themselves (instances of a subclass of ref) compare as weakrefs in
  * turn: a loop, not a recursion, since a program can chain refs to refs as deep as it likes.
  */
-function refsCompareEqual(h: ObjectHeap, a: number, b: number): boolean {
+export function refsCompareEqual(h: ObjectHeap, a: number, b: number): boolean {
   for (;;) {
     const ra = weakrefReferent(h, a);
     const rb = weakrefReferent(h, b);

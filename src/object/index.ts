@@ -37,6 +37,7 @@ export {
   E_VALUE,
   entryIsLive,
   keyHash,
+  refsCompareEqual,
   tableAppend,
   tableDelete,
   tableEntry,

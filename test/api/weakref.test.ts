@@ -3,6 +3,7 @@
  * Modules/_weakref.c), compared with CPython where the output matters.
  */
 import { describe, expect, it } from "vitest";
+import * as core from "../../src/core.js";
 import {
   ErrorCode,
   type Handle,
@@ -189,6 +190,29 @@ describe("weakref.ref", () => {
     expect(ra.equals(ra2)).toBe(false); // both dead: identity
     expect(ra2.equals(ra2)).toBe(true);
     for (const z of [b, ra, ra2, rb, rx, ry]) z.dispose();
+    sound(h);
+  });
+
+  it("equals() compares referents that are weakrefs as weakrefs, as CPython's == does", async () => {
+    const h = heap();
+    const C = weakClass(h);
+    const e = h.engine;
+    const B = e.defineClass({ name: "B", base: core.Kind.Weakref, weakrefable: true });
+    const a = C.new();
+    // Two instances of a ref subclass referring to a: equal to each other, so weakrefs to them are.
+    const b1 = h.wrap(core.weakref.newRef(e, a.address, null, B.id));
+    const b2 = h.wrap(core.weakref.newRef(e, a.address, null, B.id));
+    for (const x of [b1, b2]) core.decref(e, x.address); // the handles own one reference each
+    const r1 = h.weakref.ref(b1);
+    const r2 = h.weakref.ref(b2, () => {});
+    expect(py(r1.equals(r2))).toBe(
+      await python(
+        "import weakref\nclass C: pass\nclass B(weakref.ref): pass\na = C(); b1 = B(a); b2 = B(a)\nprint(weakref.ref(b1) == weakref.ref(b2, print))",
+      ),
+    );
+    a.dispose(); // b1 and b2 die as weakrefs: they are equal only to themselves now
+    expect(r1.equals(r2)).toBe(false);
+    for (const z of [r1, r2, b1, b2]) z.dispose();
     sound(h);
   });
 
