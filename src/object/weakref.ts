@@ -231,8 +231,9 @@ export function clearWeakrefList(h: ObjectHeap, o: number): void {
 }
 
 /**
- * Weakref equality (weakref_richcompare): equal while both referents are alive and the same
- * object (referents compare by identity); a dead weakref equals only itself.
+ * Weakref equality where the referents compare by identity: equal while both referents are alive
+ * and the same object; a dead weakref equals only itself. weakref_richcompare in full, with
+ * referents that are weakrefs or have a user eq, is dicttable.ts's refsCompareEqual.
  */
 export function weakrefsEqual(h: ObjectHeap, a: number, b: number): boolean {
   if (a === b) return true;
