@@ -136,6 +136,27 @@ function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
 }
 `;
 
+/**
+ * The end of a deallocation, shared by the generated dealloc paths: generation 0's count (gcUnlink),
+ * free's trace event, and pymalloc's free of the block at \`g\` (word \`gw\`): a push on its pool's
+ * free list, or freeSmall when the pool was full or becomes empty.
+ */
+const UNCOUNT_AND_FREE = `  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
+  const pw = (g & ${~POOL_MASK}) >> 2;
+  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
+  const count = i32[pw${w(POOL_COUNT)}]! - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[pw${w(POOL_FREEBLOCK)}] = g;
+    i32[pw${w(POOL_COUNT)}] = count;
+  } else {
+    freeSmall(h, g);
+  }`;
+
 const deallocInstanceFast = `
 /**
  * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
@@ -173,21 +194,7 @@ function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
       i32 = h.i32;
     }
   }
-  if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) {
-    traceFree(h, g);
-    i32 = h.i32;
-  }
-  const pw = (g & ${~POOL_MASK}) >> 2;
-  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
-  const count = i32[pw${w(POOL_COUNT)}]! - 1;
-  if (last !== 0 && count !== 0) {
-    i32[gw] = last;
-    i32[pw${w(POOL_FREEBLOCK)}] = g;
-    i32[pw${w(POOL_COUNT)}] = count;
-  } else {
-    freeSmall(h, g);
-  }
+${UNCOUNT_AND_FREE}
   const t = h.typeObject[id]!;
   const tw = t >> 2;
   i32 = h.i32;
@@ -348,21 +355,7 @@ function deallocWeakrefFast(h: RefcountHeap, o: number): boolean {
     h.weakrefCallbackFree.push(cb);
     i32[ow${w(WR_CALLBACK)}] = 0;
   }
-  if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) {
-    traceFree(h, g);
-    i32 = h.i32;
-  }
-  const pw = (g & ${~POOL_MASK}) >> 2;
-  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
-  const count = i32[pw${w(POOL_COUNT)}]! - 1;
-  if (last !== 0 && count !== 0) {
-    i32[gw] = last;
-    i32[pw${w(POOL_FREEBLOCK)}] = g;
-    i32[pw${w(POOL_COUNT)}] = count;
-  } else {
-    freeSmall(h, g);
-  }
+${UNCOUNT_AND_FREE}
   return true;
 }
 `;
