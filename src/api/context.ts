@@ -261,20 +261,10 @@ export class HeapContext implements HandleHost {
   }
 
   /**
-   * Takes a floating handle's slot off #floatAddr: the last one goes (with any cleared ones
-   * before it), any other is cleared. The common case, the last slot with a live one before it
-   * (or none), is a few instructions that V8 inlines into the store that sank the handle.
+   * Takes a floating handle's slot off #floatAddr: the last one goes, with any cleared ones
+   * before it; any other is cleared, and goes when the ones after it have.
    */
   #unlistFloating(slot: number): void {
-    const addrs = this.#floatAddr;
-    if (slot === this.#floatingCount - 1 && (slot === 0 || addrs[slot - 1] !== 0)) {
-      this.#floatingCount = slot;
-      return;
-    }
-    this.#unlistFloatingSlow(slot);
-  }
-
-  #unlistFloatingSlow(slot: number): void {
     const addrs = this.#floatAddr;
     addrs[slot] = 0;
     let n = this.#floatingCount;

@@ -84,27 +84,17 @@ export interface HeapOptions extends MemoryOptions {
   readonly trackStacks?: boolean;
 }
 
-let builtinMakerTable: (readonly [number, HandleMaker])[] | undefined;
-
-/**
- * The handle makers of the built-in types, by kind or type id: made once and shared by every
- * heap (the first heap makes them, when every handle class is defined).
- */
-function builtinMakers(): readonly (readonly [number, HandleMaker])[] {
-  if (builtinMakerTable === undefined) {
-    const weakref = handleMaker(WeakRefHandle);
-    builtinMakerTable = [
-      [Kind.List, handleMaker(ListHandle)],
-      [Kind.Tuple, handleMaker(TupleHandle)],
-      [Kind.Dict, handleMaker(DictHandle)],
-      [Kind.Weakref, weakref],
-      [KEYED_REF_TYPE, handleMaker(KeyedRefHandle)],
-      [WEAK_METHOD_TYPE, weakref], // its deref() is the instance (super().__call__)
-      [Kind.WeakProxy, handleMaker(ProxyHandle)],
-    ];
-  }
-  return builtinMakerTable;
-}
+/** The handle makers of the built-in types, by kind or type id, shared by every heap. */
+const WEAKREF_MAKER = handleMaker(WeakRefHandle);
+const BUILTIN_MAKERS: readonly (readonly [number, HandleMaker])[] = [
+  [Kind.List, handleMaker(ListHandle)],
+  [Kind.Tuple, handleMaker(TupleHandle)],
+  [Kind.Dict, handleMaker(DictHandle)],
+  [Kind.Weakref, WEAKREF_MAKER],
+  [KEYED_REF_TYPE, handleMaker(KeyedRefHandle)],
+  [WEAK_METHOD_TYPE, WEAKREF_MAKER], // its deref() is the instance (super().__call__)
+  [Kind.WeakProxy, handleMaker(ProxyHandle)],
+];
 
 /**
  * A heap of Python-like objects, reached through handles that each own one reference. Make
@@ -124,7 +114,7 @@ export class Heap {
       options.trackStacks ?? this.engine.checked,
     );
     const ctx = this.#ctx;
-    for (const [type, maker] of builtinMakers()) ctx.kindMakers[type] = maker;
+    for (const [type, maker] of BUILTIN_MAKERS) ctx.kindMakers[type] = maker;
     ctx.proxyFace = (h) => proxyFace(h as ProxyHandle);
     ctx.faceHandle = proxyOfFace;
     this.engine.hostRelease = (_o, slot) => ctx.detached(() => ctx.hostClose(slotNumber(this.engine, slot)));

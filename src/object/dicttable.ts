@@ -24,7 +24,7 @@ import { strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { type KindHooks, type TypeInfo, typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsNull, slotIsRef, slotNumber, slotRef } from "./value.js";
-import { WM_ALIVE, WM_FUNC_REF, WR_HASH, weakrefReferent, weakrefsEqual } from "./weakref.js";
+import { WM_ALIVE, WM_FUNC_REF, WR_HASH, weakrefReferent } from "./weakref.js";
 
 /** Offset, in a dict object, of its table's address (0: no table yet); see dict.ts. */
 export const DICT_TABLE = 8;
@@ -234,7 +234,7 @@ export function refsCompareEqual(h: ObjectHeap, a: number, b: number): boolean {
   for (;;) {
     const ra = weakrefReferent(h, a);
     const rb = weakrefReferent(h, b);
-    if (ra === 0 || rb === 0) return weakrefsEqual(h, a, b);
+    if (ra === 0 || rb === 0) return a === b; // a dead weakref equals only itself
     if (hasUserEq(h, ra, true, rb, true)) return userKeysEqual(h, ra, true, rb, true);
     if (ra === rb) return true;
     const ida = typeIdOf(h, ra);

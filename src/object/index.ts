@@ -224,5 +224,4 @@ export {
   weakrefNext,
   weakrefObjectSlot,
   weakrefReferent,
-  weakrefsEqual,
 } from "./weakref.js";

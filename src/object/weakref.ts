@@ -231,17 +231,6 @@ export function clearWeakrefList(h: ObjectHeap, o: number): void {
 }
 
 /**
- * Weakref equality where the referents compare by identity: equal while both referents are alive
- * and the same object; a dead weakref equals only itself. weakref_richcompare in full, with
- * referents that are weakrefs or have a user eq, is dicttable.ts's refsCompareEqual.
- */
-export function weakrefsEqual(h: ObjectHeap, a: number, b: number): boolean {
-  if (a === b) return true;
-  const ra = weakrefReferent(h, a);
-  return ra !== 0 && ra === weakrefReferent(h, b);
-}
-
-/**
  * get_basic_refs: the basic ref (an exact weakref.ref without callback) and basic proxy (a proxy
  * without callback) of `o`, 0 when absent. They can only be the first two entries.
  */
