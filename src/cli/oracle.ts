@@ -89,7 +89,14 @@ export function addOracleCommands(program: Command, io: Io, setExit: (code: numb
     .action(async (file: string) => {
       const text = readScenario(diff, file);
       requirePython(diff);
-      const r = await diffScenario(text);
+      let r: Awaited<ReturnType<typeof diffScenario>>;
+      try {
+        r = await diffScenario(text);
+      } catch (e) {
+        // A scenario one of the runners rejects (the python runner's parse errors are stricter
+        // in places: a WeakMethod's callback cannot throw), or a runner that failed.
+        fail(diff, e instanceof Error ? e.message : String(e));
+      }
       io.stdout.write(`${formatDivergence(r)}\n`);
       if (r.divergence !== null) setExit(1);
     });

@@ -56,6 +56,17 @@ describe("refheap oracle", () => {
     expect(await main(["oracle", "run", bad], d.io)).toBe(2);
     expect(d.err()).toContain("line 1");
   });
+
+  it("diff of a scenario the python runner rejects is an error with exit code 2, not an unhandled rejection", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "refheap-oracle-"));
+    const file = join(dir, "wm-throw.txt");
+    // refheap's parser accepts a WeakMethod callback that throws; runner.py refuses it
+    writeFileSync(file, "class A cb\nnew o A\nwm w o.cb throw\n");
+    const c = capture();
+    expect(await main(["oracle", "diff", file], c.io)).toBe(2);
+    expect(c.err()).toContain("a WeakMethod's callback cannot throw");
+    expect(c.out()).toBe("");
+  });
 });
 
 describe("refheap fuzz", () => {
