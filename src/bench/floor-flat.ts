@@ -16,7 +16,8 @@
  *     +6 nextoffset, +7 maxnextoffset; its first block at +48 (word +12)
  *   an object's GC head word gw: +0 gc_next, +1 gc_prev, +2 refcnt, +3 type word, then a Node's
  *     field (+4 address, +5 tag) or a list's size (+4), items (+5), allocated (+6)
- *   -65536 = REF_TAG (0xFFFF0000); 0xef0 has a bit set for each GC type id below 16 (4-7, 9-11)
+ *   -65536 = REF_TAG (0xFFFF0000); 0xef0 has a bit set for each GC type id below 16 (4-7, 9-11);
+ *   18 is Node's type id (the first user class's, FIRST_USER_TYPE; floor.test.ts checks it)
  */
 import { freeBlock, newFloorList, newPool } from "./floor.js";
 
@@ -64,7 +65,7 @@ export function floorW1Build(i32: Int32Array, n: number): number {
     i32[bw + 2] = 1;
     const tag = (i32[195]! + 1) & 0xffff;
     i32[195] = tag;
-    i32[bw + 3] = 16 | (tag << 16);
+    i32[bw + 3] = 18 | (tag << 16);
     i32[bw + 4] = 0;
     i32[bw + 5] = -65536;
     i32[130] = i32[130]! + 1;
@@ -127,7 +128,7 @@ export function floorW1Drop(i32: Int32Array, list: number): void {
     i32[ow] = rc;
     if (rc !== 0) continue;
     // subtype_dealloc of a Node.
-    if ((i32[ow + 1]! & 0xffff) !== 16) throw new Error("floor W1: a deallocation of something else");
+    if ((i32[ow + 1]! & 0xffff) !== 18) throw new Error("floor W1: a deallocation of something else");
     const g = o - 8;
     const gw = ow - 2;
     if (i32[gw] !== 0) {
@@ -203,7 +204,7 @@ export function floorCollectGarbage(i32: Int32Array): number {
   for (let g = i32[12]!; g !== 48; g = i32[g >> 2]!) {
     const gw = g >> 2;
     const id = i32[gw + 3]! & 0xffff;
-    if (id === 16) {
+    if (id === 18) {
       if (i32[gw + 5] === -65536) {
         const r = i32[gw + 4]!;
         if (r !== 0) {
@@ -232,7 +233,7 @@ export function floorCollectGarbage(i32: Int32Array): number {
     const gw = g >> 2;
     const prevWord = i32[gw + 1]!;
     if (prevWord >>> 2 !== 0) {
-      if ((i32[gw + 3]! & 0xffff) === 16) {
+      if ((i32[gw + 3]! & 0xffff) === 18) {
         // visit_reachable of the field, then of the type.
         const r = i32[gw + 5] === -65536 ? i32[gw + 4]! : 0;
         if (r !== 0) {
@@ -305,7 +306,7 @@ export function floorCollectGarbage(i32: Int32Array): number {
   while (i32[20] !== 80) {
     const hg: number = i32[20]!;
     const hw = hg >> 2;
-    if ((i32[hw + 3]! & 0xffff) !== 16) throw new Error("floor W2a: garbage of another kind");
+    if ((i32[hw + 3]! & 0xffff) !== 18) throw new Error("floor W2a: garbage of another kind");
     i32[hw + 2] = i32[hw + 2]! + 1; // held while it is cleared
     // tp_clear: the field. `dead` is the object whose count reached 0, deallocated below.
     let dead = 0;
@@ -330,7 +331,7 @@ export function floorCollectGarbage(i32: Int32Array): number {
       const dw = dead >> 2;
       const dg = dead - 8;
       const dgw = dw - 2;
-      if ((i32[dw + 1]! & 0xffff) !== 16) throw new Error("floor W2a: a deallocation of something else");
+      if ((i32[dw + 1]! & 0xffff) !== 18) throw new Error("floor W2a: a deallocation of something else");
       if (i32[dgw] !== 0) {
         const pword = i32[dgw + 1]!;
         const pv = pword & -4;
@@ -416,7 +417,7 @@ export function floorCollectPause(i32: Int32Array): number {
     const id = i32[gw + 3]! & 0xffff;
     let s = 0;
     let end = 0;
-    if (id === 16) {
+    if (id === 18) {
       s = gw + 4;
       end = gw + 6;
       const tp = i32[129]!;
@@ -453,7 +454,7 @@ export function floorCollectPause(i32: Int32Array): number {
       let s = 0;
       let end = 0;
       let step = 2;
-      if (id === 16) {
+      if (id === 18) {
         s = gw + 4;
         end = gw + 6;
       } else if (id === 5) {
@@ -487,7 +488,7 @@ export function floorCollectPause(i32: Int32Array): number {
           i32[rgw + 1] = rp | 4;
         }
       }
-      if (id === 16) {
+      if (id === 18) {
         const tp = i32[129]!;
         if ((tp & 2) !== 0) {
           const tn = i32[128]!;

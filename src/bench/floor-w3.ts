@@ -1,10 +1,10 @@
 /**
  * W3's floor: CPython's work for `o = Img(); r = weakref.ref(o, cb); del o; del r` (death) and
  * `o = Img(); del o` (create), and nothing else, flat over a floor heap (floor.ts draws it).
- * Img is the W1 floor's type object (type id 16) with refheap's layout of a weakrefable class
+ * Img is the W1 floor's type object (type id 18) with refheap's layout of a weakrefable class
  * with one number field, a 32-byte block:
  *
- *   GC head [gc_next, gc_prev] | header [refcnt, tag << 16 | 16] | +8 0 | +12 weaklist | +16 n (8 bytes)
+ *   GC head [gc_next, gc_prev] | header [refcnt, tag << 16 | 18] | +8 0 | +12 weaklist | +16 n (8 bytes)
  *
  * and a weakref (type id 9, Kind.Weakref) is refheap's 32-byte object in a 48-byte block:
  *

@@ -40,7 +40,8 @@ export const FLOOR_GEN2 = 0x30;
 export const FLOOR_UNREACHABLE = 0x50;
 /** The type object of `Node` (its GC head is at 0x200). */
 export const FLOOR_TYPE = 0x208;
-export const FLOOR_NODE_ID = 16;
+/** The first user class's type id (FIRST_USER_TYPE): Node is the heap's first class. */
+export const FLOOR_NODE_ID = 18;
 export const FLOOR_LIST_ID = 5;
 export const FLOOR_TYPE_ID = 7;
 const REF_TAG = 0xffff0000 | 0;

@@ -106,7 +106,7 @@ export function subtractRefs(h: GcState, head: number): void {
           if ((rp & 2) !== 0) i32[rw] = rp - 4;
         }
       }
-    } else if (kind === 5 && id < 16) {
+    } else if (kind === 5 && id < 18) {
       // An exact list (a user's subclass of list also has its class's part: the general path).
       p = i32[(o + 12) >> 2]!;
       n = i32[(o + 8) >> 2]!;
@@ -181,7 +181,7 @@ export function updateSubtractRefs(h: GcState, head: number): void {
           else if (i32[rw - 1] !== 0) i32[rw] = (rp & 1) | 2 | ((i32[rw + 1]! - 1) << 2);
         }
       }
-    } else if (kind === 5 && id < 16) {
+    } else if (kind === 5 && id < 18) {
       // An exact list (a user's subclass of list also has its class's part: the general path).
       p = i32[(o + 12) >> 2]!;
       n = i32[(o + 8) >> 2]!;
@@ -303,7 +303,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
         // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
         const t = h.typeObject[id]!;
         if ((i32[(t >> 2) - 1]! & 2) !== 0) back += visitReachable(h, i32, t, young);
-      } else if ((kind === 5 || kind === 4) && id < 16) {
+      } else if ((kind === 5 || kind === 4) && id < 18) {
         const s0 = (kind === 5 ? i32[(o + 12) >> 2]! : o + 16) >> 2;
         const n = i32[(o + (kind === 5 ? 8 : 8)) >> 2]!;
         for (let s = s0 + 2 * (n - 1); s >= s0; s -= 2) {

@@ -28,7 +28,7 @@ export const KEYED_REF_TYPE = 11;
  */
 export const WEAK_METHOD_TYPE = 13;
 
-export const FIRST_USER_TYPE = 16;
+export const FIRST_USER_TYPE = 18;
 
 /**
  * Bytes of a list, a dict and a weakref (without the GC head): the words a subclass of one

@@ -353,7 +353,8 @@ export function layoutClass(h: ObjectHeap, spec: ClassSpec): TypeInfo {
   const extra = dynamic || weakrefable ? 8 : 0;
   const fieldsOffset = head + extra;
   const id = Math.max(FIRST_USER_TYPE, h.types.length);
-  if (id > 0xffff) throw new HeapValueError("too many classes in one heap (at most 65520)");
+  if (id > 0xffff)
+    throw new HeapValueError(`too many classes in one heap (at most ${0x10000 - FIRST_USER_TYPE})`);
   const call = spec.call ?? base?.hooks?.call;
   const info: TypeInfo = {
     id,
@@ -494,7 +495,8 @@ export function layoutKind(h: ObjectHeap, spec: KindSpec, builtinId = 0): TypeIn
   const fieldsOffset = OB_HEAD_SIZE + extra + 8 * Math.ceil((4 * data.length) / 8);
   // A built-in type laid out as a kind (method.ts) has a reserved id below the user types'.
   const id = builtinId !== 0 ? builtinId : Math.max(FIRST_USER_TYPE, h.types.length);
-  if (id > 0xffff) throw new HeapValueError("too many types in one heap (at most 65520)");
+  if (id > 0xffff)
+    throw new HeapValueError(`too many types in one heap (at most ${0x10000 - FIRST_USER_TYPE})`);
   const fields: FieldSpec[] = refs.map((n) => ({ name: n, kind: FieldKind.Ref }));
   const hooks: KindHooks = {
     ...(spec.clear !== undefined && { clear: spec.clear }),

@@ -318,10 +318,23 @@ export const WM_CALLBACK_TYPE = 14;
 /** The type id of cells (a built-in kind: cell_contents), as `_cb`'s closure holds them. */
 export const CELL_TYPE = 15;
 
-/** Registers the cell type and `_cb`'s type in `h` unless they are there already. */
+/**
+ * The type id of super objects, as WeakMethod.__call__'s `super()` makes one (a built-in kind:
+ * the instance it is bound to; its two type references are to types without type objects here).
+ */
+export const SUPER_TYPE = 16;
+/** The type id of method-wrappers, as `super().__call__` is one (a built-in kind: its self). */
+export const METHOD_WRAPPER_TYPE = 17;
+
+/**
+ * Registers the types WeakMethod's Python code makes objects of (cell, `_cb`'s function, super,
+ * method-wrapper) in `h` unless they are there already.
+ */
 function ensureCallbackType(h: RefcountHeap): void {
   if (h.types[WM_CALLBACK_TYPE] !== undefined) return;
   defineKind(h, { name: "cell", refs: ["cell_contents"] }, CELL_TYPE);
+  defineKind(h, { name: "super", refs: ["__self__"] }, SUPER_TYPE);
+  defineKind(h, { name: "method-wrapper", refs: ["__self__"] }, METHOD_WRAPPER_TYPE);
   defineKind(
     h,
     {
@@ -385,7 +398,12 @@ function withArgs<T>(h: RefcountHeap, items: readonly number[], f: () => T): T {
  * `self_wr`; then the frame's references and the argument tuple are dropped. (The class in the
  * first of those tuples is None here: WeakMethod is a built-in type without a type object.)
  */
-export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | null = null): number {
+export function newWeakMethod(
+  h: RefcountHeap,
+  meth: number,
+  callback: number | null = null,
+  inFrame: InFrame = runDirectly,
+): number {
   if (h.checked) checkObject(h, meth, "WeakMethod");
   if (!isMethod(h, meth)) {
     throw new HeapTypeError(
@@ -404,25 +422,51 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
   }
   if (cbArg !== null) callHookOf(h, cbArg);
   ensureCallbackType(h);
-  // type_call's argument tuple; then, in the frame, the cells (MAKE_CELL: `callback` holds the
-  // argument, None when there is none), the closure tuple and `_cb`. The frame's references to the
-  // cells and `_cb` are dropped when it returns, the argument tuple after that.
+  // type_call's argument tuple, dropped last. In the frame, before its first traceable
+  // instruction (MAKE_CELL runs while the frame is still incomplete, so take_ownership and
+  // sys._getframe pass it by): the cells, `callback` holding the argument (None when there is
+  // none). Then, in the frame proper, the closure tuple, `_cb` and the rest. The frame's
+  // references (to `_cb` and the cells) are dropped after it returns, as _PyFrame_Clear drops the
+  // locals after the frame object.
   const args = tupleOf(h, cbArg === null ? [meth] : [meth, cbArg]);
   const cells = [0, 0];
-  let closure = 0;
-  let cb = 0;
-  let self = 0;
+  const cb = [0];
   try {
     cells[0] = newCell(h, cbArg ?? NONE);
     cells[1] = newCell(h, 0);
+    return inFrame(() => weakMethodNew(h, obj, func, cells, cb));
+  } finally {
+    for (const o of [cb[0]!, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
+  }
+}
+
+/**
+ * How an engine function that mirrors Python code of the standard library (weakref.py's
+ * WeakMethod) runs the part CPython runs in that code's frame: directly, unless the host mirrors
+ * Python frames (refheap's oracle runner pushes one, so that an exception leaving a callback made
+ * meanwhile materialises it, as take_ownership does).
+ */
+export type InFrame = <T>(body: () => T) => T;
+
+const runDirectly: InFrame = (body) => body();
+
+/**
+ * The body of WeakMethod.__new__ after MAKE_CELL (the frame's part of newWeakMethod). `cb[0]`
+ * receives the frame's reference to `_cb`.
+ */
+function weakMethodNew(h: RefcountHeap, obj: number, func: number, cells: number[], cb: number[]): number {
+  let closure = 0;
+  let self = 0;
+  try {
     closure = tupleOf(h, cells);
-    cb = newObject(h, WM_CALLBACK_TYPE);
-    setSlotRef(h, fieldSlot(h, cb, 0), closure);
+    const fn = newObject(h, WM_CALLBACK_TYPE);
+    cb[0] = fn;
+    setSlotRef(h, fieldSlot(h, fn, 0), closure);
     closure = 0; // the function's now
     // self = ref.__new__(cls, obj, _cb): its argument tuple, and tp_new_wrapper's slice of it
-    self = withArgs(h, [NONE, obj, cb], () =>
-      withArgs(h, [obj, cb], () => {
-        const wm = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
+    self = withArgs(h, [NONE, obj, fn], () =>
+      withArgs(h, [obj, fn], () => {
+        const wm = allocWeakref(h, WEAK_METHOD_TYPE, obj, fn);
         insertAfterBasic(h, wm, obj);
         return wm;
       }),
@@ -432,7 +476,7 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
     setSlotRef(
       h,
       wm + WM_FUNC_REF,
-      withArgs(h, [func, cb], () => newRef(h, func, cb)),
+      withArgs(h, [func, fn], () => newRef(h, func, fn)),
     );
     write32(h, wm + WM_ALIVE, 1);
     // self_wr = ref(self)
@@ -444,9 +488,8 @@ export function newWeakMethod(h: RefcountHeap, meth: number, callback: number | 
     return wm;
   } catch (error) {
     if (self !== 0) decref(h, self);
+    if (closure !== 0) decref(h, closure);
     throw error;
-  } finally {
-    for (const o of [cb, closure, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
   }
 }
 
@@ -474,15 +517,49 @@ function checkWeakMethod(h: RefcountHeap, wm: number, op: string): void {
 /**
  * Calling a WeakMethod: a new reference to a new bound method of its instance and function, or
  * to None once either is dead.
+ *
+ * WeakMethod.__call__ is Python code (`obj = super().__call__(); func = self._func_ref(); …
+ * return self._meth_type(func, obj)`), and this allocates what it allocates in CPython 3.11, in
+ * that order: the super object, then the method-wrapper its `__call__` attribute is (the super
+ * object is dropped as soon as the attribute is found, the method-wrapper once its call returns);
+ * then, while both live, the method type's argument tuple around the new bound method. The
+ * frame's references to the instance and the function are dropped at its return. `inFrame` runs
+ * all of it (see InFrame).
  */
-export function weakMethodGet(h: RefcountHeap, wm: number): number {
+export function weakMethodGet(h: RefcountHeap, wm: number, inFrame: InFrame = runDirectly): number {
   checkWeakMethod(h, wm, "weakMethodGet");
-  const obj = weakrefReferent(h, wm);
-  const func = weakrefReferent(h, slotRef(h, wm + WM_FUNC_REF));
-  if (obj === 0 || func === 0) {
-    increfRaw(h, NONE);
-    return NONE;
-  }
-  // self._meth_type(func, obj): calling the method type builds an argument tuple
-  return withArgs(h, [func, obj], () => newMethod(h, func, obj));
+  ensureCallbackType(h);
+  return inFrame(() => {
+    // super(): zero-argument super (super_vectorcall: no argument tuple), then its __call__
+    const sup = boundTo(h, SUPER_TYPE, wm);
+    const wrapper = boundTo(h, METHOD_WRAPPER_TYPE, wm);
+    decref(h, sup);
+    // the method-wrapper's call: ref's tp_call (no arguments: no argument tuple)
+    const obj = weakrefReferent(h, wm);
+    if (obj !== 0) increfRaw(h, obj);
+    decref(h, wrapper);
+    // func = self._func_ref()
+    const func = weakrefReferent(h, slotRef(h, wm + WM_FUNC_REF));
+    if (func !== 0) increfRaw(h, func);
+    try {
+      if (obj === 0 || func === 0) {
+        increfRaw(h, NONE);
+        return NONE;
+      }
+      // self._meth_type(func, obj): calling the method type builds an argument tuple
+      return withArgs(h, [func, obj], () => newMethod(h, func, obj));
+    } finally {
+      // the frame's locals, in co_varnames order (self, obj, func)
+      if (obj !== 0) decref(h, obj);
+      if (func !== 0) decref(h, func);
+    }
+  });
+}
+
+/** A new super object or method-wrapper (`type`) bound to `self`. */
+function boundTo(h: RefcountHeap, type: number, self: number): number {
+  const o = newObject(h, type);
+  increfRaw(h, self);
+  setSlotRef(h, fieldSlot(h, o, 0), self);
+  return o;
 }

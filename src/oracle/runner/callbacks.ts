@@ -68,7 +68,7 @@ export function opWeakMethod(st: RunnerState, wTok: string, mTok: string, acts: 
         typeError(`cannot create weak reference to '${st.tpName({ v: self, r: true })}' object`),
       );
     }
-    w = wrm.newWeakMethod(e, m, acts.length > 0 ? st.moduleCb : null);
+    w = wrm.newWeakMethod(e, m, acts.length > 0 ? st.moduleCb : null, st.inFrame);
     if (acts.length > 0) st.lambdaActs.set(w, acts);
     st.wmParts.add(wrm.weakMethodFuncRef(e, w));
     // self_wr, through the objects (traverse allocates nothing): W's callback _cb, its closure

@@ -340,7 +340,7 @@ export function call(st: RunnerState, x: Val): Val {
       if (cls !== undefined) return { v: newInstance(e, cls.info.id), r: true };
     } else if (kind === Kind.Weakref && st.typeNameOf(x.v) === "WeakMethod") {
       // WeakMethod.__call__: a new bound method while the instance and the function live
-      return { v: wrm.weakMethodGet(e, x.v), r: true };
+      return { v: wrm.weakMethodGet(e, x.v, st.inFrame), r: true };
     } else if (kind === Kind.Weakref) {
       const o = wrm.weakrefGet(e, x.v);
       incref(e, o);

@@ -53,6 +53,13 @@ export class RunnerState {
   readonly heap: Heap;
   readonly e: Engine;
   readonly m: Machine;
+  /**
+   * Runs the part of an engine function that CPython runs in a frame of weakref.py's Python code
+   * (WeakMethod.__new__, __call__) in a mirrored frame: an exception leaving a Python function
+   * called back meanwhile (a gc callback of a collection started there) materialises it, as
+   * take_ownership does, and the frame object dies when the function returns.
+   */
+  readonly inFrame: wrm.InFrame = (body) => this.m.call(body);
 
   /**
    * The scenario's globals: a mirror of the python runner's globals dict (`S_name`), older
