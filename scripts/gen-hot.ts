@@ -23,6 +23,15 @@ import { fileURLToPath } from "node:url";
 import { ALIGNMENT_SHIFT, POOL_MASK } from "../src/memory/constants.js";
 import { POOL_COUNT, POOL_FREEBLOCK, POOL_MAXNEXTOFFSET, POOL_NEXTOFFSET } from "../src/memory/pymalloc.js";
 import {
+  DICT_TABLE,
+  E_HASH,
+  E_KEY,
+  E_VALUE,
+  ENTRY_SIZE,
+  T_INDICES,
+  T_SIZE,
+} from "../src/object/dicttable.js";
+import {
   GC_HEAD_SIZE,
   GC_NEXT,
   GC_PREV,
@@ -35,6 +44,7 @@ import {
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
 import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
+import { STR_DATA, STR_HASH, STR_LENGTH } from "../src/object/str.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
 import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
@@ -360,7 +370,53 @@ ${UNCOUNT_AND_FREE}
 }
 `;
 
+const dictLookupStringFast = `
+/**
+ * dictGetSlotString's path on unchecked heaps: tableLookupString over dict d's table, flat over
+ * the heap's words (a str key's code units read from the Uint16Array). The address of the value
+ * slot of str key s, or 0 when it is absent. Reads only; allocates nothing.
+ */
+export function dictLookupStringFast(h: ObjectHeap, d: number, s: string): number {
+  const i32 = h.i32;
+  const t = i32[(d >> 2)${w(DICT_TABLE)}]!;
+  if (t === 0) return 0;
+  const hash = hashString(s);
+  const n = s.length;
+  const tw = t >> 2;
+  const mask = i32[tw${w(T_SIZE)}]! - 1;
+  const ew0 = tw${w(T_INDICES)} + mask + 1;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  for (;;) {
+    const ix = i32[tw${w(T_INDICES)} + i]!;
+    if (ix === -1) return 0;
+    if (ix >= 0) {
+      const ew = ew0 + ${ENTRY_SIZE / 4} * ix;
+      if (i32[ew${w(E_HASH)}] === hash && i32[ew${w(E_KEY + SLOT_TAG)}] === ${REF_TAG}) {
+        const k = i32[ew${w(E_KEY)}]!;
+        const kw = k >> 2;
+        if (
+          k !== 0 &&
+          h.typeKind[i32[kw${w(OB_TYPE)}]! & 0xffff] === ${Kind.Str} &&
+          i32[kw${w(STR_LENGTH)}] === n &&
+          i32[kw${w(STR_HASH)}] === hash
+        ) {
+          const u16 = h.u16;
+          const c = (k + ${STR_DATA}) >> 1;
+          let j = 0;
+          while (j < n && u16[c + j] === s.charCodeAt(j)) j++;
+          if (j === n) return (ew << 2) + ${E_VALUE};
+        }
+      }
+    }
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+`;
+
 const REGIONS: readonly Region[] = [
+  { file: "src/object/dicttable.ts", name: "dictLookupStringFast", code: dictLookupStringFast },
   { file: "src/object/instance.ts", name: "newInstanceFast", code: newInstanceFast },
   {
     file: "src/refcount/refcount.ts",

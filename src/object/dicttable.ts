@@ -20,7 +20,7 @@ import { HeapTypeError } from "../util/index.js";
 import { typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { Kind, WEAK_METHOD_TYPE } from "./kinds.js";
-import { strEquals, strEqualsString, strHash } from "./str.js";
+import { hashString, strEquals, strEqualsString, strHash } from "./str.js";
 import { tupleSize, tupleSlot } from "./tuple.js";
 import { type KindHooks, type TypeInfo, typeInfo } from "./types.js";
 import { copySlot, setSlotNull, slotIsNull, slotIsRef, slotNumber, slotRef } from "./value.js";
@@ -345,6 +345,46 @@ export function tableLookupString(h: ObjectHeap, t: number, s: string, hash: num
     i = (i * 5 + perturb + 1) & mask;
   }
 }
+
+// #region generated: dictLookupStringFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * dictGetSlotString's path on unchecked heaps: tableLookupString over dict d's table, flat over
+ * the heap's words (a str key's code units read from the Uint16Array). The address of the value
+ * slot of str key s, or 0 when it is absent. Reads only; allocates nothing.
+ */
+export function dictLookupStringFast(h: ObjectHeap, d: number, s: string): number {
+  const i32 = h.i32;
+  const t = i32[(d >> 2) + 2]!;
+  if (t === 0) return 0;
+  const hash = hashString(s);
+  const n = s.length;
+  const tw = t >> 2;
+  const mask = i32[tw]! - 1;
+  const ew0 = tw + 4 + mask + 1;
+  let perturb = hash >>> 0;
+  let i = perturb & mask;
+  for (;;) {
+    const ix = i32[tw + 4 + i]!;
+    if (ix === -1) return 0;
+    if (ix >= 0) {
+      const ew = ew0 + 6 * ix;
+      if (i32[ew] === hash && i32[ew + 3] === -65536) {
+        const k = i32[ew + 2]!;
+        const kw = k >> 2;
+        if (k !== 0 && h.typeKind[i32[kw + 1]! & 0xffff] === 3 && i32[kw + 2] === n && i32[kw + 3] === hash) {
+          const u16 = h.u16;
+          const c = (k + 16) >> 1;
+          let j = 0;
+          while (j < n && u16[c + j] === s.charCodeAt(j)) j++;
+          if (j === n) return (ew << 2) + 16;
+        }
+      }
+    }
+    perturb >>>= 5;
+    i = (i * 5 + perturb + 1) & mask;
+  }
+}
+// #endregion generated: dictLookupStringFast
 
 function findEmptyIndex(h: ObjectHeap, t: number, hash: number): number {
   const mask = read32(h, t + T_SIZE) - 1;

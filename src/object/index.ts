@@ -31,6 +31,7 @@ export {
   splitKeysKind,
 } from "./dict.js";
 export {
+  dictLookupStringFast,
   E_HASH,
   E_INDEX,
   E_KEY,

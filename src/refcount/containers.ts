@@ -20,6 +20,7 @@ import {
   DICT_KEYS_STR,
   DICT_TABLE,
   describe,
+  dictLookupStringFast,
   dictTable,
   E_INDEX,
   E_KEY,
@@ -388,6 +389,7 @@ export function dictGetSlot(h: RefcountHeap, d: number, k: number, kIsRef: boole
  * absent. Unlike dictGetSlot with a new str, it allocates nothing: it works on a full heap.
  */
 export function dictGetSlotString(h: RefcountHeap, d: number, s: string): number {
+  if (h.fastPaths) return dictLookupStringFast(h, d, s);
   if (h.checked) {
     checkKind(h, d, Kind.Dict, "a dict", "dictGetString");
     checkString(s, "dictGetString");

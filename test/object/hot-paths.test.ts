@@ -1,6 +1,6 @@
 /**
- * The generated hot paths (scripts/gen-hot.ts: newInstanceFast, deallocInstanceFast) against the
- * general paths they shortcut. The same random engine program runs on two unchecked heaps, one
+ * The generated hot paths (scripts/gen-hot.ts: newInstanceFast, deallocInstanceFast, the weakref
+ * paths, dictLookupStringFast) against the general paths they shortcut. The same random engine program runs on two unchecked heaps, one
  * served by the fast paths and one with them switched off; after every step the two heaps must be
  * byte for byte the same (every word: pool headers, free lists, object headers, generation links,
  * reuse tags) with the same counts, the same finalizer, callback and trace-event order (allocations
@@ -249,6 +249,57 @@ describe("the generated hot paths", () => {
     expect(h.gcCount0).toBe(count);
     expect(core.verify(h).problems).toEqual([]);
     core.decref(h, kept);
+  });
+
+  it("look a str key up as the general path does: present, absent, deleted, non-str and colliding keys (seeded)", () => {
+    // dictGetSlotString's generated path (dictLookupStringFast) against the general one, on the
+    // same dicts: the same value slot or 0 for every probe, with keys of every kind around it.
+    const keyArb = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      // "bgpvu" and "b13ea": the same length and the same hash (FNV-1a), different code units
+      fc.constantFrom("", "a", "aa", "\u00e9", "\ud83d\ude00", "k1", "k10", "bgpvu", "b13ea"),
+      fc.integer({ min: -50, max: 50 }),
+    );
+    const stepArb = fc.tuple(fc.constantFrom("set", "set", "del", "tuple"), keyArb);
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { maxLength: 80 }),
+        fc.array(fc.string({ maxLength: 6 }), { maxLength: 20 }),
+        (steps, probes) => {
+          const fast = new core.Engine({ checked: false });
+          const slow = new core.Engine({ checked: false });
+          slow.fastPaths = false;
+          const dicts = [fast, slow].map((h) => {
+            const d = core.newDict(h);
+            for (const [op, key] of steps) {
+              const k = typeof key === "string" ? core.newStr(h, key) : key;
+              const isRef = typeof key === "string";
+              if (op === "set") core.dictSetItem(h, d, k as number, isRef, 1, false);
+              else if (op === "del") core.dictDelItem(h, d, k as number, isRef);
+              else {
+                // a tuple key whose hash may equal a str's: it must never match a string
+                const t = core.newTuple(h, 0);
+                core.dictSetItem(h, d, t, true, 2, false);
+                core.decref(h, t);
+              }
+              if (isRef) core.decref(h, k as number);
+            }
+            return d;
+          });
+          const keys = [
+            ...steps.map(([, k]) => k).filter((k): k is string => typeof k === "string"),
+            ...probes,
+          ];
+          for (const k of keys) {
+            const a = core.dictGetSlotString(fast, dicts[0]!, k);
+            const b = core.dictGetSlotString(slow, dicts[1]!, k);
+            expect(a).toBe(b);
+          }
+          expect(Buffer.compare(fast.u8, slow.u8)).toBe(0);
+        },
+      ),
+      { seed: 16_2027, numRuns: 200 },
+    );
   });
 
   it("are what scripts/gen-hot.ts writes (the regions are up to date)", async () => {
