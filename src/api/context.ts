@@ -14,6 +14,7 @@ import {
   slotRef,
   strValue,
   TRUE,
+  TYPE_ID_MASK,
   typeIdOf,
   typeInfo,
   typeWordOf,
@@ -159,14 +160,19 @@ export class HeapContext implements HandleHost {
    */
   #make(addr: number, own: Ownership): Handle {
     const e = this.engine;
-    const id = typeIdOf(e, addr);
+    const word = typeWordOf(e, addr);
+    const id = word & TYPE_ID_MASK;
     const kind = e.typeKind[id]!;
     // A subclass of list, dict or ref defined through the engine gets its kind's handle class.
     const maker =
       (kind === Kind.Instance ? this.typeMakers[id] : (this.kindMakers[id] ?? this.kindMakers[kind])) ??
       HANDLE_MAKER;
-    const h = makeHandle(new maker(), this, addr, own);
-    if (own !== Ownership.Borrowed) this.adopt(h, addr);
+    let h: Handle;
+    if (own === Ownership.Borrowed) h = makeHandle(new maker(), this, addr, own);
+    else if (this.policy === "off" && this.scopes.length === 0) {
+      // #adopt's case without a registry, its record given at construction (W3's hits)
+      h = makeHandle(new maker(), this, addr, own, word, UNWATCHED);
+    } else h = this.adopt(makeHandle(new maker(), this, addr, own), addr);
     return kind === Kind.WeakProxy ? this.proxyFace(h) : h;
   }
 
@@ -252,6 +258,7 @@ export class HeapContext implements HandleHost {
   }
 
   forget(record: LeakRecord, h: Handle): void {
+    if (record === UNWATCHED) return;
     if (record === FLOATING) {
       this.#unlistFloating(leakSlot(h));
       return;

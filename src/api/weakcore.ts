@@ -215,6 +215,13 @@ export class WeakCore {
   readonly name: string;
   readonly #data: DictHandle;
   readonly #pending: ListHandle;
+  /**
+   * The two objects' addresses. The container owns their only references the program cannot
+   * release (its handles are not handed out), so they stay valid while it is not disposed and
+   * the heap is open: data() and pending() check those two flags, not the objects' headers.
+   */
+  readonly #dataAddr: number;
+  readonly #pendingAddr: number;
   /** How many guards (running iterators, copies) are active: CPython's len(_iterating). */
   iterating = 0;
   /**
@@ -242,6 +249,7 @@ export class WeakCore {
     // it holds something trackable): where its weakrefs sit in the generations depends on it.
     if (dataIsSet) markDictAsSet(ctx.engine, d);
     this.#data = programOwned(ctx, d);
+    this.#dataAddr = d;
     let pending: number;
     try {
       pending = newList(ctx.engine);
@@ -250,6 +258,7 @@ export class WeakCore {
       throw err;
     }
     this.#pending = programOwned(ctx, pending);
+    this.#pendingAddr = pending;
   }
 
   /** Makes the container's `_remove` callback: `body(core, wr)` runs while the container lives. */
@@ -283,12 +292,26 @@ export class WeakCore {
 
   /** The address of `data` (validated). */
   data(op: string): number {
-    return this.#address(this.#data, op);
+    return this.#disposed || this.ctx.closed || this.engine.checked
+      ? this.#address(this.#data, op)
+      : this.#dataAddr;
+  }
+
+  /**
+   * The address of `data` for a read that needs nothing else first (the container live, the heap
+   * open and unchecked, no removal pending), else 0: the caller takes the general path.
+   */
+  readyData(): number {
+    return this.#disposed || this.ctx.closed || this.engine.checked || listSize(this.engine, this.#pendingAddr) !== 0
+      ? 0
+      : this.#dataAddr;
   }
 
   /** The address of the pending removals list (validated). */
   pending(op: string): number {
-    return this.#address(this.#pending, op);
+    return this.#disposed || this.ctx.closed || this.engine.checked
+      ? this.#address(this.#pending, op)
+      : this.#pendingAddr;
   }
 
   /** `h`'s address; the name for an error message is built only when there is one (W3's hits: 0.85x). */

@@ -11,7 +11,7 @@ import {
   WR_KEY,
   weakrefReferent,
 } from "../object/index.js";
-import { decref, dictDelItem, dictDelItemString, dictGetSlot, dictSetItem } from "../refcount/index.js";
+import { decref, dictDelItem, dictDelItemString, dictGetSlot, dictGetSlotString, dictSetItem } from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import { dictValueSlot, entryPairs, type Key, mappingEquals } from "./containers.js";
 import type { HeapContext } from "./context.js";
@@ -123,9 +123,18 @@ export class WeakValueDictionary<V extends Handle = Handle> extends WeakContaine
   get(key: Key): V | undefined;
   get<D>(key: Key, defaultValue: D): V | D;
   get<D>(key: Key, defaultValue?: D): V | D | undefined {
-    this.core.commitIfPending("get");
-    const wr = this.#lookup(key, "get", "WeakValueDictionary.get");
-    const o = wr === 0 ? 0 : weakrefReferent(this.core.engine, wr);
+    const core = this.core;
+    const d = typeof key === "string" ? core.readyData() : 0;
+    let wr: number;
+    if (d !== 0) {
+      // A str key given as a JS string, nothing to commit first: the lookup alone (W3's hits).
+      const p = dictGetSlotString(core.engine, d, key as string);
+      wr = p === 0 ? 0 : slotRef(core.engine, p);
+    } else {
+      core.commitIfPending("get");
+      wr = this.#lookup(key, "get", "WeakValueDictionary.get");
+    }
+    const o = wr === 0 ? 0 : weakrefReferent(core.engine, wr);
     return o === 0 ? defaultValue : this.#wrap(o);
   }
 

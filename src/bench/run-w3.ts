@@ -252,8 +252,9 @@ function reportW3(
       "as refheap's heap, doing the engine API rows' work in CPython's steps (pymalloc, headers, generation 0, " +
       "the type's and the callback's references, the weak list, PyObject_ClearWeakRefs with one callback, " +
       "the frees) and nothing else: what an exact implementation costs on this machine.",
-    "refheap's keys are JS strings, encoded as a new heap str (allocated and hashed) on every get and set; " +
-      "CPython's are existing str objects whose hash is cached, and the JS cache's are V8 strings (hash cached).",
+    "refheap's keys are JS strings: get() hashes the string and compares it with the entry's str object, " +
+      "making nothing; set() makes a new heap str (allocated and hashed) for the KeyedRef's key; CPython's are " +
+      "existing str objects whose hash is cached, and the JS cache's are V8 strings (hash cached).",
     "CPython: weakref.WeakValueDictionary, d.get(k) and d[k] = v, class Img with __slots__ = ('n', '__weakref__'); " +
       "death = o = Img(); r = weakref.ref(o, cb); del o (callback), r freed at its rebinding; gc.disable() while " +
       "timing, as timeit does; the loop's own overhead is included, as in every variant.",
