@@ -260,15 +260,16 @@ const WEAKREF_CLASS = (GC_HEAD_SIZE + WEAKREF_SIZE - 1) >> ALIGNMENT_SHIFT;
 const newRefFast = `
 /**
  * newRef's fast path, for unchecked heaps, for \`weakref.ref(o, callback)\` with a JS function as
- * the callback: gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the
- * trace event where malloc sends it), the header, wr_object, the callback's entry in the heap's
- * table, prev, next and hash, the generation-0 link, and its place in o's weak list (after o's
- * basic ref and basic proxy, as insertAfterBasic puts it), in the general path's order, flat over
- * the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * the callback, or for a new basic ref (no callback; the caller found none to share): gcLink's
+ * count, pymalloc's usedpools fast path for the weakref's block (with the trace event where
+ * malloc sends it), the header, wr_object, the callback's entry in the heap's table (0: none),
+ * prev, next and hash, the generation-0 link, and its place in o's weak list (a basic ref at the
+ * head, as weakrefInsertHead puts it; one with a callback after o's basic ref and basic proxy, as
+ * insertAfterBasic does), in the general path's order, flat over the heap's words. Returns 0, having changed nothing, when the general path must serve the
  * request: o does not support weak references, a collection is due, or the size class has no used
  * pool or its pool would become full.
  */
-export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback): number {
+export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback | null): number {
   let i32 = h.i32;
   const ow = o >> 2;
   const wlo = h.typeWeaklistOffset[i32[ow${w(OB_TYPE)}]! & 0xffff]!;
@@ -292,7 +293,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback):
   h.reuseCounter = tag;
   i32[rw${w(OB_TYPE)}] = ${Kind.Weakref} | (tag << ${REUSE_TAG_SHIFT});
   i32[rw${w(WR_OBJECT)}] = o;
-  i32[rw${w(WR_CALLBACK)}] = addWeakrefCallback(h, callback);
+  i32[rw${w(WR_CALLBACK)}] = callback === null ? 0 : addWeakrefCallback(h, callback);
   i32[rw${w(WR_HASH)}] = -1;
   i32[rw${w(WR_HASH + 4)}] = 0;
   const last = i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
@@ -305,7 +306,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback):
   const wl = (o + wlo) >> 2;
   const head = i32[wl]!;
   let prev = 0;
-  let p = head;
+  let p = callback === null ? 0 : head;
   if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.Weakref} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) {
     prev = p;
     p = i32[(p >> 2)${w(WR_NEXT)}]!;

@@ -302,7 +302,10 @@ export class WeakCore {
    * open and unchecked, no removal pending), else 0: the caller takes the general path.
    */
   readyData(): number {
-    return this.#disposed || this.ctx.closed || this.engine.checked || listSize(this.engine, this.#pendingAddr) !== 0
+    return this.#disposed ||
+      this.ctx.closed ||
+      this.engine.checked ||
+      listSize(this.engine, this.#pendingAddr) !== 0
       ? 0
       : this.#dataAddr;
   }

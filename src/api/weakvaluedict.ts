@@ -11,7 +11,14 @@ import {
   WR_KEY,
   weakrefReferent,
 } from "../object/index.js";
-import { decref, dictDelItem, dictDelItemString, dictGetSlot, dictGetSlotString, dictSetItem } from "../refcount/index.js";
+import {
+  decref,
+  dictDelItem,
+  dictDelItemString,
+  dictGetSlot,
+  dictGetSlotString,
+  dictSetItem,
+} from "../refcount/index.js";
 import { weakrefModule } from "../weakref/index.js";
 import { dictValueSlot, entryPairs, type Key, mappingEquals } from "./containers.js";
 import type { HeapContext } from "./context.js";

@@ -254,6 +254,8 @@ function reportW1(
       "optimises refheap's shared functions with that variant's type feedback only, as in a program using one mode.",
     "steal rows append with listAppendSteal (the list takes over the new object's reference, as CPython's " +
       "LIST_APPEND does); the others use listAppend + decref, one extra incref/decref pair per object.",
+    "handles rows: new Heap({ checked, leaks }) with its defaults otherwise, so the checked rows record where " +
+      "each handle is made (trackStacks defaults to checked): capturing that stack is most of their time.",
     "V8 rows: dropping an array only forgets a reference; the collector frees the objects later, " +
       "mostly outside the timed region (scavenges during a build are timed).",
     "× V8 compares with the V8 variant of the same shape (empty class, or one reference field); " +

@@ -116,7 +116,7 @@ export function newRef(
       return existing;
     }
   }
-  if (basic && typeof callback === "function" && h.fastPaths) {
+  if (basic && (callback === null || typeof callback === "function") && h.fastPaths) {
     const fast = newRefFast(h, o, callback);
     if (fast !== 0) return fast;
   }
@@ -130,15 +130,16 @@ export function newRef(
 // #region generated: newRefFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * newRef's fast path, for unchecked heaps, for `weakref.ref(o, callback)` with a JS function as
- * the callback: gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the
- * trace event where malloc sends it), the header, wr_object, the callback's entry in the heap's
- * table, prev, next and hash, the generation-0 link, and its place in o's weak list (after o's
- * basic ref and basic proxy, as insertAfterBasic puts it), in the general path's order, flat over
- * the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * the callback, or for a new basic ref (no callback; the caller found none to share): gcLink's
+ * count, pymalloc's usedpools fast path for the weakref's block (with the trace event where
+ * malloc sends it), the header, wr_object, the callback's entry in the heap's table (0: none),
+ * prev, next and hash, the generation-0 link, and its place in o's weak list (a basic ref at the
+ * head, as weakrefInsertHead puts it; one with a callback after o's basic ref and basic proxy, as
+ * insertAfterBasic does), in the general path's order, flat over the heap's words. Returns 0, having changed nothing, when the general path must serve the
  * request: o does not support weak references, a collection is due, or the size class has no used
  * pool or its pool would become full.
  */
-export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback): number {
+export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback | null): number {
   let i32 = h.i32;
   const ow = o >> 2;
   const wlo = h.typeWeaklistOffset[i32[ow + 1]! & 0xffff]!;
@@ -162,7 +163,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback):
   h.reuseCounter = tag;
   i32[rw + 1] = 9 | (tag << 16);
   i32[rw + 2] = o;
-  i32[rw + 3] = addWeakrefCallback(h, callback);
+  i32[rw + 3] = callback === null ? 0 : addWeakrefCallback(h, callback);
   i32[rw + 6] = -1;
   i32[rw + 7] = 0;
   const last = i32[4 + 1]! & -4;
@@ -175,7 +176,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback):
   const wl = (o + wlo) >> 2;
   const head = i32[wl]!;
   let prev = 0;
-  let p = head;
+  let p = callback === null ? 0 : head;
   if (p !== 0 && (i32[(p >> 2) + 1]! & 0xffff) === 9 && i32[(p >> 2) + 3] === 0) {
     prev = p;
     p = i32[(p >> 2) + 5]!;

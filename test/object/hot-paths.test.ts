@@ -127,7 +127,9 @@ function step(w: World, [code, a, b]: Op, log: string[]): void {
       const xs = instances().filter((o) => core.typeIdOf(h, o) === classes[3]!.id);
       if (xs.length > 0) {
         const o = xs[a % xs.length]!;
-        held.push(core.weakref.newRef(h, o, b % 2 === 0 ? null : () => log.push(`callback ${b}`)));
+        // a basic ref, one with a callback, or a basic proxy (which a new basic ref goes before)
+        if (b % 3 === 2) held.push(core.weakref.newProxy(h, o, null));
+        else held.push(core.weakref.newRef(h, o, b % 3 === 0 ? null : () => log.push(`callback ${b}`)));
       }
       break;
     }
