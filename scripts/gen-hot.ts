@@ -257,19 +257,64 @@ function traceFree(h: RefcountHeap, g: number): void {
 /** The size class of a weakref's block (GC head and object), as malloc computes it. */
 const WEAKREF_CLASS = (GC_HEAD_SIZE + WEAKREF_SIZE - 1) >> ALIGNMENT_SHIFT;
 
-const newRefFast = `
 /**
- * newRef's fast path, for unchecked heaps, for \`weakref.ref(o, callback)\` with a JS function as
- * the callback, or for a new basic ref (no callback; the caller found none to share): gcLink's
- * count, pymalloc's usedpools fast path for the weakref's block (with the trace event where
- * malloc sends it), the header, wr_object, the callback's entry in the heap's table (0: none),
- * prev, next and hash, the generation-0 link, and its place in o's weak list (a basic ref at the
- * head, as weakrefInsertHead puts it; one with a callback after o's basic ref and basic proxy, as
- * insertAfterBasic does), in the general path's order, flat over the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * newRef's fast paths: one for a weakref with a JS callback (after o's basic ref and basic proxy,
+ * as insertAfterBasic puts it), one for a new basic ref (at the head, as weakrefInsertHead puts
+ * it). Two functions, not one with a nullable callback: sharing one cost the callback path about
+ * 15 ns per weakref death in W3 (V8's inlining of the larger function).
+ */
+function refFast(basic: boolean): string {
+  const name = basic ? "newBasicRefFast" : "newRefFast";
+  const what = basic
+    ? "`weakref.ref(o)` making a new basic ref (o has none to share)"
+    : "`weakref.ref(o, callback)`, the callback a JS function";
+  const callbackWord = basic ? "0" : "addWeakrefCallback(h, callback)";
+  const place = basic
+    ? `  // weakrefInsertHead: the basic ref goes first.
+  const wl = (o + wlo) >> 2;
+  const head = i32[wl]!;
+  const wr = bp + ${GC_HEAD_SIZE};
+  i32[rw${w(WR_PREV)}] = 0;
+  i32[rw${w(WR_NEXT)}] = head;
+  if (head !== 0) i32[(head >> 2)${w(WR_PREV)}] = wr;
+  i32[wl] = wr;
+  return wr;`
+    : `  // insertAfterBasic: after o's basic ref (an exact ref without callback, at the head) and its
+  // basic proxy (a proxy without callback, next), else at the head.
+  const wl = (o + wlo) >> 2;
+  const head = i32[wl]!;
+  let prev = 0;
+  let p = head;
+  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.Weakref} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) {
+    prev = p;
+    p = i32[(p >> 2)${w(WR_NEXT)}]!;
+  }
+  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.WeakProxy} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) prev = p;
+  const wr = bp + ${GC_HEAD_SIZE};
+  if (prev === 0) {
+    i32[rw${w(WR_PREV)}] = 0;
+    i32[rw${w(WR_NEXT)}] = head;
+    if (head !== 0) i32[(head >> 2)${w(WR_PREV)}] = wr;
+    i32[wl] = wr;
+  } else {
+    const after = i32[(prev >> 2)${w(WR_NEXT)}]!;
+    i32[rw${w(WR_PREV)}] = prev;
+    i32[rw${w(WR_NEXT)}] = after;
+    if (after !== 0) i32[(after >> 2)${w(WR_PREV)}] = wr;
+    i32[(prev >> 2)${w(WR_NEXT)}] = wr;
+  }
+  return wr;`;
+  return `
+/**
+ * newRef's fast path (unchecked heaps) for ${what}.
+ * It does gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the trace
+ * event where malloc sends it), the header, wr_object, ${basic ? "no callback" : "the callback's table entry"}, prev, next and
+ * hash, the generation-0 link, and its place in o's weak list, in the general path's order, flat
+ * over the heap's words. Returns 0, having changed nothing, when the general path must serve the
  * request: o does not support weak references, a collection is due, or the size class has no used
  * pool or its pool would become full.
  */
-export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback | null): number {
+export function ${name}(h: ObjectHeap, o: number${basic ? "" : ", callback: WeakrefCallback"}): number {
   let i32 = h.i32;
   const ow = o >> 2;
   const wlo = h.typeWeaklistOffset[i32[ow${w(OB_TYPE)}]! & 0xffff]!;
@@ -293,7 +338,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback |
   h.reuseCounter = tag;
   i32[rw${w(OB_TYPE)}] = ${Kind.Weakref} | (tag << ${REUSE_TAG_SHIFT});
   i32[rw${w(WR_OBJECT)}] = o;
-  i32[rw${w(WR_CALLBACK)}] = callback === null ? 0 : addWeakrefCallback(h, callback);
+  i32[rw${w(WR_CALLBACK)}] = ${callbackWord};
   i32[rw${w(WR_HASH)}] = -1;
   i32[rw${w(WR_HASH + 4)}] = 0;
   const last = i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
@@ -301,33 +346,12 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback |
   i32[(bp >> 2)${w(GC_PREV - GC_NEXT)}] = last;
   i32[bp >> 2] = ${GEN0_HEAD};
   i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}] = bp;
-  // insertAfterBasic: after o's basic ref (an exact ref without callback, at the head) and its
-  // basic proxy (a proxy without callback, next), else at the head.
-  const wl = (o + wlo) >> 2;
-  const head = i32[wl]!;
-  let prev = 0;
-  let p = callback === null ? 0 : head;
-  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.Weakref} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) {
-    prev = p;
-    p = i32[(p >> 2)${w(WR_NEXT)}]!;
-  }
-  if (p !== 0 && (i32[(p >> 2)${w(OB_TYPE)}]! & 0xffff) === ${Kind.WeakProxy} && i32[(p >> 2)${w(WR_CALLBACK)}] === 0) prev = p;
-  const wr = bp + ${GC_HEAD_SIZE};
-  if (prev === 0) {
-    i32[rw${w(WR_PREV)}] = 0;
-    i32[rw${w(WR_NEXT)}] = head;
-    if (head !== 0) i32[(head >> 2)${w(WR_PREV)}] = wr;
-    i32[wl] = wr;
-  } else {
-    const after = i32[(prev >> 2)${w(WR_NEXT)}]!;
-    i32[rw${w(WR_PREV)}] = prev;
-    i32[rw${w(WR_NEXT)}] = after;
-    if (after !== 0) i32[(after >> 2)${w(WR_PREV)}] = wr;
-    i32[(prev >> 2)${w(WR_NEXT)}] = wr;
-  }
-  return wr;
+${place}
 }
 `;
+}
+
+const newRefFast = refFast(false) + refFast(true);
 
 const deallocWeakrefFast = `
 /**

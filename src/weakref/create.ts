@@ -115,8 +115,12 @@ export function newRef(
       increfRaw(h, existing);
       return existing;
     }
+    if (h.fastPaths) {
+      const fast = newBasicRefFast(h, o);
+      if (fast !== 0) return fast;
+    }
   }
-  if (basic && (callback === null || typeof callback === "function") && h.fastPaths) {
+  if (basic && typeof callback === "function" && h.fastPaths) {
     const fast = newRefFast(h, o, callback);
     if (fast !== 0) return fast;
   }
@@ -129,17 +133,15 @@ export function newRef(
 
 // #region generated: newRefFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
- * newRef's fast path, for unchecked heaps, for `weakref.ref(o, callback)` with a JS function as
- * the callback, or for a new basic ref (no callback; the caller found none to share): gcLink's
- * count, pymalloc's usedpools fast path for the weakref's block (with the trace event where
- * malloc sends it), the header, wr_object, the callback's entry in the heap's table (0: none),
- * prev, next and hash, the generation-0 link, and its place in o's weak list (a basic ref at the
- * head, as weakrefInsertHead puts it; one with a callback after o's basic ref and basic proxy, as
- * insertAfterBasic does), in the general path's order, flat over the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * newRef's fast path (unchecked heaps) for `weakref.ref(o, callback)`, the callback a JS function.
+ * It does gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the trace
+ * event where malloc sends it), the header, wr_object, the callback's table entry, prev, next and
+ * hash, the generation-0 link, and its place in o's weak list, in the general path's order, flat
+ * over the heap's words. Returns 0, having changed nothing, when the general path must serve the
  * request: o does not support weak references, a collection is due, or the size class has no used
  * pool or its pool would become full.
  */
-export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback | null): number {
+export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback): number {
   let i32 = h.i32;
   const ow = o >> 2;
   const wlo = h.typeWeaklistOffset[i32[ow + 1]! & 0xffff]!;
@@ -163,7 +165,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback |
   h.reuseCounter = tag;
   i32[rw + 1] = 9 | (tag << 16);
   i32[rw + 2] = o;
-  i32[rw + 3] = callback === null ? 0 : addWeakrefCallback(h, callback);
+  i32[rw + 3] = addWeakrefCallback(h, callback);
   i32[rw + 6] = -1;
   i32[rw + 7] = 0;
   const last = i32[4 + 1]! & -4;
@@ -176,7 +178,7 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback |
   const wl = (o + wlo) >> 2;
   const head = i32[wl]!;
   let prev = 0;
-  let p = callback === null ? 0 : head;
+  let p = head;
   if (p !== 0 && (i32[(p >> 2) + 1]! & 0xffff) === 9 && i32[(p >> 2) + 3] === 0) {
     prev = p;
     p = i32[(p >> 2) + 5]!;
@@ -195,6 +197,58 @@ export function newRefFast(h: ObjectHeap, o: number, callback: WeakrefCallback |
     if (after !== 0) i32[(after >> 2) + 4] = wr;
     i32[(prev >> 2) + 5] = wr;
   }
+  return wr;
+}
+
+/**
+ * newRef's fast path (unchecked heaps) for `weakref.ref(o)` making a new basic ref (o has none to share).
+ * It does gcLink's count, pymalloc's usedpools fast path for the weakref's block (with the trace
+ * event where malloc sends it), the header, wr_object, no callback, prev, next and
+ * hash, the generation-0 link, and its place in o's weak list, in the general path's order, flat
+ * over the heap's words. Returns 0, having changed nothing, when the general path must serve the
+ * request: o does not support weak references, a collection is due, or the size class has no used
+ * pool or its pool would become full.
+ */
+export function newBasicRefFast(h: ObjectHeap, o: number): number {
+  let i32 = h.i32;
+  const ow = o >> 2;
+  const wlo = h.typeWeaklistOffset[i32[ow + 1]! & 0xffff]!;
+  if (wlo < 0 || h.gcCount0 >= h.gcAutoAbove) return 0;
+  const pool = h.usedPools[2]!;
+  if (pool === 0) return 0;
+  const pw = pool >> 2;
+  const bp = i32[pw + 1]!;
+  const next = i32[bp >> 2]!;
+  if (next !== 0) i32[pw + 1] = next;
+  else if (!carveNextBlock(h, pool, 2)) return 0;
+  i32[pw] = i32[pw]! + 1;
+  h.gcCount0++;
+  if (h.trace !== null) {
+    h.trace({ kind: "alloc", addr: bp, size: 40 });
+    i32 = h.i32;
+  }
+  const rw = (bp + 8) >> 2;
+  i32[rw] = 1;
+  const tag = (h.reuseCounter + 1) & 0xffff;
+  h.reuseCounter = tag;
+  i32[rw + 1] = 9 | (tag << 16);
+  i32[rw + 2] = o;
+  i32[rw + 3] = 0;
+  i32[rw + 6] = -1;
+  i32[rw + 7] = 0;
+  const last = i32[4 + 1]! & -4;
+  i32[last >> 2] = bp;
+  i32[(bp >> 2) + 1] = last;
+  i32[bp >> 2] = 16;
+  i32[4 + 1] = bp;
+  // weakrefInsertHead: the basic ref goes first.
+  const wl = (o + wlo) >> 2;
+  const head = i32[wl]!;
+  const wr = bp + 8;
+  i32[rw + 4] = 0;
+  i32[rw + 5] = head;
+  if (head !== 0) i32[(head >> 2) + 4] = wr;
+  i32[wl] = wr;
   return wr;
 }
 // #endregion generated: newRefFast
