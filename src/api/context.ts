@@ -515,10 +515,11 @@ export class HeapContext implements HandleHost {
     const open = this.policy === "off" ? [] : this.unreleased("close");
     this.closed = true;
     const lines = open.map(unreleasedLine);
+    const hint = leakHint(this.trackStacks);
     if (this.policy === "throw" && (this.leaks.length > 0 || open.length > 0)) {
       const details = [...this.leaks, ...lines];
       throw new LeakError(
-        `heap.close(): ${details.length} leak report(s):\n${details.join("\n")}`,
+        `heap.close(): ${details.length} leak report(s):\n${details.join("\n")}\n${hint}`,
         details,
         open,
       );
@@ -528,10 +529,19 @@ export class HeapContext implements HandleHost {
       if (lines.length > MAX_WARNED)
         shown.push(`… and ${lines.length - MAX_WARNED} more (heap.unreleasedHandles() lists them)`);
       emitWarning(
-        `refheap: ${open.length} handle(s) were still unreleased at heap.close():\n${shown.join("\n")}`,
+        `refheap: ${open.length} handle(s) were still unreleased at heap.close():\n${shown.join("\n")}\n${hint}`,
       );
     }
   }
+}
+
+/** What a leak report tells the program to do (docs/api.md, "Ownership"). */
+function leakHint(trackStacks: boolean): string {
+  return (
+    "To release a handle: dispose() it (or declare it with `using`), store it into a field or container " +
+    "(which takes its reference), or make and read it inside heap.scope(() => …), which releases what it made." +
+    (trackStacks ? "" : " new Heap({ trackStacks: true }) records where each handle is made.")
+  );
 }
 
 /** True for a promise or any other thenable. */

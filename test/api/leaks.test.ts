@@ -53,6 +53,29 @@ describe("leak reports", () => {
     heap.close();
   });
 
+  it("warn: heap.close() lists the unreleased handles and says how to release them, and how to see where they were made", () => {
+    const heap = new Heap(); // unchecked: no stacks recorded
+    const emitWarning = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
+    let warnings: unknown[][] = [];
+    try {
+      const open = heap.dict();
+      void open;
+      heap.close();
+    } finally {
+      warnings = [...emitWarning.mock.calls];
+      emitWarning.mockRestore();
+    }
+    expect(warnings).toEqual([
+      [
+        expect.stringMatching(/^refheap: 1 handle\(s\) were still unreleased at heap\.close\(\):\n/),
+        { code: "REFHEAP_LEAKED_HANDLE" },
+      ],
+    ]);
+    const text = warnings[0]![0] as string;
+    expect(text).toMatch(/'dict' object .* was not released before close\(\)/);
+    expect(text).toMatch(/\nTo release a handle: dispose\(\) it .*heap\.scope.*trackStacks: true/s);
+  });
+
   it("release: the dropped handle's reference is released, freeing the object", async () => {
     const heap = new Heap({ checked: true, leaks: "release" });
     const before = blocks(heap);
@@ -92,6 +115,9 @@ describe("leak reports", () => {
     }
     expect(error).toBeInstanceOf(LeakError);
     expect(error).toMatchObject({ code: ErrorCode.LeakedHandles });
+    // says what to do (this heap records stacks already: checked mode's default)
+    expect((error as Error).message).toMatch(/\nTo release a handle: dispose\(\) it .*heap\.scope/);
+    expect((error as Error).message).not.toContain("trackStacks");
     expect((error as LeakError).leaks).toEqual([
       expect.stringMatching(/'list' object .* dropped/),
       expect.stringMatching(
@@ -240,7 +266,8 @@ describe("unreleased handles, listed deterministically", () => {
     expect(options).toEqual({ code: "REFHEAP_LEAKED_HANDLE" });
     expect(message).toMatch(/^refheap: 12 handle\(s\) were still unreleased at heap\.close\(\):\n/);
     expect(message.match(/a handle to a 'list' object at 0x[0-9a-f]+ \(refcount 1\)/g)).toHaveLength(10);
-    expect(message).toMatch(/… and 2 more \(heap\.unreleasedHandles\(\) lists them\)$/);
+    expect(message).toMatch(/… and 2 more \(heap\.unreleasedHandles\(\) lists them\)\nTo release a handle: /);
+    expect(message).not.toContain("trackStacks"); // a checked heap records stacks already
     expect(kept[0]!.released).toBe(false);
   });
 
