@@ -306,9 +306,9 @@ export class HeapContext implements HandleHost {
     return reuseTagOf(this.engine, info.addr) === info.tag;
   }
 
-  /** The type name of a record's object, or '(freed)'. */
-  #typeName(info: LeakInfo, alive: boolean): string {
-    return alive ? typeInfo(this.engine, typeIdOf(this.engine, info.addr)).name : "(freed)";
+  /** The type name of the object at `addr`, or '(freed)'. */
+  #typeName(addr: number, alive: boolean): string {
+    return alive ? typeInfo(this.engine, typeIdOf(this.engine, addr)).name : "(freed)";
   }
 
   /** Every unreleased program-owned handle (HEAP_CLOSED after close; INVALID_ARGUMENT if untracked). */
@@ -329,7 +329,7 @@ export class HeapContext implements HandleHost {
 
   #report(addr: number, alive: boolean, made: string | undefined): HandleReport {
     return {
-      typeName: alive ? typeInfo(this.engine, typeIdOf(this.engine, addr)).name : "(freed)",
+      typeName: this.#typeName(addr, alive),
       address: addr,
       refcount: alive ? refcnt(this.engine, addr) : 0,
       made,
@@ -341,7 +341,7 @@ export class HeapContext implements HandleHost {
     if (info.released) return;
     this.#unlist(info);
     const alive = this.#alive(info);
-    const typeName = this.#typeName(info, alive);
+    const typeName = this.#typeName(info.addr, alive);
     const stack = madeAt(info);
     const where = stack === undefined ? "" : `; it was made at\n${stack}`;
     const msg = `a handle to a '${typeName}' object at ${hex(info.addr)} was dropped without being released${where}`;

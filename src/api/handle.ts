@@ -197,10 +197,7 @@ export class Handle extends Stamp {
       // its existing equal key), so the handle stays floating. Otherwise the other references are
       // real ones, and the handle's is one too many.
       if (refcnt(e, value.#addr) <= 1) return;
-      value.#own = Ownership.Borrowed;
-      const record = value.#leak;
-      value.#leak = undefined;
-      if (record !== undefined) host.forget(record, value);
+      markSunk(value);
       decref(e, value.#addr);
     };
     stealableAddress = (value, into, host) => {

@@ -292,9 +292,15 @@ export class WeakCore {
 
   /** The address of `data` (validated). */
   data(op: string): number {
-    return this.#disposed || this.ctx.closed || this.engine.checked
-      ? this.#address(this.#data, op)
-      : this.#dataAddr;
+    return this.#trusted() ? this.#dataAddr : this.#address(this.#data, op);
+  }
+
+  /**
+   * Whether #dataAddr and #pendingAddr can be used as they are: the container is live, the heap
+   * open and unchecked (checked heaps validate every object they touch).
+   */
+  #trusted(): boolean {
+    return !this.#disposed && !this.ctx.closed && !this.engine.checked;
   }
 
   /**
@@ -302,19 +308,12 @@ export class WeakCore {
    * open and unchecked, no removal pending), else 0: the caller takes the general path.
    */
   readyData(): number {
-    return this.#disposed ||
-      this.ctx.closed ||
-      this.engine.checked ||
-      listSize(this.engine, this.#pendingAddr) !== 0
-      ? 0
-      : this.#dataAddr;
+    return this.#trusted() && listSize(this.engine, this.#pendingAddr) === 0 ? this.#dataAddr : 0;
   }
 
   /** The address of the pending removals list (validated). */
   pending(op: string): number {
-    return this.#disposed || this.ctx.closed || this.engine.checked
-      ? this.#address(this.#pending, op)
-      : this.#pendingAddr;
+    return this.#trusted() ? this.#pendingAddr : this.#address(this.#pending, op);
   }
 
   /** `h`'s address; the name for an error message is built only when there is one (W3's hits: 0.85x). */

@@ -484,14 +484,51 @@ export function newWeakMethod(
   // references (to `_cb` and the cells) are dropped after it returns, as _PyFrame_Clear drops the
   // locals after the frame object.
   const args = tupleOf(h, cbArg === null ? [meth] : [meth, cbArg]);
-  const cells = [0, 0];
-  const cb = [0];
+  let cell0 = 0;
+  let cell1 = 0;
+  let cb = 0;
   try {
-    cells[0] = newCell(h, cbArg ?? NONE);
-    cells[1] = newCell(h, 0);
-    return inFrame(() => weakMethodNew(h, obj, func, cells, cb));
+    cell0 = newCell(h, cbArg ?? NONE);
+    cell1 = newCell(h, 0);
+    // The rest of __new__, in its frame.
+    return inFrame(() => {
+      let closure = 0;
+      let wm = 0;
+      try {
+        closure = tupleOf(h, [cell0, cell1]);
+        cb = newObject(h, WM_CALLBACK_TYPE);
+        setSlotRef(h, fieldSlot(h, cb, 0), closure);
+        closure = 0; // the function's now
+        // self = ref.__new__(cls, obj, _cb): its argument tuple, and tp_new_wrapper's slice of it
+        wm = withArgs(h, [NONE, obj, cb], () =>
+          withArgs(h, [obj, cb], () => {
+            const w = allocWeakref(h, WEAK_METHOD_TYPE, obj, cb);
+            insertAfterBasic(h, w, obj);
+            return w;
+          }),
+        );
+        // self._func_ref = ref(func, _cb)
+        setSlotRef(
+          h,
+          wm + WM_FUNC_REF,
+          withArgs(h, [func, cb], () => newRef(h, func, cb)),
+        );
+        write32(h, wm + WM_ALIVE, 1);
+        // self_wr = ref(self)
+        setSlotRef(
+          h,
+          fieldSlot(h, cell1, 0),
+          withArgs(h, [wm], () => newRef(h, wm, null)),
+        );
+        return wm;
+      } catch (error) {
+        if (wm !== 0) decref(h, wm);
+        if (closure !== 0) decref(h, closure);
+        throw error;
+      }
+    });
   } finally {
-    for (const o of [cb[0]!, cells[1]!, cells[0]!, args]) if (o !== 0) decref(h, o);
+    for (const o of [cb, cell1, cell0, args]) if (o !== 0) decref(h, o);
   }
 }
 
@@ -504,49 +541,6 @@ export function newWeakMethod(
 export type InFrame = <T>(body: () => T) => T;
 
 const runDirectly: InFrame = (body) => body();
-
-/**
- * The body of WeakMethod.__new__ after MAKE_CELL (the frame's part of newWeakMethod). `cb[0]`
- * receives the frame's reference to `_cb`.
- */
-function weakMethodNew(h: RefcountHeap, obj: number, func: number, cells: number[], cb: number[]): number {
-  let closure = 0;
-  let self = 0;
-  try {
-    closure = tupleOf(h, cells);
-    const fn = newObject(h, WM_CALLBACK_TYPE);
-    cb[0] = fn;
-    setSlotRef(h, fieldSlot(h, fn, 0), closure);
-    closure = 0; // the function's now
-    // self = ref.__new__(cls, obj, _cb): its argument tuple, and tp_new_wrapper's slice of it
-    self = withArgs(h, [NONE, obj, fn], () =>
-      withArgs(h, [obj, fn], () => {
-        const wm = allocWeakref(h, WEAK_METHOD_TYPE, obj, fn);
-        insertAfterBasic(h, wm, obj);
-        return wm;
-      }),
-    );
-    const wm = self;
-    // self._func_ref = ref(func, _cb)
-    setSlotRef(
-      h,
-      wm + WM_FUNC_REF,
-      withArgs(h, [func, fn], () => newRef(h, func, fn)),
-    );
-    write32(h, wm + WM_ALIVE, 1);
-    // self_wr = ref(self)
-    setSlotRef(
-      h,
-      fieldSlot(h, cells[1]!, 0),
-      withArgs(h, [wm], () => newRef(h, wm, null)),
-    );
-    return wm;
-  } catch (error) {
-    if (self !== 0) decref(h, self);
-    if (closure !== 0) decref(h, closure);
-    throw error;
-  }
-}
 
 /** `wm._alive`: whether a WeakMethod's callback has not run yet (its instance and function live). */
 export function weakMethodAlive(h: RefcountHeap, wm: number): boolean {
