@@ -60,13 +60,15 @@ const valuesSlot0 = (a: string): string =>
  * gc_refs := refcount at the first reference to it, or when the walk reaches it.
  */
 function subtractRefs(fused: boolean): string {
-  /** The visit of reference \`r\`'s prev word at word index \`rw\`, value \`rp\`. */
-  const visit = (rw: string, rp: string): string =>
-    fused
-      ? `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${ONE_REF};
+  /** The visit of reference \`r\`'s prev word at word index \`rw\`, value \`rp\`, counted \`k\` times. */
+  const visit = (rw: string, rp: string, k = "1"): string => {
+    const minus = k === "1" ? `${ONE_REF}` : `${k} * ${ONE_REF}`;
+    return fused
+      ? `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${minus};
         else if (i32[${rw}${w(GC_NEXT - GC_PREV)}] !== 0)
-          i32[${rw}] = (${rp} & ${FIN}) | ${COL} | ((i32[${rw}${w(OB_REFCNT - GC_PREV)}]! - 1) << ${PREV_SHIFT});`
-      : `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${ONE_REF};`;
+          i32[${rw}] = (${rp} & ${FIN}) | ${COL} | ((i32[${rw}${w(OB_REFCNT - GC_PREV)}]! - ${k}) << ${PREV_SHIFT});`
+      : `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${minus};`;
+  };
   /** Visits `count` slots from word index `start`; subtract_refs only counts, so any order will do. */
   const slots = (
     start: string,
@@ -79,19 +81,39 @@ function subtractRefs(fused: boolean): string {
       const rp = i32[rw]!;
       ${visit("rw", "rp")}
     }`;
+  /** The type edges of a run of instances of one class, counted at once (see the doc comment). */
+  const flushTypeEdges = `if (typeRefs !== 0) {
+        const tp = i32[tw]!;
+        ${visit("tw", "tp", "typeRefs")}
+      }`;
   const doc = fused
     ? `/**
  * update_refs and subtract_refs fused, for a full collection with an empty permanent generation
  * (see collect.ts): every tracked object is then in the set, so a tracked object without
  * COLLECTING has not been counted yet and is counted (gc_refs := refcount) at its first visit.
- */`
-    : "/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */";
+ *`
+    : `/**
+ * subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1.
+ *`;
   return `
 ${doc}
+ * Subtracting only counts, so the order of the visits does not matter: the per-class data is read
+ * once per run of instances of one class (a generation is mostly such runs), and the run's
+ * references to its class are taken off the type object's gc_refs at once when the run ends.
+ */
 export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, head: number): void {
   const i32 = h.i32;
   const typeIsGc = h.typeIsGc;
   const typeKind = h.typeKind;
+  // The current run's class: its id, fields, attributes offset, type object's prev word index,
+  // and how many of its instances the run has had so far (their type edges, not yet counted).
+  let cid = -1;
+  let fieldsOffset = 0;
+  let fieldCount = 0;
+  let hasItems = false;
+  let attrsOffset = -1;
+  let tw = 0;
+  let typeRefs = 0;
   for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
     const o = g + ${GC_HEAD_SIZE};${
       fused
@@ -105,15 +127,22 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
     let p = 0;
     let n = 0;
     if (kind === ${Kind.Instance}) {
-      p = o + h.typeFieldsOffset[id]!;
+      if (id !== cid) {
+        ${flushTypeEdges}
+        cid = id;
+        fieldsOffset = h.typeFieldsOffset[id]!;
+        fieldCount = h.typeFieldCount[id]!;
+        hasItems = h.typeHasItems[id] === 1;
+        attrsOffset = h.typeAttrsOffset[id]!;
+        // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+        tw = (h.typeObject[id]! >> 2)${O_PREV};
+        typeRefs = 0;
+      }
+      typeRefs++;
+      p = o + fieldsOffset;
       // A user kind's items follow its reference slots.
-      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + ${ITEMS_COUNT}) >> 2]! : 0);
-      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
-      const tw = (h.typeObject[id]! >> 2)${O_PREV};
-      const tp = i32[tw]!;
-      ${visit("tw", "tp")}
-      const ao = h.typeAttrsOffset[id]!;
-      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      n = hasItems ? fieldCount + i32[(o + ${ITEMS_COUNT}) >> 2]! : fieldCount;
+      const a = attrsOffset < 0 ? 0 : i32[(o + attrsOffset) >> 2]!;
       if ((a & ${ATTRS_DICT_BIT}) !== 0) {
         // The materialised dict: a GC object, counted as any other referent in the set.
         const dw = (a >> 2)${O_PREV};
@@ -136,9 +165,10 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
       for (let i = 0; i < m; i++) ${fused ? "visitDecrefCounting" : "visitDecref"}(h, edges[i]!);
       continue;
     }
-    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    // The slots in place.
     ${slots("p >> 2", "n")}
   }
+  ${flushTypeEdges}
 }
 `;
 }
@@ -213,6 +243,16 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let dicts = 0;
   let moved = 0;
   let back = 0;
+  // The class of the current run of instances (read once per run), and the last type object
+  // visited: only an instance's first visit of its type can do anything (see below).
+  let cid = -1;
+  let slotted = false;
+  let fieldsOffset = 0;
+  let fieldCount = 0;
+  let hasItems = false;
+  let attrsOffset = -1;
+  let t = 0;
+  let visitedType = 0;
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
@@ -221,21 +261,34 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + ${GC_HEAD_SIZE};
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
       const kind = typeKind[id];
-      if (kind === ${Kind.Instance} && h.typeFieldsReordered[id] === 0) {
+      if (kind === ${Kind.Instance} && id !== cid) {
+        cid = id;
+        slotted = h.typeFieldsReordered[id] === 0;
+        fieldsOffset = h.typeFieldsOffset[id]!;
+        fieldCount = h.typeFieldCount[id]!;
+        hasItems = h.typeHasItems[id] === 1;
+        attrsOffset = h.typeAttrsOffset[id]!;
+        t = h.typeObject[id]!;
+      }
+      if (kind === ${Kind.Instance} && slotted) {
         // The fields, then a user kind's items, which follow them (a subclass whose fields are
         // visited level by level takes the general path below).
-        ${reachSlots("(o + h.typeFieldsOffset[id]!) >> 2", `(h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + ${ITEMS_COUNT}) >> 2]! : 0))`)}
+        ${reachSlots("(o + fieldsOffset) >> 2", `(hasItems ? fieldCount + i32[(o + ${ITEMS_COUNT}) >> 2]! : fieldCount)`)}
         // A dynamic instance's attributes: the values array's slots in order, or the dict.
-        const ao = h.typeAttrsOffset[id]!;
-        const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+        const a = attrsOffset < 0 ? 0 : i32[(o + attrsOffset) >> 2]!;
         if ((a & ${ATTRS_DICT_BIT}) !== 0) {
           back += visitReachable(h, i32, a, young);
         } else if (a !== 0) {
           ${reachSlots(valuesSlot0("a"), "(i32[a >> 2]! & 255)")}
         }
-        // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
-        const t = h.typeObject[id]!;
-        if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) back += visitReachable(h, i32, t, young);
+        // The type object. The first visit leaves it reachable ahead of the cursor (gc_refs >= 1,
+        // moved back if it was on the unreachable list) or finds it outside the set or already
+        // scanned (COLLECTING clear, which stays clear for the rest of the scan); either way every
+        // later visit in this scan does nothing, so only the first is made.
+        if (t !== visitedType) {
+          visitedType = t;
+          if ((i32[(t >> 2)${O_PREV}]! & ${COL}) !== 0) back += visitReachable(h, i32, t, young);
+        }
       } else if ((kind === ${Kind.List} || kind === ${Kind.Tuple}) && id < ${FIRST_USER_TYPE}) {
         const s0 = (kind === ${Kind.List} ? i32[(o + ${LIST_ITEMS}) >> 2]! : o + ${TUPLE_ITEMS}) >> 2;
         const n = i32[(o + (kind === ${Kind.List} ? ${LIST_SIZE} : ${TUPLE_SIZE})) >> 2]!;
@@ -292,18 +345,29 @@ export const legacyFinalizers = `
 export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
   const i32 = h.i32;
   let found = 0;
+  // The current run's type (read once per run of objects of one type).
+  let cid = -1;
+  let wl = -1;
+  let weak = false;
+  let finalizer = false;
+  let legacy = false;
   let g = i32[unreachable >> 2]!;
   while (g !== unreachable) {
     const gw = g >> 2;
     const next = i32[gw${G_NEXT}]! & ${~NEXT_MASK_UNREACHABLE};
     i32[gw${G_NEXT}] = next;
     const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
-    const wl = h.typeWeaklistOffset[id]!;
-    const kind = h.typeKind[id];
-    if ((wl >= 0 && i32[(g + ${GC_HEAD_SIZE} + wl) >> 2] !== 0) || kind === ${Kind.Weakref} || kind === ${Kind.WeakProxy})
-      found |= ${MAY_HAVE_WEAKREFS};
-    if (h.typeHasFinalizer[id] === 1 && (i32[gw${G_PREV}]! & ${FIN}) === 0) found |= ${MAY_FINALIZE};
-    if (h.typeHasLegacyFinalizer[id] === 1) {
+    if (id !== cid) {
+      cid = id;
+      wl = h.typeWeaklistOffset[id]!;
+      const kind = h.typeKind[id];
+      weak = kind === ${Kind.Weakref} || kind === ${Kind.WeakProxy};
+      finalizer = h.typeHasFinalizer[id] === 1;
+      legacy = h.typeHasLegacyFinalizer[id] === 1;
+    }
+    if (weak || (wl >= 0 && i32[(g + ${GC_HEAD_SIZE} + wl) >> 2] !== 0)) found |= ${MAY_HAVE_WEAKREFS};
+    if (finalizer && (i32[gw${G_PREV}]! & ${FIN}) === 0) found |= ${MAY_FINALIZE};
+    if (legacy) {
       i32[gw${G_PREV}] = i32[gw${G_PREV}]! & ${~COL};
       gcListMove(h, g, finalizers);
     }

@@ -65,11 +65,26 @@ export function updateRefs(h: GcState, head: number): void {
   }
 }
 
-/** subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1. */
+/**
+ * subtract_refs: for every reference between objects of the set, gc_refs of the target -= 1.
+ *
+ * Subtracting only counts, so the order of the visits does not matter: the per-class data is read
+ * once per run of instances of one class (a generation is mostly such runs), and the run's
+ * references to its class are taken off the type object's gc_refs at once when the run ends.
+ */
 export function subtractRefs(h: GcState, head: number): void {
   const i32 = h.i32;
   const typeIsGc = h.typeIsGc;
   const typeKind = h.typeKind;
+  // The current run's class: its id, fields, attributes offset, type object's prev word index,
+  // and how many of its instances the run has had so far (their type edges, not yet counted).
+  let cid = -1;
+  let fieldsOffset = 0;
+  let fieldCount = 0;
+  let hasItems = false;
+  let attrsOffset = -1;
+  let tw = 0;
+  let typeRefs = 0;
   for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
     const o = g + 8;
     const id = i32[(g >> 2) + 3]! & 65535;
@@ -77,15 +92,25 @@ export function subtractRefs(h: GcState, head: number): void {
     let p = 0;
     let n = 0;
     if (kind === 8) {
-      p = o + h.typeFieldsOffset[id]!;
+      if (id !== cid) {
+        if (typeRefs !== 0) {
+          const tp = i32[tw]!;
+          if ((tp & 2) !== 0) i32[tw] = tp - typeRefs * 4;
+        }
+        cid = id;
+        fieldsOffset = h.typeFieldsOffset[id]!;
+        fieldCount = h.typeFieldCount[id]!;
+        hasItems = h.typeHasItems[id] === 1;
+        attrsOffset = h.typeAttrsOffset[id]!;
+        // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+        tw = (h.typeObject[id]! >> 2) - 1;
+        typeRefs = 0;
+      }
+      typeRefs++;
+      p = o + fieldsOffset;
       // A user kind's items follow its reference slots.
-      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0);
-      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
-      const tw = (h.typeObject[id]! >> 2) - 1;
-      const tp = i32[tw]!;
-      if ((tp & 2) !== 0) i32[tw] = tp - 4;
-      const ao = h.typeAttrsOffset[id]!;
-      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      n = hasItems ? fieldCount + i32[(o + 8) >> 2]! : fieldCount;
+      const a = attrsOffset < 0 ? 0 : i32[(o + attrsOffset) >> 2]!;
       if ((a & 8) !== 0) {
         // The materialised dict: a GC object, counted as any other referent in the set.
         const dw = (a >> 2) - 1;
@@ -119,7 +144,7 @@ export function subtractRefs(h: GcState, head: number): void {
       for (let i = 0; i < m; i++) visitDecref(h, edges[i]!);
       continue;
     }
-    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    // The slots in place.
     for (let s = p >> 2, end = s + 2 * n; s < end; s += 2) {
       if (i32[s + 1] !== -65536) continue;
       const r = i32[s]!;
@@ -129,17 +154,34 @@ export function subtractRefs(h: GcState, head: number): void {
       if ((rp & 2) !== 0) i32[rw] = rp - 4;
     }
   }
+  if (typeRefs !== 0) {
+    const tp = i32[tw]!;
+    if ((tp & 2) !== 0) i32[tw] = tp - typeRefs * 4;
+  }
 }
 
 /**
  * update_refs and subtract_refs fused, for a full collection with an empty permanent generation
  * (see collect.ts): every tracked object is then in the set, so a tracked object without
  * COLLECTING has not been counted yet and is counted (gc_refs := refcount) at its first visit.
+ *
+ * Subtracting only counts, so the order of the visits does not matter: the per-class data is read
+ * once per run of instances of one class (a generation is mostly such runs), and the run's
+ * references to its class are taken off the type object's gc_refs at once when the run ends.
  */
 export function updateSubtractRefs(h: GcState, head: number): void {
   const i32 = h.i32;
   const typeIsGc = h.typeIsGc;
   const typeKind = h.typeKind;
+  // The current run's class: its id, fields, attributes offset, type object's prev word index,
+  // and how many of its instances the run has had so far (their type edges, not yet counted).
+  let cid = -1;
+  let fieldsOffset = 0;
+  let fieldCount = 0;
+  let hasItems = false;
+  let attrsOffset = -1;
+  let tw = 0;
+  let typeRefs = 0;
   for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
     const o = g + 8;
     const gp = i32[(g >> 2) + 1]!;
@@ -149,16 +191,26 @@ export function updateSubtractRefs(h: GcState, head: number): void {
     let p = 0;
     let n = 0;
     if (kind === 8) {
-      p = o + h.typeFieldsOffset[id]!;
+      if (id !== cid) {
+        if (typeRefs !== 0) {
+          const tp = i32[tw]!;
+          if ((tp & 2) !== 0) i32[tw] = tp - typeRefs * 4;
+          else if (i32[tw - 1] !== 0) i32[tw] = (tp & 1) | 2 | ((i32[tw + 1]! - typeRefs) << 2);
+        }
+        cid = id;
+        fieldsOffset = h.typeFieldsOffset[id]!;
+        fieldCount = h.typeFieldCount[id]!;
+        hasItems = h.typeHasItems[id] === 1;
+        attrsOffset = h.typeAttrsOffset[id]!;
+        // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
+        tw = (h.typeObject[id]! >> 2) - 1;
+        typeRefs = 0;
+      }
+      typeRefs++;
+      p = o + fieldsOffset;
       // A user kind's items follow its reference slots.
-      n = h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0);
-      // The type object is a GC object: visit_decref's test is its COLLECTING bit alone.
-      const tw = (h.typeObject[id]! >> 2) - 1;
-      const tp = i32[tw]!;
-      if ((tp & 2) !== 0) i32[tw] = tp - 4;
-      else if (i32[tw - 1] !== 0) i32[tw] = (tp & 1) | 2 | ((i32[tw + 1]! - 1) << 2);
-      const ao = h.typeAttrsOffset[id]!;
-      const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+      n = hasItems ? fieldCount + i32[(o + 8) >> 2]! : fieldCount;
+      const a = attrsOffset < 0 ? 0 : i32[(o + attrsOffset) >> 2]!;
       if ((a & 8) !== 0) {
         // The materialised dict: a GC object, counted as any other referent in the set.
         const dw = (a >> 2) - 1;
@@ -194,7 +246,7 @@ export function updateSubtractRefs(h: GcState, head: number): void {
       for (let i = 0; i < m; i++) visitDecrefCounting(h, edges[i]!);
       continue;
     }
-    // The slots in place; subtract_refs only counts, so the order of visits does not matter.
+    // The slots in place.
     for (let s = p >> 2, end = s + 2 * n; s < end; s += 2) {
       if (i32[s + 1] !== -65536) continue;
       const r = i32[s]!;
@@ -204,6 +256,11 @@ export function updateSubtractRefs(h: GcState, head: number): void {
       if ((rp & 2) !== 0) i32[rw] = rp - 4;
       else if (i32[rw - 1] !== 0) i32[rw] = (rp & 1) | 2 | ((i32[rw + 1]! - 1) << 2);
     }
+  }
+  if (typeRefs !== 0) {
+    const tp = i32[tw]!;
+    if ((tp & 2) !== 0) i32[tw] = tp - typeRefs * 4;
+    else if (i32[tw - 1] !== 0) i32[tw] = (tp & 1) | 2 | ((i32[tw + 1]! - typeRefs) << 2);
   }
 }
 
@@ -265,6 +322,16 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let dicts = 0;
   let moved = 0;
   let back = 0;
+  // The class of the current run of instances (read once per run), and the last type object
+  // visited: only an instance's first visit of its type can do anything (see below).
+  let cid = -1;
+  let slotted = false;
+  let fieldsOffset = 0;
+  let fieldCount = 0;
+  let hasItems = false;
+  let attrsOffset = -1;
+  let t = 0;
+  let visitedType = 0;
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
@@ -273,12 +340,21 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       const o = g + 8;
       const id = i32[gw + 3]! & 65535;
       const kind = typeKind[id];
-      if (kind === 8 && h.typeFieldsReordered[id] === 0) {
+      if (kind === 8 && id !== cid) {
+        cid = id;
+        slotted = h.typeFieldsReordered[id] === 0;
+        fieldsOffset = h.typeFieldsOffset[id]!;
+        fieldCount = h.typeFieldCount[id]!;
+        hasItems = h.typeHasItems[id] === 1;
+        attrsOffset = h.typeAttrsOffset[id]!;
+        t = h.typeObject[id]!;
+      }
+      if (kind === 8 && slotted) {
         // The fields, then a user kind's items, which follow them (a subclass whose fields are
         // visited level by level takes the general path below).
         for (
-          let s = (o + h.typeFieldsOffset[id]!) >> 2,
-            end = s + 2 * (h.typeFieldCount[id]! + (h.typeHasItems[id] === 1 ? i32[(o + 8) >> 2]! : 0));
+          let s = (o + fieldsOffset) >> 2,
+            end = s + 2 * (hasItems ? fieldCount + i32[(o + 8) >> 2]! : fieldCount);
           s < end;
           s += 2
         ) {
@@ -286,8 +362,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
           if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
         }
         // A dynamic instance's attributes: the values array's slots in order, or the dict.
-        const ao = h.typeAttrsOffset[id]!;
-        const a = ao < 0 ? 0 : i32[(o + ao) >> 2]!;
+        const a = attrsOffset < 0 ? 0 : i32[(o + attrsOffset) >> 2]!;
         if ((a & 8) !== 0) {
           back += visitReachable(h, i32, a, young);
         } else if (a !== 0) {
@@ -300,9 +375,14 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
             if (r !== 0 && i32[s + 1] === -65536) back += visitReachable(h, i32, r, young);
           }
         }
-        // The type object: visit_reachable does nothing unless it is in the set (COLLECTING).
-        const t = h.typeObject[id]!;
-        if ((i32[(t >> 2) - 1]! & 2) !== 0) back += visitReachable(h, i32, t, young);
+        // The type object. The first visit leaves it reachable ahead of the cursor (gc_refs >= 1,
+        // moved back if it was on the unreachable list) or finds it outside the set or already
+        // scanned (COLLECTING clear, which stays clear for the rest of the scan); either way every
+        // later visit in this scan does nothing, so only the first is made.
+        if (t !== visitedType) {
+          visitedType = t;
+          if ((i32[(t >> 2) - 1]! & 2) !== 0) back += visitReachable(h, i32, t, young);
+        }
       } else if ((kind === 5 || kind === 4) && id < 18) {
         const s0 = (kind === 5 ? i32[(o + 12) >> 2]! : o + 16) >> 2;
         const n = i32[(o + (kind === 5 ? 8 : 8)) >> 2]!;

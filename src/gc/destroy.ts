@@ -17,7 +17,7 @@ import {
   typeIdOf,
   typeInfo,
 } from "../object/index.js";
-import { clearObject, decref, decrefFast, listAppend, typeHasClear } from "../refcount/index.js";
+import { ClearKind, clearAs, clearKind, decref, decrefFast, listAppend } from "../refcount/index.js";
 import { clearUnreachableMask, deduceUnreachable } from "./deduce.js";
 import { GcDebug, type GcState } from "./heap.js";
 import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
@@ -40,17 +40,29 @@ function clearCollecting(h: GcState, g: number): void {
 export function moveLegacyFinalizers(h: GcState, unreachable: number, finalizers: number): number {
   const i32 = h.i32;
   let found = 0;
+  // The current run's type (read once per run of objects of one type).
+  let cid = -1;
+  let wl = -1;
+  let weak = false;
+  let finalizer = false;
+  let legacy = false;
   let g = i32[unreachable >> 2]!;
   while (g !== unreachable) {
     const gw = g >> 2;
     const next = i32[gw]! & -2;
     i32[gw] = next;
     const id = i32[gw + 3]! & 65535;
-    const wl = h.typeWeaklistOffset[id]!;
-    const kind = h.typeKind[id];
-    if ((wl >= 0 && i32[(g + 8 + wl) >> 2] !== 0) || kind === 9 || kind === 10) found |= 1;
-    if (h.typeHasFinalizer[id] === 1 && (i32[gw + 1]! & 1) === 0) found |= 2;
-    if (h.typeHasLegacyFinalizer[id] === 1) {
+    if (id !== cid) {
+      cid = id;
+      wl = h.typeWeaklistOffset[id]!;
+      const kind = h.typeKind[id];
+      weak = kind === 9 || kind === 10;
+      finalizer = h.typeHasFinalizer[id] === 1;
+      legacy = h.typeHasLegacyFinalizer[id] === 1;
+    }
+    if (weak || (wl >= 0 && i32[(g + 8 + wl) >> 2] !== 0)) found |= 1;
+    if (finalizer && (i32[gw + 1]! & 1) === 0) found |= 2;
+    if (legacy) {
       i32[gw + 1] = i32[gw + 1]! & -3;
       gcListMove(h, g, finalizers);
     }
@@ -141,15 +153,23 @@ export function handleResurrectedObjects(
  * `old`.
  */
 export function deleteGarbage(h: GcState, collectable: number, old: number): void {
+  // The garbage is mostly runs of objects of one type: how to clear one is looked up per run.
+  let cid = -1;
+  let how: ClearKind = ClearKind.None;
   while (read32(h, collectable) !== collectable) {
     const g = read32(h, collectable);
     const o = g + 8;
+    const id = typeIdOf(h, o);
+    if (id !== cid) {
+      cid = id;
+      how = clearKind(h, id);
+    }
     if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
       listAppend(h, h.garbage, o, true);
-    } else if (typeHasClear(h, typeIdOf(h, o))) {
+    } else if (how !== ClearKind.None) {
       increfRaw(h, o);
       try {
-        clearObject(h, o);
+        clearAs(h, o, id, how);
       } catch (error) {
         h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
       }

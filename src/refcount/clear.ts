@@ -53,6 +53,29 @@ export function typeHasClear(h: RefcountHeap, id: number): boolean {
   );
 }
 
+/** How delete_garbage clears an object of a type: not at all, with clearInstance, or with clearObject. */
+export const ClearKind = { None: 0, Instance: 1, Other: 2 } as const;
+export type ClearKind = (typeof ClearKind)[keyof typeof ClearKind];
+
+/**
+ * The ClearKind of type `id`: Instance for a class (or user kind) with the default clear, which
+ * is clearInstance, so a caller that clears many objects of one type can skip clearObject's
+ * dispatch; None where typeHasClear is false; Other for the rest.
+ */
+export function clearKind(h: RefcountHeap, id: number): ClearKind {
+  if (!typeHasClear(h, id)) return ClearKind.None;
+  if (h.typeKind[id] === Kind.Instance && typeof typeInfo(h, id).hooks?.clear !== "function") {
+    return ClearKind.Instance;
+  }
+  return ClearKind.Other;
+}
+
+/** clearObject for an object of type `id` whose clearKind the caller looked up (not None). */
+export function clearAs(h: RefcountHeap, o: number, id: number, how: ClearKind): void {
+  if (how === ClearKind.Instance) clearInstance(h, o, id);
+  else clearObject(h, o);
+}
+
 /** Drops every reference `o` holds (see the table above). The caller holds a reference to `o`. */
 export function clearObject(h: RefcountHeap, o: number): void {
   const id = typeIdOf(h, o);

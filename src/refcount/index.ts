@@ -15,7 +15,7 @@ export {
   type ReadyClassOptions,
   readyClass,
 } from "./classes.js";
-export { clearObject, typeHasClear } from "./clear.js";
+export { ClearKind, clearAs, clearKind } from "./clear.js";
 export {
   attrNameString,
   clearField,

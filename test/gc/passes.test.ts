@@ -133,6 +133,8 @@ const OPS = [
   "weak",
   "cycle",
   "env",
+  "klass",
+  "kinst",
 ] as const;
 type Op = readonly [(typeof OPS)[number], number, number];
 const opsArb = fc.array(fc.tuple(fc.constantFrom(...OPS), fc.nat(1000), fc.nat(1000)), {
@@ -162,6 +164,9 @@ function build(ops: readonly Op[], checked: boolean): H {
   const names = Array.from({ length: 40 }, (_, i) => (i === 0 ? key : core.newStr(h, `a${i}`)));
   // The references we hold; only these objects are surely alive, so only these are picked.
   const held: number[] = [];
+  // Classes the type table let go of (dropClass): only their instances, their mro tuple and dict
+  // refer to them, so a collection's set can hold all of a class's references.
+  const dropped: number[] = [];
   const pick = (n: number) => held[n % held.length]!;
   const keep = (o: number) => held.push(o);
   for (const [c, a, b] of ops) {
@@ -264,6 +269,34 @@ function build(ops: readonly Op[], checked: boolean): H {
         if (held.length > 0) core.setField(h, o, 0, pick(a + b), true);
         if (b % 2 === 0) core.setField(h, o, 1, o, true);
         keep(o);
+        break;
+      }
+      case "klass": {
+        // A class defined, given an instance or two (held, or a garbage pair), then dropped: its
+        // type object comes before those instances in the generation, after any made later.
+        const K = h.defineClass({ name: `K${dropped.length}`, fields: [{ name: "a", kind: "any" }] });
+        const x = core.newInstance(h, K.id);
+        if (a % 2 === 0) {
+          if (held.length > 0 && b % 2 === 0) core.setField(h, x, 0, pick(b), true);
+          keep(x);
+        } else {
+          const y = core.newInstance(h, K.id);
+          core.setField(h, x, 0, y, true);
+          core.setField(h, y, 0, x, true);
+          core.decref(h, x);
+          core.decref(h, y);
+        }
+        core.dropClass(h, K.id);
+        dropped.push(K.id);
+        break;
+      }
+      case "kinst": {
+        // An instance of a dropped class, after its type object (and maybe after other classes').
+        if (dropped.length === 0) break;
+        const x = core.newInstance(h, dropped[a % dropped.length]!);
+        if (held.length > 0) core.setField(h, x, 0, pick(b), true);
+        if (b % 3 !== 0) keep(x);
+        else core.decref(h, x);
         break;
       }
       case "weak": {
