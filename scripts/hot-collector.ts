@@ -123,7 +123,8 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
         : ""
     }
     const id = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
-    const kind = typeKind[id];
+    // cid is only ever an instance's class.
+    const kind = id === cid ? ${Kind.Instance} : typeKind[id];
     let p = 0;
     let n = 0;
     if (kind === ${Kind.Instance}) {
@@ -260,7 +261,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
     if (prevWord >>> ${PREV_SHIFT} !== 0) {
       const o = g + ${GC_HEAD_SIZE};
       const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
-      const kind = typeKind[id];
+      // cid is only ever an instance's class.
+    const kind = id === cid ? ${Kind.Instance} : typeKind[id];
       if (kind === ${Kind.Instance} && id !== cid) {
         cid = id;
         slotted = h.typeFieldsReordered[id] === 0;

@@ -88,7 +88,8 @@ export function subtractRefs(h: GcState, head: number): void {
   for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
     const o = g + 8;
     const id = i32[(g >> 2) + 3]! & 65535;
-    const kind = typeKind[id];
+    // cid is only ever an instance's class.
+    const kind = id === cid ? 8 : typeKind[id];
     let p = 0;
     let n = 0;
     if (kind === 8) {
@@ -187,7 +188,8 @@ export function updateSubtractRefs(h: GcState, head: number): void {
     const gp = i32[(g >> 2) + 1]!;
     if ((gp & 2) === 0) i32[(g >> 2) + 1] = (gp & 1) | 2 | (i32[(g >> 2) + 2]! << 2);
     const id = i32[(g >> 2) + 3]! & 65535;
-    const kind = typeKind[id];
+    // cid is only ever an instance's class.
+    const kind = id === cid ? 8 : typeKind[id];
     let p = 0;
     let n = 0;
     if (kind === 8) {
@@ -339,7 +341,8 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
     if (prevWord >>> 2 !== 0) {
       const o = g + 8;
       const id = i32[gw + 3]! & 65535;
-      const kind = typeKind[id];
+      // cid is only ever an instance's class.
+      const kind = id === cid ? 8 : typeKind[id];
       if (kind === 8 && id !== cid) {
         cid = id;
         slotted = h.typeFieldsReordered[id] === 0;
