@@ -20,6 +20,7 @@
  *   18 is Node's type id (the first user class's, FIRST_USER_TYPE; floor.test.ts checks it)
  */
 import { freeBlock, newFloorList, newPool } from "./floor.js";
+import { floorCollectDue, floorPasses } from "./floor-gc.js";
 
 /**
  * W1's build: a new list, then n times: a Node (pymalloc allocation, header, NULL field, type
@@ -33,7 +34,10 @@ export function floorW1Build(i32: Int32Array, n: number): number {
   const regionB = i32[199]!;
   const regionCap = i32[200]!;
   for (let i = 0; i < n; i++) {
-    if (i32[194]! >= i32[196]!) throw new Error("floor W1: a collection is due");
+    // _PyObject_GC_Link: count the object, or (once every 700 with collection on) collect.
+    const c0 = i32[194]!;
+    if (c0 >= i32[196]!) floorCollectDue(i32, "W1");
+    else i32[194] = c0 + 1;
     let pool = i32[192]!;
     // allocate_from_new_pool, once per pool: pymalloc's slow path, a call as in refheap.
     if (pool === 0) pool = newPool(i32);
@@ -59,7 +63,6 @@ export function floorW1Build(i32: Int32Array, n: number): number {
         if (nx !== 0) i32[(nx >> 2) + 3] = 0;
       }
     }
-    i32[194] = i32[194]! + 1;
     // The header, the field, the type's reference, the generation-0 link.
     const bw = bp >> 2;
     i32[bw + 2] = 1;
@@ -166,7 +169,13 @@ export function floorW1Drop(i32: Int32Array, list: number): void {
     i32[130] = trc;
     if (trc === 0) throw new Error("floor W1: the type object's count reached 0");
   }
-  // The item block needs no bookkeeping in the floor's item regions; the list's block is freed.
+  // The item block needs no bookkeeping in the floor's item regions. The list's block is freed,
+  // or, with collection on, kept on the list freelist as CPython's list_dealloc keeps it (not
+  // uncounted; newFloorList takes it back without counting it).
+  if (i32[211] === 1 && i32[210] === 0) {
+    i32[210] = list;
+    return;
+  }
   if (i32[194]! > 0) i32[194] = i32[194]! - 1;
   freeBlock(i32, list - 8); // once per round, outside the loop
 }
@@ -406,124 +415,6 @@ export function floorCollectPause(i32: Int32Array): number {
       i32[h + 1] = h << 2;
     }
   }
-  // update_refs.
-  for (let g = i32[12]!; g !== 48; g = i32[g >> 2]!) {
-    const gw = g >> 2;
-    i32[gw + 1] = (i32[gw + 1]! & 1) | 2 | (i32[gw + 2]! << 2);
-  }
-  // subtract_refs: a Node's field and its type edge; a list's items.
-  for (let g = i32[12]!; g !== 48; g = i32[g >> 2]!) {
-    const gw = g >> 2;
-    const id = i32[gw + 3]! & 0xffff;
-    let s = 0;
-    let end = 0;
-    if (id === 18) {
-      s = gw + 4;
-      end = gw + 6;
-      const tp = i32[129]!;
-      if ((tp & 2) !== 0) i32[129] = tp - 4;
-    } else if (id === 5) {
-      s = i32[gw + 5]! >> 2;
-      end = s + 2 * i32[gw + 4]!;
-    } else if (id !== 7) {
-      throw new Error("floor W2b: an object of another kind");
-    }
-    for (; s < end; s += 2) {
-      if (i32[s + 1] !== -65536) continue;
-      const r = i32[s]!;
-      if (r === 0) continue;
-      const rid = i32[(r >> 2) + 1]! & 0xffff;
-      if (rid < 16 && ((0xef0 >> rid) & 1) === 0) continue;
-      const rw = (r >> 2) - 1;
-      const rp = i32[rw]!;
-      if ((rp & 2) !== 0) i32[rw] = rp - 4;
-    }
-  }
-  // move_unreachable: a Node's field then its type; a list's items last to first.
-  i32[20] = 80;
-  i32[21] = 80;
-  let prev = 48;
-  let moved = 0;
-  let back = 0;
-  let g = i32[12]!;
-  while (g !== 48) {
-    const gw = g >> 2;
-    const prevWord = i32[gw + 1]!;
-    if (prevWord >>> 2 !== 0) {
-      const id = i32[gw + 3]! & 0xffff;
-      let s = 0;
-      let end = 0;
-      let step = 2;
-      if (id === 18) {
-        s = gw + 4;
-        end = gw + 6;
-      } else if (id === 5) {
-        const base = i32[gw + 5]! >> 2;
-        s = base + 2 * (i32[gw + 4]! - 1);
-        end = base - 2;
-        step = -2;
-      }
-      for (; s !== end; s += step) {
-        const r = i32[s]!;
-        if (r === 0 || i32[s + 1] !== -65536) continue;
-        const rid = i32[(r >> 2) + 1]! & 0xffff;
-        if (rid < 16 && ((0xef0 >> rid) & 1) === 0) continue;
-        const rg = r - 8;
-        const rgw = rg >> 2;
-        const rp = i32[rgw + 1]!;
-        if ((rp & 2) === 0) continue;
-        const rn = i32[rgw]!;
-        if ((rn & 1) !== 0) {
-          const pv = rp & -4;
-          const nw = (rn & -2) >> 2;
-          i32[pv >> 2] = rn;
-          i32[nw + 1] = (i32[nw + 1]! & 3) | pv;
-          const yl = i32[13]!;
-          i32[yl >> 2] = rg;
-          i32[rgw] = 48;
-          i32[13] = rg;
-          i32[rgw + 1] = (rp & 3) | 4;
-          back++;
-        } else if (rp >>> 2 === 0) {
-          i32[rgw + 1] = rp | 4;
-        }
-      }
-      if (id === 18) {
-        const tp = i32[129]!;
-        if ((tp & 2) !== 0) {
-          const tn = i32[128]!;
-          if ((tn & 1) !== 0) {
-            const pv = tp & -4;
-            const nw = (tn & -2) >> 2;
-            i32[pv >> 2] = tn;
-            i32[nw + 1] = (i32[nw + 1]! & 3) | pv;
-            const yl = i32[13]!;
-            i32[yl >> 2] = 512;
-            i32[128] = 48;
-            i32[13] = 512;
-            i32[129] = (tp & 3) | 4;
-            back++;
-          } else if (tp >>> 2 === 0) {
-            i32[129] = tp | 4;
-          }
-        }
-      }
-      i32[gw + 1] = (i32[gw + 1]! & 1) | prev;
-      prev = g;
-    } else {
-      i32[prev >> 2] = i32[gw]!;
-      const last = i32[21]!;
-      i32[last >> 2] = 1 | g;
-      i32[gw + 1] = (prevWord & 3) | last;
-      i32[gw] = 81;
-      i32[21] = g;
-      moved++;
-    }
-    g = i32[prev >> 2]!;
-  }
-  i32[13] = prev;
-  i32[20] = i32[20]! & -2;
-  if (moved - back !== 0)
-    throw new Error("floor W2b: the collection found garbage, which this floor does not destroy");
+  floorPasses(i32, 48, "W2b");
   return 0;
 }

@@ -27,12 +27,15 @@
  *   word 195    the reuse counter                       word 196   count at which a collection is due
  *   word 197    first chunk past the arenas' room       word 198/199  the item regions A and B
  *   word 200    item capacity of a region               word 202   W3's callback's refcount
+ *   words 203–212  the collector's counts and state, the list freelist and gc.garbage (floor-gc.ts)
  *   word 1024 + 8a   arena a: +0 nfreepools, +1 pool_address, +2 freepools, +3 next, +4 prev
  *   word 32768 + c   chunk c: 0 free, 2 arena
  *
  * A list's item block lives in one of two item regions past the arenas and moves to the other one
  * when list_resize grows it (the items are copied); the floor has no large-block allocator.
  */
+
+import { floorCollectDue } from "./floor-gc.js";
 
 export const FLOOR_GEN0 = 0x10;
 export const FLOOR_GEN1 = 0x20;
@@ -56,6 +59,11 @@ export const FLOOR_COUNT0 = W_COUNT0;
 const W_REUSE = 195;
 const W_AUTO = 196;
 const W_ARENA_LIMIT = 197;
+/** The list freelist's one block (an object address, or 0), and whether collection is on (floor-gc.ts). */
+const W_LIST_FREE = 210;
+const W_GC_ON = 211;
+/** With collection on, the gc.garbage list's address (an empty list in generation 2). */
+const W_GARBAGE = 212;
 const W_REGION_A = 198;
 const W_REGION_B = 199;
 const W_REGION_CAP = 200;
@@ -88,9 +96,11 @@ export function listCapacityAfter(n: number): number {
 /**
  * A floor heap with room for `objects` live instances (plus a list and its items, and slack):
  * chunk 0 (list heads, the type object, the floor's words), then the arenas' chunks, then the two
- * item regions. Automatic collection is off (the due count is never reached).
+ * item regions. Automatic collection is off (the due count is never reached), or with
+ * `collection` on at CPython's default thresholds (700, 10, 10; floor-gc.ts), and then a dead
+ * list's block is kept on a one-entry list freelist as CPython's list_dealloc keeps it.
  */
-export function newFloorHeap(objects: number): Int32Array {
+export function newFloorHeap(objects: number, collection = false): Int32Array {
   const arenaChunks = Math.ceil((objects + 64) / (64 * BLOCKS_PER_POOL)) + 2;
   const cap = listCapacityAfter(objects);
   const regionChunks = Math.ceil((8 * cap) / MIB) + 1;
@@ -100,7 +110,8 @@ export function newFloorHeap(objects: number): Int32Array {
     i32[head >> 2] = head;
     i32[(head >> 2) + 1] = head;
   }
-  i32[W_AUTO] = 0x7fffffff;
+  i32[W_AUTO] = collection ? 700 : 0x7fffffff;
+  i32[W_GC_ON] = collection ? 1 : 0;
   i32[W_ARENA_LIMIT] = 1 + arenaChunks;
   i32[W_REGION_A] = (1 + arenaChunks) * MIB;
   i32[W_REGION_B] = (1 + arenaChunks + regionChunks) * MIB;
@@ -112,6 +123,18 @@ export function newFloorHeap(objects: number): Int32Array {
   i32[tw + 2] = FLOOR_NODE_ID;
   trackGen0(i32, FLOOR_TYPE - 8);
   i32[W_COUNT0] = 1;
+  if (collection) {
+    // refheap's gc.garbage: an empty list in generation 2 from the start, not counted, which
+    // every full collection walks and counts among the long-lived objects.
+    const g = allocBlock(i32);
+    initHeader(i32, g + 8, FLOOR_LIST_ID);
+    const last = i32[(FLOOR_GEN2 >> 2) + 1]!;
+    i32[last >> 2] = g;
+    i32[(g >> 2) + 1] = last;
+    i32[g >> 2] = FLOOR_GEN2;
+    i32[(FLOOR_GEN2 >> 2) + 1] = g;
+    i32[W_GARBAGE] = g + 8;
+  }
   return i32;
 }
 
@@ -294,11 +317,17 @@ function initHeader(i32: Int32Array, o: number, typeId: number): void {
   i32[(o >> 2) + 1] = typeId | (tag << 16);
 }
 
+/** _PyObject_GC_Link: counts a new GC object in generation 0, collecting first if one is due. */
+function gcLink(i32: Int32Array): void {
+  const c0 = i32[W_COUNT0]!;
+  if (c0 >= i32[W_AUTO]!) floorCollectDue(i32, "helper");
+  else i32[W_COUNT0] = c0 + 1;
+}
+
 /** A new `Node` (field NULL), tracked in generation 0, holding a reference to its type. */
 export function newNode(i32: Int32Array): number {
-  if (i32[W_COUNT0]! >= i32[W_AUTO]!) throw new Error("floor: a collection is due");
+  gcLink(i32);
   const bp = allocBlock(i32);
-  i32[W_COUNT0] = i32[W_COUNT0]! + 1;
   const o = bp + 8;
   initHeader(i32, o, FLOOR_NODE_ID);
   i32[(o >> 2) + 2] = 0;
@@ -308,12 +337,19 @@ export function newNode(i32: Int32Array): number {
   return o;
 }
 
-/** A new empty list (no item block), tracked in generation 0. */
+/**
+ * A new empty list (no item block), tracked in generation 0: the freelist's block if there is
+ * one (not counted, as PyList_New takes it), else a new counted one.
+ */
 export function newFloorList(i32: Int32Array): number {
-  if (i32[W_COUNT0]! >= i32[W_AUTO]!) throw new Error("floor: a collection is due");
-  const bp = allocBlock(i32);
-  i32[W_COUNT0] = i32[W_COUNT0]! + 1;
-  const o = bp + 8;
+  let o = i32[W_LIST_FREE]!;
+  if (o !== 0) {
+    i32[W_LIST_FREE] = 0;
+  } else {
+    gcLink(i32);
+    o = allocBlock(i32) + 8;
+  }
+  const bp = o - 8;
   initHeader(i32, o, FLOOR_LIST_ID);
   i32[(o >> 2) + 2] = 0;
   i32[(o >> 2) + 3] = 0;
@@ -488,13 +524,20 @@ export function floorListObjects(i32: Int32Array, head: number): number[] {
 /** The type object's refcount (1, the type table's, plus one per live Node). */
 export const floorTypeRefcnt = (i32: Int32Array): number => i32[FLOOR_TYPE >> 2]!;
 
-/** The floor heap is back where newFloorHeap left it: no block in use, only the type object tracked. */
+/**
+ * The floor heap is back where newFloorHeap left it: no block in use (but the list freelist's, if
+ * it holds one), only the type object tracked.
+ */
 export function checkFloorEmpty(i32: Int32Array, what: string): void {
-  const inUse = floorBlocksInUse(i32);
+  const garbage = i32[W_GARBAGE]!;
+  const inUse = floorBlocksInUse(i32) - (i32[W_LIST_FREE] !== 0 ? 1 : 0) - (garbage !== 0 ? 1 : 0);
   if (inUse !== 0) throw new Error(`floor ${what}: ${inUse} blocks still allocated`);
   const tracked = [FLOOR_GEN0, FLOOR_GEN1, FLOOR_GEN2].flatMap((h) => floorListObjects(i32, h));
-  if (tracked.length !== 1 || tracked[0] !== FLOOR_TYPE)
-    throw new Error(`floor ${what}: ${tracked.length} objects tracked, expected only the type object`);
+  const expected = garbage !== 0 ? [FLOOR_TYPE, garbage].sort() : [FLOOR_TYPE];
+  if (tracked.length !== expected.length || tracked.sort().some((o, k) => o !== expected[k]))
+    throw new Error(
+      `floor ${what}: ${tracked.length} objects tracked, expected only the type object (and gc.garbage)`,
+    );
   if (floorListObjects(i32, FLOOR_UNREACHABLE).length !== 0)
     throw new Error(`floor ${what}: the unreachable list is not empty`);
   if (floorTypeRefcnt(i32) !== 1)

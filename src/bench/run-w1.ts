@@ -274,6 +274,11 @@ function reportW1(
       "items), then list_dealloc last to first. It knows its one class: no API, handles, checked mode, trace " +
       "hooks, weakref or finalizer tests, per-type tables or trashcan. It shows how fast an exact " +
       "implementation can be on this machine; each round checks its heap is back where it started.",
+    "floor, gc on row: the same with automatic collection on (src/bench/floor-gc.ts): at 700, 10, 10 it runs " +
+      "the collections refheap's Node (unchecked, steal, gc on) row runs, when that row runs them (a test " +
+      "compares the counts, collections and long-lived totals round by round): the younger generations " +
+      "merged, update_refs, subtract_refs, move_unreachable (nothing is garbage), the survivors promoted; it " +
+      "also keeps the dead list on a freelist and has refheap's empty gc.garbage list in generation 2.",
   );
   if (python !== null) {
     notes.push(

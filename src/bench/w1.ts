@@ -370,6 +370,7 @@ function v8Variant(spec: V8Spec): W1Variant {
 
 /** The floor rows' name, in W1's and W2's tables. */
 export const FLOOR_NAME = "floor: hand-written exact work (this machine)";
+export const FLOOR_GC_NAME = "floor: hand-written exact work, gc on (this machine)";
 
 const FLOOR_SPEC: W1Spec = {
   id: "floor-node",
@@ -379,18 +380,30 @@ const FLOOR_SPEC: W1Spec = {
   automaticCollection: false,
 };
 
+/** The floor of the refheap Node (unchecked, steal, gc on) row: the same, with the collections. */
+const FLOOR_GC_SPEC: W1Spec = {
+  id: "floor-node-gc",
+  name: FLOOR_GC_NAME,
+  runtime: "floor",
+  shape: "one-field",
+  automaticCollection: true,
+};
+
 /**
  * W1's floor: the refheap Node (unchecked, steal) row's work, flat over a floor heap of its own
- * (floor-flat.ts). Each round checks the heap is back where it started, after its timed part.
+ * (floor-flat.ts), with or without automatic collection (floor-gc.ts: the collections refheap's
+ * row runs, when it runs them). Each round checks the heap is back where it started, after its
+ * timed part.
  */
-function floorVariant(): W1Variant {
+function floorVariant(spec: W1Spec): W1Variant {
+  const collection = spec.automaticCollection === true;
   let i32: Int32Array | null = null;
   let sized = 0;
   return {
-    ...FLOOR_SPEC,
+    ...spec,
     round(n) {
       if (i32 === null || n > sized) {
-        i32 = newFloorHeap(n);
+        i32 = newFloorHeap(n, collection);
         sized = n;
       }
       const heap = i32;
@@ -416,7 +429,9 @@ export const w1Specs: readonly W1Spec[] = [
   ...REFHEAP_SPECS.flatMap((s): W1Spec[] =>
     s.id === "refheap-node-unchecked-steal" ? [s, FLOOR_SPEC] : [s],
   ),
-  ...REFHEAP_GC_SPECS,
+  ...REFHEAP_GC_SPECS.flatMap((s): W1Spec[] =>
+    s.id === "refheap-node-unchecked-steal-gc" ? [s, FLOOR_GC_SPEC] : [s],
+  ),
   ...HANDLE_SPECS,
   ...V8_SPECS,
 ].map(specOf);
@@ -429,6 +444,7 @@ export function makeVariant(id: string): W1Variant {
   if (hs !== undefined) return handleVariant(hs);
   const v = V8_SPECS.find((s) => s.id === id);
   if (v !== undefined) return v8Variant(v);
-  if (id === FLOOR_SPEC.id) return floorVariant();
+  if (id === FLOOR_SPEC.id) return floorVariant(FLOOR_SPEC);
+  if (id === FLOOR_GC_SPEC.id) return floorVariant(FLOOR_GC_SPEC);
   throw new Error(`unknown W1 variant ${JSON.stringify(id)} (known: ${w1Specs.map((s) => s.id).join(", ")})`);
 }

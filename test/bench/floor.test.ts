@@ -30,8 +30,9 @@ import {
   floorW1Build,
   floorW1Drop,
 } from "../../src/bench/floor-flat.js";
+import { floorGcState } from "../../src/bench/floor-gc.js";
 import { shuffledOrder } from "../../src/bench/shuffle.js";
-import { FLOOR_NAME, makeVariant, w1Specs } from "../../src/bench/w1.js";
+import { FLOOR_GC_NAME, FLOOR_NAME, makeVariant, w1Specs } from "../../src/bench/w1.js";
 import { makeW2Variant, W2_FLOOR_CHILD_IDS } from "../../src/bench/w2.js";
 import {
   decref,
@@ -167,6 +168,64 @@ describe("the W1 floor", () => {
     i32[FLOOR_TYPE >> 2] = 1;
     i32[((FLOOR_TYPE - 8) >> 2) + 1] = 0x30; // the type's gc_prev
     expect(() => floorListObjects(i32, FLOOR_GEN0)).toThrow(/not its predecessor/);
+  });
+});
+
+describe("the W1 floor with automatic collection on", () => {
+  /** refheap's collector state, named as floorGcState names the floor's. */
+  const refheapState = (h: Engine) => ({
+    counts: [h.gcCount0, h.gcCount1, h.gcCount2],
+    longLivedPending: h.longLivedPending,
+    longLivedTotal: h.longLivedTotal,
+    collections: h.gcStats.map((s) => s.collections),
+  });
+
+  it("collects the generations refheap collects, when it does, with the same counts and long-lived totals", () => {
+    // Enough rounds of 60,000 for several full collections (each waits for 11 of generation 1
+    // and a quarter of the long-lived objects to be new).
+    const n = 60_000;
+    const h = new Engine({ checked: false });
+    gc.enable(h);
+    gc.setThreshold(h, 700, 10, 10);
+    const node = h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] }).id;
+    const f = newFloorHeap(n, true);
+    expect(floorGcState(f)).toEqual(refheapState(h));
+    for (let round = 0; round < 5; round++) {
+      const l = newList(h);
+      for (let i = 0; i < n; i++) refListAppendSteal(h, l, newInstance(h, node));
+      const list = floorW1Build(f, n);
+      expect(floorGcState(f)).toEqual(refheapState(h));
+      decref(h, l);
+      floorW1Drop(f, list);
+      expect(floorGcState(f)).toEqual(refheapState(h));
+      checkFloorEmpty(f, "W1 (gc on)");
+    }
+    const { collections } = floorGcState(f);
+    expect(collections[2]).toBeGreaterThanOrEqual(2);
+    expect(collections[0]).toBeGreaterThan(300);
+  });
+
+  it("its variant is in the W1 table right below refheap Node (unchecked, steal, gc on), and checks each round", () => {
+    const names = w1Specs.map((s) => s.name);
+    expect(names[names.indexOf("refheap Node (unchecked, steal, gc on)") + 1]).toBe(FLOOR_GC_NAME);
+    const v = makeVariant("floor-node-gc");
+    for (let i = 0; i < 3; i++) expect(v.round(40_000).buildNs).toBeGreaterThanOrEqual(0);
+    v.checkClean();
+  });
+
+  it("keeps the dead list for the next round, as list_dealloc's freelist does", () => {
+    const f = newFloorHeap(1000, true);
+    const a = floorW1Build(f, 1000);
+    floorW1Drop(f, a);
+    expect(floorBlocksInUse(f)).toBe(2); // the list on the freelist, and gc.garbage
+    checkFloorEmpty(f, "W1 (gc on)");
+    expect(floorW1Build(f, 10)).toBe(a);
+  });
+
+  it("without collection on, throws where a collection would be due instead of pretending", () => {
+    const f = newFloorHeap(1000);
+    f[196] = 100; // the count at which a collection is due
+    expect(() => floorW1Build(f, 1000)).toThrow(/a collection is due/);
   });
 });
 

@@ -78,12 +78,13 @@ describe("the fragmented heap's shuffle", () => {
 });
 
 describe("W1 with automatic collection on", () => {
-  it("has a refheap row per class, unchecked, at CPython's default thresholds; the others have it off", () => {
+  it("has a refheap row per class, unchecked, at CPython's default thresholds, and the floor's; the others have it off", () => {
     expect(W1_GC_THRESHOLDS).toEqual([700, 10, 10]);
     const on = w1Specs.filter((s) => s.automaticCollection === true);
     expect(on.map((s) => s.name)).toEqual([
       "refheap Empty (unchecked, steal, gc on)",
       "refheap Node (unchecked, steal, gc on)",
+      "floor: hand-written exact work, gc on (this machine)",
     ]);
     expect(w1Specs.filter((s) => s.runtime === "V8").every((s) => s.automaticCollection === null)).toBe(true);
     expect(new Set(w1Specs.map((s) => s.id)).size).toBe(w1Specs.length);
