@@ -20,7 +20,7 @@
  *   18 is Node's type id (the first user class's, FIRST_USER_TYPE; floor.test.ts checks it)
  */
 import { freeBlock, newFloorList, newPool } from "./floor.js";
-import { floorCollectDue, floorPasses } from "./floor-gc.js";
+import { floorCollectDue, floorMerge, floorPasses } from "./floor-gc.js";
 
 /**
  * W1's build: a new list, then n times: a Node (pymalloc allocation, header, NULL field, type
@@ -191,19 +191,8 @@ export function floorW1Drop(i32: Int32Array, list: number): void {
 export function floorCollectGarbage(i32: Int32Array): number {
   i32[194] = 0;
   // gc_list_merge of generations 0 and 1 onto generation 2's tail.
-  for (let h = 4; h <= 8; h += 4) {
-    const first = i32[h]!;
-    if (first !== h << 2) {
-      const last = i32[h + 1]!;
-      const tail = i32[13]!;
-      i32[tail >> 2] = first;
-      i32[(first >> 2) + 1] = (i32[(first >> 2) + 1]! & 3) | tail;
-      i32[13] = last;
-      i32[last >> 2] = 48;
-      i32[h] = h << 2;
-      i32[h + 1] = h << 2;
-    }
-  }
+  floorMerge(i32, 4, 12);
+  floorMerge(i32, 8, 12);
   // update_refs: gc_refs := refcount, COLLECTING set.
   for (let g = i32[12]!; g !== 48; g = i32[g >> 2]!) {
     const gw = g >> 2;
@@ -402,19 +391,8 @@ export function floorCollectGarbage(i32: Int32Array): number {
  */
 export function floorCollectPause(i32: Int32Array): number {
   i32[194] = 0;
-  for (let h = 4; h <= 8; h += 4) {
-    const first = i32[h]!;
-    if (first !== h << 2) {
-      const last = i32[h + 1]!;
-      const tail = i32[13]!;
-      i32[tail >> 2] = first;
-      i32[(first >> 2) + 1] = (i32[(first >> 2) + 1]! & 3) | tail;
-      i32[13] = last;
-      i32[last >> 2] = 48;
-      i32[h] = h << 2;
-      i32[h + 1] = h << 2;
-    }
-  }
+  floorMerge(i32, 4, 12);
+  floorMerge(i32, 8, 12);
   floorPasses(i32, 48, "W2b");
   return 0;
 }

@@ -155,7 +155,7 @@ export function floorPasses(i32: Int32Array, head: number, what: string): number
 }
 
 /** gc_list_merge of generation `from`'s list onto the tail of generation `to`'s (heads' word indexes). */
-function mergeOnto(i32: Int32Array, from: number, to: number): void {
+export function floorMerge(i32: Int32Array, from: number, to: number): void {
   const first = i32[from]!;
   if (first === from << 2) return;
   const last = i32[from + 1]!;
@@ -182,11 +182,11 @@ export function floorCollect(i32: Int32Array, gen: number): void {
   if (gen >= 2) i32[204] = 0;
   i32[207 + gen] = i32[207 + gen]! + 1;
   const hw = 4 * (gen + 1);
-  for (let i = 0; i < gen; i++) mergeOnto(i32, 4 * (i + 1), hw);
+  for (let i = 0; i < gen; i++) floorMerge(i32, 4 * (i + 1), hw);
   const survivors = floorPasses(i32, hw << 2, "W1 (gc on)");
   if (gen < 2) {
     if (gen === 1) i32[205] = i32[205]! + survivors;
-    mergeOnto(i32, hw, hw + 4);
+    floorMerge(i32, hw, hw + 4);
   } else {
     i32[205] = 0;
     i32[206] = survivors;

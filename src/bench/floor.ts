@@ -9,7 +9,8 @@
  * this machine. It is not refheap: it knows its one workload's classes, and declines (throws) where
  * a general implementation would branch to code it does not have.
  *
- * The timed functions (floorW1Build, floorW1Drop, floorCollectGarbage, floorCollectPause) are flat:
+ * The timed functions (floorW1Build, floorW1Drop, floorCollectGarbage, floorCollectPause, and
+ * floor-gc.ts's collections) are flat:
  * no helper calls in their loops except pymalloc's slow paths (newPool, freeBlock: once per pool,
  * where refheap calls out too), every word offset a literal (V8 does not fold module-level
  * constants into optimised code). The helpers below them (allocBlock, freeBlock, newNode, ...) do
