@@ -133,6 +133,7 @@ describe("refheap bench", () => {
     expect(gcOn.map((r) => r.name)).toEqual([
       "refheap Empty (unchecked, steal, gc on)",
       "refheap Node (unchecked, steal, gc on)",
+      "floor: hand-written exact work, gc on (this machine)",
       ...(hasPython ? ["CPython plain class (gc on)", "CPython __slots__ class (gc on)"] : []),
     ]);
     for (const r of gcOn) {
