@@ -30,7 +30,7 @@ import {
   floorW1Build,
   floorW1Drop,
 } from "../../src/bench/floor-flat.js";
-import { floorGcState } from "../../src/bench/floor-gc.js";
+import { floorCollectGenerations, floorGcState } from "../../src/bench/floor-gc.js";
 import { shuffledOrder } from "../../src/bench/shuffle.js";
 import { FLOOR_GC_NAME, FLOOR_NAME, makeVariant, w1Specs } from "../../src/bench/w1.js";
 import { makeW2Variant, W2_FLOOR_CHILD_IDS } from "../../src/bench/w2.js";
@@ -43,6 +43,7 @@ import {
   listAppendSteal as refListAppendSteal,
   setField,
 } from "../../src/core.js";
+import { collectGenerations } from "../../src/gc/collect.js";
 
 const REF_TAG = 0xffff0000 | 0;
 /** Arenas in use: the floor's chunk-kind words (32768 + c) that say 2. */
@@ -211,6 +212,34 @@ describe("the W1 floor with automatic collection on", () => {
     const v = makeVariant("floor-node-gc");
     for (let i = 0; i < 3; i++) expect(v.round(40_000).buildNs).toBeGreaterThanOrEqual(0);
     v.checkClean();
+  });
+
+  it("picks the generation refheap's collect_generations picks, at the thresholds' and the long-lived rule's edges", () => {
+    // Both heaps hold only their type object (and gc.garbage); each state is set by hand on both.
+    for (const c0 of [700, 701])
+      for (const c1 of [10, 11])
+        for (const c2 of [10, 11])
+          for (const [pending, total] of [
+            [24, 100],
+            [25, 100],
+            [26, 100],
+            [0, 0],
+            [0, 3],
+          ]) {
+            const h = new Engine({ checked: false });
+            gc.enable(h);
+            gc.setThreshold(h, 700, 10, 10);
+            h.defineClass({ name: "Node", fields: [{ name: "other", kind: "ref" }] });
+            const f = newFloorHeap(10, true);
+            [h.gcCount0, h.gcCount1, h.gcCount2] = [c0, c1, c2];
+            [h.longLivedPending, h.longLivedTotal] = [pending!, total!];
+            [f[194], f[203], f[204], f[205], f[206]] = [c0, c1, c2, pending!, total!];
+            collectGenerations(h);
+            floorCollectGenerations(f);
+            const what = `counts ${c0}/${c1}/${c2}, long-lived ${pending}/${total}`;
+            expect(floorGcState(f).collections, what).toEqual(refheapState(h).collections);
+            expect(floorGcState(f).counts, what).toEqual(refheapState(h).counts);
+          }
   });
 
   it("keeps the dead list for the next round, as list_dealloc's freelist does", () => {
