@@ -60,14 +60,14 @@ export const FLOOR_COUNT0 = W_COUNT0;
 const W_REUSE = 195;
 const W_AUTO = 196;
 const W_ARENA_LIMIT = 197;
+const W_REGION_A = 198;
+const W_REGION_B = 199;
+const W_REGION_CAP = 200;
 /** The list freelist's one block (an object address, or 0), and whether collection is on (floor-gc.ts). */
 const W_LIST_FREE = 210;
 const W_GC_ON = 211;
 /** With collection on, the gc.garbage list's address (an empty list in generation 2). */
 const W_GARBAGE = 212;
-const W_REGION_A = 198;
-const W_REGION_B = 199;
-const W_REGION_CAP = 200;
 const ARENA_DESC = 1024;
 const CHUNK_KIND = 32768;
 const POOL_SIZE = 16384;
@@ -527,15 +527,16 @@ export const floorTypeRefcnt = (i32: Int32Array): number => i32[FLOOR_TYPE >> 2]
 
 /**
  * The floor heap is back where newFloorHeap left it: no block in use (but the list freelist's, if
- * it holds one), only the type object tracked.
+ * it holds one, and gc.garbage's), only the type object (and gc.garbage) tracked.
  */
 export function checkFloorEmpty(i32: Int32Array, what: string): void {
   const garbage = i32[W_GARBAGE]!;
   const inUse = floorBlocksInUse(i32) - (i32[W_LIST_FREE] !== 0 ? 1 : 0) - (garbage !== 0 ? 1 : 0);
   if (inUse !== 0) throw new Error(`floor ${what}: ${inUse} blocks still allocated`);
   const tracked = [FLOOR_GEN0, FLOOR_GEN1, FLOOR_GEN2].flatMap((h) => floorListObjects(i32, h));
-  const expected = garbage !== 0 ? [FLOOR_TYPE, garbage].sort() : [FLOOR_TYPE];
-  if (tracked.length !== expected.length || tracked.sort().some((o, k) => o !== expected[k]))
+  const expected = garbage !== 0 ? [FLOOR_TYPE, garbage].sort((a, b) => a - b) : [FLOOR_TYPE];
+  tracked.sort((a, b) => a - b);
+  if (tracked.length !== expected.length || tracked.some((o, k) => o !== expected[k]))
     throw new Error(
       `floor ${what}: ${tracked.length} objects tracked, expected only the type object (and gc.garbage)`,
     );
