@@ -63,11 +63,12 @@ export type ClearKind = (typeof ClearKind)[keyof typeof ClearKind];
  * dispatch; None where typeHasClear is false; Other for the rest.
  */
 export function clearKind(h: RefcountHeap, id: number): ClearKind {
-  if (!typeHasClear(h, id)) return ClearKind.None;
-  if (h.typeKind[id] === Kind.Instance && typeof typeInfo(h, id).hooks?.clear !== "function") {
-    return ClearKind.Instance;
+  if (h.typeKind[id] === Kind.Instance) {
+    const hook = typeInfo(h, id).hooks?.clear;
+    if (hook === false) return ClearKind.None;
+    return typeof hook === "function" ? ClearKind.Other : ClearKind.Instance;
   }
-  return ClearKind.Other;
+  return typeHasClear(h, id) ? ClearKind.Other : ClearKind.None;
 }
 
 /** clearObject for an object of type `id` whose clearKind the caller looked up (not None). */
