@@ -20,7 +20,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ALIGNMENT_SHIFT, POOL_MASK } from "../src/memory/constants.js";
+import { ALIGNMENT_SHIFT } from "../src/memory/constants.js";
 import { POOL_COUNT, POOL_FREEBLOCK, POOL_MAXNEXTOFFSET, POOL_NEXTOFFSET } from "../src/memory/pymalloc.js";
 import {
   DICT_TABLE,
@@ -35,7 +35,6 @@ import {
   GC_HEAD_SIZE,
   GC_NEXT,
   GC_PREV,
-  OB_HEAD_SIZE,
   OB_REFCNT,
   OB_TYPE,
   PREV_MASK,
@@ -45,8 +44,9 @@ import {
 import { GEN0_HEAD } from "../src/object/heap.js";
 import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
 import { STR_DATA, STR_HASH, STR_LENGTH } from "../src/object/str.js";
-import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
+import { REF_TAG, SLOT_TAG } from "../src/object/value.js";
 import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
+import { uncountAndFreeSource } from "../src/refcount/specialize.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
 import { w } from "./hot-words.js";
 
@@ -58,54 +58,7 @@ interface Region {
   readonly code: string;
 }
 
-const newInstanceFast = `
-/**
- * newInstance's fast path, for unchecked heaps: pymalloc's usedpools fast
- * path (allocSmall without extendPool's pool retirement), the header, the fields, the type
- * reference and the generation-0 link, in the general path's order (the trace event where malloc
- * sends it), flat over the heap's words.
- * Returns 0, having changed nothing, when the general path must serve the request: a collection
- * is due, the size class has no used pool or its pool would become full, or the instance is
- * larger than pymalloc serves (typeSizeClass -1; an unknown type id also declines).
- */
-export function newInstanceFast(h: ObjectHeap, t: number): number {
-  const c = h.typeSizeClass[t]!;
-  if (!(c >= 0) || h.gcCount0 >= h.gcAutoAbove) return 0;
-  const pool = h.usedPools[c]!;
-  if (pool === 0) return 0;
-  let i32 = h.i32;
-  const pw = pool >> 2;
-  const bp = i32[pw${w(POOL_FREEBLOCK)}]!;
-  const next = i32[bp >> 2]!;
-  if (next !== 0) i32[pw${w(POOL_FREEBLOCK)}] = next;
-  else if (!carveNextBlock(h, pool, c)) return 0;
-  i32[pw${w(POOL_COUNT)}] = i32[pw${w(POOL_COUNT)}]! + 1;
-  h.gcCount0++;
-  if (h.trace !== null) {
-    traceAlloc(h, bp, t);
-    i32 = h.i32;
-  }
-  const ow = (bp + ${GC_HEAD_SIZE}) >> 2;
-  i32[ow${w(OB_REFCNT)}] = 1;
-  const tag = (h.reuseCounter + 1) & 0xffff;
-  h.reuseCounter = tag;
-  i32[ow${w(OB_TYPE)}] = t | (tag << ${REUSE_TAG_SHIFT});
-  const nf = h.typeFieldCount[t]!;
-  for (let i = 0, p = ow + (h.typeFieldsOffset[t]! >> 2); i < nf; i++, p += ${SLOT_SIZE / 4}) {
-    i32[p] = 0;
-    i32[p${w(SLOT_TAG)}] = ${REF_TAG};
-  }
-  if (h.typeInitExtras[t] === 1) initInstanceExtras(h, ow, t);
-  const tw = h.typeObject[t]! >> 2;
-  i32[tw${w(OB_REFCNT)}] = i32[tw${w(OB_REFCNT)}]! + 1;
-  const last = i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}]! & ${PREV_MASK};
-  i32[last >> 2] = bp;
-  i32[(bp >> 2)${w(GC_PREV - GC_NEXT)}] = last;
-  i32[bp >> 2] = ${GEN0_HEAD};
-  i32[${GEN0_HEAD / 4}${w(GC_PREV - GC_NEXT)}] = bp;
-  return bp + ${GC_HEAD_SIZE};
-}
-
+const carveNextBlock = `
 /**
  * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
  * changing nothing, when the pool would become full (the general path then retires it).
@@ -126,95 +79,10 @@ export function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean 
 function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
   h.trace!({ kind: "alloc", addr: bp, size: h.typeAllocSize[t]! });
 }
-
-/**
- * What only some types' instances need (typeInitExtras): the words between the header and the
- * first slot at 0 (a dynamic or weakrefable class's attribute-table and weakref-list words, a user
- * kind's item count, weakref list and data words), and 0 in number and host fields. The words it
- * writes are not the ones the fast path wrote, so the heap ends as the general path leaves it.
- */
-function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
-  const fo = h.typeFieldsOffset[t]!;
-  if (fo !== ${OB_HEAD_SIZE}) {
-    const i32 = h.i32;
-    for (let p = ow${w(OB_HEAD_SIZE)}, end = ow + (fo >> 2); p < end; p++) i32[p] = 0;
-    // init_inline_values: many instances predict few names (0 for classes without shared keys).
-    const usable = h.typeSharedUsable[t]!;
-    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
-  }
-  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, ow << 2, t);
-}
 `;
 
-/**
- * The end of a deallocation, shared by the generated dealloc paths: generation 0's count (gcUnlink),
- * free's trace event, and pymalloc's free of the block at \`g\` (word \`gw\`): a push on its pool's
- * free list, or freeSmall when the pool was full or becomes empty.
- */
-const UNCOUNT_AND_FREE = `  if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) {
-    traceFree(h, g);
-    i32 = h.i32;
-  }
-  const pw = (g & ${~POOL_MASK}) >> 2;
-  const last = i32[pw${w(POOL_FREEBLOCK)}]!;
-  const count = i32[pw${w(POOL_COUNT)}]! - 1;
-  if (last !== 0 && count !== 0) {
-    i32[gw] = last;
-    i32[pw${w(POOL_FREEBLOCK)}] = g;
-    i32[pw${w(POOL_COUNT)}] = count;
-  } else {
-    freeSmall(h, g);
-  }`;
-
-const deallocInstanceFast = `
-/**
- * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), that have no attributes, below the
- * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
- * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
- * uncount and free the block with free's trace event, release the type, leave the trashcan with
- * trashEnd),
- * flat over the heap's words. Returns false, having changed nothing, when the general path must
- * do it. Weakref callbacks and field releases can run user code that grows the heap, so the view
- * is read again after each.
- */
-function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
-  let i32 = h.i32;
-  const ow = o >> 2;
-  const optional = h.typeFieldsOffset[id] !== ${OB_HEAD_SIZE};
-  if (optional && !attrsEmpty(h, ow, id)) return false;
-  const g = o - ${GC_HEAD_SIZE};
-  const gw = g >> 2;
-  if (i32[gw${w(GC_NEXT + GC_HEAD_SIZE)}] !== 0) untrackWords(i32, gw);
-  h.trashNesting++;
-  if (optional) {
-    clearWeaklist(h, o, id);
-    i32 = h.i32;
-  }
-  const nf = h.typeFieldCount[id]!;
-  if (nf !== 0) {
-    for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + ${SLOT_SIZE / 4} * nf; p < end; p += ${SLOT_SIZE / 4}) {
-      if (i32[p${w(SLOT_TAG)}] !== ${REF_TAG}) continue;
-      const v = i32[p]!;
-      if (v === 0) continue;
-      i32[p] = 0;
-      decref(h, v);
-      i32 = h.i32;
-    }
-  }
-${UNCOUNT_AND_FREE}
-  const t = h.typeObject[id]!;
-  const tw = t >> 2;
-  i32 = h.i32;
-  const trc = i32[tw${w(OB_REFCNT)}]! - 1;
-  i32[tw${w(OB_REFCNT)}] = trc;
-  if (trc === 0) dealloc(h, t);
-  trashEnd(h);
-  return true;
-}
-`;
+/** The end of a deallocation (free and uncount), as the per-class deallocators end. */
+const UNCOUNT_AND_FREE = uncountAndFreeSource("!");
 
 const deallocInstanceHelpers = `
 /**
@@ -230,22 +98,6 @@ function untrackWords(i32: Int32Array, gw: number): void {
   i32[(next >> 2)${w(GC_PREV - GC_NEXT)}] = (i32[(next >> 2)${w(GC_PREV - GC_NEXT)}]! & ${~PREV_MASK}) | prev;
   i32[gw] = 0;
   i32[gw${w(GC_PREV - GC_NEXT)}] = pv & ${PREV_MASK_FINALIZED};
-}
-
-/** Whether a dynamic class's instance has no values array or dict (always true for other classes). */
-function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
-  const ao = h.typeAttrsOffset[id]!;
-  return ao < 0 || h.i32[ow + (ao >> 2)] === 0;
-}
-
-/**
- * The weakrefs to a weakrefable class's instance die here, their callbacks run (as in the general
- * path, after the finalizer, which a fast-path class does not have). No callback can reach the
- * instance: its weakrefs are cleared before any runs.
- */
-function clearWeaklist(h: RefcountHeap, o: number, id: number): void {
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && h.i32[(o + wl) >> 2] !== 0) h.clearWeakrefs(o);
 }
 
 /** The trace event free sends for the block. */
@@ -442,11 +294,11 @@ export function dictLookupStringFast(h: ObjectHeap, d: number, s: string): numbe
 
 const REGIONS: readonly Region[] = [
   { file: "src/object/dicttable.ts", name: "dictLookupStringFast", code: dictLookupStringFast },
-  { file: "src/object/instance.ts", name: "newInstanceFast", code: newInstanceFast },
+  { file: "src/object/instance.ts", name: "carveNextBlock", code: carveNextBlock },
   {
     file: "src/refcount/refcount.ts",
-    name: "deallocInstanceFast",
-    code: deallocInstanceFast + deallocInstanceHelpers,
+    name: "deallocHelpers",
+    code: deallocInstanceHelpers,
   },
   { file: "src/weakref/create.ts", name: "newRefFast", code: newRefFast },
   { file: "src/refcount/refcount.ts", name: "deallocWeakrefFast", code: deallocWeakrefFast },

@@ -39,8 +39,11 @@ export {
   writeF64,
   writeUtf16,
 } from "./memory.js";
-/** pymalloc_free for a block inside an arena, without checks or trace events (the generated fast paths). */
-export { freeSmall } from "./pymalloc.js";
+/**
+ * pymalloc_free for a block inside an arena, without checks or trace events, and the pool
+ * header's words (the generated fast paths).
+ */
+export { freeSmall, POOL_COUNT, POOL_FREEBLOCK } from "./pymalloc.js";
 export {
   type ArenaPools,
   formatMallocStats,

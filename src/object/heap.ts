@@ -177,6 +177,12 @@ export class ObjectHeap extends Memory {
   typeDropped: Uint8Array = new Uint8Array(64);
   /** TypeInfo objects by id (index 0 unused). */
   readonly types: TypeInfoLike[] = [];
+  /**
+   * Per type: its instances' allocator, generated for the class when it is defined
+   * (specialize.ts), or a function that declines (returns 0) for a type without one; holes for
+   * types that are not classes. @internal
+   */
+  readonly typeNew: ((h: ObjectHeap) => number)[] = [];
 
   /** Scratch buffer that traverse() fills with an object's references. */
   edges: Int32Array = new Int32Array(1024);

@@ -54,6 +54,8 @@ export {
   asGc,
   fromGc,
   GC_HEAD_SIZE,
+  GC_NEXT,
+  GC_PREV,
   gcNext,
   gcPrev,
   gcTrack,
@@ -65,6 +67,7 @@ export {
   isTracked,
   NEXT_MASK_UNREACHABLE,
   OB_HEAD_SIZE,
+  OB_REFCNT,
   PREV_MASK,
   PREV_MASK_COLLECTING,
   PREV_MASK_FINALIZED,
@@ -157,6 +160,8 @@ export {
   splitTableOrdered,
   splitTableSorted,
 } from "./sharedkeys.js";
+/** Per-class generated code (a freed class's allocator is replaced by declineAllocator). */
+export { declineAllocator, type InstanceAllocator } from "./specialize.js";
 export { hashString, newStr, strEquals, strEqualsString, strHash, strValue } from "./str.js";
 export { dictMaybeUntrack, markDictAsSet, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";
@@ -178,6 +183,7 @@ export {
   copySlot,
   REF_TAG,
   SLOT_SIZE,
+  SLOT_TAG,
   setSlot,
   setSlotNull,
   setSlotNumber,

@@ -39,6 +39,7 @@ import { allocGcObject, gcLink, gcLinkUndo } from "./alloc.js";
 import { GC_HEAD_SIZE, gcTrackNew, increfRaw, initHeader, OB_HEAD_SIZE, typeIdOf } from "./header.js";
 import type { ObjectHeap } from "./heap.js";
 import { FIRST_USER_TYPE, Kind } from "./kinds.js";
+import { instanceAllocator } from "./specialize.js";
 import {
   type ClassSpec,
   FieldKind,
@@ -92,6 +93,7 @@ function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
   write32(h, t + TYPE_OBJECT_BASES, 0);
   gcTrackNew(h, t);
   h.typeObject[info.id] = t;
+  h.typeNew[info.id] = instanceAllocator(h, info, ALLOCATOR_HELPERS);
   return info;
 }
 
@@ -101,8 +103,12 @@ function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
   if (h.fastPaths) {
-    const o = newInstanceFast(h, typeId);
-    if (o !== 0) return o;
+    // The class's own generated allocator (specialize.ts); undefined for an id that is no class.
+    const alloc = h.typeNew[typeId];
+    if (alloc !== undefined) {
+      const o = alloc(h);
+      if (o !== 0) return o;
+    }
   } else if (h.checked) {
     checkInstanceType(h, typeId);
   }
@@ -238,54 +244,7 @@ function checkInstanceType(h: ObjectHeap, typeId: unknown): void {
   }
 }
 
-// #region generated: newInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
-/**
- * newInstance's fast path, for unchecked heaps: pymalloc's usedpools fast
- * path (allocSmall without extendPool's pool retirement), the header, the fields, the type
- * reference and the generation-0 link, in the general path's order (the trace event where malloc
- * sends it), flat over the heap's words.
- * Returns 0, having changed nothing, when the general path must serve the request: a collection
- * is due, the size class has no used pool or its pool would become full, or the instance is
- * larger than pymalloc serves (typeSizeClass -1; an unknown type id also declines).
- */
-export function newInstanceFast(h: ObjectHeap, t: number): number {
-  const c = h.typeSizeClass[t]!;
-  if (!(c >= 0) || h.gcCount0 >= h.gcAutoAbove) return 0;
-  const pool = h.usedPools[c]!;
-  if (pool === 0) return 0;
-  let i32 = h.i32;
-  const pw = pool >> 2;
-  const bp = i32[pw + 1]!;
-  const next = i32[bp >> 2]!;
-  if (next !== 0) i32[pw + 1] = next;
-  else if (!carveNextBlock(h, pool, c)) return 0;
-  i32[pw] = i32[pw]! + 1;
-  h.gcCount0++;
-  if (h.trace !== null) {
-    traceAlloc(h, bp, t);
-    i32 = h.i32;
-  }
-  const ow = (bp + 8) >> 2;
-  i32[ow] = 1;
-  const tag = (h.reuseCounter + 1) & 0xffff;
-  h.reuseCounter = tag;
-  i32[ow + 1] = t | (tag << 16);
-  const nf = h.typeFieldCount[t]!;
-  for (let i = 0, p = ow + (h.typeFieldsOffset[t]! >> 2); i < nf; i++, p += 2) {
-    i32[p] = 0;
-    i32[p + 1] = -65536;
-  }
-  if (h.typeInitExtras[t] === 1) initInstanceExtras(h, ow, t);
-  const tw = h.typeObject[t]! >> 2;
-  i32[tw] = i32[tw]! + 1;
-  const last = i32[4 + 1]! & -4;
-  i32[last >> 2] = bp;
-  i32[(bp >> 2) + 1] = last;
-  i32[bp >> 2] = 16;
-  i32[4 + 1] = bp;
-  return bp + 8;
-}
-
+// #region generated: carveNextBlock (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * The pool's free list ran dry (extendPool): hand out its next never-used block, or return false,
  * changing nothing, when the pool would become full (the general path then retires it).
@@ -306,25 +265,10 @@ export function carveNextBlock(h: ObjectHeap, pool: number, c: number): boolean 
 function traceAlloc(h: ObjectHeap, bp: number, t: number): void {
   h.trace!({ kind: "alloc", addr: bp, size: h.typeAllocSize[t]! });
 }
+// #endregion generated: carveNextBlock
 
-/**
- * What only some types' instances need (typeInitExtras): the words between the header and the
- * first slot at 0 (a dynamic or weakrefable class's attribute-table and weakref-list words, a user
- * kind's item count, weakref list and data words), and 0 in number and host fields. The words it
- * writes are not the ones the fast path wrote, so the heap ends as the general path leaves it.
- */
-function initInstanceExtras(h: ObjectHeap, ow: number, t: number): void {
-  const fo = h.typeFieldsOffset[t]!;
-  if (fo !== 8) {
-    const i32 = h.i32;
-    for (let p = ow + 2, end = ow + (fo >> 2); p < end; p++) i32[p] = 0;
-    // init_inline_values: many instances predict few names (0 for classes without shared keys).
-    const usable = h.typeSharedUsable[t]!;
-    if (usable > 1) h.typeSharedUsable[t] = usable - 1;
-  }
-  if (h.typeHasNumberFields[t] === 1) zeroNumberFields(h, ow << 2, t);
-}
-// #endregion generated: newInstanceFast
+/** What the classes' generated allocators call (specialize.ts). */
+const ALLOCATOR_HELPERS = { carve: carveNextBlock, traceAlloc };
 
 function zeroNumberFields(h: ObjectHeap, o: number, typeId: number): void {
   const fields = typeInfo(h, typeId).fields;

@@ -28,6 +28,12 @@ export class RefcountHeap extends ObjectHeap {
   trashNesting = 0;
   /** Top of the deferred-deallocation stack (an object address, linked through gc_prev), or 0. */
   trashLater = 0;
+  /**
+   * Per class whose typeFastDealloc is 1: its generated deallocator (specialize.ts), made at the
+   * first deallocation of one of its instances; undefined before that and for other types.
+   * @internal
+   */
+  readonly typeDealloc: (((h: RefcountHeap, o: number) => boolean) | undefined)[] = [];
   unraisableHook: UnraisableHook = printUnraisable;
   /**
    * Called while an instance of a class with host fields is deallocated (after its finalizer,

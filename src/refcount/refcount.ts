@@ -33,6 +33,7 @@ import {
   DICT_KEYS_KIND_MASK,
   DICT_KEYS_SPLIT,
   DICT_TABLE,
+  declineAllocator,
   describe,
   E_KEY,
   E_VALUE,
@@ -94,6 +95,7 @@ import {
 import { assert, DEBUG, ErrorCode, HeapAccessError } from "../util/index.js";
 import type { RefcountHeap } from "./heap.js";
 import { TRASH_UNWIND_LEVEL } from "./heap.js";
+import { type InstanceDeallocator, instanceDeallocator } from "./specialize.js";
 
 /** Takes a new reference to `o`. */
 export function incref(h: RefcountHeap, o: number): void {
@@ -154,7 +156,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
   const id = typeIdOf(h, o);
   const kind = h.typeKind[id];
   if (kind === Kind.Instance) {
-    if (h.typeFastDealloc[id] === 1 && deallocInstanceFast(h, o, id)) return;
+    if (h.typeFastDealloc[id] === 1 && (h.typeDealloc[id] ?? specializeDealloc(h, id))(h, o)) return;
     if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
     if (!trashBegin(h, o)) return;
     if (h.typeHasFinalizer[id] === 1) {
@@ -222,68 +224,7 @@ export function dealloc(h: RefcountHeap, o: number): void {
   }
 }
 
-// #region generated: deallocInstanceFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
-/**
- * dealloc's fast path for an instance of a class with no finalizer, legacy finalizer or host
- * fields that pymalloc serves (typeFastDealloc), that have no attributes, below the
- * trashcan's depth limit: the general path's steps in its order (untrack with header.ts's
- * gcUntrack, enter the trashcan, clear the weakrefs and run their callbacks, release the fields,
- * uncount and free the block with free's trace event, release the type, leave the trashcan with
- * trashEnd),
- * flat over the heap's words. Returns false, having changed nothing, when the general path must
- * do it. Weakref callbacks and field releases can run user code that grows the heap, so the view
- * is read again after each.
- */
-function deallocInstanceFast(h: RefcountHeap, o: number, id: number): boolean {
-  if (h.trashNesting >= TRASH_UNWIND_LEVEL) return false;
-  let i32 = h.i32;
-  const ow = o >> 2;
-  const optional = h.typeFieldsOffset[id] !== 8;
-  if (optional && !attrsEmpty(h, ow, id)) return false;
-  const g = o - 8;
-  const gw = g >> 2;
-  if (i32[gw] !== 0) untrackWords(i32, gw);
-  h.trashNesting++;
-  if (optional) {
-    clearWeaklist(h, o, id);
-    i32 = h.i32;
-  }
-  const nf = h.typeFieldCount[id]!;
-  if (nf !== 0) {
-    for (let p = ow + (h.typeFieldsOffset[id]! >> 2), end = p + 2 * nf; p < end; p += 2) {
-      if (i32[p + 1] !== -65536) continue;
-      const v = i32[p]!;
-      if (v === 0) continue;
-      i32[p] = 0;
-      decref(h, v);
-      i32 = h.i32;
-    }
-  }
-  if (h.gcCount0 > 0) h.gcCount0--;
-  if (h.trace !== null) {
-    traceFree(h, g);
-    i32 = h.i32;
-  }
-  const pw = (g & -16384) >> 2;
-  const last = i32[pw + 1]!;
-  const count = i32[pw]! - 1;
-  if (last !== 0 && count !== 0) {
-    i32[gw] = last;
-    i32[pw + 1] = g;
-    i32[pw] = count;
-  } else {
-    freeSmall(h, g);
-  }
-  const t = h.typeObject[id]!;
-  const tw = t >> 2;
-  i32 = h.i32;
-  const trc = i32[tw]! - 1;
-  i32[tw] = trc;
-  if (trc === 0) dealloc(h, t);
-  trashEnd(h);
-  return true;
-}
-
+// #region generated: deallocHelpers (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * gcUntrack over the words, for the fast path: through the accessors it cost the path V8's
  * inlining budget (own and inlined bytecodes must stay under its cumulative limit for the path to
@@ -299,27 +240,11 @@ function untrackWords(i32: Int32Array, gw: number): void {
   i32[gw + 1] = pv & 1;
 }
 
-/** Whether a dynamic class's instance has no values array or dict (always true for other classes). */
-function attrsEmpty(h: RefcountHeap, ow: number, id: number): boolean {
-  const ao = h.typeAttrsOffset[id]!;
-  return ao < 0 || h.i32[ow + (ao >> 2)] === 0;
-}
-
-/**
- * The weakrefs to a weakrefable class's instance die here, their callbacks run (as in the general
- * path, after the finalizer, which a fast-path class does not have). No callback can reach the
- * instance: its weakrefs are cleared before any runs.
- */
-function clearWeaklist(h: RefcountHeap, o: number, id: number): void {
-  const wl = h.typeWeaklistOffset[id]!;
-  if (wl >= 0 && h.i32[(o + wl) >> 2] !== 0) h.clearWeakrefs(o);
-}
-
 /** The trace event free sends for the block. */
 function traceFree(h: RefcountHeap, g: number): void {
   h.trace!({ kind: "free", addr: g, size: 0 });
 }
-// #endregion generated: deallocInstanceFast
+// #endregion generated: deallocHelpers
 
 /**
  * Py_TRASHCAN_BEGIN: enter one more level and return true, or, at the depth limit, defer `o`
@@ -444,10 +369,27 @@ export function decrefFast(h: RefcountHeap, v: number): void {
   const rc = refcnt(h, v) - 1;
   setRefcnt(h, v, rc);
   if (rc !== 0) return;
-  const id = typeIdOf(h, v);
-  if (h.typeFastDealloc[id] === 1 && deallocInstanceFast(h, v, id)) return;
+  // The class's own generated deallocator, once dealloc made it (undefined before, and for
+  // every other type).
+  const f = h.typeDealloc[typeIdOf(h, v)];
+  if (f?.(h, v)) return;
   dealloc(h, v);
 }
+
+/**
+ * Makes class `id`'s deallocator (specialize.ts) at the first deallocation of one of its
+ * instances, keeping it in typeDealloc; where code cannot be compiled, one that always declines.
+ */
+function specializeDealloc(h: RefcountHeap, id: number): InstanceDeallocator {
+  const f = instanceDeallocator(h, id, DEALLOCATOR_HELPERS) ?? declineDealloc;
+  h.typeDealloc[id] = f;
+  return f;
+}
+
+const declineDealloc: InstanceDeallocator = () => false;
+
+/** What the classes' generated deallocators call. */
+const DEALLOCATOR_HELPERS = { decref, dealloc, trashEnd, freeSmall, traceFree };
 
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
@@ -602,7 +544,9 @@ function deallocType(h: RefcountHeap, o: number): void {
   if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   if (h.typeObject[cls] === o) {
     h.typeObject[cls] = 0;
-    h.typeSizeClass[cls] = -1; // newInstance's fast path declines; the general path says why
+    // newInstance's fast path declines; the general path says why.
+    h.typeSizeClass[cls] = -1;
+    h.typeNew[cls] = declineAllocator;
   }
   for (const w of TYPE_RELEASE_ORDER) {
     const r = read32(h, o + w);

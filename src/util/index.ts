@@ -1,4 +1,5 @@
 export { assert, DEBUG } from "./assert.js";
+export { compileOrNull, wordAt } from "./compile.js";
 export {
   ErrorCode,
   HandleError,

@@ -27,6 +27,7 @@ const OPS = [
   "attr",
   "number",
   "collect",
+  "dropclass",
 ] as const;
 type Op = readonly [number, number, number];
 
@@ -61,6 +62,10 @@ function world(fast: boolean, log: string[]) {
     }),
     h.defineClass({ name: "Big", fields: refs(70) }), // 8 + 8 + 560 bytes: the large-block path
     h.defineClass({ name: "Host", fields: [{ name: "x", kind: "host" }] }),
+    // A user kind: an item count, weakref list and data words between the header and its slots.
+    h.defineKind({ name: "Kind", refs: ["a", "b"], data: ["d"], items: true, weakrefable: true }),
+    // Dropped by "dropclass": once the collector frees its type object, newInstance refuses it.
+    h.defineClass({ name: "Gone", fields: [...refs(1), { name: "n", kind: "number" }] }),
   ];
   /** How many leading fields of each class hold any value (what "link" may set). */
   const linkable = new Map(classes.map((c) => [c.id, c.fields.filter((f) => f.kind === "any").length]));
@@ -76,9 +81,16 @@ function step(w: World, [code, a, b]: Op, log: string[]): void {
   const pick = (n: number) => (held.length === 0 ? 0 : held[n % held.length]!);
   const instances = () => held.filter((o) => h.typeKind[core.typeIdOf(h, o)] === core.Kind.Instance);
   switch (OPS[code % OPS.length]!) {
-    case "new":
-      held.push(core.newInstance(h, classes[a % classes.length]!.id));
+    case "new": {
+      const id = classes[a % classes.length]!.id;
+      if (h.typeObject[id] === 0) {
+        // A freed class: both paths refuse it with the same typed error.
+        expect(() => core.newInstance(h, id)).toThrow(/freed/);
+        break;
+      }
+      held.push(core.newInstance(h, id));
       break;
+    }
     case "drop":
       if (held.length > 0) core.decref(h, held.splice(a % held.length, 1)[0]!);
       break;
@@ -103,7 +115,7 @@ function step(w: World, [code, a, b]: Op, log: string[]): void {
       const n = a % 5;
       const t = core.newTuple(h, n);
       for (let i = 0; i < n; i++) {
-        const o = core.newInstance(h, classes[(b + i) % classes.length]!.id);
+        const o = core.newInstance(h, classes[(b + i) % (classes.length - 1)]!.id); // not Gone
         core.tupleSetItem(h, t, i, o, true);
         core.decref(h, o);
       }
@@ -146,6 +158,11 @@ function step(w: World, [code, a, b]: Op, log: string[]): void {
     case "collect":
       core.gc.collect(h, a % 3);
       break;
+    case "dropclass": {
+      const gone = classes[classes.length - 1]!;
+      if (h.typeDropped[gone.id] === 0) core.dropClass(h, gone.id);
+      break;
+    }
   }
 }
 
@@ -165,6 +182,8 @@ function sameHeaps(fast: World, slow: World): void {
     b.trashLater,
   ]);
   expect(Array.from(a.usedPools)).toEqual(Array.from(b.usedPools));
+  // A dynamic class's shared-keys budget, which each new instance lowers (init_inline_values).
+  expect(Array.from(a.typeSharedUsable)).toEqual(Array.from(b.typeSharedUsable));
   expect(fast.held).toEqual(slow.held);
 }
 

@@ -1,0 +1,162 @@
+/**
+ * Per-class deallocation, generated for a class the first time the general path frees one of its
+ * instances: dealloc's fast path for that class alone, with the class's field slots, attribute
+ * and weakref-list words and type object written into the code as literals (object/specialize.ts
+ * does the same for allocation; docs/decisions.md §31). Freeing a list of one class's instances
+ * then runs a small flat function per item that V8 can inline into the list's loop.
+ *
+ * test/object/hot-paths.test.ts runs random programs on a heap served by these functions and on
+ * one served by the general path, and requires the two heaps to be the same word for word.
+ */
+import { POOL_COUNT, POOL_FREEBLOCK, POOL_SIZE } from "../memory/index.js";
+import {
+  GC_HEAD_SIZE,
+  GC_NEXT,
+  GC_PREV,
+  OB_REFCNT,
+  PREV_MASK,
+  PREV_MASK_FINALIZED,
+  REF_TAG,
+  SLOT_SIZE,
+  SLOT_TAG,
+  type TypeInfo,
+  typeInfo,
+} from "../object/index.js";
+import { compileOrNull, wordAt } from "../util/index.js";
+import { type RefcountHeap, TRASH_UNWIND_LEVEL } from "./heap.js";
+
+/**
+ * One class's dealloc fast path for its instance `o`, whose refcount just reached 0: true when it
+ * freed it; false, having changed nothing, when the general path must (the trashcan is at its
+ * depth limit, or the instance has attributes).
+ */
+export type InstanceDeallocator = (h: RefcountHeap, o: number) => boolean;
+
+/** What the generated code calls. */
+export interface DeallocatorHelpers {
+  readonly decref: (h: RefcountHeap, o: number) => void;
+  readonly dealloc: (h: RefcountHeap, o: number) => void;
+  readonly trashEnd: (h: RefcountHeap) => void;
+  readonly freeSmall: (h: RefcountHeap, bp: number) => void;
+  readonly traceFree: (h: RefcountHeap, bp: number) => void;
+}
+
+/**
+ * The end of a deallocation, shared by the generated dealloc paths (these and scripts/gen-hot.ts's
+ * weakref path): generation 0's count (gcUnlink), free's trace event, and pymalloc's free of the
+ * block at `g` (word `gw`): a push on its pool's free list, or freeSmall when the pool was full or
+ * becomes empty. `nonNull` follows each typed-array read (`!` in TypeScript, nothing in JavaScript).
+ */
+export function uncountAndFreeSource(nonNull: "!" | ""): string {
+  return `  if (h.gcCount0 > 0) h.gcCount0--;
+  if (h.trace !== null) {
+    traceFree(h, g);
+    i32 = h.i32;
+  }
+  const pw = (g & ${-POOL_SIZE}) >> 2;
+  const last = i32[${wordAt("pw", POOL_FREEBLOCK)}]${nonNull};
+  const count = i32[${wordAt("pw", POOL_COUNT)}]${nonNull} - 1;
+  if (last !== 0 && count !== 0) {
+    i32[gw] = last;
+    i32[${wordAt("pw", POOL_FREEBLOCK)}] = g;
+    i32[${wordAt("pw", POOL_COUNT)}] = count;
+  } else {
+    freeSmall(h, g);
+  }`;
+}
+
+/**
+ * The source of class `info`'s deallocator, whose type object is at `typeObject`. The steps and
+ * their order are the general path's for such a class (no finalizer, legacy finalizer, host field
+ * or items; fields released in layout order): untrack, enter the trashcan, clear the weakrefs
+ * and run their callbacks, release the fields, uncount and free the block (with free's trace
+ * event), release the type, leave the trashcan. Weakref callbacks and field releases can run
+ * user code that grows the heap, so the view is read again after each.
+ */
+export function deallocatorSource(info: TypeInfo, typeObject: number): string {
+  const t = info.id;
+  const head: string[] = [];
+  const weaklist: string[] = [];
+  if (info.attrsOffset >= 0) {
+    // An instance with a values array or a dict: the general path clears it.
+    head.push(`  if (i32[${wordAt("ow", info.attrsOffset)}] !== 0) return false;`);
+  }
+  if (info.weaklistOffset >= 0) {
+    weaklist.push(
+      `  if (i32[${wordAt("ow", info.weaklistOffset)}] !== 0) {`,
+      "    h.clearWeakrefs(o);",
+      "    i32 = h.i32;",
+      "  }",
+    );
+  }
+  const fields: string[] = [];
+  for (let i = 0; i < info.fields.length; i++) {
+    const p = info.fieldsOffset + SLOT_SIZE * i;
+    fields.push(
+      `  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {`,
+      `    const v = i32[${wordAt("ow", p)}];`,
+      "    if (v !== 0) {",
+      `      i32[${wordAt("ow", p)}] = 0;`,
+      "      decref(h, v);",
+      "      i32 = h.i32;",
+      "    }",
+      "  }",
+    );
+  }
+  const tw = typeObject >> 2;
+  const link = GC_PREV - GC_NEXT;
+  return `"use strict";
+return function dealloc_${t}(h, o) {
+  if (h.trashNesting >= ${TRASH_UNWIND_LEVEL}) return false;
+  let i32 = h.i32;
+  const ow = o >> 2;
+${head.join("\n")}
+  const g = o - ${GC_HEAD_SIZE};
+  const gw = g >> 2;
+  const next = i32[gw];
+  if (next !== 0) {
+    // gcUntrack
+    const pv = i32[${wordAt("gw", link)}];
+    const prev = pv & ${PREV_MASK};
+    i32[prev >> 2] = next;
+    const nw = next >> 2;
+    i32[${wordAt("nw", link)}] = (i32[${wordAt("nw", link)}] & ${~PREV_MASK}) | prev;
+    i32[gw] = 0;
+    i32[${wordAt("gw", link)}] = pv & ${PREV_MASK_FINALIZED};
+  }
+  h.trashNesting++;
+${weaklist.join("\n")}
+${fields.join("\n")}
+${uncountAndFreeSource("")}
+  i32 = h.i32;
+  const trc = i32[${wordAt(String(tw), OB_REFCNT)}] - 1;
+  i32[${wordAt(String(tw), OB_REFCNT)}] = trc;
+  if (trc === 0) dealloc(h, ${typeObject});
+  trashEnd(h);
+  return true;
+};`;
+}
+
+/**
+ * Class `id`'s deallocator, compiled from deallocatorSource, or null when code cannot be compiled
+ * here (then the general path frees its instances). Only for a class whose typeFastDealloc is 1.
+ */
+export function instanceDeallocator(
+  h: RefcountHeap,
+  id: number,
+  helpers: DeallocatorHelpers,
+): InstanceDeallocator | null {
+  const info = typeInfo(h, id);
+  const make = compileOrNull(
+    ["decref", "dealloc", "trashEnd", "freeSmall", "traceFree"],
+    deallocatorSource(info, h.typeObject[id]!),
+  );
+  if (make === null) return null;
+  return make(
+    helpers.decref,
+    helpers.dealloc,
+    helpers.trashEnd,
+    helpers.freeSmall,
+    helpers.traceFree,
+  ) as InstanceDeallocator;
+}
