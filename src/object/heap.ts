@@ -152,11 +152,6 @@ export class ObjectHeap extends Memory {
   typeHasLegacyFinalizer: Uint8Array = new Uint8Array(64);
   /** Per type: bytes to allocate for an instance (GC head + basic size). */
   typeAllocSize: Int32Array = new Int32Array(64);
-  /**
-   * Per type: 1 if its instances need more than a header and NULL fields (an attribute-table or
-   * weakref-list word, or number fields that start at 0).
-   */
-  typeInitExtras: Uint8Array = new Uint8Array(64);
   /** Per type: pymalloc's size class for typeAllocSize, or -1 when the large-block path serves it. */
   typeSizeClass: Int32Array = new Int32Array(64);
   /** Per type: 1 if some declared field is a number or host field (starts at 0 rather than NULL). */

@@ -5,7 +5,7 @@
  * paths (scripts/gen-hot.ts; docs/layout.md draws them); the class's numbers come from its
  * TypeInfo. V8 compiles each class's function on its own, so a loop that makes instances of one
  * class inlines a small flat function with nothing left to look up per object
- * (docs/decisions.md §31).
+ * (docs/decisions.md §34).
  *
  * test/object/hot-paths.test.ts runs random programs on a heap served by these functions and on
  * one served by the general path, and requires the two heaps to be the same word for word.

@@ -201,7 +201,6 @@ function growTypeArrays(h: ObjectHeap, id: number): void {
   h.typeFastDealloc = grow8(h.typeFastDealloc);
   h.typeAllocSize = grow32(h.typeAllocSize);
   h.typeSizeClass = grow32(h.typeSizeClass);
-  h.typeInitExtras = grow8(h.typeInitExtras);
   h.typeObject = grow32(h.typeObject);
   h.typeFieldsOffset = grow32(h.typeFieldsOffset);
   h.typeFieldCount = grow32(h.typeFieldCount);
@@ -241,8 +240,6 @@ function register(h: ObjectHeap, info: TypeInfo): void {
   h.typeHasItems[info.id] = info.items ? 1 : 0;
   h.typeFieldsReordered[info.id] = info.visitOrder === null ? 0 : 1;
   h.typeAllocSize[info.id] = (info.gc ? GC_HEAD_SIZE : 0) + info.basicSize;
-  h.typeInitExtras[info.id] =
-    info.fieldsOffset !== OB_HEAD_SIZE || h.typeHasNumberFields[info.id] === 1 ? 1 : 0;
   const size = h.typeAllocSize[info.id]!;
   // A subclass of ref, list or dict is made by newRef or newInstance's general path, never by
   // the generated fast path, which must decline it.

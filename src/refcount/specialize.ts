@@ -2,7 +2,7 @@
  * Per-class deallocation, generated for a class the first time the general path frees one of its
  * instances: dealloc's fast path for that class alone, with the class's field slots, attribute
  * and weakref-list words and type object written into the code as literals (object/specialize.ts
- * does the same for allocation; docs/decisions.md §31). Freeing a list of one class's instances
+ * does the same for allocation; docs/decisions.md §34). Freeing a list of one class's instances
  * then runs a small flat function per item that V8 can inline into the list's loop.
  *
  * test/object/hot-paths.test.ts runs random programs on a heap served by these functions and on

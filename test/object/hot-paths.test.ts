@@ -1,13 +1,15 @@
 /**
- * The generated hot paths (scripts/gen-hot.ts: newInstanceFast, deallocInstanceFast, the weakref
- * paths, dictLookupStringFast) against the general paths they shortcut. The same random engine program runs on two unchecked heaps, one
- * served by the fast paths and one with them switched off; after every step the two heaps must be
- * byte for byte the same (every word: pool headers, free lists, object headers, generation links,
- * reuse tags) with the same counts, the same finalizer, callback and trace-event order (allocations
- * and frees), and the fast heap must
- * pass the verifier. The classes cover every reason a fast path declines: finalizers, weakrefs,
- * attribute tables, host fields, instances larger than pymalloc serves, automatic collections
- * and the trashcan's depth limit.
+ * The generated hot paths (each class's allocator and deallocator, src/object/specialize.ts and
+ * src/refcount/specialize.ts; scripts/gen-hot.ts's weakref paths and dictLookupStringFast)
+ * against the general paths they shortcut. The same random engine program runs on two unchecked
+ * heaps, one served by the fast paths and one with them switched off; after every step the two
+ * heaps must be byte for byte the same (every word: pool headers, free lists, object headers,
+ * generation links, reuse tags) with the same counts and shared-keys budgets, the same finalizer,
+ * callback and trace-event order (allocations and frees), and the fast heap must pass the
+ * verifier. The classes cover every reason a fast path declines: finalizers, weakrefs, attribute
+ * tables, host fields, instances larger than pymalloc serves, a freed class, automatic
+ * collections and the trashcan's depth limit; and every layout the allocator writes (number
+ * fields, a user kind's extra words).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
