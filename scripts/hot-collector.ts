@@ -7,6 +7,7 @@
  */
 
 import { MAY_FINALIZE, MAY_HAVE_WEAKREFS } from "../src/gc/flags.js";
+import { MoveScan, visitDecrefSource } from "../src/gc/specialize.js";
 import {
   GC_HEAD_SIZE,
   GC_NEXT,
@@ -61,14 +62,7 @@ const valuesSlot0 = (a: string): string =>
  */
 function subtractRefs(fused: boolean): string {
   /** The visit of reference \`r\`'s prev word at word index \`rw\`, value \`rp\`, counted \`k\` times. */
-  const visit = (rw: string, rp: string, k = "1"): string => {
-    const minus = k === "1" ? `${ONE_REF}` : `${k} * ${ONE_REF}`;
-    return fused
-      ? `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${minus};
-        else if (i32[${rw}${w(GC_NEXT - GC_PREV)}] !== 0)
-          i32[${rw}] = (${rp} & ${FIN}) | ${COL} | ((i32[${rw}${w(OB_REFCNT - GC_PREV)}]! - ${k}) << ${PREV_SHIFT});`
-      : `if ((${rp} & ${COL}) !== 0) i32[${rw}] = ${rp} - ${minus};`;
-  };
+  const visit = (rw: string, rp: string, k = "1"): string => visitDecrefSource(fused, rw, rp, k, "!");
   /** Visits `count` slots from word index `start`; subtract_refs only counts, so any order will do. */
   const slots = (
     start: string,
@@ -114,15 +108,25 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
   let attrsOffset = -1;
   let tw = 0;
   let typeRefs = 0;
-  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
-    const o = g + ${GC_HEAD_SIZE};${
+  for (let g = i32[head >> 2]!, next = 0; g !== head; g = next) {
+    next = i32[g >> 2]!;
+    const o = g + ${GC_HEAD_SIZE};
+    const rid = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
+    if (rid >= ${FIRST_USER_TYPE} && rid !== cid && (i32[(next >> 2)${G_TYPE}]! & ${TYPE_ID_MASK}) === rid) {
+      // A run of a slotted class: its own compiled step (specialize.ts).
+      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      if (runs !== null) {
+        next = runs.${fused ? "fused" : "subtract"}(h, g, head);
+        continue;
+      }
+    }${
       fused
         ? `
     const gp = i32[(g >> 2)${G_PREV}]!;
     if ((gp & ${COL}) === 0) i32[(g >> 2)${G_PREV}] = (gp & ${FIN}) | ${COL} | (i32[(g >> 2)${G_REFCNT}]! << ${PREV_SHIFT});`
         : ""
     }
-    const id = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
+    const id = rid;
     // cid is only ever an instance's class.
     const kind = id === cid ? ${Kind.Instance} : typeKind[id];
     let p = 0;
@@ -257,10 +261,34 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
+    const rid = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
+    if (
+      rid >= ${FIRST_USER_TYPE} &&
+      rid !== cid &&
+      (i32[(i32[gw${G_NEXT}]! >> 2)${G_TYPE}]! & ${TYPE_ID_MASK}) === rid
+    ) {
+      // A run of a slotted class: its own compiled step (specialize.ts), the scan's state handed over.
+      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      if (runs !== null) {
+        const scan = h.gcMoveScan;
+        scan[${MoveScan.Prev}] = prev;
+        scan[${MoveScan.Kept}] = kept;
+        scan[${MoveScan.Moved}] = moved;
+        scan[${MoveScan.Back}] = back;
+        scan[${MoveScan.VisitedType}] = visitedType;
+        g = runs.move(h, g, young, unreachable, scan);
+        prev = scan[${MoveScan.Prev}]!;
+        kept = scan[${MoveScan.Kept}]!;
+        moved = scan[${MoveScan.Moved}]!;
+        back = scan[${MoveScan.Back}]!;
+        visitedType = scan[${MoveScan.VisitedType}]!;
+        continue;
+      }
+    }
     const prevWord = i32[gw${G_PREV}]!;
     if (prevWord >>> ${PREV_SHIFT} !== 0) {
       const o = g + ${GC_HEAD_SIZE};
-      const id = i32[gw${G_TYPE}]! & ${TYPE_ID_MASK};
+      const id = rid;
       // cid is only ever an instance's class.
     const kind = id === cid ? ${Kind.Instance} : typeKind[id];
       if (kind === ${Kind.Instance} && id !== cid) {

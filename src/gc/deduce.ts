@@ -26,8 +26,9 @@ import {
   tupleCanUntrack,
   typeIdOf,
 } from "../object/index.js";
-import type { GcState } from "./heap.js";
+import type { ClassRuns, GcState } from "./heap.js";
 import { gcListInit } from "./lists.js";
+import { classRuns } from "./specialize.js";
 
 const ONE_REF = 1 << PREV_SHIFT;
 
@@ -53,6 +54,13 @@ function visitDecrefCounting(h: GcState, op: number): void {
       (w & PREV_MASK_FINALIZED) | PREV_MASK_COLLECTING | ((read32(h, op) - 1) << PREV_SHIFT),
     );
   }
+}
+
+/** Class `id`'s compiled run steps (specialize.ts), made at its first run; null for a class without. */
+function classRunsOf(h: GcState, id: number): ClassRuns | null {
+  const runs = classRuns(h, id, visitReachable);
+  h.gcRuns[id] = runs;
+  return runs;
 }
 
 // #region generated: collectorPasses (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
@@ -85,9 +93,19 @@ export function subtractRefs(h: GcState, head: number): void {
   let attrsOffset = -1;
   let tw = 0;
   let typeRefs = 0;
-  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+  for (let g = i32[head >> 2]!, next = 0; g !== head; g = next) {
+    next = i32[g >> 2]!;
     const o = g + 8;
-    const id = i32[(g >> 2) + 3]! & 65535;
+    const rid = i32[(g >> 2) + 3]! & 65535;
+    if (rid >= 18 && rid !== cid && (i32[(next >> 2) + 3]! & 65535) === rid) {
+      // A run of a slotted class: its own compiled step (specialize.ts).
+      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      if (runs !== null) {
+        next = runs.subtract(h, g, head);
+        continue;
+      }
+    }
+    const id = rid;
     // cid is only ever an instance's class.
     const kind = id === cid ? 8 : typeKind[id];
     let p = 0;
@@ -183,11 +201,21 @@ export function updateSubtractRefs(h: GcState, head: number): void {
   let attrsOffset = -1;
   let tw = 0;
   let typeRefs = 0;
-  for (let g = i32[head >> 2]!; g !== head; g = i32[g >> 2]!) {
+  for (let g = i32[head >> 2]!, next = 0; g !== head; g = next) {
+    next = i32[g >> 2]!;
     const o = g + 8;
+    const rid = i32[(g >> 2) + 3]! & 65535;
+    if (rid >= 18 && rid !== cid && (i32[(next >> 2) + 3]! & 65535) === rid) {
+      // A run of a slotted class: its own compiled step (specialize.ts).
+      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      if (runs !== null) {
+        next = runs.fused(h, g, head);
+        continue;
+      }
+    }
     const gp = i32[(g >> 2) + 1]!;
     if ((gp & 2) === 0) i32[(g >> 2) + 1] = (gp & 1) | 2 | (i32[(g >> 2) + 2]! << 2);
-    const id = i32[(g >> 2) + 3]! & 65535;
+    const id = rid;
     // cid is only ever an instance's class.
     const kind = id === cid ? 8 : typeKind[id];
     let p = 0;
@@ -337,10 +365,30 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
   let g = i32[young >> 2]!;
   while (g !== young) {
     const gw = g >> 2;
+    const rid = i32[gw + 3]! & 65535;
+    if (rid >= 18 && rid !== cid && (i32[(i32[gw]! >> 2) + 3]! & 65535) === rid) {
+      // A run of a slotted class: its own compiled step (specialize.ts), the scan's state handed over.
+      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      if (runs !== null) {
+        const scan = h.gcMoveScan;
+        scan[0] = prev;
+        scan[1] = kept;
+        scan[2] = moved;
+        scan[3] = back;
+        scan[4] = visitedType;
+        g = runs.move(h, g, young, unreachable, scan);
+        prev = scan[0]!;
+        kept = scan[1]!;
+        moved = scan[2]!;
+        back = scan[3]!;
+        visitedType = scan[4]!;
+        continue;
+      }
+    }
     const prevWord = i32[gw + 1]!;
     if (prevWord >>> 2 !== 0) {
       const o = g + 8;
-      const id = i32[gw + 3]! & 65535;
+      const id = rid;
       // cid is only ever an instance's class.
       const kind = id === cid ? 8 : typeKind[id];
       if (kind === 8 && id !== cid) {

@@ -47,6 +47,25 @@ const DEFAULT_THRESHOLDS: readonly [number, number, number] = [700, 10, 10];
 
 export const INT32_MAX = 0x7fffffff;
 
+/**
+ * subtract_refs' (or the fused pass's) step over the run of instances of one class that starts at
+ * GC head `g`: returns the GC head after the run (the first object of another class, or `head`).
+ */
+export type SubtractRun = (h: GcState, g: number, head: number) => number;
+
+/**
+ * move_unreachable's step over the run of instances of one class that starts at GC head `g`,
+ * with the scan's state in `scan` (MoveScan's words), updated; returns the cursor after the run.
+ */
+export type MoveRun = (h: GcState, g: number, young: number, unreachable: number, scan: Int32Array) => number;
+
+/** A class's compiled run steps (specialize.ts). */
+export interface ClassRuns {
+  readonly subtract: SubtractRun;
+  readonly fused: SubtractRun;
+  readonly move: MoveRun;
+}
+
 export class GcState extends WeakrefHeap {
   /** threshold[0..2]. */
   readonly gcThreshold: Int32Array = Int32Array.from(DEFAULT_THRESHOLDS);
@@ -90,6 +109,14 @@ export class GcState extends WeakrefHeap {
   gcDictSurvivors = 0;
   /** Objects the last move_unreachable scan left on the unreachable list (what gc_list_size would count). */
   gcUnreachable = 0;
+  /**
+   * Per class: its compiled run steps for the collector's passes (specialize.ts), made at its
+   * first run of two or more instances; null for a class the passes handle generically.
+   * @internal
+   */
+  readonly gcRuns: (ClassRuns | null | undefined)[] = [];
+  /** move_unreachable's state while a class's run step has the cursor (specialize.ts: MoveScan). @internal */
+  readonly gcMoveScan = new Int32Array(5);
 
   constructor(options: MemoryOptions = {}) {
     super(options);
