@@ -11,7 +11,7 @@ import { isW4ChildId, runW4Child } from "./run-w4.js";
 import { isW5ChildId, runW5Child } from "./run-w5.js";
 
 /** `--child <id>` and the sizes the parent passed; the rest of the configuration is the default. */
-function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig } {
+function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig; warmup: number | null } {
   const { values } = parseArgs({
     args: [...argv],
     options: {
@@ -37,16 +37,16 @@ function childArgs(argv: readonly string[]): { id: string; cfg: BenchConfig } {
     w3Rounds: num(values["w3-rounds"], d.w3Rounds),
     w5Nodes: num(values["w5-nodes"], d.w5Nodes),
   };
-  return { id, cfg };
+  return { id, cfg, warmup: values.warmup === undefined ? null : Number(values.warmup) };
 }
 
 async function runChildProcess(argv: readonly string[]): Promise<void> {
-  const { id, cfg } = childArgs(argv);
+  const { id, cfg, warmup } = childArgs(argv);
   if (isW2ChildId(id)) runW2Child(cfg, id);
   else if (isW3ChildId(id)) await runW3Child(cfg, id);
   else if (isW4ChildId(id)) runW4Child();
   else if (isW5ChildId(id)) runW5Child(cfg, id);
-  else runW1Child(cfg, id); // W1's makeVariant rejects an unknown id
+  else runW1Child(cfg, id, warmup); // W1's makeVariant rejects an unknown id
 }
 
 try {

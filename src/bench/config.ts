@@ -54,9 +54,19 @@ export const DEFAULT_BENCH_CONFIG: BenchConfig = {
 
 /**
  * Untimed rounds a node child runs before its timed ones (W1, and W2's garbage part): V8's JIT
- * settles after two or three, and the heap reaches its size.
+ * compiles the hot paths within two or three, and the heap reaches its size.
  */
 export const JS_WARMUP_ROUNDS = 3;
+
+/**
+ * W1's warm-up goes on past JS_WARMUP_ROUNDS, up to this many rounds, while it has used less than
+ * W1_WARMUP_BUDGET_NS of CPU time. V8 compiles the rarer paths (a pool's transitions, the list's
+ * large-block reallocation, the free-block tree) only after tens of rounds, 1–8 ms each on the main
+ * thread (--no-concurrent-recompilation): inside a timed round of 5–10 ms such a compile doubled
+ * it (node --trace-opt shows them; docs/performance.md, "How `refheap bench` measures").
+ */
+export const W1_WARMUP_MAX_ROUNDS = 40;
+export const W1_WARMUP_BUDGET_NS = 400e6;
 
 /** How a run reports what it is doing: one bar (or line) per workload, a step per process. */
 export interface BenchProgress {

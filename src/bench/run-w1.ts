@@ -4,7 +4,14 @@
  * interleaved over the repetitions.
  */
 import { PY_SCRIPTS, rotated, runPython, spawnJsChild } from "./children.js";
-import { type BenchConfig, type BenchContext, JS_WARMUP_ROUNDS } from "./config.js";
+import { cpuNs } from "./clock.js";
+import {
+  type BenchConfig,
+  type BenchContext,
+  JS_WARMUP_ROUNDS,
+  W1_WARMUP_BUDGET_NS,
+  W1_WARMUP_MAX_ROUNDS,
+} from "./config.js";
 import {
   type Block,
   blockLines,
@@ -43,25 +50,40 @@ const collect = (): void => globalThis.gc?.();
 interface W1ChildResult {
   id: string;
   exposeGc: boolean;
+  /** Untimed rounds run first (see runW1Child). */
+  warmupRounds: number;
   rounds: RoundTime[];
 }
 
 /** The child's side: warm up, time cfg.rounds rounds, print them. Nothing else runs in this process. */
-export function runW1Child(cfg: BenchConfig, id: string): void {
+export function runW1Child(cfg: BenchConfig, id: string, warmup: number | null = null): void {
   const v = makeVariant(id);
-  // JIT tiers up; the heap reaches its size. The collection comes before the last two warm-up
-  // rounds: right before the timed rounds it gave the dropped buffers' pages back to the OS, and
-  // the first two timed rounds paid for faulting them in again (3-5x a later round's time; one
-  // warm-up round after it still left the first timed round 2.5x slower).
-  for (let i = 0; i < JS_WARMUP_ROUNDS; i++) {
-    if (i === JS_WARMUP_ROUNDS - 2) collect();
+  // JIT tiers up; the heap reaches its size. `warmup` rounds if given (--warmup), else at least
+  // JS_WARMUP_ROUNDS and more while the budget lasts (W1_WARMUP_MAX_ROUNDS, W1_WARMUP_BUDGET_NS).
+  // The collection comes before the last two warm-up rounds: right before the timed rounds it
+  // gave the dropped buffers' pages back to the OS, and the first two timed rounds paid for
+  // faulting them in again (3-5x a later round's time; one warm-up round after it still left the
+  // first timed round 2.5x slower).
+  const start = cpuNs();
+  let warmupRounds = 0;
+  const more = (): boolean =>
+    warmup !== null
+      ? warmupRounds < warmup - 2
+      : warmupRounds < JS_WARMUP_ROUNDS - 2 ||
+        (warmupRounds < W1_WARMUP_MAX_ROUNDS - 2 && cpuNs() - start < W1_WARMUP_BUDGET_NS);
+  while (more()) {
     v.round(cfg.n);
+    warmupRounds++;
   }
+  collect();
+  v.round(cfg.n);
+  v.round(cfg.n);
+  warmupRounds += 2;
   v.checkClean();
   const rounds: RoundTime[] = [];
   for (let r = 0; r < cfg.rounds; r++) rounds.push(v.round(cfg.n));
   v.checkClean();
-  const out: W1ChildResult = { id, exposeGc: globalThis.gc !== undefined, rounds };
+  const out: W1ChildResult = { id, exposeGc: globalThis.gc !== undefined, warmupRounds, rounds };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
@@ -75,6 +97,7 @@ function isW1ChildResult(x: unknown): x is W1ChildResult {
   return (
     typeof o?.id === "string" &&
     typeof o.exposeGc === "boolean" &&
+    typeof o.warmupRounds === "number" &&
     Array.isArray(o.rounds) &&
     o.rounds.every(isRoundTime)
   );
@@ -141,6 +164,8 @@ interface W1Measured {
   exposeGc: boolean;
   /** The shortest region a node child timed (a build, or a refheap drop), in ns. */
   shortestJsNs: number;
+  /** The fewest and the most warm-up rounds a node child ran (runW1Child). */
+  warmup: { fewest: number; most: number };
   notes: string[];
 }
 
@@ -164,13 +189,16 @@ function measureW1({ cfg, progress }: BenchContext): W1Measured {
 
   progress.begin(
     `W1: ${cfg.n} objects × ${cfg.rounds} rounds × ${cfg.reps} repetitions; ` +
-      `${w1Specs.length} node processes + 1 python per repetition (${JS_WARMUP_ROUNDS} warm-up rounds each)`,
+      `${w1Specs.length} node processes + 1 python per repetition (${JS_WARMUP_ROUNDS}–${W1_WARMUP_MAX_ROUNDS} ` +
+      `warm-up rounds each, within ${W1_WARMUP_BUDGET_NS / 1e6} ms of CPU)`,
     cfg.reps * (w1Specs.length + 1) + 1, // + CPython's sizes
   );
   let python: W1Measured["python"] = null;
   let pythonFailed = false;
   let exposeGc = true;
   let shortestJsNs = Number.POSITIVE_INFINITY;
+  let fewestWarmup = Number.POSITIVE_INFINITY;
+  let mostWarmup = 0;
   const notes: string[] = [];
   const runJsChild = (spec: W1Spec): W1ChildResult =>
     spawnJsChild(
@@ -184,6 +212,8 @@ function measureW1({ cfg, progress }: BenchContext): W1Measured {
     for (const spec of rotated(w1Specs, rep)) {
       const child = runJsChild(spec);
       exposeGc &&= child.exposeGc;
+      fewestWarmup = Math.min(fewestWarmup, child.warmupRounds);
+      mostWarmup = Math.max(mostWarmup, child.warmupRounds);
       let build = 0;
       let drop = 0;
       for (const t of child.rounds) {
@@ -222,14 +252,22 @@ function measureW1({ cfg, progress }: BenchContext): W1Measured {
       }
     }
   }
-  return { rows, python, pythonFailed, exposeGc, shortestJsNs, notes };
+  return {
+    rows,
+    python,
+    pythonFailed,
+    exposeGc,
+    shortestJsNs,
+    warmup: { fewest: fewestWarmup, most: mostWarmup },
+    notes,
+  };
 }
 
 // --- report ----------------------------------------------------------------------------------
 
 function reportW1(
   { cfg, progress }: BenchContext,
-  { rows, python, pythonFailed, exposeGc, shortestJsNs, notes }: W1Measured,
+  { rows, python, pythonFailed, exposeGc, shortestJsNs, warmup, notes }: W1Measured,
 ): Section {
   const refheapSizes = { Node: refheapBlockSize(["other"]), Empty: refheapBlockSize([]) };
   let pySizes: PySize[] = [];
@@ -252,6 +290,10 @@ function reportW1(
     ...timingNotes(shortestJsNs),
     "each JS variant runs in a fresh node process per repetition (warm-up, then timed rounds), so V8's JIT " +
       "optimises refheap's shared functions with that variant's type feedback only, as in a program using one mode.",
+    `warm-up: at least ${JS_WARMUP_ROUNDS} untimed rounds per child, and more while they take under ` +
+      `${W1_WARMUP_BUDGET_NS / 1e6} ms of CPU, up to ${W1_WARMUP_MAX_ROUNDS} (here ${warmup.fewest}–${warmup.most}): ` +
+      "V8 compiles the rarer paths (pool transitions, the list's reallocation) only after tens of rounds, on the " +
+      "main thread, which inside a timed round doubled it.",
     "steal rows append with listAppendSteal (the list takes over the new object's reference, as CPython's " +
       "LIST_APPEND does); the others use listAppend + decref, one extra incref/decref pair per object.",
     "handles rows: new Heap({ checked, leaks }) with its defaults otherwise, so the checked rows record where " +
@@ -295,7 +337,8 @@ function reportW1(
       n: cfg.n,
       reps: cfg.reps,
       rounds: cfg.rounds,
-      warmupRounds: JS_WARMUP_ROUNDS,
+      // Each child warms up until its budget is spent (runW1Child): the fewest and most any ran.
+      warmupRounds: warmup,
       gcThresholds: [...W1_GC_THRESHOLDS],
       processPerVariantPerRep: true,
     },

@@ -1,8 +1,8 @@
 /**
- * Compiling generated code (the per-class hot paths: object/specialize.ts,
- * refcount/specialize.ts). A page whose Content-Security-Policy forbids `new Function` makes it
- * throw an EvalError: the callers then go without the generated code, and the general paths serve
- * every request, more slowly.
+ * Compiling generated code (the per-class hot paths: object/specialize.ts, refcount/specialize.ts,
+ * gc/specialize.ts). A page whose Content-Security-Policy forbids `new Function` makes it throw an
+ * EvalError: the callers then go without the generated code, and the general paths serve every
+ * request, more slowly.
  */
 
 /** Whether this JavaScript engine compiles code at run time (unknown until the first try). */
