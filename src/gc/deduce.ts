@@ -26,6 +26,7 @@ import {
   tupleCanUntrack,
   typeIdOf,
 } from "../object/index.js";
+import { decrefFast } from "../refcount/index.js";
 import type { ClassRuns, GcState } from "./heap.js";
 import { gcListInit } from "./lists.js";
 import { classRuns } from "./specialize.js";
@@ -56,9 +57,12 @@ function visitDecrefCounting(h: GcState, op: number): void {
   }
 }
 
-/** Class `id`'s compiled run steps (specialize.ts), made at its first run; null for a class without. */
-function classRunsOf(h: GcState, id: number): ClassRuns | null {
-  const runs = classRuns(h, id, visitReachable);
+/**
+ * Class `id`'s compiled run steps (specialize.ts), made at its first run (or its first instance
+ * delete_garbage clears); null for a class without.
+ */
+export function classRunsOf(h: GcState, id: number): ClassRuns | null {
+  const runs = classRuns(h, id, visitReachable, decrefFast);
   h.gcRuns[id] = runs;
   return runs;
 }

@@ -18,8 +18,8 @@ import {
   typeInfo,
 } from "../object/index.js";
 import { ClearKind, clearAs, clearKind, decref, decrefFast, listAppend } from "../refcount/index.js";
-import { clearUnreachableMask, deduceUnreachable } from "./deduce.js";
-import { GcDebug, type GcState } from "./heap.js";
+import { classRunsOf, clearUnreachableMask, deduceUnreachable } from "./deduce.js";
+import { type ClassRuns, GcDebug, type GcState } from "./heap.js";
 import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
 
 function clearCollecting(h: GcState, g: number): void {
@@ -154,8 +154,10 @@ export function handleResurrectedObjects(
  */
 export function deleteGarbage(h: GcState, collectable: number, old: number): void {
   // The garbage is mostly runs of objects of one type: how to clear one is looked up per run.
+  // A slotted class's instances are cleared by the clear compiled for it (specialize.ts).
   let cid = -1;
   let how: ClearKind = ClearKind.None;
+  let compiled: ClassRuns | null = null;
   while (read32(h, collectable) !== collectable) {
     const g = read32(h, collectable);
     const o = g + 8;
@@ -163,13 +165,15 @@ export function deleteGarbage(h: GcState, collectable: number, old: number): voi
     if (id !== cid) {
       cid = id;
       how = clearKind(h, id);
+      compiled = how === ClearKind.Instance ? (h.gcRuns[id] ?? classRunsOf(h, id)) : null;
     }
     if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
       listAppend(h, h.garbage, o, true);
     } else if (how !== ClearKind.None) {
       increfRaw(h, o);
       try {
-        clearAs(h, o, id, how);
+        if (compiled !== null) compiled.clear(h, o);
+        else clearAs(h, o, id, how);
       } catch (error) {
         h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
       }

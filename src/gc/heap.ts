@@ -59,11 +59,13 @@ export type SubtractRun = (h: GcState, g: number, head: number) => number;
  */
 export type MoveRun = (h: GcState, g: number, young: number, unreachable: number, scan: Int32Array) => number;
 
-/** A class's compiled run steps (specialize.ts). */
+/** A class's compiled run steps (specialize.ts), and its clear for delete_garbage. */
 export interface ClassRuns {
   readonly subtract: SubtractRun;
   readonly fused: SubtractRun;
   readonly move: MoveRun;
+  /** clearInstance for one of its instances (subtype_clear: each field set NULL, then released). */
+  readonly clear: (h: GcState, o: number) => void;
 }
 
 export class GcState extends WeakrefHeap {

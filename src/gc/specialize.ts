@@ -167,15 +167,48 @@ ${fields.join("\n")}
 };`;
 }
 
+/**
+ * delete_garbage's clear of one instance (clearInstance for a slotted class): each field in layout
+ * order set NULL, then its reference released, which can run user code (finalizers, weakref
+ * callbacks) that grows the heap: the view is read again after each.
+ */
+function clearSource(id: number, fieldsOffset: number, fieldCount: number): string {
+  const fields: string[] = [];
+  for (let i = 0; i < fieldCount; i++) {
+    const p = fieldsOffset + SLOT_SIZE * i;
+    fields.push(`  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
+    const v = i32[${wordAt("ow", p)}];
+    if (v !== 0) {
+      i32[${wordAt("ow", p)}] = 0;
+      decrefFast(h, v);
+      i32 = h.i32;
+    }
+  }`);
+  }
+  return `"use strict";
+return function clear_${id}(h, o) {
+  let i32 = h.i32;
+  const ow = o >> 2;
+${fields.join("\n")}
+};`;
+}
+
 /** visit_reachable (deduce.ts), which the move step calls for each referent. */
 type VisitReachable = (h: GcState, i32: Int32Array, op: number, young: number) => number;
 
 /**
  * Class `id`'s run functions, compiled; null when the generic loops must handle its instances (not
- * a slotted class, or code cannot be compiled here). Made once per class, at its first run.
+ * a slotted class, a heap without the generated fast paths — checked heaps, and the tests' reference
+ * heaps —, or code cannot be compiled here). Made once per class, at its first run.
  */
-export function classRuns(h: GcState, id: number, visit: VisitReachable): ClassRuns | null {
+export function classRuns(
+  h: GcState,
+  id: number,
+  visit: VisitReachable,
+  decrefFast: (h: GcState, o: number) => void,
+): ClassRuns | null {
   if (
+    !h.fastPaths ||
     h.typeKind[id] !== Kind.Instance ||
     h.typeHasItems[id] === 1 ||
     h.typeFieldsReordered[id] === 1 ||
@@ -189,6 +222,12 @@ export function classRuns(h: GcState, id: number, visit: VisitReachable): ClassR
   const sub = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, false));
   const fused = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, true));
   const move = compileOrNull(["visit"], moveSource(id, info.fieldsOffset, info.fields.length, t));
-  if (sub === null || fused === null || move === null) return null;
-  return { subtract: sub() as SubtractRun, fused: fused() as SubtractRun, move: move(visit) as MoveRun };
+  const clear = compileOrNull(["decrefFast"], clearSource(id, info.fieldsOffset, info.fields.length));
+  if (sub === null || fused === null || move === null || clear === null) return null;
+  return {
+    subtract: sub() as SubtractRun,
+    fused: fused() as SubtractRun,
+    move: move(visit) as MoveRun,
+    clear: clear(decrefFast) as (h: GcState, o: number) => void,
+  };
 }
