@@ -38,7 +38,6 @@ import {
   OB_REFCNT,
   OB_TYPE,
   PREV_MASK,
-  PREV_MASK_FINALIZED,
   REUSE_TAG_SHIFT,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
@@ -46,7 +45,7 @@ import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
 import { STR_DATA, STR_HASH, STR_LENGTH } from "../src/object/str.js";
 import { REF_TAG, SLOT_TAG } from "../src/object/value.js";
 import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
-import { uncountAndFreeSource } from "../src/refcount/specialize.js";
+import { uncountAndFreeSource, untrackSource } from "../src/refcount/specialize.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
 import { w } from "./hot-words.js";
 
@@ -86,18 +85,12 @@ const UNCOUNT_AND_FREE = uncountAndFreeSource("!");
 
 const deallocInstanceHelpers = `
 /**
- * gcUntrack over the words, for the fast path: through the accessors it cost the path V8's
- * inlining budget (own and inlined bytecodes must stay under its cumulative limit for the path to
- * be inlined into decrefFast's callers).
+ * gcUntrack over the words, for the weakref fast path (through the accessors it cost the path V8's
+ * inlining budget); the same steps as the classes' deallocators (src/refcount/specialize.ts).
  */
 function untrackWords(i32: Int32Array, gw: number): void {
-  const pv = i32[gw${w(GC_PREV - GC_NEXT)}]!;
-  const prev = pv & ${PREV_MASK};
   const next = i32[gw]!;
-  i32[prev >> 2] = next;
-  i32[(next >> 2)${w(GC_PREV - GC_NEXT)}] = (i32[(next >> 2)${w(GC_PREV - GC_NEXT)}]! & ${~PREV_MASK}) | prev;
-  i32[gw] = 0;
-  i32[gw${w(GC_PREV - GC_NEXT)}] = pv & ${PREV_MASK_FINALIZED};
+${untrackSource("!")}
 }
 
 /** The trace event free sends for the block. */

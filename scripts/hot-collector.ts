@@ -114,7 +114,7 @@ export function ${fused ? "updateSubtractRefs" : "subtractRefs"}(h: GcState, hea
     const rid = i32[(g >> 2)${G_TYPE}]! & ${TYPE_ID_MASK};
     if (rid >= ${FIRST_USER_TYPE} && rid !== cid && (i32[(next >> 2)${G_TYPE}]! & ${TYPE_ID_MASK}) === rid) {
       // A run of a slotted class: its own compiled step (specialize.ts).
-      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      const runs = classRunsOf(h, rid);
       if (runs !== null) {
         next = runs.${fused ? "fused" : "subtract"}(h, g, head);
         continue;
@@ -268,7 +268,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
       (i32[(i32[gw${G_NEXT}]! >> 2)${G_TYPE}]! & ${TYPE_ID_MASK}) === rid
     ) {
       // A run of a slotted class: its own compiled step (specialize.ts), the scan's state handed over.
-      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      const runs = classRunsOf(h, rid);
       if (runs !== null) {
         const scan = h.gcMoveScan;
         scan[${MoveScan.Prev}] = prev;

@@ -59,9 +59,11 @@ function visitDecrefCounting(h: GcState, op: number): void {
 
 /**
  * Class `id`'s compiled run steps (specialize.ts), made at its first run (or its first instance
- * delete_garbage clears); null for a class without.
+ * delete_garbage clears) and kept in gcRuns; null, kept too, for a class without.
  */
 export function classRunsOf(h: GcState, id: number): ClassRuns | null {
+  const kept = h.gcRuns[id];
+  if (kept !== undefined) return kept;
   const runs = classRuns(h, id, visitReachable, decrefFast);
   h.gcRuns[id] = runs;
   return runs;
@@ -103,7 +105,7 @@ export function subtractRefs(h: GcState, head: number): void {
     const rid = i32[(g >> 2) + 3]! & 65535;
     if (rid >= 18 && rid !== cid && (i32[(next >> 2) + 3]! & 65535) === rid) {
       // A run of a slotted class: its own compiled step (specialize.ts).
-      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      const runs = classRunsOf(h, rid);
       if (runs !== null) {
         next = runs.subtract(h, g, head);
         continue;
@@ -211,7 +213,7 @@ export function updateSubtractRefs(h: GcState, head: number): void {
     const rid = i32[(g >> 2) + 3]! & 65535;
     if (rid >= 18 && rid !== cid && (i32[(next >> 2) + 3]! & 65535) === rid) {
       // A run of a slotted class: its own compiled step (specialize.ts).
-      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      const runs = classRunsOf(h, rid);
       if (runs !== null) {
         next = runs.fused(h, g, head);
         continue;
@@ -372,7 +374,7 @@ export function moveUnreachable(h: GcState, young: number, unreachable: number, 
     const rid = i32[gw + 3]! & 65535;
     if (rid >= 18 && rid !== cid && (i32[(i32[gw]! >> 2) + 3]! & 65535) === rid) {
       // A run of a slotted class: its own compiled step (specialize.ts), the scan's state handed over.
-      const runs = h.gcRuns[rid] ?? classRunsOf(h, rid);
+      const runs = classRunsOf(h, rid);
       if (runs !== null) {
         const scan = h.gcMoveScan;
         scan[0] = prev;

@@ -165,7 +165,7 @@ export function deleteGarbage(h: GcState, collectable: number, old: number): voi
     if (id !== cid) {
       cid = id;
       how = clearKind(h, id);
-      compiled = how === ClearKind.Instance ? (h.gcRuns[id] ?? classRunsOf(h, id)) : null;
+      compiled = how === ClearKind.Instance ? classRunsOf(h, id) : null;
     }
     if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
       listAppend(h, h.garbage, o, true);

@@ -162,7 +162,7 @@ export {
   splitTableSorted,
 } from "./sharedkeys.js";
 /** Per-class generated code (a freed class's allocator is replaced by declineAllocator). */
-export { declineAllocator, type InstanceAllocator } from "./specialize.js";
+export { declineAllocator } from "./specialize.js";
 export { hashString, newStr, strEquals, strEqualsString, strHash, strValue } from "./str.js";
 export { dictMaybeUntrack, markDictAsSet, objectMayBeTracked, tupleCanUntrack } from "./tracking.js";
 export { traverse, traverseValues } from "./traverse.js";

@@ -208,7 +208,7 @@ const MAX_ITEMS = 0x0fffffff;
 
 /**
  * A class whose type object was freed (dropClass, then nothing referred to it) makes no more
- * instances. (Its typeSizeClass is −1 from then on, so the fast path declines and comes here.)
+ * instances. (Its allocator declines from then on, so the fast path comes here: deallocType.)
  */
 function classFreed(h: ObjectHeap, typeId: number): never {
   throw new HeapValueError(

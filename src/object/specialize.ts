@@ -119,9 +119,11 @@ export function instanceAllocator(
   helpers: AllocatorHelpers,
 ): InstanceAllocator {
   const sizeClass = h.typeSizeClass[info.id]!;
-  const typeObject = h.typeObject[info.id]!;
-  if (!(sizeClass >= 0) || typeObject === 0) return declineAllocator;
-  const make = compileOrNull(["carve", "traceAlloc"], allocatorSource(info, sizeClass, typeObject));
+  if (!(sizeClass >= 0)) return declineAllocator;
+  const make = compileOrNull(
+    ["carve", "traceAlloc"],
+    allocatorSource(info, sizeClass, h.typeObject[info.id]!),
+  );
   if (make === null) return declineAllocator;
   return make(helpers.carve, helpers.traceAlloc) as InstanceAllocator;
 }

@@ -226,16 +226,16 @@ export function dealloc(h: RefcountHeap, o: number): void {
 
 // #region generated: deallocHelpers (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
- * gcUntrack over the words, for the fast path: through the accessors it cost the path V8's
- * inlining budget (own and inlined bytecodes must stay under its cumulative limit for the path to
- * be inlined into decrefFast's callers).
+ * gcUntrack over the words, for the weakref fast path (through the accessors it cost the path V8's
+ * inlining budget); the same steps as the classes' deallocators (src/refcount/specialize.ts).
  */
 function untrackWords(i32: Int32Array, gw: number): void {
+  const next = i32[gw]!;
   const pv = i32[gw + 1]!;
   const prev = pv & -4;
-  const next = i32[gw]!;
   i32[prev >> 2] = next;
-  i32[(next >> 2) + 1] = (i32[(next >> 2) + 1]! & 3) | prev;
+  const nw = next >> 2;
+  i32[nw + 1] = (i32[nw + 1]! & 3) | prev;
   i32[gw] = 0;
   i32[gw + 1] = pv & 1;
 }
@@ -545,7 +545,6 @@ function deallocType(h: RefcountHeap, o: number): void {
   if (h.typeObject[cls] === o) {
     h.typeObject[cls] = 0;
     // newInstance's fast path declines; the general path says why.
-    h.typeSizeClass[cls] = -1;
     h.typeNew[cls] = declineAllocator;
   }
   for (const w of TYPE_RELEASE_ORDER) {

@@ -66,6 +66,21 @@ export function uncountAndFreeSource(nonNull: "!" | ""): string {
 }
 
 /**
+ * gcUntrack over the words of the GC head at word index `gw`, whose next word `next` (non-zero)
+ * the code has read: shared by these deallocators and scripts/gen-hot.ts's `untrackWords`.
+ */
+export function untrackSource(nonNull: "!" | ""): string {
+  const link = GC_PREV - GC_NEXT;
+  return `  const pv = i32[${wordAt("gw", link)}]${nonNull};
+  const prev = pv & ${PREV_MASK};
+  i32[prev >> 2] = next;
+  const nw = next >> 2;
+  i32[${wordAt("nw", link)}] = (i32[${wordAt("nw", link)}]${nonNull} & ${~PREV_MASK}) | prev;
+  i32[gw] = 0;
+  i32[${wordAt("gw", link)}] = pv & ${PREV_MASK_FINALIZED};`;
+}
+
+/**
  * The source of class `info`'s deallocator, whose type object is at `typeObject`. The steps and
  * their order are the general path's for such a class (no finalizer, legacy finalizer, host field
  * or items; fields released in layout order): untrack, enter the trashcan, clear the weakrefs
@@ -104,7 +119,6 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
     );
   }
   const tw = typeObject >> 2;
-  const link = GC_PREV - GC_NEXT;
   return `"use strict";
 return function dealloc_${t}(h, o) {
   if (h.trashNesting >= ${TRASH_UNWIND_LEVEL}) return false;
@@ -115,14 +129,7 @@ ${head.join("\n")}
   const gw = g >> 2;
   const next = i32[gw];
   if (next !== 0) {
-    // gcUntrack
-    const pv = i32[${wordAt("gw", link)}];
-    const prev = pv & ${PREV_MASK};
-    i32[prev >> 2] = next;
-    const nw = next >> 2;
-    i32[${wordAt("nw", link)}] = (i32[${wordAt("nw", link)}] & ${~PREV_MASK}) | prev;
-    i32[gw] = 0;
-    i32[${wordAt("gw", link)}] = pv & ${PREV_MASK_FINALIZED};
+${untrackSource("")}
   }
   h.trashNesting++;
 ${weaklist.join("\n")}
