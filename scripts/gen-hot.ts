@@ -39,11 +39,13 @@ import {
   OB_TYPE,
   PREV_MASK,
   REUSE_TAG_SHIFT,
+  TYPE_ID_MASK,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
 import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
+import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
 import { STR_DATA, STR_HASH, STR_LENGTH } from "../src/object/str.js";
-import { REF_TAG, SLOT_TAG } from "../src/object/value.js";
+import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
 import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
 import { uncountAndFreeSource, untrackSource } from "../src/refcount/specialize.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
@@ -285,9 +287,77 @@ export function dictLookupStringFast(h: ObjectHeap, d: number, s: string): numbe
 }
 `;
 
+const listAppendFast = `
+/**
+ * listAppendSteal's path on unchecked heaps when the list has room (listResize without its
+ * realloc): the size, then the item, over the list's words. Returns false, having changed nothing,
+ * when list_resize would reallocate (the general path grows or shrinks the items).
+ *
+ * Word indexes, not byte addresses shifted at each access: in V8 an access at \`(a + 8) >> 2\` costs
+ * measurably more than one at \`(a >> 2) + 2\` (W1's append: about 12 ns per item through the
+ * accessors, 7 over the words; docs/performance.md, "Word indexes in the hot paths").
+ */
+export function listAppendStealFast(h: ObjectHeap, l: number, o: number): boolean {
+  const i32 = h.i32;
+  const lw = l >> 2;
+  const n = i32[lw${w(LIST_SIZE)}]!;
+  const allocated = i32[lw${w(LIST_ALLOCATED)}]!;
+  const size = n + 1;
+  if (!(allocated >= size && size >= allocated >> 1)) return false;
+  i32[lw${w(LIST_SIZE)}] = size;
+  const sw = (i32[lw${w(LIST_ITEMS)}]! >> 2) + ${SLOT_SIZE / 4} * n;
+  i32[sw] = o;
+  i32[sw${w(SLOT_TAG)}] = ${REF_TAG};
+  return true;
+}
+
+/** listAppend's path for a reference on unchecked heaps, as listAppendStealFast, taking a new reference to \`v\`. */
+export function listAppendRefFast(h: ObjectHeap, l: number, v: number): boolean {
+  const i32 = h.i32;
+  const lw = l >> 2;
+  const n = i32[lw${w(LIST_SIZE)}]!;
+  const allocated = i32[lw${w(LIST_ALLOCATED)}]!;
+  const size = n + 1;
+  if (!(allocated >= size && size >= allocated >> 1)) return false;
+  i32[lw${w(LIST_SIZE)}] = size;
+  const vw = v >> 2;
+  i32[vw${w(OB_REFCNT)}] = i32[vw${w(OB_REFCNT)}]! + 1;
+  const sw = (i32[lw${w(LIST_ITEMS)}]! >> 2) + ${SLOT_SIZE / 4} * n;
+  i32[sw] = v;
+  i32[sw${w(SLOT_TAG)}] = ${REF_TAG};
+  return true;
+}
+`;
+
+const releaseItemsFast = `
+/**
+ * The item loop of deallocList and deallocTuple on unchecked heaps: releases the \`n\` slots from
+ * word \`first\` on, last to first, as decrefFast does for each reference (an instance whose count
+ * reaches 0 goes to its class's generated deallocator, anything else to dealloc), over the words.
+ * A release can run user code (a finalizer, a weakref callback) that grows the heap, so the view
+ * is read again for every item; the dead container's words do not move.
+ */
+function releaseItemsFast(h: RefcountHeap, first: number, n: number): void {
+  for (let sw = first + ${SLOT_SIZE / 4} * (n - 1); sw >= first; sw -= ${SLOT_SIZE / 4}) {
+    const i32 = h.i32;
+    if (i32[sw${w(SLOT_TAG)}] !== ${REF_TAG}) continue;
+    const v = i32[sw]!;
+    if (v === 0) continue;
+    const vw = v >> 2;
+    const rc = i32[vw${w(OB_REFCNT)}]! - 1;
+    i32[vw${w(OB_REFCNT)}] = rc;
+    if (rc !== 0) continue;
+    const f = h.typeDealloc[i32[vw${w(OB_TYPE)}]! & ${TYPE_ID_MASK}];
+    if (f === undefined || !f(h, v)) dealloc(h, v);
+  }
+}
+`;
+
 const REGIONS: readonly Region[] = [
   { file: "src/object/dicttable.ts", name: "dictLookupStringFast", code: dictLookupStringFast },
   { file: "src/object/instance.ts", name: "carveNextBlock", code: carveNextBlock },
+  { file: "src/object/list.ts", name: "listAppendFast", code: listAppendFast },
+  { file: "src/refcount/refcount.ts", name: "releaseItemsFast", code: releaseItemsFast },
   {
     file: "src/refcount/refcount.ts",
     name: "deallocHelpers",

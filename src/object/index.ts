@@ -137,6 +137,8 @@ export {
 export {
   LIST_BASIC_SIZE,
   listAllocated,
+  listAppendRefFast,
+  listAppendStealFast,
   listItems,
   listResize,
   listSize,

@@ -37,6 +37,8 @@ import {
   itemsCount,
   Kind,
   keyHash,
+  listAppendRefFast,
+  listAppendStealFast,
   listItems,
   listResize,
   listSize,
@@ -124,7 +126,9 @@ function replaceSlot(h: RefcountHeap, p: number, v: number, isRef: boolean, op: 
 
 /** Appends a value to a list. */
 export function listAppend(h: RefcountHeap, l: number, v: number, isRef: boolean): void {
-  if (h.checked) {
+  if (h.fastPaths) {
+    if (isRef && listAppendRefFast(h, l, v)) return;
+  } else if (h.checked) {
     checkKind(h, l, Kind.List, "a list", "listAppend");
     checkValue(h, v, isRef, "listAppend"); // validate first: a bad value must not grow the list
   }
@@ -146,7 +150,9 @@ export function listAppend(h: RefcountHeap, l: number, v: number, isRef: boolean
  * cannot grow (the caller keeps its reference).
  */
 export function listAppendSteal(h: RefcountHeap, l: number, o: number): void {
-  if (h.checked) {
+  if (h.fastPaths) {
+    if (listAppendStealFast(h, l, o)) return;
+  } else if (h.checked) {
     checkKind(h, l, Kind.List, "a list", "listAppendSteal");
     checkObject(h, o, "listAppendSteal");
   }

@@ -65,6 +65,7 @@ import {
   refcnt,
   SHARED_KEYS_MAX_SIZE,
   SLOT_SIZE,
+  SLOT_TAG,
   setFinalized,
   setRefcnt,
   setSlotNull,
@@ -398,12 +399,8 @@ function deallocList(h: RefcountHeap, o: number): void {
   if (id >= FIRST_USER_TYPE) deallocSubclassPart(h, o, id);
   // A dead list cannot be reached by user code, so its items pointer stays put while we release.
   const items = listItems(h, o);
-  for (let p = items + SLOT_SIZE * (listSize(h, o) - 1); p >= items; p -= SLOT_SIZE) {
-    if (read32(h, p + 4) === REF_TAG) {
-      const v = read32(h, p);
-      if (v !== 0) decrefFast(h, v);
-    }
-  }
+  if (h.fastPaths) releaseItemsFast(h, items >> 2, listSize(h, o));
+  else releaseItems(h, items, listSize(h, o));
   if (items !== 0) free(h, items);
   if (id >= FIRST_USER_TYPE) freeSubclassInstance(h, o, id);
   else freeUntrackedPooled(h, o, FREELIST_LIST);
@@ -428,6 +425,19 @@ function freeSubclassInstance(h: RefcountHeap, o: number, id: number): void {
   decref(h, h.typeObject[id]!);
 }
 
+/**
+ * Releases the `n` item slots from address `first` on, last to first (list_dealloc and
+ * tupledealloc release their items in that order); releaseItemsFast is the same over the words.
+ */
+function releaseItems(h: RefcountHeap, first: number, n: number): void {
+  for (let p = first + SLOT_SIZE * (n - 1); p >= first; p -= SLOT_SIZE) {
+    if (read32(h, p + SLOT_TAG) === REF_TAG) {
+      const v = read32(h, p);
+      if (v !== 0) decrefFast(h, v);
+    }
+  }
+}
+
 function deallocTuple(h: RefcountHeap, o: number): void {
   if (o === EMPTY_TUPLE) {
     deallocStatic(h, o); // () is a static singleton, like None: never freed
@@ -436,13 +446,8 @@ function deallocTuple(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
   if (!trashBegin(h, o)) return;
   const n = tupleSize(h, o);
-  for (let i = n - 1; i >= 0; i--) {
-    const p = tupleSlot(o, i);
-    if (read32(h, p + 4) === REF_TAG) {
-      const v = read32(h, p);
-      if (v !== 0) decrefFast(h, v);
-    }
-  }
+  if (h.fastPaths) releaseItemsFast(h, tupleSlot(o, 0) >> 2, n);
+  else releaseItems(h, tupleSlot(o, 0), n);
   if (n <= FREELIST_TUPLE_MAX_SIZE) freeUntrackedPooled(h, o, FREELIST_TUPLE_BASE + n);
   else freeUntracked(h, o);
   trashEnd(h);
@@ -585,6 +590,30 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
   else freeUntracked(h, o);
   if (subtype) trashEnd(h);
 }
+
+// #region generated: releaseItemsFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
+/**
+ * The item loop of deallocList and deallocTuple on unchecked heaps: releases the `n` slots from
+ * word `first` on, last to first, as decrefFast does for each reference (an instance whose count
+ * reaches 0 goes to its class's generated deallocator, anything else to dealloc), over the words.
+ * A release can run user code (a finalizer, a weakref callback) that grows the heap, so the view
+ * is read again for every item; the dead container's words do not move.
+ */
+function releaseItemsFast(h: RefcountHeap, first: number, n: number): void {
+  for (let sw = first + 2 * (n - 1); sw >= first; sw -= 2) {
+    const i32 = h.i32;
+    if (i32[sw + 1] !== -65536) continue;
+    const v = i32[sw]!;
+    if (v === 0) continue;
+    const vw = v >> 2;
+    const rc = i32[vw]! - 1;
+    i32[vw] = rc;
+    if (rc !== 0) continue;
+    const f = h.typeDealloc[i32[vw + 1]! & 65535];
+    if (f === undefined || !f(h, v)) dealloc(h, v);
+  }
+}
+// #endregion generated: releaseItemsFast
 
 // #region generated: deallocWeakrefFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**

@@ -1,6 +1,6 @@
 /**
  * The generated hot paths (each class's allocator and deallocator, src/object/specialize.ts and
- * src/refcount/specialize.ts; scripts/gen-hot.ts's weakref paths and dictLookupStringFast)
+ * src/refcount/specialize.ts; scripts/gen-hot.ts's weakref paths, list append, item release and dictLookupStringFast)
  * against the general paths they shortcut. The same random engine program runs on two unchecked
  * heaps, one served by the fast paths and one with them switched off; after every step the two
  * heaps must be byte for byte the same (every word: pool headers, free lists, object headers,
@@ -23,6 +23,7 @@ const OPS = [
   "drop",
   "link",
   "append",
+  "appendref",
   "tuple",
   "chain",
   "weakref",
@@ -111,6 +112,18 @@ function step(w: World, [code, a, b]: Op, log: string[]): void {
       if (!held.includes(l)) held.push(l);
       for (let i = 0; i < 1 + (a % 40); i++)
         core.listAppendSteal(h, l, core.newInstance(h, classes[(b + i) % 3]!.id));
+      break;
+    }
+    case "appendref": {
+      // listAppend of held objects (any kind, finalizers too: the list's release runs them) and
+      // numbers, into a held list or a new one
+      const l = held.find((o) => core.typeIdOf(h, o) === core.Kind.List) ?? core.newList(h);
+      if (!held.includes(l)) held.push(l);
+      for (let i = 0; i < 1 + (a % 12); i++) {
+        const v = pick(b + i);
+        if (v === 0 || (a + i) % 5 === 0) core.listAppend(h, l, (b + i) / 7, false);
+        else core.listAppend(h, l, v, true);
+      }
       break;
     }
     case "tuple": {
