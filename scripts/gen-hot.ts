@@ -39,7 +39,6 @@ import {
   OB_TYPE,
   PREV_MASK,
   REUSE_TAG_SHIFT,
-  TYPE_ID_MASK,
 } from "../src/object/header.js";
 import { GEN0_HEAD } from "../src/object/heap.js";
 import { Kind, WEAKREF_SIZE } from "../src/object/kinds.js";
@@ -47,7 +46,7 @@ import { LIST_ALLOCATED, LIST_ITEMS, LIST_SIZE } from "../src/object/list.js";
 import { STR_DATA, STR_HASH, STR_LENGTH } from "../src/object/str.js";
 import { REF_TAG, SLOT_SIZE, SLOT_TAG } from "../src/object/value.js";
 import { WR_CALLBACK, WR_HASH, WR_NEXT, WR_OBJECT, WR_PREV } from "../src/object/weakref.js";
-import { uncountAndFreeSource, untrackSource } from "../src/refcount/specialize.js";
+import { decrefWordsSource, uncountAndFreeSource, untrackSource } from "../src/refcount/specialize.js";
 import { collectorPasses, legacyFinalizers } from "./hot-collector.js";
 import { w } from "./hot-words.js";
 
@@ -332,8 +331,9 @@ export function listAppendRefFast(h: ObjectHeap, l: number, v: number): boolean 
 const releaseItemsFast = `
 /**
  * The item loop of deallocList and deallocTuple on unchecked heaps: releases the \`n\` slots from
- * word \`first\` on, last to first, as decrefFast does for each reference (an instance whose count
- * reaches 0 goes to its class's generated deallocator, anything else to dealloc), over the words.
+ * word \`first\` on, last to first, as decrefFast does for each reference (decrefWordsSource: an
+ * instance whose count reaches 0 goes to its class's generated deallocator, anything else to
+ * dealloc), over the words.
  * A release can run user code (a finalizer, a weakref callback) that grows the heap, so the view
  * is read again for every item; the dead container's words do not move.
  */
@@ -343,12 +343,7 @@ function releaseItemsFast(h: RefcountHeap, first: number, n: number): void {
     if (i32[sw${w(SLOT_TAG)}] !== ${REF_TAG}) continue;
     const v = i32[sw]!;
     if (v === 0) continue;
-    const vw = v >> 2;
-    const rc = i32[vw${w(OB_REFCNT)}]! - 1;
-    i32[vw${w(OB_REFCNT)}] = rc;
-    if (rc !== 0) continue;
-    const f = h.typeDealloc[i32[vw${w(OB_TYPE)}]! & ${TYPE_ID_MASK}];
-    if (f === undefined || !f(h, v)) dealloc(h, v);
+    ${decrefWordsSource("!")}
   }
 }
 `;

@@ -26,7 +26,7 @@ import {
   tupleCanUntrack,
   typeIdOf,
 } from "../object/index.js";
-import { decrefFast } from "../refcount/index.js";
+import { dealloc } from "../refcount/index.js";
 import type { ClassRuns, GcState } from "./heap.js";
 import { gcListInit } from "./lists.js";
 import { classRuns } from "./specialize.js";
@@ -64,7 +64,7 @@ function visitDecrefCounting(h: GcState, op: number): void {
 export function classRunsOf(h: GcState, id: number): ClassRuns | null {
   const kept = h.gcRuns[id];
   if (kept !== undefined) return kept;
-  const runs = classRuns(h, id, visitReachable, decrefFast);
+  const runs = classRuns(h, id, visitReachable, dealloc);
   h.gcRuns[id] = runs;
   return runs;
 }

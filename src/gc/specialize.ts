@@ -27,6 +27,7 @@ import {
   TYPE_ID_MASK,
   typeInfo,
 } from "../object/index.js";
+import { decrefWordsSource } from "../refcount/index.js";
 import { compileOrNull, wordAt } from "../util/index.js";
 import type { ClassRuns, GcState, MoveRun, SubtractRun } from "./heap.js";
 
@@ -180,7 +181,7 @@ function clearSource(id: number, fieldsOffset: number, fieldCount: number): stri
     const v = i32[${wordAt("ow", p)}];
     if (v !== 0) {
       i32[${wordAt("ow", p)}] = 0;
-      decrefFast(h, v);
+      ${decrefWordsSource("")}
       i32 = h.i32;
     }
   }`);
@@ -205,7 +206,7 @@ export function classRuns(
   h: GcState,
   id: number,
   visit: VisitReachable,
-  decrefFast: (h: GcState, o: number) => void,
+  dealloc: (h: GcState, o: number) => void,
 ): ClassRuns | null {
   if (
     !h.fastPaths ||
@@ -222,12 +223,12 @@ export function classRuns(
   const sub = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, false));
   const fused = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, true));
   const move = compileOrNull(["visit"], moveSource(id, info.fieldsOffset, info.fields.length, t));
-  const clear = compileOrNull(["decrefFast"], clearSource(id, info.fieldsOffset, info.fields.length));
+  const clear = compileOrNull(["dealloc"], clearSource(id, info.fieldsOffset, info.fields.length));
   if (sub === null || fused === null || move === null || clear === null) return null;
   return {
     subtract: sub() as SubtractRun,
     fused: fused() as SubtractRun,
     move: move(visit) as MoveRun,
-    clear: clear(decrefFast) as (h: GcState, o: number) => void,
+    clear: clear(dealloc) as (h: GcState, o: number) => void,
   };
 }

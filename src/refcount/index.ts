@@ -57,3 +57,4 @@ export {
   getrefcount,
   incref,
 } from "./refcount.js";
+export { decrefWordsSource } from "./specialize.js";

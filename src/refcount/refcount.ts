@@ -390,7 +390,7 @@ function specializeDealloc(h: RefcountHeap, id: number): InstanceDeallocator {
 const declineDealloc: InstanceDeallocator = () => false;
 
 /** What the classes' generated deallocators call. */
-const DEALLOCATOR_HELPERS = { decref, dealloc, trashEnd, freeSmall, traceFree };
+const DEALLOCATOR_HELPERS = { dealloc, trashEnd, freeSmall, traceFree };
 
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
@@ -594,8 +594,9 @@ function deallocWeakref(h: RefcountHeap, o: number): void {
 // #region generated: releaseItemsFast (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
  * The item loop of deallocList and deallocTuple on unchecked heaps: releases the `n` slots from
- * word `first` on, last to first, as decrefFast does for each reference (an instance whose count
- * reaches 0 goes to its class's generated deallocator, anything else to dealloc), over the words.
+ * word `first` on, last to first, as decrefFast does for each reference (decrefWordsSource: an
+ * instance whose count reaches 0 goes to its class's generated deallocator, anything else to
+ * dealloc), over the words.
  * A release can run user code (a finalizer, a weakref callback) that grows the heap, so the view
  * is read again for every item; the dead container's words do not move.
  */
@@ -608,9 +609,10 @@ function releaseItemsFast(h: RefcountHeap, first: number, n: number): void {
     const vw = v >> 2;
     const rc = i32[vw]! - 1;
     i32[vw] = rc;
-    if (rc !== 0) continue;
-    const f = h.typeDealloc[i32[vw + 1]! & 65535];
-    if (f === undefined || !f(h, v)) dealloc(h, v);
+    if (rc === 0) {
+      const f = h.typeDealloc[i32[vw + 1]! & 65535];
+      if (f === undefined || !f(h, v)) dealloc(h, v);
+    }
   }
 }
 // #endregion generated: releaseItemsFast

@@ -14,11 +14,13 @@ import {
   GC_NEXT,
   GC_PREV,
   OB_REFCNT,
+  OB_TYPE,
   PREV_MASK,
   PREV_MASK_FINALIZED,
   REF_TAG,
   SLOT_SIZE,
   SLOT_TAG,
+  TYPE_ID_MASK,
   type TypeInfo,
   typeInfo,
 } from "../object/index.js";
@@ -34,7 +36,6 @@ export type InstanceDeallocator = (h: RefcountHeap, o: number) => boolean;
 
 /** What the generated code calls. */
 export interface DeallocatorHelpers {
-  readonly decref: (h: RefcountHeap, o: number) => void;
   readonly dealloc: (h: RefcountHeap, o: number) => void;
   readonly trashEnd: (h: RefcountHeap) => void;
   readonly freeSmall: (h: RefcountHeap, bp: number) => void;
@@ -63,6 +64,24 @@ export function uncountAndFreeSource(nonNull: "!" | ""): string {
   } else {
     freeSmall(h, g);
   }`;
+}
+
+/**
+ * decrefFast over the words, for a reference `v` (non-zero) the code has taken out of a slot:
+ * count it down and, at 0, free it with its class's deallocator (from typeDealloc) or, when there
+ * is none or it declines, dealloc. Shared by the classes' deallocators, the collector's compiled
+ * clears (src/gc/specialize.ts) and scripts/gen-hot.ts's releaseItemsFast; the code around it must
+ * read the view again afterwards (a deallocation can run user code that grows the heap). Only
+ * unchecked heaps run it: checked heaps' decref checks the reference first.
+ */
+export function decrefWordsSource(nonNull: "!" | ""): string {
+  return `const vw = v >> 2;
+    const rc = i32[${wordAt("vw", OB_REFCNT)}]${nonNull} - 1;
+    i32[${wordAt("vw", OB_REFCNT)}] = rc;
+    if (rc === 0) {
+      const f = h.typeDealloc[i32[${wordAt("vw", OB_TYPE)}]${nonNull} & ${TYPE_ID_MASK}];
+      if (f === undefined || !f(h, v)) dealloc(h, v);
+    }`;
 }
 
 /**
@@ -112,7 +131,7 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
       `    const v = i32[${wordAt("ow", p)}];`,
       "    if (v !== 0) {",
       `      i32[${wordAt("ow", p)}] = 0;`,
-      "      decref(h, v);",
+      `      ${decrefWordsSource("")}`,
       "      i32 = h.i32;",
       "    }",
       "  }",
@@ -155,15 +174,9 @@ export function instanceDeallocator(
 ): InstanceDeallocator | null {
   const info = typeInfo(h, id);
   const make = compileOrNull(
-    ["decref", "dealloc", "trashEnd", "freeSmall", "traceFree"],
+    ["dealloc", "trashEnd", "freeSmall", "traceFree"],
     deallocatorSource(info, h.typeObject[id]!),
   );
   if (make === null) return null;
-  return make(
-    helpers.decref,
-    helpers.dealloc,
-    helpers.trashEnd,
-    helpers.freeSmall,
-    helpers.traceFree,
-  ) as InstanceDeallocator;
+  return make(helpers.dealloc, helpers.trashEnd, helpers.freeSmall, helpers.traceFree) as InstanceDeallocator;
 }
