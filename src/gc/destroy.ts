@@ -6,7 +6,7 @@
  * refcounting at any moment; a freed object simply leaves whatever list it was on (its dealloc
  * untracks it), so every loop re-reads the list head instead of keeping a cursor.
  */
-import { read32, write32 } from "../memory/index.js";
+import { read32 } from "../memory/index.js";
 import {
   describe,
   increfRaw,
@@ -20,11 +20,8 @@ import {
 import { ClearKind, clearAs, clearKind, decref, decrefFast, listAppend } from "../refcount/index.js";
 import { classRunsOf, clearUnreachableMask, deduceUnreachable } from "./deduce.js";
 import { type ClassRuns, GcDebug, type GcState } from "./heap.js";
-import { gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
-
-function clearCollecting(h: GcState, g: number): void {
-  write32(h, g + 4, read32(h, g + 4) & ~PREV_MASK_COLLECTING);
-}
+import { gcClearCollecting, gcListClearCollecting, gcListInit, gcListMerge, gcListMove } from "./lists.js";
+import { clearFailed, survivedClear } from "./specialize.js";
 
 // #region generated: legacyFinalizers (scripts/gen-hot.ts; edit the generator, then `npm run gen`)
 /**
@@ -85,7 +82,7 @@ export function moveLegacyFinalizerReachable(h: GcState, finalizers: number): vo
       if (h.typeIsGc[typeIdOf(h, op)] === 0) continue;
       if ((read32(h, op - 4) & PREV_MASK_COLLECTING) === 0) continue;
       gcListMove(h, op - 8, finalizers);
-      clearCollecting(h, op - 8);
+      gcClearCollecting(h, op - 8);
     }
   }
 }
@@ -154,7 +151,7 @@ export function handleResurrectedObjects(
  */
 export function deleteGarbage(h: GcState, collectable: number, old: number): void {
   // The garbage is mostly runs of objects of one type: how to clear one is looked up per run.
-  // A slotted class's instances are cleared by the clear compiled for it (specialize.ts).
+  // A run of a slotted class's instances is deleted by the step compiled for it (specialize.ts).
   let cid = -1;
   let how: ClearKind = ClearKind.None;
   let compiled: ClassRuns | null = null;
@@ -169,20 +166,19 @@ export function deleteGarbage(h: GcState, collectable: number, old: number): voi
     }
     if ((h.gcDebug & GcDebug.SAVEALL) !== 0) {
       listAppend(h, h.garbage, o, true);
+    } else if (compiled !== null) {
+      compiled.deleteRun(h, collectable, old);
+      continue; // the step left the head at another class's object, or SAVEALL set, or nothing
     } else if (how !== ClearKind.None) {
       increfRaw(h, o);
       try {
-        if (compiled !== null) compiled.clear(h, o);
-        else clearAs(h, o, id, how);
+        clearAs(h, o, id, how);
       } catch (error) {
-        h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
+        clearFailed(h, error, o);
       }
       decrefFast(h, o);
     }
-    if (read32(h, collectable) === g) {
-      clearCollecting(h, g);
-      gcListMove(h, g, old);
-    }
+    if (read32(h, collectable) === g) survivedClear(h, g, old);
   }
 }
 

@@ -59,13 +59,18 @@ export type SubtractRun = (h: GcState, g: number, head: number) => number;
  */
 export type MoveRun = (h: GcState, g: number, young: number, unreachable: number, scan: Int32Array) => number;
 
-/** A class's compiled run steps (specialize.ts), and its clear for delete_garbage. */
+/**
+ * delete_garbage over the run of one class's instances at the head of `collectable` (specialize.ts):
+ * returns when the head is another class's object, the list is empty, or DEBUG_SAVEALL is set.
+ */
+export type DeleteRun = (h: GcState, collectable: number, old: number) => void;
+
+/** A class's compiled run steps (specialize.ts), delete_garbage's included. */
 export interface ClassRuns {
   readonly subtract: SubtractRun;
   readonly fused: SubtractRun;
   readonly move: MoveRun;
-  /** clearInstance for one of its instances (subtype_clear: each field set NULL, then released). */
-  readonly clear: (h: GcState, o: number) => void;
+  readonly deleteRun: DeleteRun;
 }
 
 export class GcState extends WeakrefHeap {

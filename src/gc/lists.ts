@@ -32,6 +32,11 @@ export function gcListAppend(h: ObjectHeap, g: number, head: number): void {
   write32(h, head + 4, g);
 }
 
+/** Clears the COLLECTING flag of the object at GC head `g`. */
+export function gcClearCollecting(h: ObjectHeap, g: number): void {
+  write32(h, g + 4, read32(h, g + 4) & ~PREV_MASK_COLLECTING);
+}
+
 /** Moves node `g` from its list to the tail of `head` (gc_list_move). */
 export function gcListMove(h: ObjectHeap, g: number, head: number): void {
   const fromPrev = read32(h, g + 4) & PREV_MASK;

@@ -11,6 +11,7 @@
  * plainly over `traverse`.
  */
 import {
+  describe,
   GC_HEAD_SIZE,
   GC_NEXT,
   GC_PREV,
@@ -29,7 +30,15 @@ import {
 } from "../object/index.js";
 import { decrefWordsSource } from "../refcount/index.js";
 import { compileOrNull, wordAt } from "../util/index.js";
-import type { ClassRuns, GcState, MoveRun, SubtractRun } from "./heap.js";
+import {
+  type ClassRuns,
+  type DeleteRun,
+  GcDebug,
+  type GcState,
+  type MoveRun,
+  type SubtractRun,
+} from "./heap.js";
+import { gcClearCollecting, gcListMove } from "./lists.js";
 
 /** move_unreachable's state, kept in an Int32Array while a class's run function has the cursor. */
 export const MoveScan = {
@@ -169,29 +178,67 @@ ${fields.join("\n")}
 }
 
 /**
- * delete_garbage's clear of one instance (clearInstance for a slotted class): each field in layout
- * order set NULL, then its reference released, which can run user code (finalizers, weakref
- * callbacks) that grows the heap: the view is read again after each.
+ * delete_garbage over the run of the class's instances at the head of `collectable`: for each, as
+ * deleteGarbage (destroy.ts) does, an extra reference while it is cleared, clearInstance's steps
+ * (each field in layout order set NULL, then released), the extra reference released, and, if it
+ * is still alive and still at the head, its move to `old` with COLLECTING cleared. The run ends
+ * where the head is another class's object, the list is empty, or DEBUG_SAVEALL is set (a
+ * finalizer may set it), and deleteGarbage goes on. A release can run user code (finalizers,
+ * weakref callbacks) that grows the heap, so the view is read again after each; a clear that
+ * throws is reported as deleteGarbage reports it.
  */
-function clearSource(id: number, fieldsOffset: number, fieldCount: number): string {
+function deleteSource(id: number, fieldsOffset: number, fieldCount: number): string {
   const fields: string[] = [];
   for (let i = 0; i < fieldCount; i++) {
     const p = fieldsOffset + SLOT_SIZE * i;
-    fields.push(`  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
-    const v = i32[${wordAt("ow", p)}];
-    if (v !== 0) {
-      i32[${wordAt("ow", p)}] = 0;
-      ${decrefWordsSource("")}
-      i32 = h.i32;
-    }
-  }`);
+    fields.push(`      if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
+        const v = i32[${wordAt("ow", p)}];
+        if (v !== 0) {
+          i32[${wordAt("ow", p)}] = 0;
+          ${decrefWordsSource("")}
+          i32 = h.i32;
+        }
+      }`);
   }
   return `"use strict";
-return function clear_${id}(h, o) {
-  let i32 = h.i32;
-  const ow = o >> 2;
+return function deleteRun_${id}(h, collectable, old) {
+  const cw = collectable >> 2;
+  for (;;) {
+    let i32 = h.i32;
+    const g = i32[cw];
+    if (g === collectable) return;
+    const gw = g >> 2;
+    if ((i32[${wordAt("gw", G_TYPE)}] & ${TYPE_ID_MASK}) !== ${id} || (h.gcDebug & ${GcDebug.SAVEALL}) !== 0) return;
+    const o = g + ${GC_HEAD_SIZE};
+    const ow = ${wordAt("gw", GC_HEAD_SIZE)};
+    i32[${wordAt("ow", OB_REFCNT)}] = i32[${wordAt("ow", OB_REFCNT)}] + 1;
+    try {
 ${fields.join("\n")}
+    } catch (error) {
+      clearFailed(h, error, o);
+    }
+    i32 = h.i32;
+    {
+      const v = o;
+      ${decrefWordsSource("")}
+    }
+    if (h.i32[cw] === g) survivedClear(h, g, old);
+  }
 };`;
+}
+
+/**
+ * delete_garbage's step for an object still alive after its clear (something outside the garbage
+ * holds it now): COLLECTING cleared, moved to `old`. Shared by deleteGarbage and the classes' steps.
+ */
+export function survivedClear(h: GcState, g: number, old: number): void {
+  gcClearCollecting(h, g);
+  gcListMove(h, g, old);
+}
+
+/** A clear that threw: reported to the unraisable hook, as CPython's delete_garbage reports it. */
+export function clearFailed(h: GcState, error: unknown, o: number): void {
+  h.unraisableHook(error, `<clear of ${describe(h, o)}>`);
 }
 
 /** visit_reachable (deduce.ts), which the move step calls for each referent. */
@@ -223,12 +270,15 @@ export function classRuns(
   const sub = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, false));
   const fused = compileOrNull([], subtractSource(id, info.fieldsOffset, info.fields.length, t, true));
   const move = compileOrNull(["visit"], moveSource(id, info.fieldsOffset, info.fields.length, t));
-  const clear = compileOrNull(["dealloc"], clearSource(id, info.fieldsOffset, info.fields.length));
-  if (sub === null || fused === null || move === null || clear === null) return null;
+  const del = compileOrNull(
+    ["dealloc", "clearFailed", "survivedClear"],
+    deleteSource(id, info.fieldsOffset, info.fields.length),
+  );
+  if (sub === null || fused === null || move === null || del === null) return null;
   return {
     subtract: sub() as SubtractRun,
     fused: fused() as SubtractRun,
     move: move(visit) as MoveRun,
-    clear: clear(dealloc) as (h: GcState, o: number) => void,
+    deleteRun: del(dealloc, clearFailed, survivedClear) as DeleteRun,
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The collector's steps compiled per class (src/gc/specialize.ts: subtract_refs, the fused pass,
- * move_unreachable over a run of one class's instances, and delete_garbage's clear) against the
+ * move_unreachable over a run of one class's instances, and delete_garbage's step) against the
  * generic loops. The same random graphs of slotted instances (classes of one to three reference
  * fields, some with finalizers, in runs and interleaved) are built on two heaps, one with the
  * generated paths and one without; after each collection the heaps must be equal byte for byte,
@@ -55,6 +55,52 @@ function run(fast: boolean, g: Graph) {
   return { h, log, results };
 }
 
+/**
+ * Two 2-cycles of a slotted class P (a0 ⇄ a1, b0 ⇄ b1), a0 also holding an instance of H, whose
+ * host value's release runs user code when a0's clear frees it: it sets DEBUG_SAVEALL ("saveall";
+ * CPython checks the flag per object, so b0 and b1 then go to gc.garbage uncleared), or takes a
+ * reference to b0 ("keep": b0 survives its clear and moves to the older generation). Collected on
+ * a heap with the compiled steps (`fast`) or without.
+ */
+function collectTwoCycles(fast: boolean, hook: "saveall" | "keep") {
+  const h = new core.Engine({ checked: false });
+  h.fastPaths = fast;
+  core.gc.disable(h);
+  const P = h.defineClass({
+    name: "P",
+    fields: [
+      { name: "next", kind: "any" },
+      { name: "extra", kind: "any" },
+    ],
+  });
+  const H = h.defineClass({ name: "H", fields: [{ name: "x", kind: "host" }] });
+  const [a0, a1, b0, b1] = [0, 1, 2, 3].map(() => core.newInstance(h, P.id)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  h.hostRelease = () => {
+    if (hook === "saveall") core.gc.setDebug(h, core.GcDebug.SAVEALL);
+    else core.incref(h, b0);
+  };
+  const x = core.newInstance(h, H.id);
+  core.setField(h, x, 0, 1, false);
+  core.setField(h, a0, 0, a1, true);
+  core.setField(h, a1, 0, a0, true);
+  core.setField(h, a0, 1, x, true);
+  core.setField(h, b0, 0, b1, true);
+  core.setField(h, b1, 0, b0, true);
+  for (const o of [a0, a1, b0, b1, x]) core.decref(h, o);
+  const n = core.gc.collect(h);
+  const garbage = Array.from({ length: core.listSize(h, h.garbage) }, (_, i) =>
+    core.slotRef(h, core.listItemSlot(h, h.garbage, i)),
+  );
+  expect(core.verify(h).problems).toEqual([]);
+  const b0Count = core.typeIdOf(h, b0) === P.id ? core.getrefcount(h, b0) : 0;
+  return { h, n, garbage, b: [b0, b1], runs: h.gcRuns[P.id], b0Count };
+}
+
 describe("the collector's steps compiled per class", () => {
   it("leave the heap, the results and the order of finalizers and frees as the generic loops do (seeded)", () => {
     fc.assert(
@@ -68,6 +114,24 @@ describe("the collector's steps compiled per class", () => {
       }),
       { seed: 34_2026, numRuns: 200 },
     );
+  });
+
+  it("stop deleting a run when DEBUG_SAVEALL is set during delete_garbage, as the generic loop does", () => {
+    const fast = collectTwoCycles(true, "saveall");
+    const slow = collectTwoCycles(false, "saveall");
+    expect(fast.runs).toBeTruthy(); // the compiled steps served P
+    expect(fast.garbage).toEqual(fast.b);
+    expect([fast.n, fast.garbage]).toEqual([slow.n, slow.garbage]);
+    expect(Buffer.compare(fast.h.u8, slow.h.u8)).toBe(0);
+  });
+
+  it("move an instance its clear left alive to the older generation, as the generic loop does", () => {
+    const fast = collectTwoCycles(true, "keep");
+    const slow = collectTwoCycles(false, "keep");
+    expect(fast.runs).toBeTruthy();
+    // b0's clear freed b1, whose release of b0 left it the reference the hook took.
+    expect([fast.n, fast.garbage, fast.b0Count]).toEqual([slow.n, slow.garbage, 1]);
+    expect(Buffer.compare(fast.h.u8, slow.h.u8)).toBe(0);
   });
 
   it("serve runs of a class's instances on the fast heap (the property above compares something)", () => {
