@@ -310,20 +310,12 @@ export function listAppendStealFast(h: ObjectHeap, l: number, o: number): boolea
   return true;
 }
 
-/** listAppend's path for a reference on unchecked heaps, as listAppendStealFast, taking a new reference to \`v\`. */
+/** listAppend's path for a reference on unchecked heaps: listAppendStealFast, then a new reference to \`v\`. */
 export function listAppendRefFast(h: ObjectHeap, l: number, v: number): boolean {
+  if (!listAppendStealFast(h, l, v)) return false;
   const i32 = h.i32;
-  const lw = l >> 2;
-  const n = i32[lw${w(LIST_SIZE)}]!;
-  const allocated = i32[lw${w(LIST_ALLOCATED)}]!;
-  const size = n + 1;
-  if (!(allocated >= size && size >= allocated >> 1)) return false;
-  i32[lw${w(LIST_SIZE)}] = size;
   const vw = v >> 2;
   i32[vw${w(OB_REFCNT)}] = i32[vw${w(OB_REFCNT)}]! + 1;
-  const sw = (i32[lw${w(LIST_ITEMS)}]! >> 2) + ${SLOT_SIZE / 4} * n;
-  i32[sw] = v;
-  i32[sw${w(SLOT_TAG)}] = ${REF_TAG};
   return true;
 }
 `;

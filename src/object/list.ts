@@ -101,20 +101,12 @@ export function listAppendStealFast(h: ObjectHeap, l: number, o: number): boolea
   return true;
 }
 
-/** listAppend's path for a reference on unchecked heaps, as listAppendStealFast, taking a new reference to `v`. */
+/** listAppend's path for a reference on unchecked heaps: listAppendStealFast, then a new reference to `v`. */
 export function listAppendRefFast(h: ObjectHeap, l: number, v: number): boolean {
+  if (!listAppendStealFast(h, l, v)) return false;
   const i32 = h.i32;
-  const lw = l >> 2;
-  const n = i32[lw + 2]!;
-  const allocated = i32[lw + 4]!;
-  const size = n + 1;
-  if (!(allocated >= size && size >= allocated >> 1)) return false;
-  i32[lw + 2] = size;
   const vw = v >> 2;
   i32[vw] = i32[vw]! + 1;
-  const sw = (i32[lw + 3]! >> 2) + 2 * n;
-  i32[sw] = v;
-  i32[sw + 1] = -65536;
   return true;
 }
 // #endregion generated: listAppendFast
