@@ -1,14 +1,15 @@
 /**
  * Per-class steps of the collector's passes, compiled at run time (docs/decisions.md §34): for a
- * slotted class (its fields visited in layout order, no items, no attributes), subtract_refs'
- * and move_unreachable's step over a run of its instances, with the class's field slots and type
- * object written into the code as literals. The generated passes in deduce.ts hand such a run to
- * its class's function; every other object they handle themselves, as before.
+ * slotted class (its fields visited in layout order, no items, no attributes), subtract_refs',
+ * move_unreachable's and delete_garbage's step over a run of its instances, with the class's
+ * field slots and type object written into the code as literals. The generated passes in
+ * deduce.ts and deleteGarbage (destroy.ts) hand such a run to its class's function; every other
+ * object they handle themselves, as before.
  *
  * What each function does is exactly what the generic loop does for each instance of the run, in
  * the same order (deduce.ts's comments say why each shortcut there is exact; they apply here
  * unchanged). test/gc/passes.test.ts checks the passes, runs included, against passes written
- * plainly over `traverse`.
+ * plainly over `traverse`; test/gc/class-steps.test.ts whole collections against the generic loops.
  */
 import {
   describe,
