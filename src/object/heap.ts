@@ -114,7 +114,9 @@ export class ObjectHeap extends Memory {
   /**
    * Whether the generated fast paths serve this heap: unchecked heaps, as they skip the checks.
    * Fixed for the heap's life; tests that compare the fast paths with the general ones set it
-   * false before defining any class. @internal
+   * false before defining any class (a class's allocator is made at its definition). The list
+   * append's fast path serves every unchecked heap regardless (list-append.test.ts checks it
+   * against the general steps). @internal
    */
   fastPaths: boolean;
   /** Source of reuse tags (see header.ts). */

