@@ -29,7 +29,7 @@ import {
   TYPE_ID_MASK,
   typeInfo,
 } from "../object/index.js";
-import { decrefWordsSource } from "../refcount/index.js";
+import { decrefWordsSource, releaseFieldSource } from "../refcount/index.js";
 import { compileOrNull, wordAt } from "../util/index.js";
 import {
   type ClassRuns,
@@ -190,17 +190,7 @@ ${fields.join("\n")}
  */
 function deleteSource(id: number, fieldsOffset: number, fieldCount: number): string {
   const fields: string[] = [];
-  for (let i = 0; i < fieldCount; i++) {
-    const p = fieldsOffset + SLOT_SIZE * i;
-    fields.push(`      if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
-        const v = i32[${wordAt("ow", p)}];
-        if (v !== 0) {
-          i32[${wordAt("ow", p)}] = 0;
-          ${decrefWordsSource("")}
-          i32 = h.i32;
-        }
-      }`);
-  }
+  for (let i = 0; i < fieldCount; i++) fields.push(releaseFieldSource(fieldsOffset + SLOT_SIZE * i));
   return `"use strict";
 return function deleteRun_${id}(h, collectable, old) {
   const cw = collectable >> 2;

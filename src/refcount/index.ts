@@ -57,4 +57,4 @@ export {
   getrefcount,
   incref,
 } from "./refcount.js";
-export { decrefWordsSource } from "./specialize.js";
+export { decrefWordsSource, releaseFieldSource } from "./specialize.js";

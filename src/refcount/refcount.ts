@@ -549,8 +549,8 @@ function deallocType(h: RefcountHeap, o: number): void {
   if (weaklistHead(h, o) !== 0) h.clearWeakrefs(o);
   if (h.typeObject[cls] === o) {
     h.typeObject[cls] = 0;
-    // newInstance's fast path declines; the general path says why.
-    h.typeNew[cls] = declineAllocator;
+    // newInstance's fast path (on heaps that have one) declines; the general path says why.
+    if (h.typeNew[cls] !== undefined) h.typeNew[cls] = declineAllocator;
   }
   for (const w of TYPE_RELEASE_ORDER) {
     const r = read32(h, o + w);

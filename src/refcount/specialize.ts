@@ -85,6 +85,23 @@ export function decrefWordsSource(nonNull: "!" | ""): string {
 }
 
 /**
+ * clearInstance's step for the reference field at byte offset `p` of the instance at word index
+ * `ow`, over the words: the slot set NULL, then its reference released (decrefWordsSource), then
+ * the view read again. Shared by the classes' deallocators and the collector's delete_garbage
+ * steps (src/gc/specialize.ts), which release an instance's fields in layout order.
+ */
+export function releaseFieldSource(p: number): string {
+  return `  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
+    const v = i32[${wordAt("ow", p)}];
+    if (v !== 0) {
+      i32[${wordAt("ow", p)}] = 0;
+      ${decrefWordsSource("")}
+      i32 = h.i32;
+    }
+  }`;
+}
+
+/**
  * gcUntrack over the words of the GC head at word index `gw`, whose next word `next` (non-zero)
  * the code has read: shared by these deallocators and scripts/gen-hot.ts's `untrackWords`.
  */
@@ -124,19 +141,8 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
     );
   }
   const fields: string[] = [];
-  for (let i = 0; i < info.fields.length; i++) {
-    const p = info.fieldsOffset + SLOT_SIZE * i;
-    fields.push(
-      `  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {`,
-      `    const v = i32[${wordAt("ow", p)}];`,
-      "    if (v !== 0) {",
-      `      i32[${wordAt("ow", p)}] = 0;`,
-      `      ${decrefWordsSource("")}`,
-      "      i32 = h.i32;",
-      "    }",
-      "  }",
-    );
-  }
+  for (let i = 0; i < info.fields.length; i++)
+    fields.push(releaseFieldSource(info.fieldsOffset + SLOT_SIZE * i));
   const tw = typeObject >> 2;
   return `"use strict";
 return function dealloc_${t}(h, o) {
