@@ -36,6 +36,7 @@ import { HeapTypeError, HeapValueError } from "../util/index.js";
 import { argIndex } from "./args.js";
 import {
   addressOf,
+  appendFloating,
   Handle,
   type HandleHost,
   hostOf,
@@ -47,6 +48,20 @@ import {
   type Value,
   withValue,
 } from "./handle.js";
+
+/** list.append's general path: everything appendFloating declined. */
+function appendGeneral(list: Handle, value: unknown): void {
+  const host = hostOf(list);
+  const l = addressOf(list, "append");
+  // A floating handle's reference passes to the list as is (LIST_APPEND's steal).
+  const a = stealableAddress(value, l, host);
+  if (a !== 0) {
+    listAppendSteal(host.engine, l, a);
+    markSunk(value as Handle);
+    return;
+  }
+  appendStored(host, l, value);
+}
 
 /**
  * list.append of anything but a floating handle (kept out of append so that append stays small
@@ -167,16 +182,7 @@ export class ListHandle<T extends Value = Value> extends Handle {
 
   /** list.append(value): the single-value form, without push's rest-argument array. */
   append(value: T): void {
-    const host = hostOf(this);
-    const l = addressOf(this, "append");
-    // A floating handle's reference passes to the list as is (LIST_APPEND's steal).
-    const a = stealableAddress(value, l, host);
-    if (a !== 0) {
-      listAppendSteal(host.engine, l, a);
-      markSunk(value as Handle);
-      return;
-    }
-    appendStored(host, l, value);
+    if (!appendFloating(this, value)) appendGeneral(this, value);
   }
 
   /** list.append for each value, like Array.prototype.push; returns the new length. */

@@ -68,6 +68,7 @@ export class HeapContext implements HandleHost {
   readonly engine: Engine;
   readonly policy: LeakPolicy;
   closed = false;
+  fast: boolean;
   encIsRef = false;
   encTemp = 0;
   pendingSinks: unknown[] | null = null;
@@ -116,6 +117,7 @@ export class HeapContext implements HandleHost {
     this.engine = engine;
     this.policy = policy;
     this.trackStacks = trackStacks;
+    this.fast = !engine.checked;
     this.#listFloating = (policy === "warn" || policy === "throw") && !trackStacks;
     this.#registry = new FinalizationRegistry((info) => this.#dropped(info));
   }
@@ -182,19 +184,16 @@ export class HeapContext implements HandleHost {
    * owns it and it is listed in #floatAddr.
    */
   newFloating<H extends Handle>(target: HandleObject<H>, addr: number): H {
+    if (!this.#listFloating || this.scopes.length !== 0) return this.#newFloatingAdopted(target, addr);
+    // Handle's constructor called here, not through makeHandle (its default arguments): this path
+    // inlines into the caller's loop together with list.append's (V8's inlining budget).
     const word = typeWordOf(this.engine, addr);
-    if (this.#listFloating && this.scopes.length === 0) {
-      return makeHandle(
-        target,
-        this,
-        addr,
-        Ownership.Floating,
-        word,
-        FLOATING,
-        this.#listFloatingSlot(addr, word),
-      );
-    }
-    return this.adopt(makeHandle(target, this, addr, Ownership.Floating, word), addr);
+    const slot = this.#listFloatingSlot(addr, word);
+    return new Handle(target, this, addr, Ownership.Floating, word, FLOATING, slot) as H;
+  }
+
+  #newFloatingAdopted<H extends Handle>(target: HandleObject<H>, addr: number): H {
+    return this.adopt(makeHandle(target, this, addr, Ownership.Floating), addr);
   }
 
   /** Lists a floating handle's object (its address and type word); returns its slot. */
@@ -514,6 +513,7 @@ export class HeapContext implements HandleHost {
     if (this.closed) return;
     const open = this.policy === "off" ? [] : this.unreleased("close");
     this.closed = true;
+    this.fast = false;
     const lines = open.map(unreleasedLine);
     const hint = leakHint(this.trackStacks);
     if (this.policy === "throw" && (this.leaks.length > 0 || open.length > 0)) {
