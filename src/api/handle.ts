@@ -533,6 +533,11 @@ export function jsDescription(value: unknown): string {
   }
 }
 
+/** HandleHost.fast once a constructor's stores end (the build may have closed the heap). */
+function fastAgain(host: HandleHost): boolean {
+  return host.pendingSinks === null && !host.closed && !host.engine.checked;
+}
+
 /**
  * Runs `build`; if it throws, runs `undo` (which releases what was made so far) and rethrows: a
  * constructor whose item fails leaves nothing behind for the program to leak. The floating
@@ -541,7 +546,6 @@ export function jsDescription(value: unknown): string {
  */
 export function allOrNothing<T>(host: HandleHost, build: () => T, undo: () => void): T {
   const outer = host.pendingSinks;
-  const fast = host.fast;
   const stored: unknown[] = [];
   host.pendingSinks = stored;
   host.fast = false;
@@ -550,12 +554,12 @@ export function allOrNothing<T>(host: HandleHost, build: () => T, undo: () => vo
     result = build();
   } catch (err) {
     host.pendingSinks = outer;
-    host.fast = fast;
+    host.fast = fastAgain(host);
     undo();
     throw err;
   }
   host.pendingSinks = outer;
-  host.fast = fast;
+  host.fast = fastAgain(host);
   for (let i = 0; i < stored.length; i += 2) sinkStored(host, stored[i], stored[i + 1] as number);
   return result;
 }

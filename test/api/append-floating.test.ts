@@ -93,6 +93,18 @@ describe("list.append's fast path for floating handles", () => {
     expect(kept.length).toBe(1);
   });
 
+  it("a heap closed while a constructor iterates stays closed to the fast path", () => {
+    const { heap, C } = setup();
+    const l = roomy(heap);
+    const o = C.new();
+    function* items() {
+      yield 1;
+      heap.close();
+    }
+    codeOf(() => heap.list(items()));
+    expect(codeOf(() => l.append(o))).toBe(ErrorCode.HeapClosed);
+  });
+
   it("after close() nothing is appended (HEAP_CLOSED)", () => {
     const { heap, C } = setup();
     const l = roomy(heap);
