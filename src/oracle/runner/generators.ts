@@ -206,7 +206,8 @@ export function genEnd(st: RunnerState, rec: IterRec): void {
 }
 
 /**
- * `_IterationGuard.__exit__` (Lib/_weakrefset.py): `s.remove(self)`, then `if not s:
+ * `_IterationGuard.__exit__` (Lib/_weakrefset.py): `w = self.weakcontainer()`; if it is alive,
+ * `s.remove(self)`, then `if not s:
  * w._commit_removals()`: only the last guard to leave commits, and `_iterating` is already
  * empty while `_commit_removals` binds `pop` (a collection that allocation starts removes a
  * dying entry at once), which it does before the removals. Its IndexError is normalized at once
@@ -218,6 +219,9 @@ function guardExit(st: RunnerState, rec: IterRec, norm: "late" | "early"): void 
   const c = rec.container!;
   const core = coreOf(c);
   m.call(() => {
+    // `w = self.weakcontainer()`: None once the container's selfref is cleared (a collection
+    // found it garbage along with its generator): nothing more
+    if (!st.live(c)) return;
     core.iterating--;
     if (core.iterating === 0 && core.alive) commitRemovals(st, c, () => core.commit("__exit__"), norm);
   });

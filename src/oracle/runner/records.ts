@@ -31,16 +31,26 @@ export interface ClassRec {
   readonly info: TypeInfo;
 }
 
+/**
+ * A scenario's weak container: the Heap API's container (`obj`, whose `core` runs the operations
+ * on `data` and `_pending_removals`) and the stand-in instance that is the Python object. The
+ * stand-in holds the instance's attributes in CPython's order (setup.ts: makeContainer), `data`
+ * and `_pending_removals` through the references the API's handles were made with (lent to it),
+ * so the collector sees only the references CPython's would.
+ */
 export interface ContainerRec {
   readonly kind: ContainerKind;
   readonly name: string;
   readonly obj: WeakContainer;
+  /** The stand-in instance (the scenario's value and label). */
+  readonly standIn: number;
   /**
-   * Mirrors of the Python objects the container's instance holds besides its data: the `_remove`
-   * function, its defaults tuple (`selfref`, and for WeakValueDictionary `_atomic_removal`), the
-   * `_iterating` set.
+   * `ref(self)`, the weakref the `_remove` function's defaults hold (runner.py's _WCR keeps it):
+   * once it is dead, the container's Python code does nothing more (`selfref()` is None), and the
+   * runner no longer uses `obj` (RunnerState.live).
    */
-  readonly machinery: readonly [number, number, number];
+  readonly selfref: number;
+  /** Set when the stand-in is deallocated (weakcontainers.ts: containerDealloc). */
   disposed: boolean;
 }
 

@@ -24,10 +24,18 @@ import {
   slotRef,
   strValue,
   TRUE,
+  traverse,
   typeIdOf,
   weakref as wrm,
 } from "../../core.js";
-import { type GcTraceEvent, Handle, Heap, type Value as HValue, type TraceEvent } from "../../index.js";
+import {
+  type GcTraceEvent,
+  Handle,
+  Heap,
+  type Value as HValue,
+  type TraceEvent,
+  WeakRefHandle,
+} from "../../index.js";
 import { Code, Machine } from "../machine.js";
 import { attributeError, fromRefheap, nameError, PyError, referenceError } from "../pyerror.js";
 import {
@@ -133,6 +141,10 @@ export class RunnerState {
   listIterType = 0;
   tupleIterType = 0;
   readonly containerTypes = new Map<ContainerKind, number>();
+  /** The kind of a weak container's `_remove` function (its one reference: `__defaults__`). */
+  removeFunctionType = 0;
+  /** The kind of a weak container's `_iterating` set. */
+  setType = 0;
 
   /** `_o = None` after a loop: released after the error (if any) is logged. */
   readonly afterLoop: number[] = [];
@@ -297,14 +309,29 @@ export class RunnerState {
     // A class's entry in its base's __subclasses__ (no callback, no label): runner.py's None.
     for (const wr of this.subclassRefs.values()) if (wr === o) return null;
     if (wrm.weakrefGet(this.e, o) !== NONE) return "~";
-    return this.inPending(o) ? "~" : null;
+    // Dead: a collection cleared it but left its callback (_PyWeakref_ClearRef), a container's
+    // `_remove` or a finalize object (a scenario's callbacks are labelled); or it waits in a
+    // pending list.
+    return this.keepsCallback(o) || this.inPending(o) ? "~" : null;
+  }
+
+  /**
+   * Whether weakref `wr` still has a callback: a heap callable (a finalize object: traverse visits
+   * it), or a JS one the Heap API made (a weak container's `_remove`: `__callback__`).
+   */
+  keepsCallback(wr: number): boolean {
+    if (traverse(this.e, wr) > 0) return true;
+    return this.scoped(() => {
+      const h = this.heap.wrap(wr);
+      return h instanceof WeakRefHandle && h.callback !== null;
+    });
   }
 
   /** Whether weakref `wr` waits in a weak container's pending removals (runner.py's _inpend). */
   inPending(wr: number): boolean {
     return this.scoped(() => {
       for (const c of this.containers.values()) {
-        if (c.kind === "wvd") continue;
+        if (c.kind === "wvd" || !this.live(c)) continue;
         for (const p of c.obj.pendingRemovals) if (p instanceof Handle && p.address === wr) return true;
       }
       return false;
@@ -323,6 +350,8 @@ export class RunnerState {
     const l = this.lb(o);
     if (l !== null) return l;
     if (kind === Kind.Type) return this.typeNames.get(o) ?? this.typeNameOf(o);
+    // A WeakSet's data is a set in CPython (refheap: a dict marked as one)
+    if (kind === Kind.Dict && this.e.setDicts.has(o)) return "?set";
     return `?${this.pyName(o)}`;
   }
 
@@ -408,8 +437,27 @@ export class RunnerState {
     return this.m.raise(attributeError(this.tpName(x), method));
   }
 
+  /** The weak container `val` is, or undefined. */
   container(val: Val): ContainerRec | undefined {
-    return val.r ? this.containers.get(val.v) : undefined;
+    const c = val.r ? this.containers.get(val.v) : undefined;
+    if (c !== undefined && !this.live(c)) {
+      // Its selfref was cleared by a collection that a finalizer then resurrected it from: in
+      // CPython it still works, but its `_remove` does nothing; refheap's container cannot do that.
+      throw new Error(
+        `refheap runner: ${c.name} was resurrected after its selfref was cleared (not modelled)`,
+      );
+    }
+    return c;
+  }
+
+  /**
+   * Whether a weak container's Python code still acts: its selfref (`ref(self)`) lives. Once a
+   * collection or its deallocation has cleared it, its `_remove` callbacks and its iteration
+   * guards' `__exit__` do nothing, runner.py's _inpend skips it, and the runner no longer uses its
+   * Heap API container (whose `data` may be freed already).
+   */
+  live(c: ContainerRec): boolean {
+    return !c.disposed && wrm.weakrefGet(this.e, c.selfref) !== NONE;
   }
 
   release(v: Val): void {
