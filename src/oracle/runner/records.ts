@@ -85,7 +85,17 @@ export interface IterRec {
   state: "new" | "suspended" | "done";
   /** The generator's frame. */
   readonly frame: PyFrame;
-  /** Mirrors alive while the generator runs: the guard's __exit__ method (holding the guard), the guard, the data iterator, its result tuple. */
+  /**
+   * The generator object (a `generator` instance), or 0 for the generator a `show items` runs
+   * (whose objects the runner holds, the collector being off meanwhile).
+   */
+  readonly obj: number;
+  /**
+   * While the generator runs: its value stack, the bound `__exit__` (holding the guard) and the
+   * data iterator (holding `data` and, for a dict, its result tuple), held by the generator object
+   * (its fields after the locals) or, without one, owned here; the guard and the result tuple,
+   * borrowed.
+   */
   exitMethod: number;
   guard: number;
   dataIter: number;
@@ -121,6 +131,19 @@ export function coreOf(c: ContainerRec): WeakCoreView {
   return (c.obj as unknown as { readonly core: WeakCoreView }).core;
 }
 
+/**
+ * The key's and the value's slots in a dict entry (refheap's layout, src/object/dicttable.ts),
+ * checked against dictGetSlot at each step of a WeakValueDictionary generator (generators.ts).
+ */
+export const E_KEY = 8;
+export const E_VALUE = 16;
+
+/**
+ * The slots of a weak container's `_iterating` set mirror: the guards of the iterations running
+ * at once (CPython's set has room for any number; a scenario runs one or two).
+ */
+export const ITERATING_SLOTS: readonly string[] = ["k0", "k1", "k2", "k3"];
+
 /** The Python class of each kind of weak container. */
 export const CONTAINER_CLASS: Readonly<Record<ContainerKind, string>> = {
   wvd: "WeakValueDictionary",
@@ -129,8 +152,14 @@ export const CONTAINER_CLASS: Readonly<Record<ContainerKind, string>> = {
 };
 
 /** A new record for an iterator made by `iter` (or the generator a `show items` runs). */
-export function newIterRec(kind: IterKind, container: ContainerRec | null, gen: IterRec["gen"]): IterRec {
+export function newIterRec(
+  kind: IterKind,
+  container: ContainerRec | null,
+  gen: IterRec["gen"],
+  obj = 0,
+): IterRec {
   return {
+    obj,
     kind,
     pairs: kind === "wvd" || kind === "wkd" || kind === "dict",
     gen,

@@ -37,7 +37,7 @@ import { BUILTIN_BASES, type ClassDecl, type ContainerDecl, type Scenario } from
 import { finalizer, weakrefCallback } from "./callbacks.js";
 import { finalizeCalled } from "./finalize.js";
 import { genFinalize } from "./generators.js";
-import { CONTAINER_CLASS, type ContainerRec, coreOf } from "./records.js";
+import { CONTAINER_CLASS, type ContainerRec, coreOf, ITERATING_SLOTS } from "./records.js";
 import type { RunnerState } from "./state.js";
 import { containerDealloc, keyGone } from "./weakcontainers.js";
 
@@ -99,7 +99,10 @@ export function declare(st: RunnerState, sc: Scenario): void {
     ],
   });
   // The generator's frame: its locals in co_varnames order (self, then GEN_LOCALS in
-  // generators.ts), traversed and cleared in that order, as _PyFrame_Traverse and _PyFrame_Clear do.
+  // generators.ts), then its value stack (the bound __exit__, the data iterator), traversed in
+  // that order, as _PyFrame_Traverse does, and the locals cleared in theirs (_PyFrame_Clear).
+  // (Fields are laid out by name: f_local1..3 and gi_frame hold the locals, s_exit and s_iter
+  // the stack.)
   st.generatorType = def("generator", {
     weakrefable: true,
     fields: [
@@ -107,6 +110,8 @@ export function declare(st: RunnerState, sc: Scenario): void {
       { name: "f_local1", kind: FieldKind.Any },
       { name: "f_local2", kind: FieldKind.Any },
       { name: "f_local3", kind: FieldKind.Any },
+      { name: "s_exit", kind: FieldKind.Any },
+      { name: "s_iter", kind: FieldKind.Any },
     ],
     finalize: (o) => genFinalize(st, o),
   });
@@ -142,8 +147,13 @@ export function declare(st: RunnerState, sc: Scenario): void {
   // `_iterating` set: GC objects of CPython's type names.
   st.removeFunctionType = e.defineKind({ name: "function", refs: ["__defaults__"] }).id;
   st.typeNames.set(e.typeObject[st.removeFunctionType]!, "function");
-  st.setType = e.defineKind({ name: "set" }).id;
+  st.setType = e.defineKind({ name: "set", refs: ITERATING_SLOTS }).id;
   st.typeNames.set(e.typeObject[st.setType]!, "set");
+  // A running iteration's `_IterationGuard`, its bound methods, and a WeakSet's set iterator.
+  st.guardType = def("_IterationGuard", { fields: [{ name: "weakcontainer", kind: FieldKind.Any }] });
+  st.boundMethodType = e.defineKind({ name: "method", refs: ["__self__"] }).id;
+  st.typeNames.set(e.typeObject[st.boundMethodType]!, "method");
+  st.setIterType = def("set_iterator", { fields: [{ name: "si_set", kind: FieldKind.Any }] });
   st.registry = newDict(e);
   // A slot's member descriptor and the `__dict__` / `__weakref__` getset descriptors (d_type).
   for (const name of ["member_descriptor", "getset_descriptor"] as const) {

@@ -42,6 +42,8 @@ import {
   type ClassRec,
   type ContainerKind,
   type ContainerRec,
+  coreOf,
+  E_VALUE,
   type FinRec,
   type IterRec,
   type Val,
@@ -143,8 +145,14 @@ export class RunnerState {
   readonly containerTypes = new Map<ContainerKind, number>();
   /** The kind of a weak container's `_remove` function (its one reference: `__defaults__`). */
   removeFunctionType = 0;
-  /** The kind of a weak container's `_iterating` set. */
+  /** The kind of a weak container's `_iterating` set (its slots hold the running guards). */
   setType = 0;
+  /** Lib/_weakrefset.py's `_IterationGuard` (its `weakcontainer`: the container's selfref). */
+  guardType = 0;
+  /** A bound method of a guard (`__enter__`, `__exit__`): it holds the guard. */
+  boundMethodType = 0;
+  /** A set's iterator (WeakSet.__iter__'s `for itemref in self.data`): it holds the set. */
+  setIterType = 0;
 
   /** `_o = None` after a loop: released after the error (if any) is logged. */
   readonly afterLoop: number[] = [];
@@ -304,7 +312,10 @@ export class RunnerState {
     if (kind !== Kind.Weakref || label !== undefined) return label ?? null;
     // The weak containers' and finalizers' weakrefs are `~`: a KeyedRef; a live weakref that is
     // not a container's selfref (it has their callback); a dead one waiting in a pending list.
-    if (this.isKeyedRef(o)) return "~";
+    // A KeyedRef: `~` while it has its callback (a WeakValueDictionary's `_remove`); once called
+    // back (its value died), only while a live WeakValueDictionary's data holds it (runner.py's
+    // _inwvd: a removal pending while it iterates).
+    if (this.isKeyedRef(o)) return this.hasJsCallback(o) || this.inLiveWvd(o) ? "~" : null;
     if (this.selfRefs.has(o) || this.wmParts.has(o)) return null;
     // A class's entry in its base's __subclasses__ (no callback, no label): runner.py's None.
     for (const wr of this.subclassRefs.values()) if (wr === o) return null;
@@ -320,11 +331,26 @@ export class RunnerState {
    * it), or a JS one the Heap API made (a weak container's `_remove`: `__callback__`).
    */
   keepsCallback(wr: number): boolean {
-    if (traverse(this.e, wr) > 0) return true;
+    return traverse(this.e, wr) > 0 || this.hasJsCallback(wr);
+  }
+
+  /** Whether weakref `wr` has a callback the Heap API made (a weak container's `_remove`). */
+  hasJsCallback(wr: number): boolean {
     return this.scoped(() => {
       const h = this.heap.wrap(wr);
       return h instanceof WeakRefHandle && h.callback !== null;
     });
+  }
+
+  /** Whether KeyedRef `kr` is a value of a live WeakValueDictionary's data (runner.py's _inwvd). */
+  inLiveWvd(kr: number): boolean {
+    for (const c of this.containers.values()) {
+      if (c.kind !== "wvd" || !this.live(c)) continue;
+      for (const entry of coreOf(c).entries("_inwvd", "")) {
+        if (slotIsRef(this.e, entry + E_VALUE) && slotRef(this.e, entry + E_VALUE) === kr) return true;
+      }
+    }
+    return false;
   }
 
   /** Whether weakref `wr` waits in a weak container's pending removals (runner.py's _inpend). */
