@@ -59,7 +59,6 @@ import {
   setattr,
 } from "./runner/objects.js";
 import { show } from "./runner/queries.js";
-import { coreOf } from "./runner/records.js";
 import { baseline, declare } from "./runner/setup.js";
 import { RunnerState } from "./runner/state.js";
 import { type Op, parseScenario } from "./scenario.js";
@@ -91,11 +90,6 @@ export interface ScenarioView {
   labelled(): IterableIterator<number>;
   /** The object a global name is bound to (null for an int, an unbound or an unknown name). */
   bound(name: string): number | null;
-  /**
-   * What the Python object `addr` stands for holds besides its own references: a weak
-   * container's stand-in instance gives its data dict (the Heap API's container keeps it).
-   */
-  heldBy(addr: number): number[];
 }
 
 /**
@@ -151,10 +145,6 @@ function viewOf(st: RunnerState): ScenarioView {
     label: (addr) => st.labels.get(addr),
     labelled: () => st.labels.keys(),
     bound: (name) => st.boundObject(name),
-    heldBy: (addr) => {
-      const c = st.containers.get(addr);
-      return c === undefined || c.disposed ? [] : [coreOf(c).data("data")];
-    },
   };
 }
 

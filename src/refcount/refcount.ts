@@ -455,8 +455,9 @@ function deallocTuple(h: RefcountHeap, o: number): void {
 
 function deallocDict(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
-  if (h.setDicts.size !== 0) h.setDicts.delete(o);
   if (!trashBegin(h, o)) return;
+  // A dict standing for a set (markDictAsSet) dies as a set does: sets have no freelist.
+  const isSet = h.setDicts.size !== 0 && h.setDicts.delete(o);
   const id = typeIdOf(h, o);
   if (id >= FIRST_USER_TYPE) deallocSubclassPart(h, o, id);
   const t = read32(h, o + DICT_TABLE);
@@ -465,6 +466,7 @@ function deallocDict(h: RefcountHeap, o: number): void {
     else releaseTable(h, t);
   }
   if (id >= FIRST_USER_TYPE) freeSubclassInstance(h, o, id);
+  else if (isSet) freeUntracked(h, o);
   else freeUntrackedPooled(h, o, FREELIST_DICT);
   trashEnd(h);
 }

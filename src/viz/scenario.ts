@@ -31,7 +31,6 @@ export function recordScenario(text: string, options: RecordScenarioOptions = {}
     roots: () => rootsOf(view!, names),
     label: (a) => view!.label(a) ?? undefined,
     seeds: () => view!.labelled(),
-    heldBy: (a) => view!.heldBy(a),
     log: () => view?.log ?? [],
     ...(options.maxObjects === undefined ? {} : { maxObjects: options.maxObjects }),
   });

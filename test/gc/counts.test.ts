@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import * as core from "../../src/core.js";
+import { markDictAsSet } from "../../src/object/index.js";
 import { appendOwned, expectSound } from "../helpers.js";
 import { collectionsDuring, drop, newHeap, num, pyGetCount, python, settle, tupleOf } from "./gc-helpers.js";
 
@@ -190,6 +191,32 @@ describe("freelists change count[0] deltas (#17–#19)", () => {
       ),
     );
     expect(ours).toBe(21);
+    drop(h, x);
+    expectSound(h);
+  });
+
+  it("a dict standing for a set (a WeakSet's data) dies as a set: no freelist → 100 + the list's reuse = 101", async () => {
+    const h = newHeap();
+    settle(h);
+    const build = () => {
+      const x = core.newList(h);
+      for (let i = 0; i < 100; i++) {
+        const d = core.newDict(h);
+        markDictAsSet(h, d);
+        appendOwned(h, x, d);
+      }
+      return x;
+    };
+    drop(h, build());
+    const c = pyGetCount(h)[0];
+    const x = build();
+    const ours = pyGetCount(h)[0] - c;
+    expect(String(ours)).toBe(
+      await python(
+        "import gc; gc.disable(); gc.collect()\nx=[]\nfor _ in range(100): x.append(set())\ndel x; c=gc.get_count()[0]\nx=[]\nfor _ in range(100): x.append(set())\nprint(gc.get_count()[0]-c)",
+      ),
+    );
+    expect(ours).toBe(101);
     drop(h, x);
     expectSound(h);
   });

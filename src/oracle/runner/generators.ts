@@ -13,15 +13,28 @@ import {
   decref,
   dictGetSlot,
   fieldItemSlot,
+  getAttrSlot,
   incref,
   NONE,
+  newInstance,
+  newObject,
+  newTuple,
   setField,
+  slotRef,
   tupleSetItem,
   weakref as wrm,
 } from "../../core.js";
 import type { Code } from "../machine.js";
 import { PyError } from "../pyerror.js";
-import { type ContainerRec, coreOf, type IterRec, type Val } from "./records.js";
+import {
+  type ContainerRec,
+  coreOf,
+  E_KEY,
+  E_VALUE,
+  ITERATING_SLOTS,
+  type IterRec,
+  type Val,
+} from "./records.js";
 import type { RunnerState } from "./state.js";
 import { commitIfPending, commitRemovals } from "./weakcontainers.js";
 
@@ -32,12 +45,6 @@ import { commitIfPending, commitRemovals } from "./weakcontainers.js";
  */
 const GEN_LOCALS = 4;
 
-/**
- * The key's and the value's slots in a dict entry (refheap's layout, src/object/dicttable.ts),
- * checked against dictGetSlot at each step of a WeakValueDictionary generator.
- */
-const E_KEY = 8;
-const E_VALUE = 16;
 const DICT_CHANGED = "dictionary changed size during iteration";
 const SET_CHANGED = "Set changed size during iteration";
 
@@ -171,24 +178,111 @@ export function nextGen(st: RunnerState, it: number, rec: IterRec, pre: string):
  */
 export function genStart(st: RunnerState, rec: IterRec): void {
   const m = st.m;
+  const e = st.e;
   const c = rec.container!;
   itemsCode(st, c.kind)?.tick(); // RESUME
   if (c.kind === "wvd") commitIfPending(st, c);
   const args = m.tuple(1); // _IterationGuard(self): type_call's argument tuple
-  rec.guard = m.obj();
-  m.call(() => m.tupleBlip(1)); // __init__: self.weakcontainer = ref(weakcontainer)
+  const guard = newInstance(e, st.guardType);
+  // __init__: self.weakcontainer = ref(weakcontainer), the container's basic ref (its selfref)
+  m.call(() => {
+    m.tupleBlip(1);
+    setField(e, guard, 0, c.selfref, true);
+  });
   m.free(args);
-  const enter = m.obj();
-  rec.exitMethod = m.obj();
-  m.call(() => coreOf(c).enter()); // __enter__: w._iterating.add(self)
+  // BEFORE_WITH: the bound __enter__ and __exit__ (each holds the guard), the manager dropped,
+  // then __enter__: w._iterating.add(self)
+  const enter = boundMethod(st, guard);
+  push(st, rec, S_EXIT, boundMethod(st, guard));
+  decref(e, guard);
+  rec.guard = guard;
+  m.call(() => {
+    coreOf(c).enter();
+    iteratingAdd(st, c, guard);
+  });
   m.free(enter);
+  const data = coreOf(c).data("items");
   if (c.kind === "wset") {
-    rec.dataIter = m.obj();
+    // GET_ITER: the set's iterator
+    const it = newInstance(e, st.setIterType);
+    setField(e, it, 0, data, true);
+    push(st, rec, S_ITER, it);
   } else {
+    // self.data.items() (the view, dropped once GET_ITER made the iterator and its result tuple)
     const view = m.obj();
-    rec.dataIter = m.obj();
-    rec.dataResult = m.tuple(2);
+    const it = newInstance(e, st.dictIterType);
+    const result = newTuple(e, 2);
+    setField(e, it, 0, data, true);
+    setField(e, it, 1, result, true);
+    decref(e, result);
+    rec.dataResult = result;
+    push(st, rec, S_ITER, it);
     m.free(view);
+  }
+}
+
+/** The generator's value stack: its fields after the locals (GEN_LOCALS). */
+const S_EXIT = GEN_LOCALS;
+const S_ITER = GEN_LOCALS + 1;
+
+/**
+ * Pushes `o` (the caller's reference) on the generator's stack: into the generator object's
+ * field, or kept by the record when there is no generator object (`show items`).
+ */
+function push(st: RunnerState, rec: IterRec, slot: number, o: number): void {
+  if (rec.obj !== 0) {
+    setField(st.e, rec.obj, slot, o, true);
+    decref(st.e, o);
+  }
+  if (slot === S_EXIT) rec.exitMethod = o;
+  else rec.dataIter = o;
+}
+
+/** Pops the stack's `slot` (the object dies unless something else holds it). */
+function pop(st: RunnerState, rec: IterRec, slot: number): void {
+  const o = slot === S_EXIT ? rec.exitMethod : rec.dataIter;
+  if (slot === S_EXIT) rec.exitMethod = 0;
+  else {
+    rec.dataIter = 0;
+    rec.dataResult = 0;
+  }
+  if (o === 0) return;
+  if (rec.obj !== 0) clearField(st.e, rec.obj, slot);
+  else decref(st.e, o);
+}
+
+/** A bound method of `self` (a new reference; it holds `self`). */
+function boundMethod(st: RunnerState, self: number): number {
+  const meth = newObject(st.e, st.boundMethodType);
+  setField(st.e, meth, 0, self, true);
+  return meth;
+}
+
+/** The container's `_iterating` set (the stand-in's attribute; borrowed). */
+function iteratingSet(st: RunnerState, c: ContainerRec): number {
+  return slotRef(st.e, getAttrSlot(st.e, c.standIn, st.str("_iterating")));
+}
+
+/** `w._iterating.add(guard)` */
+function iteratingAdd(st: RunnerState, c: ContainerRec, guard: number): void {
+  const set = iteratingSet(st, c);
+  for (let i = 0; i < ITERATING_SLOTS.length; i++) {
+    if (slotRef(st.e, fieldItemSlot(st.e, set, i)) === 0) {
+      setField(st.e, set, i, guard, true);
+      return;
+    }
+  }
+  throw new Error(`refheap runner: more than ${ITERATING_SLOTS.length} iterations of ${c.name} at once`);
+}
+
+/** `s.remove(guard)` on the container's `_iterating` set. */
+function iteratingRemove(st: RunnerState, c: ContainerRec, guard: number): void {
+  const set = iteratingSet(st, c);
+  for (let i = 0; i < ITERATING_SLOTS.length; i++) {
+    if (slotRef(st.e, fieldItemSlot(st.e, set, i)) === guard) {
+      clearField(st.e, set, i);
+      return;
+    }
   }
 }
 
@@ -197,16 +291,13 @@ export function genStart(st: RunnerState, rec: IterRec): void {
  * __exit__ (guardExit).
  */
 export function genEnd(st: RunnerState, rec: IterRec): void {
-  const m = st.m;
-  m.free(rec.dataResult);
-  m.free(rec.dataIter);
-  rec.dataResult = 0;
-  rec.dataIter = 0;
+  pop(st, rec, S_ITER);
   guardExit(st, rec, "late");
 }
 
 /**
- * `_IterationGuard.__exit__` (Lib/_weakrefset.py): `s.remove(self)`, then `if not s:
+ * `_IterationGuard.__exit__` (Lib/_weakrefset.py): `w = self.weakcontainer()`; if it is alive,
+ * `s.remove(self)`, then `if not s:
  * w._commit_removals()`: only the last guard to leave commits, and `_iterating` is already
  * empty while `_commit_removals` binds `pop` (a collection that allocation starts removes a
  * dying entry at once), which it does before the removals. Its IndexError is normalized at once
@@ -218,12 +309,15 @@ function guardExit(st: RunnerState, rec: IterRec, norm: "late" | "early"): void 
   const c = rec.container!;
   const core = coreOf(c);
   m.call(() => {
+    // `w = self.weakcontainer()`: None once the container's selfref is cleared (a collection
+    // found it garbage along with its generator): nothing more, the guard stays in `_iterating`
+    if (!st.live(c)) return;
     core.iterating--;
+    iteratingRemove(st, c, rec.guard);
     if (core.iterating === 0 && core.alive) commitRemovals(st, c, () => core.commit("__exit__"), norm);
   });
-  m.free(rec.exitMethod);
-  m.free(rec.guard);
-  rec.exitMethod = 0;
+  // the bound __exit__ is popped: it dies, and with it the guard, unless `_iterating` holds it
+  pop(st, rec, S_EXIT);
   rec.guard = 0;
 }
 
@@ -243,10 +337,7 @@ function genRaised(st: RunnerState, it: number, rec: IterRec, err: PyError): voi
     decref(st.e, it);
   });
   m.traceback(err, rec.frame, true);
-  m.free(rec.dataResult);
-  m.free(rec.dataIter);
-  rec.dataResult = 0;
-  rec.dataIter = 0;
+  pop(st, rec, S_ITER);
   m.normalize(err);
   guardExit(st, rec, "early");
 }
@@ -273,10 +364,7 @@ export function genFinalize(st: RunnerState, o: number): void {
   m.frames.push(rec.frame);
   m.traceback(err, rec.frame, true);
   if (rec.state === "suspended") {
-    m.free(rec.dataResult);
-    m.free(rec.dataIter);
-    rec.dataResult = 0;
-    rec.dataIter = 0;
+    pop(st, rec, S_ITER);
     m.normalize(err);
     st.scoped(() => rec.gen?.return(undefined));
     guardExit(st, rec, "early");

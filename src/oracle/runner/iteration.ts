@@ -37,7 +37,7 @@ export function opIter(st: RunnerState, iTok: string, xTok: string): void {
     // X.items() (or iter(X) for a WeakSet): a generator, not started
     it = newInstance(e, st.generatorType);
     setField(e, it, 0, x.v, true);
-    st.iters.set(it, newIterRec(c.kind, c, weakGen(st, c, it)));
+    st.iters.set(it, newIterRec(c.kind, c, weakGen(st, c, it), it));
   } else if (x.r && st.kind(x.v) === Kind.Dict) {
     // iter(X.items()): the view, the iterator and its result tuple, then the view dies
     const view = m.obj();

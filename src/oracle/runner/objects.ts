@@ -110,8 +110,28 @@ function isDynamic(st: RunnerState, o: number): boolean {
   return st.e.typeAttrsOffset[typeIdOf(st.e, o)]! >= 0;
 }
 
+/**
+ * The attributes of a weak container's instance (its stand-in holds them: setup.ts,
+ * makeContainer). Its Heap API container uses `data` and `_pending_removals` through them, so
+ * a scenario may not rebind or delete them (CPython would go on with the new value).
+ */
+const CONTAINER_ATTRS: ReadonlySet<string> = new Set([
+  "data",
+  "_remove",
+  "_pending_removals",
+  "_iterating",
+  "_dirty_len",
+]);
+
+function checkContainerAttr(st: RunnerState, x: Val, f: string): void {
+  if (x.r && st.containers.has(x.v) && CONTAINER_ATTRS.has(f)) {
+    throw new Error(`refheap runner: a weak container's ${f} cannot be set or deleted (not modelled)`);
+  }
+}
+
 export function setattr(st: RunnerState, target: Val, f: string, val: Val): void {
   const x = st.deproxy(target);
+  checkContainerAttr(st, x, f);
   // A slot is a data descriptor: it wins over the instance dict (a slots subclass of an
   // ordinary class has both).
   const c = x.r ? classOf(st, x.v) : undefined;
@@ -140,6 +160,7 @@ function scenarioClass(st: RunnerState, t: number): ClassRec | undefined {
 
 export function delattr(st: RunnerState, target: Val, f: string): void {
   const x = st.deproxy(target);
+  checkContainerAttr(st, x, f);
   const c = x.r ? classOf(st, x.v) : undefined;
   const i = c?.info.fieldIndex.get(f);
   if (c !== undefined && i !== undefined) {

@@ -7,6 +7,7 @@ import {
   decref,
   dictGetSlot,
   dictSize,
+  FALSE,
   gc as gcm,
   incref,
   Kind,
@@ -14,9 +15,11 @@ import {
   listSize,
   NONE,
   newList,
+  setAttr,
   slotRef,
   strValue,
   sysGetrefcount,
+  TRUE,
   tupleItemSlot,
   tupleSize,
   weakref as wrm,
@@ -102,6 +105,11 @@ function query(st: RunnerState, q: string, qa: readonly string[], head: string, 
     }
     case "referents": {
       const v = x();
+      const c = st.container(v);
+      if (c?.kind === "wkd") {
+        // `self._dirty_len = ...`: refheap's WeakKeyDictionary keeps the flag in its core
+        setAttr(e, v.v, st.str("_dirty_len"), coreOf(c).dirtyLen ? TRUE : FALSE, true);
+      }
       // gc.get_referents(*objs) is METH_VARARGS: an argument tuple during the call
       const t = m.tuple(1);
       const l = v.r ? gcm.getReferents(e, [v.v]) : newList(e);

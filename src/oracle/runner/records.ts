@@ -31,16 +31,26 @@ export interface ClassRec {
   readonly info: TypeInfo;
 }
 
+/**
+ * A scenario's weak container: the Heap API's container (`obj`, whose `core` runs the operations
+ * on `data` and `_pending_removals`) and the stand-in instance that is the Python object. The
+ * stand-in holds the instance's attributes in CPython's order (setup.ts: makeContainer), `data`
+ * and `_pending_removals` through the references the API's handles were made with (lent to it),
+ * so the collector sees only the references CPython's would.
+ */
 export interface ContainerRec {
   readonly kind: ContainerKind;
   readonly name: string;
   readonly obj: WeakContainer;
+  /** The stand-in instance (the scenario's value and label). */
+  readonly standIn: number;
   /**
-   * Mirrors of the Python objects the container's instance holds besides its data: the `_remove`
-   * function, its defaults tuple (`selfref`, and for WeakValueDictionary `_atomic_removal`), the
-   * `_iterating` set.
+   * `ref(self)`, the weakref the `_remove` function's defaults hold (runner.py's _WCR keeps it):
+   * once it is dead, the container's Python code does nothing more (`selfref()` is None), and the
+   * runner no longer uses `obj` (RunnerState.live).
    */
-  readonly machinery: readonly [number, number, number];
+  readonly selfref: number;
+  /** Set when the stand-in is deallocated (weakcontainers.ts: containerDealloc). */
   disposed: boolean;
 }
 
@@ -75,7 +85,17 @@ export interface IterRec {
   state: "new" | "suspended" | "done";
   /** The generator's frame. */
   readonly frame: PyFrame;
-  /** Mirrors alive while the generator runs: the guard's __exit__ method (holding the guard), the guard, the data iterator, its result tuple. */
+  /**
+   * The generator object (a `generator` instance), or 0 for the generator a `show items` runs
+   * (whose objects the runner holds, the collector being off meanwhile).
+   */
+  readonly obj: number;
+  /**
+   * While the generator runs: its value stack, the bound `__exit__` (holding the guard) and the
+   * data iterator (holding `data` and, for a dict, its result tuple), held by the generator object
+   * (its fields after the locals) or, without one, owned here; the guard and the result tuple,
+   * borrowed.
+   */
   exitMethod: number;
   guard: number;
   dataIter: number;
@@ -111,6 +131,19 @@ export function coreOf(c: ContainerRec): WeakCoreView {
   return (c.obj as unknown as { readonly core: WeakCoreView }).core;
 }
 
+/**
+ * The key's and the value's slots in a dict entry (refheap's layout, src/object/dicttable.ts),
+ * checked against dictGetSlot at each step of a WeakValueDictionary generator (generators.ts).
+ */
+export const E_KEY = 8;
+export const E_VALUE = 16;
+
+/**
+ * The slots of a weak container's `_iterating` set mirror: the guards of the iterations running
+ * at once (CPython's set has room for any number; a scenario runs one or two).
+ */
+export const ITERATING_SLOTS: readonly string[] = ["k0", "k1", "k2", "k3"];
+
 /** The Python class of each kind of weak container. */
 export const CONTAINER_CLASS: Readonly<Record<ContainerKind, string>> = {
   wvd: "WeakValueDictionary",
@@ -119,8 +152,14 @@ export const CONTAINER_CLASS: Readonly<Record<ContainerKind, string>> = {
 };
 
 /** A new record for an iterator made by `iter` (or the generator a `show items` runs). */
-export function newIterRec(kind: IterKind, container: ContainerRec | null, gen: IterRec["gen"]): IterRec {
+export function newIterRec(
+  kind: IterKind,
+  container: ContainerRec | null,
+  gen: IterRec["gen"],
+  obj = 0,
+): IterRec {
   return {
+    obj,
     kind,
     pairs: kind === "wvd" || kind === "wkd" || kind === "dict",
     gen,

@@ -12,28 +12,34 @@ import {
   dictSize,
   dropClass,
   type Engine,
+  FALSE,
   FieldKind,
   gc as gcm,
+  gcTrack,
+  gcUntrack,
   Kind,
   listSize,
+  NONE,
   newDict,
   newInstance,
   newMethod,
   newObject,
   newTuple,
   readyClass,
+  setAttr,
   setField,
   type TypeInfo,
   tupleSetItem,
+  typeIdOf,
   weakref as wrm,
 } from "../../core.js";
-import { BUILTIN_BASES, type ClassDecl, type Scenario } from "../scenario.js";
+import { BUILTIN_BASES, type ClassDecl, type ContainerDecl, type Scenario } from "../scenario.js";
 import { finalizer, weakrefCallback } from "./callbacks.js";
 import { finalizeCalled } from "./finalize.js";
 import { genFinalize } from "./generators.js";
-import { CONTAINER_CLASS, type ContainerRec, coreOf } from "./records.js";
+import { CONTAINER_CLASS, type ContainerRec, coreOf, ITERATING_SLOTS } from "./records.js";
 import type { RunnerState } from "./state.js";
-import { containerDied, keyGone } from "./weakcontainers.js";
+import { containerDealloc, keyGone } from "./weakcontainers.js";
 
 /** The runner's private classes, then the scenario's classes and weak containers. */
 export function declare(st: RunnerState, sc: Scenario): void {
@@ -93,7 +99,10 @@ export function declare(st: RunnerState, sc: Scenario): void {
     ],
   });
   // The generator's frame: its locals in co_varnames order (self, then GEN_LOCALS in
-  // generators.ts), traversed and cleared in that order, as _PyFrame_Traverse and _PyFrame_Clear do.
+  // generators.ts), then its value stack (the bound __exit__, the data iterator), traversed in
+  // that order, as _PyFrame_Traverse does, and the locals cleared in theirs (_PyFrame_Clear).
+  // (Fields are laid out by name: f_local1..3 and gi_frame hold the locals, s_exit and s_iter
+  // the stack.)
   st.generatorType = def("generator", {
     weakrefable: true,
     fields: [
@@ -101,6 +110,8 @@ export function declare(st: RunnerState, sc: Scenario): void {
       { name: "f_local1", kind: FieldKind.Any },
       { name: "f_local2", kind: FieldKind.Any },
       { name: "f_local3", kind: FieldKind.Any },
+      { name: "s_exit", kind: FieldKind.Any },
+      { name: "s_iter", kind: FieldKind.Any },
     ],
     finalize: (o) => genFinalize(st, o),
   });
@@ -112,16 +123,37 @@ export function declare(st: RunnerState, sc: Scenario): void {
   });
   st.listIterType = def("list_iterator", { fields: [{ name: "it_seq", kind: FieldKind.Any }] });
   st.tupleIterType = def("tuple_iterator", { fields: [{ name: "it_seq", kind: FieldKind.Any }] });
+  // The weak containers' classes: their instances hold their attributes as CPython's do (no
+  // finalizer: CPython's have none). The host field, invisible to the collector and to
+  // get_referents, marks a stand-in, so that its deallocation reaches containerDealloc (through
+  // the engine's hostRelease) after its weakrefs are cleared and before its attributes are
+  // released.
   for (const kind of ["wvd", "wkd", "wset"] as const) {
     st.containerTypes.set(
       kind,
       def(CONTAINER_CLASS[kind], {
         dynamic: true,
         weakrefable: true,
-        finalize: (o) => containerDied(st, o),
+        fields: [{ name: "__container", kind: FieldKind.Host }],
       }),
     );
   }
+  const hostRelease = e.hostRelease;
+  e.hostRelease = (o, slot) => {
+    if (st.containers.has(o)) containerDealloc(st, o);
+    else if (!isStandIn(st, o)) hostRelease?.(o, slot);
+  };
+  // A container's `_remove` function (its `__defaults__` tuple holds `ref(self)`) and its
+  // `_iterating` set: GC objects of CPython's type names.
+  st.removeFunctionType = e.defineKind({ name: "function", refs: ["__defaults__"] }).id;
+  st.typeNames.set(e.typeObject[st.removeFunctionType]!, "function");
+  st.setType = e.defineKind({ name: "set", refs: ITERATING_SLOTS }).id;
+  st.typeNames.set(e.typeObject[st.setType]!, "set");
+  // A running iteration's `_IterationGuard`, its bound methods, and a WeakSet's set iterator.
+  st.guardType = def("_IterationGuard", { fields: [{ name: "weakcontainer", kind: FieldKind.Any }] });
+  st.boundMethodType = e.defineKind({ name: "method", refs: ["__self__"] }).id;
+  st.typeNames.set(e.typeObject[st.boundMethodType]!, "method");
+  st.setIterType = def("set_iterator", { fields: [{ name: "si_set", kind: FieldKind.Any }] });
   st.registry = newDict(e);
   // A slot's member descriptor and the `__dict__` / `__weakref__` getset descriptors (d_type).
   for (const name of ["member_descriptor", "getset_descriptor"] as const) {
@@ -147,23 +179,79 @@ export function declare(st: RunnerState, sc: Scenario): void {
     }
   };
   for (const c of sc.classes) defineClass(st, c);
-  for (const c of sc.containers) {
-    const obj =
-      c.kind === "wvd"
-        ? st.heap.weakref.WeakValueDictionary()
-        : c.kind === "wkd"
-          ? st.heap.weakref.WeakKeyDictionary()
-          : st.heap.weakref.WeakSet();
-    const o = newInstance(e, st.containerTypes.get(c.kind)!);
-    // `ref(self)`, the selfref its `_remove` function keeps (and runner.py's _WCR), for ever
-    st.selfRefs.add(wrm.newRef(e, o));
-    const machinery = [st.m.obj(), st.m.tuple(c.kind === "wvd" ? 2 : 1), st.m.obj()] as const;
-    const rec: ContainerRec = { kind: c.kind, name: c.name, obj, machinery, disposed: false };
-    st.containers.set(o, rec);
-    coreOf(rec).onKeyGone = (where) => keyGone(st, c.kind, where);
-    st.labels.set(o, c.name);
-    st.bindSteal(c.name, o);
-  }
+  for (const c of sc.containers) makeContainer(st, c);
+}
+
+/** Whether `o` is a weak container's stand-in. */
+function isStandIn(st: RunnerState, o: number): boolean {
+  const id = typeIdOf(st.e, o);
+  for (const t of st.containerTypes.values()) if (t === id) return true;
+  return false;
+}
+
+/**
+ * `NAME = weakref.WeakValueDictionary()` (WeakKeyDictionary, WeakSet): the instance, then what
+ * its `__init__` makes, in CPython's order, each stored as an attribute as it is made, so the
+ * generation lists, the instance's traversal (its attributes in their order, then its class) and
+ * its deallocation are CPython's:
+ *
+ *     WeakValueDictionary: _remove (def remove(wr, selfref=ref(self), _atomic_removal=...)),
+ *                          _pending_removals = [], _iterating = set(), data = {}
+ *     WeakKeyDictionary:   data = {}, _remove (def remove(k, selfref=ref(self))),
+ *                          _pending_removals = [], _iterating = set(), _dirty_len = False
+ *     WeakSet:             data = set(), _remove (def _remove(item, selfref=ref(self))),
+ *                          _pending_removals = [], _iterating = set()
+ *
+ * `data` and `_pending_removals` are the Heap API container's, made by its constructor (`data`
+ * first, untracked while empty, except a WeakSet's, a set); the references its handles own are
+ * lent to the attributes (each handle's reference is the attribute's), so nothing outside the
+ * heap holds them. The pending list is tracked again where CPython makes it, after `_remove`.
+ * The defaults' `_remove_dead_weakref` (a builtin function, older than the program) is None
+ * here; `ref(self)` is also held by the runner for ever (runner.py's _WCR).
+ */
+function makeContainer(st: RunnerState, c: ContainerDecl): void {
+  const e = st.e;
+  const o = newInstance(e, st.containerTypes.get(c.kind)!);
+  setField(e, o, 0, 1, false); // the host field: a stand-in (see declare)
+  const obj =
+    c.kind === "wvd"
+      ? st.heap.weakref.WeakValueDictionary()
+      : c.kind === "wkd"
+        ? st.heap.weakref.WeakKeyDictionary()
+        : st.heap.weakref.WeakSet();
+  const selfref = wrm.newRef(e, o);
+  st.selfRefs.add(selfref);
+  const rec: ContainerRec = { kind: c.kind, name: c.name, obj, standIn: o, selfref, disposed: false };
+  const core = coreOf(rec);
+  core.onKeyGone = (where) => keyGone(st, c.kind, where);
+  const data = core.data("__init__");
+  const pending = core.pending("__init__");
+  const attr = (name: string, v: number): void => setAttr(e, o, st.str(name), v, true);
+  // the handle's reference becomes the attribute's
+  const lend = (name: string, v: number): void => {
+    attr(name, v);
+    decref(e, v);
+  };
+  if (c.kind !== "wvd") lend("data", data);
+  const defaults = newTuple(e, c.kind === "wvd" ? 2 : 1);
+  tupleSetItem(e, defaults, 0, selfref, true);
+  if (c.kind === "wvd") tupleSetItem(e, defaults, 1, NONE, true);
+  const fn = newObject(e, st.removeFunctionType);
+  setField(e, fn, 0, defaults, true);
+  decref(e, defaults);
+  attr("_remove", fn);
+  decref(e, fn);
+  gcUntrack(e, pending);
+  gcTrack(e, pending);
+  lend("_pending_removals", pending);
+  const iterating = newObject(e, st.setType);
+  attr("_iterating", iterating);
+  decref(e, iterating);
+  if (c.kind === "wvd") lend("data", data);
+  if (c.kind === "wkd") attr("_dirty_len", FALSE);
+  st.containers.set(o, rec);
+  st.labels.set(o, c.name);
+  st.bindSteal(c.name, o);
 }
 
 /** The built-in types a scenario class may subclass (scenario.ts: BUILTIN_BASES), as engine bases. */

@@ -24,16 +24,26 @@ import {
   slotRef,
   strValue,
   TRUE,
+  traverse,
   typeIdOf,
   weakref as wrm,
 } from "../../core.js";
-import { type GcTraceEvent, Handle, Heap, type Value as HValue, type TraceEvent } from "../../index.js";
+import {
+  type GcTraceEvent,
+  Handle,
+  Heap,
+  type Value as HValue,
+  type TraceEvent,
+  WeakRefHandle,
+} from "../../index.js";
 import { Code, Machine } from "../machine.js";
 import { attributeError, fromRefheap, nameError, PyError, referenceError } from "../pyerror.js";
 import {
   type ClassRec,
   type ContainerKind,
   type ContainerRec,
+  coreOf,
+  E_VALUE,
   type FinRec,
   type IterRec,
   type Val,
@@ -133,6 +143,16 @@ export class RunnerState {
   listIterType = 0;
   tupleIterType = 0;
   readonly containerTypes = new Map<ContainerKind, number>();
+  /** The kind of a weak container's `_remove` function (its one reference: `__defaults__`). */
+  removeFunctionType = 0;
+  /** The kind of a weak container's `_iterating` set (its slots hold the running guards). */
+  setType = 0;
+  /** Lib/_weakrefset.py's `_IterationGuard` (its `weakcontainer`: the container's selfref). */
+  guardType = 0;
+  /** A bound method of a guard (`__enter__`, `__exit__`): it holds the guard. */
+  boundMethodType = 0;
+  /** A set's iterator (WeakSet.__iter__'s `for itemref in self.data`): it holds the set. */
+  setIterType = 0;
 
   /** `_o = None` after a loop: released after the error (if any) is logged. */
   readonly afterLoop: number[] = [];
@@ -292,19 +312,52 @@ export class RunnerState {
     if (kind !== Kind.Weakref || label !== undefined) return label ?? null;
     // The weak containers' and finalizers' weakrefs are `~`: a KeyedRef; a live weakref that is
     // not a container's selfref (it has their callback); a dead one waiting in a pending list.
-    if (this.isKeyedRef(o)) return "~";
+    // A KeyedRef: `~` while it has its callback (a WeakValueDictionary's `_remove`); once called
+    // back (its value died), only while a live WeakValueDictionary's data holds it (runner.py's
+    // _inwvd: a removal pending while it iterates).
+    if (this.isKeyedRef(o)) return this.hasJsCallback(o) || this.inLiveWvd(o) ? "~" : null;
     if (this.selfRefs.has(o) || this.wmParts.has(o)) return null;
     // A class's entry in its base's __subclasses__ (no callback, no label): runner.py's None.
     for (const wr of this.subclassRefs.values()) if (wr === o) return null;
     if (wrm.weakrefGet(this.e, o) !== NONE) return "~";
-    return this.inPending(o) ? "~" : null;
+    // Dead: a collection cleared it but left its callback (_PyWeakref_ClearRef), a container's
+    // `_remove` or a finalize object (a scenario's callbacks are labelled); or it waits in a
+    // pending list.
+    return this.keepsCallback(o) || this.inPending(o) ? "~" : null;
+  }
+
+  /**
+   * Whether weakref `wr` still has a callback: a heap callable (a finalize object: traverse visits
+   * it), or a JS one the Heap API made (a weak container's `_remove`: `__callback__`).
+   */
+  keepsCallback(wr: number): boolean {
+    return traverse(this.e, wr) > 0 || this.hasJsCallback(wr);
+  }
+
+  /** Whether weakref `wr` has a callback the Heap API made (a weak container's `_remove`). */
+  hasJsCallback(wr: number): boolean {
+    return this.scoped(() => {
+      const h = this.heap.wrap(wr);
+      return h instanceof WeakRefHandle && h.callback !== null;
+    });
+  }
+
+  /** Whether KeyedRef `kr` is a value of a live WeakValueDictionary's data (runner.py's _inwvd). */
+  inLiveWvd(kr: number): boolean {
+    for (const c of this.containers.values()) {
+      if (c.kind !== "wvd" || !this.live(c)) continue;
+      for (const entry of coreOf(c).entries("_inwvd", "")) {
+        if (slotIsRef(this.e, entry + E_VALUE) && slotRef(this.e, entry + E_VALUE) === kr) return true;
+      }
+    }
+    return false;
   }
 
   /** Whether weakref `wr` waits in a weak container's pending removals (runner.py's _inpend). */
   inPending(wr: number): boolean {
     return this.scoped(() => {
       for (const c of this.containers.values()) {
-        if (c.kind === "wvd") continue;
+        if (c.kind === "wvd" || !this.live(c)) continue;
         for (const p of c.obj.pendingRemovals) if (p instanceof Handle && p.address === wr) return true;
       }
       return false;
@@ -323,6 +376,8 @@ export class RunnerState {
     const l = this.lb(o);
     if (l !== null) return l;
     if (kind === Kind.Type) return this.typeNames.get(o) ?? this.typeNameOf(o);
+    // A WeakSet's data is a set in CPython (refheap: a dict marked as one)
+    if (kind === Kind.Dict && this.e.setDicts.has(o)) return "?set";
     return `?${this.pyName(o)}`;
   }
 
@@ -408,8 +463,27 @@ export class RunnerState {
     return this.m.raise(attributeError(this.tpName(x), method));
   }
 
+  /** The weak container `val` is, or undefined. */
   container(val: Val): ContainerRec | undefined {
-    return val.r ? this.containers.get(val.v) : undefined;
+    const c = val.r ? this.containers.get(val.v) : undefined;
+    if (c !== undefined && !this.live(c)) {
+      // Its selfref was cleared by a collection that a finalizer then resurrected it from: in
+      // CPython it still works, but its `_remove` does nothing; refheap's container cannot do that.
+      throw new Error(
+        `refheap runner: ${c.name} was resurrected after its selfref was cleared (not modelled)`,
+      );
+    }
+    return c;
+  }
+
+  /**
+   * Whether a weak container's Python code still acts: its selfref (`ref(self)`) lives. Once a
+   * collection or its deallocation has cleared it, its `_remove` callbacks and its iteration
+   * guards' `__exit__` do nothing, runner.py's _inpend skips it, and the runner no longer uses its
+   * Heap API container (whose `data` may be freed already).
+   */
+  live(c: ContainerRec): boolean {
+    return !c.disposed && wrm.weakrefGet(this.e, c.selfref) !== NONE;
   }
 
   release(v: Val): void {

@@ -6,7 +6,16 @@
  * generators are in generators.ts.
  */
 
-import { decref, incref, Kind, listItemSlot, NONE, tupleSetItem, weakref as wrm } from "../../core.js";
+import {
+  decref,
+  getAttrSlot,
+  incref,
+  Kind,
+  listItemSlot,
+  NONE,
+  tupleSetItem,
+  weakref as wrm,
+} from "../../core.js";
 import type {
   Handle,
   WeakKeyDictionary,
@@ -389,20 +398,26 @@ export function wsetPop(st: RunnerState, c: ContainerRec): void {
 }
 
 /**
- * A weak container's instance dies (its stand-in's finalizer): its attributes are released —
- * the `_iterating` set, the data and the pending removals (refheap's), then the `_remove`
- * function (the data's weakrefs held it as their callback) and its defaults.
+ * A weak container's stand-in is deallocated (the engine's hostRelease, called after its weakrefs
+ * are cleared and before its attributes are released). The Heap API's container is retired: if
+ * the attributes still hold `data` and `_pending_removals`, its handles take their references
+ * back (one more each) and its dispose() releases them, so the attributes' releases that follow
+ * free the objects in CPython's order (subtype_dealloc: the values in attribute order). If the
+ * collector's tp_clear released the attributes already (the stand-in was garbage), `data` and the
+ * pending list died with them: the container, whose references those were, is left undisposed
+ * and unused (its weakrefs were garbage too, cleared before any could call it back).
  */
-export function containerDied(st: RunnerState, o: number): void {
+export function containerDealloc(st: RunnerState, o: number): void {
   const c = st.containers.get(o);
-  if (c === undefined || c.disposed) return;
-  c.disposed = true;
+  if (c === undefined) return;
   st.containers.delete(o);
-  const [fn, defaults, iterating] = c.machinery;
-  st.m.free(iterating);
+  c.disposed = true;
+  const e = st.e;
+  if (getAttrSlot(e, o, st.str("data")) === 0) return;
+  const core = coreOf(c);
+  incref(e, core.data("__del__"));
+  incref(e, core.pending("__del__"));
   c.obj.dispose();
-  st.m.free(fn);
-  st.m.free(defaults);
 }
 
 /**
