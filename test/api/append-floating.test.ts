@@ -44,6 +44,21 @@ describe("list.append's fast path for floating handles", () => {
     expect(heap.verify().objects).toBe(base);
   });
 
+  it("an owned or borrowed handle is not sunk: the list takes a reference of its own", () => {
+    const { heap, C } = setup();
+    const l = roomy(heap);
+    const o = C.new().own();
+    l.append(o);
+    expect(o.ownership).toBe("owned");
+    expect(heap.sys.getRefCount(o)).toBe(3); // the item, the handle, the argument
+    const b = l.get(1) as typeof o; // borrowed
+    l.append(b);
+    expect(b.ownership).toBe("borrowed");
+    expect(heap.sys.getRefCount(o)).toBe(4);
+    o.dispose();
+    expect(heap.sys.getRefCount(b)).toBe(3); // the two items, the argument
+  });
+
   it("a list appended to itself keeps its handle's reference (no cycle that nothing holds)", () => {
     const { heap } = setup();
     const l = roomy(heap);
