@@ -186,8 +186,8 @@ export class HeapContext implements HandleHost {
    */
   newFloating<H extends Handle>(target: HandleObject<H>, addr: number): H {
     if (!this.#listFloating || this.scopes.length !== 0) return this.#newFloatingAdopted(target, addr);
-    // Handle's constructor called here, not through makeHandle (its default arguments): this path
-    // inlines into the caller's loop together with list.append's (V8's inlining budget).
+    // Handle's constructor called here, not through makeHandle (its default arguments): fewer
+    // bytecodes against V8's inlining budget (docs/performance.md, "The append's fast path").
     const word = typeWordOf(this.engine, addr);
     const slot = this.#listFloatingSlot(addr, word);
     return new Handle(target, this, addr, Ownership.Floating, word, FLOATING, slot) as H;
