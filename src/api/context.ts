@@ -32,6 +32,7 @@ import {
 import type { Engine } from "./engine.js";
 import {
   addressOf,
+  fastNow,
   floatingAddress,
   HANDLE_MAKER,
   Handle,
@@ -118,7 +119,7 @@ export class HeapContext implements HandleHost {
     this.engine = engine;
     this.policy = policy;
     this.trackStacks = trackStacks;
-    this.fast = !engine.checked;
+    this.fast = fastNow(this);
     this.#listFloating = (policy === "warn" || policy === "throw") && !trackStacks;
     this.#registry = new FinalizationRegistry((info) => this.#dropped(info));
   }
@@ -512,7 +513,7 @@ export class HeapContext implements HandleHost {
     if (this.closed) return;
     const open = this.policy === "off" ? [] : this.unreleased("close");
     this.closed = true;
-    this.fast = false;
+    this.fast = fastNow(this);
     const lines = open.map(unreleasedLine);
     const hint = leakHint(this.trackStacks);
     if (this.policy === "throw" && (this.leaks.length > 0 || open.length > 0)) {
