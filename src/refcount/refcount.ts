@@ -389,8 +389,25 @@ function specializeDealloc(h: RefcountHeap, id: number): InstanceDeallocator {
 
 const declineDealloc: InstanceDeallocator = () => false;
 
+/**
+ * The generated deallocators' steps that run other code, called with the trashcan level the
+ * deallocation entered lazily (`level`, one more than at its start; specialize.ts says why):
+ * the level is raised first, then `v`, whose count reached 0, is freed as decrefFast frees it.
+ */
+function releaseNested(h: RefcountHeap, v: number, level: number): void {
+  h.trashNesting = level;
+  const f = h.typeDealloc[typeIdOf(h, v)];
+  if (f === undefined || !f(h, v)) dealloc(h, v);
+}
+
+/** The same for free's trace event (the trace sink is user code). */
+function traceFreeNested(h: RefcountHeap, g: number, level: number): void {
+  h.trashNesting = level;
+  traceFree(h, g);
+}
+
 /** What the classes' generated deallocators call. */
-const DEALLOCATOR_HELPERS = { dealloc, trashEnd, freeSmall, traceFree };
+const DEALLOCATOR_HELPERS = { dealloc, trashEnd, freeSmall, releaseNested, traceFreeNested };
 
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);

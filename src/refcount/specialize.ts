@@ -39,19 +39,23 @@ export interface DeallocatorHelpers {
   readonly dealloc: (h: RefcountHeap, o: number) => void;
   readonly trashEnd: (h: RefcountHeap) => void;
   readonly freeSmall: (h: RefcountHeap, bp: number) => void;
-  readonly traceFree: (h: RefcountHeap, bp: number) => void;
+  /** At trashcan level `level`, frees `v`, whose count reached 0 (decrefFast's step). */
+  readonly releaseNested: (h: RefcountHeap, v: number, level: number) => void;
+  /** At trashcan level `level`, sends free's trace event for the block at `bp`. */
+  readonly traceFreeNested: (h: RefcountHeap, bp: number, level: number) => void;
 }
 
 /**
  * The end of a deallocation, shared by the generated dealloc paths (these and scripts/gen-hot.ts's
  * weakref path): generation 0's count (gcUnlink), free's trace event, and pymalloc's free of the
  * block at `g` (word `gw`): a push on its pool's free list, or freeSmall when the pool was full or
- * becomes empty. `nonNull` follows each typed-array read (`!` in TypeScript, nothing in JavaScript).
+ * becomes empty. `nonNull` follows each typed-array read (`!` in TypeScript, nothing in JavaScript);
+ * `traceCall` sends the trace event.
  */
-export function uncountAndFreeSource(nonNull: "!" | ""): string {
+export function uncountAndFreeSource(nonNull: "!" | "", traceCall = "traceFree(h, g)"): string {
   return `  if (h.gcCount0 > 0) h.gcCount0--;
   if (h.trace !== null) {
-    traceFree(h, g);
+    ${traceCall};
     i32 = h.i32;
   }
   const pw = (g & ${-POOL_SIZE}) >> 2;
@@ -123,9 +127,20 @@ export function untrackSource(nonNull: "!" | ""): string {
  * and run their callbacks, release the fields, uncount and free the block (with free's trace
  * event), release the type, leave the trashcan. Weakref callbacks and field releases can run
  * user code that grows the heap, so the view is read again after each.
+ *
+ * The trashcan's level is entered lazily. `h.trashNesting` is raised, to one more than at the
+ * start, only before a step that runs other code: the weakref callbacks, the trace event, and a
+ * release that frees something (releaseNested); the level is left only if it was raised. Nothing
+ * else reads the level, so this behaves as Py_TRASHCAN_BEGIN/END do: a deallocation nested in any
+ * of those steps sees the same level, and leaving a level nothing used could not have destroyed
+ * the deferred chain (at level 0 that chain is empty; at a deeper level leaving does not destroy
+ * it). Most instances free nothing else and skip the level's two stores. The steps that run other
+ * code are calls, not inline code, to keep the function under V8's limit for inlining (460
+ * bytecodes): W1's one-field class was at 451 with the level entered eagerly.
  */
 export function deallocatorSource(info: TypeInfo, typeObject: number): string {
   const t = info.id;
+  const level = "nest + 1";
   const head: string[] = [];
   const weaklist: string[] = [];
   if (info.attrsOffset >= 0) {
@@ -135,18 +150,36 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
   if (info.weaklistOffset >= 0) {
     weaklist.push(
       `  if (i32[${wordAt("ow", info.weaklistOffset)}] !== 0) {`,
+      `    h.trashNesting = ${level};`,
       "    h.clearWeakrefs(o);",
       "    i32 = h.i32;",
       "  }",
     );
   }
+  // Each reference field set NULL, then released: clearInstance's step (releaseFieldSource) with
+  // the freeing in releaseNested.
   const fields: string[] = [];
-  for (let i = 0; i < info.fields.length; i++)
-    fields.push(releaseFieldSource(info.fieldsOffset + SLOT_SIZE * i));
+  for (let i = 0; i < info.fields.length; i++) {
+    const p = info.fieldsOffset + SLOT_SIZE * i;
+    fields.push(`  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
+    const v = i32[${wordAt("ow", p)}];
+    if (v !== 0) {
+      i32[${wordAt("ow", p)}] = 0;
+      const vw = v >> 2;
+      const rc = i32[${wordAt("vw", OB_REFCNT)}] - 1;
+      i32[${wordAt("vw", OB_REFCNT)}] = rc;
+      if (rc === 0) {
+        releaseNested(h, v, ${level});
+        i32 = h.i32;
+      }
+    }
+  }`);
+  }
   const tw = typeObject >> 2;
   return `"use strict";
 return function dealloc_${t}(h, o) {
-  if (h.trashNesting >= ${TRASH_UNWIND_LEVEL}) return false;
+  const nest = h.trashNesting;
+  if (nest >= ${TRASH_UNWIND_LEVEL}) return false;
   let i32 = h.i32;
   const ow = o >> 2;
 ${head.join("\n")}
@@ -156,15 +189,14 @@ ${head.join("\n")}
   if (next !== 0) {
 ${untrackSource("")}
   }
-  h.trashNesting++;
 ${weaklist.join("\n")}
 ${fields.join("\n")}
-${uncountAndFreeSource("")}
+${uncountAndFreeSource("", `traceFreeNested(h, g, ${level})`)}
   i32 = h.i32;
   const trc = i32[${wordAt(String(tw), OB_REFCNT)}] - 1;
   i32[${wordAt(String(tw), OB_REFCNT)}] = trc;
-  if (trc === 0) dealloc(h, ${typeObject});
-  trashEnd(h);
+  if (trc === 0) releaseNested(h, ${typeObject}, ${level});
+  if (h.trashNesting !== nest) trashEnd(h);
   return true;
 };`;
 }
@@ -180,9 +212,15 @@ export function instanceDeallocator(
 ): InstanceDeallocator | null {
   const info = typeInfo(h, id);
   const make = compileOrNull(
-    ["dealloc", "trashEnd", "freeSmall", "traceFree"],
+    ["dealloc", "trashEnd", "freeSmall", "releaseNested", "traceFreeNested"],
     deallocatorSource(info, h.typeObject[id]!),
   );
   if (make === null) return null;
-  return make(helpers.dealloc, helpers.trashEnd, helpers.freeSmall, helpers.traceFree) as InstanceDeallocator;
+  return make(
+    helpers.dealloc,
+    helpers.trashEnd,
+    helpers.freeSmall,
+    helpers.releaseNested,
+    helpers.traceFreeNested,
+  ) as InstanceDeallocator;
 }

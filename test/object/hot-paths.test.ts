@@ -282,6 +282,51 @@ describe("the generated hot paths", () => {
     expect(Buffer.compare(fast.u8, slow.u8)).toBe(0);
   });
 
+  it("run a trace sink that frees or verifies inside the deallocation's trashcan level", () => {
+    // The generated deallocator enters the trashcan's level only before a step that runs other
+    // code; free's trace event is one. A sink that calls verify() there must find the heap in a
+    // deallocation (an instance at refcount 0 is still allocated), and a chain the sink releases
+    // must be deferred at the same depth as on the general path.
+    const run = (fast: boolean) => {
+      const log: string[] = [];
+      const problems: string[] = [];
+      let h: core.Engine | null = null;
+      let chain = 0;
+      const sink = (ev: core.TraceEvent | core.GcTraceEvent) => {
+        if (h === null || ev.kind !== "free") return;
+        log.push(`free ${ev.addr}`);
+        problems.push(...core.verify(h).problems);
+        if (chain !== 0) {
+          const c = chain;
+          chain = 0;
+          core.decref(h, c);
+        }
+      };
+      h = new core.Engine({ checked: false, trace: sink });
+      h.fastPaths = fast;
+      const N = h.defineClass({ name: "N", fields: [{ name: "next", kind: "any" }] });
+      // A 60-long chain (deeper than the trashcan's limit of 50), freed from the sink.
+      for (let i = 0; i < 60; i++) {
+        const o = core.newInstance(h, N.id);
+        if (chain !== 0) {
+          core.setField(h, o, 0, chain, true);
+          core.decref(h, chain);
+        }
+        chain = o;
+      }
+      const lone = core.newInstance(h, N.id);
+      core.decref(h, lone);
+      expect(chain).toBe(0);
+      return { h, log, problems };
+    };
+    const fast = run(true);
+    const slow = run(false);
+    expect(fast.problems).toEqual([]);
+    expect(fast.log).toEqual(slow.log);
+    expect(fast.log.length).toBe(61);
+    expect(Buffer.compare(fast.h.u8, slow.h.u8)).toBe(0);
+  });
+
   it("decline an unknown type id, which the general path refuses with a typed error", () => {
     const h = new core.Engine({ checked: false });
     const P = h.defineClass({ name: "P" });
