@@ -76,30 +76,37 @@ export function uncountAndFreeSource(nonNull: "!" | "", traceCall = "traceFree(h
  * is none or it declines, dealloc. Shared by the classes' deallocators, the collector's compiled
  * clears (src/gc/specialize.ts) and scripts/gen-hot.ts's releaseItemsFast; the code around it must
  * read the view again afterwards (a deallocation can run user code that grows the heap). Only
- * unchecked heaps run it: checked heaps' decref checks the reference first.
+ * unchecked heaps run it: checked heaps' decref checks the reference first. `free` frees `v` when
+ * its count reaches 0 (by default as decrefFast does).
  */
-export function decrefWordsSource(nonNull: "!" | ""): string {
+export function decrefWordsSource(nonNull: "!" | "", free = freeSource(nonNull)): string {
   return `const vw = v >> 2;
     const rc = i32[${wordAt("vw", OB_REFCNT)}]${nonNull} - 1;
     i32[${wordAt("vw", OB_REFCNT)}] = rc;
     if (rc === 0) {
-      const f = h.typeDealloc[i32[${wordAt("vw", OB_TYPE)}]${nonNull} & ${TYPE_ID_MASK}];
-      if (f === undefined || !f(h, v)) dealloc(h, v);
+      ${free}
     }`;
+}
+
+/** decrefWordsSource's freeing of `v` (word `vw`), whose count reached 0. */
+function freeSource(nonNull: "!" | ""): string {
+  return `const f = h.typeDealloc[i32[${wordAt("vw", OB_TYPE)}]${nonNull} & ${TYPE_ID_MASK}];
+      if (f === undefined || !f(h, v)) dealloc(h, v);`;
 }
 
 /**
  * clearInstance's step for the reference field at byte offset `p` of the instance at word index
  * `ow`, over the words: the slot set NULL, then its reference released (decrefWordsSource), then
  * the view read again. Shared by the classes' deallocators and the collector's delete_garbage
- * steps (src/gc/specialize.ts), which release an instance's fields in layout order.
+ * steps (src/gc/specialize.ts), which release an instance's fields in layout order. `free` as
+ * for decrefWordsSource.
  */
-export function releaseFieldSource(p: number): string {
+export function releaseFieldSource(p: number, free?: string): string {
   return `  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
     const v = i32[${wordAt("ow", p)}];
     if (v !== 0) {
       i32[${wordAt("ow", p)}] = 0;
-      ${decrefWordsSource("")}
+      ${decrefWordsSource("", free)}
       i32 = h.i32;
     }
   }`;
@@ -156,25 +163,10 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
       "  }",
     );
   }
-  // Each reference field set NULL, then released: clearInstance's step (releaseFieldSource) with
-  // the freeing in releaseNested.
+  // clearInstance's step for each reference field, the freeing in releaseNested.
   const fields: string[] = [];
-  for (let i = 0; i < info.fields.length; i++) {
-    const p = info.fieldsOffset + SLOT_SIZE * i;
-    fields.push(`  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
-    const v = i32[${wordAt("ow", p)}];
-    if (v !== 0) {
-      i32[${wordAt("ow", p)}] = 0;
-      const vw = v >> 2;
-      const rc = i32[${wordAt("vw", OB_REFCNT)}] - 1;
-      i32[${wordAt("vw", OB_REFCNT)}] = rc;
-      if (rc === 0) {
-        releaseNested(h, v, ${level});
-        i32 = h.i32;
-      }
-    }
-  }`);
-  }
+  for (let i = 0; i < info.fields.length; i++)
+    fields.push(releaseFieldSource(info.fieldsOffset + SLOT_SIZE * i, `releaseNested(h, v, ${level});`));
   const tw = typeObject >> 2;
   return `"use strict";
 return function dealloc_${t}(h, o) {
