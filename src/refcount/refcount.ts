@@ -390,24 +390,38 @@ function specializeDealloc(h: RefcountHeap, id: number): InstanceDeallocator {
 const declineDealloc: InstanceDeallocator = () => false;
 
 /**
- * The generated deallocators' steps that run other code, called with the trashcan level the
- * deallocation entered lazily (`level`, one more than at its start; specialize.ts says why):
- * the level is raised first, then `v`, whose count reached 0, is freed as decrefFast frees it.
+ * The generated deallocators' steps that run other code, called with `outer`, the trashcan's
+ * level when the deallocation began (it enters its own level lazily; specialize.ts says why):
+ * the level is raised to one above it, then `v`, whose count reached 0, is freed as decrefFast
+ * frees it.
  */
-function releaseNested(h: RefcountHeap, v: number, level: number): void {
-  h.trashNesting = level;
+function releaseNested(h: RefcountHeap, v: number, outer: number): void {
+  h.trashNesting = outer + 1;
   const f = h.typeDealloc[typeIdOf(h, v)];
   if (f === undefined || !f(h, v)) dealloc(h, v);
 }
 
 /** The same for free's trace event (the trace sink is user code). */
-function traceFreeNested(h: RefcountHeap, g: number, level: number): void {
-  h.trashNesting = level;
+function traceFreeNested(h: RefcountHeap, g: number, outer: number): void {
+  h.trashNesting = outer + 1;
   traceFree(h, g);
 }
 
+/** The same for clearing `o`'s weakrefs and calling their callbacks. */
+function clearWeakrefsNested(h: RefcountHeap, o: number, outer: number): void {
+  h.trashNesting = outer + 1;
+  h.clearWeakrefs(o);
+}
+
 /** What the classes' generated deallocators call. */
-const DEALLOCATOR_HELPERS = { dealloc, trashEnd, freeSmall, releaseNested, traceFreeNested };
+const DEALLOCATOR_HELPERS = {
+  dealloc,
+  trashEnd,
+  freeSmall,
+  releaseNested,
+  traceFreeNested,
+  clearWeakrefsNested,
+};
 
 function deallocList(h: RefcountHeap, o: number): void {
   if (read32(h, o - GC_HEAD_SIZE) !== 0) gcUntrack(h, o);
@@ -673,7 +687,8 @@ function deallocWeakrefFast(h: RefcountHeap, o: number): boolean {
     h.weakrefCallbackFree.push(cb);
     i32[ow + 3] = 0;
   }
-  if (h.gcCount0 > 0) h.gcCount0--;
+  const c0 = h.gcCount0;
+  if (c0 > 0) h.gcCount0 = c0 - 1;
   if (h.trace !== null) {
     traceFree(h, g);
     i32 = h.i32;

@@ -39,10 +39,15 @@ export interface DeallocatorHelpers {
   readonly dealloc: (h: RefcountHeap, o: number) => void;
   readonly trashEnd: (h: RefcountHeap) => void;
   readonly freeSmall: (h: RefcountHeap, bp: number) => void;
-  /** At trashcan level `level`, frees `v`, whose count reached 0 (decrefFast's step). */
-  readonly releaseNested: (h: RefcountHeap, v: number, level: number) => void;
-  /** At trashcan level `level`, sends free's trace event for the block at `bp`. */
-  readonly traceFreeNested: (h: RefcountHeap, bp: number, level: number) => void;
+  /**
+   * One level above `outer` (the trashcan's level when the deallocation began), frees `v`, whose
+   * count reached 0 (decrefFast's step).
+   */
+  readonly releaseNested: (h: RefcountHeap, v: number, outer: number) => void;
+  /** The same for free's trace event for the block at `bp`. */
+  readonly traceFreeNested: (h: RefcountHeap, bp: number, outer: number) => void;
+  /** The same for clearing `o`'s weakrefs and calling their callbacks. */
+  readonly clearWeakrefsNested: (h: RefcountHeap, o: number, outer: number) => void;
 }
 
 /**
@@ -53,7 +58,8 @@ export interface DeallocatorHelpers {
  * `traceCall` sends the trace event.
  */
 export function uncountAndFreeSource(nonNull: "!" | "", traceCall = "traceFree(h, g)"): string {
-  return `  if (h.gcCount0 > 0) h.gcCount0--;
+  return `  const c0 = h.gcCount0;
+  if (c0 > 0) h.gcCount0 = c0 - 1;
   if (h.trace !== null) {
     ${traceCall};
     i32 = h.i32;
@@ -99,13 +105,13 @@ function freeSource(nonNull: "!" | ""): string {
  * `ow`, over the words: the slot set NULL, then its reference released (decrefWordsSource), then
  * the view read again. Shared by the classes' deallocators and the collector's delete_garbage
  * steps (src/gc/specialize.ts), which release an instance's fields in layout order. `free` as
- * for decrefWordsSource.
+ * for decrefWordsSource; `base` names the word index `p` is counted from.
  */
-export function releaseFieldSource(p: number, free?: string): string {
-  return `  if (i32[${wordAt("ow", p + SLOT_TAG)}] === ${REF_TAG}) {
-    const v = i32[${wordAt("ow", p)}];
+export function releaseFieldSource(p: number, free?: string, base = "ow"): string {
+  return `  if (i32[${wordAt(base, p + SLOT_TAG)}] === ${REF_TAG}) {
+    const v = i32[${wordAt(base, p)}];
     if (v !== 0) {
-      i32[${wordAt("ow", p)}] = 0;
+      i32[${wordAt(base, p)}] = 0;
       ${decrefWordsSource("", free)}
       i32 = h.i32;
     }
@@ -135,19 +141,22 @@ export function untrackSource(nonNull: "!" | ""): string {
  * event), release the type, leave the trashcan. Weakref callbacks and field releases can run
  * user code that grows the heap, so the view is read again after each.
  *
- * The trashcan's level is entered lazily. `h.trashNesting` is raised, to one more than at the
- * start, only before a step that runs other code: the weakref callbacks, the trace event, and a
- * release that frees something (releaseNested); the level is left only if it was raised. Nothing
- * else reads the level, so this behaves as Py_TRASHCAN_BEGIN/END do: a deallocation nested in any
- * of those steps sees the same level, and leaving a level nothing used could not have destroyed
- * the deferred chain (at level 0 that chain is empty; at a deeper level leaving does not destroy
- * it). Most instances free nothing else and skip the level's two stores. The steps that run other
- * code are calls, not inline code, to keep the function under V8's limit for inlining (460
- * bytecodes): W1's one-field class was at 451 with the level entered eagerly.
+ * The trashcan's level is entered lazily (docs/decisions.md §37). `h.trashNesting` is raised, to
+ * one more than at the start (`nest`), only before a step that runs other code: the weakref
+ * callbacks, the trace event, and a release that frees something; the level is left only if it
+ * was raised. Nothing else reads the level, so this behaves as Py_TRASHCAN_BEGIN/END do: a
+ * deallocation nested in any of those steps sees the same level, and leaving a level nothing used
+ * could not have destroyed the deferred chain (at level 0 that chain is empty; at a deeper level
+ * leaving does not destroy it). Most instances free nothing else and skip the level's two stores.
+ *
+ * The steps that run other code are calls (releaseNested, traceFreeNested, clearWeakrefsNested),
+ * and two or more fields are released by a loop, to keep the function within V8's limit for
+ * inlining it into a caller's loop (460 bytecodes): with Node 20, 330 for a class without fields,
+ * 439 with one, 458 with more; a weakrefable class with fields is over it (478 with one).
+ * bench/deallocator-size.mjs prints the sizes.
  */
 export function deallocatorSource(info: TypeInfo, typeObject: number): string {
   const t = info.id;
-  const level = "nest + 1";
   const head: string[] = [];
   const weaklist: string[] = [];
   if (info.attrsOffset >= 0) {
@@ -157,16 +166,24 @@ export function deallocatorSource(info: TypeInfo, typeObject: number): string {
   if (info.weaklistOffset >= 0) {
     weaklist.push(
       `  if (i32[${wordAt("ow", info.weaklistOffset)}] !== 0) {`,
-      `    h.trashNesting = ${level};`,
-      "    h.clearWeakrefs(o);",
+      "    clearWeakrefsNested(h, o, nest);",
       "    i32 = h.i32;",
       "  }",
     );
   }
-  // clearInstance's step for each reference field, the freeing in releaseNested.
-  const fields: string[] = [];
-  for (let i = 0; i < info.fields.length; i++)
-    fields.push(releaseFieldSource(info.fieldsOffset + SLOT_SIZE * i, `releaseNested(h, v, ${level});`));
+  // clearInstance's step for each reference field in layout order, the freeing in releaseNested:
+  // written out for one field, a loop over the slots for more (each field written out costs about
+  // 105 bytecodes).
+  const free = "releaseNested(h, v, nest);";
+  const n = info.fields.length;
+  const fields =
+    n === 1
+      ? releaseFieldSource(info.fieldsOffset, free)
+      : n > 1
+        ? `  for (let s = ${wordAt("ow", info.fieldsOffset)}, end = s + ${(SLOT_SIZE / 4) * n}; s < end; s += ${SLOT_SIZE / 4}) {
+${releaseFieldSource(0, free, "s")}
+  }`
+        : "";
   const tw = typeObject >> 2;
   return `"use strict";
 return function dealloc_${t}(h, o) {
@@ -182,12 +199,12 @@ ${head.join("\n")}
 ${untrackSource("")}
   }
 ${weaklist.join("\n")}
-${fields.join("\n")}
-${uncountAndFreeSource("", `traceFreeNested(h, g, ${level})`)}
+${fields}
+${uncountAndFreeSource("", "traceFreeNested(h, g, nest)")}
   i32 = h.i32;
   const trc = i32[${wordAt(String(tw), OB_REFCNT)}] - 1;
   i32[${wordAt(String(tw), OB_REFCNT)}] = trc;
-  if (trc === 0) releaseNested(h, ${typeObject}, ${level});
+  if (trc === 0) releaseNested(h, ${typeObject}, nest);
   if (h.trashNesting !== nest) trashEnd(h);
   return true;
 };`;
@@ -204,7 +221,7 @@ export function instanceDeallocator(
 ): InstanceDeallocator | null {
   const info = typeInfo(h, id);
   const make = compileOrNull(
-    ["dealloc", "trashEnd", "freeSmall", "releaseNested", "traceFreeNested"],
+    ["dealloc", "trashEnd", "freeSmall", "releaseNested", "traceFreeNested", "clearWeakrefsNested"],
     deallocatorSource(info, h.typeObject[id]!),
   );
   if (make === null) return null;
@@ -214,5 +231,6 @@ export function instanceDeallocator(
     helpers.freeSmall,
     helpers.releaseNested,
     helpers.traceFreeNested,
+    helpers.clearWeakrefsNested,
   ) as InstanceDeallocator;
 }

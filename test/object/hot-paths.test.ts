@@ -327,6 +327,62 @@ describe("the generated hot paths", () => {
     expect(Buffer.compare(fast.h.u8, slow.h.u8)).toBe(0);
   });
 
+  it("run weakref callbacks and free fields inside the deallocation's trashcan level", () => {
+    // A weakrefable instance with two fields (the deallocator's loop over the slots) whose weakref
+    // callback, and whose second field, each release a chain deeper than the trashcan's limit:
+    // the chains must be deferred at the same depths, so freed in the same order, as on the
+    // general path.
+    const run = (fast: boolean) => {
+      const log: string[] = [];
+      const sink = (ev: core.TraceEvent | core.GcTraceEvent) => {
+        if (ev.kind === "free") log.push(`free ${ev.addr}`);
+      };
+      const h = new core.Engine({ checked: false, trace: sink });
+      h.fastPaths = fast;
+      const N = h.defineClass({ name: "N", fields: [{ name: "next", kind: "any" }] });
+      const W = h.defineClass({
+        name: "W",
+        weakrefable: true,
+        fields: [
+          { name: "a", kind: "any" },
+          { name: "b", kind: "any" },
+        ],
+      });
+      const chain = (length: number) => {
+        let head = 0;
+        for (let i = 0; i < length; i++) {
+          const o = core.newInstance(h, N.id);
+          if (head !== 0) {
+            core.setField(h, o, 0, head, true);
+            core.decref(h, head);
+          }
+          head = o;
+        }
+        return head;
+      };
+      const w = core.newInstance(h, W.id);
+      const viaField = chain(60);
+      core.setField(h, w, 1, viaField, true);
+      core.decref(h, viaField);
+      let viaCallback = chain(60);
+      const wr = core.weakref.newRef(h, w, () => {
+        const c = viaCallback;
+        viaCallback = 0;
+        core.decref(h, c);
+      });
+      core.decref(h, w);
+      expect(viaCallback).toBe(0);
+      core.decref(h, wr);
+      expect(core.verify(h).problems).toEqual([]);
+      return { h, log };
+    };
+    const fast = run(true);
+    const slow = run(false);
+    expect(fast.log.length).toBeGreaterThan(121);
+    expect(fast.log).toEqual(slow.log);
+    expect(Buffer.compare(fast.h.u8, slow.h.u8)).toBe(0);
+  });
+
   it("decline an unknown type id, which the general path refuses with a typed error", () => {
     const h = new core.Engine({ checked: false });
     const P = h.defineClass({ name: "P" });
