@@ -226,6 +226,20 @@ function run(ops: readonly Op[], traced: boolean): void {
   expect(fastLog).toEqual(slowLog);
 }
 
+/** A chain of `length` instances of class `id` (field 0 the next), returning its head's reference. */
+function chainOf(h: core.Engine, id: number, length: number): number {
+  let head = 0;
+  for (let i = 0; i < length; i++) {
+    const o = core.newInstance(h, id);
+    if (head !== 0) {
+      core.setField(h, o, 0, head, true);
+      core.decref(h, head);
+    }
+    head = o;
+  }
+  return head;
+}
+
 describe("the generated hot paths", () => {
   it("leave the heap exactly as the general paths do, on random programs (seeded)", () => {
     fc.assert(
@@ -306,14 +320,7 @@ describe("the generated hot paths", () => {
       h.fastPaths = fast;
       const N = h.defineClass({ name: "N", fields: [{ name: "next", kind: "any" }] });
       // A 60-long chain (deeper than the trashcan's limit of 50), freed from the sink.
-      for (let i = 0; i < 60; i++) {
-        const o = core.newInstance(h, N.id);
-        if (chain !== 0) {
-          core.setField(h, o, 0, chain, true);
-          core.decref(h, chain);
-        }
-        chain = o;
-      }
+      chain = chainOf(h, N.id, 60);
       const lone = core.newInstance(h, N.id);
       core.decref(h, lone);
       expect(chain).toBe(0);
@@ -348,23 +355,11 @@ describe("the generated hot paths", () => {
           { name: "b", kind: "any" },
         ],
       });
-      const chain = (length: number) => {
-        let head = 0;
-        for (let i = 0; i < length; i++) {
-          const o = core.newInstance(h, N.id);
-          if (head !== 0) {
-            core.setField(h, o, 0, head, true);
-            core.decref(h, head);
-          }
-          head = o;
-        }
-        return head;
-      };
       const w = core.newInstance(h, W.id);
-      const viaField = chain(60);
+      const viaField = chainOf(h, N.id, 60);
       core.setField(h, w, 1, viaField, true);
       core.decref(h, viaField);
-      let viaCallback = chain(60);
+      let viaCallback = chainOf(h, N.id, 60);
       const wr = core.weakref.newRef(h, w, () => {
         const c = viaCallback;
         viaCallback = 0;
