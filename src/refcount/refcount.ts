@@ -370,11 +370,16 @@ export function decrefFast(h: RefcountHeap, v: number): void {
   const rc = refcnt(h, v) - 1;
   setRefcnt(h, v, rc);
   if (rc !== 0) return;
-  // The class's own generated deallocator, once dealloc made it (undefined before, and for
-  // every other type).
+  freeDead(h, v);
+}
+
+/**
+ * Frees `v`, whose count just reached 0: through its class's own generated deallocator, once
+ * dealloc made it (undefined before, and for every other type), else dealloc.
+ */
+function freeDead(h: RefcountHeap, v: number): void {
   const f = h.typeDealloc[typeIdOf(h, v)];
-  if (f?.(h, v)) return;
-  dealloc(h, v);
+  if (f === undefined || !f(h, v)) dealloc(h, v);
 }
 
 /**
@@ -397,8 +402,7 @@ const declineDealloc: InstanceDeallocator = () => false;
  */
 function releaseNested(h: RefcountHeap, v: number, outer: number): void {
   h.trashNesting = outer + 1;
-  const f = h.typeDealloc[typeIdOf(h, v)];
-  if (f === undefined || !f(h, v)) dealloc(h, v);
+  freeDead(h, v);
 }
 
 /** The same for free's trace event (the trace sink is user code). */
@@ -415,7 +419,6 @@ function clearWeakrefsNested(h: RefcountHeap, o: number, outer: number): void {
 
 /** What the classes' generated deallocators call. */
 const DEALLOCATOR_HELPERS = {
-  dealloc,
   trashEnd,
   freeSmall,
   releaseNested,

@@ -36,7 +36,6 @@ export type InstanceDeallocator = (h: RefcountHeap, o: number) => boolean;
 
 /** What the generated code calls. */
 export interface DeallocatorHelpers {
-  readonly dealloc: (h: RefcountHeap, o: number) => void;
   readonly trashEnd: (h: RefcountHeap) => void;
   readonly freeSmall: (h: RefcountHeap, bp: number) => void;
   /**
@@ -221,12 +220,11 @@ export function instanceDeallocator(
 ): InstanceDeallocator | null {
   const info = typeInfo(h, id);
   const make = compileOrNull(
-    ["dealloc", "trashEnd", "freeSmall", "releaseNested", "traceFreeNested", "clearWeakrefsNested"],
+    ["trashEnd", "freeSmall", "releaseNested", "traceFreeNested", "clearWeakrefsNested"],
     deallocatorSource(info, h.typeObject[id]!),
   );
   if (make === null) return null;
   return make(
-    helpers.dealloc,
     helpers.trashEnd,
     helpers.freeSmall,
     helpers.releaseNested,
